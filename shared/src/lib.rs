@@ -1,0 +1,22 @@
+//! Fieldsync's shared core: compiled into the server and, through the device SDK, into phones,
+//! so that a rule is evaluated by the same code on both sides.
+//!
+//! * [`values`]: parsed newtypes (ids, SKU, money, coordinates, dates, hashes).
+//! * [`master`]: server-owned master data delivered read-only to devices.
+//! * [`visit`], [`order`]: the Automerge documents devices edit offline.
+//! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
+//! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
+//! * [`protocol`]: the sync wire protocol (types, encoding, limits).
+//!
+//! Nothing in this crate performs I/O.
+
+pub mod document;
+pub mod master;
+pub mod order;
+pub mod protocol;
+pub mod rules;
+pub mod values;
+pub mod visit;
+
+pub use document::{DocKind, DocumentError};
+pub use values::*;

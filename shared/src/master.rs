@@ -1,0 +1,123 @@
+//! Master data: owned by the server (admin-managed), delivered to devices read-only and
+//! incrementally, and used offline by the rules. Plain serde types, not CRDT documents.
+
+use serde::{Deserialize, Serialize};
+
+use crate::values::{Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId};
+
+/// Store channel (key-account class).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// National key account (national chains).
+    Nka,
+    /// Regional key account.
+    Rka,
+    /// Local key account.
+    Lka,
+    /// Non-KA supermarkets and stores.
+    Other,
+}
+
+/// Customer grade, reviewed quarterly; drives minimum visit frequency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Store {
+    pub id: StoreId,
+    pub code: StoreCode,
+    pub name: String,
+    pub channel: Channel,
+    pub grade: Grade,
+    pub address: String,
+    pub location: Position,
+    /// Check-in geofence radius around `location`, metres.
+    pub geofence_radius_m: u32,
+    /// Days between order date and earliest delivery date for this store.
+    pub delivery_lead_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: Sku,
+    pub name: String,
+    /// Units per case.
+    pub case_pack: u32,
+    /// When true, order quantities must be a multiple of `case_pack`.
+    pub sold_by_case: bool,
+    pub shelf_life_days: u32,
+    /// List price per unit.
+    pub list_price: Money,
+    /// Lowest net unit price a rep may enter without approval.
+    pub floor_price: Money,
+}
+
+/// Finance's view of a store's account, as of a date. Used offline, with its date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditSnapshot {
+    pub store_id: StoreId,
+    pub credit_limit: Money,
+    pub receivables: Money,
+    pub overdue: Money,
+    pub as_of: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Merchandiser,
+    Rep,
+    Supervisor,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Merchandiser => "merchandiser",
+            Role::Rep => "rep",
+            Role::Supervisor => "supervisor",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, crate::ParseError> {
+        match s {
+            "merchandiser" => Ok(Role::Merchandiser),
+            "rep" => Ok(Role::Rep),
+            "supervisor" => Ok(Role::Supervisor),
+            "manager" => Ok(Role::Manager),
+            "admin" => Ok(Role::Admin),
+            other => Err(crate::ParseError::new("role", format!("unknown role {other:?}"))),
+        }
+    }
+}
+
+/// The signed-in person as the device and the server see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Short code used in order numbers, e.g. `R001`.
+    pub code: PersonCode,
+}
+
+/// One page of master data changes since a version (`GET /v1/master?since=N`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MasterDataPage {
+    /// Pass back as `since` to get only what changed after this page.
+    pub version: i64,
+    pub stores: Vec<Store>,
+    pub products: Vec<Product>,
+    pub credit: Vec<CreditSnapshot>,
+    pub generated_at: Timestamp,
+}
