@@ -1,1 +1,32 @@
-//! placeholder
+//! Fieldsync sync server.
+//!
+//! Module map (one job each):
+//! * [`config`]: typed configuration (defaults < environment < flags) and `--help`.
+//! * [`startup`]: [`startup::Application`] builds the app, binds its listeners (port 0 in tests).
+//! * [`telemetry`]: tracing subscriber (pretty or JSON), request ids.
+//! * [`error`]: the one API error type and its mapping to HTTP.
+//! * [`auth`]: passwords, JWTs, the login endpoint and the [`auth::Principal`] extractor.
+//! * [`sync`]: `POST /v1/sync`: push (merge, validate, commit) and pull (feed pages).
+//! * [`queries`]: `GET /v1/visits`, `/v1/orders`: filtered reads of hydrated documents.
+//! * [`photos`]: content-addressed photo upload and download.
+//! * [`master_data`]: stores, products, credit snapshots delivered to devices.
+//! * [`store`]: the relational store traits and their SQLite implementation.
+//! * [`blobs`]: the blob store trait and its local-folder implementation.
+//! * [`demo`]: the demo tenant (`--demo`, `seed-demo`).
+//! * [`metrics`]: Prometheus metrics; [`openapi`]: the OpenAPI description.
+
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod master_data;
+pub mod metrics;
+pub mod openapi;
+pub mod photos;
+pub mod queries;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod telemetry;

@@ -1,0 +1,3 @@
+//! OWNER: sync helper.
+#[async_trait::async_trait]
+impl crate::store::DocumentStore for super::SqliteStore {}
