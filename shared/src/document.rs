@@ -1,6 +1,12 @@
 //! Document kinds and the bridge between Automerge documents and the typed structs.
 
-use automerge::AutoCommit;
+// `DocumentError` holds automerge's and autosurgeon's errors by value (part of the crate's
+// contract); they are large, but these functions are not on a hot path.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit, ChangeHash, LoadOptions, TextEncoding};
 use autosurgeon::ReadDoc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -66,14 +72,80 @@ impl AnyDocument {
     }
 }
 
-/// Reads a visit out of an Automerge document.
-pub fn hydrate_visit<D: ReadDoc>(doc: &D) -> Result<Visit, DocumentError> {
-    autosurgeon::hydrate(doc).map_err(|source| DocumentError::Schema { kind: "visit", source })
+/// How Automerge counts positions in text. autosurgeon's [`autosurgeon::Text::splice`] (and
+/// `Text::update`) take byte offsets into the Rust string and hand them to Automerge unchanged,
+/// so documents must index text by UTF-8 code unit. With Automerge's default (code points) an
+/// edit after Chinese characters in the notes fails with `InvalidIndex` or lands in the wrong
+/// place. The setting is not stored in the document: a document edited on a device must be
+/// created with [`new_document`] or loaded with [`load_document`], never `AutoCommit::new/load`.
+pub const TEXT_ENCODING: TextEncoding = TextEncoding::Utf8CodeUnit;
+
+/// A new, empty document edited by `actor` (a device's actor id), using [`TEXT_ENCODING`].
+pub fn new_document(actor: ActorId) -> AutoCommit {
+    AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor)
 }
 
-/// Reads an order out of an Automerge document.
+/// Loads a saved document (`AutoCommit::save`, or concatenated changes) using
+/// [`TEXT_ENCODING`]. The loaded document gets a random actor; a device that will edit it sets
+/// its own with `with_actor`.
+pub fn load_document(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
+    Ok(AutoCommit::load_with_options(
+        bytes,
+        LoadOptions::new().text_encoding(TEXT_ENCODING),
+    )?)
+}
+
+/// Raw bytes (`Change::raw_bytes`) of the changes in `doc` that are not ancestors of `heads`,
+/// in causal order: what a [`crate::protocol::DocPush`] carries. With `heads` empty: the whole
+/// history.
+pub fn changes_since(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+    doc.get_changes(heads)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
+/// Reads a visit out of an Automerge document. Besides every value parsing, each collection
+/// key must be the one derived from its entry (step name, `SKU@LOCATION`, SHA-256 hex), so a
+/// mis-keyed entry cannot sit next to the real one and be counted twice.
+pub fn hydrate_visit<D: ReadDoc>(doc: &D) -> Result<Visit, DocumentError> {
+    let schema = |source| DocumentError::Schema {
+        kind: "visit",
+        source,
+    };
+    let visit: Visit = autosurgeon::hydrate(doc).map_err(schema)?;
+    check_keys("steps", &visit.steps, |s| s.step.as_str().to_string()).map_err(schema)?;
+    check_keys("audit", &visit.audit, |l| l.key()).map_err(schema)?;
+    check_keys("photos", &visit.photos, |p| p.sha256.to_hex()).map_err(schema)?;
+    Ok(visit)
+}
+
+/// Reads an order out of an Automerge document; order lines must be keyed by their SKU.
 pub fn hydrate_order<D: ReadDoc>(doc: &D) -> Result<Order, DocumentError> {
-    autosurgeon::hydrate(doc).map_err(|source| DocumentError::Schema { kind: "order", source })
+    let schema = |source| DocumentError::Schema {
+        kind: "order",
+        source,
+    };
+    let order: Order = autosurgeon::hydrate(doc).map_err(schema)?;
+    check_keys("lines", &order.lines, |l| l.sku.to_string()).map_err(schema)?;
+    Ok(order)
+}
+
+fn check_keys<T>(
+    collection: &str,
+    map: &BTreeMap<String, T>,
+    key_of: impl Fn(&T) -> String,
+) -> Result<(), autosurgeon::HydrateError> {
+    for (key, value) in map {
+        let expected = key_of(value);
+        if *key != expected {
+            return Err(autosurgeon::HydrateError::unexpected(
+                format!("{collection} entry keyed {expected:?}"),
+                format!("key {key:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a document of the given kind.
@@ -103,5 +175,332 @@ pub mod text_serde {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
         Ok(Text::with_value(String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjId, ROOT};
+
+    use super::*;
+    use crate::order::{OrderLine, OrderStatus};
+    use crate::testkit::*;
+    use crate::values::{Money, UserId};
+    use crate::visit::{VisitStatus, VisitStep};
+
+    fn commit_visit(doc: &mut AutoCommit, visit: &Visit) {
+        reconcile_visit(doc, visit).unwrap();
+        doc.commit();
+    }
+
+    fn commit_order(doc: &mut AutoCommit, order: &Order) {
+        reconcile_order(doc, order).unwrap();
+        doc.commit();
+    }
+
+    /// Byte offset of the end of a text, for appending with `Text::splice`.
+    fn end(t: &autosurgeon::Text) -> usize {
+        t.as_str().len()
+    }
+
+    fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+        heads.sort();
+        heads
+    }
+
+    /// Merges each replica into the other and checks that they converged.
+    fn merge_both_ways(a: &mut AutoCommit, b: &mut AutoCommit) {
+        a.merge(b).unwrap();
+        b.merge(a).unwrap();
+        assert_eq!(sorted(a.get_heads()), sorted(b.get_heads()));
+    }
+
+    fn obj(doc: &AutoCommit, parent: &ObjId, key: &str) -> ObjId {
+        automerge::ReadDoc::get(doc, parent, key)
+            .unwrap()
+            .unwrap()
+            .1
+    }
+
+    #[test]
+    fn concurrent_visit_edits_merge_without_loss() {
+        let rep = UserId::new_random();
+        let merch = UserId::new_random();
+        let mut base = visit();
+        base.status = VisitStatus::InProgress;
+        base.check_in = Some(stamp(1_000, pos(STORE_LAT, STORE_LON)));
+        add_line(&mut base, audit_line("COLA-330", "MAIN-SHELF", 4, rep));
+        base.notes = autosurgeon::Text::with_value("货架整洁");
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &base);
+
+        let mut a = doc.fork().with_actor(ActorId::random());
+        let mut b = doc.fork().with_actor(ActorId::random());
+
+        // The rep, offline.
+        let mut va = hydrate_visit(&a).unwrap();
+        add_line(&mut va, audit_line("FANTA-330", "MAIN-SHELF", 2, rep));
+        add_line(&mut va, audit_line("SPRITE-330", "ENDCAP-1", 3, rep));
+        add_photo(&mut va, photo(b"shelf-a", 1_500, rep));
+        add_photo(&mut va, photo(b"shelf-b", 1_600, rep));
+        va.audit.get_mut("COLA-330@MAIN-SHELF").unwrap().facings = 6;
+        va.steps
+            .insert("greet".into(), step(VisitStep::Greet, rep, None));
+        let e = end(&va.notes);
+        va.notes.splice(e, 0, "，可乐缺货");
+        commit_visit(&mut a, &va);
+
+        // The merchandiser, offline at the same time.
+        let mut vb = hydrate_visit(&b).unwrap();
+        add_line(&mut vb, audit_line("PEPSI-330", "COOLER", 5, merch));
+        add_line(&mut vb, audit_line("SPRITE-330", "ENDCAP-1", 7, merch));
+        vb.audit.get_mut("COLA-330@MAIN-SHELF").unwrap().shelf_price = Some(Money(399));
+        vb.notes.splice(0, 0, "下午：");
+        commit_visit(&mut b, &vb);
+
+        merge_both_ways(&mut a, &mut b);
+        let merged = hydrate_visit(&a).unwrap();
+        assert_eq!(merged, hydrate_visit(&b).unwrap());
+
+        let keys: Vec<_> = merged.audit.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "COLA-330@MAIN-SHELF",
+                "FANTA-330@MAIN-SHELF",
+                "PEPSI-330@COOLER",
+                "SPRITE-330@ENDCAP-1"
+            ]
+        );
+        // A line both created offline appears once: one replica's version wins as a whole.
+        let sprite = &merged.audit["SPRITE-330@ENDCAP-1"];
+        assert!(
+            (sprite.facings, sprite.recorded_by) == (3, rep)
+                || (sprite.facings, sprite.recorded_by) == (7, merch),
+            "{sprite:?}"
+        );
+        // A line that existed before the fork merges field by field.
+        let cola = &merged.audit["COLA-330@MAIN-SHELF"];
+        assert_eq!((cola.facings, cola.shelf_price), (6, Some(Money(399))));
+        assert_eq!(merged.photos.len(), 2);
+        assert!(merged.steps.contains_key("greet"));
+        // Both note edits survive, each where it was typed (byte offsets into Chinese text).
+        assert_eq!(merged.notes.as_str(), "下午：货架整洁，可乐缺货");
+        assert_eq!(merged.status, VisitStatus::InProgress);
+    }
+
+    #[test]
+    fn save_load_and_incremental_changes_round_trip() {
+        let mut v = complete_visit(1_000);
+        v.notes = autosurgeon::Text::with_value("第一行");
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        let synced = doc.get_heads();
+
+        let mut device = load_document(&doc.save())
+            .unwrap()
+            .with_actor(ActorId::random());
+        assert_eq!(hydrate_visit(&device).unwrap(), v);
+
+        let mut edited = hydrate_visit(&device).unwrap();
+        let e = end(&edited.notes);
+        edited.notes.splice(e, 0, "\n第二行");
+        add_line(
+            &mut edited,
+            audit_line("COLA-330", "BACKROOM", 0, v.person_id),
+        );
+        commit_visit(&mut device, &edited);
+
+        let pending = changes_since(&mut device, &synced);
+        assert_eq!(pending.len(), 1);
+        let heads = device.get_heads();
+        assert!(changes_since(&mut device, &heads).is_empty());
+        for change in &pending {
+            doc.load_incremental(change).unwrap();
+        }
+        assert_eq!(doc.get_heads(), device.get_heads());
+        assert_eq!(hydrate_visit(&doc).unwrap(), edited);
+        // A whole history replays into an empty document.
+        let mut replica = new_document(ActorId::random());
+        for change in changes_since(&mut device, &[]) {
+            replica.load_incremental(&change).unwrap();
+        }
+        assert_eq!(hydrate_visit(&replica).unwrap(), edited);
+    }
+
+    fn assert_schema_error(result: Result<impl std::fmt::Debug, DocumentError>, needle: &str) {
+        match result {
+            Err(e @ DocumentError::Schema { .. }) => {
+                assert!(
+                    e.to_string().contains(needle),
+                    "{e} does not mention {needle}"
+                )
+            }
+            other => panic!("expected a schema error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_a_schema_error() {
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &visit());
+        doc.put(ROOT, "status", "teleported").unwrap();
+        assert_schema_error(hydrate_visit(&doc), "teleported");
+        assert_schema_error(hydrate_any(DocKind::Visit, &doc), "visit");
+    }
+
+    #[test]
+    fn invalid_sku_is_a_schema_error() {
+        let mut v = visit();
+        let line = audit_line("COLA-330", "MAIN-SHELF", 4, v.person_id);
+        add_line(&mut v, line);
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        let audit = obj(&doc, &ROOT, "audit");
+        let line = obj(&doc, &audit, "COLA-330@MAIN-SHELF");
+        doc.put(&line, "sku", "cola 330!").unwrap();
+        assert_schema_error(hydrate_visit(&doc), "SKU");
+    }
+
+    #[test]
+    fn missing_field_and_out_of_range_position_are_schema_errors() {
+        let mut v = visit();
+        v.check_in = Some(stamp(1_000, pos(STORE_LAT, STORE_LON)));
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        let check_in = obj(&doc, &ROOT, "check_in");
+        let position = obj(&doc, &check_in, "position");
+        doc.put(&position, "lon", 181.0).unwrap();
+        assert_schema_error(hydrate_visit(&doc), "longitude");
+        doc.delete(ROOT, "store_id").unwrap();
+        assert!(matches!(
+            hydrate_visit(&doc),
+            Err(DocumentError::Schema { .. })
+        ));
+    }
+
+    #[test]
+    fn entries_under_a_key_not_derived_from_them_are_schema_errors() {
+        let mut v = visit();
+        let line = audit_line("COLA-330", "MAIN-SHELF", 4, v.person_id);
+        v.audit.insert("COLA-330@BACKROOM".into(), line);
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        assert_schema_error(hydrate_visit(&doc), "COLA-330@BACKROOM");
+
+        let mut v = visit();
+        let p = photo(b"x", 1, v.person_id);
+        v.photos.insert(p.sha256.to_hex().to_uppercase(), p);
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        assert_schema_error(hydrate_visit(&doc), "photos");
+
+        let mut v = visit();
+        v.steps
+            .insert("admin".into(), step(VisitStep::Greet, v.person_id, None));
+        let mut doc = new_document(ActorId::random());
+        commit_visit(&mut doc, &v);
+        assert_schema_error(hydrate_visit(&doc), "steps");
+
+        let mut o = order();
+        o.lines
+            .insert("FANTA-330".into(), order_line("COLA-330", 24, "4.00"));
+        let mut doc = new_document(ActorId::random());
+        commit_order(&mut doc, &o);
+        assert_schema_error(hydrate_order(&doc), "lines");
+    }
+
+    #[test]
+    fn concurrent_order_edits_merge_without_loss() {
+        let mut base = order();
+        base.lines
+            .insert("COLA-330".into(), order_line("COLA-330", 24, "4.00"));
+        base.notes = autosurgeon::Text::with_value("送货前电话");
+        let mut doc = new_document(ActorId::random());
+        commit_order(&mut doc, &base);
+        let mut a = doc.fork().with_actor(ActorId::random());
+        let mut b = doc.fork().with_actor(ActorId::random());
+
+        let mut oa = hydrate_order(&a).unwrap();
+        oa.lines
+            .insert("FANTA-330".into(), order_line("FANTA-330", 48, "3.80"));
+        oa.lines
+            .insert("SPRITE-330".into(), order_line("SPRITE-330", 24, "3.90"));
+        oa.lines.get_mut("COLA-330").unwrap().quantity = 48;
+        let e = end(&oa.notes);
+        oa.notes.splice(e, 0, "，后门卸货");
+        commit_order(&mut a, &oa);
+
+        let mut ob = hydrate_order(&b).unwrap();
+        ob.lines
+            .insert("PEPSI-330".into(), order_line("PEPSI-330", 24, "3.70"));
+        ob.lines
+            .insert("SPRITE-330".into(), order_line("SPRITE-330", 72, "3.85"));
+        ob.lines.get_mut("COLA-330").unwrap().unit_price = Money(390);
+        ob.requested_delivery = date("2026-11-28");
+        ob.notes.splice(0, 0, "急：");
+        commit_order(&mut b, &ob);
+
+        merge_both_ways(&mut a, &mut b);
+        let merged = hydrate_order(&a).unwrap();
+        assert_eq!(merged, hydrate_order(&b).unwrap());
+        let keys: Vec<_> = merged.lines.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["COLA-330", "FANTA-330", "PEPSI-330", "SPRITE-330"]);
+        assert_eq!(
+            merged.lines["COLA-330"],
+            OrderLine {
+                sku: sku("COLA-330"),
+                quantity: 48,
+                unit_price: Money(390)
+            }
+        );
+        let sprite = &merged.lines["SPRITE-330"];
+        assert!(sprite.quantity == 24 || sprite.quantity == 72, "{sprite:?}");
+        assert_eq!(merged.requested_delivery, date("2026-11-28"));
+        assert_eq!(merged.notes.as_str(), "急：送货前电话，后门卸货");
+        assert_eq!(merged.number, base.number);
+    }
+
+    #[test]
+    fn malformed_order_values_are_schema_errors() {
+        let mut doc = new_document(ActorId::random());
+        commit_order(&mut doc, &order());
+        doc.put(ROOT, "number", "R001-261122").unwrap();
+        assert_schema_error(hydrate_order(&doc), "order number");
+
+        let mut doc = new_document(ActorId::random());
+        commit_order(&mut doc, &order());
+        doc.put(ROOT, "status", "shipped").unwrap();
+        assert_schema_error(hydrate_any(DocKind::Order, &doc), "shipped");
+
+        let mut doc = new_document(ActorId::random());
+        let mut o = order();
+        o.status = OrderStatus::Submitted;
+        commit_order(&mut doc, &o);
+        assert_eq!(
+            hydrate_any(DocKind::Order, &doc).unwrap(),
+            AnyDocument::Order(o)
+        );
+    }
+
+    #[test]
+    fn doc_kind_names_round_trip() {
+        for kind in DocKind::ALL {
+            assert_eq!(DocKind::parse(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(DocKind::parse("invoice"), None);
+    }
+
+    #[test]
+    fn documents_serialise_to_json_with_plain_notes() {
+        let mut v = visit();
+        v.notes = autosurgeon::Text::with_value("ok");
+        let json = serde_json::to_value(AnyDocument::Visit(v.clone())).unwrap();
+        assert_eq!(json["kind"], "visit");
+        assert_eq!(json["notes"], "ok");
+        assert_eq!(json["status"], "planned");
+        let back: Visit = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
     }
 }

@@ -18,5 +18,8 @@ pub mod rules;
 pub mod values;
 pub mod visit;
 
+#[cfg(test)]
+mod testkit;
+
 pub use document::{DocKind, DocumentError};
 pub use values::*;

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::values::{Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId};
+use crate::values::{
+    Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
+};
 
 /// Store channel (key-account class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,7 +96,10 @@ impl Role {
             "supervisor" => Ok(Role::Supervisor),
             "manager" => Ok(Role::Manager),
             "admin" => Ok(Role::Admin),
-            other => Err(crate::ParseError::new("role", format!("unknown role {other:?}"))),
+            other => Err(crate::ParseError::new(
+                "role",
+                format!("unknown role {other:?}"),
+            )),
         }
     }
 }

@@ -185,10 +185,13 @@ pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
 /// Decodes a CBOR message, refusing trailing bytes.
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ProtocolError> {
     let mut reader = bytes;
-    let value = ciborium::from_reader(&mut reader)
-        .map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+    let value =
+        ciborium::from_reader(&mut reader).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
     if !reader.is_empty() {
-        return Err(ProtocolError::Malformed(format!("{} trailing bytes", reader.len())));
+        return Err(ProtocolError::Malformed(format!(
+            "{} trailing bytes",
+            reader.len()
+        )));
     }
     Ok(value)
 }
@@ -197,7 +200,8 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ProtocolE
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).expect("writing into a Vec cannot fail");
+    enc.write_all(bytes)
+        .expect("writing into a Vec cannot fail");
     enc.finish().expect("writing into a Vec cannot fail")
 }
 
@@ -208,7 +212,10 @@ pub fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, ProtocolError> {
     dec.read_to_end(&mut out)
         .map_err(|e| ProtocolError::Malformed(format!("gzip: {e}")))?;
     if out.len() > max {
-        return Err(ProtocolError::LimitExceeded { limit: "max_decoded_bytes", max });
+        return Err(ProtocolError::LimitExceeded {
+            limit: "max_decoded_bytes",
+            max,
+        });
     }
     Ok(out)
 }
@@ -217,7 +224,10 @@ pub fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, ProtocolError> {
 /// Either the whole request is acceptable or nothing of it is.
 pub fn decode_request(body: &[u8], limits: &Limits) -> Result<SyncRequest, ProtocolError> {
     if body.len() > limits.max_decoded_bytes {
-        return Err(ProtocolError::LimitExceeded { limit: "max_decoded_bytes", max: limits.max_decoded_bytes });
+        return Err(ProtocolError::LimitExceeded {
+            limit: "max_decoded_bytes",
+            max: limits.max_decoded_bytes,
+        });
     }
     let req: SyncRequest = decode(body)?;
     req.check(limits)?;
@@ -250,7 +260,11 @@ impl SyncRequest {
                     max: limits.max_changes_per_doc,
                 });
             }
-            if doc.changes.iter().any(|c| c.len() > limits.max_change_bytes) {
+            if doc
+                .changes
+                .iter()
+                .any(|c| c.len() > limits.max_change_bytes)
+            {
                 return Err(ProtocolError::LimitExceeded {
                     limit: "max_change_bytes",
                     max: limits.max_change_bytes,
@@ -258,5 +272,255 @@ impl SyncRequest {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(kind: &str, changes: Vec<Vec<u8>>) -> DocPush {
+        DocPush {
+            doc_id: DocId::new_random(),
+            kind: kind.into(),
+            changes: changes.into_iter().map(ByteBuf::from).collect(),
+        }
+    }
+
+    fn request(push: Vec<DocPush>) -> SyncRequest {
+        SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            device_id: DeviceId::new_random(),
+            push,
+            pull: Some(PullRequest {
+                cursor: Some(Cursor { seq: 42, mark: -7 }),
+                max_bytes: 1 << 20,
+            }),
+        }
+    }
+
+    fn small_limits() -> Limits {
+        Limits {
+            max_docs_per_request: 2,
+            max_changes_per_doc: 3,
+            max_change_bytes: 8,
+            max_decoded_bytes: 4096,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn request_round_trips_through_cbor_and_gzip() {
+        let req = request(vec![
+            push("visit", vec![vec![1, 2, 3], vec![]]),
+            push("order", vec![vec![0xff; 100]]),
+        ]);
+        let bytes = encode(&req);
+        assert_eq!(decode_request(&bytes, &Limits::default()), Ok(req.clone()));
+        let unzipped = gunzip(&gzip(&bytes), Limits::default().max_decoded_bytes).unwrap();
+        assert_eq!(decode_request(&unzipped, &Limits::default()), Ok(req));
+    }
+
+    #[test]
+    fn changes_are_cbor_byte_strings() {
+        let req = request(vec![push("visit", vec![vec![0xAB; 4]])]);
+        let bytes = encode(&req);
+        // Major type 2 (byte string) of length 4, followed by the bytes.
+        assert!(bytes
+            .windows(5)
+            .any(|w| w == [0x44, 0xAB, 0xAB, 0xAB, 0xAB]));
+    }
+
+    #[test]
+    fn response_round_trips() {
+        let doc_id = DocId::new_random();
+        let resp = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            outcomes: vec![
+                DocOutcome {
+                    doc_id,
+                    result: PushResult::Stored { new_changes: 3 },
+                },
+                DocOutcome {
+                    doc_id: DocId::new_random(),
+                    result: PushResult::MissingDeps,
+                },
+                DocOutcome {
+                    doc_id: DocId::new_random(),
+                    result: PushResult::Refused {
+                        reason: "schema_violation".into(),
+                        message: "bad SKU".into(),
+                    },
+                },
+            ],
+            pull: Some(PullPage {
+                docs: vec![DocPayload {
+                    doc_id,
+                    kind: DocKind::Order,
+                    data: vec![ByteBuf::from(vec![9, 9])],
+                }],
+                cursor: Cursor { seq: 7, mark: 123 },
+                more: true,
+                reset: false,
+            }),
+        };
+        assert_eq!(decode::<SyncResponse>(&encode(&resp)), Ok(resp));
+    }
+
+    #[test]
+    fn trailing_and_garbage_bytes_are_malformed() {
+        let mut bytes = encode(&request(vec![]));
+        bytes.push(0x00);
+        let err = decode_request(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(err, ProtocolError::Malformed("1 trailing bytes".into()));
+        assert_eq!(err.reason(), "malformed_body");
+
+        for garbage in [
+            &b""[..],
+            b"\xff\xff\xff",
+            b"not cbor at all",
+            &encode(&"a string")[..],
+        ] {
+            let err = decode_request(garbage, &Limits::default()).unwrap_err();
+            assert!(
+                matches!(err, ProtocolError::Malformed(_)),
+                "{garbage:?}: {err:?}"
+            );
+        }
+        let full = encode(&request(vec![push("visit", vec![vec![1; 50]])]));
+        let truncated = &full[..full.len() - 10];
+        assert!(matches!(
+            decode_request(truncated, &Limits::default()),
+            Err(ProtocolError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn other_protocol_versions_are_refused() {
+        for v in [0, PROTOCOL_VERSION + 1] {
+            let req = SyncRequest {
+                protocol: v,
+                ..request(vec![])
+            };
+            let err = decode_request(&encode(&req), &Limits::default()).unwrap_err();
+            assert_eq!(err, ProtocolError::UnsupportedVersion { got: v });
+            assert_eq!(err.reason(), "unsupported_protocol_version");
+        }
+    }
+
+    #[test]
+    fn unknown_kind_refuses_the_whole_request() {
+        let req = request(vec![push("visit", vec![]), push("invoice", vec![])]);
+        let err = decode_request(&encode(&req), &Limits::default()).unwrap_err();
+        assert_eq!(err, ProtocolError::UnknownDocumentKind("invoice".into()));
+        assert_eq!(err.reason(), "unknown_document_kind");
+    }
+
+    #[test]
+    fn duplicate_document_is_refused() {
+        let a = push("visit", vec![vec![1]]);
+        let mut again = push("visit", vec![vec![2]]);
+        again.doc_id = a.doc_id;
+        let err = decode_request(
+            &encode(&request(vec![a.clone(), again])),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err, ProtocolError::DuplicateDocument(a.doc_id));
+        assert_eq!(err.reason(), "duplicate_document");
+    }
+
+    #[test]
+    fn count_limits_are_inclusive() {
+        let limits = small_limits();
+        let at = request(vec![push("visit", vec![vec![]; 3]), push("order", vec![])]);
+        assert!(decode_request(&encode(&at), &limits).is_ok());
+
+        let docs = request(vec![
+            push("visit", vec![]),
+            push("visit", vec![]),
+            push("order", vec![]),
+        ]);
+        let err = decode_request(&encode(&docs), &limits).unwrap_err();
+        assert_eq!(
+            err,
+            ProtocolError::LimitExceeded {
+                limit: "max_docs_per_request",
+                max: 2
+            }
+        );
+        assert_eq!(err.reason(), "limit_exceeded");
+
+        let changes = request(vec![push("visit", vec![vec![]; 4])]);
+        assert_eq!(
+            decode_request(&encode(&changes), &limits),
+            Err(ProtocolError::LimitExceeded {
+                limit: "max_changes_per_doc",
+                max: 3
+            })
+        );
+    }
+
+    #[test]
+    fn oversized_change_is_refused() {
+        let limits = small_limits();
+        let at = request(vec![push("visit", vec![vec![0; 8]])]);
+        assert!(decode_request(&encode(&at), &limits).is_ok());
+        let over = request(vec![push("visit", vec![vec![0; 1], vec![0; 9]])]);
+        assert_eq!(
+            decode_request(&encode(&over), &limits),
+            Err(ProtocolError::LimitExceeded {
+                limit: "max_change_bytes",
+                max: 8
+            })
+        );
+    }
+
+    #[test]
+    fn oversized_body_is_refused_before_decoding() {
+        let limits = Limits {
+            max_decoded_bytes: 16,
+            ..Limits::default()
+        };
+        let body = encode(&request(vec![]));
+        assert!(body.len() > 16);
+        assert_eq!(
+            decode_request(&body, &limits),
+            Err(ProtocolError::LimitExceeded {
+                limit: "max_decoded_bytes",
+                max: 16
+            })
+        );
+    }
+
+    #[test]
+    fn gunzip_stops_at_the_limit() {
+        // 64 MiB of zeros compress to a few dozen KiB: a zip bomb for a 1 MiB limit.
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        assert!(bomb.len() < 1 << 20);
+        assert_eq!(
+            gunzip(&bomb, 1 << 20),
+            Err(ProtocolError::LimitExceeded {
+                limit: "max_decoded_bytes",
+                max: 1 << 20
+            })
+        );
+        // Exactly at the limit is fine.
+        let exact = gzip(&[7u8; 1000]);
+        assert_eq!(gunzip(&exact, 1000).unwrap().len(), 1000);
+        assert!(gunzip(&exact, 999).is_err());
+    }
+
+    #[test]
+    fn gunzip_refuses_garbage() {
+        assert!(matches!(
+            gunzip(b"definitely not gzip", 1024),
+            Err(ProtocolError::Malformed(_))
+        ));
+        let gz = gzip(b"hello world");
+        assert!(matches!(
+            gunzip(&gz[..gz.len() - 4], 1024),
+            Err(ProtocolError::Malformed(_))
+        ));
     }
 }

@@ -1,1 +1,10 @@
+//! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
+//! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod bad_input;
+mod cli_walkthrough;
+mod lost_state;
+mod queries;
+mod replay;
+mod rules_on_device;
+mod visit_merge;

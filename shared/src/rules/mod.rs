@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod credit;
 pub mod delivery;
-pub mod freshness;
 pub mod frequency;
+pub mod freshness;
 pub mod geofence;
 pub mod photos;
 pub mod pricing;
@@ -109,10 +109,14 @@ impl Verdict {
         self.findings.iter().any(|f| f.severity == Severity::Block)
     }
     pub fn needs_approval(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::NeedsApproval)
+        self.findings
+            .iter()
+            .any(|f| f.severity == Severity::NeedsApproval)
     }
     pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Block)
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Block)
     }
     pub fn extend(&mut self, other: Verdict) {
         self.findings.extend(other.findings);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace. This is the README's test command and what CI runs.
+#
+# Needs only the Rust toolchain (cargo, rustfmt, clippy); cargo-nextest is used when present.
+# Environment:
+#   CARGO_TARGET_DIR   where to build (default: ./target). CI points it outside the clone.
+#   FIELDSYNC_SKIP_LINT=1  skip rustfmt/clippy (for quick local iterations only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo not found; install the Rust toolchain (https://rustup.rs)" >&2
+    exit 1
+fi
+
+if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
+    step "rustfmt"
+    cargo fmt --all -- --check
+    step "clippy"
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+
+step "build (binaries are used by the end-to-end tests)"
+cargo build --workspace --bins --locked
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+    # nextest does not run doctests.
+    cargo test --workspace --doc --locked
+else
+    cargo test --workspace --locked --no-fail-fast
+fi

@@ -1,0 +1,1 @@
+//! The README walkthrough, driven through the `fieldsync` CLI binary.
