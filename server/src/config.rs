@@ -1,10 +1,346 @@
 //! Typed configuration: defaults, then environment variables, then command-line flags.
-// OWNER: platform helper. Keep the `limits` field (sync uses it).
+//!
+//! Every option has a flag and an environment variable (`fieldsync-server --help` lists both).
+//! Secrets are wrapped in [`Secret`] so they never appear in `Debug` output or logs.
 
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldsync_shared::master::Role;
 use fieldsync_shared::protocol::Limits;
 
-#[derive(Debug, Clone)]
+/// Default size limit of one uploaded photo: 20 MiB.
+pub const DEFAULT_MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The `fieldsync-server` command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "fieldsync-server",
+    version,
+    about = "Fieldsync sync server: merges device CRDT documents, stores photos, serves queries.",
+    long_about = "Fieldsync sync server: merges the visit and order documents field-sales phones \
+                  record offline, stores their photos, delivers master data and answers queries.\n\n\
+                  Every option can also be given as an environment variable (shown in brackets). \
+                  Flags win over environment variables, which win over the defaults.\n\n\
+                  Quick start: `fieldsync-server --demo` serves a demo tenant `demo` (users sup1, \
+                  rep1, rep2, merch1, admin; password demo1234) on http://127.0.0.1:8080."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The subcommand, `serve` when none was given.
+    pub fn subcommand(&self) -> Command {
+        self.command.clone().unwrap_or(Command::Serve)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Create the demo tenant and its data if it does not exist yet, then exit.
+    SeedDemo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from the first line of standard input.
+    /// The tenant is created if it does not exist.
+    Add(UserAdd),
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct UserAdd {
+    /// Tenant slug, e.g. `acme`.
+    #[arg(long)]
+    pub tenant: String,
+    /// Login name, unique in the tenant (stored lower-case).
+    #[arg(long)]
+    pub username: String,
+    /// One of merchandiser, rep, supervisor, manager, admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// Short person code used in order numbers, e.g. `R003`; unique in the tenant.
+    #[arg(long)]
+    pub code: String,
+    /// Display name, e.g. "Li Wei".
+    #[arg(long)]
+    pub name: String,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.to_string())
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A secret string: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself; call only where it is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 characters".to_string());
+    }
+    Ok(Secret::new(s))
+}
+
+/// The sync limits, with the body size from the command line and the rest at their defaults.
+fn parse_sync_body_limit(s: &str) -> Result<Limits, String> {
+    let max_body_bytes: usize = s.trim().parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if max_body_bytes < 1024 {
+        return Err("must be at least 1024 bytes".to_string());
+    }
+    let defaults = Limits::default();
+    Ok(Limits {
+        max_body_bytes,
+        max_decoded_bytes: defaults
+            .max_decoded_bytes
+            .max(max_body_bytes.saturating_mul(4)),
+        ..defaults
+    })
+}
+
+/// Server configuration.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Sync protocol limits (body sizes, counts).
+    /// Folder for the SQLite database, the JWT signing key and photo bytes. Created if missing.
+    #[arg(
+        long,
+        env = "FIELDSYNC_DATA_DIR",
+        default_value = "./fieldsync-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Address of the API listener (devices and clients). Port 0 picks a free port.
+    #[arg(
+        long,
+        env = "FIELDSYNC_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Address of the operations listener: /metrics (Prometheus), /openapi.json, /health.
+    /// Keep it on loopback or a private network.
+    #[arg(
+        long,
+        env = "FIELDSYNC_OPS_LISTEN",
+        default_value = "127.0.0.1:9090",
+        global = true
+    )]
+    pub ops_listen: SocketAddr,
+
+    /// Database URL. Default: `sqlite://<data dir>/fieldsync.db`. Only `sqlite:` URLs are
+    /// supported in this version.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// HS256 signing key for access tokens (at least 32 characters). Default: a random key
+    /// generated on first start and kept in `<data dir>/jwt-secret` (mode 0600). Every instance
+    /// serving the same tenants must use the same key.
+    #[arg(long, env = "FIELDSYNC_JWT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(
+        long,
+        env = "FIELDSYNC_TOKEN_TTL_SECS",
+        default_value_t = 86_400,
+        global = true
+    )]
+    pub token_ttl_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "FIELDSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `RUST_LOG` syntax, e.g. `info` or `info,fieldsync_server=debug`.
+    #[arg(
+        long,
+        env = "FIELDSYNC_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
+    pub log: String,
+
+    /// Create the demo tenant `demo` (users sup1, rep1, rep2, merch1, admin; password
+    /// demo1234) at startup if it does not exist. For trying Fieldsync out, not for production.
+    #[arg(long, env = "FIELDSYNC_DEMO", global = true)]
+    pub demo: bool,
+
+    /// Largest photo accepted by `PUT /v1/photos/{sha256}`, in bytes.
+    #[arg(long, env = "FIELDSYNC_MAX_PHOTO_BYTES", default_value_t = DEFAULT_MAX_PHOTO_BYTES, global = true)]
+    pub max_photo_bytes: u64,
+
+    /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
+    /// (after compression). The other sync limits keep their defaults.
+    #[arg(
+        long = "max-sync-body-bytes",
+        env = "FIELDSYNC_MAX_SYNC_BODY_BYTES",
+        value_parser = parse_sync_body_limit,
+        default_value = "8388608",
+        global = true
+    )]
     pub limits: Limits,
+}
+
+/// A database URL this version cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported DATABASE_URL {0:?}: only sqlite: URLs are supported in this version (PostgreSQL support is planned)")]
+pub struct UnsupportedDatabase(pub String);
+
+/// Where the relational store lives, resolved from [`Config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// The default: a file in the data directory.
+    SqliteFile(PathBuf),
+    /// An explicit `sqlite:` URL.
+    SqliteUrl(String),
+}
+
+impl Config {
+    /// A configuration for tests: everything in `data_dir`, both listeners on 127.0.0.1 port 0,
+    /// demo off, quiet logs, defaults otherwise.
+    pub fn for_tests(data_dir: &Path) -> Config {
+        Config {
+            data_dir: data_dir.to_path_buf(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: None,
+            jwt_secret: None,
+            token_ttl_secs: 3600,
+            log_format: LogFormat::Pretty,
+            log: "warn".to_string(),
+            demo: false,
+            max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Resolves `database_url`; anything but SQLite is refused with a clear message.
+    pub fn database(&self) -> Result<DatabaseLocation, UnsupportedDatabase> {
+        match &self.database_url {
+            None => Ok(DatabaseLocation::SqliteFile(
+                self.data_dir.join("fieldsync.db"),
+            )),
+            Some(url) if url.starts_with("sqlite:") => Ok(DatabaseLocation::SqliteUrl(url.clone())),
+            // Do not echo the URL: it may carry a password.
+            Some(url) => Err(UnsupportedDatabase(
+                url.split(':').next().unwrap_or("").to_string() + ":...",
+            )),
+        }
+    }
+
+    /// `<data dir>/jwt-secret`.
+    pub fn jwt_secret_path(&self) -> PathBuf {
+        self.data_dir.join("jwt-secret")
+    }
+
+    /// `<data dir>/blobs`.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["fieldsync-server"]).unwrap();
+        assert_eq!(cli.subcommand(), Command::Serve);
+        assert_eq!(cli.config.listen.port(), 8080);
+        assert_eq!(cli.config.limits, Limits::default());
+        assert!(!cli.config.demo);
+    }
+
+    #[test]
+    fn flags_after_subcommands_and_user_add() {
+        let cli = Cli::try_parse_from([
+            "fieldsync-server",
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "--username",
+            "li",
+            "--role",
+            "rep",
+            "--code",
+            "R009",
+            "--name",
+            "Li Wei",
+            "--data-dir",
+            "/tmp/x",
+        ])
+        .unwrap();
+        assert_eq!(cli.config.data_dir, PathBuf::from("/tmp/x"));
+        match cli.subcommand() {
+            Command::User(UserCommand::Add(add)) => assert_eq!(add.role, Role::Rep),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_print_and_short_ones_are_refused() {
+        let s = Secret::new("a-very-secret-value-that-is-long-enough");
+        assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
+        assert!(Cli::try_parse_from(["fieldsync-server", "--jwt-secret", "short"]).is_err());
+    }
+
+    #[test]
+    fn only_sqlite_urls_are_supported() {
+        let mut c = Config::for_tests(Path::new("/tmp/d"));
+        assert_eq!(
+            c.database().unwrap(),
+            DatabaseLocation::SqliteFile(PathBuf::from("/tmp/d/fieldsync.db"))
+        );
+        c.database_url = Some("postgres://u:pw@h/db".into());
+        let err = c.database().unwrap_err().to_string();
+        assert!(err.contains("only sqlite"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
 }

@@ -1,1 +1,391 @@
-//! OWNER: platform helper.
+//! Building and running the application: [`Application::build`] opens the stores, loads the
+//! signing key, seeds the demo tenant if asked, and binds both listeners (port 0 picks a free
+//! port, which tests use); [`Application::run_until_stopped`] serves until SIGINT/SIGTERM.
+
+use std::any::Any;
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::{self, TokenKeys};
+use crate::blobs::{BlobError, LocalBlobStore};
+use crate::config::{Config, DatabaseLocation, UnsupportedDatabase, UserAdd};
+use crate::demo::{self, DemoError};
+use crate::error::{ApiError, ErrorBody};
+use crate::metrics::{self, Metrics};
+use crate::state::AppState;
+use crate::store::directory::Tenant;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+use crate::{master_data, openapi, photos, telemetry};
+use fieldsync_shared::master::UserProfile;
+use fieldsync_shared::{PersonCode, TenantId, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    UnsupportedDatabase(#[from] UnsupportedDatabase),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot open the blob store: {0}")]
+    Blobs(#[from] BlobError),
+    #[error(transparent)]
+    Secret(#[from] auth::SecretError),
+    #[error("seeding the demo tenant failed: {0}")]
+    Demo(#[from] DemoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serving failed: {0}")]
+    Serve(std::io::Error),
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    ops_listener: TcpListener,
+    port: u16,
+    ops_port: u16,
+    state: AppState,
+}
+
+/// Creates the data directory and opens the relational store named by the configuration.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartupError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let store = match config.database()? {
+        DatabaseLocation::SqliteFile(path) => SqliteStore::open(&path).await?,
+        DatabaseLocation::SqliteUrl(url) => SqliteStore::open_url(&url).await?,
+    };
+    Ok(Arc::new(store))
+}
+
+/// The token keys: the configured secret, else the one kept in the data directory.
+pub fn token_keys(config: &Config) -> Result<TokenKeys, StartupError> {
+    let secret = match &config.jwt_secret {
+        Some(s) => s.expose().as_bytes().to_vec(),
+        None => auth::load_or_create_secret(&config.jwt_secret_path())?,
+    };
+    Ok(TokenKeys::hs256(&secret, config.token_ttl_secs))
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, u16), StartupError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| StartupError::Bind { addr, source })?
+        .port();
+    Ok((listener, port))
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        let store = open_store(&config).await?;
+        let blobs = LocalBlobStore::open(config.blob_dir())?;
+        let tokens = token_keys(&config)?;
+        if config.demo {
+            demo::seed(store.as_ref()).await?;
+        }
+        let (listener, port) = bind(config.listen).await?;
+        let (ops_listener, ops_port) = bind(config.ops_listen).await?;
+        let state = AppState {
+            store,
+            blobs: Arc::new(blobs),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            tokens: Arc::new(tokens),
+        };
+        Ok(Application {
+            listener,
+            ops_listener,
+            port,
+            ops_port,
+            state,
+        })
+    }
+
+    /// Port of the API listener.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Port of the operations listener.
+    pub fn ops_port(&self) -> u16 {
+        self.ops_port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves both listeners until SIGINT or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let app = api_router(self.state.clone());
+        let ops = ops_router(self.state);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        tracing::info!(port = self.port, ops_port = self.ops_port, "listening");
+        let main = axum::serve(self.listener, app).with_graceful_shutdown(stopped(stop_rx.clone()));
+        let ops = axum::serve(self.ops_listener, ops).with_graceful_shutdown(stopped(stop_rx));
+        tokio::try_join!(main.into_future(), ops.into_future())?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// The API router: public `/health` and login, everything else behind the Bearer extractor.
+pub fn api_router(state: AppState) -> Router {
+    // JSON and sync endpoints share the sync body limit; photos stream their body and apply
+    // their own (larger) limit.
+    let limited = Router::new()
+        .merge(auth::router())
+        .merge(crate::sync::router())
+        .merge(crate::queries::router())
+        .merge(master_data::router())
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(
+            state.config.limits.max_body_bytes,
+        ));
+    let router = Router::new()
+        .route("/health", get(health))
+        .merge(limited)
+        .merge(photos::router())
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::map_response(json_payload_too_large))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ));
+    telemetry::layer(router)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// The operations router: `/metrics`, `/openapi.json`, `/health`.
+pub fn ops_router(state: AppState) -> Router {
+    let spec = Arc::new(openapi::spec());
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let spec = spec.clone();
+                async move { Json(spec.as_ref().clone()) }
+            }),
+        )
+        .route("/health", get(health))
+        .with_state(state)
+}
+
+/// `GET /health` answer.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct HealthBody {
+    /// `ok`
+    pub status: String,
+    /// The server's crate version.
+    pub version: String,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Serving", body = HealthBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(state))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<HealthBody>, ApiError> {
+    state.store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "health check: database unavailable");
+        ApiError::Unavailable {
+            message: "the database is unavailable".into(),
+            retry_after_secs: 5,
+        }
+    })?;
+    Ok(Json(HealthBody {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// tower-http's body limit and axum's buffering answer 413 in plain text; give them the JSON
+/// error shape with reason `body_too_large`. JSON 413s (e.g. `photo_too_large`) pass through.
+async fn json_payload_too_large(resp: Response) -> Response {
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    ApiError::too_large(
+        "body_too_large",
+        "the request body is larger than this endpoint accepts",
+    )
+    .into_response()
+}
+
+fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = %detail, "handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(ErrorBody {
+            reason: "internal".into(),
+            message: "internal error; it has been logged".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// `fieldsync-server serve`.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    let app = Application::build(config).await?;
+    app.run_until_stopped().await.map_err(StartupError::Serve)
+}
+
+/// `fieldsync-server seed-demo`.
+pub async fn seed_demo(config: &Config) -> Result<demo::SeedOutcome, StartupError> {
+    let store = open_store(config).await?;
+    let outcome = demo::seed(store.as_ref()).await?;
+    match outcome {
+        demo::SeedOutcome::Created => println!("demo tenant `demo` created (password demo1234)"),
+        demo::SeedOutcome::AlreadyPresent => {
+            println!("demo tenant `demo` already present; nothing changed")
+        }
+    }
+    Ok(outcome)
+}
+
+/// `fieldsync-server user add`: creates the tenant if needed, then the user.
+pub async fn add_user(
+    config: &Config,
+    add: &UserAdd,
+    password: &str,
+) -> Result<UserProfile, StartupError> {
+    if password.chars().count() < 8 {
+        return Err(StartupError::InvalidInput(
+            "the password (first line of standard input) must have at least 8 characters".into(),
+        ));
+    }
+    let code =
+        PersonCode::parse(&add.code).map_err(|e| StartupError::InvalidInput(e.to_string()))?;
+    let username = auth::normalize_username(&add.username);
+    if username.is_empty() || add.name.trim().is_empty() || add.tenant.trim().is_empty() {
+        return Err(StartupError::InvalidInput(
+            "tenant, username and name must not be empty".into(),
+        ));
+    }
+    let store = open_store(config).await?;
+    let slug = add.tenant.trim().to_lowercase();
+    let tenant = match store.find_tenant_by_slug(&slug).await? {
+        Some(t) => t,
+        None => {
+            let t = Tenant {
+                id: TenantId::new_random(),
+                slug: slug.clone(),
+                name: slug.clone(),
+            };
+            store.create_tenant(&t).await?;
+            println!("created tenant `{slug}`");
+            t
+        }
+    };
+    let user = UserProfile {
+        id: UserId::new_random(),
+        tenant_id: tenant.id,
+        username,
+        display_name: add.name.trim().to_string(),
+        role: add.role,
+        code,
+    };
+    let hash = auth::hash_password(password.to_string())
+        .await
+        .map_err(|e| StartupError::InvalidInput(format!("hashing the password failed: {e}")))?;
+    store.create_user(&user, &hash).await.map_err(|e| match e {
+        StoreError::Conflict(_) => StartupError::InvalidInput(format!(
+            "tenant `{slug}` already has a user named `{}` or with code `{}`",
+            user.username, user.code
+        )),
+        other => other.into(),
+    })?;
+    println!(
+        "created user `{}` ({}) in tenant `{slug}`",
+        user.username,
+        user.role.as_str()
+    );
+    Ok(user)
+}

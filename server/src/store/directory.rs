@@ -1,4 +1,80 @@
-//! OWNER: platform helper.
-/// Tenants, users, master data, photo metadata. Stub: the platform helper defines the methods.
+//! Tenants, users, master data (stores, products, credit snapshots) and photo metadata.
+
+use std::fmt;
+
+use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
+use fieldsync_shared::{Sha256, TenantId, Timestamp, UserId};
+
+use super::StoreResult;
+
+/// A customer company. `slug` is what people type at login (`demo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A user as stored, with the password hash (never serialised, redacted in `Debug`).
+#[derive(Clone)]
+pub struct UserRecord {
+    pub profile: UserProfile,
+    /// PHC string of an argon2id hash.
+    pub password_hash: String,
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("profile", &self.profile)
+            .field("password_hash", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Metadata of one stored photo; the bytes live in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoMeta {
+    pub tenant_id: TenantId,
+    pub sha256: Sha256,
+    pub size_bytes: u64,
+    pub content_type: String,
+    pub uploaded_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// Tenants, users, master data, photo metadata. Every query is bound to a tenant.
 #[async_trait::async_trait]
-pub trait DirectoryStore {}
+pub trait DirectoryStore: Send + Sync {
+    /// Cheap liveness probe for `/health`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a tenant; `Conflict` if the id or slug is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn find_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
+
+    /// Creates a user; `Conflict` if the username or code is taken in the tenant.
+    async fn create_user(&self, user: &UserProfile, password_hash: &str) -> StoreResult<()>;
+    async fn find_user_by_username(
+        &self,
+        tenant: TenantId,
+        username: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn find_user(&self, tenant: TenantId, user: UserId) -> StoreResult<Option<UserProfile>>;
+
+    /// Inserts or updates stores by id (a store's code stays unique in its tenant). All rows
+    /// get one new master version, which is returned.
+    async fn upsert_stores(&self, tenant: TenantId, stores: &[Store]) -> StoreResult<i64>;
+    /// Inserts or updates products by SKU; returns the new master version.
+    async fn upsert_products(&self, tenant: TenantId, products: &[Product]) -> StoreResult<i64>;
+    /// Inserts or replaces each store's credit snapshot; returns the new master version.
+    /// `NotFound` if a snapshot names a store this tenant does not have.
+    async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64>;
+    /// Master rows with `version > since`. A `since` newer than anything this tenant has
+    /// (restored database, other server) is answered with everything.
+    async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage>;
+
+    /// Records photo metadata unless the tenant already has it; `true` if inserted.
+    async fn insert_photo_if_absent(&self, photo: &PhotoMeta) -> StoreResult<bool>;
+    async fn get_photo(&self, tenant: TenantId, sha256: &Sha256) -> StoreResult<Option<PhotoMeta>>;
+}

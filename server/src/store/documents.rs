@@ -1,4 +1,310 @@
-//! OWNER: sync helper.
-/// CRDT documents, changes, feed, projections. Stub: the sync helper defines the methods.
+//! The document store: CRDT documents (snapshot + changes), the per-tenant feed that pulls
+//! page through, and the query projections (`visits`, `orders`).
+//!
+//! The sync engine (`crate::sync`) does the merging; this trait only persists and reads back.
+//! Invariants every implementation keeps (the conformance tests in
+//! `server/tests/documents_store.rs` check them):
+//!
+//! * [`DocumentStore::commit_push`] is one transaction: either every document of the request is
+//!   written (changes, projection, feed entry) or none is.
+//! * Each write of a document takes the next feed seq of its tenant, in commit order, so a
+//!   puller that has seen seq N has seen every write with a seq <= N.
+//! * A change hash is stored at most once per document.
+//! * Compaction never loses a change: the snapshot is committed before the folded changes are
+//!   deleted, in a second transaction.
+
+use fieldsync_shared::document::DocKind;
+use fieldsync_shared::protocol::Cursor;
+use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
+
+use super::StoreResult;
+
+/// A document as stored: the latest snapshot and the changes stored after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDocument {
+    pub id: DocId,
+    pub kind: DocKind,
+    /// Bumped by every write; the optimistic-concurrency token for [`DocumentStore::commit_push`].
+    pub version: i64,
+    /// `Automerge::save()` bytes, `None` until the first compaction.
+    pub snapshot: Option<Vec<u8>>,
+    /// Feed seq up to which changes are folded into `snapshot` (0 without a snapshot).
+    pub snapshot_seq: i64,
+    /// Feed seq of the latest write.
+    pub last_seq: i64,
+    /// Raw changes stored with a seq > `snapshot_seq`, in the order they were stored.
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// What a load found for one id. "Absent" and "someone else's" are told apart so the sync engine
+/// can refuse to write the latter, but the device is never told which one it was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadedDocument {
+    Absent,
+    /// The id exists under another tenant.
+    OtherTenant,
+    Found(StoredDocument),
+}
+
+/// The version a write expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The document must not exist yet.
+    New,
+    /// The document must still be at this version.
+    Existing(i64),
+}
+
+/// One change to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChange {
+    /// The Automerge change hash.
+    pub hash: [u8; 32],
+    /// `Change::raw_bytes()` as the device sent them.
+    pub bytes: Vec<u8>,
+}
+
+/// The query projection of a visit: the columns queries filter on plus the hydrated JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitProjection {
+    pub store_id: StoreId,
+    pub person_id: UserId,
+    pub planned_date: Date,
+    /// `VisitStatus::as_str()`.
+    pub status: &'static str,
+    /// `serde_json` of the hydrated `Visit`.
+    pub document_json: String,
+}
+
+/// The query projection of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderProjection {
+    pub store_id: StoreId,
+    pub person_id: UserId,
+    pub order_date: Date,
+    /// `OrderStatus::as_str()`.
+    pub status: &'static str,
+    /// The order number as generated on the device.
+    pub number: String,
+    /// `serde_json` of the hydrated `Order`.
+    pub document_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    Visit(VisitProjection),
+    Order(OrderProjection),
+}
+
+impl Projection {
+    pub fn kind(&self) -> DocKind {
+        match self {
+            Projection::Visit(_) => DocKind::Visit,
+            Projection::Order(_) => DocKind::Order,
+        }
+    }
+}
+
+/// One document's part of a push.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentWrite {
+    pub doc_id: DocId,
+    pub kind: DocKind,
+    pub expected: ExpectedVersion,
+    /// Changes the loaded document did not have (never empty: replays are not written).
+    pub changes: Vec<NewChange>,
+    /// Projection of the document after the changes.
+    pub projection: Projection,
+}
+
+/// Everything one sync request writes, committed in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushCommit {
+    pub tenant_id: TenantId,
+    /// The device that sent the changes (pulls of that device skip them).
+    pub device_id: DeviceId,
+    pub user_id: UserId,
+    pub at: Timestamp,
+    pub documents: Vec<DocumentWrite>,
+}
+
+/// What the commit wrote for one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedDocument {
+    pub doc_id: DocId,
+    /// The feed seq of this write.
+    pub seq: i64,
+    /// Changes actually inserted (hashes already stored are skipped).
+    pub inserted_changes: u64,
+    /// Changes stored beyond the snapshot after this write (drives auto-compaction).
+    pub changes_since_snapshot: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed(Vec<CommittedDocument>),
+    /// Another write changed these documents since they were loaded; nothing was written.
+    VersionConflict(Vec<DocId>),
+}
+
+/// One stored write in a tenant's feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub seq: i64,
+    /// With `seq`, the cursor a pull page ending at this entry hands out.
+    pub mark: i64,
+    pub doc_id: DocId,
+    pub kind: DocKind,
+}
+
+impl FeedEntry {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            seq: self.seq,
+            mark: self.mark,
+        }
+    }
+}
+
+/// What a puller lacks of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PullData {
+    /// Changes stored after the cursor, minus the requesting device's own.
+    Changes(Vec<Vec<u8>>),
+    /// Compaction folded changes after the cursor into the snapshot: the whole document
+    /// (snapshot first, then every change stored after it).
+    Whole(Vec<Vec<u8>>),
+}
+
+impl PullData {
+    pub fn into_parts(self) -> Vec<Vec<u8>> {
+        match self {
+            PullData::Changes(parts) | PullData::Whole(parts) => parts,
+        }
+    }
+}
+
+/// A compacted document to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compaction {
+    pub doc_id: DocId,
+    /// The version the snapshot was computed from.
+    pub expected_version: i64,
+    /// `Automerge::save()` of the document loaded at `expected_version`.
+    pub snapshot: Vec<u8>,
+    /// The `last_seq` of that load: every change with a seq <= it is in `snapshot`.
+    pub covers_seq: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompactionOutcome {
+    /// Snapshot stored and `removed_changes` folded changes deleted.
+    Compacted { removed_changes: u64 },
+    /// The document changed since it was loaded (or is gone): nothing was written.
+    Stale,
+}
+
+/// Keyset position in a projection listing: newest date first, then id descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectionKey {
+    pub date: Date,
+    pub doc_id: DocId,
+}
+
+/// Filters of a projection listing (`GET /v1/visits`, `/v1/orders`). Dates are inclusive and
+/// apply to the visit's planned date or the order's order date.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectionFilter {
+    pub store_id: Option<StoreId>,
+    pub person_id: Option<UserId>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// Already parsed into the kind's status enum; its `as_str()`.
+    pub status: Option<&'static str>,
+    /// Return rows strictly after this key.
+    pub after: Option<ProjectionKey>,
+    pub limit: u32,
+}
+
+/// One row of a projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectedDocument {
+    pub doc_id: DocId,
+    /// Feed seq of the write that produced this projection.
+    pub updated_seq: i64,
+    /// Planned date (visit) or order date (order): the listing's sort key.
+    pub date: Date,
+    pub document_json: String,
+}
+
+impl ProjectedDocument {
+    pub fn key(&self) -> ProjectionKey {
+        ProjectionKey {
+            date: self.date,
+            doc_id: self.doc_id,
+        }
+    }
+}
+
+/// CRDT documents, changes, feed, projections.
 #[async_trait::async_trait]
-pub trait DocumentStore {}
+pub trait DocumentStore: Send + Sync {
+    /// Loads documents by id for `tenant`, in one consistent read. One entry per id, in order.
+    async fn load_documents(
+        &self,
+        tenant: TenantId,
+        ids: &[DocId],
+    ) -> StoreResult<Vec<(DocId, LoadedDocument)>>;
+
+    /// Writes a whole push in one transaction (see [`PushCommit`]). Documents are written in
+    /// the given order, each with its own feed seq. On a version conflict nothing is written.
+    async fn commit_push(&self, commit: PushCommit) -> StoreResult<CommitOutcome>;
+
+    /// Whether `cursor` names a position in this tenant's feed. `{seq: 0, mark: 0}` (the start)
+    /// is always valid.
+    async fn cursor_is_valid(&self, tenant: TenantId, cursor: Cursor) -> StoreResult<bool>;
+
+    /// Up to `limit` feed entries of `tenant` with a seq > `after_seq`, by seq. Entries become
+    /// visible in seq order: a reader that sees seq N also sees every seq below N.
+    async fn feed_after(
+        &self,
+        tenant: TenantId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FeedEntry>>;
+
+    /// What a puller at `after_seq` lacks of `doc_id`: the changes with a seq > `after_seq`
+    /// not sent by `exclude_device`, or the whole document when the snapshot covers a seq
+    /// > `after_seq`. `None` if the document is not this tenant's.
+    async fn pull_data(
+        &self,
+        tenant: TenantId,
+        doc_id: DocId,
+        after_seq: i64,
+        exclude_device: Option<DeviceId>,
+    ) -> StoreResult<Option<PullData>>;
+
+    /// Stores `compaction.snapshot` (first transaction, with a version check), then deletes the
+    /// changes it folds in (second transaction).
+    async fn compact_document(
+        &self,
+        tenant: TenantId,
+        compaction: Compaction,
+    ) -> StoreResult<CompactionOutcome>;
+
+    /// Lists projections of `kind` matching `filter`, newest date first.
+    async fn list_projected(
+        &self,
+        tenant: TenantId,
+        kind: DocKind,
+        filter: &ProjectionFilter,
+    ) -> StoreResult<Vec<ProjectedDocument>>;
+
+    /// One projection of `kind` by id; `None` if absent or another tenant's.
+    async fn get_projected(
+        &self,
+        tenant: TenantId,
+        kind: DocKind,
+        doc_id: DocId,
+    ) -> StoreResult<Option<ProjectedDocument>>;
+}
