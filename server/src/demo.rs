@@ -36,8 +36,8 @@ pub const AT_LIMIT_STORE: &str = "OTH-006";
 /// Days before seeding of the stale snapshot.
 pub const STALE_DAYS: i64 = 45;
 
-const CENTER_LAT: f64 = 30.5928;
-const CENTER_LON: f64 = 114.3055;
+const CENTER_LAT_E4: i64 = 305_928;
+const CENTER_LON_E4: i64 = 1_143_055;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -303,9 +303,13 @@ pub fn stores() -> Result<Vec<Store>, ParseError> {
         .map(|(i, (code, name, grade, address))| {
             let channel = channel_of(code);
             // A fixed scatter around the centre: at most ~10 km north-south, ~8.5 km east-west.
-            let dlat = ((i * 7) % 19) as f64 - 9.0;
-            let dlon = ((i * 11) % 17) as f64 - 8.0;
-            let location = Position::new(CENTER_LAT + dlat * 0.010, CENTER_LON + dlon * 0.011)?;
+            let dlat = ((i * 7) % 19) as i64 - 9;
+            let dlon = ((i * 11) % 17) as i64 - 8;
+            // In units of 1e-4 degree, so coordinates print as short decimals.
+            let location = Position::new(
+                (CENTER_LAT_E4 + dlat * 100) as f64 / 1e4,
+                (CENTER_LON_E4 + dlon * 110) as f64 / 1e4,
+            )?;
             let (geofence_radius_m, delivery_lead_days) = match (channel, grade) {
                 (Channel::Nka, Grade::A) => (200, 3),
                 (Channel::Nka, _) => (150, 3),
@@ -740,7 +744,7 @@ mod tests {
         assert!(products
             .iter()
             .all(|p| p.floor_price.0 * 100 / p.list_price.0 >= 84));
-        let centre = Position::new(CENTER_LAT, CENTER_LON).unwrap();
+        let centre = Position::new(30.5928, 114.3055).unwrap();
         for s in &stores {
             assert!(
                 s.location.distance_m(&centre) < 15_000.0,

@@ -1,7 +1,7 @@
 //! Content-addressed photos: `HEAD`, `PUT`, `GET /v1/photos/{sha256}`.
 //!
 //! A photo is addressed by the SHA-256 of its bytes and belongs to a tenant. Upload order:
-//! metadata check (already stored: 200 without reading the body), content type, declared
+//! metadata check (already stored: 200, nothing hashed or written), content type, declared
 //! size, then the body is received while hashed and size-checked, the blob is written
 //! durably, and only then the metadata row is inserted: a photo the server says it has is
 //! always readable.
@@ -100,22 +100,47 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
+async fn next_data(body: &mut Body) -> Option<ApiResult<Bytes>> {
+    loop {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await?;
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    return Some(Ok(data));
+                }
+                // Trailers: nothing to hash.
+            }
+            Err(e) => {
+                return Some(Err(ApiError::bad_request(
+                    "malformed_body",
+                    format!("reading the body failed: {e}"),
+                )))
+            }
+        }
+    }
+}
+
+/// Reads and discards up to `budget` more bytes.
+async fn drain(body: &mut Body, mut budget: u64) {
+    while budget > 0 {
+        match next_data(body).await {
+            Some(Ok(data)) => budget = budget.saturating_sub(data.len() as u64),
+            _ => return,
+        }
+    }
+}
+
 /// Receives the body, hashing as it comes, refusing more than `max` bytes.
-async fn receive(body: Body, max: u64) -> ApiResult<(Bytes, Sha256)> {
-    let mut body = body;
+async fn receive(body: &mut Body, max: u64) -> ApiResult<(Bytes, Sha256)> {
     let mut hasher = sha2::Sha256::new();
     let mut buf = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request("malformed_body", format!("reading the body failed: {e}"))
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if (buf.len() + data.len()) as u64 > max {
-                return Err(too_large(max));
-            }
-            hasher.update(&data);
-            buf.extend_from_slice(&data);
+    while let Some(data) = next_data(body).await {
+        let data = data?;
+        if (buf.len() + data.len()) as u64 > max {
+            return Err(too_large(max));
         }
+        hasher.update(&data);
+        buf.extend_from_slice(&data);
     }
     let digest: [u8; 32] = hasher.finalize().into();
     Ok((Bytes::from(buf), Sha256::from_bytes(digest)))
@@ -153,32 +178,69 @@ pub async fn head_photo(
     request_body(content = Vec<u8>, description = "The photo bytes", content_type = "image/jpeg"),
     responses(
         (status = 201, description = "Stored", body = PhotoStored),
-        (status = 200, description = "Already stored (`already_stored: true`); the body was not read", body = PhotoStored),
+        (status = 200, description = "Already stored (`already_stored: true`); nothing was written. Send `Expect: 100-continue` (or HEAD first) to skip sending the bytes", body = PhotoStored),
         (status = 400, description = "`invalid_sha256`", body = crate::error::ErrorBody),
         (status = 413, description = "`photo_too_large`", body = crate::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = crate::error::ErrorBody),
         (status = 422, description = "`checksum_mismatch`: the bytes do not hash to the path", body = crate::error::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path, headers, body), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn put_photo(
     State(state): State<AppState>,
-    principal: Principal,
+    principal: Result<Principal, ApiError>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let sha = parse_sha256(path)?;
-    if let Some(meta) = state.store.get_photo(principal.tenant_id, &sha).await? {
-        return Ok((StatusCode::OK, Json(PhotoStored::from_meta(&meta, true))).into_response());
-    }
-    let content_type = content_type(&headers)?;
+    let mut body = body;
+    let result = store_photo(&state, principal, path, &headers, &mut body).await;
+    // Whatever the answer, read away what the client is still sending (bounded), so that a
+    // client that sends its whole body before reading sees the answer instead of a reset
+    // connection, and the connection stays reusable. A client that sent `Expect:
+    // 100-continue` and was answered before the body was polled never sends it: nothing to
+    // read. Absurdly large declared bodies are not read.
     let max = state.config.max_photo_bytes;
-    let declared = headers
+    if !expects_continue(&headers)
+        && declared_length(&headers).is_none_or(|n| n <= max.saturating_mul(2))
+    {
+        drain(&mut body, max.saturating_mul(2)).await;
+    }
+    result
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+async fn store_photo(
+    state: &AppState,
+    principal: Result<Principal, ApiError>,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: &mut Body,
+) -> ApiResult<Response> {
+    let principal = principal?;
+    tracing::Span::current().record("tenant", tracing::field::display(principal.tenant_id));
+    let sha = parse_sha256(path)?;
+    if let Some(meta) = state.store.get_photo(principal.tenant_id, &sha).await? {
+        // The cheap no-op: nothing is hashed or written (with `Expect: 100-continue` the body
+        // is not even sent).
+        return Ok((StatusCode::OK, Json(PhotoStored::from_meta(&meta, true))).into_response());
+    }
+    let content_type = content_type(headers)?;
+    let max = state.config.max_photo_bytes;
+    if declared_length(headers).is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
 

@@ -83,7 +83,10 @@ pub struct DocumentList {
 }
 
 fn invalid(param: &str, reason: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("invalid_query", format!("query parameter {param}: {reason}"))
+    ApiError::bad_request(
+        "invalid_query",
+        format!("query parameter {param}: {reason}"),
+    )
 }
 
 /// Parses an optional parameter with its newtype's `parse`, naming the parameter on failure.
@@ -92,20 +95,20 @@ fn parse_opt<T>(
     raw: Option<&str>,
     parse: impl Fn(&str) -> Result<T, ParseError>,
 ) -> ApiResult<Option<T>> {
-    raw.map(|s| parse(s).map_err(|e| invalid(param, e))).transpose()
+    raw.map(|s| parse(s).map_err(|e| invalid(param, e)))
+        .transpose()
 }
 
 impl ListParams {
     /// The store filter for a listing of `kind`.
     fn parse(&self, kind: DocKind) -> ApiResult<ProjectionFilter> {
-        let status = match kind {
-            DocKind::Visit => {
-                parse_opt("status", self.status.as_deref(), VisitStatus::parse)?.map(|s| s.as_str())
-            }
-            DocKind::Order => {
-                parse_opt("status", self.status.as_deref(), OrderStatus::parse)?.map(|s| s.as_str())
-            }
-        };
+        let status =
+            match kind {
+                DocKind::Visit => parse_opt("status", self.status.as_deref(), VisitStatus::parse)?
+                    .map(|s| s.as_str()),
+                DocKind::Order => parse_opt("status", self.status.as_deref(), OrderStatus::parse)?
+                    .map(|s| s.as_str()),
+            };
         Ok(ProjectionFilter {
             store_id: parse_opt("store_id", self.store_id.as_deref(), StoreId::parse)?,
             person_id: parse_opt("person_id", self.person_id.as_deref(), UserId::parse)?,
@@ -165,8 +168,9 @@ async fn list(
     kind: DocKind,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Json<DocumentList>> {
-    let Query(params) = params
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text())))?;
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
+    })?;
     let mut filter = params.parse(kind)?;
     let limit = filter.limit;
     // One extra row tells whether there is a next page.
@@ -332,17 +336,50 @@ mod tests {
     #[test]
     fn status_is_parsed_per_kind() {
         let p = params(&[("status", "pending_approval")]);
-        assert_eq!(p.parse(DocKind::Order).unwrap().status, Some("pending_approval"));
-        assert!(p.parse(DocKind::Visit).is_err(), "pending_approval is not a visit status");
+        assert_eq!(
+            p.parse(DocKind::Order).unwrap().status,
+            Some("pending_approval")
+        );
+        assert!(
+            p.parse(DocKind::Visit).is_err(),
+            "pending_approval is not a visit status"
+        );
     }
 
     #[test]
     fn limit_is_clamped_and_defaulted() {
-        assert_eq!(params(&[]).parse(DocKind::Visit).unwrap().limit, DEFAULT_LIMIT);
-        assert_eq!(params(&[("limit", "0")]).parse(DocKind::Visit).unwrap().limit, 1);
-        assert_eq!(params(&[("limit", "-5")]).parse(DocKind::Visit).unwrap().limit, 1);
-        assert_eq!(params(&[("limit", "100000")]).parse(DocKind::Visit).unwrap().limit, MAX_LIMIT);
-        assert_eq!(params(&[("limit", "7")]).parse(DocKind::Visit).unwrap().limit, 7);
+        assert_eq!(
+            params(&[]).parse(DocKind::Visit).unwrap().limit,
+            DEFAULT_LIMIT
+        );
+        assert_eq!(
+            params(&[("limit", "0")])
+                .parse(DocKind::Visit)
+                .unwrap()
+                .limit,
+            1
+        );
+        assert_eq!(
+            params(&[("limit", "-5")])
+                .parse(DocKind::Visit)
+                .unwrap()
+                .limit,
+            1
+        );
+        assert_eq!(
+            params(&[("limit", "100000")])
+                .parse(DocKind::Visit)
+                .unwrap()
+                .limit,
+            MAX_LIMIT
+        );
+        assert_eq!(
+            params(&[("limit", "7")])
+                .parse(DocKind::Visit)
+                .unwrap()
+                .limit,
+            7
+        );
     }
 
     #[test]
@@ -352,16 +389,22 @@ mod tests {
             doc_id: DocId::new_random(),
         };
         let encoded = encode_after(key);
-        let filter = params(&[("after", &encoded)]).parse(DocKind::Order).unwrap();
+        let filter = params(&[("after", &encoded)])
+            .parse(DocKind::Order)
+            .unwrap();
         assert_eq!(filter.after, Some(key));
     }
 
     #[test]
     fn filters_parse_into_newtypes() {
         let store = StoreId::new_random();
-        let f = params(&[("store_id", &store.to_string()), ("from", "2026-01-01"), ("to", "2026-01-31")])
-            .parse(DocKind::Visit)
-            .unwrap();
+        let f = params(&[
+            ("store_id", &store.to_string()),
+            ("from", "2026-01-01"),
+            ("to", "2026-01-31"),
+        ])
+        .parse(DocKind::Visit)
+        .unwrap();
         assert_eq!(f.store_id, Some(store));
         assert_eq!(f.from, Some(Date::parse("2026-01-01").unwrap()));
         assert_eq!(f.to, Some(Date::parse("2026-01-31").unwrap()));

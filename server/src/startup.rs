@@ -203,26 +203,41 @@ pub fn api_router(state: AppState) -> Router {
         .merge(limited)
         .merge(photos::router())
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::map_response(json_payload_too_large))
+        // Innermost first: a panic becomes a 500 that metrics and traces still see.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
         ));
-    telemetry::layer(router)
-        .layer(CatchPanicLayer::custom(panic_response))
-        .with_state(state)
+    telemetry::layer(router).with_state(state)
 }
 
 /// The operations router: `/metrics`, `/openapi.json`, `/health`.
 pub fn ops_router(state: AppState) -> Router {
-    let spec = Arc::new(openapi::spec());
+    // Rendered once; the description does not change while the server runs.
+    let spec: Arc<str> = match openapi::spec().to_json() {
+        Ok(json) => json.into(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the OpenAPI description failed");
+            "{}".into()
+        }
+    };
     Router::new()
         .route("/metrics", get(metrics_text))
         .route(
             "/openapi.json",
             get(move || {
                 let spec = spec.clone();
-                async move { Json(spec.as_ref().clone()) }
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/json"),
+                        )],
+                        spec.to_string(),
+                    )
+                }
             }),
         )
         .route("/health", get(health))
@@ -273,10 +288,15 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// tower-http's body limit and axum's buffering answer 413 in plain text; give them the JSON
-/// error shape with reason `body_too_large`. JSON 413s (e.g. `photo_too_large`) pass through.
-async fn json_payload_too_large(resp: Response) -> Response {
-    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE {
+/// Gives the errors that axum and tower-http answer themselves the JSON error shape: 413 from
+/// the body limit (`body_too_large`), 404 for unknown routes, 405 for unknown methods. JSON
+/// answers (e.g. `photo_too_large`) pass through.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    if !matches!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    ) {
         return resp;
     }
     let is_json = resp
@@ -287,11 +307,26 @@ async fn json_payload_too_large(resp: Response) -> Response {
     if is_json {
         return resp;
     }
-    ApiError::too_large(
-        "body_too_large",
-        "the request body is larger than this endpoint accepts",
-    )
-    .into_response()
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(
+            "body_too_large",
+            "the request body is larger than this endpoint accepts",
+        )
+        .into_response(),
+        StatusCode::NOT_FOUND => ApiError::NotFound("route").into_response(),
+        _ => {
+            let allow = resp.headers().get(header::ALLOW).cloned();
+            let body = ErrorBody {
+                reason: "method_not_allowed".into(),
+                message: "this route does not accept that method".into(),
+            };
+            let mut out = (status, Json(body)).into_response();
+            if let Some(allow) = allow {
+                out.headers_mut().insert(header::ALLOW, allow);
+            }
+            out
+        }
+    }
 }
 
 fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {

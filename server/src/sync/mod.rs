@@ -97,9 +97,11 @@ pub async fn sync(
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();
     span.record("stored", changes_stored);
-    state
-        .metrics
-        .record_sync(report.committed.len() as u64, changes_stored, bytes_received);
+    state.metrics.record_sync(
+        report.committed.len() as u64,
+        changes_stored,
+        bytes_received,
+    );
 
     // After the commit, so the device's own writes are already in the feed (and skipped).
     let pull = match &request.pull {
@@ -246,7 +248,10 @@ async fn encode_response(headers: &HeaderMap, response: SyncResponse) -> ApiResu
     .map_err(ApiError::internal)?;
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SYNC_CONTENT_TYPE));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SYNC_CONTENT_TYPE),
+    );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));

@@ -11,9 +11,9 @@ use sqlx::{Sqlite, Transaction};
 
 use super::SqliteStore;
 use crate::store::documents::{
-    CommitOutcome, CommittedDocument, Compaction, CompactionOutcome, DocumentStore,
-    DocumentWrite, ExpectedVersion, FeedEntry, LoadedDocument, ProjectedDocument,
-    ProjectionFilter, Projection, PullData, PushCommit, StoredDocument,
+    CommitOutcome, CommittedDocument, Compaction, CompactionOutcome, DocumentStore, DocumentWrite,
+    ExpectedVersion, FeedEntry, LoadedDocument, ProjectedDocument, Projection, ProjectionFilter,
+    PullData, PushCommit, StoredDocument,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -319,12 +319,15 @@ fn projected_from_row(
     })
 }
 
+/// `documents` columns: tenant_id, kind, version, snapshot, snapshot_seq, last_seq.
+type DocumentRow = (String, String, i64, Option<Vec<u8>>, i64, i64);
+
 async fn load_one(
     tx: &mut Transaction<'static, Sqlite>,
     tenant: TenantId,
     id: DocId,
 ) -> StoreResult<LoadedDocument> {
-    let row: Option<(String, String, i64, Option<Vec<u8>>, i64, i64)> = sqlx::query_as(
+    let row: Option<DocumentRow> = sqlx::query_as(
         "SELECT tenant_id, kind, version, snapshot, snapshot_seq, last_seq
          FROM documents WHERE id = ?",
     )
@@ -357,22 +360,28 @@ async fn changes_after(
     doc_id: DocId,
     after_seq: i64,
 ) -> StoreResult<Vec<Vec<u8>>> {
-    Ok(sqlx::query_scalar(
-        "SELECT bytes FROM doc_changes WHERE doc_id = ? AND seq > ? ORDER BY id",
+    Ok(
+        sqlx::query_scalar(
+            "SELECT bytes FROM doc_changes WHERE doc_id = ? AND seq > ? ORDER BY id",
+        )
+        .bind(doc_id.to_string())
+        .bind(after_seq)
+        .fetch_all(&mut **tx)
+        .await?,
     )
-    .bind(doc_id.to_string())
-    .bind(after_seq)
-    .fetch_all(&mut **tx)
-    .await?)
 }
 
 /// Takes the tenant's next feed seq. The row update also serialises the tenant's writers.
-async fn next_feed_seq(tx: &mut Transaction<'static, Sqlite>, tenant: TenantId) -> StoreResult<i64> {
-    let seq: Option<i64> =
-        sqlx::query_scalar("UPDATE tenants SET feed_seq = feed_seq + 1 WHERE id = ? RETURNING feed_seq")
-            .bind(tenant.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
+async fn next_feed_seq(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: TenantId,
+) -> StoreResult<i64> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE tenants SET feed_seq = feed_seq + 1 WHERE id = ? RETURNING feed_seq",
+    )
+    .bind(tenant.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
     seq.ok_or(StoreError::NotFound("tenant"))
 }
 

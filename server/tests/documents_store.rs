@@ -1,0 +1,970 @@
+//! Conformance tests of [`DocumentStore`], written as generic functions over the trait so that
+//! every implementation runs the same suite (`store_suite!` instantiates it; SQLite below).
+//! Documents are real Automerge visits; the sync engine's push, pull and compaction drive the
+//! store where a test is about their interplay.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash};
+use fieldsync_server::store::directory::Tenant;
+use fieldsync_server::store::documents::{
+    CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
+    LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
+    PullData, PushCommit, StoredDocument, VisitProjection,
+};
+use fieldsync_server::store::sqlite::SqliteStore;
+use fieldsync_server::store::DirectoryStore;
+use fieldsync_server::sync::compaction::compact;
+use fieldsync_server::sync::merge::open_stored;
+use fieldsync_server::sync::pull::{pull, START};
+use fieldsync_server::sync::push::{push, PushContext};
+use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit, DocKind};
+use fieldsync_shared::protocol::{Cursor, DocPush, PullPage, PullRequest, PushResult};
+use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::visit::{Visit, VisitStatus};
+
+// ---------------------------------------------------------------------------------------------
+// Test data: devices editing visits.
+
+/// A device: its id and its Automerge documents.
+struct Device {
+    id: DeviceId,
+    actor: ActorId,
+    docs: HashMap<DocId, AutoCommit>,
+}
+
+impl Device {
+    fn new() -> Self {
+        Device {
+            id: DeviceId::new_random(),
+            actor: ActorId::random(),
+            docs: HashMap::new(),
+        }
+    }
+
+    /// Starts a visit and returns its id.
+    fn start_visit(&mut self, date: &str) -> DocId {
+        let id = DocId::new_random();
+        let visit = Visit::new(
+            id,
+            StoreId::new_random(),
+            UserId::new_random(),
+            Date::parse(date).unwrap(),
+        );
+        let mut doc = new_document(self.actor.clone());
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+        self.docs.insert(id, doc);
+        id
+    }
+
+    /// One more change on the visit (a note appended).
+    fn edit(&mut self, id: DocId, note: &str) {
+        let doc = self.docs.get_mut(&id).expect("device has the document");
+        let mut visit = hydrate_visit(doc).unwrap();
+        let text = format!("{}{note}", visit.notes.as_str());
+        visit.notes = autosurgeon::Text::with_value(text);
+        visit.status = VisitStatus::InProgress;
+        reconcile_visit(doc, &visit).unwrap();
+        doc.commit();
+    }
+
+    fn changes(&mut self, id: DocId) -> Vec<Vec<u8>> {
+        let doc = self.docs.get_mut(&id).expect("device has the document");
+        doc.get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect()
+    }
+
+    fn heads(&mut self, id: DocId) -> Vec<ChangeHash> {
+        self.docs
+            .get_mut(&id)
+            .expect("device has the document")
+            .get_heads()
+    }
+
+    /// Applies a pull page the way the device SDK does (`load_incremental` on each part).
+    fn apply(&mut self, page: &PullPage) {
+        for payload in &page.docs {
+            let doc = self
+                .docs
+                .entry(payload.doc_id)
+                .or_insert_with(|| new_document(self.actor.clone()));
+            for part in &payload.data {
+                doc.load_incremental(part).unwrap();
+            }
+        }
+    }
+
+    fn push_all(&mut self, ids: &[DocId]) -> Vec<DocPush> {
+        ids.iter()
+            .map(|id| DocPush {
+                doc_id: *id,
+                kind: "visit".into(),
+                changes: self.changes(*id).into_iter().map(Into::into).collect(),
+            })
+            .collect()
+    }
+}
+
+fn ctx(tenant: TenantId, device: &Device) -> PushContext {
+    PushContext {
+        tenant_id: tenant,
+        user_id: UserId::new_random(),
+        device_id: device.id,
+    }
+}
+
+async fn push_docs<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    device: &mut Device,
+    ids: &[DocId],
+) -> Vec<PushResult> {
+    let docs = device.push_all(ids);
+    let report = push(store, &ctx(tenant, device), docs).await.expect("push");
+    report.outcomes.into_iter().map(|o| o.result).collect()
+}
+
+async fn load_one<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> LoadedDocument {
+    let mut loaded = store.load_documents(tenant, &[id]).await.expect("load");
+    assert_eq!(loaded.len(), 1);
+    loaded.remove(0).1
+}
+
+async fn load_found<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> StoredDocument {
+    match load_one(store, tenant, id).await {
+        LoadedDocument::Found(doc) => doc,
+        other => panic!("expected the document, got {other:?}"),
+    }
+}
+
+async fn server_doc<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> Automerge {
+    open_stored(&load_found(store, tenant, id).await).expect("stored document loads")
+}
+
+async fn feed_len<S: DocumentStore>(store: &S, tenant: TenantId) -> usize {
+    store
+        .feed_after(tenant, 0, 10_000)
+        .await
+        .expect("feed")
+        .len()
+}
+
+fn visit_write(id: DocId, expected: ExpectedVersion, changes: &[Vec<u8>]) -> DocumentWrite {
+    DocumentWrite {
+        doc_id: id,
+        kind: DocKind::Visit,
+        expected,
+        changes: changes
+            .iter()
+            .map(|b| NewChange {
+                hash: Change::from_bytes(b.clone()).unwrap().hash().0,
+                bytes: b.clone(),
+            })
+            .collect(),
+        projection: Projection::Visit(VisitProjection {
+            store_id: StoreId::new_random(),
+            person_id: UserId::new_random(),
+            planned_date: Date::parse("2026-11-22").unwrap(),
+            status: "planned",
+            document_json: format!("{{\"id\":\"{id}\"}}"),
+        }),
+    }
+}
+
+fn commit_of(tenant: TenantId, device: DeviceId, documents: Vec<DocumentWrite>) -> PushCommit {
+    PushCommit {
+        tenant_id: tenant,
+        device_id: device,
+        user_id: UserId::new_random(),
+        at: Timestamp(1_700_000_000_000),
+        documents,
+    }
+}
+
+/// Pulls pages until `more` is false; returns the pages.
+async fn pull_all<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    device: &mut Device,
+    mut cursor: Option<Cursor>,
+    max_bytes: u32,
+) -> (Vec<PullPage>, Cursor) {
+    let mut pages = Vec::new();
+    loop {
+        let page = pull(
+            store,
+            tenant,
+            device.id,
+            &PullRequest { cursor, max_bytes },
+            u32::MAX,
+        )
+        .await
+        .expect("pull");
+        assert!(
+            !page.reset,
+            "a cursor handed out by the server must stay valid"
+        );
+        device.apply(&page);
+        cursor = Some(page.cursor);
+        let more = page.more;
+        pages.push(page);
+        if !more {
+            break;
+        }
+        assert!(pages.len() < 1000, "pull does not terminate");
+    }
+    (pages, cursor.unwrap_or(START))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite.
+
+pub async fn commit_and_load_round_trip<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    dev.edit(id, "first");
+    let changes = dev.changes(id);
+
+    let outcome = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![visit_write(id, ExpectedVersion::New, &changes)],
+        ))
+        .await
+        .unwrap();
+    let CommitOutcome::Committed(committed) = outcome else {
+        panic!("expected a commit, got {outcome:?}");
+    };
+    assert_eq!(committed.len(), 1);
+    assert_eq!(committed[0].inserted_changes, 2);
+    assert_eq!(committed[0].changes_since_snapshot, 2);
+
+    let stored = load_found(store, tenant, id).await;
+    assert_eq!(stored.kind, DocKind::Visit);
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.last_seq, committed[0].seq);
+    assert_eq!(stored.snapshot, None);
+    assert_eq!(stored.changes, changes, "bytes come back as sent, in order");
+    assert_eq!(open_stored(&stored).unwrap().get_heads(), dev.heads(id));
+
+    assert_eq!(
+        load_one(store, other, id).await,
+        LoadedDocument::OtherTenant
+    );
+    assert_eq!(
+        load_one(store, tenant, DocId::new_random()).await,
+        LoadedDocument::Absent
+    );
+
+    let projected = store
+        .get_projected(tenant, DocKind::Visit, id)
+        .await
+        .unwrap()
+        .expect("projection");
+    assert_eq!(projected.updated_seq, committed[0].seq);
+    assert_eq!(projected.document_json, format!("{{\"id\":\"{id}\"}}"));
+    assert_eq!(
+        store
+            .get_projected(other, DocKind::Visit, id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_projected(tenant, DocKind::Order, id)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore>(store: &S, tenant: TenantId) {
+    let mut dev = Device::new();
+    let a = dev.start_visit("2026-11-22");
+    let b = dev.start_visit("2026-11-23");
+    let before = feed_len(store, tenant).await;
+    let outcome = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![
+                visit_write(a, ExpectedVersion::New, &dev.changes(a)),
+                visit_write(b, ExpectedVersion::New, &dev.changes(b)),
+            ],
+        ))
+        .await
+        .unwrap();
+    let CommitOutcome::Committed(c) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(c[1].seq, c[0].seq + 1, "consecutive seqs in request order");
+    let feed = store.feed_after(tenant, c[0].seq - 1, 10).await.unwrap();
+    assert_eq!(feed.len(), 2);
+    assert_eq!((feed[0].doc_id, feed[1].doc_id), (a, b));
+    assert_eq!(feed_len(store, tenant).await, before + 2);
+}
+
+pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    dev.edit(id, "a");
+    assert_eq!(
+        push_docs(store, tenant, &mut dev, &[id]).await,
+        vec![PushResult::Stored { new_changes: 2 }]
+    );
+    let feed = feed_len(store, tenant).await;
+    let version = load_found(store, tenant, id).await.version;
+
+    assert_eq!(
+        push_docs(store, tenant, &mut dev, &[id]).await,
+        vec![PushResult::Stored { new_changes: 0 }]
+    );
+    assert_eq!(
+        feed_len(store, tenant).await,
+        feed,
+        "a replay appends no feed entry"
+    );
+    let after = load_found(store, tenant, id).await;
+    assert_eq!(after.version, version, "a replay writes nothing");
+    assert_eq!(after.changes.len(), 2);
+
+    // A replay mixed with one new change stores exactly that change.
+    dev.edit(id, "b");
+    assert_eq!(
+        push_docs(store, tenant, &mut dev, &[id]).await,
+        vec![PushResult::Stored { new_changes: 1 }]
+    );
+    assert_eq!(feed_len(store, tenant).await, feed + 1);
+}
+
+pub async fn version_conflict_is_detected_and_writes_nothing<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    let first = dev.changes(id);
+    let c = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![visit_write(id, ExpectedVersion::New, &first)],
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(c, CommitOutcome::Committed(_)));
+    let feed = feed_len(store, tenant).await;
+
+    dev.edit(id, "x");
+    let second = dev.changes(id)[1..].to_vec();
+    let fresh = dev.start_visit("2026-11-24");
+    // Stale version for `id`, plus a valid new document in the same request.
+    let outcome = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![
+                visit_write(fresh, ExpectedVersion::New, &dev.changes(fresh)),
+                visit_write(id, ExpectedVersion::Existing(0), &second),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CommitOutcome::VersionConflict(vec![id]));
+    assert_eq!(
+        load_one(store, tenant, fresh).await,
+        LoadedDocument::Absent,
+        "all or nothing"
+    );
+    assert_eq!(load_found(store, tenant, id).await.changes, first);
+    assert_eq!(feed_len(store, tenant).await, feed);
+
+    // Creating a document that exists is a conflict too.
+    let outcome = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![visit_write(id, ExpectedVersion::New, &second)],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CommitOutcome::VersionConflict(vec![id]));
+
+    // The right version goes through.
+    let outcome = store
+        .commit_push(commit_of(
+            tenant,
+            dev.id,
+            vec![visit_write(id, ExpectedVersion::Existing(1), &second)],
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(load_found(store, tenant, id).await.version, 2);
+}
+
+pub async fn cursor_validation<S: DocumentStore>(store: &S, tenant: TenantId, other: TenantId) {
+    assert!(
+        store.cursor_is_valid(tenant, START).await.unwrap(),
+        "the start is always valid"
+    );
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    let entry = store
+        .feed_after(tenant, 0, 10_000)
+        .await
+        .unwrap()
+        .pop()
+        .expect("a feed entry");
+    let cursor = entry.cursor();
+    assert!(store.cursor_is_valid(tenant, cursor).await.unwrap());
+    let wrong_mark = Cursor {
+        mark: cursor.mark.wrapping_add(1),
+        ..cursor
+    };
+    assert!(!store.cursor_is_valid(tenant, wrong_mark).await.unwrap());
+    let beyond = Cursor {
+        seq: cursor.seq + 1000,
+        ..cursor
+    };
+    assert!(!store.cursor_is_valid(tenant, beyond).await.unwrap());
+    assert!(
+        !store.cursor_is_valid(other, cursor).await.unwrap(),
+        "cursors are per tenant"
+    );
+    assert!(!store
+        .cursor_is_valid(tenant, Cursor { seq: 0, mark: 5 })
+        .await
+        .unwrap());
+
+    // The pull answers an unknown cursor with a reset.
+    let page = pull(
+        store,
+        tenant,
+        dev.id,
+        &PullRequest {
+            cursor: Some(wrong_mark),
+            max_bytes: 1 << 20,
+        },
+        u32::MAX,
+    )
+    .await
+    .unwrap();
+    assert!(page.reset);
+    assert!(page.docs.is_empty());
+    assert_eq!(page.cursor, START);
+}
+
+pub async fn pull_pages_never_skip_a_change<S: DocumentStore>(store: &S, tenant: TenantId) {
+    let mut writer = Device::new();
+    let mut reader = Device::new();
+    let ids: Vec<DocId> = (0..5)
+        .map(|i| writer.start_visit(&format!("2026-11-{:02}", i + 1)))
+        .collect();
+    // Interleaved writes: every document has several feed entries.
+    for round in 0..3 {
+        for id in &ids {
+            writer.edit(*id, &format!("r{round}"));
+            push_docs(store, tenant, &mut writer, &[*id]).await;
+        }
+    }
+
+    // One document per page (max_bytes 1), with writes landing between pages.
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = pull(
+            store,
+            tenant,
+            reader.id,
+            &PullRequest {
+                cursor,
+                max_bytes: 1,
+            },
+            u32::MAX,
+        )
+        .await
+        .unwrap();
+        assert!(!page.reset);
+        assert!(
+            page.docs.len() <= 1,
+            "a page holds one document when it is over budget"
+        );
+        reader.apply(&page);
+        cursor = Some(page.cursor);
+        pages += 1;
+        if pages <= 4 {
+            let id = ids[(pages * 3) % ids.len()];
+            writer.edit(id, "between pages");
+            push_docs(store, tenant, &mut writer, &[id]).await;
+        }
+        if !page.more {
+            break;
+        }
+        assert!(pages < 200, "pull does not terminate");
+    }
+    assert!(pages > 1, "the budget forced several pages");
+    for id in &ids {
+        let server = server_doc(store, tenant, *id).await;
+        assert_eq!(
+            reader.heads(*id),
+            server.get_heads(),
+            "reader has every change of {id}"
+        );
+    }
+    // Nothing more to pull from the final cursor.
+    let page = pull(
+        store,
+        tenant,
+        reader.id,
+        &PullRequest {
+            cursor,
+            max_bytes: 1 << 20,
+        },
+        u32::MAX,
+    )
+    .await
+    .unwrap();
+    assert!(page.docs.is_empty() && !page.more);
+}
+
+pub async fn pull_excludes_the_requesting_devices_changes<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let mut a = Device::new();
+    let mut b = Device::new();
+    // Both devices start from the feed's current end.
+    let (_, cursor) = pull_all(store, tenant, &mut b, None, 1 << 20).await;
+    let id = a.start_visit("2026-11-22");
+    push_docs(store, tenant, &mut a, &[id]).await;
+
+    let page = pull(
+        store,
+        tenant,
+        a.id,
+        &PullRequest {
+            cursor: Some(cursor),
+            max_bytes: 1 << 20,
+        },
+        u32::MAX,
+    )
+    .await
+    .unwrap();
+    assert!(page.docs.is_empty(), "the sender already has its changes");
+    assert!(
+        page.cursor.seq > cursor.seq,
+        "the cursor still moves past them"
+    );
+
+    let page = pull(
+        store,
+        tenant,
+        b.id,
+        &PullRequest {
+            cursor: Some(cursor),
+            max_bytes: 1 << 20,
+        },
+        u32::MAX,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.docs.len(), 1, "another device gets them");
+    assert_eq!(page.docs[0].doc_id, id);
+
+    // Without a cursor (a device that lost its state) the sender gets its own changes back.
+    let mut fresh_a = Device {
+        id: a.id,
+        actor: ActorId::random(),
+        docs: HashMap::new(),
+    };
+    pull_all(store, tenant, &mut fresh_a, None, 1 << 20).await;
+    assert_eq!(fresh_a.heads(id), a.heads(id));
+}
+
+pub async fn compaction_keeps_every_change<S: DocumentStore>(store: &S, tenant: TenantId) {
+    let mut dev = Device::new();
+    let mut reader = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    // The reader pulls once, early: its cursor is before the changes compaction will fold.
+    let (_, early_cursor) = pull_all(store, tenant, &mut reader, None, 1 << 20).await;
+    for i in 0..6 {
+        dev.edit(id, &format!("货架{i}"));
+        push_docs(store, tenant, &mut dev, &[id]).await;
+    }
+    let before = server_doc(store, tenant, id).await;
+    let before_visit = hydrate_visit(&before).unwrap();
+
+    let outcome = compact(store, tenant, id).await.unwrap();
+    assert_eq!(outcome, CompactionOutcome::Compacted { removed_changes: 7 });
+    let stored = load_found(store, tenant, id).await;
+    assert!(stored.snapshot.is_some());
+    assert_eq!(stored.snapshot_seq, stored.last_seq);
+    assert!(stored.changes.is_empty(), "folded changes are deleted");
+    let after = open_stored(&stored).unwrap();
+    assert_eq!(after.get_heads(), before.get_heads());
+    assert_eq!(hydrate_visit(&after).unwrap(), before_visit);
+
+    // A puller whose cursor predates the snapshot gets the whole document.
+    let data = store
+        .pull_data(tenant, id, early_cursor.seq, Some(reader.id))
+        .await
+        .unwrap();
+    assert!(matches!(data, Some(PullData::Whole(_))), "{data:?}");
+    pull_all(store, tenant, &mut reader, Some(early_cursor), 1 << 20).await;
+    assert_eq!(reader.heads(id), before.get_heads());
+
+    // Pushing the whole history again after compaction is still a replay.
+    assert_eq!(
+        push_docs(store, tenant, &mut dev, &[id]).await,
+        vec![PushResult::Stored { new_changes: 0 }]
+    );
+    // A compaction computed from an old version is refused, not applied.
+    dev.edit(id, "later");
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    let fresh = load_found(store, tenant, id).await;
+    let stale = store
+        .compact_document(
+            tenant,
+            fieldsync_server::store::documents::Compaction {
+                doc_id: id,
+                expected_version: fresh.version - 1,
+                snapshot: before.save(),
+                covers_seq: fresh.last_seq,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale, CompactionOutcome::Stale);
+    assert_eq!(
+        server_doc(store, tenant, id).await.get_heads(),
+        dev.heads(id)
+    );
+}
+
+pub async fn compaction_during_concurrent_pushes_loses_nothing<S: DocumentStore + 'static>(
+    store: Arc<S>,
+    tenant: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    push_docs(store.as_ref(), tenant, &mut dev, &[id]).await;
+
+    let compactor = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut compacted = 0;
+            for _ in 0..15 {
+                if let CompactionOutcome::Compacted { .. } =
+                    compact(store.as_ref(), tenant, id).await.unwrap()
+                {
+                    compacted += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            compacted
+        })
+    };
+    for i in 0..15 {
+        dev.edit(id, &format!("c{i}"));
+        let outcome = push_docs(store.as_ref(), tenant, &mut dev, &[id]).await;
+        assert_eq!(outcome, vec![PushResult::Stored { new_changes: 1 }]);
+    }
+    let compacted = compactor.await.unwrap();
+    assert!(compacted > 0, "some compactions ran");
+    compact(store.as_ref(), tenant, id).await.unwrap();
+
+    let server = server_doc(store.as_ref(), tenant, id).await;
+    assert_eq!(server.get_heads(), dev.heads(id));
+    for change in dev.changes(id) {
+        let hash = Change::from_bytes(change).unwrap().hash();
+        assert!(
+            server.get_change_meta_by_hash(&hash).is_some(),
+            "change {hash} survived"
+        );
+    }
+}
+
+pub async fn projections_filter_and_page<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let store_a = StoreId::new_random();
+    let person = UserId::new_random();
+    let device = DeviceId::new_random();
+    let mut writes = Vec::new();
+    let mut ids = Vec::new();
+    for day in 1..=6 {
+        let id = DocId::new_random();
+        ids.push(id);
+        writes.push(DocumentWrite {
+            doc_id: id,
+            kind: DocKind::Order,
+            expected: ExpectedVersion::New,
+            changes: vec![NewChange {
+                hash: [day as u8; 32],
+                bytes: vec![day as u8],
+            }],
+            projection: Projection::Order(OrderProjection {
+                store_id: if day % 2 == 0 {
+                    store_a
+                } else {
+                    StoreId::new_random()
+                },
+                person_id: person,
+                order_date: Date::parse(&format!("2026-03-{day:02}")).unwrap(),
+                status: if day <= 3 { "draft" } else { "submitted" },
+                number: format!("R001-26030{day}-K7QD-01"),
+                document_json: format!("{{\"day\":{day}}}"),
+            }),
+        });
+    }
+    let outcome = store
+        .commit_push(commit_of(tenant, device, writes))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, CommitOutcome::Committed(_)));
+
+    let list = |filter: ProjectionFilter| async move {
+        store
+            .list_projected(tenant, DocKind::Order, &filter)
+            .await
+            .unwrap()
+    };
+    let all = list(ProjectionFilter {
+        person_id: Some(person),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    let days: Vec<String> = all.iter().map(|r| r.date.to_string()).collect();
+    assert_eq!(
+        days,
+        [
+            "2026-03-06",
+            "2026-03-05",
+            "2026-03-04",
+            "2026-03-03",
+            "2026-03-02",
+            "2026-03-01"
+        ]
+    );
+
+    let by_store = list(ProjectionFilter {
+        store_id: Some(store_a),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_store.len(), 3);
+    let ranged = list(ProjectionFilter {
+        person_id: Some(person),
+        from: Some(Date::parse("2026-03-02").unwrap()),
+        to: Some(Date::parse("2026-03-04").unwrap()),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(ranged.len(), 3, "date bounds are inclusive");
+    let submitted = list(ProjectionFilter {
+        person_id: Some(person),
+        status: Some("submitted"),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(submitted.len(), 3);
+
+    // Keyset pages of 4 then 2 cover everything once.
+    let first = list(ProjectionFilter {
+        person_id: Some(person),
+        limit: 4,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(first.len(), 4);
+    let after: Option<ProjectionKey> = first.last().map(|r| r.key());
+    let second = list(ProjectionFilter {
+        person_id: Some(person),
+        limit: 4,
+        after,
+        ..Default::default()
+    })
+    .await;
+    let mut seen: Vec<DocId> = first
+        .iter()
+        .chain(second.iter())
+        .map(|r| r.doc_id)
+        .collect();
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    let none = store
+        .list_projected(
+            other,
+            DocKind::Order,
+            &ProjectionFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "another tenant sees nothing");
+    assert!(store
+        .list_projected(
+            tenant,
+            DocKind::Visit,
+            &ProjectionFilter {
+                person_id: Some(person),
+                limit: 100,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    dev.edit(id, "intruder");
+    let outcome = push_docs(store, other, &mut dev, &[id]).await;
+    assert!(
+        matches!(&outcome[0], PushResult::Refused { reason, .. } if reason == "document_unavailable"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        load_found(store, tenant, id).await.changes.len(),
+        1,
+        "nothing stored"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite.
+
+struct SqliteFixture {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    tenant: TenantId,
+    other: TenantId,
+}
+
+async fn sqlite() -> SqliteFixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("fieldsync.db"))
+        .await
+        .unwrap();
+    let tenant = create_tenant(&store, "t1").await;
+    let other = create_tenant(&store, "t2").await;
+    SqliteFixture {
+        _dir: dir,
+        store,
+        tenant,
+        other,
+    }
+}
+
+async fn create_tenant(store: &SqliteStore, slug: &str) -> TenantId {
+    let tenant = Tenant {
+        id: TenantId::new_random(),
+        slug: slug.to_string(),
+        name: format!("Tenant {slug}"),
+    };
+    store.create_tenant(&tenant).await.expect("create tenant");
+    tenant.id
+}
+
+#[tokio::test]
+async fn sqlite_commit_and_load_round_trip() {
+    let f = sqlite().await;
+    commit_and_load_round_trip(&f.store, f.tenant, f.other).await;
+}
+
+#[tokio::test]
+async fn sqlite_each_write_gets_its_own_feed_seq() {
+    let f = sqlite().await;
+    each_write_gets_its_own_feed_seq(&f.store, f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_replay_stores_nothing_and_appends_no_feed_entry() {
+    let f = sqlite().await;
+    replay_stores_nothing_and_appends_no_feed_entry(&f.store, f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_version_conflict_is_detected_and_writes_nothing() {
+    let f = sqlite().await;
+    version_conflict_is_detected_and_writes_nothing(&f.store, f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_cursor_validation() {
+    let f = sqlite().await;
+    cursor_validation(&f.store, f.tenant, f.other).await;
+}
+
+#[tokio::test]
+async fn sqlite_pull_pages_never_skip_a_change() {
+    let f = sqlite().await;
+    pull_pages_never_skip_a_change(&f.store, f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_pull_excludes_the_requesting_devices_changes() {
+    let f = sqlite().await;
+    pull_excludes_the_requesting_devices_changes(&f.store, f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_compaction_keeps_every_change() {
+    let f = sqlite().await;
+    compaction_keeps_every_change(&f.store, f.tenant).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_compaction_during_concurrent_pushes_loses_nothing() {
+    let f = sqlite().await;
+    compaction_during_concurrent_pushes_loses_nothing(Arc::new(f.store.clone()), f.tenant).await;
+}
+
+#[tokio::test]
+async fn sqlite_projections_filter_and_page() {
+    let f = sqlite().await;
+    projections_filter_and_page(&f.store, f.tenant, f.other).await;
+}
+
+#[tokio::test]
+async fn sqlite_push_refuses_another_tenants_document() {
+    let f = sqlite().await;
+    push_refuses_another_tenants_document(&f.store, f.tenant, f.other).await;
+}

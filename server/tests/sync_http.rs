@@ -1,0 +1,460 @@
+//! `POST /v1/sync` and the query endpoints through the real router (auth, limits, encoding),
+//! on a fresh SQLite database per test. Requests go through `tower::ServiceExt::oneshot`.
+
+use automerge::{ActorId, AutoCommit};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use fieldsync_server::config::{Config, Secret};
+use fieldsync_server::startup::{api_router, Application};
+use fieldsync_server::state::AppState;
+use fieldsync_server::store::directory::Tenant;
+use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit};
+use fieldsync_shared::master::{Role, UserProfile};
+use fieldsync_shared::protocol::{
+    decode, encode, gunzip, gzip, DocPush, PullRequest, PushResult, SyncRequest, SyncResponse,
+    PROTOCOL_VERSION, SYNC_CONTENT_TYPE,
+};
+use fieldsync_shared::values::{Date, DeviceId, DocId, PersonCode, StoreId, TenantId, UserId};
+use fieldsync_shared::visit::{Visit, VisitStatus};
+use serde_json::Value;
+use tower::ServiceExt;
+
+struct TestApp {
+    router: Router,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_tests(dir.path());
+    config.jwt_secret = Some(Secret::new("sync-test-secret-sync-test-secret-0123456789"));
+    let app = Application::build(config)
+        .await
+        .expect("application builds");
+    let state = app.state().clone();
+    TestApp {
+        router: api_router(state.clone()),
+        state,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A new tenant with one rep; returns the tenant and a Bearer token for the rep.
+    async fn tenant_with_rep(&self) -> (TenantId, String) {
+        let tenant = Tenant {
+            id: TenantId::new_random(),
+            slug: format!("t-{}", TenantId::new_random()),
+            name: "Test tenant".into(),
+        };
+        self.state.store.create_tenant(&tenant).await.unwrap();
+        let profile = UserProfile {
+            id: UserId::new_random(),
+            tenant_id: tenant.id,
+            username: "rep1".into(),
+            display_name: "Rep One".into(),
+            role: Role::Rep,
+            code: PersonCode::parse("R001").unwrap(),
+        };
+        let token = self.state.tokens.issue(&profile).unwrap().token;
+        (tenant.id, token)
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, body.to_vec())
+    }
+
+    async fn sync(&self, token: &str, request: &SyncRequest) -> SyncResponse {
+        let req = Request::post("/v1/sync")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+            .header(header::CONTENT_ENCODING, "gzip")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::from(gzip(&encode(request))))
+            .unwrap();
+        let (status, headers, body) = self.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(headers[header::CONTENT_TYPE], SYNC_CONTENT_TYPE);
+        assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+        decode(&gunzip(&body, 64 << 20).unwrap()).unwrap()
+    }
+
+    async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = self.send(req).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    async fn raw_sync(
+        &self,
+        token: Option<&str>,
+        content_type: &str,
+        encoding: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::post("/v1/sync").header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(enc) = encoding {
+            req = req.header(header::CONTENT_ENCODING, enc);
+        }
+        let (status, _, body) = self.send(req.body(Body::from(body)).unwrap()).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+fn new_visit(store_id: StoreId, date: &str) -> (DocId, AutoCommit) {
+    let id = DocId::new_random();
+    let visit = Visit::new(
+        id,
+        store_id,
+        UserId::new_random(),
+        Date::parse(date).unwrap(),
+    );
+    let mut doc = new_document(ActorId::random());
+    reconcile_visit(&mut doc, &visit).unwrap();
+    doc.commit();
+    (id, doc)
+}
+
+fn push_of(id: DocId, doc: &mut AutoCommit) -> DocPush {
+    DocPush {
+        doc_id: id,
+        kind: "visit".into(),
+        changes: doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec().into())
+            .collect(),
+    }
+}
+
+fn request(device: DeviceId, push: Vec<DocPush>, pull: Option<PullRequest>) -> SyncRequest {
+    SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        device_id: device,
+        push,
+        pull,
+    }
+}
+
+#[tokio::test]
+async fn push_then_pull_on_another_device_then_query() {
+    let app = spawn().await;
+    let (_, token) = app.tenant_with_rep().await;
+    let phone = DeviceId::new_random();
+    let tablet = DeviceId::new_random();
+    let store_id = StoreId::new_random();
+    let (id, mut doc) = new_visit(store_id, "2026-11-22");
+
+    let pull_all = || {
+        Some(PullRequest {
+            cursor: None,
+            max_bytes: 1 << 20,
+        })
+    };
+    let resp = app
+        .sync(
+            &token,
+            &request(phone, vec![push_of(id, &mut doc)], pull_all()),
+        )
+        .await;
+    assert_eq!(resp.outcomes.len(), 1);
+    assert_eq!(
+        resp.outcomes[0].result,
+        PushResult::Stored { new_changes: 1 }
+    );
+    let phone_cursor = resp.pull.expect("a pull page").cursor;
+
+    // Replay: stored nothing new.
+    let resp = app
+        .sync(
+            &token,
+            &request(
+                phone,
+                vec![push_of(id, &mut doc)],
+                Some(PullRequest {
+                    cursor: Some(phone_cursor),
+                    max_bytes: 1 << 20,
+                }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        resp.outcomes[0].result,
+        PushResult::Stored { new_changes: 0 }
+    );
+    assert!(
+        resp.pull.unwrap().docs.is_empty(),
+        "nothing new for the phone"
+    );
+
+    // The tablet pulls the visit and sees the same document.
+    let resp = app.sync(&token, &request(tablet, vec![], pull_all())).await;
+    let page = resp.pull.unwrap();
+    assert_eq!(page.docs.len(), 1);
+    let mut copy = new_document(ActorId::random());
+    for part in &page.docs[0].data {
+        copy.load_incremental(part).unwrap();
+    }
+    assert_eq!(hydrate_visit(&copy).unwrap(), hydrate_visit(&doc).unwrap());
+
+    // The tablet edits, syncs; the phone pulls the edit.
+    let mut visit = hydrate_visit(&copy).unwrap();
+    visit.status = VisitStatus::InProgress;
+    let mut tablet_doc = copy.with_actor(ActorId::random());
+    reconcile_visit(&mut tablet_doc, &visit).unwrap();
+    tablet_doc.commit();
+    let resp = app
+        .sync(
+            &token,
+            &request(
+                tablet,
+                vec![push_of(id, &mut tablet_doc)],
+                Some(PullRequest {
+                    cursor: Some(page.cursor),
+                    max_bytes: 1 << 20,
+                }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        resp.outcomes[0].result,
+        PushResult::Stored { new_changes: 1 }
+    );
+    let resp = app
+        .sync(
+            &token,
+            &request(
+                phone,
+                vec![],
+                Some(PullRequest {
+                    cursor: Some(phone_cursor),
+                    max_bytes: 1 << 20,
+                }),
+            ),
+        )
+        .await;
+    for part in &resp.pull.unwrap().docs[0].data {
+        doc.load_incremental(part).unwrap();
+    }
+    assert_eq!(hydrate_visit(&doc).unwrap().status, VisitStatus::InProgress);
+
+    // Queries see the merged document.
+    let (status, list) = app
+        .get_json(
+            &token,
+            &format!("/v1/visits?store_id={store_id}&status=in_progress"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], id.to_string());
+    assert_eq!(list["items"][0]["document"]["status"], "in_progress");
+    assert_eq!(list["next"], Value::Null);
+    let (status, one) = app.get_json(&token, &format!("/v1/visits/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["document"]["store_id"], store_id.to_string());
+    let (status, _) = app.get_json(&token, &format!("/v1/orders/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a visit is not an order");
+}
+
+#[tokio::test]
+async fn another_tenant_neither_reads_nor_writes_the_document() {
+    let app = spawn().await;
+    let (_, token_a) = app.tenant_with_rep().await;
+    let (_, token_b) = app.tenant_with_rep().await;
+    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    app.sync(
+        &token_a,
+        &request(DeviceId::new_random(), vec![push_of(id, &mut doc)], None),
+    )
+    .await;
+
+    let (status, body) = app.get_json(&token_b, &format!("/v1/visits/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["reason"], "not_found");
+    let (_, list) = app.get_json(&token_b, "/v1/visits").await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    let resp = app
+        .sync(
+            &token_b,
+            &request(
+                DeviceId::new_random(),
+                vec![push_of(id, &mut doc)],
+                Some(PullRequest {
+                    cursor: None,
+                    max_bytes: 1 << 20,
+                }),
+            ),
+        )
+        .await;
+    assert!(
+        matches!(&resp.outcomes[0].result, PushResult::Refused { reason, .. } if reason == "document_unavailable")
+    );
+    assert!(
+        resp.pull.unwrap().docs.is_empty(),
+        "tenant B's feed is empty"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_reasons() {
+    let app = spawn().await;
+    let (_, token) = app.tenant_with_rep().await;
+    let body = encode(&request(DeviceId::new_random(), vec![], None));
+
+    let (status, _) = app
+        .raw_sync(None, SYNC_CONTENT_TYPE, None, body.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .raw_sync(Some(&token), "application/json", None, body.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _) = app
+        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, Some("br"), body.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, err) = app
+        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, None, b"not cbor".to_vec())
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_body"))
+    );
+    let (status, err) = app
+        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, Some("gzip"), body.clone())
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_body")),
+        "not gzip"
+    );
+
+    let mut unknown_kind = request(DeviceId::new_random(), vec![], None);
+    unknown_kind.push.push(DocPush {
+        doc_id: DocId::new_random(),
+        kind: "invoice".into(),
+        changes: vec![],
+    });
+    let (status, err) = app
+        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, None, encode(&unknown_kind))
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_document_kind")
+        )
+    );
+
+    // A plain (identity) body and a plain response work too.
+    let (status, _) = app
+        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, Some("identity"), body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, err) = app.get_json(&token, "/v1/orders?from=22-11-2026").await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query"))
+    );
+    assert!(err["message"].as_str().unwrap().contains("from"));
+    let (status, err) = app.get_json(&token, "/v1/visits/not-a-uuid").await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query"))
+    );
+}
+
+#[tokio::test]
+async fn missing_dependencies_are_reported_and_nothing_is_stored() {
+    let app = spawn().await;
+    let (_, token) = app.tenant_with_rep().await;
+    let device = DeviceId::new_random();
+    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    let mut visit = hydrate_visit(&doc).unwrap();
+    visit.status = VisitStatus::InProgress;
+    reconcile_visit(&mut doc, &visit).unwrap();
+    doc.commit();
+    let mut partial = push_of(id, &mut doc);
+    partial.changes.remove(0);
+
+    let resp = app
+        .sync(&token, &request(device, vec![partial], None))
+        .await;
+    assert_eq!(resp.outcomes[0].result, PushResult::MissingDeps);
+    let (status, _) = app.get_json(&token, &format!("/v1/visits/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
+
+    // The whole history goes through.
+    let resp = app
+        .sync(&token, &request(device, vec![push_of(id, &mut doc)], None))
+        .await;
+    assert_eq!(
+        resp.outcomes[0].result,
+        PushResult::Stored { new_changes: 2 }
+    );
+}
+
+#[tokio::test]
+async fn a_document_with_many_changes_is_compacted_after_the_push() {
+    use fieldsync_server::store::documents::LoadedDocument;
+    use fieldsync_server::sync::compaction::AUTO_COMPACT_AFTER_CHANGES;
+
+    let app = spawn().await;
+    let (tenant, token) = app.tenant_with_rep().await;
+    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    for i in 0..AUTO_COMPACT_AFTER_CHANGES {
+        let mut visit = hydrate_visit(&doc).unwrap();
+        visit.notes = autosurgeon::Text::with_value(format!("{}{}", visit.notes.as_str(), i % 10));
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+    }
+    let pushed = push_of(id, &mut doc);
+    let total = pushed.changes.len();
+    assert!(total as u64 > AUTO_COMPACT_AFTER_CHANGES);
+    let resp = app
+        .sync(&token, &request(DeviceId::new_random(), vec![pushed], None))
+        .await;
+    assert_eq!(
+        resp.outcomes[0].result,
+        PushResult::Stored {
+            new_changes: total as u32
+        }
+    );
+
+    // Compaction runs in the background after the response: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let loaded = app.state.store.load_documents(tenant, &[id]).await.unwrap();
+        let LoadedDocument::Found(stored) = &loaded[0].1 else {
+            panic!("document stored")
+        };
+        if stored.snapshot.is_some() {
+            assert!(stored.changes.is_empty(), "folded changes deleted");
+            let server = fieldsync_server::sync::merge::open_stored(stored).unwrap();
+            assert_eq!(server.get_heads(), doc.get_heads());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no compaction happened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
