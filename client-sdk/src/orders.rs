@@ -1,0 +1,251 @@
+//! Order operations: create (with a device-generated order number), edit lines while draft,
+//! submit. Pricing, delivery-date and credit rules run on the device before anything commits.
+
+use automerge::AutoCommit;
+use fieldsync_shared::document::{hydrate_order, reconcile_order};
+use fieldsync_shared::master::UserProfile;
+use fieldsync_shared::order::{
+    Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
+};
+use fieldsync_shared::rules::credit::{self, CreditCheck};
+use fieldsync_shared::rules::pricing::{self, DiscountAuthority};
+use fieldsync_shared::rules::{delivery, Verdict};
+use fieldsync_shared::{Date, DocId, DocKind, Money, Sku, StoreId, Timestamp};
+use rusqlite::Connection;
+
+use crate::device::Device;
+use crate::error::{DeviceError, Result};
+use crate::store;
+use crate::visits::refuse_if_blocked;
+
+/// A credit snapshot older than this sends credit orders to approval instead of deciding.
+const CREDIT_MAX_AGE_DAYS: u32 = 7;
+
+impl Device {
+    /// Creates a draft order for `store`, numbered `<person>-<yymmdd>-<device>-<seq>` with the
+    /// device's per-day sequence (taken in the same transaction that creates the order, so a
+    /// number is never given twice). The delivery date must respect the store's lead time.
+    pub fn create_order(
+        &self,
+        store: StoreId,
+        requested_delivery: Date,
+        payment: PaymentMethod,
+        visit: Option<DocId>,
+    ) -> Result<(DocId, OrderNumber)> {
+        let mut conn = self.lock();
+        let profile = Self::require_profile(&conn)?;
+        let shop =
+            store::store(&conn, store)?.ok_or_else(|| DeviceError::not_found("store", store))?;
+        if let Some(v) = visit {
+            Self::load_row(&conn, v, DocKind::Visit)?;
+        }
+        let now = Timestamp::now();
+        let today = now.utc_date();
+        let verdict =
+            delivery::check_delivery_date(today, requested_delivery, shop.delivery_lead_days);
+        refuse_if_blocked(&verdict)?;
+
+        let id = DocId::new_random();
+        let device_id = self.device_id();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        let mut number = None;
+        Self::commit_doc_built(&mut conn, id, &mut doc, |tx, doc| {
+            let seq = store::next_order_seq(tx, &today.to_string())?;
+            let n = OrderNumber::generate(&profile.code, today, &device_id, seq);
+            let order = Order {
+                schema: ORDER_SCHEMA_VERSION,
+                id,
+                number: n.clone(),
+                store_id: store,
+                person_id: profile.id,
+                visit_id: visit,
+                order_date: today,
+                requested_delivery,
+                payment,
+                status: OrderStatus::Draft,
+                lines: Default::default(),
+                notes: autosurgeon::Text::with_value(""),
+                created_at: now,
+                submitted_at: None,
+            };
+            reconcile_order(doc, &order)?;
+            number = Some(n);
+            Ok(())
+        })?;
+        let number = number.ok_or_else(|| DeviceError::Document("order number not set".into()))?;
+        Ok((id, number))
+    }
+
+    /// Sets the quantity (and optionally the net unit price; default: the list price) of a line
+    /// of a draft order. Block findings (quantity 0, not a case multiple, below floor price,
+    /// unknown product) refuse the edit; a discount beyond authority is returned as
+    /// NeedsApproval and sends the order to approval when it is submitted.
+    pub fn set_order_line(
+        &self,
+        order: DocId,
+        sku: &str,
+        quantity: u32,
+        unit_price: Option<Money>,
+    ) -> Result<Verdict> {
+        let sku = Sku::parse(sku)?;
+        self.edit_order(order, "set order line", |conn, _, o| {
+            ensure_draft(o)?;
+            let product = store::product(conn, &sku)?;
+            let unit_price = unit_price
+                .or(product.as_ref().map(|p| p.list_price))
+                .unwrap_or(Money::ZERO);
+            let line = OrderLine {
+                sku: sku.clone(),
+                quantity,
+                unit_price,
+            };
+            let verdict =
+                pricing::check_line(&line, product.as_ref(), DiscountAuthority::default());
+            refuse_if_blocked(&verdict)?;
+            o.lines.insert(sku.as_str().to_string(), line);
+            Ok(verdict)
+        })
+    }
+
+    pub fn remove_order_line(&self, order: DocId, sku: &str) -> Result<()> {
+        let sku = Sku::parse(sku)?;
+        self.edit_order(order, "remove order line", |_, _, o| {
+            ensure_draft(o)?;
+            o.lines
+                .remove(sku.as_str())
+                .map(|_| ())
+                .ok_or_else(|| DeviceError::not_found("order line", &sku))
+        })
+    }
+
+    /// Submits a draft order. Every rule runs again on the final order; Block findings refuse
+    /// it, NeedsApproval findings (stale credit data, discount beyond authority) submit it as
+    /// `pending_approval`.
+    pub fn submit_order(&self, order: DocId) -> Result<Verdict> {
+        let own_orders = self.orders()?;
+        self.edit_order(order, "submit order", |conn, _, o| {
+            ensure_draft(o)?;
+            if o.lines.is_empty() {
+                return Err(DeviceError::wrong_state("the order has no lines"));
+            }
+            let today = Timestamp::now().utc_date();
+            let shop = store::store(conn, o.store_id)?
+                .ok_or_else(|| DeviceError::not_found("store", o.store_id))?;
+            let mut verdict = Verdict::default();
+            for line in o.lines.values() {
+                let product = store::product(conn, &line.sku)?;
+                verdict.extend(pricing::check_line(
+                    line,
+                    product.as_ref(),
+                    DiscountAuthority::default(),
+                ));
+            }
+            verdict.extend(delivery::check_delivery_date(
+                o.order_date,
+                o.requested_delivery,
+                shop.delivery_lead_days,
+            ));
+            if o.payment == PaymentMethod::Credit {
+                let snapshot = store::credit(conn, o.store_id)?;
+                let open_orders = own_orders
+                    .iter()
+                    .filter(|other| {
+                        other.id != o.id && other.store_id == o.store_id && is_open(other.status)
+                    })
+                    .filter_map(|other| other.total())
+                    .fold(Money::ZERO, |acc, t| {
+                        acc.checked_add(t).unwrap_or(Money(i64::MAX))
+                    });
+                verdict.extend(credit::check_order(&CreditCheck {
+                    snapshot: snapshot.as_ref(),
+                    open_orders,
+                    this_order: o.total().unwrap_or(Money(i64::MAX)),
+                    today,
+                    max_age_days: CREDIT_MAX_AGE_DAYS,
+                }));
+            }
+            refuse_if_blocked(&verdict)?;
+            o.status = if verdict.needs_approval() {
+                OrderStatus::PendingApproval
+            } else {
+                OrderStatus::Submitted
+            };
+            o.submitted_at = Some(Timestamp::now());
+            Ok(verdict)
+        })
+    }
+
+    pub fn order(&self, id: DocId) -> Result<Order> {
+        let conn = self.lock();
+        let row = Self::load_row(&conn, id, DocKind::Order)?;
+        Ok(hydrate_order(&row.load(&self.actor)?)?)
+    }
+
+    /// Every order on this device, newest order date first. Unreadable documents are left out.
+    pub fn orders(&self) -> Result<Vec<Order>> {
+        let conn = self.lock();
+        let mut orders: Vec<Order> = store::list_docs(&conn, Some(DocKind::Order))?
+            .iter()
+            .filter_map(|row| row.load(&self.actor).ok())
+            .filter_map(|doc| hydrate_order(&doc).ok())
+            .collect();
+        orders.sort_by(|a, b| (b.order_date, &b.number).cmp(&(a.order_date, &a.number)));
+        Ok(orders)
+    }
+
+    fn edit_order<T>(
+        &self,
+        id: DocId,
+        message: &str,
+        edit: impl FnOnce(&Connection, &UserProfile, &mut Order) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.lock();
+        let profile = Self::require_profile(&conn)?;
+        let row = Self::load_row(&conn, id, DocKind::Order)?;
+        let mut doc = row.load(&self.actor)?;
+        let mut order = hydrate_order(&doc)?;
+        let out = edit(&conn, &profile, &mut order)?;
+        reconcile_order(&mut doc, &order)?;
+        Self::commit_doc(&mut conn, id, DocKind::Order, &mut doc, message, |_| Ok(()))?;
+        Ok(out)
+    }
+
+    /// Creates a new order document whose content depends on values taken inside the
+    /// transaction (the order sequence), then commits and saves it in that same transaction.
+    fn commit_doc_built(
+        conn: &mut Connection,
+        id: DocId,
+        doc: &mut AutoCommit,
+        build: impl FnOnce(&rusqlite::Transaction<'_>, &mut AutoCommit) -> Result<()>,
+    ) -> Result<()> {
+        let tx = conn.transaction()?;
+        build(&tx, doc)?;
+        doc.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message("create order")
+                .with_time(Timestamp::now().millis() / 1000),
+        );
+        store::save_doc(&tx, id, DocKind::Order, doc)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn ensure_draft(o: &Order) -> Result<()> {
+    if o.status == OrderStatus::Draft {
+        Ok(())
+    } else {
+        Err(DeviceError::wrong_state(format!(
+            "order {} is {}: its lines can no longer change",
+            o.number, o.status
+        )))
+    }
+}
+
+/// Orders that count against the store's credit until invoiced.
+fn is_open(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::Submitted | OrderStatus::PendingApproval | OrderStatus::Approved
+    )
+}

@@ -1,0 +1,231 @@
+//! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
+//! user's gallery file may be deleted before sync), referenced from the visit document by
+//! hash, and queued for upload. Uploads are per photo and idempotent (HEAD first, then PUT).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fieldsync_shared::rules::{photos as photo_rule, Verdict};
+use fieldsync_shared::visit::{PhotoRef, VisitStep};
+use fieldsync_shared::{DocId, ParseError, Sha256, Timestamp};
+
+use crate::device::Device;
+use crate::error::{DeviceError, Result};
+use crate::http::Http;
+use crate::store::{self, PhotoRow};
+use crate::visits::{ensure_editable, refuse_if_blocked};
+
+/// Folder (inside the device directory) holding photo bytes.
+pub const PHOTO_DIR: &str = "photos";
+/// Slack around the check-in/check-out interval for the "photo taken during the visit" rule.
+const PHOTO_GRACE_MS: i64 = 5 * 60 * 1000;
+
+impl Device {
+    /// Attaches a photo file to a visit: the bytes are copied into the device's photo folder,
+    /// the visit references them by SHA-256 and the upload is queued. Returns the hash.
+    pub fn attach_photo(
+        &self,
+        visit: DocId,
+        file: &Path,
+        step: Option<VisitStep>,
+    ) -> Result<Sha256> {
+        self.attach_photo_checked(visit, file, step)
+            .map(|(sha, _)| sha)
+    }
+
+    /// [`Device::attach_photo`], also returning the photo rule's findings (taken outside the
+    /// visit, reused from another visit), which are flags for the supervisor.
+    pub fn attach_photo_checked(
+        &self,
+        visit: DocId,
+        file: &Path,
+        step: Option<VisitStep>,
+    ) -> Result<(Sha256, Verdict)> {
+        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => DeviceError::not_found("file", file.display()),
+            _ => DeviceError::Storage(format!("reading {}: {e}", file.display())),
+        })?;
+        if bytes.is_empty() {
+            return Err(ParseError::new("photo", "the file is empty").into());
+        }
+        let content_type = content_type_of(&bytes, file)
+            .ok_or_else(|| ParseError::new("photo", "not a JPEG, PNG, WebP or HEIC image"))?;
+        // Refuse early (before copying bytes) when the visit cannot take photos anymore.
+        ensure_editable(&self.visit(visit)?)?;
+        let sha = Sha256::digest(&bytes);
+        let relative = relative_path(&sha, content_type);
+        let known_elsewhere = {
+            let conn = self.lock();
+            self.photo_hashes_elsewhere(&conn, visit)?
+        };
+        // The bytes are on disk before the document references them; a crash in between
+        // leaves an unreferenced file, never a reference without bytes.
+        write_durably(&self.dir.join(&relative), &bytes)?;
+        let row = PhotoRow {
+            sha256: sha,
+            path: relative.to_string_lossy().into_owned(),
+            size_bytes: bytes.len() as u64,
+            content_type: content_type.to_string(),
+            uploaded: false,
+        };
+        let verdict = self.edit_visit_with(
+            visit,
+            "attach photo",
+            |_, profile, v| {
+                ensure_editable(v)?;
+                let photo = PhotoRef {
+                    sha256: sha,
+                    size_bytes: bytes.len() as u64,
+                    content_type: content_type.to_string(),
+                    step,
+                    taken_at: Timestamp::now(),
+                    taken_by: profile.id,
+                    position: None,
+                };
+                let verdict = photo_rule::check_photo(v, &photo, &known_elsewhere, PHOTO_GRACE_MS);
+                refuse_if_blocked(&verdict)?;
+                // The same photo attached twice stays one photo, as first recorded.
+                v.photos.entry(sha.to_hex()).or_insert(photo);
+                Ok(verdict)
+            },
+            |tx| store::insert_photo(tx, &row),
+        )?;
+        Ok((sha, verdict))
+    }
+
+    /// Uploads queued photos. A photo is marked uploaded only once the server confirmed it.
+    /// Transport failures abort (retry later); a photo the server refuses stays queued and is
+    /// reported in `errors`.
+    pub(crate) fn upload_photos(&self, http: &Http, errors: &mut Vec<String>) -> Result<u32> {
+        let queued = store::pending_photos(&self.lock())?;
+        let mut uploaded = 0;
+        for photo in queued {
+            if !http.photo_exists(&photo.sha256)? {
+                let bytes = match std::fs::read(self.dir.join(&photo.path)) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        errors.push(format!("photo {}: {e}", photo.sha256));
+                        continue;
+                    }
+                };
+                match http.put_photo(&photo.sha256, &photo.content_type, &bytes) {
+                    Ok(()) => {}
+                    Err(e @ DeviceError::Server { .. }) => {
+                        errors.push(format!("photo {}: {e}", photo.sha256));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            store::mark_photo_uploaded(&self.lock(), &photo.sha256)?;
+            uploaded += 1;
+        }
+        Ok(uploaded)
+    }
+
+    /// Where a photo's bytes are kept on this device, if it is known here.
+    pub fn photo_path(&self, sha: &Sha256) -> Result<Option<PathBuf>> {
+        let conn = self.lock();
+        let path: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT path FROM photos WHERE sha256 = ?1",
+            [sha.to_hex()],
+            |r| r.get(0),
+        ))?;
+        Ok(path.map(|p| self.dir.join(p)))
+    }
+}
+
+/// `photos/ab/abcdef....jpg`: spread over 256 folders.
+fn relative_path(sha: &Sha256, content_type: &str) -> PathBuf {
+    let hex = sha.to_hex();
+    let ext = match content_type {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heic" => "heic",
+        _ => "jpg",
+    };
+    Path::new(PHOTO_DIR)
+        .join(&hex[..2])
+        .join(format!("{hex}.{ext}"))
+}
+
+/// The image type from the file's magic bytes, else from its extension.
+pub(crate) fn content_type_of(bytes: &[u8], file: &Path) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some("image/jpeg");
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some("image/png");
+    }
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    if bytes.len() >= 12
+        && &bytes[4..8] == b"ftyp"
+        && matches!(&bytes[8..12], b"heic" | b"heix" | b"mif1" | b"msf1")
+    {
+        return Some("image/heic");
+    }
+    let ext = file.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "png" => Some("image/png"),
+        "webp" => Some("image/webp"),
+        "heic" | "heif" => Some("image/heic"),
+        _ => None,
+    }
+}
+
+/// Writes to a temporary file, fsyncs, renames into place: the final path never holds a
+/// partial photo. An existing file with the same name already holds the same bytes.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .ok_or_else(|| DeviceError::Storage(format!("bad photo path {}", path.display())))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("part");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_are_sniffed_then_guessed_from_the_extension() {
+        let p = Path::new("x.bin");
+        assert_eq!(
+            content_type_of(&[0xFF, 0xD8, 0xFF, 0xE0], p),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            content_type_of(b"\x89PNG\r\n\x1a\nxxxx", p),
+            Some("image/png")
+        );
+        assert_eq!(
+            content_type_of(b"RIFF\0\0\0\0WEBPVP8 ", p),
+            Some("image/webp")
+        );
+        assert_eq!(
+            content_type_of(b"\0\0\0\x18ftypheic", p),
+            Some("image/heic")
+        );
+        assert_eq!(
+            content_type_of(b"hello", Path::new("a.JPG")),
+            Some("image/jpeg")
+        );
+        assert_eq!(content_type_of(b"hello", p), None);
+    }
+}

@@ -1,0 +1,323 @@
+//! Visit operations. Each one loads the visit document, computes the new typed state, runs the
+//! shared rules on it and commits only if nothing blocks (see `Device::commit_doc`).
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, Value, ROOT};
+use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
+use fieldsync_shared::master::UserProfile;
+use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
+use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
+use fieldsync_shared::rules::{freshness, Verdict};
+use fieldsync_shared::visit::{AuditLine, GeoStamp, StepRecord, Visit, VisitStatus, VisitStep};
+use fieldsync_shared::{
+    Date, DocId, DocKind, ParseError, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
+    Timestamp,
+};
+use rusqlite::{Connection, Transaction};
+
+use crate::device::Device;
+use crate::error::{DeviceError, Result};
+use crate::{store, AuditInput, GeoFix};
+
+/// Longest text one `append_note` accepts, in characters.
+const MAX_NOTE_CHARS: usize = 10_000;
+
+impl Device {
+    /// Plans a visit of `store` for the signed-in user. Creates the visit document: this is
+    /// the only place a visit's root fields are written from scratch; every other device gets
+    /// the document through sync and edits that same document.
+    pub fn start_visit(&self, store: StoreId, planned_date: Date) -> Result<DocId> {
+        let mut conn = self.lock();
+        let profile = Self::require_profile(&conn)?;
+        if store::store(&conn, store)?.is_none() {
+            return Err(DeviceError::not_found("store", store));
+        }
+        let id = DocId::new_random();
+        let visit = Visit::new(id, store, profile.id, planned_date);
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        reconcile_visit(&mut doc, &visit)?;
+        Self::commit_doc(
+            &mut conn,
+            id,
+            DocKind::Visit,
+            &mut doc,
+            "start visit",
+            |_| Ok(()),
+        )?;
+        Ok(id)
+    }
+
+    /// Checks in at the store. A fix outside the geofence or from a mock provider is recorded
+    /// and returned as Flag findings, never blocked.
+    pub fn check_in(&self, visit: DocId, fix: GeoFix, at: Timestamp) -> Result<Verdict> {
+        self.edit_visit(visit, "check in", |conn, _, v| {
+            match v.status {
+                VisitStatus::Planned => {}
+                VisitStatus::InProgress | VisitStatus::CheckedOut => {
+                    return Err(DeviceError::wrong_state("the visit is already checked in"))
+                }
+                _ => return Err(not_editable(v)),
+            }
+            let store = store_of(conn, v)?;
+            let stamp = geo_stamp(fix, at)?;
+            let verdict = geofence::check_position(&store, &stamp, GeofenceTolerance::default());
+            refuse_if_blocked(&verdict)?;
+            v.check_in = Some(stamp);
+            v.status = VisitStatus::InProgress;
+            Ok(verdict)
+        })
+    }
+
+    /// Records one of the standard steps as done (`skipped_reason: None`) or skipped.
+    pub fn record_step(
+        &self,
+        visit: DocId,
+        step: VisitStep,
+        skipped_reason: Option<&str>,
+    ) -> Result<()> {
+        let reason = skipped_reason.map(ShortText::parse).transpose()?;
+        self.edit_visit(visit, "record step", |_, profile, v| {
+            ensure_editable(v)?;
+            v.steps.insert(
+                step.as_str().to_string(),
+                StepRecord {
+                    step,
+                    at: Timestamp::now(),
+                    by: profile.id,
+                    skipped_reason: reason,
+                },
+            );
+            Ok(())
+        })
+    }
+
+    /// Records (or replaces) the audit line for `sku` at `location`. Stale stock is returned as
+    /// a Flag finding of the freshness rule.
+    pub fn record_audit_line(&self, visit: DocId, line: AuditInput) -> Result<Verdict> {
+        let sku = Sku::parse(&line.sku)?;
+        let location = ShelfLocation::parse(&line.location)?;
+        self.edit_visit(visit, "record audit line", |conn, profile, v| {
+            ensure_editable(v)?;
+            let now = Timestamp::now();
+            let audit = AuditLine {
+                sku,
+                location,
+                facings: line.facings,
+                on_shelf: line.on_shelf,
+                shelf_price: line.shelf_price,
+                oldest_production_date: line.oldest_production_date,
+                recorded_by: profile.id,
+                recorded_at: now,
+            };
+            // Competitors' SKUs are not in the product list: nothing to check them against.
+            let verdict = match store::product(conn, &audit.sku)? {
+                Some(product) => freshness::check_line(&audit, &product, now.utc_date()),
+                None => Verdict::default(),
+            };
+            refuse_if_blocked(&verdict)?;
+            v.audit.insert(audit.key(), audit);
+            Ok(verdict)
+        })
+    }
+
+    /// Appends to the visit's notes. Notes are Automerge Text and the text is spliced in at the
+    /// end, so notes appended concurrently on two devices are both kept.
+    pub fn append_note(&self, visit: DocId, text: &str) -> Result<()> {
+        if text.trim().is_empty() {
+            return Err(ParseError::new("note", "must not be empty").into());
+        }
+        if text.chars().count() > MAX_NOTE_CHARS {
+            return Err(ParseError::new(
+                "note",
+                format!("longer than {MAX_NOTE_CHARS} characters"),
+            )
+            .into());
+        }
+        let mut conn = self.lock();
+        Self::require_profile(&conn)?;
+        let row = Self::load_row(&conn, visit, DocKind::Visit)?;
+        let mut doc = row.load(&self.actor)?;
+        ensure_editable(&hydrate_visit(&doc)?)?;
+        let notes = match doc.get(ROOT, "notes")? {
+            Some((Value::Object(ObjType::Text), id)) => id,
+            _ => return Err(DeviceError::Document("the visit has no notes text".into())),
+        };
+        let existing = doc.text(&notes)?;
+        // One note per line; positions are in the document's own text units (`length`), so
+        // any script (Chinese included) splices at the right place.
+        let insert = if existing.is_empty() || existing.ends_with('\n') {
+            text.to_string()
+        } else {
+            format!("\n{text}")
+        };
+        let end = doc.length(&notes);
+        doc.splice_text(&notes, end, 0, &insert)?;
+        Self::commit_doc(
+            &mut conn,
+            visit,
+            DocKind::Visit,
+            &mut doc,
+            "append note",
+            |_| Ok(()),
+        )
+    }
+
+    /// Checks out. Blocked (`Invalid`) when not checked in, stamped before the check-in, or
+    /// when mandatory steps or photos are missing; geofence findings are flags.
+    pub fn check_out(&self, visit: DocId, fix: GeoFix, at: Timestamp) -> Result<Verdict> {
+        self.edit_visit(visit, "check out", |conn, _, v| {
+            match v.status {
+                VisitStatus::CheckedOut => {
+                    return Err(DeviceError::wrong_state("the visit is already checked out"))
+                }
+                VisitStatus::Planned | VisitStatus::InProgress => {}
+                _ => return Err(not_editable(v)),
+            }
+            let stamp = geo_stamp(fix, at)?;
+            let mut verdict = visit_timing::check_out(v, at, &VisitRequirements::default());
+            let store = store_of(conn, v)?;
+            verdict.extend(geofence::check_position(
+                &store,
+                &stamp,
+                GeofenceTolerance::default(),
+            ));
+            refuse_if_blocked(&verdict)?;
+            v.check_out = Some(stamp);
+            v.status = VisitStatus::CheckedOut;
+            Ok(verdict)
+        })
+    }
+
+    /// Submits a checked-out visit for review. After this, the visit can no longer be edited.
+    pub fn submit_visit(&self, visit: DocId) -> Result<()> {
+        self.edit_visit(visit, "submit visit", |_, _, v| {
+            match v.status {
+                VisitStatus::Planned | VisitStatus::InProgress | VisitStatus::CheckedOut => {}
+                _ => return Err(not_editable(v)),
+            }
+            let verdict = visit_timing::submit(v, &VisitRequirements::default());
+            refuse_if_blocked(&verdict)?;
+            v.status = VisitStatus::Submitted;
+            Ok(())
+        })
+    }
+
+    pub fn visit(&self, id: DocId) -> Result<Visit> {
+        let conn = self.lock();
+        let row = Self::load_row(&conn, id, DocKind::Visit)?;
+        Ok(hydrate_visit(&row.load(&self.actor)?)?)
+    }
+
+    /// Every visit on this device (own and received), by planned date. A document that cannot
+    /// be read as a visit (e.g. still missing changes) is left out.
+    pub fn visits(&self) -> Result<Vec<Visit>> {
+        let conn = self.lock();
+        let mut visits: Vec<Visit> = store::list_docs(&conn, Some(DocKind::Visit))?
+            .iter()
+            .filter_map(|row| row.load(&self.actor).ok())
+            .filter_map(|doc| hydrate_visit(&doc).ok())
+            .collect();
+        visits.sort_by_key(|v| (v.planned_date, v.id));
+        Ok(visits)
+    }
+
+    /// Hashes of the photos attached to visits (other than `except`), for the reuse rule.
+    pub(crate) fn photo_hashes_elsewhere(
+        &self,
+        conn: &Connection,
+        except: DocId,
+    ) -> Result<Vec<Sha256>> {
+        let mut out = Vec::new();
+        for row in store::list_docs(conn, Some(DocKind::Visit))? {
+            if row.id == except {
+                continue;
+            }
+            if let Some(v) = row
+                .load(&self.actor)
+                .ok()
+                .and_then(|d| hydrate_visit(&d).ok())
+            {
+                out.extend(v.photos.values().map(|p| p.sha256));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Load, edit the typed visit, reconcile, commit, save: the frame of every visit edit.
+    pub(crate) fn edit_visit<T>(
+        &self,
+        id: DocId,
+        message: &str,
+        edit: impl FnOnce(&Connection, &UserProfile, &mut Visit) -> Result<T>,
+    ) -> Result<T> {
+        self.edit_visit_with(id, message, edit, |_| Ok(()))
+    }
+
+    /// Like `edit_visit`, with extra bookkeeping written in the same transaction.
+    pub(crate) fn edit_visit_with<T>(
+        &self,
+        id: DocId,
+        message: &str,
+        edit: impl FnOnce(&Connection, &UserProfile, &mut Visit) -> Result<T>,
+        extra: impl FnOnce(&Transaction<'_>) -> Result<()>,
+    ) -> Result<T> {
+        let mut conn = self.lock();
+        let profile = Self::require_profile(&conn)?;
+        let row = Self::load_row(&conn, id, DocKind::Visit)?;
+        let mut doc = row.load(&self.actor)?;
+        let mut visit = hydrate_visit(&doc)?;
+        let out = edit(&conn, &profile, &mut visit)?;
+        // Reconciling the hydrated-then-edited struct writes only the fields that changed.
+        reconcile_visit(&mut doc, &visit)?;
+        Self::commit_doc(&mut conn, id, DocKind::Visit, &mut doc, message, extra)?;
+        Ok(out)
+    }
+}
+
+pub(crate) fn ensure_editable(v: &Visit) -> Result<()> {
+    match v.status {
+        VisitStatus::Submitted | VisitStatus::Approved | VisitStatus::Rejected => {
+            Err(not_editable(v))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn not_editable(v: &Visit) -> DeviceError {
+    DeviceError::wrong_state(format!(
+        "the visit is {} and can no longer be edited",
+        v.status
+    ))
+}
+
+fn store_of(conn: &Connection, v: &Visit) -> Result<fieldsync_shared::master::Store> {
+    store::store(conn, v.store_id)?.ok_or_else(|| DeviceError::not_found("store", v.store_id))
+}
+
+fn geo_stamp(fix: GeoFix, at: Timestamp) -> Result<GeoStamp> {
+    let position = Position::new(fix.lat, fix.lon)?;
+    if !fix.accuracy_m.is_finite() || fix.accuracy_m < 0.0 {
+        return Err(ParseError::new(
+            "accuracy",
+            format!("{} is not a distance in metres", fix.accuracy_m),
+        )
+        .into());
+    }
+    Ok(GeoStamp {
+        at,
+        position,
+        accuracy_m: fix.accuracy_m,
+        mocked: fix.mocked,
+    })
+}
+
+pub(crate) fn refuse_if_blocked(verdict: &Verdict) -> Result<()> {
+    if verdict.is_blocked() {
+        // Only what blocked: the caller must fix exactly these.
+        Err(DeviceError::Invalid {
+            findings: verdict.blocking().cloned().collect(),
+        })
+    } else {
+        Ok(())
+    }
+}
