@@ -62,13 +62,36 @@ fn wrong_content_type_is_refused() {
 
 #[test]
 fn oversized_body_is_refused() {
+    use std::io::{Read, Write};
     let server = TestServer::start();
     let token = server.token("rep1");
     let limit = fieldsync_shared::protocol::Limits::default().max_body_bytes;
-    let huge = vec![0u8; limit + 1024];
-    let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &huge);
-    assert_eq!(status, 413);
-    assert_eq!(reason(&body), "body_too_large");
+    // Declare a body over the limit and send only its first bytes: the server answers from the
+    // declared length, before receiving (let alone storing) anything.
+    let addr = server.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    write!(
+        conn,
+        "POST /v1/sync HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {SYNC_CONTENT_TYPE}\r\nContent-Length: {}\r\n\r\n",
+        limit + 1024
+    )
+    .unwrap();
+    conn.write_all(&[0u8; 1024]).unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Read until the JSON body is complete (the server may keep the connection open).
+    while !response.ends_with(b"}") {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let body = &text[text.find("\r\n\r\n").expect("headers end") + 4..];
+    assert_eq!(reason(body.as_bytes()), "body_too_large");
     assert_nothing_stored(&server, &token);
 }
 

@@ -39,7 +39,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Sign in to a server (stores the session on this device).
+    /// Sign in to a server (stores the session on this device) and download what the user works
+    /// with offline: stores, products, credit data, their documents.
     Login {
         /// Server base URL, e.g. http://127.0.0.1:8080
         #[arg(long)]
@@ -319,15 +320,24 @@ fn run(cli: Cli) -> CliResult<()> {
                 None => read_password()?,
             };
             let profile = device.login(&server, &tenant, &username, &password)?;
-            out.value(&profile, || {
-                format!(
-                    "logged in as {} ({}, {}, code {})",
-                    profile.display_name,
-                    profile.username,
-                    profile.role.as_str(),
-                    profile.code
-                )
-            });
+            // A phone that just signed in should be ready to work offline: fetch master data
+            // (stores, products, credit) and the user's documents right away.
+            let report = device.sync()?;
+            let stores = device.stores()?.len();
+            let products = device.products()?.len();
+            out.value(
+                &json!({"user": profile, "sync": report, "stores": stores, "products": products}),
+                || {
+                    format!(
+                        "logged in as {} ({}, {}, code {}); offline now: {stores} store(s), {products} product(s), {} document(s) received",
+                        profile.display_name,
+                        profile.username,
+                        profile.role.as_str(),
+                        profile.code,
+                        report.docs_received,
+                    )
+                },
+            );
         }
         Command::Logout => {
             device.logout()?;
@@ -626,8 +636,10 @@ fn order_command(device: &Device, out: &Out, cmd: OrderCommand) -> CliResult<()>
                 .map(|v| resolve(device, DocKind::Visit, &v))
                 .transpose()?;
             let (id, number) = device.create_order(store.id, delivery, payment, visit)?;
+            // Only the id goes to stdout, so `ORDER=$(fieldsync order create ...)` works.
+            eprintln!("order number {number}");
             out.value(&json!({"id": id, "number": number}), || {
-                format!("{id}\norder number {number}")
+                id.to_string()
             });
         }
         OrderCommand::Line {
