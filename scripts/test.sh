@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace. This is the README's test command and what CI runs.
 #
-# Needs only the Rust toolchain (cargo, rustfmt, clippy); cargo-nextest is used when present.
+# Needs the Rust toolchain (cargo, rustfmt, clippy); cargo-nextest is used when present.
+# Starts a private PostgreSQL for the run (scripts/with-postgres.sh; installs Debian's package
+# if it is missing) so the store conformance suite runs against both SQLite and PostgreSQL.
 # Environment:
 #   CARGO_TARGET_DIR   where to build (default: ./target). CI points it outside the clone.
 #   FIELDSYNC_SKIP_LINT=1  skip rustfmt/clippy (for quick local iterations only).
@@ -25,11 +27,10 @@ fi
 step "build (binaries are used by the end-to-end tests)"
 cargo build --workspace --bins --locked
 
-step "tests"
+step "tests (with a private PostgreSQL)"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked --no-fail-fast
-    # nextest does not run doctests.
-    cargo test --workspace --doc --locked
+    # The workspace has no doctests (nextest does not run them): examples live in tests.
+    scripts/with-postgres.sh cargo nextest run --workspace --locked --no-fail-fast
 else
-    cargo test --workspace --locked --no-fail-fast
+    scripts/with-postgres.sh cargo test --workspace --locked --no-fail-fast
 fi

@@ -6,10 +6,13 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fieldsync_shared::master::Role;
 use fieldsync_shared::protocol::Limits;
+
+use crate::store::postgres::PgPoolSettings;
 
 /// Default size limit of one uploaded photo: 20 MiB.
 pub const DEFAULT_MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
@@ -172,10 +175,45 @@ pub struct Config {
     )]
     pub ops_listen: SocketAddr,
 
-    /// Database URL. Default: `sqlite://<data dir>/fieldsync.db`. Only `sqlite:` URLs are
-    /// supported in this version.
+    /// Database URL. Default: `sqlite://<data dir>/fieldsync.db` (embedded SQLite).
+    /// `postgres://user:password@host:5432/db` (or `postgresql://`) selects PostgreSQL, for
+    /// several server instances sharing one database; migrations run at startup. The URL is
+    /// never logged.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// PostgreSQL: most database connections this instance opens. All instances together
+    /// must stay below the server's `max_connections`.
+    #[arg(
+        long,
+        env = "FIELDSYNC_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// PostgreSQL: `statement_timeout` of every connection, in milliseconds; a statement
+    /// running longer is cancelled and its request answered with 503 (retry later).
+    /// 0 disables the limit.
+    #[arg(
+        long,
+        env = "FIELDSYNC_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+
+    /// PostgreSQL: how long a request waits for a free database connection, in milliseconds,
+    /// before it is answered with 503; also how long startup keeps trying to connect.
+    #[arg(
+        long,
+        env = "FIELDSYNC_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
 
     /// HS256 signing key for access tokens (at least 32 characters). Default: a random key
     /// generated on first start and kept in `<data dir>/jwt-secret` (mode 0600). Every instance
@@ -228,7 +266,7 @@ pub struct Config {
 
 /// A database URL this version cannot use.
 #[derive(Debug, thiserror::Error)]
-#[error("unsupported DATABASE_URL {0:?}: only sqlite: URLs are supported in this version (PostgreSQL support is planned)")]
+#[error("unsupported DATABASE_URL {0:?}: use a sqlite: URL (the default) or a postgres:// URL")]
 pub struct UnsupportedDatabase(pub String);
 
 /// Where the relational store lives, resolved from [`Config`].
@@ -238,6 +276,8 @@ pub enum DatabaseLocation {
     SqliteFile(PathBuf),
     /// An explicit `sqlite:` URL.
     SqliteUrl(String),
+    /// A `postgres://` or `postgresql://` URL (a secret: it may carry a password).
+    Postgres { url: Secret, pool: PgPoolSettings },
 }
 
 impl Config {
@@ -249,6 +289,9 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: None,
+            db_max_connections: 16,
+            db_statement_timeout_ms: 30_000,
+            db_acquire_timeout_ms: 10_000,
             jwt_secret: None,
             token_ttl_secs: 3600,
             log_format: LogFormat::Pretty,
@@ -259,17 +302,34 @@ impl Config {
         }
     }
 
-    /// Resolves `database_url`; anything but SQLite is refused with a clear message.
+    /// Resolves `database_url`: none or `sqlite:` is SQLite, `postgres://` or `postgresql://`
+    /// is PostgreSQL; anything else is refused with a clear message.
     pub fn database(&self) -> Result<DatabaseLocation, UnsupportedDatabase> {
         match &self.database_url {
             None => Ok(DatabaseLocation::SqliteFile(
                 self.data_dir.join("fieldsync.db"),
             )),
             Some(url) if url.starts_with("sqlite:") => Ok(DatabaseLocation::SqliteUrl(url.clone())),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(DatabaseLocation::Postgres {
+                    url: Secret::new(url.clone()),
+                    pool: self.pg_pool_settings(),
+                })
+            }
             // Do not echo the URL: it may carry a password.
             Some(url) => Err(UnsupportedDatabase(
                 url.split(':').next().unwrap_or("").to_string() + ":...",
             )),
+        }
+    }
+
+    /// The PostgreSQL pool settings from the `FIELDSYNC_DB_*` options.
+    pub fn pg_pool_settings(&self) -> PgPoolSettings {
+        PgPoolSettings {
+            max_connections: self.db_max_connections.max(1),
+            statement_timeout: (self.db_statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(self.db_statement_timeout_ms)),
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms.max(1)),
         }
     }
 
@@ -332,15 +392,57 @@ mod tests {
     }
 
     #[test]
-    fn only_sqlite_urls_are_supported() {
+    fn database_urls_select_the_engine() {
         let mut c = Config::for_tests(Path::new("/tmp/d"));
         assert_eq!(
             c.database().unwrap(),
             DatabaseLocation::SqliteFile(PathBuf::from("/tmp/d/fieldsync.db"))
         );
-        c.database_url = Some("postgres://u:pw@h/db".into());
+        c.database_url = Some("sqlite:///tmp/x.db".into());
+        assert_eq!(
+            c.database().unwrap(),
+            DatabaseLocation::SqliteUrl("sqlite:///tmp/x.db".into())
+        );
+        for url in ["postgres://u:pw@h/db", "postgresql://u:pw@h:5433/db"] {
+            c.database_url = Some(url.into());
+            match c.database().unwrap() {
+                DatabaseLocation::Postgres { url: got, pool } => {
+                    assert_eq!(got.expose(), url);
+                    assert_eq!(pool, PgPoolSettings::default());
+                    let shown = format!("{:?}", c.database().unwrap());
+                    assert!(!shown.contains("pw"), "{shown}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        c.database_url = Some("mysql://u:pw@h/db".into());
         let err = c.database().unwrap_err().to_string();
-        assert!(err.contains("only sqlite"), "{err}");
+        assert!(err.contains("postgres://"), "{err}");
         assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn pool_options_parse_from_flags_and_zero_disables_the_statement_timeout() {
+        let cli = Cli::try_parse_from([
+            "fieldsync-server",
+            "--db-max-connections",
+            "40",
+            "--db-statement-timeout-ms",
+            "0",
+            "--db-acquire-timeout-ms",
+            "2500",
+        ])
+        .unwrap();
+        let pool = cli.config.pg_pool_settings();
+        assert_eq!(pool.max_connections, 40);
+        assert_eq!(pool.statement_timeout, None);
+        assert_eq!(pool.acquire_timeout, Duration::from_millis(2500));
+        assert!(Cli::try_parse_from(["fieldsync-server", "--db-max-connections", "0"]).is_err());
+
+        let defaults = Cli::try_parse_from(["fieldsync-server"]).unwrap();
+        assert_eq!(
+            defaults.config.pg_pool_settings(),
+            PgPoolSettings::default()
+        );
     }
 }

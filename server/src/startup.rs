@@ -26,6 +26,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::metrics::{self, Metrics};
 use crate::state::AppState;
 use crate::store::directory::Tenant;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 use crate::{master_data, openapi, photos, telemetry};
@@ -74,11 +75,14 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartupError>
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let store = match config.database()? {
-        DatabaseLocation::SqliteFile(path) => SqliteStore::open(&path).await?,
-        DatabaseLocation::SqliteUrl(url) => SqliteStore::open_url(&url).await?,
+    let store: Arc<dyn Store> = match config.database()? {
+        DatabaseLocation::SqliteFile(path) => Arc::new(SqliteStore::open(&path).await?),
+        DatabaseLocation::SqliteUrl(url) => Arc::new(SqliteStore::open_url(&url).await?),
+        DatabaseLocation::Postgres { url, pool } => {
+            Arc::new(PgStore::open(url.expose(), &pool).await?)
+        }
     };
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// The token keys: the configured secret, else the one kept in the data directory.

@@ -1,5 +1,7 @@
 //! Conformance tests of [`DocumentStore`], written as generic functions over the trait so that
-//! every implementation runs the same suite (`store_suite!` instantiates it; SQLite below).
+//! every implementation runs the same suite (`store_suite!` at the end instantiates it for
+//! SQLite and PostgreSQL; the PostgreSQL half needs `FIELDSYNC_TEST_DATABASE_URL`, which
+//! `scripts/with-postgres.sh` sets).
 //! Documents are real Automerge visits; the sync engine's push, pull and compaction drive the
 //! store where a test is about their interplay.
 
@@ -7,14 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash};
-use fieldsync_server::store::directory::Tenant;
 use fieldsync_server::store::documents::{
     CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
-use fieldsync_server::store::sqlite::SqliteStore;
-use fieldsync_server::store::DirectoryStore;
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -23,6 +22,8 @@ use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit, D
 use fieldsync_shared::protocol::{Cursor, DocPush, PullPage, PullRequest, PushResult};
 use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 use fieldsync_shared::visit::{Visit, VisitStatus};
+
+mod support;
 
 // ---------------------------------------------------------------------------------------------
 // Test data: devices editing visits.
@@ -703,6 +704,89 @@ pub async fn compaction_during_concurrent_pushes_loses_nothing<S: DocumentStore 
     }
 }
 
+/// Writers of one tenant commit concurrently while a reader follows the feed: the reader must
+/// see seqs appear without gaps (a seq visible before a smaller one that commits later would be
+/// skipped by every puller past it).
+pub async fn concurrent_pushes_keep_the_feed_in_commit_order<S: DocumentStore + 'static>(
+    store: Arc<S>,
+    tenant: TenantId,
+) {
+    const WRITERS: usize = 4;
+    const PUSHES: usize = 12;
+    let start = store
+        .feed_after(tenant, 0, 100_000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |e| e.seq);
+    // Prepare every push up front (Automerge work off the clock), 1 or 2 documents each.
+    let mut total = 0;
+    let mut plans = Vec::new();
+    for w in 0..WRITERS {
+        let mut dev = Device::new();
+        let mut commits = Vec::new();
+        for p in 0..PUSHES {
+            let docs: Vec<DocumentWrite> = (0..1 + (w + p) % 2)
+                .map(|_| {
+                    let id = dev.start_visit("2026-11-22");
+                    visit_write(id, ExpectedVersion::New, &dev.changes(id))
+                })
+                .collect();
+            total += docs.len();
+            commits.push(commit_of(tenant, dev.id, docs));
+        }
+        plans.push(commits);
+    }
+
+    let reader = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut last = start;
+            let mut seen = 0;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while seen < total {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the feed stalled at {last}"
+                );
+                for entry in store.feed_after(tenant, last, 1000).await.unwrap() {
+                    assert_eq!(
+                        entry.seq,
+                        last + 1,
+                        "seq {} became visible before seq {}",
+                        entry.seq,
+                        last + 1
+                    );
+                    last = entry.seq;
+                    seen += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            seen
+        })
+    };
+    let writers: Vec<_> = plans
+        .into_iter()
+        .map(|commits| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for commit in commits {
+                    let outcome = store.commit_push(commit).await.unwrap();
+                    assert!(
+                        matches!(outcome, CommitOutcome::Committed(_)),
+                        "{outcome:?}"
+                    );
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert_eq!(reader.await.unwrap(), total);
+}
+
 pub async fn projections_filter_and_page<S: DocumentStore>(
     store: &S,
     tenant: TenantId,
@@ -869,102 +953,113 @@ pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// SQLite.
+// The suite on every engine: `sqlite::<test>` and `postgres::<test>`.
 
-struct SqliteFixture {
-    _dir: tempfile::TempDir,
-    store: SqliteStore,
-    tenant: TenantId,
-    other: TenantId,
-}
+macro_rules! store_suite {
+    ($engine:ident) => {
+        mod $engine {
+            use std::sync::Arc;
 
-async fn sqlite() -> SqliteFixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("fieldsync.db"))
-        .await
-        .unwrap();
-    let tenant = create_tenant(&store, "t1").await;
-    let other = create_tenant(&store, "t2").await;
-    SqliteFixture {
-        _dir: dir,
-        store,
-        tenant,
-        other,
-    }
-}
+            async fn fixture() -> crate::support::Fixture<
+                impl crate::support::TestStore + super::DocumentStore + Clone + 'static,
+            > {
+                crate::support::$engine().await
+            }
 
-async fn create_tenant(store: &SqliteStore, slug: &str) -> TenantId {
-    let tenant = Tenant {
-        id: TenantId::new_random(),
-        slug: slug.to_string(),
-        name: format!("Tenant {slug}"),
+            #[tokio::test]
+            async fn commit_and_load_round_trip() {
+                let f = fixture().await;
+                super::commit_and_load_round_trip(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn each_write_gets_its_own_feed_seq() {
+                let f = fixture().await;
+                super::each_write_gets_its_own_feed_seq(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn replay_stores_nothing_and_appends_no_feed_entry() {
+                let f = fixture().await;
+                super::replay_stores_nothing_and_appends_no_feed_entry(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn version_conflict_is_detected_and_writes_nothing() {
+                let f = fixture().await;
+                super::version_conflict_is_detected_and_writes_nothing(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn cursor_validation() {
+                let f = fixture().await;
+                super::cursor_validation(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn pull_pages_never_skip_a_change() {
+                let f = fixture().await;
+                super::pull_pages_never_skip_a_change(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn pull_excludes_the_requesting_devices_changes() {
+                let f = fixture().await;
+                super::pull_excludes_the_requesting_devices_changes(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn compaction_keeps_every_change() {
+                let f = fixture().await;
+                super::compaction_keeps_every_change(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn compaction_during_concurrent_pushes_loses_nothing() {
+                let f = fixture().await;
+                super::compaction_during_concurrent_pushes_loses_nothing(
+                    Arc::new(f.store.clone()),
+                    f.tenant,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_pushes_keep_the_feed_in_commit_order() {
+                let f = fixture().await;
+                super::concurrent_pushes_keep_the_feed_in_commit_order(
+                    Arc::new(f.store.clone()),
+                    f.tenant,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn projections_filter_and_page() {
+                let f = fixture().await;
+                super::projections_filter_and_page(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn push_refuses_another_tenants_document() {
+                let f = fixture().await;
+                super::push_refuses_another_tenants_document(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+        }
     };
-    store.create_tenant(&tenant).await.expect("create tenant");
-    tenant.id
 }
 
-#[tokio::test]
-async fn sqlite_commit_and_load_round_trip() {
-    let f = sqlite().await;
-    commit_and_load_round_trip(&f.store, f.tenant, f.other).await;
-}
-
-#[tokio::test]
-async fn sqlite_each_write_gets_its_own_feed_seq() {
-    let f = sqlite().await;
-    each_write_gets_its_own_feed_seq(&f.store, f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_replay_stores_nothing_and_appends_no_feed_entry() {
-    let f = sqlite().await;
-    replay_stores_nothing_and_appends_no_feed_entry(&f.store, f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_version_conflict_is_detected_and_writes_nothing() {
-    let f = sqlite().await;
-    version_conflict_is_detected_and_writes_nothing(&f.store, f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_cursor_validation() {
-    let f = sqlite().await;
-    cursor_validation(&f.store, f.tenant, f.other).await;
-}
-
-#[tokio::test]
-async fn sqlite_pull_pages_never_skip_a_change() {
-    let f = sqlite().await;
-    pull_pages_never_skip_a_change(&f.store, f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_pull_excludes_the_requesting_devices_changes() {
-    let f = sqlite().await;
-    pull_excludes_the_requesting_devices_changes(&f.store, f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_compaction_keeps_every_change() {
-    let f = sqlite().await;
-    compaction_keeps_every_change(&f.store, f.tenant).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_compaction_during_concurrent_pushes_loses_nothing() {
-    let f = sqlite().await;
-    compaction_during_concurrent_pushes_loses_nothing(Arc::new(f.store.clone()), f.tenant).await;
-}
-
-#[tokio::test]
-async fn sqlite_projections_filter_and_page() {
-    let f = sqlite().await;
-    projections_filter_and_page(&f.store, f.tenant, f.other).await;
-}
-
-#[tokio::test]
-async fn sqlite_push_refuses_another_tenants_document() {
-    let f = sqlite().await;
-    push_refuses_another_tenants_document(&f.store, f.tenant, f.other).await;
-}
+store_suite!(sqlite);
+store_suite!(postgres);

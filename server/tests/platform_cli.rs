@@ -124,18 +124,21 @@ fn the_binary_prints_help_and_runs_user_add_and_seed_demo() {
 }
 
 #[tokio::test]
-async fn only_sqlite_database_urls_start() {
+async fn unsupported_database_urls_are_refused_and_sqlite_urls_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
-    config.database_url = Some("postgres://user:pw@localhost/fieldsync".into());
+    config.database_url = Some("mysql://user:pw@localhost/fieldsync".into());
     match Application::build(config).await {
         Err(e @ StartupError::UnsupportedDatabase(_)) => {
             let msg = e.to_string();
-            assert!(msg.contains("only sqlite"), "{msg}");
+            assert!(
+                msg.contains("postgres://"),
+                "the message names what works: {msg}"
+            );
             assert!(!msg.contains("pw"), "the password leaked: {msg}");
         }
         Err(other) => panic!("unexpected error {other}"),
-        Ok(_) => panic!("a postgres URL must not start"),
+        Ok(_) => panic!("a mysql URL must not start"),
     }
 
     let mut config = Config::for_tests(dir.path());

@@ -8,9 +8,16 @@ use fieldsync_shared::DeviceId;
 use crate::replay::{post_sync, visit_push_request};
 
 fn reason(body: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(body)
-        .unwrap_or_else(|e| panic!("error body is JSON ({e}): {}", String::from_utf8_lossy(body)));
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "a human message: {v}");
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "error body is JSON ({e}): {}",
+            String::from_utf8_lossy(body)
+        )
+    });
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a human message: {v}"
+    );
     v["reason"].as_str().expect("reason").to_string()
 }
 
@@ -36,7 +43,12 @@ fn valid_request(server: &TestServer, token: &str) -> SyncRequest {
 fn malformed_bytes_are_refused() {
     let server = TestServer::start();
     let token = server.token("rep1");
-    let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, b"\xff\x00 definitely not CBOR");
+    let (status, body) = post_sync(
+        &server,
+        &token,
+        SYNC_CONTENT_TYPE,
+        b"\xff\x00 definitely not CBOR",
+    );
     assert_eq!(status, 400);
     assert_eq!(reason(&body), "malformed_body");
 
@@ -70,7 +82,8 @@ fn oversized_body_is_refused() {
     // declared length, before receiving (let alone storing) anything.
     let addr = server.url.trim_start_matches("http://");
     let mut conn = std::net::TcpStream::connect(addr).expect("connect");
-    conn.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     write!(
         conn,
         "POST /v1/sync HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
@@ -148,14 +161,19 @@ fn changes_that_are_not_automerge_are_refused_per_document() {
     let server = TestServer::start();
     let token = server.token("rep1");
     let mut req = valid_request(&server, &token);
-    req.push[0].changes = vec![serde_bytes::ByteBuf::from(b"not an automerge change".to_vec())];
+    req.push[0].changes = vec![serde_bytes::ByteBuf::from(
+        b"not an automerge change".to_vec(),
+    )];
     let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &protocol::encode(&req));
     // Either the whole request is refused or the document gets a Refused outcome; in both cases
     // the answer says why and nothing is stored.
     if status == 200 {
         let resp: fieldsync_shared::protocol::SyncResponse = protocol::decode(&body).unwrap();
         assert!(
-            matches!(resp.outcomes[0].result, fieldsync_shared::protocol::PushResult::Refused { .. }),
+            matches!(
+                resp.outcomes[0].result,
+                fieldsync_shared::protocol::PushResult::Refused { .. }
+            ),
             "{:?}",
             resp.outcomes
         );

@@ -15,7 +15,10 @@ struct Phone {
 
 impl Phone {
     fn new() -> Phone {
-        Phone { bin: workspace_binary("fieldsync"), dir: tempfile::tempdir().unwrap() }
+        Phone {
+            bin: workspace_binary("fieldsync"),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -66,10 +69,20 @@ fn the_readme_walkthrough_works() {
     let (rep, merch) = (Phone::new(), Phone::new());
     let login = |phone: &Phone, user: &str| {
         let out = phone.ok(&[
-            "login", "--server", &server.url, "--tenant", "demo", "--username", user,
-            "--password", "demo1234",
+            "login",
+            "--server",
+            &server.url,
+            "--tenant",
+            "demo",
+            "--username",
+            user,
+            "--password",
+            "demo1234",
         ]);
-        assert!(out.contains("30 store(s)"), "login brings master data: {out}");
+        assert!(
+            out.contains("30 store(s)"),
+            "login brings master data: {out}"
+        );
     };
     login(&rep, "rep1");
     login(&merch, "merch1");
@@ -78,27 +91,87 @@ fn the_readme_walkthrough_works() {
     let visit = rep.ok(&["visit", "start", "--store", "NKA-001"]);
     assert_eq!(visit.len(), 36, "visit start prints the id: {visit:?}");
     let v = visit.as_str();
-    rep.ok(&["visit", "check-in", v, "--lat", "30.5029", "--lon", "114.2176", "--accuracy", "8"]);
+    rep.ok(&[
+        "visit",
+        "check-in",
+        v,
+        "--lat",
+        "30.5029",
+        "--lon",
+        "114.2176",
+        "--accuracy",
+        "8",
+    ]);
     rep.ok(&["sync"]);
     merch.ok(&["sync"]);
 
     // Offline, concurrently.
     let photo = write_photo(merch.dir.path());
     merch.ok(&["visit", "photo", v, &photo, "--step", "merchandise"]);
-    merch.ok(&["visit", "audit", v, "--sku", "COLA-330", "--location", "MAIN-SHELF", "--facings", "6", "--price", "3.50"]);
-    merch.ok(&["visit", "note", v, "Endcap rebuilt to the picture of success"]);
-    rep.ok(&["visit", "audit", v, "--sku", "TEA-500", "--location", "ENDCAP-1", "--facings", "4", "--oldest", "2026-09-01"]);
+    merch.ok(&[
+        "visit",
+        "audit",
+        v,
+        "--sku",
+        "COLA-330",
+        "--location",
+        "MAIN-SHELF",
+        "--facings",
+        "6",
+        "--price",
+        "3.50",
+    ]);
+    merch.ok(&[
+        "visit",
+        "note",
+        v,
+        "Endcap rebuilt to the picture of success",
+    ]);
+    rep.ok(&[
+        "visit",
+        "audit",
+        v,
+        "--sku",
+        "TEA-500",
+        "--location",
+        "ENDCAP-1",
+        "--facings",
+        "4",
+        "--oldest",
+        "2026-09-01",
+    ]);
     rep.ok(&["visit", "note", v, "Store manager asks for more facings"]);
     rep.ok(&["visit", "step", v, "--all"]);
 
     // The photo is on the other phone: check-out refused by the visit rule, exit code 3.
-    let refused = rep.fails(3, &["visit", "check-out", v, "--lat", "30.5029", "--lon", "114.2176"]);
+    let refused = rep.fails(
+        3,
+        &[
+            "visit",
+            "check-out",
+            v,
+            "--lat",
+            "30.5029",
+            "--lon",
+            "114.2176",
+        ],
+    );
     assert!(refused.contains("photos_missing"), "{refused}");
 
     let delivery = Timestamp::now().utc_date().add_days(5).to_string();
-    let order = rep.ok(&["order", "create", "--store", "NKA-001", "--delivery", &delivery]);
+    let order = rep.ok(&[
+        "order",
+        "create",
+        "--store",
+        "NKA-001",
+        "--delivery",
+        &delivery,
+    ]);
     assert_eq!(order.len(), 36, "order create prints the id: {order:?}");
-    let refused = rep.fails(3, &["order", "line", &order, "--sku", "COLA-330", "--qty", "0"]);
+    let refused = rep.fails(
+        3,
+        &["order", "line", &order, "--sku", "COLA-330", "--qty", "0"],
+    );
     assert!(refused.contains("quantity_zero"), "{refused}");
     rep.ok(&["order", "line", &order, "--sku", "COLA-330", "--qty", "24"]);
     rep.ok(&["order", "submit", &order]);
@@ -108,17 +181,35 @@ fn the_readme_walkthrough_works() {
     rep.ok(&["sync"]);
     merch.ok(&["sync"]);
     let shown = rep.ok(&["visit", "show", v]);
-    for expected in ["COLA-330@MAIN-SHELF", "TEA-500@ENDCAP-1", "Endcap rebuilt", "more facings"] {
-        assert!(shown.contains(expected), "{expected} missing from:\n{shown}");
+    for expected in [
+        "COLA-330@MAIN-SHELF",
+        "TEA-500@ENDCAP-1",
+        "Endcap rebuilt",
+        "more facings",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "{expected} missing from:\n{shown}"
+        );
     }
-    rep.ok(&["visit", "check-out", v, "--lat", "30.5029", "--lon", "114.2176"]);
+    rep.ok(&[
+        "visit",
+        "check-out",
+        v,
+        "--lat",
+        "30.5029",
+        "--lon",
+        "114.2176",
+    ]);
     rep.ok(&["visit", "submit", v]);
     rep.ok(&["sync"]);
 
     // Both phones hold the same visit; the supervisor's query shows it with every edit.
     merch.ok(&["sync"]);
-    let rep_json: serde_json::Value = serde_json::from_str(&rep.ok(&["--json", "visit", "show", v])).unwrap();
-    let merch_json: serde_json::Value = serde_json::from_str(&merch.ok(&["--json", "visit", "show", v])).unwrap();
+    let rep_json: serde_json::Value =
+        serde_json::from_str(&rep.ok(&["--json", "visit", "show", v])).unwrap();
+    let merch_json: serde_json::Value =
+        serde_json::from_str(&merch.ok(&["--json", "visit", "show", v])).unwrap();
     assert_eq!(rep_json, merch_json, "both phones show the same visit");
 
     let token = server.token("sup1");
@@ -129,9 +220,15 @@ fn the_readme_walkthrough_works() {
     assert_eq!(doc["audit"].as_object().unwrap().len(), 2);
     assert_eq!(doc["photos"].as_object().unwrap().len(), 1);
     let notes = doc["notes"].as_str().unwrap();
-    assert!(notes.contains("Endcap rebuilt") && notes.contains("more facings"), "{notes}");
+    assert!(
+        notes.contains("Endcap rebuilt") && notes.contains("more facings"),
+        "{notes}"
+    );
 
     let served_order = server.get_json(&token, &format!("/v1/orders/{order}"));
     assert_eq!(served_order["document"]["status"], "submitted");
-    assert_eq!(served_order["document"]["lines"]["COLA-330"]["quantity"], 24);
+    assert_eq!(
+        served_order["document"]["lines"]["COLA-330"]["quantity"],
+        24
+    );
 }

@@ -19,9 +19,15 @@ fn visits_and_orders_are_filtered_by_store_person_date_and_status() {
     let v3 = rep2.start_visit(s0.id, d2).unwrap();
     let product = rep2.products().unwrap()[0].clone();
     let (o1, _) = rep2
-        .create_order(s0.id, Timestamp::now().utc_date().add_days(7), PaymentMethod::Cash, Some(v3))
+        .create_order(
+            s0.id,
+            Timestamp::now().utc_date().add_days(7),
+            PaymentMethod::Cash,
+            Some(v3),
+        )
         .unwrap();
-    rep2.set_order_line(o1, product.sku.as_str(), product.case_pack, None).unwrap();
+    rep2.set_order_line(o1, product.sku.as_str(), product.case_pack, None)
+        .unwrap();
     rep2.submit_order(o1).unwrap();
     rep1.sync().unwrap();
     rep2.sync().unwrap();
@@ -43,18 +49,36 @@ fn visits_and_orders_are_filtered_by_store_person_date_and_status() {
     };
 
     assert_eq!(ids("/v1/visits").len(), 3);
-    assert_eq!(ids(&format!("/v1/visits?store_id={}", s0.id)), sorted(vec![v1.to_string(), v3.to_string()]));
+    assert_eq!(
+        ids(&format!("/v1/visits?store_id={}", s0.id)),
+        sorted(vec![v1.to_string(), v3.to_string()])
+    );
     let rep2_id = rep2.profile().unwrap().unwrap().id;
-    assert_eq!(ids(&format!("/v1/visits?person_id={rep2_id}")), vec![v3.to_string()]);
-    assert_eq!(ids("/v1/visits?from=2026-03-01&to=2026-03-02"), vec![v1.to_string()]);
-    assert_eq!(ids(&format!("/v1/visits?store_id={}&from=2026-03-09&to=2026-03-09", s0.id)), vec![v3.to_string()]);
+    assert_eq!(
+        ids(&format!("/v1/visits?person_id={rep2_id}")),
+        vec![v3.to_string()]
+    );
+    assert_eq!(
+        ids("/v1/visits?from=2026-03-01&to=2026-03-02"),
+        vec![v1.to_string()]
+    );
+    assert_eq!(
+        ids(&format!(
+            "/v1/visits?store_id={}&from=2026-03-09&to=2026-03-09",
+            s0.id
+        )),
+        vec![v3.to_string()]
+    );
     assert_eq!(ids("/v1/visits?status=planned").len(), 3);
     assert!(ids("/v1/visits?status=approved").is_empty());
 
     assert_eq!(ids("/v1/orders?status=submitted"), vec![o1.to_string()]);
     assert!(ids("/v1/orders?status=draft").is_empty());
     let order = server.get_json(&token, &format!("/v1/orders/{o1}"));
-    assert_eq!(order["document"]["visit_id"], serde_json::json!(v3.to_string()));
+    assert_eq!(
+        order["document"]["visit_id"],
+        serde_json::json!(v3.to_string())
+    );
 
     // Pagination: one item per page walks all three visits exactly once.
     let mut seen = Vec::new();

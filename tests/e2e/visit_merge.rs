@@ -2,9 +2,9 @@
 //! sync in, both devices, the server and a supervisor see one visit with every edit kept.
 
 use fieldsync_client::{AuditInput, GeoFix};
+use fieldsync_e2e::{photo_file, TestDevice, TestServer};
 use fieldsync_shared::visit::{Visit, VisitStep};
 use fieldsync_shared::{Date, DocId, Money, Timestamp};
-use fieldsync_e2e::{photo_file, TestDevice, TestServer};
 
 enum First {
     Rep,
@@ -20,7 +20,12 @@ fn concurrent_edits_converge(first: First) {
     let rep = TestDevice::login(&server, "rep1");
     let merch = TestDevice::login(&server, "merch1");
 
-    let store = rep.stores().expect("stores").into_iter().next().expect("a demo store");
+    let store = rep
+        .stores()
+        .expect("stores")
+        .into_iter()
+        .next()
+        .expect("a demo store");
     let products = rep.products().expect("products");
     assert!(products.len() >= 4, "demo data has products");
 
@@ -32,17 +37,26 @@ fn concurrent_edits_converge(first: First) {
         accuracy_m: 8.0,
         mocked: false,
     };
-    rep.check_in(visit, at_store, Timestamp::now()).expect("check in");
+    rep.check_in(visit, at_store, Timestamp::now())
+        .expect("check in");
     rep.sync().expect("rep sync");
     merch.sync().expect("merch sync");
     assert_eq!(merch.visit(visit).expect("merch has the visit").id, visit);
 
     // Offline, concurrently: the merchandiser photographs and audits the shelf...
     let p1 = merch
-        .attach_photo(visit, &photo_file(merch.dir.path(), "a.jpg", 3), Some(VisitStep::StoreCheck))
+        .attach_photo(
+            visit,
+            &photo_file(merch.dir.path(), "a.jpg", 3),
+            Some(VisitStep::StoreCheck),
+        )
         .expect("photo 1");
     let p2 = merch
-        .attach_photo(visit, &photo_file(merch.dir.path(), "b.jpg", 7), Some(VisitStep::Merchandise))
+        .attach_photo(
+            visit,
+            &photo_file(merch.dir.path(), "b.jpg", 7),
+            Some(VisitStep::Merchandise),
+        )
         .expect("photo 2");
     let line = |sku: &str, location: &str, facings: u32| AuditInput {
         sku: sku.to_string(),
@@ -58,15 +72,19 @@ fn concurrent_edits_converge(first: First) {
     merch
         .record_audit_line(visit, line(products[1].sku.as_str(), "ENDCAP-1", 4))
         .expect("merch audit 2");
-    merch.append_note(visit, "Endcap rebuilt to picture of success.").expect("merch note");
+    merch
+        .append_note(visit, "Endcap rebuilt to picture of success.")
+        .expect("merch note");
 
     // ...while the rep audits other shelves and writes notes.
     rep.record_audit_line(visit, line(products[2].sku.as_str(), "MAIN-SHELF", 3))
         .expect("rep audit 1");
     rep.record_audit_line(visit, line(products[3].sku.as_str(), "BACKROOM", 0))
         .expect("rep audit 2");
-    rep.record_step(visit, VisitStep::Greet, None).expect("rep step");
-    rep.append_note(visit, "Store manager asks for more facings.").expect("rep note");
+    rep.record_step(visit, VisitStep::Greet, None)
+        .expect("rep step");
+    rep.append_note(visit, "Store manager asks for more facings.")
+        .expect("rep note");
 
     match first {
         First::Rep => {
@@ -91,12 +109,20 @@ fn concurrent_edits_converge(first: First) {
     );
 
     // Every edit is there.
-    assert_eq!(on_rep.audit.len(), 4, "four audit lines: {:?}", on_rep.audit.keys());
+    assert_eq!(
+        on_rep.audit.len(),
+        4,
+        "four audit lines: {:?}",
+        on_rep.audit.keys()
+    );
     assert!(on_rep.photos.contains_key(&p1.to_hex()) && on_rep.photos.contains_key(&p2.to_hex()));
     assert!(on_rep.steps.contains_key(VisitStep::Greet.as_str()));
     assert!(on_rep.check_in.is_some());
     let notes = on_rep.notes.as_str();
-    assert!(notes.contains("Endcap rebuilt") && notes.contains("more facings"), "notes: {notes}");
+    assert!(
+        notes.contains("Endcap rebuilt") && notes.contains("more facings"),
+        "notes: {notes}"
+    );
 
     // The server's copy, as a supervisor querying it sees it, is the same visit.
     let sup_token = server.token("sup1");
@@ -106,7 +132,10 @@ fn concurrent_edits_converge(first: First) {
 
     // And a supervisor's device that syncs from scratch receives the identical history.
     let sup = TestDevice::login(&server, "sup1");
-    assert_eq!(sup.document_heads(visit).unwrap(), rep.document_heads(visit).unwrap());
+    assert_eq!(
+        sup.document_heads(visit).unwrap(),
+        rep.document_heads(visit).unwrap()
+    );
 
     // The photos themselves reached the server and are downloadable by the supervisor.
     for p in [p1, p2] {

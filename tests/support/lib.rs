@@ -53,7 +53,9 @@ impl TestServer {
                         }
                     };
                     let _ = tx.send(Ok((app.port(), app.ops_port())));
-                    app.run_until_stopped().await.expect("server stopped with an error");
+                    app.run_until_stopped()
+                        .await
+                        .expect("server stopped with an error");
                 });
             })
             .expect("spawn server thread");
@@ -74,9 +76,20 @@ impl TestServer {
         let backup = tempfile::tempdir().expect("temp dir");
         let src = self.data_dir.path();
         let db = rusqlite::Connection::open(src.join("fieldsync.db")).expect("open database");
-        db.execute("VACUUM INTO ?1", [backup.path().join("fieldsync.db").to_str().expect("utf-8 path")])
-            .expect("VACUUM INTO");
-        copy_tree(src, backup.path(), &["fieldsync.db", "fieldsync.db-wal", "fieldsync.db-shm"]);
+        db.execute(
+            "VACUUM INTO ?1",
+            [backup
+                .path()
+                .join("fieldsync.db")
+                .to_str()
+                .expect("utf-8 path")],
+        )
+        .expect("VACUUM INTO");
+        copy_tree(
+            src,
+            backup.path(),
+            &["fieldsync.db", "fieldsync.db-wal", "fieldsync.db-shm"],
+        );
         backup
     }
 
@@ -92,7 +105,10 @@ impl TestServer {
             .body_mut()
             .read_json()
             .expect("login response JSON");
-        resp["access_token"].as_str().expect("access_token").to_string()
+        resp["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// GET a JSON resource with a bearer token; panics unless 200.

@@ -23,12 +23,18 @@ impl DroppingProxy {
         let (to_drop, dropped_count) = (drop_sync_responses.clone(), dropped.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
                 let (to_drop, dropped_count) = (to_drop.clone(), dropped_count.clone());
                 std::thread::spawn(move || relay(client, server, to_drop, dropped_count));
             }
         });
-        DroppingProxy { url, drop_sync_responses, dropped }
+        DroppingProxy {
+            url,
+            drop_sync_responses,
+            dropped,
+        }
     }
 
     /// The next `n` sync responses are swallowed (the connection is cut instead).
@@ -49,7 +55,10 @@ fn relay(
     dropped: Arc<AtomicUsize>,
 ) {
     let swallow = Arc::new(AtomicBool::new(false));
-    let (mut client_r, mut server_w) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+    let (mut client_r, mut server_w) = (
+        client.try_clone().expect("clone"),
+        server.try_clone().expect("clone"),
+    );
     let swallow_up = swallow.clone();
     // Client -> server: forward everything; mark a sync request whose answer must vanish.
     let up = std::thread::spawn(move || {

@@ -638,9 +638,7 @@ fn order_command(device: &Device, out: &Out, cmd: OrderCommand) -> CliResult<()>
             let (id, number) = device.create_order(store.id, delivery, payment, visit)?;
             // Only the id goes to stdout, so `ORDER=$(fieldsync order create ...)` works.
             eprintln!("order number {number}");
-            out.value(&json!({"id": id, "number": number}), || {
-                id.to_string()
-            });
+            out.value(&json!({"id": id, "number": number}), || id.to_string());
         }
         OrderCommand::Line {
             id,

@@ -4,11 +4,13 @@
 //! * [`directory::DirectoryStore`]: tenants, users, master data, photo metadata.
 //!
 //! [`Store`] is both; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
-//! embedded default. The conformance tests in `tests/store_conformance.rs` run against every
-//! implementation.
+//! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
+//! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
+//! `server/tests/directory_store.rs` run against both.
 
 pub mod directory;
 pub mod documents;
+pub mod postgres;
 pub mod sqlite;
 
 pub use directory::DirectoryStore;
@@ -36,16 +38,52 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(e.to_string())
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
+            }
+            sqlx::Error::Database(db) if is_transient(db.as_ref()) => {
+                StoreError::Unavailable(db.message().to_string())
             }
             sqlx::Error::RowNotFound => StoreError::NotFound("row"),
             _ => StoreError::Database(e),
         }
     }
+}
+
+/// Database errors that say "not now" rather than "never": the API answers them with 503 and
+/// `Retry-After`, not 500.
+fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg_sqlstate_is_transient(pg.code());
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), also as extended codes (low byte).
+        return db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6));
+    }
+    false
+}
+
+/// PostgreSQL SQLSTATEs after which the same request may succeed later.
+pub(crate) fn pg_sqlstate_is_transient(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || code.starts_with("53") // insufficient resources (too many connections, disk full, out of memory)
+        || code.starts_with("57P") // admin/crash shutdown, cannot connect now, database dropped
+        || matches!(
+            code,
+            "57014" // query_canceled: statement_timeout
+                | "40001" // serialization_failure
+                | "40P01" // deadlock_detected
+                | "55P03" // lock_not_available: lock_timeout
+                | "25006" // read_only_sql_transaction: connected to a standby during failover
+        )
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

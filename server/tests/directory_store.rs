@@ -1,0 +1,486 @@
+//! Conformance tests of [`DirectoryStore`] (tenants, users, master data, photo metadata),
+//! generic over the trait; `directory_suite!` at the end runs them on SQLite and PostgreSQL
+//! (the latter needs `FIELDSYNC_TEST_DATABASE_URL`, which `scripts/with-postgres.sh` sets).
+
+use fieldsync_server::store::directory::{PhotoMeta, Tenant};
+use fieldsync_server::store::{DirectoryStore, StoreError};
+use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Role, Store, UserProfile};
+use fieldsync_shared::values::{
+    Date, Money, PersonCode, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
+};
+
+mod support;
+
+// ---------------------------------------------------------------------------------------------
+// Test data.
+
+fn shop(code: &str, name: &str) -> Store {
+    Store {
+        id: StoreId::new_random(),
+        code: StoreCode::parse(code).unwrap(),
+        name: name.to_string(),
+        channel: Channel::Nka,
+        grade: Grade::A,
+        address: "武汉市江汉区解放大道 688 号".to_string(),
+        location: Position::new(30.583_123_456_789, 114.271_987_654_321).unwrap(),
+        geofence_radius_m: 150,
+        delivery_lead_days: 2,
+    }
+}
+
+fn product(sku: &str) -> Product {
+    Product {
+        sku: Sku::parse(sku).unwrap(),
+        name: format!("Product {sku}"),
+        case_pack: 24,
+        sold_by_case: true,
+        shelf_life_days: 365,
+        list_price: Money(350),
+        floor_price: Money(300),
+    }
+}
+
+fn credit(store_id: StoreId, limit: i64) -> CreditSnapshot {
+    CreditSnapshot {
+        store_id,
+        credit_limit: Money(limit),
+        receivables: Money(123_456),
+        overdue: Money(0),
+        as_of: Date::parse("2026-11-20").unwrap(),
+    }
+}
+
+fn user(tenant: TenantId, username: &str, code: &str, role: Role) -> UserProfile {
+    UserProfile {
+        id: UserId::new_random(),
+        tenant_id: tenant,
+        username: username.to_string(),
+        display_name: format!("User {username}"),
+        role,
+        code: PersonCode::parse(code).unwrap(),
+    }
+}
+
+fn photo(tenant: TenantId, bytes: &[u8]) -> PhotoMeta {
+    PhotoMeta {
+        tenant_id: tenant,
+        sha256: Sha256::digest(bytes),
+        size_bytes: 3_000_000_000, // beyond u32
+        content_type: "image/jpeg".to_string(),
+        uploaded_by: UserId::new_random(),
+        created_at: Timestamp(1_763_800_000_123),
+    }
+}
+
+fn assert_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::Conflict(_))),
+        "{what}: expected a conflict, got {result:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite.
+
+pub async fn ping_answers<S: DirectoryStore>(store: &S) {
+    store.ping().await.expect("ping");
+}
+
+pub async fn tenants_are_unique_by_id_and_slug<S: DirectoryStore>(store: &S) {
+    let acme = Tenant {
+        id: TenantId::new_random(),
+        slug: "acme".into(),
+        name: "Acme Beverages".into(),
+    };
+    store.create_tenant(&acme).await.unwrap();
+    assert_eq!(
+        store.find_tenant_by_slug("acme").await.unwrap(),
+        Some(acme.clone())
+    );
+    assert_eq!(store.find_tenant_by_slug("nobody").await.unwrap(), None);
+    assert_eq!(
+        store.find_tenant_by_slug("ACME").await.unwrap(),
+        None,
+        "slugs are matched exactly (callers lower-case them)"
+    );
+
+    assert_conflict(
+        store
+            .create_tenant(&Tenant {
+                id: TenantId::new_random(),
+                ..acme.clone()
+            })
+            .await,
+        "same slug",
+    );
+    assert_conflict(
+        store
+            .create_tenant(&Tenant {
+                slug: "acme2".into(),
+                ..acme.clone()
+            })
+            .await,
+        "same id",
+    );
+    assert_eq!(store.find_tenant_by_slug("acme2").await.unwrap(), None);
+}
+
+pub async fn users_are_per_tenant<S: DirectoryStore>(store: &S, tenant: TenantId, other: TenantId) {
+    let li = user(tenant, "li", "R001", Role::Rep);
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+    store.create_user(&li, hash).await.unwrap();
+
+    let found = store
+        .find_user_by_username(tenant, "li")
+        .await
+        .unwrap()
+        .expect("by username");
+    assert_eq!(found.profile, li);
+    assert_eq!(found.password_hash, hash);
+    assert!(
+        !format!("{found:?}").contains("argon2"),
+        "the hash is redacted in Debug"
+    );
+    assert_eq!(
+        store.find_user(tenant, li.id).await.unwrap(),
+        Some(li.clone())
+    );
+
+    // Another tenant sees nothing of it.
+    assert!(store
+        .find_user_by_username(other, "li")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.find_user(other, li.id).await.unwrap(), None);
+    assert_eq!(
+        store.find_user(tenant, UserId::new_random()).await.unwrap(),
+        None
+    );
+
+    // Username and code are unique within a tenant only.
+    assert_conflict(
+        store
+            .create_user(&user(tenant, "li", "R002", Role::Rep), hash)
+            .await,
+        "same username",
+    );
+    assert_conflict(
+        store
+            .create_user(&user(tenant, "wang", "R001", Role::Rep), hash)
+            .await,
+        "same code",
+    );
+    let other_li = user(other, "li", "R001", Role::Supervisor);
+    store.create_user(&other_li, hash).await.unwrap();
+    assert_eq!(
+        store
+            .find_user_by_username(other, "li")
+            .await
+            .unwrap()
+            .map(|u| u.profile),
+        Some(other_li)
+    );
+
+    // Every role round-trips.
+    for (i, role) in [
+        Role::Merchandiser,
+        Role::Rep,
+        Role::Supervisor,
+        Role::Manager,
+        Role::Admin,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let u = user(tenant, &format!("u{i}"), &format!("X{i}"), role);
+        store.create_user(&u, hash).await.unwrap();
+        assert_eq!(store.find_user(tenant, u.id).await.unwrap(), Some(u));
+    }
+}
+
+pub async fn master_data_versions_and_since<S: DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let empty = store.master_page(tenant, 0).await.unwrap();
+    assert_eq!(empty.version, 0);
+    assert!(empty.stores.is_empty() && empty.products.is_empty() && empty.credit.is_empty());
+
+    // Codes whose byte order differs from a natural-language collation's (which ignores
+    // punctuation): pages are ordered by code in byte order on every engine.
+    let mut stores = vec![
+        shop("NKA1", "one"),
+        shop("NKA-10", "ten"),
+        shop("NKA_2", "two"),
+        shop("NKA.5", "five"),
+        shop("LKA-0001", "local"),
+    ];
+    stores[1].channel = Channel::Rka;
+    stores[1].grade = Grade::B;
+    stores[2].channel = Channel::Lka;
+    stores[2].grade = Grade::C;
+    stores[3].channel = Channel::Other;
+    let v1 = store.upsert_stores(tenant, &stores).await.unwrap();
+    assert_eq!(v1, 1);
+    let products = vec![product("COLA-330"), product("COLA330"), product("COLA.500")];
+    let v2 = store.upsert_products(tenant, &products).await.unwrap();
+    assert_eq!(v2, 2);
+    let v3 = store
+        .upsert_credit(
+            tenant,
+            &[credit(stores[0].id, 500_000), credit(stores[1].id, 900_000)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v3, 3);
+
+    let page = store.master_page(tenant, 0).await.unwrap();
+    assert_eq!(page.version, 3);
+    let mut by_code = stores.clone();
+    by_code.sort_by(|a, b| a.code.as_str().as_bytes().cmp(b.code.as_str().as_bytes()));
+    assert_eq!(
+        page.stores, by_code,
+        "every field round-trips, ordered by code"
+    );
+    let mut by_sku = products.clone();
+    by_sku.sort_by(|a, b| a.sku.as_str().as_bytes().cmp(b.sku.as_str().as_bytes()));
+    assert_eq!(page.products, by_sku);
+    assert_eq!(page.credit.len(), 2);
+    for c in &page.credit {
+        let limit = if c.store_id == stores[0].id {
+            500_000
+        } else {
+            900_000
+        };
+        assert_eq!(*c, credit(c.store_id, limit));
+    }
+
+    // `since` returns what changed after it.
+    let since1 = store.master_page(tenant, 1).await.unwrap();
+    assert!(since1.stores.is_empty());
+    assert_eq!(since1.products.len(), 3);
+    assert_eq!(since1.credit.len(), 2);
+    let since3 = store.master_page(tenant, 3).await.unwrap();
+    assert_eq!(since3.version, 3);
+    assert!(since3.stores.is_empty() && since3.products.is_empty() && since3.credit.is_empty());
+
+    // An update moves just that row to the new version.
+    let mut renamed = stores[2].clone();
+    renamed.name = "two, renamed".into();
+    renamed.location = Position::new(-33.5, 151.25).unwrap();
+    assert_eq!(
+        store
+            .upsert_stores(tenant, &[renamed.clone()])
+            .await
+            .unwrap(),
+        4
+    );
+    let since3 = store.master_page(tenant, 3).await.unwrap();
+    assert_eq!(since3.version, 4);
+    assert_eq!(since3.stores, vec![renamed]);
+    assert!(since3.products.is_empty() && since3.credit.is_empty());
+    let mut cheaper = products[0].clone();
+    cheaper.list_price = Money(299);
+    cheaper.sold_by_case = false;
+    assert_eq!(
+        store
+            .upsert_products(tenant, &[cheaper.clone()])
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store.master_page(tenant, 4).await.unwrap().products,
+        vec![cheaper]
+    );
+    assert_eq!(
+        store
+            .upsert_credit(tenant, &[credit(stores[0].id, 1)])
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(
+        store.master_page(tenant, 5).await.unwrap().credit,
+        vec![credit(stores[0].id, 1)]
+    );
+
+    // A `since` from elsewhere (newer than anything here, or negative) means everything.
+    for since in [1_000, -1] {
+        let all = store.master_page(tenant, since).await.unwrap();
+        assert_eq!(all.version, 6);
+        assert_eq!(
+            (all.stores.len(), all.products.len(), all.credit.len()),
+            (5, 3, 2)
+        );
+    }
+
+    // Tenants are separate: own counter, own rows, same codes allowed.
+    let other_page = store.master_page(other, 0).await.unwrap();
+    assert_eq!(other_page.version, 0);
+    assert!(other_page.stores.is_empty() && other_page.products.is_empty());
+    assert_eq!(
+        store
+            .upsert_stores(other, &[shop("NKA1", "other's")])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .upsert_products(other, &[product("COLA-330")])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.master_page(tenant, 0).await.unwrap().stores.len(), 5);
+}
+
+pub async fn master_data_refusals<S: DirectoryStore>(store: &S, tenant: TenantId, other: TenantId) {
+    let s = shop("NKA-0001", "mine");
+    store
+        .upsert_stores(tenant, std::slice::from_ref(&s))
+        .await
+        .unwrap();
+
+    // A store id of another tenant is refused, not moved.
+    assert_conflict(
+        store.upsert_stores(other, std::slice::from_ref(&s)).await,
+        "foreign id",
+    );
+    // A second store with a code this tenant already uses.
+    assert_conflict(
+        store
+            .upsert_stores(tenant, &[shop("NKA-0001", "dup")])
+            .await,
+        "duplicate code",
+    );
+    // Credit for a store this tenant does not have.
+    assert!(matches!(
+        store.upsert_credit(other, &[credit(s.id, 1)]).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store
+            .upsert_credit(tenant, &[credit(StoreId::new_random(), 1)])
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    // An unknown tenant.
+    let nobody = TenantId::new_random();
+    assert!(matches!(
+        store.upsert_products(nobody, &[product("X")]).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.master_page(nobody, 0).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Refused writes changed nothing, counters included.
+    let page = store.master_page(tenant, 0).await.unwrap();
+    assert_eq!(page.version, 1);
+    assert_eq!(page.stores, vec![s]);
+    assert!(page.credit.is_empty());
+    assert_eq!(store.master_page(other, 0).await.unwrap().version, 0);
+}
+
+pub async fn photo_metadata_is_per_tenant<S: DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let p = photo(tenant, b"shelf photo");
+    assert_eq!(store.get_photo(tenant, &p.sha256).await.unwrap(), None);
+    assert!(store.insert_photo_if_absent(&p).await.unwrap(), "inserted");
+    assert_eq!(
+        store.get_photo(tenant, &p.sha256).await.unwrap(),
+        Some(p.clone())
+    );
+
+    // The second insert keeps the first metadata.
+    let again = PhotoMeta {
+        size_bytes: 1,
+        content_type: "image/png".into(),
+        ..p.clone()
+    };
+    assert!(!store.insert_photo_if_absent(&again).await.unwrap());
+    assert_eq!(
+        store.get_photo(tenant, &p.sha256).await.unwrap(),
+        Some(p.clone())
+    );
+
+    // Another tenant neither sees it nor is blocked by it.
+    assert_eq!(store.get_photo(other, &p.sha256).await.unwrap(), None);
+    let theirs = PhotoMeta {
+        tenant_id: other,
+        ..p.clone()
+    };
+    assert!(store.insert_photo_if_absent(&theirs).await.unwrap());
+    assert_eq!(
+        store.get_photo(other, &p.sha256).await.unwrap(),
+        Some(theirs)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite on every engine: `sqlite::<test>` and `postgres::<test>`.
+
+macro_rules! directory_suite {
+    ($engine:ident) => {
+        mod $engine {
+            async fn fixture(
+            ) -> crate::support::Fixture<impl crate::support::TestStore + super::DirectoryStore>
+            {
+                crate::support::$engine().await
+            }
+
+            #[tokio::test]
+            async fn ping_answers() {
+                let f = fixture().await;
+                super::ping_answers(&f.store).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn tenants_are_unique_by_id_and_slug() {
+                let f = fixture().await;
+                super::tenants_are_unique_by_id_and_slug(&f.store).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn users_are_per_tenant() {
+                let f = fixture().await;
+                super::users_are_per_tenant(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn master_data_versions_and_since() {
+                let f = fixture().await;
+                super::master_data_versions_and_since(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn master_data_refusals() {
+                let f = fixture().await;
+                super::master_data_refusals(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn photo_metadata_is_per_tenant() {
+                let f = fixture().await;
+                super::photo_metadata_is_per_tenant(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+        }
+    };
+}
+
+directory_suite!(sqlite);
+directory_suite!(postgres);
