@@ -252,6 +252,14 @@ pub struct Config {
     #[arg(long, env = "FIELDSYNC_MAX_PHOTO_BYTES", default_value_t = DEFAULT_MAX_PHOTO_BYTES, global = true)]
     pub max_photo_bytes: u64,
 
+    /// Photo upload settings (multipart threshold, presigned URL lifetime, clean-up ages).
+    #[command(flatten)]
+    pub photos: crate::photos::PhotoSettings,
+
+    /// Where photo bytes live: the data directory (default) or an S3-compatible bucket.
+    #[command(flatten)]
+    pub blobs: crate::blobs::BlobSettings,
+
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
     #[arg(
@@ -298,6 +306,8 @@ impl Config {
             log: "warn".to_string(),
             demo: false,
             max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
+            photos: crate::photos::PhotoSettings::default(),
+            blobs: crate::blobs::BlobSettings::default(),
             limits: Limits::default(),
         }
     }

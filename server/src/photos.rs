@@ -320,3 +320,7 @@ pub async fn get_photo(
     )
         .into_response())
 }
+
+/// Photo upload settings. (Filled in by the photo upload protocol.)
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PhotoSettings {}

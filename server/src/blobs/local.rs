@@ -1,103 +1,14 @@
-//! Blob storage for photo bytes: a small `put/get/exists/delete` trait with a typed error, and
-//! [`LocalBlobStore`], which keeps blobs as files under a root folder.
-//!
-//! Keys are [`BlobKey`]s: relative, `/`-separated paths of safe segments, so a key can never
-//! escape the root. Photos live at `tenants/<tenant>/photos/<sha256[0..2]>/<sha256>`: the tenant
-//! is part of the key, so one tenant can never read (or learn of) another tenant's photo.
+//! [`LocalBlobStore`]: blobs as files under a folder of the data directory (the default).
 
-use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use fieldsync_shared::{Sha256, TenantId};
+use fieldsync_shared::Sha256;
 
-#[derive(Debug, thiserror::Error)]
-pub enum BlobError {
-    /// The storage cannot be used right now (disk full, read-only, unreachable): retry later.
-    #[error("blob storage unavailable: {0}")]
-    Unavailable(String),
-    /// A key that is not a safe relative path.
-    #[error("invalid blob key: {0}")]
-    InvalidKey(String),
-    /// Any other I/O failure.
-    #[error("blob storage I/O error: {0}")]
-    Io(#[from] io::Error),
-}
-
-impl BlobError {
-    fn from_io(e: io::Error) -> Self {
-        use io::ErrorKind::*;
-        match e.kind() {
-            StorageFull | ReadOnlyFilesystem | TimedOut | ResourceBusy => {
-                BlobError::Unavailable(e.to_string())
-            }
-            _ => BlobError::Io(e),
-        }
-    }
-}
-
-/// A validated blob key: non-empty `/`-separated segments of `[A-Za-z0-9._-]`, no segment
-/// `.` or `..`, no leading `/`, at most 512 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct BlobKey(String);
-
-impl BlobKey {
-    pub const MAX_LEN: usize = 512;
-
-    pub fn parse(s: &str) -> Result<Self, BlobError> {
-        if s.is_empty() || s.len() > Self::MAX_LEN {
-            return Err(BlobError::InvalidKey(format!(
-                "length {} not in 1..={}",
-                s.len(),
-                Self::MAX_LEN
-            )));
-        }
-        for seg in s.split('/') {
-            if seg.is_empty() || seg == "." || seg == ".." {
-                return Err(BlobError::InvalidKey(format!(
-                    "{s:?} has an empty, '.' or '..' segment"
-                )));
-            }
-            if let Some(c) = seg
-                .chars()
-                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-            {
-                return Err(BlobError::InvalidKey(format!("{s:?} contains {c:?}")));
-            }
-        }
-        Ok(BlobKey(s.to_string()))
-    }
-
-    /// `tenants/<tenant>/photos/<sha256[0..2]>/<sha256>`.
-    pub fn photo(tenant: TenantId, sha256: &Sha256) -> Self {
-        let hex = sha256.to_hex();
-        // Built only from a uuid and lower-case hex: always a valid key.
-        BlobKey(format!("tenants/{tenant}/photos/{}/{hex}", &hex[..2]))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BlobKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Bytes by key. Implementations: [`LocalBlobStore`] (default); an S3-compatible store later.
-#[async_trait::async_trait]
-pub trait BlobStore: Send + Sync + 'static {
-    /// Stores `bytes` durably under `key` before returning. Putting a key that already exists
-    /// is a no-op (keys are content addresses: the bytes are the same).
-    async fn put(&self, key: &BlobKey, bytes: Bytes) -> Result<(), BlobError>;
-    async fn get(&self, key: &BlobKey) -> Result<Option<Bytes>, BlobError>;
-    async fn exists(&self, key: &BlobKey) -> Result<bool, BlobError>;
-    /// Removes `key`; deleting an absent key is not an error.
-    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
-}
+use super::{
+    BlobError, BlobKey, BlobStore, MultipartId, PendingMultipart, PresignedRequest, StoredPart,
+};
 
 /// Blobs as files under `root`. Blocking file I/O runs on the blocking pool.
 #[derive(Debug, Clone)]
@@ -199,6 +110,10 @@ impl BlobStore for LocalBlobStore {
         Self::blocking(move || path.try_exists().map_err(BlobError::from_io)).await
     }
 
+    async fn size(&self, key: &BlobKey) -> Result<Option<u64>, BlobError> {
+        todo!("{key}")
+    }
+
     #[tracing::instrument(skip(self), fields(key = %key))]
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
         let path = self.path(key);
@@ -212,11 +127,73 @@ impl BlobStore for LocalBlobStore {
         })
         .await
     }
+
+    async fn presign_put(
+        &self,
+        _key: &BlobKey,
+        _sha256: &Sha256,
+        _size: u64,
+        _ttl: std::time::Duration,
+    ) -> Result<Option<PresignedRequest>, BlobError> {
+        Ok(None)
+    }
+    async fn presign_get(
+        &self,
+        _key: &BlobKey,
+        _ttl: std::time::Duration,
+    ) -> Result<Option<PresignedRequest>, BlobError> {
+        Ok(None)
+    }
+    async fn create_multipart(&self, key: &BlobKey) -> Result<MultipartId, BlobError> {
+        todo!("{key}")
+    }
+    async fn presign_part(
+        &self,
+        _key: &BlobKey,
+        _upload: &MultipartId,
+        _number: u32,
+        _sha256: &Sha256,
+        _size: u64,
+        _ttl: std::time::Duration,
+    ) -> Result<Option<PresignedRequest>, BlobError> {
+        Ok(None)
+    }
+    async fn put_part(
+        &self,
+        key: &BlobKey,
+        upload: &MultipartId,
+        number: u32,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
+        todo!("{key} {upload:?} {number} {}", bytes.len())
+    }
+    async fn list_parts(
+        &self,
+        key: &BlobKey,
+        upload: &MultipartId,
+    ) -> Result<Vec<StoredPart>, BlobError> {
+        todo!("{key} {upload:?}")
+    }
+    async fn complete_multipart(
+        &self,
+        key: &BlobKey,
+        upload: &MultipartId,
+        parts: u32,
+    ) -> Result<(), BlobError> {
+        todo!("{key} {upload:?} {parts}")
+    }
+    async fn abort_multipart(&self, key: &BlobKey, upload: &MultipartId) -> Result<(), BlobError> {
+        todo!("{key} {upload:?}")
+    }
+    async fn list_multipart(&self, before: i64) -> Result<Vec<PendingMultipart>, BlobError> {
+        todo!("{before}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blobs::BlobKey;
 
     #[test]
     fn keys_cannot_escape_the_root() {
