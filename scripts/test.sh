@@ -2,8 +2,10 @@
 # Runs every check and test of the workspace. This is the README's test command and what CI runs.
 #
 # Needs the Rust toolchain (cargo, rustfmt, clippy); cargo-nextest is used when present.
-# Starts a private PostgreSQL for the run (scripts/with-postgres.sh; installs Debian's package
-# if it is missing) so the store conformance suite runs against both SQLite and PostgreSQL.
+# Starts a private PostgreSQL (scripts/with-postgres.sh; installs Debian's package if missing)
+# and a single-node Garage S3 server (scripts/with-garage.sh; builds it once with
+# `cargo install garage` into ~/.cache/fieldsync, about 10 minutes the first time) so the store
+# conformance suites run against SQLite and PostgreSQL, the local folder and S3.
 # Environment:
 #   CARGO_TARGET_DIR   where to build (default: ./target). CI points it outside the clone.
 #   FIELDSYNC_SKIP_LINT=1  skip rustfmt/clippy (for quick local iterations only).
@@ -27,10 +29,10 @@ fi
 step "build (binaries are used by the end-to-end tests)"
 cargo build --workspace --bins --locked
 
-step "tests (with a private PostgreSQL)"
+step "tests (with a private PostgreSQL and Garage)"
 if cargo nextest --version >/dev/null 2>&1; then
     # The workspace has no doctests (nextest does not run them): examples live in tests.
-    scripts/with-postgres.sh cargo nextest run --workspace --locked --no-fail-fast
+    scripts/with-postgres.sh scripts/with-garage.sh cargo nextest run --workspace --locked --no-fail-fast
 else
-    scripts/with-postgres.sh cargo test --workspace --locked --no-fail-fast
+    scripts/with-postgres.sh scripts/with-garage.sh cargo test --workspace --locked --no-fail-fast
 fi

@@ -257,7 +257,7 @@ impl Device {
                 changes,
             });
         }
-        pending.photos = store::pending_photos(&conn)?.len() as u32;
+        (pending.photos, pending.photos_failed) = store::photo_counts(&conn)?;
         Ok(pending)
     }
 

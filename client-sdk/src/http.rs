@@ -39,6 +39,76 @@ pub struct LoginResponse {
     pub user: UserProfile,
 }
 
+#[derive(Serialize)]
+struct DeclareRequest<'a> {
+    sha256: String,
+    size_bytes: u64,
+    content_type: &'a str,
+}
+
+/// A request to send to the object store directly (docs/photo-uploads.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PresignedRequest {
+    pub method: String,
+    pub url: String,
+    /// Sent exactly as given: they are part of the signature.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Unix milliseconds.
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
+/// The answer to a photo declaration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Declared {
+    /// The server already holds the photo: send nothing.
+    Stored {},
+    /// Send the photo: `single` (whole body with `put`, or to the server when `put` is null)
+    /// or `multipart` (`parts` parts of `part_size` bytes, numbered from 1).
+    Upload {
+        upload_id: String,
+        mode: UploadMode,
+        #[serde(default)]
+        put: Option<PresignedRequest>,
+        #[serde(default)]
+        part_size: u64,
+        #[serde(default)]
+        parts: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadMode {
+    Single,
+    Multipart,
+}
+
+/// `GET /v1/photos/uploads/{id}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UploadStatus {
+    /// `uploading`, `stored` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub stored_parts: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct PartAnswer {
+    #[serde(default)]
+    put: Option<PresignedRequest>,
+}
+
+/// `POST /v1/photos/uploads/{id}/complete` answered 200.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Completed {
+    pub status: String,
+    #[serde(default)]
+    pub thumbnail: bool,
+}
+
 #[derive(Deserialize)]
 struct ErrorBody {
     reason: String,
@@ -102,29 +172,145 @@ impl Http {
         read_json(&mut check(resp)?)
     }
 
-    /// Does the server already hold this photo (for this tenant)?
-    pub fn photo_exists(&self, sha: &Sha256) -> Result<bool> {
+    // -----------------------------------------------------------------------------------------
+    // photo uploads (docs/photo-uploads.md)
+
+    /// `POST /v1/photos/uploads`: does the server hold the photo, and if not, how to send it.
+    pub fn declare_photo(&self, sha: &Sha256, size: u64, content_type: &str) -> Result<Declared> {
         let resp = self
             .agent
-            .head(&self.url(&format!("/v1/photos/{sha}")))
+            .post(&self.url("/v1/photos/uploads"))
+            .header("Authorization", &self.bearer()?)
+            .send_json(DeclareRequest {
+                sha256: sha.to_hex(),
+                size_bytes: size,
+                content_type,
+            })
+            .map_err(transport)?;
+        read_json(&mut check(resp)?)
+    }
+
+    /// `GET /v1/photos/uploads/{id}`: the upload's status and the parts the server holds.
+    pub fn upload_status(&self, upload_id: &str) -> Result<UploadStatus> {
+        let resp = self
+            .agent
+            .get(&self.url(&format!("/v1/photos/uploads/{upload_id}")))
             .header("Authorization", &self.bearer()?)
             .call()
             .map_err(transport)?;
-        match resp.status().as_u16() {
-            404 => Ok(false),
-            _ => check(resp).map(|_| true),
-        }
+        read_json(&mut check(resp)?)
     }
 
-    pub fn put_photo(&self, sha: &Sha256, content_type: &str, bytes: &[u8]) -> Result<()> {
+    /// `GET /v1/photos/uploads/{id}/parts/{n}`: where to send part `n` (`None`: to the server).
+    pub fn part_request(
+        &self,
+        upload_id: &str,
+        part: u32,
+        sha: &Sha256,
+        size: usize,
+    ) -> Result<Option<PresignedRequest>> {
         let resp = self
             .agent
-            .put(&self.url(&format!("/v1/photos/{sha}")))
+            .get(&self.url(&format!(
+                "/v1/photos/uploads/{upload_id}/parts/{part}?sha256={sha}&size={size}"
+            )))
+            .header("Authorization", &self.bearer()?)
+            .call()
+            .map_err(transport)?;
+        let answer: PartAnswer = read_json(&mut check(resp)?)?;
+        Ok(answer.put)
+    }
+
+    /// `PUT /v1/photos/uploads/{id}/parts/{n}?sha256=`: a part, to the server itself, which
+    /// refuses it (`422 checksum_mismatch`) unless it hashes to `sha`.
+    pub fn put_part(&self, upload_id: &str, part: u32, sha: &Sha256, bytes: &[u8]) -> Result<()> {
+        let resp = self
+            .agent
+            .put(&self.url(&format!(
+                "/v1/photos/uploads/{upload_id}/parts/{part}?sha256={sha}"
+            )))
+            .config()
+            .timeout_global(Some(upload_timeout(bytes.len())))
+            .build()
+            .header("Authorization", &self.bearer()?)
+            .header("Content-Type", "application/octet-stream")
+            .send(bytes)
+            .map_err(transport)?;
+        check(resp).map(|_| ())
+    }
+
+    /// `PUT /v1/photos/uploads/{id}/content`: the whole photo, to the server itself.
+    pub fn put_content(&self, upload_id: &str, content_type: &str, bytes: &[u8]) -> Result<()> {
+        let resp = self
+            .agent
+            .put(&self.url(&format!("/v1/photos/uploads/{upload_id}/content")))
+            .config()
+            .timeout_global(Some(upload_timeout(bytes.len())))
+            .build()
             .header("Authorization", &self.bearer()?)
             .header("Content-Type", content_type)
             .send(bytes)
             .map_err(transport)?;
         check(resp).map(|_| ())
+    }
+
+    /// `POST /v1/photos/uploads/{id}/complete`: the server verifies and records the photo.
+    pub fn complete_upload(&self, upload_id: &str) -> Result<Completed> {
+        let resp = self
+            .agent
+            .post(&self.url(&format!("/v1/photos/uploads/{upload_id}/complete")))
+            .config()
+            // The server reads the whole object back and hashes it before answering.
+            .timeout_global(Some(Duration::from_secs(300)))
+            .build()
+            .header("Authorization", &self.bearer()?)
+            .send_empty()
+            .map_err(transport)?;
+        read_json(&mut check(resp)?)
+    }
+
+    /// Sends `bytes` with a presigned request to the object store: its method, URL and headers
+    /// exactly as given, and no credentials of ours (the signature is the credential). The
+    /// store's refusals are `Server` errors named `object_store_<status>`.
+    pub fn send_presigned(&self, req: &PresignedRequest, bytes: &[u8]) -> Result<()> {
+        let mut builder = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(req.url.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let request = builder.body(bytes).map_err(|e| DeviceError::Server {
+            status: 200,
+            reason: "bad_presigned_request".into(),
+            message: format!("the server's upload request is unusable: {e}"),
+        })?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(upload_timeout(bytes.len())))
+            .build();
+        let mut resp = self.agent.run(request).map_err(transport)?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(4 * 1024)
+            .read_to_vec()
+            .unwrap_or_default();
+        Err(DeviceError::Server {
+            status,
+            reason: format!("object_store_{status}"),
+            message: format!(
+                "the object store refused the upload: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            ),
+        })
     }
 
     pub fn sync(&self, req: &SyncRequest) -> Result<SyncResponse> {
@@ -159,6 +345,12 @@ impl Http {
         };
         protocol::decode(&bytes).map_err(|e| bad_response(e.to_string()))
     }
+}
+
+/// Time allowed for sending `len` bytes: a minute plus 16 KiB/s, so a 10 MB photo on a weak
+/// link is not cut off, and a dead connection is still given up eventually.
+fn upload_timeout(len: usize) -> Duration {
+    Duration::from_secs(60 + (len as u64) / (16 * 1024))
 }
 
 fn transport(e: ureq::Error) -> DeviceError {

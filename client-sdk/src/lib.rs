@@ -19,11 +19,14 @@ mod photos;
 mod schema;
 mod store;
 mod sync;
+mod uploads;
 mod visits;
 
 pub use device::Device;
 pub use error::DeviceError;
 pub use schema::SCHEMA_VERSION;
+pub use store::PhotoState;
+pub use uploads::PhotoUpload;
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
@@ -73,8 +76,9 @@ pub struct SyncReport {
     /// The server did not recognise our cursor (e.g. restored from a backup): everything was
     /// pushed and pulled again.
     pub reset: bool,
-    /// Things that did not go through and stay queued: photos the server refused or whose
-    /// file is missing, documents that could not be read.
+    /// Things that did not go through: photos that stay queued (offline, server errors, file
+    /// missing) or failed (corrupt file, refused by the server), documents that could not be
+    /// read.
     pub warnings: Vec<String>,
 }
 
@@ -93,8 +97,11 @@ pub struct Pending {
     pub documents: u32,
     /// Number of such changes, over all documents.
     pub changes: u32,
-    /// Photos not yet uploaded.
+    /// Photos queued for upload (not yet confirmed stored by the server).
     pub photos: u32,
+    /// Photos that cannot be uploaded as they are (see [`Device::retry_failed_photos`]); not
+    /// counted in `photos`, and not retried by `sync()`.
+    pub photos_failed: u32,
     /// The pending documents.
     pub docs: Vec<PendingDoc>,
 }

@@ -47,7 +47,7 @@ impl Device {
 
         let id = DocId::new_random();
         let device_id = self.device_id();
-        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
         let mut number = None;
         Self::commit_doc_built(&mut conn, id, &mut doc, |tx, doc| {
             let seq = store::next_order_seq(tx, &today.to_string())?;

@@ -1,6 +1,6 @@
 //! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
 //! user's gallery file may be deleted before sync), referenced from the visit document by
-//! hash, and queued for upload. Uploads are per photo and idempotent (HEAD first, then PUT).
+//! hash, and queued for upload (the upload itself: `uploads.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,8 +11,7 @@ use fieldsync_shared::{DocId, ParseError, Sha256, Timestamp};
 
 use crate::device::Device;
 use crate::error::{DeviceError, Result};
-use crate::http::Http;
-use crate::store::{self, PhotoRow};
+use crate::store::{self, NewPhoto};
 use crate::visits::{ensure_editable, refuse_if_blocked};
 
 /// Folder (inside the device directory) holding photo bytes.
@@ -61,12 +60,11 @@ impl Device {
         // The bytes are on disk before the document references them; a crash in between
         // leaves an unreferenced file, never a reference without bytes.
         write_durably(&self.dir.join(&relative), &bytes)?;
-        let row = PhotoRow {
+        let row = NewPhoto {
             sha256: sha,
             path: relative.to_string_lossy().into_owned(),
             size_bytes: bytes.len() as u64,
             content_type: content_type.to_string(),
-            uploaded: false,
         };
         let verdict = self.edit_visit_with(
             visit,
@@ -91,36 +89,6 @@ impl Device {
             |tx| store::insert_photo(tx, &row),
         )?;
         Ok((sha, verdict))
-    }
-
-    /// Uploads queued photos. A photo is marked uploaded only once the server confirmed it.
-    /// Transport failures abort (retry later); a photo the server refuses stays queued and is
-    /// reported in `errors`.
-    pub(crate) fn upload_photos(&self, http: &Http, errors: &mut Vec<String>) -> Result<u32> {
-        let queued = store::pending_photos(&self.lock())?;
-        let mut uploaded = 0;
-        for photo in queued {
-            if !http.photo_exists(&photo.sha256)? {
-                let bytes = match std::fs::read(self.dir.join(&photo.path)) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        errors.push(format!("photo {}: {e}", photo.sha256));
-                        continue;
-                    }
-                };
-                match http.put_photo(&photo.sha256, &photo.content_type, &bytes) {
-                    Ok(()) => {}
-                    Err(e @ DeviceError::Server { .. }) => {
-                        errors.push(format!("photo {}: {e}", photo.sha256));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            store::mark_photo_uploaded(&self.lock(), &photo.sha256)?;
-            uploaded += 1;
-        }
-        Ok(uploaded)
     }
 
     /// Where a photo's bytes are kept on this device, if it is known here.
@@ -177,9 +145,10 @@ pub(crate) fn content_type_of(bytes: &[u8], file: &Path) -> Option<&'static str>
 }
 
 /// Writes to a temporary file, fsyncs, renames into place: the final path never holds a
-/// partial photo. An existing file with the same name already holds the same bytes.
+/// partial photo. An existing file with the same name normally holds the same bytes (the name
+/// is their hash); one that does not (corrupted on the device) is replaced.
 fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.exists() {
+    if std::fs::read(path).is_ok_and(|existing| existing == bytes) {
         return Ok(());
     }
     let dir = path

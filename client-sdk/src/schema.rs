@@ -1,6 +1,17 @@
 //! The device's SQLite schema: versioned with `PRAGMA user_version`, migrated in code when the
 //! database is opened. WAL so readers never wait for the writer; `synchronous=FULL` so a
 //! committed edit survives a power cut (a phone dying before sync must not lose work).
+//!
+//! A new database is created directly at the current version ([`CURRENT_SCHEMA`]); an older one
+//! is brought there by [`UPGRADES`], one version at a time. The test
+//! `tests/schema_upgrade.rs` keeps the two paths honest: a database created with the frozen v1
+//! DDL and upgraded has exactly the schema of a fresh one, and keeps its rows.
+//!
+//! History:
+//! * v1: meta, documents, master data (stores, products, credit), photos (pending | uploaded).
+//! * v2: the photo queue keeps the state of its resumable upload (`docs/photo-uploads.md`):
+//!   upload id, mode, part size and count, the parts the server confirmed, attempts and the
+//!   last error; states pending | uploading | uploaded | failed.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,10 +20,10 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// Migrations, in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    // v1
-    "
+/// The whole schema at [`SCHEMA_VERSION`]: what a new database is created with. Comments stay
+/// outside the `CREATE` statements (SQLite keeps a statement's text in `sqlite_master`, and the
+/// upgrade test compares that text).
+const CURRENT_SCHEMA: &str = "
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -44,20 +55,52 @@ const MIGRATIONS: &[&str] = &[
         store_id TEXT PRIMARY KEY,
         json     TEXT NOT NULL
     );
-    -- Photo upload queue. path is relative to the device directory.
+";
+
+/// The v2 photo queue, shared by [`CURRENT_SCHEMA`] and the v1 -> v2 upgrade so both create the
+/// very same table. path is relative to the device directory.
+/// * state: pending (nothing sent yet, or the upload must be declared again), uploading (an
+///   upload is open on the server: upload_id, mode, part_size, parts are known), uploaded (the
+///   server confirmed the photo is stored), failed (the server found the bytes are not the
+///   photo, or refused it for good; not retried until the app asks).
+/// * parts_done: JSON array of the part numbers the server holds, written after each part.
+/// * attempts / last_error: upload attempts that did not finish, and why the last one stopped.
+const PHOTOS_V2: &str = "
     CREATE TABLE photos (
         sha256       TEXT PRIMARY KEY,
         path         TEXT NOT NULL,
         size_bytes   INTEGER NOT NULL,
         content_type TEXT NOT NULL,
-        state        TEXT NOT NULL CHECK (state IN ('pending', 'uploaded')),
-        added_at     INTEGER NOT NULL
+        state        TEXT NOT NULL CHECK (state IN ('pending', 'uploading', 'uploaded', 'failed')),
+        added_at     INTEGER NOT NULL,
+        upload_id    TEXT,
+        mode         TEXT CHECK (mode IN ('single', 'multipart')),
+        part_size    INTEGER,
+        parts        INTEGER,
+        parts_done   TEXT NOT NULL DEFAULT '[]',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        updated_at   INTEGER NOT NULL
     );
-    ",
-];
+    CREATE INDEX photos_queue ON photos (state, added_at);
+";
+
+/// v1 -> v2. SQLite cannot change a CHECK constraint in place, so the table is rebuilt: the old
+/// one is renamed away first, so that the new one is created under its final name with exactly
+/// the DDL of a fresh database.
+const V1_TO_V2: &str = "
+    ALTER TABLE photos RENAME TO photos_v1;
+    {PHOTOS_V2}
+    INSERT INTO photos (sha256, path, size_bytes, content_type, state, added_at, updated_at)
+        SELECT sha256, path, size_bytes, content_type, state, added_at, added_at FROM photos_v1;
+    DROP TABLE photos_v1;
+";
+
+/// Upgrades, in order; `UPGRADES[i]` takes the schema from version `i + 1` to `i + 2`.
+const UPGRADES: &[&str] = &[V1_TO_V2];
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+pub const SCHEMA_VERSION: u32 = 1 + UPGRADES.len() as u32;
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
@@ -75,8 +118,9 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Applies the migrations the database has not seen yet, each in its own transaction together
-/// with the version bump, so a crash leaves the database at a well-defined version.
+/// Creates the schema (new database) or applies the upgrades the database has not seen yet,
+/// each in its own transaction together with the version bump, so a crash leaves the database
+/// at a well-defined version.
 pub fn migrate(conn: &Connection) -> Result<()> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
@@ -84,15 +128,24 @@ pub fn migrate(conn: &Connection) -> Result<()> {
             "the device database has schema version {current}, newer than this app ({SCHEMA_VERSION}); update the app"
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let to = i + 1;
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {to}; COMMIT;"
-        ))
-        .inspect_err(|_| {
-            let _ = conn.execute_batch("ROLLBACK");
-        })?;
+    if current == 0 {
+        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}");
+        return run_step(conn, &sql, SCHEMA_VERSION);
     }
+    for (i, sql) in UPGRADES.iter().enumerate().skip(current as usize - 1) {
+        let sql = sql.replace("{PHOTOS_V2}", PHOTOS_V2);
+        run_step(conn, &sql, i as u32 + 2)?;
+    }
+    Ok(())
+}
+
+fn run_step(conn: &Connection, sql: &str, to: u32) -> Result<()> {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {to}; COMMIT;"
+    ))
+    .inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })?;
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! The sync engine. One `sync()`:
 //!
 //! 1. refreshes master data (`GET /v1/master?since=`),
-//! 2. uploads queued photos,
+//! 2. uploads queued photos (resumable, `uploads.rs`; a photo that does not go through is a
+//!    warning and stays queued, it never holds back the documents),
 //! 3. runs rounds of `POST /v1/sync`: each pushes a batch of pending changes (within the
 //!    protocol limits) and pulls a page of what the device lacks, until nothing is pending and
 //!    the server has no more pages (bounded).
@@ -260,7 +261,7 @@ impl Device {
                 }
             },
             None => (
-                automerge::AutoCommit::new().with_actor(self.actor.clone()),
+                fieldsync_shared::document::new_document(self.actor.clone()),
                 false,
             ),
         };

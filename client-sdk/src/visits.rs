@@ -2,7 +2,7 @@
 //! shared rules on it and commits only if nothing blocks (see `Device::commit_doc`).
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ReadDoc, Value, ROOT};
+use automerge::{ObjType, ReadDoc, Value, ROOT};
 use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
@@ -34,7 +34,7 @@ impl Device {
         }
         let id = DocId::new_random();
         let visit = Visit::new(id, store, profile.id, planned_date);
-        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
         reconcile_visit(&mut doc, &visit)?;
         Self::commit_doc(
             &mut conn,

@@ -13,6 +13,7 @@
 //! * [`store`]: the relational store traits and their SQLite implementation.
 //! * [`blobs`]: the blob store trait and its local-folder implementation.
 //! * [`demo`]: the demo tenant (`--demo`, `seed-demo`).
+//! * [`feed_events`]: instances learn of each other's commits (PostgreSQL LISTEN/NOTIFY).
 //! * [`metrics`]: Prometheus metrics; [`openapi`]: the OpenAPI description.
 
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod blobs;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod feed_events;
 pub mod master_data;
 pub mod metrics;
 pub mod openapi;

@@ -1,10 +1,16 @@
 //! Prometheus metrics, served on the operations listener at `/metrics`.
 //!
+//! * `feed_events_received_total`, `feed_listener_retries_total`: feed events this instance
+//!   heard from PostgreSQL (every instance's commits), and how often its listener lost or could
+//!   not open its connection (`feed_events`);
 //! * `http_requests_total{method,route,status}` and
 //!   `http_request_duration_seconds{method,route}`: per matched route (`unmatched` otherwise, so
 //!   scanners cannot blow up the label set);
 //! * `sync_documents_merged_total`, `sync_changes_stored_total`, `sync_bytes_received_total`:
-//!   committed sync pushes.
+//!   committed sync pushes;
+//! * `photo_uploads_total{outcome}` (declared, resumed, stored, already_stored, failed,
+//!   expired), `photo_upload_bytes_received_total` (bytes devices sent through this server),
+//!   `photos_orphaned` (gauge, set by the photo clean-up), `photos_orphans_deleted_total`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +21,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -31,6 +38,11 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms .. ~16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -43,6 +55,12 @@ pub struct Metrics {
     sync_documents_merged: Counter,
     sync_changes_stored: Counter,
     sync_bytes_received: Counter,
+    feed_events_received: Counter,
+    feed_listener_retries: Counter,
+    photo_uploads: Family<OutcomeLabels, Counter>,
+    photo_upload_bytes: Counter,
+    photos_orphaned: Gauge,
+    photos_orphans_deleted: Counter,
 }
 
 impl Default for Metrics {
@@ -88,8 +106,50 @@ impl Metrics {
             "Request body bytes of committed sync pushes",
             sync_bytes_received.clone(),
         );
+        let photo_uploads = Family::<OutcomeLabels, Counter>::default();
+        let photo_upload_bytes = Counter::default();
+        let photos_orphaned = Gauge::default();
+        let photos_orphans_deleted = Counter::default();
+        registry.register(
+            "photo_uploads",
+            "Photo uploads by outcome: declared, resumed, stored, already_stored, failed, expired",
+            photo_uploads.clone(),
+        );
+        registry.register(
+            "photo_upload_bytes_received",
+            "Photo bytes devices sent through this server (content and parts)",
+            photo_upload_bytes.clone(),
+        );
+        registry.register(
+            "photos_orphaned",
+            "Photos older than the orphan age that no document references (last clean-up run)",
+            photos_orphaned.clone(),
+        );
+        registry.register(
+            "photos_orphans_deleted",
+            "Orphaned photos deleted by the clean-up",
+            photos_orphans_deleted.clone(),
+        );
+        let feed_events_received = Counter::default();
+        let feed_listener_retries = Counter::default();
+        registry.register(
+            "feed_events_received",
+            "Feed events (commits of any instance) received through PostgreSQL notifications",
+            feed_events_received.clone(),
+        );
+        registry.register(
+            "feed_listener_retries",
+            "Times the feed listener lost or could not open its PostgreSQL connection",
+            feed_listener_retries.clone(),
+        );
         Metrics {
             registry,
+            feed_events_received,
+            feed_listener_retries,
+            photo_uploads,
+            photo_upload_bytes,
+            photos_orphaned,
+            photos_orphans_deleted,
             http_requests,
             http_duration,
             sync_documents_merged,
@@ -103,6 +163,42 @@ impl Metrics {
         self.sync_documents_merged.inc_by(docs_merged);
         self.sync_changes_stored.inc_by(changes_stored);
         self.sync_bytes_received.inc_by(bytes_received);
+    }
+
+    /// One photo upload event (`declared`, `resumed`, `stored`, `already_stored`, `failed`,
+    /// `expired`).
+    pub fn record_photo_upload(&self, outcome: &'static str) {
+        self.photo_uploads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Photo bytes received by the server.
+    pub fn record_photo_bytes(&self, bytes: u64) {
+        self.photo_upload_bytes.inc_by(bytes);
+    }
+
+    /// Orphaned photos left after the latest clean-up run.
+    pub fn set_photos_orphaned(&self, count: u64) {
+        self.photos_orphaned
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// One orphaned photo deleted.
+    pub fn record_orphan_deleted(&self) {
+        self.photos_orphans_deleted.inc();
+    }
+
+    /// One feed event received from PostgreSQL.
+    pub fn record_feed_event(&self) {
+        self.feed_events_received.inc();
+    }
+
+    /// The feed listener lost (or could not open) its connection and will retry.
+    pub fn record_feed_listener_retry(&self) {
+        self.feed_listener_retries.inc();
     }
 
     /// One answered HTTP request.
@@ -160,6 +256,9 @@ mod tests {
         let m = Metrics::new();
         m.record_sync(2, 5, 1000);
         m.record_request("GET", "/health", 200, 0.01);
+        m.record_feed_event();
+        m.record_photo_upload("stored");
+        m.set_photos_orphaned(3);
         let text = m.render();
         for name in [
             "http_requests_total",
@@ -167,6 +266,12 @@ mod tests {
             "sync_documents_merged_total 2",
             "sync_changes_stored_total 5",
             "sync_bytes_received_total 1000",
+            "feed_events_received_total 1",
+            "feed_listener_retries_total 0",
+            "photo_uploads_total{outcome=\"stored\"} 1",
+            "photos_orphaned 3",
+            "photo_upload_bytes_received_total 0",
+            "photos_orphans_deleted_total 0",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }

@@ -19,10 +19,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, TokenKeys};
-use crate::blobs::{BlobError, LocalBlobStore};
+use crate::blobs::{self, BlobError, BlobStore, OpenBlobStoreError};
 use crate::config::{Config, DatabaseLocation, UnsupportedDatabase, UserAdd};
 use crate::demo::{self, DemoError};
 use crate::error::{ApiError, ErrorBody};
+use crate::feed_events::{self, FeedEvents, FeedSource};
 use crate::metrics::{self, Metrics};
 use crate::state::AppState;
 use crate::store::directory::Tenant;
@@ -85,6 +86,34 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartupError>
     Ok(store)
 }
 
+/// Opens the blob store the configuration names: the S3 bucket (`FIELDSYNC_S3_BUCKET`, checked
+/// to be reachable), else `<data dir>/blobs`.
+pub async fn open_blob_store(config: &Config) -> Result<Arc<dyn BlobStore>, StartupError> {
+    blobs::open(&config.blobs, &config.blob_dir())
+        .await
+        .map_err(|e| match e {
+            OpenBlobStoreError::Settings(e) => StartupError::InvalidInput(e.to_string()),
+            OpenBlobStoreError::Blob(e) => StartupError::Blobs(e),
+        })
+}
+
+/// The feed event channel: on PostgreSQL fed by a listener task (started here, it lives as
+/// long as the runtime) that hears every instance's commits; on SQLite by this instance's sync
+/// handler.
+fn start_feed_events(config: &Config, metrics: &Arc<Metrics>) -> Result<FeedEvents, StartupError> {
+    match config.database()? {
+        DatabaseLocation::Postgres { url, .. } => {
+            let events = FeedEvents::new(FeedSource::Database);
+            feed_events::spawn_pg_listener(url.expose(), events.clone(), metrics.clone())
+                .map_err(|e| StartupError::Store(e.into()))?;
+            Ok(events)
+        }
+        DatabaseLocation::SqliteFile(_) | DatabaseLocation::SqliteUrl(_) => {
+            Ok(FeedEvents::new(FeedSource::Local))
+        }
+    }
+}
+
 /// The token keys: the configured secret, else the one kept in the data directory.
 pub fn token_keys(config: &Config) -> Result<TokenKeys, StartupError> {
     let secret = match &config.jwt_secret {
@@ -108,20 +137,26 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, u16), StartupError> {
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartupError> {
         let store = open_store(&config).await?;
-        let blobs = LocalBlobStore::open(config.blob_dir())?;
+        let blobs = open_blob_store(&config).await?;
         let tokens = token_keys(&config)?;
         if config.demo {
             demo::seed(store.as_ref()).await?;
         }
         let (listener, port) = bind(config.listen).await?;
         let (ops_listener, ops_port) = bind(config.ops_listen).await?;
+        let metrics = Arc::new(Metrics::new());
+        let feed_events = start_feed_events(&config, &metrics)?;
         let state = AppState {
             store,
-            blobs: Arc::new(blobs),
+            blobs,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             tokens: Arc::new(tokens),
+            feed_events,
         };
+        photos::check_settings(&state)
+            .await
+            .map_err(StartupError::InvalidInput)?;
         Ok(Application {
             listener,
             ops_listener,
@@ -148,6 +183,8 @@ impl Application {
     /// Serves both listeners until SIGINT or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = api_router(self.state.clone());
+        // Photo clean-up (stale uploads, orphans); stops with the server.
+        let _photo_gc = photos::gc::spawn(self.state.clone());
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::TokenKeys;
 use crate::blobs::BlobStore;
 use crate::config::Config;
+use crate::feed_events::FeedEvents;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -15,4 +16,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub tokens: Arc<TokenKeys>,
+    /// Commits of this and (on PostgreSQL) every other instance, for live push. There is no
+    /// document cache to invalidate: every push and pull reads the database (`feed_events`).
+    pub feed_events: FeedEvents,
 }

@@ -3,6 +3,9 @@
 
 mod bad_input;
 mod cli_walkthrough;
+mod crash;
+mod db_faults;
+mod instances;
 mod lost_state;
 mod queries;
 mod replay;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod process;
 pub mod proxy;
 
 use fieldsync_client::Device;

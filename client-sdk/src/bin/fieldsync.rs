@@ -489,7 +489,13 @@ fn run(cli: Cli) -> CliResult<()> {
                     pending.documents,
                     pending.changes,
                     pending.photos,
-                    if pending.is_empty() { " (everything synced)" } else { "" }
+                    if pending.photos_failed > 0 {
+                        format!("; {} photo(s) failed (corrupt or refused, not retried)", pending.photos_failed)
+                    } else if pending.is_empty() {
+                        " (everything synced)".to_string()
+                    } else {
+                        String::new()
+                    }
                 )
             });
         }

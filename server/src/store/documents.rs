@@ -76,6 +76,31 @@ pub struct VisitProjection {
     pub document_json: String,
 }
 
+impl VisitProjection {
+    /// The photos the visit references (`visit.photos`: each key and each entry's `sha256`),
+    /// as canonical lower-case hex, sorted and without duplicates. Read from `document_json`
+    /// (the hydrated visit), so the stores can keep `photo_refs` in step with the projection
+    /// in the same transaction. Values that are not SHA-256s are skipped.
+    pub fn photo_hashes(&self) -> Vec<String> {
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(&self.document_json) else {
+            return Vec::new();
+        };
+        let Some(photos) = doc.get("photos").and_then(|p| p.as_object()) else {
+            return Vec::new();
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for (key, entry) in photos {
+            let inner = entry.get("sha256").and_then(|v| v.as_str());
+            for candidate in std::iter::once(key.as_str()).chain(inner) {
+                if let Ok(sha) = fieldsync_shared::Sha256::parse(candidate) {
+                    out.insert(sha.to_hex());
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+}
+
 /// The query projection of an order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderProjection {

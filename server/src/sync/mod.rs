@@ -123,6 +123,9 @@ pub async fn sync(
         pull,
     };
     let http_response = encode_response(&headers, response).await?;
+    // After the commit; on PostgreSQL the NOTIFY of the commit does this (`feed_events`).
+    let last_seq = report.committed.iter().map(|c| c.seq).max();
+    state.feed_events.committed_locally(ctx.tenant_id, last_seq);
 
     let to_compact = report
         .committed

@@ -114,6 +114,8 @@ impl DocumentStore for PgStore {
             tx.rollback().await?;
             return Ok(CommitOutcome::VersionConflict(conflicts));
         }
+        // Delivered to every instance's feed listener at commit, never for a rollback.
+        notify_feed(&mut tx, commit.tenant_id, first_seq + count - 1).await?;
         tx.commit().await?;
         Ok(CommitOutcome::Committed(committed))
     }
@@ -518,6 +520,7 @@ async fn upsert_projection(
             .bind(&v.document_json)
             .execute(&mut **tx)
             .await?;
+            replace_photo_refs(tx, tenant, doc.doc_id, &v.photo_hashes()).await?;
         }
         Projection::Order(o) => {
             sqlx::query(
@@ -546,6 +549,46 @@ async fn upsert_projection(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).
+async fn replace_photo_refs(
+    tx: &mut Tx,
+    tenant: TenantId,
+    doc_id: DocId,
+    hashes: &[String],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM photo_refs WHERE doc_id = $1")
+        .bind(doc_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    if !hashes.is_empty() {
+        sqlx::query(
+            "INSERT INTO photo_refs (tenant_id, doc_id, sha256)
+             SELECT $1, $2, sha FROM UNNEST($3::text[]) AS t(sha)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.to_string())
+        .bind(doc_id.to_string())
+        .bind(hashes)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `pg_notify` of the feed event channel (`crate::feed_events`): `<tenant>:<last seq>`.
+async fn notify_feed(tx: &mut Tx, tenant: TenantId, last_seq: i64) -> StoreResult<()> {
+    let event = crate::feed_events::FeedEvent {
+        tenant,
+        seq: last_seq,
+    };
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(crate::feed_events::CHANNEL)
+        .bind(event.payload())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

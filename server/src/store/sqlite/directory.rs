@@ -10,7 +10,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::SqliteStore;
-use crate::store::directory::{PhotoMeta, Tenant, UserRecord};
+use crate::store::directory::{
+    PhotoMeta, PhotoUpload, Tenant, UploadMode, UploadStatus, UserRecord,
+};
 use crate::store::{DirectoryStore, StoreError, StoreResult};
 
 fn channel_str(c: Channel) -> &'static str {
@@ -115,6 +117,37 @@ fn photo_from_row(row: &SqliteRow) -> StoreResult<PhotoMeta> {
         content_type: row.try_get("content_type")?,
         uploaded_by: UserId::parse(row.try_get("uploaded_by")?).map_err(corrupt)?,
         created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+/// The `photo_uploads` columns [`upload_from_row`] reads.
+macro_rules! upload_columns {
+    () => {
+        "id, tenant_id, sha256, size_bytes, content_type, mode, part_size, parts, multipart_id, \
+         status, created_by, created_at, updated_at"
+    };
+}
+
+fn upload_from_row(row: &SqliteRow) -> StoreResult<PhotoUpload> {
+    let mode: String = row.try_get("mode")?;
+    let status: String = row.try_get("status")?;
+    let id: String = row.try_get("id")?;
+    Ok(PhotoUpload {
+        id: uuid::Uuid::parse_str(&id).map_err(corrupt)?,
+        tenant_id: TenantId::parse(row.try_get("tenant_id")?).map_err(corrupt)?,
+        sha256: Sha256::parse(row.try_get("sha256")?).map_err(corrupt)?,
+        size_bytes: u64::try_from(row.try_get::<i64, _>("size_bytes")?).map_err(corrupt)?,
+        content_type: row.try_get("content_type")?,
+        mode: UploadMode::parse(&mode)
+            .ok_or_else(|| StoreError::Corrupt(format!("photo_uploads.mode {mode:?}")))?,
+        part_size: u64::try_from(row.try_get::<i64, _>("part_size")?).map_err(corrupt)?,
+        parts: u32_col(row, "parts")?,
+        multipart_id: row.try_get("multipart_id")?,
+        status: UploadStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("photo_uploads.status {status:?}")))?,
+        created_by: UserId::parse(row.try_get("created_by")?).map_err(corrupt)?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
     })
 }
 
@@ -429,5 +462,161 @@ impl DirectoryStore for SqliteStore {
         .fetch_optional(self.pool())
         .await?;
         row.map(|row| photo_from_row(&row)).transpose()
+    }
+
+    #[tracing::instrument(skip(self, upload), fields(tenant = %upload.tenant_id, sha256 = %upload.sha256))]
+    async fn create_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
+        // The partial unique index on open uploads turns a second open upload of the same
+        // photo into "nothing inserted".
+        let done = sqlx::query(
+            "INSERT INTO photo_uploads (id, tenant_id, sha256, size_bytes, content_type, mode, \
+               part_size, parts, multipart_id, status, created_by, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(upload.id.to_string())
+        .bind(upload.tenant_id.to_string())
+        .bind(upload.sha256.to_hex())
+        .bind(i64::try_from(upload.size_bytes).map_err(corrupt)?)
+        .bind(&upload.content_type)
+        .bind(upload.mode.as_str())
+        .bind(i64::try_from(upload.part_size).map_err(corrupt)?)
+        .bind(i64::from(upload.parts))
+        .bind(upload.multipart_id.as_deref())
+        .bind(upload.status.as_str())
+        .bind(upload.created_by.to_string())
+        .bind(upload.created_at.millis())
+        .bind(upload.updated_at.millis())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get_photo_upload(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<PhotoUpload>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            upload_columns!(),
+            " FROM photo_uploads WHERE id = ? AND tenant_id = ?"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| upload_from_row(&row)).transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn find_open_photo_upload(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+    ) -> StoreResult<Option<PhotoUpload>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            upload_columns!(),
+            " FROM photo_uploads \
+             WHERE tenant_id = ? AND sha256 = ? AND status = 'uploading'"
+        ))
+        .bind(tenant.to_string())
+        .bind(sha256.to_hex())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| upload_from_row(&row)).transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn set_photo_upload_status(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+        from: UploadStatus,
+        to: UploadStatus,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE photo_uploads SET status = ?, updated_at = ? \
+             WHERE id = ? AND tenant_id = ? AND status = ?",
+        )
+        .bind(to.as_str())
+        .bind(at.millis())
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .bind(from.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn stale_photo_uploads(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<PhotoUpload>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            upload_columns!(),
+            " FROM photo_uploads \
+             WHERE status = 'uploading' AND created_at < ? ORDER BY created_at LIMIT ?"
+        ))
+        .bind(before.millis())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(upload_from_row)
+        .collect()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn count_orphan_photos(&self, before: Timestamp) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM photos p WHERE p.created_at < ? AND NOT EXISTS \
+               (SELECT 1 FROM photo_refs r WHERE r.tenant_id = p.tenant_id AND r.sha256 = p.sha256)",
+        )
+        .bind(before.millis())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn orphan_photos(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<PhotoMeta>> {
+        sqlx::query(
+            "SELECT tenant_id, sha256, size_bytes, content_type, uploaded_by, created_at \
+             FROM photos p WHERE p.created_at < ? AND NOT EXISTS \
+               (SELECT 1 FROM photo_refs r WHERE r.tenant_id = p.tenant_id AND r.sha256 = p.sha256) \
+             ORDER BY p.created_at LIMIT ?",
+        )
+        .bind(before.millis())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(photo_from_row)
+        .collect()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_orphan_photo(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+        before: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM photos WHERE tenant_id = ?1 AND sha256 = ?2 AND created_at < ?3 \
+               AND NOT EXISTS (SELECT 1 FROM photo_refs r WHERE r.tenant_id = ?1 AND r.sha256 = ?2)",
+        )
+        .bind(tenant.to_string())
+        .bind(sha256.to_hex())
+        .bind(before.millis())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

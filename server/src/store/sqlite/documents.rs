@@ -492,6 +492,7 @@ async fn upsert_projection(
             .bind(&v.document_json)
             .execute(&mut **tx)
             .await?;
+            replace_photo_refs(tx, tenant, doc.doc_id, &v.photo_hashes()).await?;
         }
         Projection::Order(o) => {
             sqlx::query(
@@ -519,6 +520,31 @@ async fn upsert_projection(
             .execute(&mut **tx)
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).
+async fn replace_photo_refs(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: TenantId,
+    doc_id: DocId,
+    hashes: &[String],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM photo_refs WHERE doc_id = ?")
+        .bind(doc_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    for sha in hashes {
+        sqlx::query(
+            "INSERT INTO photo_refs (tenant_id, doc_id, sha256) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.to_string())
+        .bind(doc_id.to_string())
+        .bind(sha)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

@@ -1,0 +1,649 @@
+//! Content-addressed photos: the upload protocol of `docs/photo-uploads.md` ([`uploads`]:
+//! declare, send, complete), downloads (`GET`, `/url`, `/thumbnail`), the one-shot
+//! `PUT /v1/photos/{sha256}` for scripts, thumbnails ([`thumbnails`]) and the background
+//! clean-up of stale uploads and orphaned photos ([`gc`]).
+//!
+//! A photo is addressed by the SHA-256 of its bytes and belongs to a tenant. It counts as
+//! stored only once its metadata row exists, and that row is written only after the bytes were
+//! verified and stored durably: a photo the server says it has is always readable.
+//!
+//! One-shot `PUT` order: metadata check (already stored: 200, nothing hashed or written),
+//! content type, declared size, then the body is received while hashed and size-checked, the
+//! blob is written durably, and only then the metadata row is inserted.
+
+pub mod gc;
+pub mod thumbnails;
+pub mod uploads;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use sha2::Digest;
+
+use fieldsync_shared::{Sha256, TenantId, Timestamp};
+
+use crate::auth::Principal;
+use crate::blobs::BlobKey;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::directory::PhotoMeta;
+
+/// Content types a photo may have.
+pub const ALLOWED_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heic"];
+
+/// Default of `FIELDSYNC_PHOTO_MULTIPART_THRESHOLD_BYTES`: 8 MiB.
+pub const DEFAULT_MULTIPART_THRESHOLD_BYTES: u64 = 8 * 1024 * 1024;
+/// Default of `FIELDSYNC_PHOTO_PART_BYTES`: 5 MiB.
+pub const DEFAULT_PART_BYTES: u64 = 5 * 1024 * 1024;
+/// Smallest part size accepted at all (the embedded store has no minimum of its own).
+pub const MIN_PART_BYTES: u64 = 1024;
+/// Smallest part size with an object store that presigns: S3 refuses smaller parts (except
+/// the last one) when it assembles the upload.
+pub const MIN_PRESIGNED_PART_BYTES: u64 = 5 * 1024 * 1024;
+/// Most parts of one upload (S3's limit); larger photos get larger parts.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// Photo upload settings (`docs/photo-uploads.md`).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct PhotoSettings {
+    /// Photos larger than this many bytes are uploaded in parts (multipart); others in one
+    /// request.
+    #[arg(
+        long = "photo-multipart-threshold-bytes",
+        env = "FIELDSYNC_PHOTO_MULTIPART_THRESHOLD_BYTES",
+        default_value_t = DEFAULT_MULTIPART_THRESHOLD_BYTES,
+        global = true
+    )]
+    pub multipart_threshold_bytes: u64,
+
+    /// Size of the parts of a multipart upload, in bytes (the last part is shorter). At least
+    /// 1024; with an object store that presigns uploads (S3) at least 5 MiB (5242880), S3's
+    /// minimum part size: the server refuses to start otherwise.
+    #[arg(
+        long = "photo-part-bytes",
+        env = "FIELDSYNC_PHOTO_PART_BYTES",
+        default_value_t = DEFAULT_PART_BYTES,
+        value_parser = clap::value_parser!(u64).range(MIN_PART_BYTES..),
+        global = true
+    )]
+    pub part_bytes: u64,
+
+    /// Lifetime of presigned upload and download URLs, in seconds.
+    #[arg(
+        long = "photo-url-ttl-secs",
+        env = "FIELDSYNC_PHOTO_URL_TTL_SECS",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600),
+        global = true
+    )]
+    pub url_ttl_secs: u64,
+
+    /// Uploads not completed this many seconds after they were declared are aborted by the
+    /// clean-up (their parts deleted); declaring the photo again starts a new upload.
+    #[arg(
+        long = "upload-max-age-secs",
+        env = "FIELDSYNC_UPLOAD_MAX_AGE_SECS",
+        default_value_t = 86_400,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub upload_max_age_secs: u64,
+
+    /// Photos stored more than this many seconds ago that no document references are orphans:
+    /// reported by the clean-up (metric `photos_orphaned`), deleted with
+    /// `--delete-orphan-photos`.
+    #[arg(
+        long = "orphan-photo-age-secs",
+        env = "FIELDSYNC_ORPHAN_PHOTO_AGE_SECS",
+        default_value_t = 604_800,
+        global = true
+    )]
+    pub orphan_photo_age_secs: u64,
+
+    /// Delete orphaned photos (metadata, bytes and thumbnail) instead of only reporting them.
+    #[arg(
+        long = "delete-orphan-photos",
+        env = "FIELDSYNC_DELETE_ORPHAN_PHOTOS",
+        global = true
+    )]
+    pub delete_orphan_photos: bool,
+
+    /// How often the photo clean-up runs, in seconds (first run one interval after start);
+    /// 0 disables it.
+    #[arg(
+        long = "photo-gc-interval-secs",
+        env = "FIELDSYNC_PHOTO_GC_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub gc_interval_secs: u64,
+}
+
+impl Default for PhotoSettings {
+    fn default() -> Self {
+        PhotoSettings {
+            multipart_threshold_bytes: DEFAULT_MULTIPART_THRESHOLD_BYTES,
+            part_bytes: DEFAULT_PART_BYTES,
+            url_ttl_secs: 900,
+            upload_max_age_secs: 86_400,
+            orphan_photo_age_secs: 604_800,
+            delete_orphan_photos: false,
+            gc_interval_secs: 3600,
+        }
+    }
+}
+
+impl PhotoSettings {
+    pub fn url_ttl(&self) -> Duration {
+        Duration::from_secs(self.url_ttl_secs)
+    }
+
+    /// Checks the settings against the blob store: `presigns` is whether devices send bytes
+    /// straight to the object store (then parts must be at least S3's 5 MiB).
+    pub fn validate(&self, presigns: bool) -> Result<(), String> {
+        if self.part_bytes < MIN_PART_BYTES {
+            return Err(format!(
+                "FIELDSYNC_PHOTO_PART_BYTES must be at least {MIN_PART_BYTES}"
+            ));
+        }
+        if presigns && self.part_bytes < MIN_PRESIGNED_PART_BYTES {
+            return Err(format!(
+                "FIELDSYNC_PHOTO_PART_BYTES is {} but the object store needs parts of at least \
+                 {MIN_PRESIGNED_PART_BYTES} bytes (5 MiB)",
+                self.part_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks the photo settings against the configured blob store; called at startup.
+pub async fn check_settings(state: &AppState) -> Result<(), String> {
+    let settings = &state.config.photos;
+    let probe = BlobKey::parse("settings-probe").map_err(|e| e.to_string())?;
+    let presigns = state
+        .blobs
+        .presign_get(&probe, settings.url_ttl())
+        .await
+        .map_err(|e| format!("the blob store cannot presign: {e}"))?
+        .is_some();
+    settings.validate(presigns)
+}
+
+/// Answer to a successful `PUT`.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PhotoStored {
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub content_type: String,
+    /// `true`: the server already had this photo; nothing was read or written.
+    pub already_stored: bool,
+}
+
+impl PhotoStored {
+    fn from_meta(meta: &PhotoMeta, already_stored: bool) -> Self {
+        PhotoStored {
+            sha256: meta.sha256.to_hex(),
+            size_bytes: meta.size_bytes,
+            content_type: meta.content_type.clone(),
+            already_stored,
+        }
+    }
+}
+
+/// `GET /v1/photos/{sha256}/url` answer.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PhotoUrl {
+    /// A presigned GET of the object store (send no `Authorization` header), or, on the
+    /// embedded default, this server's own path `/v1/photos/{sha256}` (resolve it against the
+    /// server's base URL and send the Bearer token).
+    pub url: String,
+    /// Unix milliseconds after which `url` may no longer work.
+    pub expires_at: i64,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/photos/uploads", post(uploads::declare))
+        .route("/v1/photos/uploads/{upload_id}", get(uploads::get_upload))
+        .route(
+            "/v1/photos/uploads/{upload_id}/content",
+            put(uploads::put_content),
+        )
+        .route(
+            "/v1/photos/uploads/{upload_id}/parts/{n}",
+            get(uploads::part_url).put(uploads::put_part),
+        )
+        .route(
+            "/v1/photos/uploads/{upload_id}/complete",
+            post(uploads::complete),
+        )
+        .route(
+            "/v1/photos/{sha256}",
+            get(get_photo).head(head_photo).put(put_photo),
+        )
+        .route("/v1/photos/{sha256}/url", get(photo_url))
+        .route("/v1/photos/{sha256}/thumbnail", get(get_thumbnail))
+}
+
+fn invalid_sha256() -> ApiError {
+    ApiError::bad_request(
+        "invalid_sha256",
+        "a photo is named by 64 hex digits (its SHA-256)",
+    )
+}
+
+/// Parses a SHA-256 in canonical form: 64 lower- or upper-case hex digits.
+pub(crate) fn parse_sha256_str(raw: &str) -> ApiResult<Sha256> {
+    if raw.len() != 64 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid_sha256());
+    }
+    Sha256::parse(raw).map_err(|e| ApiError::bad_request("invalid_sha256", e.to_string()))
+}
+
+fn parse_sha256(path: Result<Path<String>, PathRejection>) -> ApiResult<Sha256> {
+    let Path(raw) = path?;
+    parse_sha256_str(&raw)
+}
+
+/// The allowed content type `value` names (parameters such as `; charset=...` ignored), else
+/// 415.
+pub(crate) fn allowed_content_type(value: &str) -> ApiResult<&'static str> {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ALLOWED_CONTENT_TYPES
+        .iter()
+        .find(|t| **t == essence)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType(format!(
+                "Content-Type must be one of {}",
+                ALLOWED_CONTENT_TYPES.join(", ")
+            ))
+        })
+}
+
+fn content_type(headers: &HeaderMap) -> ApiResult<&'static str> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    allowed_content_type(value)
+}
+
+pub(crate) fn too_large(max: u64) -> ApiError {
+    ApiError::too_large(
+        "photo_too_large",
+        format!("photos may be at most {max} bytes"),
+    )
+}
+
+async fn next_data(body: &mut Body) -> Option<ApiResult<Bytes>> {
+    loop {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await?;
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    return Some(Ok(data));
+                }
+                // Trailers: nothing to hash.
+            }
+            Err(e) => {
+                return Some(Err(ApiError::bad_request(
+                    "malformed_body",
+                    format!("reading the body failed: {e}"),
+                )))
+            }
+        }
+    }
+}
+
+/// Reads and discards up to `budget` more bytes.
+async fn drain(body: &mut Body, mut budget: u64) {
+    while budget > 0 {
+        match next_data(body).await {
+            Some(Ok(data)) => budget = budget.saturating_sub(data.len() as u64),
+            _ => return,
+        }
+    }
+}
+
+/// After answering (typically with an error), reads away what the client is still sending
+/// (at most `2 * max`), so that a client that sends its whole body before reading sees the
+/// answer instead of a reset connection. Not with `Expect: 100-continue` (the client waits
+/// and never sends the body) nor for absurdly large declared bodies.
+pub(crate) async fn drain_rest(headers: &HeaderMap, body: &mut Body, max: u64) {
+    let budget = max.saturating_mul(2);
+    if !expects_continue(headers) && declared_length(headers).is_none_or(|n| n <= budget) {
+        drain(body, budget).await;
+    }
+}
+
+/// Receives the body in chunks, hashing as it comes; more than `max` bytes is refused with
+/// `over_limit()` as soon as the chunk that crosses it arrives.
+pub(crate) async fn receive_limited(
+    body: &mut Body,
+    max: u64,
+    over_limit: impl Fn() -> ApiError,
+) -> ApiResult<(Bytes, Sha256)> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = Vec::new();
+    while let Some(data) = next_data(body).await {
+        let data = data?;
+        if (buf.len() + data.len()) as u64 > max {
+            return Err(over_limit());
+        }
+        hasher.update(&data);
+        buf.extend_from_slice(&data);
+    }
+    let digest: [u8; 32] = hasher.finalize().into();
+    Ok((Bytes::from(buf), Sha256::from_bytes(digest)))
+}
+
+/// Whether this tenant has the photo.
+#[utoipa::path(
+    head,
+    path = "/v1/photos/{sha256}",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    responses((status = 200, description = "Stored"), (status = 404, description = "Not stored for this tenant"))
+)]
+#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+pub async fn head_photo(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let sha = parse_sha256(path)?;
+    match state.store.get_photo(principal.tenant_id, &sha).await? {
+        Some(_) => Ok(StatusCode::OK),
+        None => Err(ApiError::NotFound("photo")),
+    }
+}
+
+/// Uploads a photo in one request (for scripts and small tools; devices use the upload
+/// protocol, `POST /v1/photos/uploads`).
+#[utoipa::path(
+    put,
+    path = "/v1/photos/{sha256}",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    request_body(content = Vec<u8>, description = "The photo bytes", content_type = "image/jpeg"),
+    responses(
+        (status = 201, description = "Stored", body = PhotoStored),
+        (status = 200, description = "Already stored (`already_stored: true`); nothing was written. Send `Expect: 100-continue` (or HEAD first) to skip sending the bytes", body = PhotoStored),
+        (status = 400, description = "`invalid_sha256`", body = crate::error::ErrorBody),
+        (status = 413, description = "`photo_too_large`", body = crate::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = crate::error::ErrorBody),
+        (status = 422, description = "`checksum_mismatch`: the bytes do not hash to the path", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
+pub async fn put_photo(
+    State(state): State<AppState>,
+    principal: Result<Principal, ApiError>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let mut body = body;
+    let result = store_photo(&state, principal, path, &headers, &mut body).await;
+    // Whatever the answer, read away what the client is still sending (bounded), so the
+    // connection stays reusable.
+    drain_rest(&headers, &mut body, state.config.max_photo_bytes).await;
+    result
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+async fn store_photo(
+    state: &AppState,
+    principal: Result<Principal, ApiError>,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: &mut Body,
+) -> ApiResult<Response> {
+    let principal = principal?;
+    tracing::Span::current().record("tenant", tracing::field::display(principal.tenant_id));
+    let sha = parse_sha256(path)?;
+    if let Some(meta) = state.store.get_photo(principal.tenant_id, &sha).await? {
+        // The cheap no-op: nothing is hashed or written (with `Expect: 100-continue` the body
+        // is not even sent).
+        return Ok((StatusCode::OK, Json(PhotoStored::from_meta(&meta, true))).into_response());
+    }
+    let content_type = content_type(headers)?;
+    let max = state.config.max_photo_bytes;
+    if declared_length(headers).is_some_and(|n| n > max) {
+        return Err(too_large(max));
+    }
+
+    let (bytes, digest) = receive_limited(body, max, || too_large(max)).await?;
+    if digest != sha {
+        return Err(ApiError::unprocessable(
+            "checksum_mismatch",
+            format!("the body hashes to {digest}, not to {sha}"),
+        ));
+    }
+    let meta = PhotoMeta {
+        tenant_id: principal.tenant_id,
+        sha256: sha,
+        size_bytes: bytes.len() as u64,
+        content_type: content_type.to_string(),
+        uploaded_by: principal.user_id,
+        created_at: Timestamp::now(),
+    };
+    // Durable bytes first, then the row that says we have them.
+    state
+        .blobs
+        .put(&BlobKey::photo(principal.tenant_id, &sha), bytes.clone())
+        .await?;
+    thumbnails::make_and_store(state, principal.tenant_id, &sha, bytes).await;
+    let inserted = state.store.insert_photo_if_absent(&meta).await?;
+    tracing::info!(sha256 = %sha, size = meta.size_bytes, inserted, "photo stored");
+    let status = if inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(PhotoStored::from_meta(&meta, !inserted))).into_response())
+}
+
+/// The tenant's photo metadata, else 404.
+async fn stored_photo(state: &AppState, tenant: TenantId, sha: &Sha256) -> ApiResult<PhotoMeta> {
+    state
+        .store
+        .get_photo(tenant, sha)
+        .await?
+        .ok_or(ApiError::NotFound("photo"))
+}
+
+/// A `307` to a presigned GET (which must not be cached beyond its lifetime).
+fn redirect(url: &str) -> ApiResult<Response> {
+    let location = HeaderValue::from_str(url)
+        .map_err(|e| ApiError::internal(format!("presigned URL is not a header value: {e}")))?;
+    Ok((
+        StatusCode::TEMPORARY_REDIRECT,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response())
+}
+
+/// Bytes of a content-addressed blob: they never change under this name.
+fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
+    let content_type = HeaderValue::from_str(content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=31536000, immutable"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Downloads a photo.
+#[utoipa::path(
+    get,
+    path = "/v1/photos/{sha256}",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    responses(
+        (status = 200, description = "The photo bytes with their content type (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 307, description = "Object store: `Location` is a short-lived presigned GET; follow it without the `Authorization` header"),
+        (status = 404, description = "Not stored for this tenant", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+pub async fn get_photo(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let sha = parse_sha256(path)?;
+    let meta = stored_photo(&state, principal.tenant_id, &sha).await?;
+    let key = BlobKey::photo(principal.tenant_id, &sha);
+    if let Some(signed) = state
+        .blobs
+        .presign_get(&key, state.config.photos.url_ttl())
+        .await?
+    {
+        return redirect(&signed.url);
+    }
+    let bytes = state.blobs.get(&key).await?.ok_or_else(|| {
+        ApiError::internal(format!("photo {sha} has metadata but no stored bytes"))
+    })?;
+    Ok(immutable_bytes(&meta.content_type, bytes))
+}
+
+/// A short-lived URL to download a photo from.
+#[utoipa::path(
+    get,
+    path = "/v1/photos/{sha256}/url",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    responses(
+        (status = 200, description = "Where to download the photo", body = PhotoUrl),
+        (status = 404, description = "Not stored for this tenant", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+pub async fn photo_url(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<PhotoUrl>> {
+    let sha = parse_sha256(path)?;
+    stored_photo(&state, principal.tenant_id, &sha).await?;
+    let ttl = state.config.photos.url_ttl();
+    let key = BlobKey::photo(principal.tenant_id, &sha);
+    let answer = match state.blobs.presign_get(&key, ttl).await? {
+        Some(signed) => PhotoUrl {
+            url: signed.url,
+            expires_at: signed.expires_at,
+        },
+        None => PhotoUrl {
+            url: format!("/v1/photos/{}", sha.to_hex()),
+            expires_at: Timestamp::now().millis() + ttl.as_millis() as i64,
+        },
+    };
+    Ok(Json(answer))
+}
+
+/// The photo's thumbnail: a JPEG at most 256 px on its longer side.
+#[utoipa::path(
+    get,
+    path = "/v1/photos/{sha256}/thumbnail",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    responses(
+        (status = 200, description = "The thumbnail (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 307, description = "Object store: `Location` is a short-lived presigned GET"),
+        (status = 404, description = "No such photo for this tenant, or it has no thumbnail (an image the server cannot decode, e.g. HEIC)", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+pub async fn get_thumbnail(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let sha = parse_sha256(path)?;
+    stored_photo(&state, principal.tenant_id, &sha).await?;
+    let key = thumbnails::key(principal.tenant_id, &sha)?;
+    let ttl = state.config.photos.url_ttl();
+    if let Some(signed) = state.blobs.presign_get(&key, ttl).await? {
+        if !state.blobs.exists(&key).await? {
+            return Err(ApiError::NotFound("thumbnail"));
+        }
+        return redirect(&signed.url);
+    }
+    let bytes = state
+        .blobs
+        .get(&key)
+        .await?
+        .ok_or(ApiError::NotFound("thumbnail"))?;
+    Ok(immutable_bytes("image/jpeg", bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        photos: PhotoSettings,
+    }
+
+    #[test]
+    fn defaults_match_the_default_impl_and_part_size_is_checked() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(cli.photos, PhotoSettings::default());
+        assert!(Cli::try_parse_from(["x", "--photo-part-bytes", "1000"]).is_err());
+        let small =
+            Cli::try_parse_from(["x", "--photo-part-bytes", "2048", "--delete-orphan-photos"])
+                .unwrap()
+                .photos;
+        assert!(small.delete_orphan_photos);
+        assert!(small.validate(false).is_ok());
+        assert!(small.validate(true).is_err());
+        assert!(PhotoSettings::default().validate(true).is_ok());
+    }
+}
