@@ -116,19 +116,9 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// The value of an unlabelled metric on the operations listener (`/metrics`).
+    /// The value of a metric series on the operations listener (`/metrics`).
     pub fn metric(&self, name: &str) -> f64 {
-        let mut resp = http()
-            .get(&format!("{}/metrics", self.ops_url))
-            .call()
-            .expect("GET /metrics");
-        let text = resp.body_mut().read_to_string().expect("metrics text");
-        text.lines()
-            .find_map(|line| {
-                let (key, value) = line.split_once(' ')?;
-                (key == name).then(|| value.trim().parse::<f64>().ok())?
-            })
-            .unwrap_or_else(|| panic!("metric {name} missing from:\n{text}"))
+        crate::metric(&self.ops_url, name)
     }
 
     /// Logs a demo user in through the HTTP API and returns the bearer token.
