@@ -13,6 +13,11 @@
 //!   - **overdue debt** (orders blocked): `NKA-003`, `RKA-005`, `LKA-002`, `OTH-004`;
 //!   - **stale snapshot** (as of 45 days before seeding; orders go to approval): `LKA-006`;
 //!   - **at its credit limit** (receivables 98 % of limit, no overdue): `OTH-006`.
+//! * Organisation: region `武汉 Wuhan` (no manager yet); team `武汉KA一组 Wuhan KA Team 1`
+//!   in that region, supervisor `sup1`, members `rep1`, `rep2`, `merch1`; territories
+//!   `rep1 NKA+RKA` (`NKA-*`, `RKA-*`; rep1), `rep2 LKA+OTH` (`LKA-*`, `OTH-*`; rep2) and
+//!   `merch1 NKA` (`NKA-*`; merch1). Ids from [`demo_region_id`], [`demo_team_id`],
+//!   [`demo_territory_id`].
 
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Role, Store, UserProfile};
 use fieldsync_shared::{
@@ -75,6 +80,28 @@ pub fn demo_user_id(username: &str) -> UserId {
 /// The id of the demo store with `code`, e.g. `NKA-001`.
 pub fn demo_store_id(code: &str) -> StoreId {
     StoreId(demo_uuid(&format!("store/{code}")))
+}
+
+pub const DEMO_REGION: &str = "武汉 Wuhan";
+pub const DEMO_TEAM: &str = "武汉KA一组 Wuhan KA Team 1";
+/// (territory name, store code prefixes, member usernames)
+pub const DEMO_TERRITORIES: &[(&str, &[&str], &[&str])] = &[
+    ("rep1 NKA+RKA", &["NKA-", "RKA-"], &["rep1"]),
+    ("rep2 LKA+OTH", &["LKA-", "OTH-"], &["rep2"]),
+    ("merch1 NKA", &["NKA-"], &["merch1"]),
+];
+
+pub fn demo_region_id() -> Uuid {
+    demo_uuid("region/wuhan")
+}
+
+pub fn demo_team_id() -> Uuid {
+    demo_uuid("team/sup1")
+}
+
+/// The id of the demo territory named `name` (see [`DEMO_TERRITORIES`]).
+pub fn demo_territory_id(name: &str) -> Uuid {
+    demo_uuid(&format!("territory/{name}"))
 }
 
 /// (username, role, code, display name)
@@ -689,6 +716,8 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
             .await?
             .is_some()
     {
+        // Tenants seeded before the organisation existed get it now.
+        seed_organisation(store).await?;
         return Ok(SeedOutcome::AlreadyPresent);
     }
     if existing.is_none() {
@@ -723,8 +752,75 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
             }
         }
     }
+    seed_organisation(store).await?;
     tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
     Ok(SeedOutcome::Created)
+}
+
+/// The demo region, team and territories; each is created if absent (idempotent: fixed ids,
+/// a concurrent seeder's row is accepted).
+async fn seed_organisation(store: &dyn DataStore) -> Result<(), DemoError> {
+    use crate::store::organisation::{Region, Team, Territory};
+    let tenant_id = demo_tenant_id();
+    let ok = |r: Result<(), StoreError>| match r {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(DemoError::Store(e)),
+    };
+    if store
+        .get_region(tenant_id, demo_region_id())
+        .await?
+        .is_none()
+    {
+        ok(store
+            .create_region(&Region {
+                id: demo_region_id(),
+                tenant_id,
+                name: DEMO_REGION.to_string(),
+                manager_id: None,
+            })
+            .await)?;
+    }
+    if store.get_team(tenant_id, demo_team_id()).await?.is_none() {
+        let mut members: Vec<UserId> = ["rep1", "rep2", "merch1"]
+            .iter()
+            .map(|u| demo_user_id(u))
+            .collect();
+        members.sort();
+        ok(store
+            .create_team(&Team {
+                id: demo_team_id(),
+                tenant_id,
+                name: DEMO_TEAM.to_string(),
+                supervisor_id: Some(demo_user_id("sup1")),
+                region_id: Some(demo_region_id()),
+                members,
+            })
+            .await)?;
+    }
+    for (name, prefixes, users) in DEMO_TERRITORIES {
+        let id = demo_territory_id(name);
+        if store.get_territory(tenant_id, id).await?.is_some() {
+            continue;
+        }
+        let mut store_ids: Vec<StoreId> = STORES
+            .iter()
+            .filter(|(code, ..)| prefixes.iter().any(|p| code.starts_with(p)))
+            .map(|(code, ..)| demo_store_id(code))
+            .collect();
+        store_ids.sort();
+        let mut user_ids: Vec<UserId> = users.iter().map(|u| demo_user_id(u)).collect();
+        user_ids.sort();
+        ok(store
+            .create_territory(&Territory {
+                id,
+                tenant_id,
+                name: name.to_string(),
+                store_ids,
+                user_ids,
+            })
+            .await)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! * [`startup`]: [`startup::Application`] builds the app, binds its listeners (port 0 in tests).
 //! * [`telemetry`]: tracing subscriber (pretty or JSON), request ids.
 //! * [`error`]: the one API error type and its mapping to HTTP.
+//! * [`admin`]: `/v1/admin/...`: users, regions, teams, territories, CSV imports.
 //! * [`auth`]: passwords, JWTs, the login endpoint and the [`auth::Principal`] extractor.
 //! * [`sync`]: `POST /v1/sync`: push (merge, validate, commit) and pull (feed pages).
 //! * [`queries`]: `GET /v1/visits`, `/v1/orders`: filtered reads of hydrated documents.
@@ -16,6 +17,7 @@
 //! * [`feed_events`]: instances learn of each other's commits (PostgreSQL LISTEN/NOTIFY).
 //! * [`metrics`]: Prometheus metrics; [`openapi`]: the OpenAPI description.
 
+pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod config;

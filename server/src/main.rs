@@ -27,6 +27,10 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
+            Command::Import(args) => startup::import_file(&cli.config, &args)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Command::User(UserCommand::Add(add)) => {
                 let mut line = String::new();
                 std::io::stdin()

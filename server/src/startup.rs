@@ -235,6 +235,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(crate::sync::router())
         .merge(crate::queries::router())
         .merge(master_data::router())
+        .merge(crate::admin::router())
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(
             state.config.limits.max_body_bytes,
@@ -243,6 +244,8 @@ pub fn api_router(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(limited)
         .merge(photos::router())
+        // CSV imports: their own (10 MiB) limit.
+        .merge(crate::admin::import_router())
         .layer(DefaultBodyLimit::disable())
         // Innermost first: a panic becomes a 500 that metrics and traces still see.
         .layer(CatchPanicLayer::custom(panic_response))
@@ -464,4 +467,61 @@ pub async fn add_user(
         user.role.as_str()
     );
     Ok(user)
+}
+
+/// `fieldsync-server import <kind> <file> --tenant <slug>`: all rows or none, with progress on
+/// standard error and, on refusal, one line per failing row.
+pub async fn import_file(
+    config: &Config,
+    import: &crate::config::ImportArgs,
+) -> Result<crate::admin::csv_import::ImportReport, StartupError> {
+    use crate::admin::csv_import::{self, ImportError, Progress};
+    struct Stderr;
+    impl Progress for Stderr {
+        fn rows_read(&self, rows: u64) {
+            eprintln!("read {rows} rows");
+        }
+        fn phase(&self, phase: &str) {
+            eprintln!("{phase}...");
+        }
+    }
+    let bytes = std::fs::read(&import.file).map_err(|e| {
+        StartupError::InvalidInput(format!("cannot read {}: {e}", import.file.display()))
+    })?;
+    let store = open_store(config).await?;
+    let slug = import.tenant.trim().to_lowercase();
+    let tenant = store
+        .find_tenant_by_slug(&slug)
+        .await?
+        .ok_or_else(|| StartupError::InvalidInput(format!("no tenant `{slug}`")))?;
+    match csv_import::run_import(
+        store.as_ref(),
+        tenant.id,
+        import.kind,
+        bytes.into(),
+        Arc::new(Stderr),
+    )
+    .await
+    {
+        Ok(report) => {
+            println!(
+                "imported {} {} rows into `{slug}`: {} created, {} updated",
+                report.rows, report.kind, report.created, report.updated
+            );
+            Ok(report)
+        }
+        Err(ImportError::Invalid(errors)) => {
+            for e in &errors {
+                let column = if e.column.is_empty() { "-" } else { &e.column };
+                eprintln!("row {}, column {column}: {}", e.row, e.message);
+            }
+            Err(StartupError::InvalidInput(format!(
+                "{} error(s) in {}; nothing was imported",
+                errors.len(),
+                import.file.display()
+            )))
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(ImportError::Api(e)) => Err(StartupError::InvalidInput(e.to_string())),
+    }
 }

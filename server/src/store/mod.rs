@@ -2,6 +2,8 @@
 //!
 //! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections.
 //! * [`directory::DirectoryStore`]: tenants, users, master data, photo metadata.
+//! * [`organisation::OrganisationStore`]: regions, teams, territories, user administration
+//!   and the all-or-nothing imports (one macro body, the same SQL on both engines).
 //!
 //! [`Store`] is both; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
 //! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
@@ -10,11 +12,13 @@
 
 pub mod directory;
 pub mod documents;
+pub mod organisation;
 pub mod postgres;
 pub mod sqlite;
 
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
+pub use organisation::OrganisationStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -89,5 +93,8 @@ pub(crate) fn pg_sqlstate_is_transient(code: &str) -> bool {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server needs from its relational database.
-pub trait Store: DocumentStore + DirectoryStore + Send + Sync + 'static {}
-impl<T: DocumentStore + DirectoryStore + Send + Sync + 'static> Store for T {}
+pub trait Store:
+    DocumentStore + DirectoryStore + OrganisationStore + Send + Sync + 'static
+{
+}
+impl<T: DocumentStore + DirectoryStore + OrganisationStore + Send + Sync + 'static> Store for T {}

@@ -1,0 +1,209 @@
+//! Administration under `/v1/admin/...`: users, regions, teams, territories and CSV imports.
+//!
+//! Only principals with role `admin` get in (403 otherwise); objects of another tenant answer
+//! 404, like absent ones. JSON bodies refuse unknown fields (mass assignment) with 422
+//! `invalid_body`; values are parsed into the shared newtypes (or the server-side ones below)
+//! before anything is stored. Password hashes are never returned.
+
+pub mod csv_import;
+pub mod teams;
+pub mod territories;
+pub mod users;
+
+use std::fmt;
+
+use axum::extract::rejection::JsonRejection;
+use axum::Router;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use fieldsync_shared::master::Role;
+use fieldsync_shared::ParseError;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest CSV body accepted by `POST /v1/admin/import/{kind}`: 10 MiB.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(territories::router())
+}
+
+/// The CSV import router: it has its own body limit, larger than the JSON one.
+pub fn import_router() -> Router<AppState> {
+    csv_import::router()
+}
+
+/// 403 unless the principal is an administrator.
+pub fn require_admin(principal: &Principal) -> Result<(), ApiError> {
+    if principal.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only administrators may use /v1/admin".into(),
+        ))
+    }
+}
+
+/// A JSON body that did not parse: unknown fields and invalid values are 422 `invalid_body`
+/// (well-formed JSON, refused content), broken JSON 400, wrong content type 415.
+pub fn body_error(e: JsonRejection) -> ApiError {
+    match e {
+        JsonRejection::JsonDataError(e) => ApiError::unprocessable("invalid_body", e.body_text()),
+        other => other.into(),
+    }
+}
+
+/// Parses a path id; anything that is not a UUID cannot name an object: 404.
+pub fn path_id(s: &str, what: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| ApiError::NotFound(what))
+}
+
+/// A name of a team, region or territory, or a person's display name: trimmed, 1 to 100
+/// characters, no control characters. (Server-side for now; a candidate for the shared crate.)
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 100;
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(ParseError::new("name", "must not be empty"));
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                "name",
+                format!("longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            return Err(ParseError::new(
+                "name",
+                format!("control character {c:?} not allowed"),
+            ));
+        }
+        Ok(Name(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Name {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Name::parse(&s)
+    }
+}
+
+impl From<Name> for String {
+    fn from(n: Name) -> String {
+        n.0
+    }
+}
+
+/// A login name: trimmed and lower-cased (as `auth::normalize_username`), 1 to 64
+/// characters, no whitespace or control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    pub const MAX_CHARS: usize = 64;
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let s = crate::auth::normalize_username(s);
+        if s.is_empty() {
+            return Err(ParseError::new("username", "must not be empty"));
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::new(
+                "username",
+                format!("longer than {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ParseError::new(
+                "username",
+                format!("character {c:?} not allowed"),
+            ));
+        }
+        Ok(Username(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Username {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Username::parse(&s)
+    }
+}
+
+impl From<Username> for String {
+    fn from(n: Username) -> String {
+        n.0
+    }
+}
+
+/// A new password: at least 8 characters (as `user add`), at most 256. Never printed.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let n = s.chars().count();
+        if n < 8 {
+            return Err(ParseError::new(
+                "password",
+                "must have at least 8 characters",
+            ));
+        }
+        if n > 256 {
+            return Err(ParseError::new("password", "longer than 256 characters"));
+        }
+        Ok(Password(s.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Password {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Password::parse(&s)
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The hash of a random password nobody knows: a user created without a password cannot sign
+/// in until an administrator sets one (`PATCH /v1/admin/users/{id}` with `password`).
+pub async fn unusable_password_hash() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(e.to_string()))?;
+    crate::auth::hash_password(hex::encode(bytes)).await
+}
