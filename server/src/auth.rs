@@ -4,23 +4,33 @@
 //! Tokens are HS256 JWTs with `iss = "fieldsync"`, `aud = "fieldsync-api"`, `sub` (user id),
 //! `tid` (tenant id), `role`, `iat`, `nbf`, `exp`, `jti`. Verification pins the algorithm to
 //! HS256 and requires `exp`, `iss`, `aud` and `sub` (jsonwebtoken only checks claims that are
-//! present unless told to require them).
+//! present unless told to require them). Tokens carry a `kid` header naming the signing key
+//! (see [`key_id`]); a token without it, or with another key's id, is refused.
+//!
+//! Logins are throttled in memory, per instance ([`LoginLimiter`]): too many failed attempts
+//! for one tenant and username, or from one client address, get 429 with Retry-After without
+//! checking the password.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use fieldsync_shared::master::{Role, UserProfile};
 use fieldsync_shared::{TenantId, UserId};
@@ -62,13 +72,21 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    kid: String,
     ttl_secs: u64,
+}
+
+/// The key id of an HS256 secret: the first 8 hex digits of its SHA-256. Names the key in
+/// token headers without revealing it.
+pub fn key_id(secret: &[u8]) -> String {
+    hex::encode(&sha2::Sha256::digest(secret)[..4])
 }
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenKeys")
             .field("keys", &"[redacted]")
+            .field("kid", &self.kid)
             .field("ttl_secs", &self.ttl_secs)
             .finish()
     }
@@ -83,8 +101,14 @@ pub struct IssuedToken {
 
 /// Why a token was refused (logged at debug level; the client only sees `unauthorized`).
 #[derive(Debug, thiserror::Error)]
-#[error("invalid access token: {0}")]
-pub struct TokenError(#[from] jsonwebtoken::errors::Error);
+pub enum TokenError {
+    #[error("invalid access token: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("invalid access token: no kid header")]
+    MissingKeyId,
+    #[error("invalid access token: unknown kid {0:?}")]
+    UnknownKeyId(String),
+}
 
 impl TokenKeys {
     /// HS256 keys from a shared secret; tokens live `ttl_secs`.
@@ -102,8 +126,14 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            kid: key_id(secret),
             ttl_secs,
         }
+    }
+
+    /// The id (`kid` header) of the signing key.
+    pub fn kid(&self) -> &str {
+        &self.kid
     }
 
     pub fn ttl_secs(&self) -> u64 {
@@ -124,15 +154,25 @@ impl TokenKeys {
             iss: ISSUER.to_string(),
             aud: AUDIENCE.to_string(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)?;
         Ok(IssuedToken {
             token,
             expires_in: self.ttl_secs,
         })
     }
 
-    /// Verifies signature, algorithm, issuer, audience and validity period.
+    /// Verifies the key id, signature, algorithm, issuer, audience and validity period.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        match jsonwebtoken::decode_header(token)?.kid {
+            None => return Err(TokenError::MissingKeyId),
+            Some(kid) if kid != self.kid => {
+                let shown: String = kid.chars().take(16).collect();
+                return Err(TokenError::UnknownKeyId(shown));
+            }
+            Some(_) => {}
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
         let c = data.claims;
         Ok(Principal {
@@ -260,6 +300,198 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
     .map_err(ApiError::internal)
 }
 
+/// Most keys each [`LoginLimiter`] map tracks; beyond it expired entries are pruned and, if
+/// still full, the oldest entry is dropped.
+const LIMITER_MAX_ENTRIES: usize = 100_000;
+
+/// A fixed window of attempts for one key.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    count: u32,
+}
+
+/// Attempt counters per key, with bounded memory.
+#[derive(Debug)]
+struct Counters<K> {
+    max: u32,
+    entries: HashMap<K, Window>,
+}
+
+impl<K: Eq + Hash + Clone> Counters<K> {
+    fn new(max: u32) -> Self {
+        Counters {
+            max,
+            entries: HashMap::new(),
+        }
+    }
+
+    /// Seconds until `key` may try again, if it is over its limit now.
+    fn blocked_for(&self, key: &K, now: Instant, window: Duration) -> Option<u64> {
+        if self.max == 0 {
+            return None;
+        }
+        let w = self.entries.get(key)?;
+        let elapsed = now.saturating_duration_since(w.started);
+        if elapsed >= window || w.count < self.max {
+            return None;
+        }
+        let left = window - elapsed;
+        Some((left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1))
+    }
+
+    fn add(&mut self, key: &K, now: Instant, window: Duration) {
+        if self.max == 0 {
+            return;
+        }
+        if let Some(w) = self.entries.get_mut(key) {
+            if now.saturating_duration_since(w.started) >= window {
+                *w = Window {
+                    started: now,
+                    count: 0,
+                };
+            }
+            w.count = w.count.saturating_add(1);
+            return;
+        }
+        if self.entries.len() >= LIMITER_MAX_ENTRIES {
+            self.entries
+                .retain(|_, w| now.saturating_duration_since(w.started) < window);
+        }
+        if self.entries.len() >= LIMITER_MAX_ENTRIES {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, w)| w.started)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.entries.remove(&k);
+            }
+        }
+        self.entries.insert(
+            key.clone(),
+            Window {
+                started: now,
+                count: 1,
+            },
+        );
+    }
+
+    /// Takes back one attempt (a successful one).
+    fn sub(&mut self, key: &K) {
+        if let Some(w) = self.entries.get_mut(key) {
+            w.count = w.count.saturating_sub(1);
+            if w.count == 0 {
+                self.entries.remove(key);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct LimiterState {
+    users: Counters<(String, String)>,
+    ips: Counters<IpAddr>,
+}
+
+/// Throttles `POST /v1/auth/login`, in memory and per server instance: at most
+/// `max_failures` failed attempts per (tenant slug, username) and `max_failures_per_ip` per
+/// client address within a window that starts at the first failure. Every attempt counts
+/// when it starts (so parallel guesses cannot slip through); a successful sign-in takes its
+/// attempt back and clears the username's count.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    window: Duration,
+    state: Mutex<LimiterState>,
+}
+
+/// A login attempt admitted by [`LoginLimiter::begin`]; report how it ended with
+/// [`LoginLimiter::succeeded`] (failures need nothing more).
+#[derive(Debug)]
+pub struct LoginAttempt {
+    user: (String, String),
+    ip: Option<IpAddr>,
+}
+
+impl LoginLimiter {
+    pub fn new(max_failures: u32, max_failures_per_ip: u32, window: Duration) -> Self {
+        LoginLimiter {
+            window: window.max(Duration::from_secs(1)),
+            state: Mutex::new(LimiterState {
+                users: Counters::new(max_failures),
+                ips: Counters::new(max_failures_per_ip),
+            }),
+        }
+    }
+
+    /// From the `FIELDSYNC_LOGIN_*` options.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        LoginLimiter::new(
+            config.login_max_failures,
+            config.login_max_failures_per_ip,
+            Duration::from_secs(config.login_window_secs),
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits and counts an attempt, or refuses it with the seconds until the window frees.
+    /// Keys are the tenant slug and username, trimmed and lower-cased.
+    pub fn begin(
+        &self,
+        tenant: &str,
+        username: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<LoginAttempt, u64> {
+        let user = (normalize_username(tenant), normalize_username(username));
+        let now = Instant::now();
+        let mut st = self.lock();
+        let blocked = [
+            st.users.blocked_for(&user, now, self.window),
+            ip.and_then(|ip| st.ips.blocked_for(&ip, now, self.window)),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(secs) = blocked {
+            return Err(secs);
+        }
+        st.users.add(&user, now, self.window);
+        if let Some(ip) = ip {
+            st.ips.add(&ip, now, self.window);
+        }
+        Ok(LoginAttempt { user, ip })
+    }
+
+    /// The attempt signed in: the username's failures are forgotten and the attempt no
+    /// longer counts against the address.
+    pub fn succeeded(&self, attempt: LoginAttempt) {
+        let mut st = self.lock();
+        st.users.entries.remove(&attempt.user);
+        if let Some(ip) = attempt.ip {
+            st.ips.sub(&ip);
+        }
+    }
+}
+
+/// The client's address, when the server runs with connect info (not in router-only tests).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Usernames are compared trimmed and lower-case.
 pub fn normalize_username(s: &str) -> String {
     s.trim().to_lowercase()
@@ -340,16 +572,26 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 401, description = "`invalid_credentials`: unknown tenant, unknown user or wrong password", body = crate::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts for this user or from this address; retry after the Retry-After seconds", body = crate::error::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, body), fields(username = tracing::field::Empty))]
+#[tracing::instrument(skip(state, client, body), fields(username = tracing::field::Empty))]
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientIp,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> ApiResult<Json<LoginResponse>> {
     let Json(req) = body?;
     let username = normalize_username(&req.username);
     tracing::Span::current().record("username", username.as_str());
+    // Refused before any lookup or argon2 work, and alike for known and unknown users.
+    let attempt = state
+        .login_limiter
+        .begin(req.tenant.trim(), &username, client.0)
+        .map_err(|retry_after_secs| {
+            tracing::warn!(retry_after_secs, "login throttled");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
     let user = match state.store.find_tenant_by_slug(req.tenant.trim()).await? {
         Some(tenant) => {
             state
@@ -370,6 +612,7 @@ pub async fn login(
         _ => return Err(ApiError::InvalidCredentials),
     };
     let issued = state.tokens.issue(&profile).map_err(ApiError::internal)?;
+    state.login_limiter.succeeded(attempt);
     tracing::info!(user = %profile.id, tenant = %profile.tenant_id, "signed in");
     Ok(Json(LoginResponse {
         access_token: issued.token,
@@ -439,6 +682,63 @@ mod tests {
             }
         );
         assert!(TokenKeys::hs256(&[8u8; 32], 60).verify(&t.token).is_err());
+    }
+
+    #[test]
+    fn tokens_without_the_key_id_are_refused() {
+        let keys = TokenKeys::hs256(&[7u8; 32], 60);
+        assert_eq!(keys.kid(), key_id(&[7u8; 32]));
+        assert_eq!(keys.kid().len(), 8);
+        assert_ne!(keys.kid(), key_id(&[8u8; 32]));
+        let good = keys.issue(&user()).unwrap().token;
+        keys.verify(&good).unwrap();
+        let data = jsonwebtoken::decode::<Claims>(&good, &keys.decoding, &keys.validation)
+            .unwrap()
+            .claims;
+        for kid in [None, Some("hs256-1".to_string())] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = kid.clone();
+            let t = jsonwebtoken::encode(&header, &data, &keys.encoding).unwrap();
+            assert!(keys.verify(&t).is_err(), "{kid:?}");
+        }
+    }
+
+    #[test]
+    fn login_limiter_counts_per_user_and_address_and_resets_on_success() {
+        let limiter = LoginLimiter::new(2, 3, Duration::from_secs(60));
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let other_ip: IpAddr = "192.0.2.2".parse().unwrap();
+        limiter.begin("demo", "rep1", Some(ip)).unwrap();
+        let ok = limiter.begin("demo", "Rep1", Some(ip)).unwrap();
+        limiter.succeeded(ok);
+        limiter.begin("DEMO", "rep1", Some(ip)).unwrap();
+        limiter.begin("demo", "rep1", Some(other_ip)).unwrap();
+        let secs = limiter.begin("demo", "rep1", Some(other_ip)).unwrap_err();
+        assert!((59..=60).contains(&secs), "{secs}");
+        // Same tenant, other user; then this address is at its limit of 3 failures.
+        limiter.begin("demo", "rep2", Some(ip)).unwrap();
+        assert!(limiter.begin("demo", "rep3", Some(ip)).is_err());
+        assert!(limiter.begin("demo", "rep3", None).is_ok());
+        // Zero disables a limit.
+        let off = LoginLimiter::new(0, 0, Duration::from_secs(60));
+        for _ in 0..50 {
+            off.begin("demo", "rep1", Some(ip)).unwrap();
+        }
+    }
+
+    #[test]
+    fn login_limiter_memory_is_bounded() {
+        let mut c = Counters::new(5);
+        let now = Instant::now();
+        let window = Duration::from_secs(60);
+        for i in 0..LIMITER_MAX_ENTRIES + 10 {
+            c.add(&i, now, window);
+        }
+        assert_eq!(c.entries.len(), LIMITER_MAX_ENTRIES);
+        // Expired entries are pruned first.
+        let later = now + window;
+        c.add(&usize::MAX, later, window);
+        assert_eq!(c.entries.len(), 1);
     }
 
     #[tokio::test]

@@ -137,6 +137,10 @@ impl fmt::Display for Secret {
     }
 }
 
+fn parse_database_url(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
+}
+
 fn parse_secret(s: &str) -> Result<Secret, String> {
     if s.len() < 32 {
         return Err("must be at least 32 characters".to_string());
@@ -195,8 +199,8 @@ pub struct Config {
     /// `postgres://user:password@host:5432/db` (or `postgresql://`) selects PostgreSQL, for
     /// several server instances sharing one database; migrations run at startup. The URL is
     /// never logged.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = parse_database_url, global = true)]
+    pub database_url: Option<Secret>,
 
     /// PostgreSQL: most database connections this instance opens. All instances together
     /// must stay below the server's `max_connections`.
@@ -245,6 +249,40 @@ pub struct Config {
         global = true
     )]
     pub token_ttl_secs: u64,
+
+    /// Login throttling: failed sign-ins allowed per tenant and username within the window
+    /// (`--login-window-secs`); further attempts are answered 429 with Retry-After, without
+    /// checking the password, until the window ends. A successful sign-in resets the count.
+    /// Counted in memory, per server instance. 0 disables the limit.
+    #[arg(
+        long,
+        env = "FIELDSYNC_LOGIN_MAX_FAILURES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub login_max_failures: u32,
+
+    /// Login throttling: failed sign-ins allowed per client IP address within the window,
+    /// whatever the username. Behind a reverse proxy every client shares the proxy's address,
+    /// so raise this (or set 0 to disable it) there.
+    #[arg(
+        long,
+        env = "FIELDSYNC_LOGIN_MAX_FAILURES_PER_IP",
+        default_value_t = 100,
+        global = true
+    )]
+    pub login_max_failures_per_ip: u32,
+
+    /// Login throttling: length of the counting window, in seconds, starting at the first
+    /// failed attempt.
+    #[arg(
+        long,
+        env = "FIELDSYNC_LOGIN_WINDOW_SECS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub login_window_secs: u64,
 
     /// Log format.
     #[arg(long, env = "FIELDSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
@@ -318,6 +356,9 @@ impl Config {
             db_acquire_timeout_ms: 10_000,
             jwt_secret: None,
             token_ttl_secs: 3600,
+            login_max_failures: 10,
+            login_max_failures_per_ip: 100,
+            login_window_secs: 300,
             log_format: LogFormat::Pretty,
             log: "warn".to_string(),
             demo: false,
@@ -335,16 +376,21 @@ impl Config {
             None => Ok(DatabaseLocation::SqliteFile(
                 self.data_dir.join("fieldsync.db"),
             )),
-            Some(url) if url.starts_with("sqlite:") => Ok(DatabaseLocation::SqliteUrl(url.clone())),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Some(url) if url.expose().starts_with("sqlite:") => {
+                Ok(DatabaseLocation::SqliteUrl(url.expose().to_string()))
+            }
+            Some(url)
+                if url.expose().starts_with("postgres://")
+                    || url.expose().starts_with("postgresql://") =>
+            {
                 Ok(DatabaseLocation::Postgres {
-                    url: Secret::new(url.clone()),
+                    url: url.clone(),
                     pool: self.pg_pool_settings(),
                 })
             }
             // Do not echo the URL: it may carry a password.
             Some(url) => Err(UnsupportedDatabase(
-                url.split(':').next().unwrap_or("").to_string() + ":...",
+                url.expose().split(':').next().unwrap_or("").to_string() + ":...",
             )),
         }
     }
@@ -455,13 +501,13 @@ mod tests {
             c.database().unwrap(),
             DatabaseLocation::SqliteFile(PathBuf::from("/tmp/d/fieldsync.db"))
         );
-        c.database_url = Some("sqlite:///tmp/x.db".into());
+        c.database_url = Some(Secret::new("sqlite:///tmp/x.db"));
         assert_eq!(
             c.database().unwrap(),
             DatabaseLocation::SqliteUrl("sqlite:///tmp/x.db".into())
         );
         for url in ["postgres://u:pw@h/db", "postgresql://u:pw@h:5433/db"] {
-            c.database_url = Some(url.into());
+            c.database_url = Some(Secret::new(url));
             match c.database().unwrap() {
                 DatabaseLocation::Postgres { url: got, pool } => {
                     assert_eq!(got.expose(), url);
@@ -472,10 +518,54 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        c.database_url = Some("mysql://u:pw@h/db".into());
+        c.database_url = Some(Secret::new("mysql://u:pw@h/db"));
         let err = c.database().unwrap_err().to_string();
         assert!(err.contains("postgres://"), "{err}");
         assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn config_debug_does_not_show_the_database_password() {
+        let cli = Cli::try_parse_from([
+            "fieldsync-server",
+            "--database-url",
+            "postgres://fieldsync:hunter2-db-password@db.internal:5432/fieldsync",
+        ])
+        .unwrap();
+        let config = cli.config;
+        assert_eq!(
+            config.database_url.as_ref().map(Secret::expose),
+            Some("postgres://fieldsync:hunter2-db-password@db.internal:5432/fieldsync")
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("db.internal"), "{shown}");
+        let shown = format!("{:?}", Cli::try_parse_from(["fieldsync-server"]).unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn login_limits_have_defaults_and_flags() {
+        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        assert_eq!(
+            (
+                d.login_max_failures,
+                d.login_max_failures_per_ip,
+                d.login_window_secs
+            ),
+            (10, 100, 300)
+        );
+        let c = Cli::try_parse_from([
+            "fieldsync-server",
+            "--login-max-failures",
+            "3",
+            "--login-window-secs",
+            "60",
+        ])
+        .unwrap()
+        .config;
+        assert_eq!((c.login_max_failures, c.login_window_secs), (3, 60));
+        assert!(Cli::try_parse_from(["fieldsync-server", "--login-window-secs", "0"]).is_err());
     }
 
     #[test]

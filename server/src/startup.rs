@@ -146,12 +146,14 @@ impl Application {
         let (ops_listener, ops_port) = bind(config.ops_listen).await?;
         let metrics = Arc::new(Metrics::new());
         let feed_events = start_feed_events(&config, &metrics)?;
+        let login_limiter = Arc::new(auth::LoginLimiter::from_config(&config));
         let state = AppState {
             store,
             blobs,
             config: Arc::new(config),
             metrics,
             tokens: Arc::new(tokens),
+            login_limiter,
             feed_events,
         };
         photos::check_settings(&state)
@@ -196,7 +198,12 @@ impl Application {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         tracing::info!(port = self.port, ops_port = self.ops_port, "listening");
-        let main = axum::serve(self.listener, app).with_graceful_shutdown(stopped(stop_rx.clone()));
+        // With the peer address, for per-address login throttling.
+        let main = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
         let ops = axum::serve(self.ops_listener, ops).with_graceful_shutdown(stopped(stop_rx));
         tokio::try_join!(main.into_future(), ops.into_future())?;
         Ok(())

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::TokenKeys;
+use crate::auth::{LoginLimiter, TokenKeys};
 use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::feed_events::FeedEvents;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub tokens: Arc<TokenKeys>,
+    /// Failed-login counters of this instance.
+    pub login_limiter: Arc<LoginLimiter>,
     /// Commits of this and (on PostgreSQL) every other instance, for live push. There is no
     /// document cache to invalidate: every push and pull reads the database (`feed_events`).
     pub feed_events: FeedEvents,

@@ -81,7 +81,7 @@ fn postgres_local(rt: &tokio::runtime::Runtime, dir: &Path) -> Setup {
         .block_on(ScratchDatabase::create())
         .unwrap_or_else(|e| panic!("{e}"));
     let mut config = base_config(dir);
-    config.database_url = Some(db.url().to_string());
+    config.database_url = Some(Secret::new(db.url()));
     config.db_max_connections = 4;
     Setup {
         config,

@@ -221,9 +221,20 @@ fn claims(overrides: Value) -> Value {
     c
 }
 
+/// Signs `claims` with `secret`, naming the key as the server does.
 fn sign(claims: &Value, secret: &str) -> String {
+    sign_with_kid(
+        claims,
+        secret,
+        Some(fieldsync_server::auth::key_id(secret.as_bytes())),
+    )
+}
+
+fn sign_with_kid(claims: &Value, secret: &str, kid: Option<String>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid;
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
@@ -328,12 +339,18 @@ fn protected_endpoints_refuse_missing_and_invalid_tokens() {
     // `alg: none`, with the good token's claims and no signature.
     let payload = good.split('.').nth(1).unwrap();
     let alg_none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+    let mut hs512_header = Header::new(Algorithm::HS512);
+    hs512_header.kid = Some(fieldsync_server::auth::key_id(SECRET.as_bytes()));
     let hs512 = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS512),
+        &hs512_header,
         &claims(json!({})),
         &EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap();
+
+    // Right key and claims, but no or another key id.
+    let no_kid = sign_with_kid(&claims(json!({})), SECRET, None);
+    let unknown_kid = sign_with_kid(&claims(json!({})), SECRET, Some("hs256-1".into()));
 
     let mut cases: Vec<(&str, Answer)> = vec![
         ("missing", app.get("/v1/me", None)),
@@ -353,6 +370,8 @@ fn protected_endpoints_refuse_missing_and_invalid_tokens() {
         ("other key", &other_key),
         ("alg none", &alg_none),
         ("HS512", &hs512),
+        ("no kid", &no_kid),
+        ("unknown kid", &unknown_kid),
     ] {
         cases.push((name, app.get("/v1/me", Some(token))));
     }
@@ -586,4 +605,78 @@ fn demo_seed_is_idempotent() {
     assert_eq!(before.version, after.version);
     assert_eq!(before.stores, after.stores);
     assert_eq!(app.login_as("demo", "admin", "demo1234").status, 200);
+}
+
+#[test]
+fn issued_tokens_name_their_key() {
+    let app = spawn();
+    let a = app.login_as("demo", "rep1", "demo1234");
+    assert_eq!(a.status, 200);
+    let token = a.json()["access_token"].as_str().unwrap().to_string();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(
+        header.kid,
+        Some(fieldsync_server::auth::key_id(SECRET.as_bytes()))
+    );
+    assert_eq!(app.get("/v1/me", Some(&token)).status, 200);
+}
+
+#[test]
+fn repeated_failed_logins_are_throttled_per_user() {
+    let app = spawn();
+    for i in 0..10 {
+        let a = app.login_as("demo", "rep1", "wrong-password");
+        assert_eq!(a.status, 401, "attempt {}", i + 1);
+        assert_eq!(a.reason(), "invalid_credentials");
+    }
+    let limited = app.login_as("demo", "rep1", "wrong-password");
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.reason(), "rate_limited");
+    let retry: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
+
+    // The right password is refused too while limited, also with other spellings of the name.
+    let a = app.login_as("demo", "rep1", "demo1234");
+    assert_eq!(a.status, 429);
+    assert_eq!(app.login_as("demo", " REP1 ", "demo1234").status, 429);
+
+    // An unknown user is throttled the same way (no hint that the user exists).
+    for _ in 0..10 {
+        assert_eq!(app.login_as("demo", "nobody", "x").status, 401);
+    }
+    let unknown = app.login_as("demo", "nobody", "x");
+    assert_eq!(unknown.status, 429);
+    assert_eq!(unknown.body, limited.body);
+
+    // Other users are unaffected.
+    assert_eq!(app.login_as("demo", "rep2", "demo1234").status, 200);
+}
+
+#[test]
+fn a_successful_login_resets_the_failure_count() {
+    let app = spawn_with(|c| c.login_max_failures = 3);
+    for _ in 0..2 {
+        assert_eq!(app.login_as("demo", "rep1", "wrong").status, 401);
+    }
+    assert_eq!(app.login_as("demo", "rep1", "demo1234").status, 200);
+    for _ in 0..3 {
+        assert_eq!(app.login_as("demo", "rep1", "wrong").status, 401);
+    }
+    assert_eq!(app.login_as("demo", "rep1", "demo1234").status, 429);
+}
+
+#[test]
+fn failed_logins_are_throttled_per_client_address() {
+    let app = spawn_with(|c| c.login_max_failures_per_ip = 4);
+    for name in ["a", "b", "c", "d"] {
+        assert_eq!(app.login_as("demo", name, "wrong").status, 401);
+    }
+    // Every username, known or not, from this address is now refused.
+    let a = app.login_as("demo", "rep2", "demo1234");
+    assert_eq!(a.status, 429);
+    assert!(a.header("retry-after").is_some());
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use clap::CommandFactory;
-use fieldsync_server::config::{Cli, Config};
+use fieldsync_server::config::{Cli, Config, Secret};
 use fieldsync_server::startup::{self, Application, StartupError};
 
 const ENV_VARS: &[&str] = &[
@@ -127,7 +127,7 @@ fn the_binary_prints_help_and_runs_user_add_and_seed_demo() {
 async fn unsupported_database_urls_are_refused_and_sqlite_urls_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
-    config.database_url = Some("mysql://user:pw@localhost/fieldsync".into());
+    config.database_url = Some(Secret::new("mysql://user:pw@localhost/fieldsync"));
     match Application::build(config).await {
         Err(e @ StartupError::UnsupportedDatabase(_)) => {
             let msg = e.to_string();
@@ -142,7 +142,10 @@ async fn unsupported_database_urls_are_refused_and_sqlite_urls_start() {
     }
 
     let mut config = Config::for_tests(dir.path());
-    config.database_url = Some(format!("sqlite://{}/other.db", dir.path().display()));
+    config.database_url = Some(Secret::new(format!(
+        "sqlite://{}/other.db",
+        dir.path().display()
+    )));
     let app = Application::build(config)
         .await
         .expect("a sqlite URL starts");

@@ -51,7 +51,7 @@ fn the_server_runs_on_postgres_with_demo_data_and_a_second_instance_shares_it() 
     let db = rt.block_on(support::pg_database());
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
-    config.database_url = Some(db.url().to_string());
+    config.database_url = Some(Secret::new(db.url()));
     config.db_max_connections = 4;
     config.jwt_secret = Some(Secret::new(SECRET));
     config.demo = true;
@@ -186,9 +186,9 @@ async fn an_unreachable_database_fails_startup_clearly_without_the_password() {
     };
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
-    config.database_url = Some(format!(
+    config.database_url = Some(Secret::new(format!(
         "postgres://fieldsync:hunter2-secret@127.0.0.1:{port}/fieldsync"
-    ));
+    )));
     config.db_acquire_timeout_ms = 1_000;
     let started = Instant::now();
     let err = match Application::build(config).await {

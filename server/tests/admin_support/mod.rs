@@ -73,7 +73,7 @@ pub fn spawn(engine: &str) -> TestApp {
             let db = rt
                 .block_on(ScratchDatabase::create())
                 .unwrap_or_else(|e| panic!("{e}"));
-            config.database_url = Some(db.url().to_string());
+            config.database_url = Some(Secret::new(db.url()));
             config.db_max_connections = 4;
             Some(db)
         }
