@@ -11,6 +11,7 @@
 //! `server/tests/directory_store.rs` run against both.
 
 pub mod directory;
+mod directory_sql;
 pub mod documents;
 pub mod organisation;
 pub mod postgres;
