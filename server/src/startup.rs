@@ -257,6 +257,7 @@ pub fn api_router(state: AppState) -> Router {
         // Innermost first: a panic becomes a 500 that metrics and traces still see.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::map_response(json_errors))
+        .layer(middleware::map_response(close_after_too_large))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -337,6 +338,19 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+}
+
+/// A 413 is answered before the rest of the body is read, so the connection cannot carry
+/// another request: say so, or a client that pools connections sends its next request into a
+/// socket the server is closing.
+async fn close_after_too_large(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    resp
 }
 
 /// Gives the errors that axum and tower-http answer themselves the JSON error shape: 413 from
