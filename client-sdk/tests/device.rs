@@ -66,6 +66,7 @@ fn master() -> MasterDataPage {
             as_of: Timestamp::now().utc_date(),
         }],
         generated_at: Timestamp::now(),
+        org: None,
     }
 }
 

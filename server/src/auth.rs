@@ -51,6 +51,18 @@ pub struct Principal {
     pub tenant_id: TenantId,
     pub user_id: UserId,
     pub role: Role,
+    /// The registered device the token was issued to; `None` for tokens issued without a
+    /// device (administration tools), which cannot sync.
+    pub device: Option<DeviceSession>,
+}
+
+/// A signed-in device: the device, the Automerge actor bound to it, and the session (refresh
+/// token family) the access token belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceSession {
+    pub device_id: fieldsync_shared::values::DeviceId,
+    pub actor: automerge::ActorId,
+    pub session_id: uuid::Uuid,
 }
 
 /// The claims of an access token.
@@ -179,6 +191,7 @@ impl TokenKeys {
             tenant_id: c.tid,
             user_id: c.sub,
             role: c.role,
+            device: None,
         })
     }
 }
@@ -678,7 +691,8 @@ mod tests {
             Principal {
                 tenant_id: u.tenant_id,
                 user_id: u.id,
-                role: Role::Rep
+                role: Role::Rep,
+                device: None,
             }
         );
         assert!(TokenKeys::hs256(&[8u8; 32], 60).verify(&t.token).is_err());

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod photos;
 pub mod queries;
+pub mod scope;
 pub mod startup;
 pub mod state;
 pub mod store;

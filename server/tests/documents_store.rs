@@ -324,14 +324,14 @@ pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore>(
     dev.edit(id, "a");
     assert_eq!(
         push_docs(store, tenant, &mut dev, &[id]).await,
-        vec![PushResult::Stored { new_changes: 2 }]
+        vec![PushResult::stored(2)]
     );
     let feed = feed_len(store, tenant).await;
     let version = load_found(store, tenant, id).await.version;
 
     assert_eq!(
         push_docs(store, tenant, &mut dev, &[id]).await,
-        vec![PushResult::Stored { new_changes: 0 }]
+        vec![PushResult::stored(0)]
     );
     assert_eq!(
         feed_len(store, tenant).await,
@@ -346,7 +346,7 @@ pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore>(
     dev.edit(id, "b");
     assert_eq!(
         push_docs(store, tenant, &mut dev, &[id]).await,
-        vec![PushResult::Stored { new_changes: 1 }]
+        vec![PushResult::stored(1)]
     );
     assert_eq!(feed_len(store, tenant).await, feed + 1);
 }
@@ -636,7 +636,7 @@ pub async fn compaction_keeps_every_change<S: DocumentStore>(store: &S, tenant: 
     // Pushing the whole history again after compaction is still a replay.
     assert_eq!(
         push_docs(store, tenant, &mut dev, &[id]).await,
-        vec![PushResult::Stored { new_changes: 0 }]
+        vec![PushResult::stored(0)]
     );
     // A compaction computed from an old version is refused, not applied.
     dev.edit(id, "later");
@@ -687,7 +687,7 @@ pub async fn compaction_during_concurrent_pushes_loses_nothing<S: DocumentStore 
     for i in 0..15 {
         dev.edit(id, &format!("c{i}"));
         let outcome = push_docs(store.as_ref(), tenant, &mut dev, &[id]).await;
-        assert_eq!(outcome, vec![PushResult::Stored { new_changes: 1 }]);
+        assert_eq!(outcome, vec![PushResult::stored(1)]);
     }
     let compacted = compactor.await.unwrap();
     assert!(compacted > 0, "some compactions ran");

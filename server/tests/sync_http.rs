@@ -172,10 +172,7 @@ async fn push_then_pull_on_another_device_then_query() {
         )
         .await;
     assert_eq!(resp.outcomes.len(), 1);
-    assert_eq!(
-        resp.outcomes[0].result,
-        PushResult::Stored { new_changes: 1 }
-    );
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(1));
     let phone_cursor = resp.pull.expect("a pull page").cursor;
 
     // Replay: stored nothing new.
@@ -192,10 +189,7 @@ async fn push_then_pull_on_another_device_then_query() {
             ),
         )
         .await;
-    assert_eq!(
-        resp.outcomes[0].result,
-        PushResult::Stored { new_changes: 0 }
-    );
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(0));
     assert!(
         resp.pull.unwrap().docs.is_empty(),
         "nothing new for the phone"
@@ -230,10 +224,7 @@ async fn push_then_pull_on_another_device_then_query() {
             ),
         )
         .await;
-    assert_eq!(
-        resp.outcomes[0].result,
-        PushResult::Stored { new_changes: 1 }
-    );
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(1));
     let resp = app
         .sync(
             &token,
@@ -405,10 +396,7 @@ async fn missing_dependencies_are_reported_and_nothing_is_stored() {
     let resp = app
         .sync(&token, &request(device, vec![push_of(id, &mut doc)], None))
         .await;
-    assert_eq!(
-        resp.outcomes[0].result,
-        PushResult::Stored { new_changes: 2 }
-    );
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(2));
 }
 
 #[tokio::test]
@@ -431,12 +419,7 @@ async fn a_document_with_many_changes_is_compacted_after_the_push() {
     let resp = app
         .sync(&token, &request(DeviceId::new_random(), vec![pushed], None))
         .await;
-    assert_eq!(
-        resp.outcomes[0].result,
-        PushResult::Stored {
-            new_changes: total as u32
-        }
-    );
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(total as u32));
 
     // Compaction runs in the background after the response: wait for it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

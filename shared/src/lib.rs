@@ -6,6 +6,7 @@
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
+//! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
 //!
 //! Nothing in this crate performs I/O.
@@ -13,6 +14,7 @@
 pub mod document;
 pub mod master;
 pub mod order;
+pub mod policy;
 pub mod protocol;
 pub mod rules;
 pub mod values;

@@ -125,4 +125,8 @@ pub struct MasterDataPage {
     pub products: Vec<Product>,
     pub credit: Vec<CreditSnapshot>,
     pub generated_at: Timestamp,
+    /// The user's place in the organisation (for write policies on the device). Sent on every
+    /// page: it is small and changes when teams change, independently of `version`.
+    #[serde(default)]
+    pub org: Option<crate::policy::OrgView>,
 }

@@ -113,12 +113,40 @@ pub struct DocOutcome {
 pub enum PushResult {
     /// Durably stored (committed) before this response was sent. `new_changes` counts the
     /// changes the server did not have; 0 for a replay.
-    Stored { new_changes: u32 },
+    ///
+    /// `refused_edits`: effects of the pushed changes that a write policy refused; the server
+    /// stored the changes and a compensating change of its own that undoes those effects (it
+    /// reaches the device with the pull). Empty when everything was allowed.
+    Stored {
+        new_changes: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        refused_edits: Vec<RefusedEdit>,
+    },
     /// The server lacks changes these depend on (it lost them, or never got them): send the
     /// document's whole history.
     MissingDeps,
     /// The document was refused as a whole; nothing of it was stored. Not retryable as is.
     Refused { reason: String, message: String },
+}
+
+impl PushResult {
+    /// `Stored` with nothing refused.
+    pub fn stored(new_changes: u32) -> Self {
+        PushResult::Stored {
+            new_changes,
+            refused_edits: Vec::new(),
+        }
+    }
+}
+
+/// One effect of a push that a write policy refused (see `crate::policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedEdit {
+    /// `crate::policy::Field` wire name, e.g. `status`, `audit`.
+    pub field: String,
+    /// Stable code, e.g. `visit_frozen`.
+    pub code: String,
+    pub message: String,
 }
 
 /// One page of what the device lacks.
@@ -132,6 +160,10 @@ pub struct PullPage {
     /// The device's cursor was not recognised: forget what the server acknowledged, push every
     /// document's whole history, and pull from the start (`cursor: None`).
     pub reset: bool,
+    /// Documents this device may no longer hold (its user lost access: a store moved to
+    /// another territory, the user changed team): delete the local copies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evict: Vec<DocId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,7 +371,10 @@ mod tests {
             outcomes: vec![
                 DocOutcome {
                     doc_id,
-                    result: PushResult::Stored { new_changes: 3 },
+                    result: PushResult::Stored {
+                        new_changes: 3,
+                        refused_edits: Vec::new(),
+                    },
                 },
                 DocOutcome {
                     doc_id: DocId::new_random(),
@@ -362,6 +397,7 @@ mod tests {
                 cursor: Cursor { seq: 7, mark: 123 },
                 more: true,
                 reset: false,
+                evict: vec![DocId::new_random()],
             }),
         };
         assert_eq!(decode::<SyncResponse>(&encode(&resp)), Ok(resp));

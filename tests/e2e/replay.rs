@@ -95,7 +95,7 @@ fn replaying_a_sync_request_stores_nothing_new() {
     let first: SyncResponse = protocol::decode(&first).expect("response");
     assert_eq!(first.outcomes.len(), 1);
     assert!(
-        matches!(first.outcomes[0].result, PushResult::Stored { new_changes } if new_changes > 0),
+        matches!(first.outcomes[0].result, PushResult::Stored { new_changes, .. } if new_changes > 0),
         "first push stores the changes: {:?}",
         first.outcomes
     );
@@ -112,7 +112,10 @@ fn replaying_a_sync_request_stores_nothing_new() {
     );
     assert_eq!(
         second.outcomes[0].result,
-        PushResult::Stored { new_changes: 0 }
+        PushResult::Stored {
+            new_changes: 0,
+            refused_edits: Vec::new()
+        }
     );
     let after_second = server.get_json(&token, &format!("/v1/visits/{doc_id}"));
     assert_eq!(

@@ -455,6 +455,7 @@ macro_rules! directory_store {
                     products,
                     credit,
                     generated_at: Timestamp::now(),
+                    org: None,
                 })
             }
 

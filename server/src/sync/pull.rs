@@ -57,6 +57,7 @@ pub async fn pull<S: DocumentStore + ?Sized>(
         cursor: start,
         more: entries.len() == FEED_ENTRIES_PER_PAGE as usize,
         reset: false,
+        evict: Vec::new(),
     };
     let mut walked = HashSet::new();
     let mut used = 0usize;
@@ -98,5 +99,6 @@ fn reset_page() -> PullPage {
         cursor: START,
         more: false,
         reset: true,
+        evict: Vec::new(),
     }
 }

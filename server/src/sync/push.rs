@@ -140,7 +140,10 @@ fn split_verdicts(
                 });
                 continue;
             }
-            MergeVerdict::Replay => PushResult::Stored { new_changes: 0 },
+            MergeVerdict::Replay => PushResult::Stored {
+                new_changes: 0,
+                refused_edits: Vec::new(),
+            },
             MergeVerdict::MissingDeps => PushResult::MissingDeps,
             MergeVerdict::Refused { reason, message } => PushResult::Refused {
                 reason: reason.to_string(),
@@ -170,6 +173,7 @@ fn outcomes(
                     new_changes: stored
                         .get(&d.doc_id)
                         .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
+                    refused_edits: Vec::new(),
                 },
             };
             DocOutcome {
