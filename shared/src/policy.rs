@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::AnyDocument;
 use crate::master::Role;
 use crate::order::Order;
-use crate::values::UserId;
+use crate::values::{StoreId, UserId};
 use crate::visit::Visit;
 
 /// How the editor relates to the person who owns the document (`person_id`).
@@ -25,6 +25,9 @@ use crate::visit::Visit;
 pub enum Relation {
     /// The editor is the document's owner.
     Author,
+    /// A rep or merchandiser whose territory covers the document's store (they work a visit
+    /// together with its owner: audit, photos, steps, notes).
+    Colleague,
     /// The editor supervises the team the owner belongs to.
     TeamSupervisor,
     /// The editor manages the region of the owner's team.
@@ -54,6 +57,9 @@ pub struct OrgView {
     /// People in the teams of the regions this user manages (empty unless a manager).
     #[serde(default)]
     pub region_members: BTreeSet<UserId>,
+    /// Stores of the user's own territories (reps and merchandisers).
+    #[serde(default)]
+    pub territory_stores: BTreeSet<StoreId>,
 }
 
 impl OrgView {
@@ -64,17 +70,21 @@ impl OrgView {
             role,
             team_members: BTreeSet::new(),
             region_members: BTreeSet::new(),
+            territory_stores: BTreeSet::new(),
         }
     }
 
-    /// The editor this user is for a document owned by `owner`.
-    pub fn editor_for(&self, owner: UserId) -> Editor {
+    /// The editor this user is for a document of `store` owned by `owner`.
+    pub fn editor_for(&self, owner: UserId, store: StoreId) -> Editor {
+        let field_role = matches!(self.role, Role::Rep | Role::Merchandiser);
         let relation = if owner == self.user_id {
             Relation::Author
         } else if self.role == Role::Supervisor && self.team_members.contains(&owner) {
             Relation::TeamSupervisor
         } else if self.role == Role::Manager && self.region_members.contains(&owner) {
             Relation::RegionManager
+        } else if field_role && self.territory_stores.contains(&store) {
+            Relation::Colleague
         } else {
             Relation::Other
         };
