@@ -1,6 +1,7 @@
 //! The one error type of the device library. Each variant says what the caller (an app screen,
 //! the CLI, a later FFI layer) should do about it: fix the input, log in again, retry later...
 
+use fieldsync_shared::policy::Refusal;
 use fieldsync_shared::rules::Finding;
 use fieldsync_shared::{DocumentError, ParseError};
 use thiserror::Error;
@@ -40,9 +41,19 @@ pub enum DeviceError {
         message: String,
     },
 
-    /// The document is not in a state that allows this edit (e.g. a submitted visit).
+    /// The document is not in a state that allows this edit (e.g. a visit already checked out).
     #[error("{message}")]
     WrongState { message: String },
+
+    /// A write policy (`fieldsync_shared::policy`) refused the edit: this user may not change
+    /// this part of the document, or not in its current status. Nothing was committed. `field`
+    /// and `code` are the policy's stable snake_case names (e.g. `review`, `comment_required`).
+    #[error("not allowed: {message}")]
+    Forbidden {
+        field: String,
+        code: String,
+        message: String,
+    },
 
     /// The local database or photo folder failed.
     #[error("local storage: {0}")]
@@ -86,8 +97,19 @@ impl DeviceError {
             DeviceError::Unauthorized => "unauthorized",
             DeviceError::Server { reason, .. } => reason,
             DeviceError::WrongState { .. } => "wrong_state",
+            DeviceError::Forbidden { .. } => "forbidden",
             DeviceError::Storage(_) => "storage",
             DeviceError::Document(_) => "document",
+        }
+    }
+}
+
+impl From<Refusal> for DeviceError {
+    fn from(r: Refusal) -> Self {
+        DeviceError::Forbidden {
+            field: r.field.as_str().to_string(),
+            code: r.code,
+            message: r.message,
         }
     }
 }

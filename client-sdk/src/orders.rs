@@ -1,5 +1,6 @@
 //! Order operations: create (with a device-generated order number), edit lines while draft,
-//! submit. Pricing, delivery-date and credit rules run on the device before anything commits.
+//! submit. The write policy (who may change what, in which status) and the pricing,
+//! delivery-date and credit rules run on the device before anything commits.
 
 use automerge::AutoCommit;
 use fieldsync_shared::document::{hydrate_order, reconcile_order};
@@ -7,16 +8,17 @@ use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
+use fieldsync_shared::policy;
 use fieldsync_shared::rules::credit::{self, CreditCheck};
 use fieldsync_shared::rules::pricing::{self, DiscountAuthority};
 use fieldsync_shared::rules::{delivery, Verdict};
 use fieldsync_shared::{Date, DocId, DocKind, Money, Sku, StoreId, Timestamp};
 use rusqlite::Connection;
 
-use crate::device::Device;
+use crate::device::{org_view_for, Device};
 use crate::error::{DeviceError, Result};
 use crate::store;
-use crate::visits::refuse_if_blocked;
+use crate::visits::{refuse_if_blocked, refuse_if_forbidden};
 
 /// A credit snapshot older than this sends credit orders to approval instead of deciding.
 const CREDIT_MAX_AGE_DAYS: u32 = 7;
@@ -41,33 +43,36 @@ impl Device {
         }
         let now = Timestamp::now();
         let today = now.utc_date();
+        let id = DocId::new_random();
+        let device_id = self.device_id();
+        let mut order = Order {
+            schema: ORDER_SCHEMA_VERSION,
+            id,
+            // Replaced by the real number inside the transaction that takes the sequence.
+            number: OrderNumber::generate(&profile.code, today, &device_id, 1),
+            store_id: store,
+            person_id: profile.id,
+            visit_id: visit,
+            order_date: today,
+            requested_delivery,
+            payment,
+            status: OrderStatus::Draft,
+            lines: Default::default(),
+            notes: autosurgeon::Text::with_value(""),
+            created_at: now,
+            submitted_at: None,
+        };
+        authorize_order(&conn, &profile, None, &order)?;
         let verdict =
             delivery::check_delivery_date(today, requested_delivery, shop.delivery_lead_days);
         refuse_if_blocked(&verdict)?;
 
-        let id = DocId::new_random();
-        let device_id = self.device_id();
         let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
         let mut number = None;
         Self::commit_doc_built(&mut conn, id, &mut doc, |tx, doc| {
             let seq = store::next_order_seq(tx, &today.to_string())?;
             let n = OrderNumber::generate(&profile.code, today, &device_id, seq);
-            let order = Order {
-                schema: ORDER_SCHEMA_VERSION,
-                id,
-                number: n.clone(),
-                store_id: store,
-                person_id: profile.id,
-                visit_id: visit,
-                order_date: today,
-                requested_delivery,
-                payment,
-                status: OrderStatus::Draft,
-                lines: Default::default(),
-                notes: autosurgeon::Text::with_value(""),
-                created_at: now,
-                submitted_at: None,
-            };
+            order.number = n.clone();
             reconcile_order(doc, &order)?;
             number = Some(n);
             Ok(())
@@ -88,8 +93,7 @@ impl Device {
         unit_price: Option<Money>,
     ) -> Result<Verdict> {
         let sku = Sku::parse(sku)?;
-        self.edit_order(order, "set order line", |conn, _, o| {
-            ensure_draft(o)?;
+        self.edit_order(order, "set order line", |conn, profile, o| {
             let product = store::product(conn, &sku)?;
             let unit_price = unit_price
                 .or(product.as_ref().map(|p| p.list_price))
@@ -101,8 +105,11 @@ impl Device {
             };
             let verdict =
                 pricing::check_line(&line, product.as_ref(), DiscountAuthority::default());
+            let mut next = o.clone();
+            next.lines.insert(sku.as_str().to_string(), line);
+            authorize_order(conn, profile, Some(o), &next)?;
             refuse_if_blocked(&verdict)?;
-            o.lines.insert(sku.as_str().to_string(), line);
+            *o = next;
             Ok(verdict)
         })
     }
@@ -110,7 +117,6 @@ impl Device {
     pub fn remove_order_line(&self, order: DocId, sku: &str) -> Result<()> {
         let sku = Sku::parse(sku)?;
         self.edit_order(order, "remove order line", |_, _, o| {
-            ensure_draft(o)?;
             o.lines
                 .remove(sku.as_str())
                 .map(|_| ())
@@ -123,8 +129,19 @@ impl Device {
     /// `pending_approval`.
     pub fn submit_order(&self, order: DocId) -> Result<Verdict> {
         let own_orders = self.orders()?;
-        self.edit_order(order, "submit order", |conn, _, o| {
-            ensure_draft(o)?;
+        self.edit_order(order, "submit order", |conn, profile, o| {
+            if o.status != OrderStatus::Draft {
+                return Err(DeviceError::wrong_state(format!(
+                    "order {} is already {}",
+                    o.number, o.status
+                )));
+            }
+            // Who may submit: the policy, before the rules (the status it submits to does
+            // not change who may).
+            let mut probe = o.clone();
+            probe.status = OrderStatus::Submitted;
+            probe.submitted_at = Some(Timestamp::now());
+            authorize_order(conn, profile, Some(o), &probe)?;
             if o.lines.is_empty() {
                 return Err(DeviceError::wrong_state("the order has no lines"));
             }
@@ -193,7 +210,7 @@ impl Device {
         Ok(orders)
     }
 
-    fn edit_order<T>(
+    pub(crate) fn edit_order<T>(
         &self,
         id: DocId,
         message: &str,
@@ -203,8 +220,10 @@ impl Device {
         let profile = Self::require_profile(&conn)?;
         let row = Self::load_row(&conn, id, DocKind::Order)?;
         let mut doc = row.load(&self.actor)?;
-        let mut order = hydrate_order(&doc)?;
+        let before = hydrate_order(&doc)?;
+        let mut order = before.clone();
         let out = edit(&conn, &profile, &mut order)?;
+        authorize_order(&conn, &profile, Some(&before), &order)?;
         reconcile_order(&mut doc, &order)?;
         Self::commit_doc(&mut conn, id, DocKind::Order, &mut doc, message, |_| Ok(()))?;
         Ok(out)
@@ -231,15 +250,17 @@ impl Device {
     }
 }
 
-fn ensure_draft(o: &Order) -> Result<()> {
-    if o.status == OrderStatus::Draft {
-        Ok(())
-    } else {
-        Err(DeviceError::wrong_state(format!(
-            "order {} is {}: its lines can no longer change",
-            o.number, o.status
-        )))
-    }
+/// Runs the write policy on an order edit as the signed-in user (`before: None`: creation);
+/// see `authorize_visit`.
+pub(crate) fn authorize_order(
+    conn: &Connection,
+    profile: &UserProfile,
+    before: Option<&Order>,
+    after: &Order,
+) -> Result<()> {
+    let owner = before.unwrap_or(after);
+    let editor = org_view_for(conn, profile)?.editor_for(owner.person_id, owner.store_id);
+    refuse_if_forbidden(policy::check_order(&editor, before, after))
 }
 
 /// Orders that count against the store's credit until invoiced.

@@ -5,14 +5,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use fieldsync_shared::document::hydrate_visit;
 use fieldsync_shared::rules::{photos as photo_rule, Verdict};
 use fieldsync_shared::visit::{PhotoRef, VisitStep};
-use fieldsync_shared::{DocId, ParseError, Sha256, Timestamp};
+use fieldsync_shared::{DocId, DocKind, ParseError, Sha256, Timestamp, UserId};
 
 use crate::device::Device;
 use crate::error::{DeviceError, Result};
 use crate::store::{self, NewPhoto};
-use crate::visits::{ensure_editable, refuse_if_blocked};
+use crate::visits::{authorize_visit, refuse_if_blocked};
 
 /// Folder (inside the device directory) holding photo bytes.
 pub const PHOTO_DIR: &str = "photos";
@@ -49,9 +50,30 @@ impl Device {
         }
         let content_type = content_type_of(&bytes, file)
             .ok_or_else(|| ParseError::new("photo", "not a JPEG, PNG, WebP or HEIC image"))?;
-        // Refuse early (before copying bytes) when the visit cannot take photos anymore.
-        ensure_editable(&self.visit(visit)?)?;
         let sha = Sha256::digest(&bytes);
+        let taken_at = Timestamp::now();
+        let photo_by = |by: UserId| PhotoRef {
+            sha256: sha,
+            size_bytes: bytes.len() as u64,
+            content_type: content_type.to_string(),
+            step,
+            taken_at,
+            taken_by: by,
+            position: None,
+        };
+        // Refuse early (before copying bytes) when the write policy refuses the photo.
+        {
+            let conn = self.lock();
+            let profile = Self::require_profile(&conn)?;
+            let row = Self::load_row(&conn, visit, DocKind::Visit)?;
+            let before = hydrate_visit(&row.load(&self.actor)?)?;
+            let mut after = before.clone();
+            after
+                .photos
+                .entry(sha.to_hex())
+                .or_insert(photo_by(profile.id));
+            authorize_visit(&conn, &profile, Some(&before), &after)?;
+        }
         let relative = relative_path(&sha, content_type);
         let known_elsewhere = {
             let conn = self.lock();
@@ -70,16 +92,7 @@ impl Device {
             visit,
             "attach photo",
             |_, profile, v| {
-                ensure_editable(v)?;
-                let photo = PhotoRef {
-                    sha256: sha,
-                    size_bytes: bytes.len() as u64,
-                    content_type: content_type.to_string(),
-                    step,
-                    taken_at: Timestamp::now(),
-                    taken_by: profile.id,
-                    position: None,
-                };
+                let photo = photo_by(profile.id);
                 let verdict = photo_rule::check_photo(v, &photo, &known_elsewhere, PHOTO_GRACE_MS);
                 refuse_if_blocked(&verdict)?;
                 // The same photo attached twice stays one photo, as first recorded.

@@ -1,10 +1,13 @@
 //! Visit operations. Each one loads the visit document, computes the new typed state, runs the
-//! shared rules on it and commits only if nothing blocks (see `Device::commit_doc`).
+//! shared write policy and business rules on it and commits only if nothing refuses or blocks
+//! (see `Device::commit_doc`). The write policy (`fieldsync_shared::policy`) alone decides who
+//! may change what in which status; the checks here only give better messages for no-ops.
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value, ROOT};
 use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
 use fieldsync_shared::master::UserProfile;
+use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
 use fieldsync_shared::rules::{freshness, Verdict};
@@ -15,7 +18,7 @@ use fieldsync_shared::{
 };
 use rusqlite::{Connection, Transaction};
 
-use crate::device::Device;
+use crate::device::{org_view_for, Device};
 use crate::error::{DeviceError, Result};
 use crate::{store, AuditInput, GeoFix};
 
@@ -34,6 +37,7 @@ impl Device {
         }
         let id = DocId::new_random();
         let visit = Visit::new(id, store, profile.id, planned_date);
+        authorize_visit(&conn, &profile, None, &visit)?;
         let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
         reconcile_visit(&mut doc, &visit)?;
         Self::commit_doc(
@@ -50,20 +54,20 @@ impl Device {
     /// Checks in at the store. A fix outside the geofence or from a mock provider is recorded
     /// and returned as Flag findings, never blocked.
     pub fn check_in(&self, visit: DocId, fix: GeoFix, at: Timestamp) -> Result<Verdict> {
-        self.edit_visit(visit, "check in", |conn, _, v| {
-            match v.status {
-                VisitStatus::Planned => {}
-                VisitStatus::InProgress | VisitStatus::CheckedOut => {
-                    return Err(DeviceError::wrong_state("the visit is already checked in"))
-                }
-                _ => return Err(not_editable(v)),
+        self.edit_visit(visit, "check in", |conn, profile, v| {
+            if matches!(v.status, VisitStatus::InProgress | VisitStatus::CheckedOut) {
+                return Err(DeviceError::wrong_state("the visit is already checked in"));
             }
             let store = store_of(conn, v)?;
             let stamp = geo_stamp(fix, at)?;
+            let mut next = v.clone();
+            next.check_in = Some(stamp.clone());
+            next.status = VisitStatus::InProgress;
+            // Who may check in, and when, before what the check-in looks like.
+            authorize_visit(conn, profile, Some(v), &next)?;
             let verdict = geofence::check_position(&store, &stamp, GeofenceTolerance::default());
             refuse_if_blocked(&verdict)?;
-            v.check_in = Some(stamp);
-            v.status = VisitStatus::InProgress;
+            *v = next;
             Ok(verdict)
         })
     }
@@ -77,7 +81,6 @@ impl Device {
     ) -> Result<()> {
         let reason = skipped_reason.map(ShortText::parse).transpose()?;
         self.edit_visit(visit, "record step", |_, profile, v| {
-            ensure_editable(v)?;
             v.steps.insert(
                 step.as_str().to_string(),
                 StepRecord {
@@ -97,7 +100,6 @@ impl Device {
         let sku = Sku::parse(&line.sku)?;
         let location = ShelfLocation::parse(&line.location)?;
         self.edit_visit(visit, "record audit line", |conn, profile, v| {
-            ensure_editable(v)?;
             let now = Timestamp::now();
             let audit = AuditLine {
                 sku,
@@ -114,8 +116,11 @@ impl Device {
                 Some(product) => freshness::check_line(&audit, &product, now.utc_date()),
                 None => Verdict::default(),
             };
+            let mut next = v.clone();
+            next.audit.insert(audit.key(), audit);
+            authorize_visit(conn, profile, Some(v), &next)?;
             refuse_if_blocked(&verdict)?;
-            v.audit.insert(audit.key(), audit);
+            *v = next;
             Ok(verdict)
         })
     }
@@ -134,10 +139,10 @@ impl Device {
             .into());
         }
         let mut conn = self.lock();
-        Self::require_profile(&conn)?;
+        let profile = Self::require_profile(&conn)?;
         let row = Self::load_row(&conn, visit, DocKind::Visit)?;
         let mut doc = row.load(&self.actor)?;
-        ensure_editable(&hydrate_visit(&doc)?)?;
+        let before = hydrate_visit(&doc)?;
         let notes = match doc.get(ROOT, "notes")? {
             Some((Value::Object(ObjType::Text), id)) => id,
             _ => return Err(DeviceError::Document("the visit has no notes text".into())),
@@ -152,6 +157,8 @@ impl Device {
         };
         let end = doc.length(&notes);
         doc.splice_text(&notes, end, 0, &insert)?;
+        // Refused: the uncommitted splice is dropped with `doc`.
+        authorize_visit(&conn, &profile, Some(&before), &hydrate_visit(&doc)?)?;
         Self::commit_doc(
             &mut conn,
             visit,
@@ -165,15 +172,15 @@ impl Device {
     /// Checks out. Blocked (`Invalid`) when not checked in, stamped before the check-in, or
     /// when mandatory steps or photos are missing; geofence findings are flags.
     pub fn check_out(&self, visit: DocId, fix: GeoFix, at: Timestamp) -> Result<Verdict> {
-        self.edit_visit(visit, "check out", |conn, _, v| {
-            match v.status {
-                VisitStatus::CheckedOut => {
-                    return Err(DeviceError::wrong_state("the visit is already checked out"))
-                }
-                VisitStatus::Planned | VisitStatus::InProgress => {}
-                _ => return Err(not_editable(v)),
+        self.edit_visit(visit, "check out", |conn, profile, v| {
+            if v.status == VisitStatus::CheckedOut {
+                return Err(DeviceError::wrong_state("the visit is already checked out"));
             }
             let stamp = geo_stamp(fix, at)?;
+            let mut next = v.clone();
+            next.check_out = Some(stamp.clone());
+            next.status = VisitStatus::CheckedOut;
+            authorize_visit(conn, profile, Some(v), &next)?;
             let mut verdict = visit_timing::check_out(v, at, &VisitRequirements::default());
             let store = store_of(conn, v)?;
             verdict.extend(geofence::check_position(
@@ -182,22 +189,24 @@ impl Device {
                 GeofenceTolerance::default(),
             ));
             refuse_if_blocked(&verdict)?;
-            v.check_out = Some(stamp);
-            v.status = VisitStatus::CheckedOut;
+            *v = next;
             Ok(verdict)
         })
     }
 
-    /// Submits a checked-out visit for review. After this, the visit can no longer be edited.
+    /// Submits a visit (checked out, or rejected and reworked) for review. After this, only
+    /// its notes can change until the supervisor decides.
     pub fn submit_visit(&self, visit: DocId) -> Result<()> {
-        self.edit_visit(visit, "submit visit", |_, _, v| {
-            match v.status {
-                VisitStatus::Planned | VisitStatus::InProgress | VisitStatus::CheckedOut => {}
-                _ => return Err(not_editable(v)),
+        self.edit_visit(visit, "submit visit", |conn, profile, v| {
+            if v.status == VisitStatus::Submitted {
+                return Err(DeviceError::wrong_state("the visit is already submitted"));
             }
+            let mut next = v.clone();
+            next.status = VisitStatus::Submitted;
+            authorize_visit(conn, profile, Some(v), &next)?;
             let verdict = visit_timing::submit(v, &VisitRequirements::default());
             refuse_if_blocked(&verdict)?;
-            v.status = VisitStatus::Submitted;
+            *v = next;
             Ok(())
         })
     }
@@ -265,8 +274,10 @@ impl Device {
         let profile = Self::require_profile(&conn)?;
         let row = Self::load_row(&conn, id, DocKind::Visit)?;
         let mut doc = row.load(&self.actor)?;
-        let mut visit = hydrate_visit(&doc)?;
+        let before = hydrate_visit(&doc)?;
+        let mut visit = before.clone();
         let out = edit(&conn, &profile, &mut visit)?;
+        authorize_visit(&conn, &profile, Some(&before), &visit)?;
         // Reconciling the hydrated-then-edited struct writes only the fields that changed.
         reconcile_visit(&mut doc, &visit)?;
         Self::commit_doc(&mut conn, id, DocKind::Visit, &mut doc, message, extra)?;
@@ -274,20 +285,26 @@ impl Device {
     }
 }
 
-pub(crate) fn ensure_editable(v: &Visit) -> Result<()> {
-    match v.status {
-        VisitStatus::Submitted | VisitStatus::Approved | VisitStatus::Rejected => {
-            Err(not_editable(v))
-        }
-        _ => Ok(()),
-    }
+/// Runs the write policy on a visit edit as the signed-in user (`before: None`: creation) and
+/// refuses it with [`DeviceError::Forbidden`] (the first refusal) if the policy refuses any of
+/// it. The owner and store are taken from the stored visit, not from the edit.
+pub(crate) fn authorize_visit(
+    conn: &Connection,
+    profile: &UserProfile,
+    before: Option<&Visit>,
+    after: &Visit,
+) -> Result<()> {
+    let owner = before.unwrap_or(after);
+    let editor = org_view_for(conn, profile)?.editor_for(owner.person_id, owner.store_id);
+    refuse_if_forbidden(policy::check_visit(&editor, before, after))
 }
 
-fn not_editable(v: &Visit) -> DeviceError {
-    DeviceError::wrong_state(format!(
-        "the visit is {} and can no longer be edited",
-        v.status
-    ))
+/// The first refusal of a policy check as the error of the edit.
+pub(crate) fn refuse_if_forbidden(refusals: Vec<Refusal>) -> Result<()> {
+    match refusals.into_iter().next() {
+        Some(refusal) => Err(refusal.into()),
+        None => Ok(()),
+    }
 }
 
 fn store_of(conn: &Connection, v: &Visit) -> Result<fieldsync_shared::master::Store> {

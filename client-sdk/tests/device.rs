@@ -10,6 +10,7 @@ use fieldsync_client::{
 use fieldsync_shared::master::{
     Channel, CreditSnapshot, Grade, MasterDataPage, Product, Role, Store, UserProfile,
 };
+use fieldsync_shared::policy::OrgView;
 use fieldsync_shared::{PersonCode, Position, Sku, StoreCode, StoreId, TenantId, UserId};
 use tempfile::TempDir;
 
@@ -67,6 +68,7 @@ fn master() -> MasterDataPage {
         }],
         generated_at: Timestamp::now(),
         org: None,
+        stores_complete: false,
     }
 }
 
@@ -191,10 +193,16 @@ fn order_lines_default_to_list_price_and_freeze_after_submit() {
     let verdict = device.submit_order(order).unwrap();
     assert!(!verdict.is_blocked());
     assert_eq!(device.order(order).unwrap().status, OrderStatus::Submitted);
+    let heads = device.document_heads(order).unwrap();
     assert!(matches!(
         device.set_order_line(order, "COLA-330", 24, None),
-        Err(DeviceError::WrongState { .. })
+        Err(DeviceError::Forbidden { code, .. }) if code == "order_submitted"
     ));
+    assert!(matches!(
+        device.remove_order_line(order, "COLA-330"),
+        Err(DeviceError::Forbidden { code, .. }) if code == "order_submitted"
+    ));
+    assert_eq!(device.document_heads(order).unwrap(), heads);
     assert!(matches!(
         device.submit_order(order),
         Err(DeviceError::WrongState { .. })
@@ -380,21 +388,35 @@ fn a_full_visit_follows_its_lifecycle() {
     assert!(stored.starts_with(dir.path()) && stored.exists());
     assert_eq!(device.pending().unwrap().photos, 1);
 
-    // A submitted visit is frozen.
+    // A submitted visit is frozen for the work itself (the write policy refuses)...
+    let heads = device.document_heads(visit).unwrap();
     for result in [
         device.record_step(visit, VisitStep::Greet, None),
-        device.append_note(visit, "late"),
-        device.submit_visit(visit),
+        device
+            .attach_photo(visit, &photo(dir.path(), "late.jpg", 9), None)
+            .map(|_| ()),
+        device
+            .check_out(visit, at_store(), Timestamp::now())
+            .map(|_| ()),
     ] {
         assert!(
-            matches!(result, Err(DeviceError::WrongState { .. })),
+            matches!(&result, Err(DeviceError::Forbidden { code, .. }) if code == "visit_submitted"),
             "{result:?}"
         );
     }
     assert!(matches!(
-        device.attach_photo(visit, &photo(dir.path(), "late.jpg", 9), None),
+        device.submit_visit(visit),
         Err(DeviceError::WrongState { .. })
     ));
+    assert_eq!(device.document_heads(visit).unwrap(), heads);
+    // ... but a word for the reviewer can still be added.
+    device.append_note(visit, "late").unwrap();
+    assert!(device
+        .visit(visit)
+        .unwrap()
+        .notes
+        .as_str()
+        .ends_with("\nlate"));
 }
 
 #[test]
@@ -510,6 +532,12 @@ fn two_devices_editing_one_visit_merge() {
     let merch = profile("merch1", "M001");
     let (_d1, a) = new_device(&rep);
     let (_d2, b) = new_device(&merch);
+    // The merchandiser's territory covers the store: they work the rep's visit with them.
+    let mut page = master();
+    let mut org = OrgView::solo(merch.id, merch.role);
+    org.territory_stores.insert(store_id());
+    page.org = Some(org);
+    b.import_master(&page).unwrap();
     let visit = a.start_visit(store_id(), today()).unwrap();
     a.check_in(visit, at_store(), Timestamp::now()).unwrap();
     a.append_note(visit, "Rep arrived.").unwrap();

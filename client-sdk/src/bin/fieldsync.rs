@@ -1,7 +1,8 @@
 //! `fieldsync`: a device on the command line. Thin over `fieldsync_client::Device`: every
 //! command opens the device in `--data-dir`, does one thing and prints the result (as JSON
 //! with `--json`). Exit codes: 0 ok, 1 local failure, 2 bad input / not found, 3 refused by a
-//! business rule, 4 offline, 5 not logged in / session rejected, 6 wrong state, 7 server error.
+//! business rule, 4 offline, 5 not logged in / session rejected, 6 wrong state or refused by a
+//! write policy (not this user's to change, or not in this status), 7 server error.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use fieldsync_client::{
     AuditInput, Date, Device, DeviceError, DocId, DocKind, GeoFix, Money, Order, PaymentMethod,
-    Timestamp, Verdict, Visit, VisitStep,
+    StoreId, Timestamp, Verdict, Visit, VisitStep,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -74,6 +75,39 @@ enum Command {
     Sync,
     /// Show the session and what is waiting to be synced.
     Status,
+    /// Supervisors and managers: review visits and decide orders of their team or region.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Submitted visits of your team and orders waiting for your approval.
+    List,
+    /// Approve a submitted visit or an order waiting for approval.
+    Approve {
+        /// Visit or order id (or a unique prefix of it).
+        id: String,
+        /// A word for the author (visits only).
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Send a submitted visit back for rework, or reject an order waiting for approval.
+    Reject {
+        /// Visit or order id (or a unique prefix of it).
+        id: String,
+        /// What to rework (required for visits); for orders it is added to the order's notes.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Managers: reopen an approved visit (it goes back to its author as rejected).
+    Reopen {
+        /// Visit id (or a unique prefix of it).
+        id: String,
+        /// Why it is reopened (required).
+        #[arg(long)]
+        comment: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -264,7 +298,7 @@ fn exit_code(e: &CliError) -> u8 {
             DeviceError::Offline(_) => 4,
             DeviceError::Unauthorized | DeviceError::NotLoggedIn => 5,
             DeviceError::InvalidInput(_) | DeviceError::NotFound { .. } => 2,
-            DeviceError::WrongState { .. } => 6,
+            DeviceError::WrongState { .. } | DeviceError::Forbidden { .. } => 6,
             DeviceError::Server { .. } => 7,
             DeviceError::Storage(_) | DeviceError::Document(_) => 1,
         },
@@ -283,10 +317,12 @@ fn report_error(e: &CliError, json: bool) {
         }
     };
     if json {
-        say(
-            &json!({ "error": { "reason": reason, "message": message, "findings": findings } })
-                .to_string(),
-        );
+        let mut error = json!({ "reason": reason, "message": message, "findings": findings });
+        if let CliError::Device(DeviceError::Forbidden { field, code, .. }) = e {
+            error["field"] = json!(field);
+            error["code"] = json!(code);
+        }
+        say(&json!({ "error": error }).to_string());
         return;
     }
     match e {
@@ -301,6 +337,11 @@ fn report_error(e: &CliError, json: bool) {
                 eprintln!("  {}/{}{}: {}", f.rule.as_str(), f.code, field, f.message);
             }
         }
+        CliError::Device(DeviceError::Forbidden {
+            field,
+            code,
+            message,
+        }) => eprintln!("not allowed ({code}) [{field}]: {message}"),
         _ => eprintln!("error ({reason}): {message}"),
     }
 }
@@ -395,6 +436,7 @@ fn run(cli: Cli) -> CliResult<()> {
             });
         }
         Command::Visit(cmd) => visit_command(&device, &out, cmd)?,
+        Command::Review(cmd) => review_command(&device, &out, cmd)?,
         Command::Visits => {
             let visits = device.visits()?;
             let stores = device.stores()?;
@@ -624,6 +666,106 @@ fn visit_command(device: &Device, out: &Out, cmd: VisitCommand) -> CliResult<()>
         }
     }
     Ok(())
+}
+
+fn review_command(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
+    match cmd {
+        ReviewCommand::List => {
+            let visits = device.visits_awaiting_review()?;
+            let orders = device.orders_awaiting_approval()?;
+            out.value(&json!({"visits": visits, "orders": orders}), || {
+                let mut lines: Vec<String> = visits
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "visit  {}  {}  {}",
+                            v.id,
+                            v.planned_date,
+                            describe_store(device, v.store_id)
+                        )
+                    })
+                    .collect();
+                lines.extend(orders.iter().map(|o| {
+                    format!(
+                        "order  {}  {}  total {}",
+                        o.id,
+                        o.number,
+                        o.total()
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    )
+                }));
+                if lines.is_empty() {
+                    "nothing waiting for you".into()
+                } else {
+                    lines.join("\n")
+                }
+            });
+        }
+        ReviewCommand::Approve { id, comment } => {
+            let (kind, id) = resolve_any(device, &id)?;
+            match kind {
+                DocKind::Visit => device.approve_visit(id, comment.as_deref())?,
+                DocKind::Order => device.approve_order(id)?,
+            }
+            out.value(&json!({"ok": true, "status": "approved"}), || {
+                format!("{} approved", kind.as_str())
+            });
+        }
+        ReviewCommand::Reject { id, comment } => {
+            let (kind, id) = resolve_any(device, &id)?;
+            let comment = comment.unwrap_or_default();
+            match kind {
+                DocKind::Visit => device.reject_visit(id, &comment)?,
+                DocKind::Order => device.reject_order(id, &comment)?,
+            }
+            out.value(&json!({"ok": true, "status": "rejected"}), || {
+                format!("{} rejected", kind.as_str())
+            });
+        }
+        ReviewCommand::Reopen { id, comment } => {
+            let id = resolve(device, DocKind::Visit, &id)?;
+            device.reopen_visit(id, comment.as_deref().unwrap_or_default())?;
+            out.value(&json!({"ok": true, "status": "rejected"}), || {
+                "visit reopened: back to its author for rework".into()
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A store's code, or its id when it is not in the local master data.
+fn describe_store(device: &Device, store: StoreId) -> String {
+    device
+        .store(store)
+        .map(|s| format!("{} {}", s.code, s.name))
+        .unwrap_or_else(|_| store.to_string())
+}
+
+/// A visit or an order: a full UUID, or a unique prefix of a local document's id.
+fn resolve_any(device: &Device, input: &str) -> CliResult<(DocKind, DocId)> {
+    if let Ok(id) = DocId::parse(input.trim()) {
+        return Ok((device.document_kind(id)?, id));
+    }
+    let mut found = Vec::new();
+    for kind in DocKind::ALL {
+        match resolve(device, *kind, input) {
+            Ok(id) => found.push((*kind, id)),
+            Err(CliError::Device(DeviceError::NotFound { .. })) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(DeviceError::NotFound {
+            what: "visit or order",
+            id: input.trim().to_string(),
+        }
+        .into()),
+        _ => Err(CliError::Usage(format!(
+            "{input:?} matches a visit and an order; type more of the id"
+        ))),
+    }
 }
 
 fn order_command(device: &Device, out: &Out, cmd: OrderCommand) -> CliResult<()> {
