@@ -54,10 +54,19 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a new Ed25519 private key for EdDSA access tokens (PKCS#8 PEM, mode 0600) to
+    /// PATH and print its public key and key id. Use it with `--jwt-ed25519-key-file`.
+    Keygen(KeygenArgs),
     /// Import users, stores, territories, products or credit snapshots from a CSV file (header
     /// row required; columns in docs/http-api.md). All rows or none: any bad row is reported
     /// (row, column, message) and nothing is stored.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key; an existing file is never overwritten.
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
@@ -241,14 +250,56 @@ pub struct Config {
     #[arg(long, env = "FIELDSYNC_JWT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
     pub jwt_secret: Option<Secret>,
 
-    /// Lifetime of access tokens, in seconds.
+    /// EdDSA (Ed25519) signing key for access tokens, for production: a PKCS#8 PEM private
+    /// key file (`fieldsync-server keygen <path>` writes one). When set, tokens are EdDSA and
+    /// HS256 tokens (and `--jwt-secret`) are not accepted. Every instance needs the key (or,
+    /// during a rotation, its public key in `--jwt-verify-key-files`).
+    #[arg(long, env = "FIELDSYNC_JWT_ED25519_KEY_FILE", global = true)]
+    pub jwt_ed25519_key_file: Option<PathBuf>,
+
+    /// Public keys (PEM files, comma-separated) whose EdDSA tokens are accepted besides those
+    /// of the signing key: the previous key while tokens it signed are still alive, or the
+    /// next key before instances switch to it. Requires `--jwt-ed25519-key-file`.
+    #[arg(
+        long,
+        env = "FIELDSYNC_JWT_VERIFY_KEY_FILES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub jwt_verify_key_files: Vec<PathBuf>,
+
+    /// Lifetime of access tokens, in seconds. Devices refresh them with their refresh token.
     #[arg(
         long,
         env = "FIELDSYNC_TOKEN_TTL_SECS",
-        default_value_t = 86_400,
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(1..),
         global = true
     )]
     pub token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in seconds (default 30 days): how long a device may stay
+    /// offline and still sync without signing in again. Each refresh starts a new lifetime.
+    #[arg(
+        long,
+        env = "FIELDSYNC_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 2_592_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub refresh_token_ttl_secs: u64,
+
+    /// A refresh token presented again within this many seconds of its exchange, while the
+    /// token that exchange issued is still unused, is taken as a retry after a lost answer
+    /// (weak signal) rather than as theft: it gets new tokens and the unused ones stop
+    /// working. Any other reuse revokes the session. 0: every reuse revokes.
+    #[arg(
+        long,
+        env = "FIELDSYNC_REFRESH_REUSE_GRACE_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub refresh_reuse_grace_secs: u64,
 
     /// Login throttling: failed sign-ins allowed per tenant and username within the window
     /// (`--login-window-secs`); further attempts are answered 429 with Retry-After, without
@@ -355,7 +406,11 @@ impl Config {
             db_statement_timeout_ms: 30_000,
             db_acquire_timeout_ms: 10_000,
             jwt_secret: None,
+            jwt_ed25519_key_file: None,
+            jwt_verify_key_files: Vec::new(),
             token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 2_592_000,
+            refresh_reuse_grace_secs: 300,
             login_max_failures: 10,
             login_max_failures_per_ip: 100,
             login_window_secs: 300,
@@ -542,6 +597,51 @@ mod tests {
         assert!(!shown.contains("db.internal"), "{shown}");
         let shown = format!("{:?}", Cli::try_parse_from(["fieldsync-server"]).unwrap());
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn token_options_have_defaults_flags_and_keygen() {
+        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        assert_eq!(
+            (
+                d.token_ttl_secs,
+                d.refresh_token_ttl_secs,
+                d.refresh_reuse_grace_secs
+            ),
+            (900, 30 * 24 * 3600, 300)
+        );
+        assert!(d.jwt_ed25519_key_file.is_none() && d.jwt_verify_key_files.is_empty());
+        let c = Cli::try_parse_from([
+            "fieldsync-server",
+            "--jwt-ed25519-key-file",
+            "/k/signing.pem",
+            "--jwt-verify-key-files",
+            "/k/old.pub.pem,/k/next.pub.pem",
+            "--refresh-token-ttl-secs",
+            "60",
+        ])
+        .unwrap()
+        .config;
+        assert_eq!(
+            c.jwt_ed25519_key_file,
+            Some(PathBuf::from("/k/signing.pem"))
+        );
+        assert_eq!(
+            c.jwt_verify_key_files,
+            vec![
+                PathBuf::from("/k/old.pub.pem"),
+                PathBuf::from("/k/next.pub.pem")
+            ]
+        );
+        assert_eq!(c.refresh_token_ttl_secs, 60);
+        assert!(Cli::try_parse_from(["fieldsync-server", "--token-ttl-secs", "0"]).is_err());
+        let k = Cli::try_parse_from(["fieldsync-server", "keygen", "/k/new.pem"]).unwrap();
+        assert_eq!(
+            k.subcommand(),
+            Command::Keygen(KeygenArgs {
+                path: PathBuf::from("/k/new.pem")
+            })
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
+            Command::Keygen(args) => startup::keygen(&args).map_err(|e| e.to_string()),
             Command::Import(args) => startup::import_file(&cli.config, &args)
                 .await
                 .map(|_| ())

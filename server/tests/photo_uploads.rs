@@ -24,6 +24,7 @@ use fieldsync_server::config::{Config, Secret};
 use fieldsync_server::photos::gc::{self, GcReport};
 use fieldsync_server::startup::Application;
 use fieldsync_server::state::AppState;
+use fieldsync_server::store::devices::DeviceRegistration;
 use fieldsync_server::store::directory::Tenant;
 use fieldsync_server::store::postgres::testing::{ScratchDatabase, TEST_DATABASE_URL_ENV};
 use fieldsync_shared::document::{new_document, reconcile_visit};
@@ -161,6 +162,9 @@ struct Device {
     tenant: TenantId,
     user: UserId,
     token: String,
+    /// The registered device the token was issued to, and the actor bound to it.
+    device_id: DeviceId,
+    actor: ActorId,
 }
 
 struct TestApp {
@@ -236,10 +240,23 @@ async fn new_tenant(state: &AppState, slug: &str) -> Device {
         code: PersonCode::parse("R001").unwrap(),
     };
     state.store.create_user(&profile, "unused").await.unwrap();
+    let registration = DeviceRegistration {
+        id: DeviceId::new_random(),
+        tenant_id: tenant.id,
+        user_id: profile.id,
+        actor: ActorId::random(),
+        name: format!("phone of rep-{slug}"),
+        platform: "test".into(),
+    };
+    let session = fieldsync_server::auth::open_device_session(state, &profile, &registration)
+        .await
+        .expect("device session");
     Device {
         tenant: tenant.id,
         user: profile.id,
-        token: state.tokens.issue(&profile).unwrap().token,
+        token: session.access.token,
+        device_id: registration.id,
+        actor: registration.actor,
     }
 }
 
@@ -473,7 +490,7 @@ impl TestApp {
                     device.user,
                     Date::parse("2026-03-02").unwrap(),
                 );
-                (id, new_document(ActorId::random()), visit)
+                (id, new_document(device.actor.clone()), visit)
             }
         };
         visit.photos.clear();
@@ -506,7 +523,7 @@ impl TestApp {
         };
         let request = SyncRequest {
             protocol: PROTOCOL_VERSION,
-            device_id: DeviceId::new_random(),
+            device_id: device.device_id,
             push: vec![push],
             pull: None,
         };

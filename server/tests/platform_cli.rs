@@ -186,12 +186,12 @@ async fn the_generated_jwt_secret_survives_a_restart() {
         );
     }
     let second = Application::build(config).await.unwrap();
-    let principal = second
+    let claims = second
         .state()
         .tokens
         .verify(&token)
         .expect("token from before the restart");
-    assert_eq!(principal.user_id, profile.id);
+    assert_eq!(claims.sub, profile.id);
 
     // A fresh data directory means a new key: the old token is refused there.
     let other_dir = tempfile::tempdir().unwrap();

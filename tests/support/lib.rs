@@ -149,22 +149,17 @@ impl TestServer {
         backup
     }
 
-    /// Logs a demo user in through the HTTP API and returns the bearer token.
+    /// Logs a demo user in through the HTTP API with a fresh device registration and returns
+    /// the bearer token (it can sync; raw changes it pushes must be authored by
+    /// [`TestServer::device_token`]'s actor, so use that helper for those).
     pub fn token(&self, username: &str) -> String {
-        let body = serde_json::json!({
-            "tenant": DEMO_TENANT, "username": username, "password": DEMO_PASSWORD
-        });
-        let resp: serde_json::Value = http()
-            .post(&format!("{}/v1/auth/login", self.url))
-            .send_json(&body)
-            .expect("login request")
-            .body_mut()
-            .read_json()
-            .expect("login response JSON");
-        resp["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string()
+        self.device_token(username).token
+    }
+
+    /// Logs a demo user in as a new device (random device id and actor): the token and what
+    /// the server bound to it.
+    pub fn device_token(&self, username: &str) -> DeviceToken {
+        device_login(&self.url, username)
     }
 
     /// GET a JSON resource with a bearer token; panics unless 200.
@@ -176,6 +171,54 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
         assert_eq!(resp.status(), 200, "GET {path_and_query}");
         resp.body_mut().read_json().expect("JSON body")
+    }
+}
+
+/// A demo user signed in as a newly registered device.
+#[derive(Debug, Clone)]
+pub struct DeviceToken {
+    /// The access token (`Authorization: Bearer ...`).
+    pub token: String,
+    pub refresh_token: String,
+    pub session_id: String,
+    /// Send it as the sync request's `device_id`.
+    pub device_id: fieldsync_shared::DeviceId,
+    /// The only actor whose new changes the server accepts from this token.
+    pub actor: automerge::ActorId,
+}
+
+/// Logs `username` of the demo tenant in at `url` as a new device (random device id and actor).
+pub fn device_login(url: &str, username: &str) -> DeviceToken {
+    let device_id = fieldsync_shared::DeviceId::new_random();
+    let actor = automerge::ActorId::random();
+    let body = serde_json::json!({
+        "tenant": DEMO_TENANT, "username": username, "password": DEMO_PASSWORD,
+        "device": {
+            "device_id": device_id.to_string(),
+            "actor_id": actor.to_hex_string(),
+            "name": format!("test device of {username}"),
+            "platform": "test",
+        },
+    });
+    let mut resp = http()
+        .post(&format!("{url}/v1/auth/login"))
+        .send_json(&body)
+        .expect("login request");
+    let status = resp.status().as_u16();
+    let resp: serde_json::Value = resp.body_mut().read_json().expect("login response JSON");
+    assert_eq!(status, 200, "login of {username}: {resp}");
+    let field = |name: &str| {
+        resp[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} in {resp}"))
+            .to_string()
+    };
+    DeviceToken {
+        token: field("access_token"),
+        refresh_token: field("refresh_token"),
+        session_id: field("session_id"),
+        device_id,
+        actor,
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use fieldsync_server::store::postgres::testing::ScratchDatabase;
 use tempfile::TempDir;
 
-use crate::{http, workspace_binary, DEMO_PASSWORD, DEMO_TENANT};
+use crate::{http, workspace_binary};
 
 /// How long a starting server may take to answer `/health`.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -121,22 +121,14 @@ impl ServerProcess {
         crate::metric(&self.ops_url, name)
     }
 
-    /// Logs a demo user in through the HTTP API and returns the bearer token.
+    /// Logs a demo user in through the HTTP API as a new device and returns the bearer token.
     pub fn token(&self, username: &str) -> String {
-        let body = serde_json::json!({
-            "tenant": DEMO_TENANT, "username": username, "password": DEMO_PASSWORD
-        });
-        let resp: serde_json::Value = http()
-            .post(&format!("{}/v1/auth/login", self.url))
-            .send_json(&body)
-            .expect("login request")
-            .body_mut()
-            .read_json()
-            .expect("login response JSON");
-        resp["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no access_token in {resp}"))
-            .to_string()
+        self.device_token(username).token
+    }
+
+    /// Logs a demo user in as a new device: the token, device id and actor.
+    pub fn device_token(&self, username: &str) -> crate::DeviceToken {
+        crate::device_login(&self.url, username)
     }
 
     /// GET a JSON resource with a bearer token; panics unless 200.

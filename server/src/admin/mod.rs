@@ -1,4 +1,5 @@
-//! Administration under `/v1/admin/...`: users, regions, teams, territories and CSV imports.
+//! Administration under `/v1/admin/...`: users, regions, teams, territories, devices and CSV
+//! imports.
 //!
 //! Only principals with role `admin` get in (403 otherwise); objects of another tenant answer
 //! 404, like absent ones. JSON bodies refuse unknown fields (mass assignment) with 422
@@ -6,6 +7,7 @@
 //! before anything is stored. Password hashes are never returned.
 
 pub mod csv_import;
+pub mod devices;
 pub mod teams;
 pub mod territories;
 pub mod users;
@@ -30,6 +32,7 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(devices::router())
         .merge(teams::router())
         .merge(territories::router())
 }

@@ -9,7 +9,8 @@ use fieldsync_server::state::AppState;
 use fieldsync_server::store::postgres::testing::ScratchDatabase;
 use serde_json::{json, Value};
 
-const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// The HS256 secret the test servers sign with.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 pub struct Answer {
     pub status: u16,
@@ -58,6 +59,11 @@ fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answ
 /// `engine`: "sqlite" or "postgres" (which needs `FIELDSYNC_TEST_DATABASE_URL`: it fails
 /// without it, never skips).
 pub fn spawn(engine: &str) -> TestApp {
+    spawn_with(engine, |_| {})
+}
+
+/// [`spawn`] with the configuration changed by `configure` last.
+pub fn spawn_with(engine: &str, configure: impl FnOnce(&mut Config)) -> TestApp {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,6 +85,7 @@ pub fn spawn(engine: &str) -> TestApp {
         }
         other => panic!("unknown engine {other}"),
     };
+    configure(&mut config);
     let app = rt
         .block_on(Application::build(config))
         .expect("application builds");
@@ -113,10 +120,29 @@ impl TestApp {
         self.token_in("demo", username, "demo1234")
     }
 
+    /// A token of a user signed in as a new device (random device id and actor).
     pub fn token_in(&self, tenant: &str, username: &str, password: &str) -> String {
-        let a = self.login_in(tenant, username, password);
+        let a = self.login_device(tenant, username, password);
         assert_eq!(a.status, 200, "login {username}: {}", a.text());
         a.json()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /v1/auth/login` with a new device registration (random device id and actor).
+    pub fn login_device(&self, tenant: &str, username: &str, password: &str) -> Answer {
+        let device = json!({
+            "device_id": fieldsync_shared::DeviceId::new_random().to_string(),
+            "actor_id": automerge::ActorId::random().to_hex_string(),
+            "name": format!("test device of {username}"),
+            "platform": "test",
+        });
+        answer(
+            self.agent
+                .post(format!("{}/v1/auth/login", self.base))
+                .send_json(
+                    json!({"tenant": tenant, "username": username, "password": password,
+                    "device": device}),
+                ),
+        )
     }
 
     pub fn get(&self, path: &str, token: &str) -> Answer {
