@@ -12,6 +12,8 @@
 //! * v2: the photo queue keeps the state of its resumable upload (`docs/photo-uploads.md`):
 //!   upload id, mode, part size and count, the parts the server confirmed, attempts and the
 //!   last error; states pending | uploading | uploaded | failed.
+//! * v3: `refused_edits`, the effects of this device's edits that the server's write policies
+//!   refused and undid (`docs/write-policies.md`), kept so an app can show them later.
 
 use std::path::Path;
 use std::time::Duration;
@@ -96,8 +98,26 @@ const V1_TO_V2: &str = "
     DROP TABLE photos_v1;
 ";
 
+/// The v3 table of refused edits, shared by a fresh database and the v2 -> v3 upgrade. One row
+/// per refused effect the server reported (`PushResult::Stored.refused_edits`), newest last;
+/// `at` is when this device learned of it (millis). Pruned to the newest rows on insert.
+const REFUSED_EDITS_V3: &str = "
+    CREATE TABLE refused_edits (
+        id      INTEGER PRIMARY KEY,
+        doc_id  TEXT NOT NULL,
+        field   TEXT NOT NULL,
+        code    TEXT NOT NULL,
+        message TEXT NOT NULL,
+        at      INTEGER NOT NULL
+    );
+    CREATE INDEX refused_edits_doc ON refused_edits (doc_id, id);
+";
+
+/// v2 -> v3: a new table only.
+const V2_TO_V3: &str = "{REFUSED_EDITS_V3}";
+
 /// Upgrades, in order; `UPGRADES[i]` takes the schema from version `i + 1` to `i + 2`.
-const UPGRADES: &[&str] = &[V1_TO_V2];
+const UPGRADES: &[&str] = &[V1_TO_V2, V2_TO_V3];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: u32 = 1 + UPGRADES.len() as u32;
@@ -129,11 +149,13 @@ pub fn migrate(conn: &Connection) -> Result<()> {
         )));
     }
     if current == 0 {
-        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}");
+        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}{REFUSED_EDITS_V3}");
         return run_step(conn, &sql, SCHEMA_VERSION);
     }
     for (i, sql) in UPGRADES.iter().enumerate().skip(current as usize - 1) {
-        let sql = sql.replace("{PHOTOS_V2}", PHOTOS_V2);
+        let sql = sql
+            .replace("{PHOTOS_V2}", PHOTOS_V2)
+            .replace("{REFUSED_EDITS_V3}", REFUSED_EDITS_V3);
         run_step(conn, &sql, i as u32 + 2)?;
     }
     Ok(())

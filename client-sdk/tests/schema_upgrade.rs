@@ -86,8 +86,8 @@ fn open_db(dir: &Path) -> Connection {
 }
 
 #[test]
-fn the_current_schema_is_version_2() {
-    assert_eq!(SCHEMA_VERSION, 2);
+fn the_current_schema_is_version_3() {
+    assert_eq!(SCHEMA_VERSION, 3);
 }
 
 #[test]
@@ -113,6 +113,13 @@ fn an_upgraded_store_equals_a_fresh_one() {
         .iter()
         .any(|(kind, name, ..)| kind == "index" && name == "photos_queue"));
     assert!(!schema_a.iter().any(|(_, name, ..)| name == "photos_v1"));
+    // v3: the refused edits the server reported.
+    assert!(schema_a
+        .iter()
+        .any(|(kind, name, ..)| kind == "table" && name == "refused_edits"));
+    assert!(schema_a
+        .iter()
+        .any(|(kind, name, ..)| kind == "index" && name == "refused_edits_doc"));
     assert_eq!(columns_of(&a), columns_of(&b));
     let mode: String = a
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

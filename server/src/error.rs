@@ -26,6 +26,12 @@ pub enum ApiError {
     /// 403: authenticated but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 with a reason code (e.g. `device_required`).
+    #[error("{message}")]
+    ForbiddenBecause {
+        reason: &'static str,
+        message: String,
+    },
     /// 404: absent, or present but not visible to the principal (indistinguishable on purpose).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -81,6 +87,12 @@ impl ApiError {
             message: message.into(),
         }
     }
+    pub fn forbidden(reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError::ForbiddenBecause {
+            reason,
+            message: message.into(),
+        }
+    }
     pub fn unprocessable(reason: &'static str, message: impl Into<String>) -> Self {
         ApiError::Unprocessable {
             reason,
@@ -100,6 +112,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::ForbiddenBecause { reason, .. } => (StatusCode::FORBIDDEN, reason),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict { reason, .. } => (StatusCode::CONFLICT, reason),
             ApiError::TooLarge { reason, .. } => (StatusCode::PAYLOAD_TOO_LARGE, reason),

@@ -8,6 +8,7 @@ use axum::Router;
 use fieldsync_server::config::{Config, Secret};
 use fieldsync_server::startup::{api_router, Application};
 use fieldsync_server::state::AppState;
+use fieldsync_server::store::devices::DeviceRegistration;
 use fieldsync_server::store::directory::Tenant;
 use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit};
 use fieldsync_shared::master::{Role, UserProfile};
@@ -41,9 +42,18 @@ async fn spawn() -> TestApp {
     }
 }
 
+/// A rep's registered device: the Bearer token issued to it, its id and its actor (the only
+/// one whose new changes the server accepts from it).
+struct Phone {
+    profile: UserProfile,
+    token: String,
+    device_id: DeviceId,
+    actor: ActorId,
+}
+
 impl TestApp {
-    /// A new tenant with one rep; returns the tenant and a Bearer token for the rep.
-    async fn tenant_with_rep(&self) -> (TenantId, String) {
+    /// A new tenant with one rep signed in on one device.
+    async fn tenant_with_rep(&self) -> (TenantId, Phone) {
         let tenant = Tenant {
             id: TenantId::new_random(),
             slug: format!("t-{}", TenantId::new_random()),
@@ -58,8 +68,33 @@ impl TestApp {
             role: Role::Rep,
             code: PersonCode::parse("R001").unwrap(),
         };
-        let token = self.state.tokens.issue(&profile).unwrap().token;
-        (tenant.id, token)
+        self.state
+            .store
+            .create_user(&profile, "unused")
+            .await
+            .unwrap();
+        (tenant.id, self.another_device(&profile).await)
+    }
+
+    /// `user` signed in on a newly registered device.
+    async fn another_device(&self, user: &UserProfile) -> Phone {
+        let registration = DeviceRegistration {
+            id: DeviceId::new_random(),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            actor: ActorId::random(),
+            name: "test phone".into(),
+            platform: "test".into(),
+        };
+        let session = fieldsync_server::auth::open_device_session(&self.state, user, &registration)
+            .await
+            .expect("device session");
+        Phone {
+            profile: user.clone(),
+            token: session.access.token,
+            device_id: registration.id,
+            actor: registration.actor,
+        }
     }
 
     async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
@@ -115,15 +150,16 @@ impl TestApp {
     }
 }
 
-fn new_visit(store_id: StoreId, date: &str) -> (DocId, AutoCommit) {
+/// A visit of the phone's user, created on the phone.
+fn new_visit(phone: &Phone, store_id: StoreId, date: &str) -> (DocId, AutoCommit) {
+    visit_by(phone.profile.id, phone.actor.clone(), store_id, date)
+}
+
+/// A visit of `owner` created under `actor`.
+fn visit_by(owner: UserId, actor: ActorId, store_id: StoreId, date: &str) -> (DocId, AutoCommit) {
     let id = DocId::new_random();
-    let visit = Visit::new(
-        id,
-        store_id,
-        UserId::new_random(),
-        Date::parse(date).unwrap(),
-    );
-    let mut doc = new_document(ActorId::random());
+    let visit = Visit::new(id, store_id, owner, Date::parse(date).unwrap());
+    let mut doc = new_document(actor);
     reconcile_visit(&mut doc, &visit).unwrap();
     doc.commit();
     (id, doc)
@@ -153,11 +189,13 @@ fn request(device: DeviceId, push: Vec<DocPush>, pull: Option<PullRequest>) -> S
 #[tokio::test]
 async fn push_then_pull_on_another_device_then_query() {
     let app = spawn().await;
-    let (_, token) = app.tenant_with_rep().await;
-    let phone = DeviceId::new_random();
-    let tablet = DeviceId::new_random();
+    let (_, phone_session) = app.tenant_with_rep().await;
+    let tablet_session = app.another_device(&phone_session.profile).await;
+    let token = phone_session.token.clone();
+    let phone = phone_session.device_id;
+    let tablet = tablet_session.device_id;
     let store_id = StoreId::new_random();
-    let (id, mut doc) = new_visit(store_id, "2026-11-22");
+    let (id, mut doc) = new_visit(&phone_session, store_id, "2026-11-22");
 
     let pull_all = || {
         Some(PullRequest {
@@ -196,7 +234,9 @@ async fn push_then_pull_on_another_device_then_query() {
     );
 
     // The tablet pulls the visit and sees the same document.
-    let resp = app.sync(&token, &request(tablet, vec![], pull_all())).await;
+    let resp = app
+        .sync(&tablet_session.token, &request(tablet, vec![], pull_all()))
+        .await;
     let page = resp.pull.unwrap();
     assert_eq!(page.docs.len(), 1);
     let mut copy = new_document(ActorId::random());
@@ -208,12 +248,12 @@ async fn push_then_pull_on_another_device_then_query() {
     // The tablet edits, syncs; the phone pulls the edit.
     let mut visit = hydrate_visit(&copy).unwrap();
     visit.status = VisitStatus::InProgress;
-    let mut tablet_doc = copy.with_actor(ActorId::random());
+    let mut tablet_doc = copy.with_actor(tablet_session.actor.clone());
     reconcile_visit(&mut tablet_doc, &visit).unwrap();
     tablet_doc.commit();
     let resp = app
         .sync(
-            &token,
+            &tablet_session.token,
             &request(
                 tablet,
                 vec![push_of(id, &mut tablet_doc)],
@@ -265,12 +305,13 @@ async fn push_then_pull_on_another_device_then_query() {
 #[tokio::test]
 async fn another_tenant_neither_reads_nor_writes_the_document() {
     let app = spawn().await;
-    let (_, token_a) = app.tenant_with_rep().await;
-    let (_, token_b) = app.tenant_with_rep().await;
-    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    let (_, a) = app.tenant_with_rep().await;
+    let (_, b) = app.tenant_with_rep().await;
+    let token_b = b.token.clone();
+    let (id, mut doc) = new_visit(&a, StoreId::new_random(), "2026-11-22");
     app.sync(
-        &token_a,
-        &request(DeviceId::new_random(), vec![push_of(id, &mut doc)], None),
+        &a.token,
+        &request(a.device_id, vec![push_of(id, &mut doc)], None),
     )
     .await;
 
@@ -284,7 +325,7 @@ async fn another_tenant_neither_reads_nor_writes_the_document() {
         .sync(
             &token_b,
             &request(
-                DeviceId::new_random(),
+                b.device_id,
                 vec![push_of(id, &mut doc)],
                 Some(PullRequest {
                     cursor: None,
@@ -305,8 +346,9 @@ async fn another_tenant_neither_reads_nor_writes_the_document() {
 #[tokio::test]
 async fn bad_requests_are_refused_with_reasons() {
     let app = spawn().await;
-    let (_, token) = app.tenant_with_rep().await;
-    let body = encode(&request(DeviceId::new_random(), vec![], None));
+    let (_, phone) = app.tenant_with_rep().await;
+    let token = phone.token.clone();
+    let body = encode(&request(phone.device_id, vec![], None));
 
     let (status, _) = app
         .raw_sync(None, SYNC_CONTENT_TYPE, None, body.clone())
@@ -336,7 +378,7 @@ async fn bad_requests_are_refused_with_reasons() {
         "not gzip"
     );
 
-    let mut unknown_kind = request(DeviceId::new_random(), vec![], None);
+    let mut unknown_kind = request(phone.device_id, vec![], None);
     unknown_kind.push.push(DocPush {
         doc_id: DocId::new_random(),
         kind: "invoice".into(),
@@ -375,9 +417,10 @@ async fn bad_requests_are_refused_with_reasons() {
 #[tokio::test]
 async fn missing_dependencies_are_reported_and_nothing_is_stored() {
     let app = spawn().await;
-    let (_, token) = app.tenant_with_rep().await;
-    let device = DeviceId::new_random();
-    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    let (_, phone) = app.tenant_with_rep().await;
+    let token = phone.token.clone();
+    let device = phone.device_id;
+    let (id, mut doc) = new_visit(&phone, StoreId::new_random(), "2026-11-22");
     let mut visit = hydrate_visit(&doc).unwrap();
     visit.status = VisitStatus::InProgress;
     reconcile_visit(&mut doc, &visit).unwrap();
@@ -405,8 +448,9 @@ async fn a_document_with_many_changes_is_compacted_after_the_push() {
     use fieldsync_server::sync::compaction::AUTO_COMPACT_AFTER_CHANGES;
 
     let app = spawn().await;
-    let (tenant, token) = app.tenant_with_rep().await;
-    let (id, mut doc) = new_visit(StoreId::new_random(), "2026-11-22");
+    let (tenant, phone) = app.tenant_with_rep().await;
+    let token = phone.token.clone();
+    let (id, mut doc) = new_visit(&phone, StoreId::new_random(), "2026-11-22");
     for i in 0..AUTO_COMPACT_AFTER_CHANGES {
         let mut visit = hydrate_visit(&doc).unwrap();
         visit.notes = autosurgeon::Text::with_value(format!("{}{}", visit.notes.as_str(), i % 10));
@@ -417,7 +461,7 @@ async fn a_document_with_many_changes_is_compacted_after_the_push() {
     let total = pushed.changes.len();
     assert!(total as u64 > AUTO_COMPACT_AFTER_CHANGES);
     let resp = app
-        .sync(&token, &request(DeviceId::new_random(), vec![pushed], None))
+        .sync(&token, &request(phone.device_id, vec![pushed], None))
         .await;
     assert_eq!(resp.outcomes[0].result, PushResult::stored(total as u32));
 
@@ -440,4 +484,80 @@ async fn a_document_with_many_changes_is_compacted_after_the_push() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn only_the_signed_in_device_syncs() {
+    let app = spawn().await;
+    let (_, phone) = app.tenant_with_rep().await;
+    let body = encode(&request(phone.device_id, vec![], None));
+
+    // A token issued without a device (administration tools).
+    let no_device = app.state.tokens.issue(&phone.profile).unwrap().token;
+    let (status, err) = app
+        .raw_sync(Some(&no_device), SYNC_CONTENT_TYPE, None, body.clone())
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::FORBIDDEN, Some("device_required"))
+    );
+
+    // The device's token speaking for another device id.
+    let other = encode(&request(DeviceId::new_random(), vec![], None));
+    let (status, err) = app
+        .raw_sync(Some(&phone.token), SYNC_CONTENT_TYPE, None, other)
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (StatusCode::FORBIDDEN, Some("device_mismatch"))
+    );
+    assert!(err["message"].as_str().unwrap().contains("device"));
+
+    let (status, _) = app
+        .raw_sync(Some(&phone.token), SYNC_CONTENT_TYPE, None, body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn changes_authored_by_another_actor_are_refused_and_nothing_is_stored() {
+    let app = spawn().await;
+    let (_, phone) = app.tenant_with_rep().await;
+    let tablet = app.another_device(&phone.profile).await;
+    // The phone sends a visit made under the tablet's actor.
+    let (id, mut doc) = visit_by(
+        phone.profile.id,
+        tablet.actor.clone(),
+        StoreId::new_random(),
+        "2026-11-22",
+    );
+    let resp = app
+        .sync(
+            &phone.token,
+            &request(phone.device_id, vec![push_of(id, &mut doc)], None),
+        )
+        .await;
+    match &resp.outcomes[0].result {
+        PushResult::Refused { reason, message } => {
+            assert_eq!(reason, "foreign_actor");
+            assert!(
+                message.contains("nothing of this document was stored"),
+                "{message}"
+            );
+        }
+        other => panic!("expected foreign_actor, got {other:?}"),
+    }
+    let (status, _) = app
+        .get_json(&phone.token, &format!("/v1/visits/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
+
+    // The tablet itself may send them.
+    let resp = app
+        .sync(
+            &tablet.token,
+            &request(tablet.device_id, vec![push_of(id, &mut doc)], None),
+        )
+        .await;
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(1));
 }

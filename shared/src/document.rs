@@ -80,6 +80,16 @@ impl AnyDocument {
 /// created with [`new_document`] or loaded with [`load_document`], never `AutoCommit::new/load`.
 pub const TEXT_ENCODING: TextEncoding = TextEncoding::Utf8CodeUnit;
 
+/// The bytes of [`server_actor`]: 16 bytes of `fieldsync-server`.
+pub const SERVER_ACTOR: [u8; 16] = *b"fieldsync-server";
+
+/// The Automerge actor of the server's own changes (the compensations that undo effects a
+/// write policy refused). It is never bound to a device, so a change a device authors under it
+/// is refused like any other actor that is not the device's own.
+pub fn server_actor() -> ActorId {
+    ActorId::from(SERVER_ACTOR)
+}
+
 /// A new, empty document edited by `actor` (a device's actor id), using [`TEXT_ENCODING`].
 pub fn new_document(actor: ActorId) -> AutoCommit {
     AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor)

@@ -1,9 +1,8 @@
 //! Malformed, mistyped, oversized and unknown input is refused with a 4xx and a
 //! machine-readable reason, and nothing of it is stored.
 
-use fieldsync_e2e::TestServer;
+use fieldsync_e2e::{DeviceToken, TestServer};
 use fieldsync_shared::protocol::{self, SyncRequest, SYNC_CONTENT_TYPE};
-use fieldsync_shared::DeviceId;
 
 use crate::replay::{post_sync, visit_push_request};
 
@@ -28,11 +27,13 @@ fn assert_nothing_stored(server: &TestServer, token: &str) {
     assert_eq!(orders["items"], serde_json::json!([]), "no order stored");
 }
 
-fn valid_request(server: &TestServer, token: &str) -> SyncRequest {
+/// A valid request of `device` (a new visit of its user).
+fn valid_request(server: &TestServer, device: &DeviceToken) -> SyncRequest {
+    let token = &device.token;
     let me = server.get_json(token, "/v1/me");
     let master = server.get_json(token, "/v1/master?since=0");
     let (_, req) = visit_push_request(
-        DeviceId::new_random(),
+        device,
         fieldsync_shared::StoreId::parse(master["stores"][0]["id"].as_str().unwrap()).unwrap(),
         fieldsync_shared::UserId::parse(me["id"].as_str().unwrap()).unwrap(),
     );
@@ -42,7 +43,8 @@ fn valid_request(server: &TestServer, token: &str) -> SyncRequest {
 #[test]
 fn malformed_bytes_are_refused() {
     let server = TestServer::start();
-    let token = server.token("rep1");
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
     let (status, body) = post_sync(
         &server,
         &token,
@@ -53,7 +55,7 @@ fn malformed_bytes_are_refused() {
     assert_eq!(reason(&body), "malformed_body");
 
     // A valid message followed by trailing garbage is malformed too.
-    let mut bytes = protocol::encode(&valid_request(&server, &token));
+    let mut bytes = protocol::encode(&valid_request(&server, &device));
     bytes.extend_from_slice(b"trailing");
     let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &bytes);
     assert_eq!(status, 400);
@@ -64,8 +66,9 @@ fn malformed_bytes_are_refused() {
 #[test]
 fn wrong_content_type_is_refused() {
     let server = TestServer::start();
-    let token = server.token("rep1");
-    let bytes = protocol::encode(&valid_request(&server, &token));
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let bytes = protocol::encode(&valid_request(&server, &device));
     let (status, body) = post_sync(&server, &token, "application/json", &bytes);
     assert_eq!(status, 415);
     assert_eq!(reason(&body), "unsupported_media_type");
@@ -130,8 +133,9 @@ fn gzip_bomb_is_refused() {
 #[test]
 fn unknown_document_kind_refuses_the_whole_request() {
     let server = TestServer::start();
-    let token = server.token("rep1");
-    let mut req = valid_request(&server, &token);
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let mut req = valid_request(&server, &device);
     // A second, well-formed document of a kind this server does not know: the request is
     // refused as a whole, so the valid visit in it is not stored either.
     let mut unknown = req.push[0].clone();
@@ -147,8 +151,9 @@ fn unknown_document_kind_refuses_the_whole_request() {
 #[test]
 fn unsupported_protocol_version_is_refused() {
     let server = TestServer::start();
-    let token = server.token("rep1");
-    let mut req = valid_request(&server, &token);
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let mut req = valid_request(&server, &device);
     req.protocol = 99;
     let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &protocol::encode(&req));
     assert_eq!(status, 400);
@@ -159,8 +164,9 @@ fn unsupported_protocol_version_is_refused() {
 #[test]
 fn changes_that_are_not_automerge_are_refused_per_document() {
     let server = TestServer::start();
-    let token = server.token("rep1");
-    let mut req = valid_request(&server, &token);
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let mut req = valid_request(&server, &device);
     req.push[0].changes = vec![serde_bytes::ByteBuf::from(
         b"not an automerge change".to_vec(),
     )];

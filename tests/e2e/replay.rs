@@ -1,10 +1,10 @@
 //! The protocol is idempotent: a device whose response was lost resends the same request, and
 //! the server stores nothing new, appends nothing to its feed, and answers the same outcomes.
 
-use automerge::{ActorId, AutoCommit};
+use automerge::AutoCommit;
 use fieldsync_client::DeviceError;
 use fieldsync_e2e::proxy::DroppingProxy;
-use fieldsync_e2e::{http, TestDevice, TestServer};
+use fieldsync_e2e::{http, DeviceToken, TestDevice, TestServer};
 use fieldsync_shared::document::reconcile_visit;
 use fieldsync_shared::order::PaymentMethod;
 use fieldsync_shared::protocol::{
@@ -12,16 +12,17 @@ use fieldsync_shared::protocol::{
     SYNC_CONTENT_TYPE,
 };
 use fieldsync_shared::visit::Visit;
-use fieldsync_shared::{DeviceId, DocId, StoreId, Timestamp, UserId};
+use fieldsync_shared::{DocId, StoreId, Timestamp, UserId};
 
-/// A request pushing a new visit's history, as a device would build it.
+/// A request of `device` pushing a new visit's history, as the device would build it (its
+/// changes authored by the device's actor).
 pub fn visit_push_request(
-    device_id: DeviceId,
+    device: &DeviceToken,
     store: StoreId,
     person: UserId,
 ) -> (DocId, SyncRequest) {
     let doc_id = DocId::new_random();
-    let mut doc = AutoCommit::new().with_actor(ActorId::random());
+    let mut doc = AutoCommit::new().with_actor(device.actor.clone());
     let visit = Visit::new(doc_id, store, person, Timestamp::now().utc_date());
     reconcile_visit(&mut doc, &visit).expect("reconcile");
     doc.commit();
@@ -32,7 +33,7 @@ pub fn visit_push_request(
         .collect();
     let req = SyncRequest {
         protocol: PROTOCOL_VERSION,
-        device_id,
+        device_id: device.device_id,
         push: vec![DocPush {
             doc_id,
             kind: "visit".into(),
@@ -82,12 +83,9 @@ fn a_store(server: &TestServer, token: &str) -> StoreId {
 #[test]
 fn replaying_a_sync_request_stores_nothing_new() {
     let server = TestServer::start();
-    let token = server.token("rep1");
-    let (doc_id, req) = visit_push_request(
-        DeviceId::new_random(),
-        a_store(&server, &token),
-        me(&server, &token),
-    );
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let (doc_id, req) = visit_push_request(&device, a_store(&server, &token), me(&server, &token));
     let body = protocol::encode(&req);
 
     let (status, first) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &body);
@@ -125,11 +123,7 @@ fn replaying_a_sync_request_stores_nothing_new() {
 
     // The feed did not grow: pulling from the first response's cursor finds nothing new.
     let cursor = first.pull.expect("pull page").cursor;
-    let (_, other_req) = visit_push_request(
-        DeviceId::new_random(),
-        a_store(&server, &token),
-        me(&server, &token),
-    );
+    let (_, other_req) = visit_push_request(&device, a_store(&server, &token), me(&server, &token));
     let pull_only = SyncRequest {
         push: vec![],
         pull: Some(PullRequest {

@@ -1,29 +1,54 @@
 //! Merging one pushed document into its stored state. Pure and CPU-bound: no I/O, run under
 //! `spawn_blocking` by [`super::push`].
 //!
-//! The merge works on the stored document plus the pushed changes and decides what, if anything,
-//! to write: only changes the server does not have yet, and only if the result is complete
-//! (no missing dependencies) and still matches the document's schema.
+//! Stages, in order (each a function):
+//! 1. [`open_loaded`]: the stored document (or a new one); another tenant's id, a kind
+//!    mismatch or an unreadable copy refuse the document.
+//! 2. [`check_access`]: the principal must see the stored document (read scope); an
+//!    invisible one is answered exactly like another tenant's id.
+//! 3. [`not_yet_present`]: only changes the server lacks are new; none new is a replay.
+//! 4. [`check_actors`]: every new change must be authored by the pushing device's actor.
+//! 5. apply, [`hydrate_checked`]: no missing dependencies, the schema holds, the id matches;
+//!    a creation must be for a store or owner the principal sees.
+//! 6. [`super::policy::enforce`]: the write policies, with a compensating change of the
+//!    server where they refuse an effect.
+//!
+//! Only if every stage passes is anything written: the device's new changes, the server's
+//! compensation (if any), and the projection of the result.
 
 use std::collections::HashSet;
 
-use automerge::{Automerge, Change, LoadOptions, ReadDoc};
+use automerge::{ActorId, AutoCommit, Automerge, Change, LoadOptions};
 use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind, TEXT_ENCODING};
+use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::DocId;
 
+use super::policy::{self, owner_and_store, PolicyVerdict};
 use super::projection::project;
+use crate::scope::ReadScope;
 use crate::store::documents::{
-    ExpectedVersion, LoadedDocument, NewChange, Projection, StoredDocument,
+    ChangeOrigin, ExpectedVersion, LoadedDocument, NewChange, Projection, StoredDocument,
 };
+
+/// Who pushes, as the merge needs to know it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pusher<'a> {
+    /// The Automerge actor bound to the pushing device: every new change must be its own.
+    pub actor: &'a ActorId,
+    /// What the principal may see, with its place in the organisation (for the policies).
+    pub scope: &'a ReadScope,
+}
 
 /// What to do with one pushed document.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MergeVerdict {
-    /// New changes to store, with the projection of the merged document.
+    /// New changes to store (the device's, then the server's compensation if any), with the
+    /// projection of the resulting document and the effects the policy refused.
     Write {
         expected: ExpectedVersion,
         changes: Vec<NewChange>,
         projection: Projection,
+        refused_edits: Vec<RefusedEdit>,
     },
     /// Every pushed change is already stored: answer `Stored { new_changes: 0 }`.
     Replay,
@@ -38,9 +63,40 @@ pub enum MergeVerdict {
 
 impl MergeVerdict {
     fn refused(reason: &'static str, message: impl Into<String>) -> Self {
-        MergeVerdict::Refused {
+        Refused::new(reason, message).into()
+    }
+}
+
+/// A stage's refusal of the whole document (becomes [`MergeVerdict::Refused`]).
+#[derive(Debug, Clone, PartialEq)]
+struct Refused {
+    reason: &'static str,
+    message: String,
+}
+
+impl Refused {
+    fn new(reason: &'static str, message: impl Into<String>) -> Self {
+        Refused {
             reason,
             message: message.into(),
+        }
+    }
+
+    /// The answer for an id the principal may not use: another tenant's document, or one
+    /// outside the read scope. The same words either way: never say whose it is.
+    fn unavailable() -> Self {
+        Refused::new(
+            reasons::DOCUMENT_UNAVAILABLE,
+            "this document id cannot be used",
+        )
+    }
+}
+
+impl From<Refused> for MergeVerdict {
+    fn from(r: Refused) -> Self {
+        MergeVerdict::Refused {
+            reason: r.reason,
+            message: r.message,
         }
     }
 }
@@ -52,7 +108,15 @@ pub mod reasons {
     pub const MALFORMED_CHANGE: &str = "malformed_change";
     pub const SCHEMA_VIOLATION: &str = "schema_violation";
     pub const DOCUMENT_UNREADABLE: &str = "document_unreadable";
+    /// A new change is authored by an actor that is not the pushing device's.
+    pub const FOREIGN_ACTOR: &str = "foreign_actor";
+    /// A write policy refused the batch as a whole (a creation the principal may not make).
+    pub const FORBIDDEN: &str = "forbidden";
 }
+
+/// The refusal when a compensation could not be computed (a server fault, logged).
+const NOT_UNDONE: &str =
+    "the changes have effects this user may not make, and the server could not undo them";
 
 /// Merges `pushed` (raw change bytes) for document `doc_id` of `kind` into `loaded`.
 pub fn merge_document(
@@ -60,48 +124,28 @@ pub fn merge_document(
     kind: DocKind,
     pushed: &[impl AsRef<[u8]>],
     loaded: &LoadedDocument,
+    pusher: Pusher<'_>,
 ) -> MergeVerdict {
-    let (mut doc, expected) = match loaded {
-        // Same answer as for any document the principal may not write: never say whose it is.
-        LoadedDocument::OtherTenant => {
-            return MergeVerdict::refused(
-                reasons::DOCUMENT_UNAVAILABLE,
-                "this document id cannot be used",
-            )
-        }
-        LoadedDocument::Found(stored) if stored.kind != kind => {
-            return MergeVerdict::refused(
-                reasons::KIND_MISMATCH,
-                format!(
-                    "the document is a {}, not a {}",
-                    stored.kind.as_str(),
-                    kind.as_str()
-                ),
-            )
-        }
-        LoadedDocument::Found(stored) => match open_stored(stored) {
-            Ok(doc) => (doc, ExpectedVersion::Existing(stored.version)),
-            Err(e) => {
-                tracing::error!(%doc_id, error = %e, "stored document does not load");
-                return MergeVerdict::refused(
-                    reasons::DOCUMENT_UNREADABLE,
-                    "the server cannot read its copy of this document",
-                );
-            }
-        },
-        LoadedDocument::Absent => (
-            Automerge::new_with_encoding(TEXT_ENCODING),
-            ExpectedVersion::New,
-        ),
+    let (mut doc, expected, before) = match open_loaded(doc_id, kind, loaded) {
+        Ok(opened) => opened,
+        Err(refused) => return refused.into(),
     };
+    if let Some(before) = &before {
+        if !check_access(pusher.scope, before) {
+            return Refused::unavailable().into();
+        }
+    }
 
     let changes = match parse_changes(pushed) {
         Ok(changes) => changes,
         Err(message) => return MergeVerdict::refused(reasons::MALFORMED_CHANGE, message),
     };
-    let new_changes = not_yet_present(&doc, changes);
+    let new_changes = not_yet_present(&mut doc, changes);
     if new_changes.is_empty() && expected != ExpectedVersion::New {
         return MergeVerdict::Replay;
+    }
+    if let Err(message) = check_actors(&new_changes, pusher.actor) {
+        return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
     if let Err(e) = doc.apply_changes(new_changes.iter().cloned()) {
@@ -115,31 +159,134 @@ pub fn merge_document(
     if !doc.get_missing_deps(&[]).is_empty() {
         return MergeVerdict::MissingDeps;
     }
-
-    let hydrated = match hydrate_any(kind, &doc) {
-        Ok(h) => h,
-        Err(e) => return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string()),
+    let after = match hydrate_checked(doc_id, kind, &doc) {
+        Ok(after) => after,
+        Err(refused) => return refused.into(),
     };
-    if hydrated_id(&hydrated) != doc_id {
-        return MergeVerdict::refused(
-            reasons::SCHEMA_VIOLATION,
-            format!("the document's id field is not {doc_id}"),
-        );
+    if before.is_none() && !check_access(pusher.scope, &after) {
+        return Refused::unavailable().into();
     }
-    let projection = match project(&hydrated) {
+
+    let (document, compensation, refused_edits) =
+        match policy::enforce(&mut doc, &pusher.scope.org, before.as_ref(), after) {
+            Ok(PolicyVerdict::Allowed { document }) => (document, None, Vec::new()),
+            Ok(PolicyVerdict::Compensated {
+                document,
+                change,
+                refused,
+            }) => (document, Some(change), refused),
+            Ok(PolicyVerdict::Refused { refused }) => {
+                return MergeVerdict::refused(reasons::FORBIDDEN, policy::refusal_message(&refused))
+            }
+            Err(e) => {
+                tracing::error!(%doc_id, error = %e, "compensating a refused edit failed");
+                return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
+            }
+        };
+    let projection = match project(&document) {
         Ok(p) => p,
         Err(e) => return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string()),
     };
+    let changes = new_changes
+        .iter()
+        .map(|c| new_change(c, ChangeOrigin::Device))
+        .chain(
+            compensation
+                .iter()
+                .map(|c| new_change(c, ChangeOrigin::Server)),
+        )
+        .collect();
     MergeVerdict::Write {
         expected,
-        changes: new_changes
-            .into_iter()
-            .map(|c| NewChange {
-                hash: c.hash().0,
-                bytes: c.raw_bytes().to_vec(),
-            })
-            .collect(),
+        changes,
         projection,
+        refused_edits,
+    }
+}
+
+/// The document to merge into, the version the write will expect, and its state before the
+/// push (`None`: the push creates it).
+fn open_loaded(
+    doc_id: DocId,
+    kind: DocKind,
+    loaded: &LoadedDocument,
+) -> Result<(AutoCommit, ExpectedVersion, Option<AnyDocument>), Refused> {
+    let stored = match loaded {
+        LoadedDocument::OtherTenant => return Err(Refused::unavailable()),
+        LoadedDocument::Absent => {
+            return Ok((
+                AutoCommit::new_with_encoding(TEXT_ENCODING),
+                ExpectedVersion::New,
+                None,
+            ))
+        }
+        LoadedDocument::Found(stored) => stored,
+    };
+    if stored.kind != kind {
+        return Err(Refused::new(
+            reasons::KIND_MISMATCH,
+            format!(
+                "the document is a {}, not a {}",
+                stored.kind.as_str(),
+                kind.as_str()
+            ),
+        ));
+    }
+    let unreadable = |e: String| {
+        tracing::error!(%doc_id, error = %e, "stored document does not load");
+        Refused::new(
+            reasons::DOCUMENT_UNREADABLE,
+            "the server cannot read its copy of this document",
+        )
+    };
+    let doc = open_stored_editable(stored).map_err(unreadable)?;
+    let before = hydrate_any(kind, &doc).map_err(|e| unreadable(e.to_string()))?;
+    Ok((doc, ExpectedVersion::Existing(stored.version), Some(before)))
+}
+
+/// May the principal see (and so, policies permitting, write) this document?
+fn check_access(scope: &ReadScope, doc: &AnyDocument) -> bool {
+    let (owner, store) = owner_and_store(doc);
+    scope.can_see(store, owner)
+}
+
+/// Every new change must be the pushing device's own. Changes the server already has are
+/// not new (a device re-sending another device's changes after `MissingDeps` is fine); the
+/// server's actor is never a device's.
+fn check_actors(new_changes: &[Change], device_actor: &ActorId) -> Result<(), String> {
+    let server = fieldsync_shared::document::server_actor();
+    match new_changes
+        .iter()
+        .find(|c| c.actor_id() != device_actor || *c.actor_id() == server)
+    {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "change {} is authored by actor {}, not by this device: changes must be authored by \
+             the device that sends them; nothing of this document was stored",
+            c.hash(),
+            c.actor_id()
+        )),
+    }
+}
+
+/// The merged document, hydrated: the schema holds and its id is the pushed id.
+fn hydrate_checked(doc_id: DocId, kind: DocKind, doc: &AutoCommit) -> Result<AnyDocument, Refused> {
+    let hydrated = hydrate_any(kind, doc)
+        .map_err(|e| Refused::new(reasons::SCHEMA_VIOLATION, e.to_string()))?;
+    if hydrated_id(&hydrated) != doc_id {
+        return Err(Refused::new(
+            reasons::SCHEMA_VIOLATION,
+            format!("the document's id field is not {doc_id}"),
+        ));
+    }
+    Ok(hydrated)
+}
+
+fn new_change(change: &Change, origin: ChangeOrigin) -> NewChange {
+    NewChange {
+        hash: change.hash().0,
+        bytes: change.raw_bytes().to_vec(),
+        origin,
     }
 }
 
@@ -153,15 +300,32 @@ pub fn open_stored(stored: &StoredDocument) -> Result<Automerge, String> {
         }
         None => Automerge::new_with_encoding(TEXT_ENCODING),
     };
-    let changes = stored
+    doc.apply_changes(stored_changes(stored)?)
+        .map_err(|e| format!("stored changes: {e}"))?;
+    Ok(doc)
+}
+
+/// [`open_stored`] as an `AutoCommit`, which the server can also write into (compensations).
+pub fn open_stored_editable(stored: &StoredDocument) -> Result<AutoCommit, String> {
+    let mut doc = match &stored.snapshot {
+        Some(snapshot) => {
+            AutoCommit::load_with_options(snapshot, LoadOptions::new().text_encoding(TEXT_ENCODING))
+                .map_err(|e| format!("snapshot: {e}"))?
+        }
+        None => AutoCommit::new_with_encoding(TEXT_ENCODING),
+    };
+    doc.apply_changes(stored_changes(stored)?)
+        .map_err(|e| format!("stored changes: {e}"))?;
+    Ok(doc)
+}
+
+fn stored_changes(stored: &StoredDocument) -> Result<Vec<Change>, String> {
+    stored
         .changes
         .iter()
         .map(|bytes| Change::from_bytes(bytes.clone()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("stored change: {e}"))?;
-    doc.apply_changes(changes)
-        .map_err(|e| format!("stored changes: {e}"))?;
-    Ok(doc)
+        .map_err(|e| format!("stored change: {e}"))
 }
 
 fn parse_changes(pushed: &[impl AsRef<[u8]>]) -> Result<Vec<Change>, String> {
@@ -176,7 +340,7 @@ fn parse_changes(pushed: &[impl AsRef<[u8]>]) -> Result<Vec<Change>, String> {
 }
 
 /// The changes `doc` does not have yet, each once, in push order.
-fn not_yet_present(doc: &Automerge, changes: Vec<Change>) -> Vec<Change> {
+fn not_yet_present(doc: &mut AutoCommit, changes: Vec<Change>) -> Vec<Change> {
     let mut seen = HashSet::new();
     changes
         .into_iter()

@@ -1,19 +1,24 @@
 //! `POST /v1/sync`: one round trip of the sync protocol (`shared::protocol`).
 //!
 //! Stages, one function each, in the order a request flows through them:
-//! 1. [`check_content_type`]: the body must be the sync media type (415).
-//! 2. [`read_body`]: at most `max_body_bytes` (413).
-//! 3. [`decode_body`]: `Content-Encoding` gzip or identity (415 otherwise), gunzip with the
+//! 1. [`signed_in_device`]: only a device session syncs (403 `device_required`).
+//! 2. [`check_content_type`]: the body must be the sync media type (415).
+//! 3. [`read_body`]: at most `max_body_bytes` (413).
+//! 4. [`decode_body`]: `Content-Encoding` gzip or identity (415 otherwise), gunzip with the
 //!    decoded-size limit, then `protocol::decode_request` (400/413/422; nothing stored).
-//! 4. [`push::push`]: merge and commit the pushed documents (one transaction).
-//! 5. [`pull::pull`]: a page of what the device lacks, after the commit.
-//! 6. [`encode_response`]: CBOR, gzip when the device accepts it.
+//! 5. [`check_device_id`]: the request speaks for the signed-in device (403 `device_mismatch`).
+//! 6. [`scope::read_scope`]: what the principal may see, once per request.
+//! 7. [`push::push`]: merge (access, actor and policy checks, [`merge`], [`policy`]) and
+//!    commit the pushed documents (one transaction).
+//! 8. [`pull::pull`]: a page of what the device lacks, after the commit.
+//! 9. [`encode_response`]: CBOR, gzip when the device accepts it.
 //!
 //! After the response is decided, documents that grew past
 //! [`compaction::AUTO_COMPACT_AFTER_CHANGES`] are compacted in the background.
 
 pub mod compaction;
 pub mod merge;
+pub mod policy;
 pub mod projection;
 pub mod pull;
 pub mod push;
@@ -28,8 +33,9 @@ use fieldsync_shared::protocol::{
     self, Limits, ProtocolError, SyncRequest, SyncResponse, PROTOCOL_VERSION, SYNC_CONTENT_TYPE,
 };
 
-use crate::auth::Principal;
+use crate::auth::{DeviceSession, Principal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::scope;
 use crate::state::AppState;
 use push::PushContext;
 
@@ -62,6 +68,7 @@ pub struct SyncApi;
             content_type = "application/vnd.fieldsync.sync+cbor"),
         (status = 400, description = "malformed_body, unsupported_protocol_version", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 403, description = "device_required (the token was not issued to a device), device_mismatch (device_id is not the signed-in device)", body = ErrorBody),
         (status = 413, description = "body_too_large, limit_exceeded", body = ErrorBody),
         (status = 415, description = "wrong content type or encoding", body = ErrorBody),
         (status = 422, description = "unknown_document_kind, duplicate_document", body = ErrorBody),
@@ -80,19 +87,24 @@ pub async fn sync(
     body: Body,
 ) -> ApiResult<Response> {
     let limits = state.config.limits;
+    let device = signed_in_device(&principal)?;
     check_content_type(&headers)?;
     let raw = read_body(&headers, body, limits.max_body_bytes).await?;
     let bytes_received = raw.len() as u64;
     let request = decode_body(&headers, raw, limits).await?;
+    check_device_id(device, &request)?;
 
     let span = tracing::Span::current();
     span.record("device", tracing::field::display(request.device_id));
     span.record("pushed", request.push.len());
 
+    let scope = scope::read_scope(state.store.as_ref(), &principal).await?;
     let ctx = PushContext {
         tenant_id: principal.tenant_id,
         user_id: principal.user_id,
-        device_id: request.device_id,
+        device_id: device.device_id,
+        actor: device.actor.clone(),
+        scope: std::sync::Arc::new(scope),
     };
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();
@@ -110,6 +122,7 @@ pub async fn sync(
                 state.store.as_ref(),
                 ctx.tenant_id,
                 ctx.device_id,
+                &ctx.scope,
                 p,
                 limits.max_pull_bytes,
             )
@@ -135,6 +148,29 @@ pub async fn sync(
         .collect();
     compaction::spawn_compactions(state.store.clone(), ctx.tenant_id, to_compact);
     Ok(http_response)
+}
+
+/// The device session of the token: tokens issued without a device (administration tools)
+/// cannot sync, because changes are bound to the device's actor.
+fn signed_in_device(principal: &Principal) -> ApiResult<&DeviceSession> {
+    principal.device.as_ref().ok_or_else(|| {
+        ApiError::forbidden(
+            "device_required",
+            "only a signed-in device can sync: log in with a device registration",
+        )
+    })
+}
+
+/// The request must speak for the device the token was issued to: pulls skip "this device's
+/// own changes" by that id, so another id would receive or hide the wrong changes.
+fn check_device_id(device: &DeviceSession, request: &SyncRequest) -> ApiResult<()> {
+    if request.device_id == device.device_id {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "device_mismatch",
+        "the request's device_id is not the device this token was issued to",
+    ))
 }
 
 /// 415 unless the body is declared as the sync media type (parameters ignored).

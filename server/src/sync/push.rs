@@ -4,14 +4,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use automerge::ActorId;
 use fieldsync_shared::document::DocKind;
-use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult};
+use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp, UserId};
 
-use super::merge::{merge_document, MergeVerdict};
+use super::merge::{merge_document, MergeVerdict, Pusher};
 use crate::error::{ApiError, ApiResult};
+use crate::scope::ReadScope;
 use crate::store::documents::{
-    CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, LoadedDocument, PushCommit,
+    ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, LoadedDocument,
+    PushCommit,
 };
 
 /// How often a push is recomputed after losing an optimistic-concurrency race before the
@@ -19,11 +22,16 @@ use crate::store::documents::{
 const MAX_ATTEMPTS: usize = 5;
 
 /// Who is pushing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PushContext {
     pub tenant_id: TenantId,
     pub user_id: UserId,
+    /// The authenticated device (equal to the request's `device_id`).
     pub device_id: DeviceId,
+    /// The Automerge actor bound to that device.
+    pub actor: ActorId,
+    /// What the principal may see and its place in the organisation, loaded once per request.
+    pub scope: Arc<ReadScope>,
 }
 
 /// What a push did.
@@ -55,14 +63,19 @@ pub async fn push<S: DocumentStore + ?Sized>(
     let ids: Vec<DocId> = docs.iter().map(|d| d.doc_id).collect();
     for attempt in 1..=MAX_ATTEMPTS {
         let loaded = store.load_documents(ctx.tenant_id, &ids).await?;
-        let verdicts = merge_off_executor(Arc::clone(&docs), loaded).await?;
-        let (writes, decided) = split_verdicts(&docs, verdicts);
+        let verdicts = merge_off_executor(ctx, Arc::clone(&docs), loaded).await?;
+        let Split {
+            writes,
+            decided,
+            refused_edits,
+        } = split_verdicts(&docs, verdicts);
         if writes.is_empty() {
             return Ok(PushReport {
-                outcomes: outcomes(&docs, decided, &[]),
+                outcomes: outcomes(&docs, decided, refused_edits, &HashMap::new(), &[]),
                 committed: Vec::new(),
             });
         }
+        let compensations = server_changes(&writes);
         let commit = PushCommit {
             tenant_id: ctx.tenant_id,
             device_id: ctx.device_id,
@@ -73,7 +86,7 @@ pub async fn push<S: DocumentStore + ?Sized>(
         match store.commit_push(commit).await? {
             CommitOutcome::Committed(committed) => {
                 return Ok(PushReport {
-                    outcomes: outcomes(&docs, decided, &committed),
+                    outcomes: outcomes(&docs, decided, refused_edits, &compensations, &committed),
                     committed,
                 });
             }
@@ -94,16 +107,23 @@ pub async fn push<S: DocumentStore + ?Sized>(
 
 /// Runs the merges under `spawn_blocking`: loading and applying Automerge changes is CPU work.
 async fn merge_off_executor(
+    ctx: &PushContext,
     docs: Arc<Vec<DocPush>>,
     loaded: Vec<(DocId, LoadedDocument)>,
 ) -> ApiResult<Vec<MergeVerdict>> {
+    let actor = ctx.actor.clone();
+    let scope = Arc::clone(&ctx.scope);
     tokio::task::spawn_blocking(move || {
         let mut loaded: HashMap<DocId, LoadedDocument> = loaded.into_iter().collect();
+        let pusher = Pusher {
+            actor: &actor,
+            scope: &scope,
+        };
         docs.iter()
             .map(|d| {
                 let stored = loaded.remove(&d.doc_id).unwrap_or(LoadedDocument::Absent);
                 match DocKind::parse(&d.kind) {
-                    Some(kind) => merge_document(d.doc_id, kind, &d.changes, &stored),
+                    Some(kind) => merge_document(d.doc_id, kind, &d.changes, &stored, pusher),
                     // decode_request refuses unknown kinds; kept total for safety.
                     None => MergeVerdict::Refused {
                         reason: "unknown_document_kind",
@@ -117,53 +137,81 @@ async fn merge_off_executor(
     .map_err(ApiError::internal)
 }
 
+/// The verdicts of a push, sorted: what to write, what is already decided, and the refused
+/// edits of the writes (reported with their `Stored` outcome).
+struct Split {
+    writes: Vec<DocumentWrite>,
+    decided: HashMap<DocId, PushResult>,
+    refused_edits: HashMap<DocId, Vec<RefusedEdit>>,
+}
+
 /// Splits verdicts into the writes to commit and the outcomes already decided (by doc id).
-fn split_verdicts(
-    docs: &[DocPush],
-    verdicts: Vec<MergeVerdict>,
-) -> (Vec<DocumentWrite>, HashMap<DocId, PushResult>) {
-    let mut writes = Vec::new();
-    let mut decided = HashMap::new();
+fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
+    let mut split = Split {
+        writes: Vec::new(),
+        decided: HashMap::new(),
+        refused_edits: HashMap::new(),
+    };
     for (doc, verdict) in docs.iter().zip(verdicts) {
         let result = match verdict {
             MergeVerdict::Write {
                 expected,
                 changes,
                 projection,
+                refused_edits,
             } => {
-                writes.push(DocumentWrite {
+                split.writes.push(DocumentWrite {
                     doc_id: doc.doc_id,
                     kind: projection.kind(),
                     expected,
                     changes,
                     projection,
                 });
+                split.refused_edits.insert(doc.doc_id, refused_edits);
                 continue;
             }
-            MergeVerdict::Replay => PushResult::Stored {
-                new_changes: 0,
-                refused_edits: Vec::new(),
-            },
+            MergeVerdict::Replay => PushResult::stored(0),
             MergeVerdict::MissingDeps => PushResult::MissingDeps,
             MergeVerdict::Refused { reason, message } => PushResult::Refused {
                 reason: reason.to_string(),
                 message,
             },
         };
-        decided.insert(doc.doc_id, result);
+        split.decided.insert(doc.doc_id, result);
     }
-    (writes, decided)
+    split
 }
 
-/// One outcome per pushed document, in request order.
+/// How many of each write's changes are the server's own (compensations).
+fn server_changes(writes: &[DocumentWrite]) -> HashMap<DocId, u64> {
+    writes
+        .iter()
+        .map(|w| {
+            let n = w
+                .changes
+                .iter()
+                .filter(|c| c.origin == ChangeOrigin::Server)
+                .count();
+            (w.doc_id, n as u64)
+        })
+        .collect()
+}
+
+/// One outcome per pushed document, in request order. `new_changes` counts the device's
+/// changes the commit inserted, not the server's compensation.
 fn outcomes(
     docs: &[DocPush],
     mut decided: HashMap<DocId, PushResult>,
+    mut refused_edits: HashMap<DocId, Vec<RefusedEdit>>,
+    server_changes: &HashMap<DocId, u64>,
     committed: &[CommittedDocument],
 ) -> Vec<DocOutcome> {
     let stored: HashMap<DocId, u64> = committed
         .iter()
-        .map(|c| (c.doc_id, c.inserted_changes))
+        .map(|c| {
+            let server = server_changes.get(&c.doc_id).copied().unwrap_or(0);
+            (c.doc_id, c.inserted_changes.saturating_sub(server))
+        })
         .collect();
     docs.iter()
         .map(|d| {
@@ -173,7 +221,7 @@ fn outcomes(
                     new_changes: stored
                         .get(&d.doc_id)
                         .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
-                    refused_edits: Vec::new(),
+                    refused_edits: refused_edits.remove(&d.doc_id).unwrap_or_default(),
                 },
             };
             DocOutcome {

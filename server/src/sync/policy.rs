@@ -1,0 +1,180 @@
+//! The write-policy stage of a push: judge the effect of a pushed batch with
+//! `shared::policy::check` and neutralise refused effects with a compensating change of the
+//! server's own. Pure and CPU-bound like the rest of the merge (run under `spawn_blocking`).
+//!
+//! Changes cannot be removed from an Automerge history, so a refused effect is undone by a
+//! new change, authored by [`server_actor`], that puts the refused fields back as they were
+//! before the batch. Every replica that merges it converges on the allowed state.
+//!
+//! Sequence numbers of the server actor: Automerge numbers an actor's changes per document
+//! (1, 2, ...), and two different changes with the same actor and number would break every
+//! replica that receives both. The server computes each compensation on the fully loaded
+//! document (all of its earlier compensations included) and stores it under the optimistic
+//! version check of `commit_push`: a concurrent push that computed the same number for the
+//! same document loses the version race and is recomputed from a fresh load. So the numbers
+//! stay unique without any coordination between instances.
+
+// `DocumentError` holds automerge's and autosurgeon's errors by value (the shared crate's
+// contract); it is large, but these functions run once per pushed document.
+#![allow(clippy::result_large_err)]
+
+use automerge::transaction::CommitOptions;
+use automerge::{AutoCommit, Change};
+use autosurgeon::Text;
+use fieldsync_shared::document::{
+    hydrate_any, reconcile_order, reconcile_visit, server_actor, AnyDocument, DocumentError,
+};
+use fieldsync_shared::policy::{self, Editor, OrgView, Refusal};
+use fieldsync_shared::protocol::RefusedEdit;
+use fieldsync_shared::values::{StoreId, Timestamp, UserId};
+
+/// What the policy made of one batch.
+// One value per pushed document, moved once: boxing the documents would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum PolicyVerdict {
+    /// Every effect is allowed; `document` is the merged document as pushed.
+    Allowed { document: AnyDocument },
+    /// Some effects were refused and undone by `change`, which the server stores after the
+    /// device's changes; `document` is the result with the compensation applied.
+    Compensated {
+        document: AnyDocument,
+        change: Change,
+        refused: Vec<RefusedEdit>,
+    },
+    /// Refused as a whole: a creation the policy refuses (a creation cannot be compensated),
+    /// or refused effects the compensation could not undo.
+    Refused { refused: Vec<Refusal> },
+}
+
+/// The owner (`person_id`) and store of a document: what relations are computed from.
+pub fn owner_and_store(doc: &AnyDocument) -> (UserId, StoreId) {
+    match doc {
+        AnyDocument::Visit(v) => (v.person_id, v.store_id),
+        AnyDocument::Order(o) => (o.person_id, o.store_id),
+    }
+}
+
+/// The editor the pushing user is for this document: owner and store as stored before the
+/// batch (`after` only when the batch creates the document), so a batch cannot change its
+/// relation to the document by rewriting the owner.
+pub fn editor_for(org: &OrgView, before: Option<&AnyDocument>, after: &AnyDocument) -> Editor {
+    let (owner, store) = owner_and_store(before.unwrap_or(after));
+    org.editor_for(owner, store)
+}
+
+/// Runs the policy on the effect `before -> after` of a batch already applied to `doc`, and
+/// compensates refused effects in `doc` (with the server's actor) where it can.
+pub fn enforce(
+    doc: &mut AutoCommit,
+    org: &OrgView,
+    before: Option<&AnyDocument>,
+    after: AnyDocument,
+) -> Result<PolicyVerdict, DocumentError> {
+    let editor = editor_for(org, before, &after);
+    let refusals = policy::check(&editor, before, &after);
+    if refusals.is_empty() {
+        return Ok(PolicyVerdict::Allowed { document: after });
+    }
+    let Some(before) = before else {
+        return Ok(PolicyVerdict::Refused { refused: refusals });
+    };
+    let Some(change) = compensating_change(doc, before, &after, &refusals)? else {
+        tracing::error!(
+            refused = ?refusals,
+            "policy refused effects that the compensation does not change"
+        );
+        return Ok(PolicyVerdict::Refused { refused: refusals });
+    };
+    let document = hydrate_any(after.kind(), doc).map_err(|e| {
+        tracing::error!(error = %e, "a compensated document does not hydrate");
+        e
+    })?;
+    // The compensation must leave nothing refused; otherwise nothing of the batch is stored.
+    let left = policy::check(&editor, Some(before), &document);
+    if !left.is_empty() {
+        tracing::error!(refused = ?left, "the compensation left refused effects");
+        return Ok(PolicyVerdict::Refused { refused: refusals });
+    }
+    Ok(PolicyVerdict::Compensated {
+        document,
+        change,
+        refused: refusals.iter().map(refused_edit).collect(),
+    })
+}
+
+/// Reconciles `policy::compensate(before, after, refused)` into `doc` as one change of the
+/// server's actor. `None` if that writes nothing.
+fn compensating_change(
+    doc: &mut AutoCommit,
+    before: &AnyDocument,
+    after: &AnyDocument,
+    refused: &[Refusal],
+) -> Result<Option<Change>, DocumentError> {
+    let target = keep_text_objects(after, policy::compensate(before, after, refused));
+    doc.set_actor(server_actor());
+    match &target {
+        AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
+        AnyDocument::Order(o) => reconcile_order(doc, o)?,
+    }
+    // Seconds, like the devices' changes.
+    let options = CommitOptions::default()
+        .with_message(commit_message(refused))
+        .with_time(Timestamp::now().millis() / 1000);
+    let Some(hash) = doc.commit_with(options) else {
+        return Ok(None);
+    };
+    Ok(doc.get_change_by_hash(&hash))
+}
+
+/// `target` with its notes written as edits of `after`'s notes. Notes are Automerge Text:
+/// reconciling a Text hydrated from another state (`before`) fails on its stale heads, and a
+/// fresh Text would replace the whole text object, dropping what others type into it
+/// concurrently. Editing the merged text object into the wanted content keeps it.
+fn keep_text_objects(after: &AnyDocument, mut target: AnyDocument) -> AnyDocument {
+    match (after, &mut target) {
+        (AnyDocument::Visit(a), AnyDocument::Visit(t)) => t.notes = edited(&a.notes, &t.notes),
+        (AnyDocument::Order(a), AnyDocument::Order(t)) => t.notes = edited(&a.notes, &t.notes),
+        _ => {}
+    }
+    target
+}
+
+fn edited(live: &Text, wanted: &Text) -> Text {
+    let mut text = live.clone();
+    if text.as_str() != wanted.as_str() {
+        text.update(wanted.as_str());
+    }
+    text
+}
+
+/// The compensating change's message, read in the document's history (audit trail):
+/// `fieldsync-server: refused notes (visit_frozen), status (status_transition_not_allowed)`.
+pub fn commit_message(refused: &[Refusal]) -> String {
+    let parts: Vec<String> = refused
+        .iter()
+        .map(|r| format!("{} ({})", r.field.as_str(), r.code))
+        .collect();
+    format!("{COMPENSATION_PREFIX}{}", parts.join(", "))
+}
+
+/// How every compensating change's message starts.
+pub const COMPENSATION_PREFIX: &str = "fieldsync-server: refused ";
+
+/// The wire form of a refusal.
+pub fn refused_edit(r: &Refusal) -> RefusedEdit {
+    RefusedEdit {
+        field: r.field.as_str().to_string(),
+        code: r.code.clone(),
+        message: r.message.clone(),
+    }
+}
+
+/// One message for a batch refused as a whole: the refusals' messages, joined.
+pub fn refusal_message(refused: &[Refusal]) -> String {
+    refused
+        .iter()
+        .map(|r| format!("{}: {}", r.field.as_str(), r.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
