@@ -4,7 +4,8 @@
 //!
 //! * Tenant slug `demo` ("Demo Beverages Co. (Wuhan)"), id [`demo_tenant_id`].
 //! * Users, all with password `demo1234`: `sup1` (supervisor, S001), `rep1` (rep, R001),
-//!   `rep2` (rep, R002), `merch1` (merchandiser, M001), `admin` (admin, A001).
+//!   `rep2` (rep, R002), `merch1` (merchandiser, M001), `mgr1` (manager, M100),
+//!   `admin` (admin, A001).
 //! * 30 stores in Wuhan, within about 13 km of 30.5928 N 114.3055 E: `NKA-001`..`NKA-008`,
 //!   `RKA-001`..`RKA-008`, `LKA-001`..`LKA-008`, `OTH-001`..`OTH-006`; geofences 80-200 m,
 //!   delivery lead 1-3 days.
@@ -13,7 +14,7 @@
 //!   - **overdue debt** (orders blocked): `NKA-003`, `RKA-005`, `LKA-002`, `OTH-004`;
 //!   - **stale snapshot** (as of 45 days before seeding; orders go to approval): `LKA-006`;
 //!   - **at its credit limit** (receivables 98 % of limit, no overdue): `OTH-006`.
-//! * Organisation: region `武汉 Wuhan` (no manager yet); team `武汉KA一组 Wuhan KA Team 1`
+//! * Organisation: region `武汉 Wuhan` (manager `mgr1`); team `武汉KA一组 Wuhan KA Team 1`
 //!   in that region, supervisor `sup1`, members `rep1`, `rep2`, `merch1`; territories
 //!   `rep1 NKA+RKA` (`NKA-*`, `RKA-*`; rep1), `rep2 LKA+OTH` (`LKA-*`, `OTH-*`; rep2) and
 //!   `merch1 NKA` (`NKA-*`; merch1). Ids from [`demo_region_id`], [`demo_team_id`],
@@ -110,6 +111,7 @@ const USERS: &[(&str, Role, &str, &str)] = &[
     ("rep1", Role::Rep, "R001", "李娜 Li Na"),
     ("rep2", Role::Rep, "R002", "王强 Wang Qiang"),
     ("merch1", Role::Merchandiser, "M001", "刘洋 Liu Yang"),
+    ("mgr1", Role::Manager, "M100", "赵敏 Zhao Min"),
     // Created last: its presence means a previous seed finished.
     ("admin", Role::Admin, "A001", "陈静 Chen Jing"),
 ];
@@ -716,7 +718,8 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
             .await?
             .is_some()
     {
-        // Tenants seeded before the organisation existed get it now.
+        // Tenants seeded before the organisation (or the manager) existed get it now.
+        seed_users(store).await?;
         seed_organisation(store).await?;
         return Ok(SeedOutcome::AlreadyPresent);
     }
@@ -737,24 +740,40 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
     store
         .upsert_credit(tenant_id, &credit(Timestamp::now().utc_date()))
         .await?;
-    let hash = crate::auth::hash_password(DEMO_PASSWORD.to_string())
-        .await
-        .map_err(|e| DemoError::Password(e.to_string()))?;
+    seed_users(store).await?;
+    seed_organisation(store).await?;
+    tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
+    Ok(SeedOutcome::Created)
+}
+
+/// Creates the demo users that are missing (the password is hashed only if one is).
+async fn seed_users(store: &dyn DataStore) -> Result<(), DemoError> {
+    let tenant_id = demo_tenant_id();
+    let mut hash = None;
     for user in users()? {
         if store
             .find_user_by_username(tenant_id, &user.username)
             .await?
-            .is_none()
+            .is_some()
         {
-            match store.create_user(&user, &hash).await {
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            continue;
+        }
+        if hash.is_none() {
+            hash = Some(
+                crate::auth::hash_password(DEMO_PASSWORD.to_string())
+                    .await
+                    .map_err(|e| DemoError::Password(e.to_string()))?,
+            );
+        }
+        match store
+            .create_user(&user, hash.as_deref().unwrap_or_default())
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
-    seed_organisation(store).await?;
-    tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
-    Ok(SeedOutcome::Created)
+    Ok(())
 }
 
 /// The demo region, team and territories; each is created if absent (idempotent: fixed ids,
@@ -766,19 +785,24 @@ async fn seed_organisation(store: &dyn DataStore) -> Result<(), DemoError> {
         Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
         Err(e) => Err(DemoError::Store(e)),
     };
-    if store
-        .get_region(tenant_id, demo_region_id())
-        .await?
-        .is_none()
-    {
-        ok(store
-            .create_region(&Region {
-                id: demo_region_id(),
-                tenant_id,
-                name: DEMO_REGION.to_string(),
-                manager_id: None,
-            })
-            .await)?;
+    let region = Region {
+        id: demo_region_id(),
+        tenant_id,
+        name: DEMO_REGION.to_string(),
+        manager_id: Some(demo_user_id("mgr1")),
+    };
+    match store.get_region(tenant_id, demo_region_id()).await? {
+        None => ok(store.create_region(&region).await)?,
+        // Seeded before the demo had a manager.
+        Some(existing) if existing.manager_id.is_none() => {
+            store
+                .update_region(&Region {
+                    name: existing.name,
+                    ..region
+                })
+                .await?
+        }
+        Some(_) => {}
     }
     if store.get_team(tenant_id, demo_team_id()).await?.is_none() {
         let mut members: Vec<UserId> = ["rep1", "rep2", "merch1"]

@@ -1,5 +1,12 @@
 //! `GET /v1/master?since=N`: stores, products and credit snapshots changed after version `N`,
 //! delivered read-only to devices for offline rule evaluation.
+//!
+//! Stores and credit snapshots only of the stores in the principal's read scope (products: the
+//! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::policy::OrgView) on
+//! every page. Every organisation change takes a master version (`org_seq`): a device whose
+//! `since` is older receives the complete store list of its scope (`stores_complete`) and
+//! drops the stores it no longer may hold. A lost response changes nothing: the device asks
+//! with the same `since` again.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -10,8 +17,12 @@ use serde::Deserialize;
 use fieldsync_shared::master::MasterDataPage;
 
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::scope;
 use crate::state::AppState;
+
+/// Attempts to read a page whose organisation did not change while it was read.
+const ORG_READ_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -36,6 +47,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "Rows with version > since; pass `version` back as `since` next time", body = crate::openapi::MasterDataPageSchema),
         (status = 400, description = "`invalid_query`", body = crate::error::ErrorBody),
         (status = 401, description = "`unauthorized`", body = crate::error::ErrorBody),
+        (status = 503, description = "`unavailable`: the organisation kept changing while the page was read; retry", body = crate::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, query), fields(tenant = %principal.tenant_id))]
@@ -45,9 +57,28 @@ pub async fn master_page(
     query: Result<Query<MasterQuery>, QueryRejection>,
 ) -> ApiResult<Json<MasterDataPage>> {
     let Query(q) = query?;
-    let page = state
-        .store
-        .master_page(principal.tenant_id, q.since)
-        .await?;
-    Ok(Json(page))
+    let store = state.store.as_ref();
+    for _ in 0..ORG_READ_ATTEMPTS {
+        // The organisation version first: the scope read after it reflects at least that
+        // version, and if no organisation change commits before the page is read, the page's
+        // version covers exactly the scope used.
+        let org_seq = store.org_version(principal.tenant_id).await?;
+        let scope = scope::read_scope(store, &principal).await?;
+        let complete = q.since <= 0 || q.since < org_seq;
+        let since = if complete { 0 } else { q.since };
+        let mut page = store.master_page(principal.tenant_id, since).await?;
+        if store.org_version(principal.tenant_id).await? != org_seq {
+            continue;
+        }
+        page.stores.retain(|s| scope.can_see_store(s.id));
+        page.credit.retain(|c| scope.can_see_store(c.store_id));
+        // A `since` beyond the counter (a restored server) was answered from version 0.
+        page.stores_complete = complete || q.since > page.version;
+        page.org = Some(scope.org);
+        return Ok(Json(page));
+    }
+    Err(ApiError::Unavailable {
+        message: "the organisation is being changed; retry".into(),
+        retry_after_secs: 1,
+    })
 }

@@ -1,6 +1,8 @@
 //! `GET /v1/visits`, `/v1/visits/{id}`, `/v1/orders`, `/v1/orders/{id}`: filtered reads of the
 //! hydrated documents, from the projections the sync commit maintains. Every read is bound to
-//! the principal's tenant; another tenant's document is answered 404, like an absent one.
+//! the principal's tenant and read scope (`crate::scope`): listings hold only documents the
+//! principal may see, and another tenant's or another territory's document is answered 404,
+//! like an absent one.
 //!
 //! Listings are newest date first (visit: planned date, order: order date), then by id, with
 //! keyset pagination: `next` is an opaque cursor to pass back as `after`.
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::scope;
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};
 
@@ -117,6 +120,7 @@ impl ListParams {
             status,
             after: self.after.as_deref().map(decode_after).transpose()?,
             limit: parse_limit(self.limit.as_deref())?,
+            visible: None,
         })
     }
 }
@@ -172,6 +176,9 @@ async fn list(
         ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
     })?;
     let mut filter = params.parse(kind)?;
+    filter.visible = scope::read_scope(state.store.as_ref(), principal)
+        .await?
+        .visibility();
     let limit = filter.limit;
     // One extra row tells whether there is a next page.
     filter.limit = limit + 1;
@@ -196,10 +203,12 @@ async fn get_one(
     id: &str,
 ) -> ApiResult<Json<DocumentItem>> {
     let doc_id = parse_path_id(id)?;
+    let scope = scope::read_scope(state.store.as_ref(), principal).await?;
     let row = state
         .store
         .get_projected(principal.tenant_id, kind, doc_id)
         .await?
+        .filter(|row| scope.can_see(row.store_id, row.person_id))
         .ok_or(ApiError::NotFound(kind.as_str()))?;
     Ok(Json(item(row)?))
 }
@@ -209,7 +218,7 @@ async fn get_one(
     get, path = "/v1/visits", tag = "queries",
     params(ListParams),
     responses(
-        (status = 200, description = "one page of visits, newest planned date first", body = DocumentList),
+        (status = 200, description = "one page of the visits the caller may see, newest planned date first", body = DocumentList),
         (status = 400, description = "invalid_query: a parameter does not parse", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
     ),
@@ -232,7 +241,7 @@ pub async fn list_visits(
         (status = 200, description = "the visit", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
-        (status = 404, description = "absent, or not this tenant's", body = ErrorBody),
+        (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -250,7 +259,7 @@ pub async fn get_visit(
     get, path = "/v1/orders", tag = "queries",
     params(ListParams),
     responses(
-        (status = 200, description = "one page of orders, newest order date first", body = DocumentList),
+        (status = 200, description = "one page of the orders the caller may see, newest order date first", body = DocumentList),
         (status = 400, description = "invalid_query: a parameter does not parse", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
     ),
@@ -273,7 +282,7 @@ pub async fn list_orders(
         (status = 200, description = "the order", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
-        (status = 404, description = "absent, or not this tenant's", body = ErrorBody),
+        (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash};
+use fieldsync_server::scope::ReadScope;
 use fieldsync_server::store::documents::{
-    CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
+    ChangeOrigin, CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
+use fieldsync_server::store::Store;
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -58,6 +60,28 @@ impl Device {
         doc.commit();
         self.docs.insert(id, doc);
         id
+    }
+
+    /// Starts a visit of `person` at `store` and returns its id.
+    fn start_visit_at(&mut self, date: &str, store: StoreId, person: UserId) -> DocId {
+        let id = DocId::new_random();
+        let visit = Visit::new(id, store, person, Date::parse(date).unwrap());
+        let mut doc = new_document(self.actor.clone());
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+        self.docs.insert(id, doc);
+        id
+    }
+
+    /// Drops the local copies the page evicts, as the device SDK does.
+    fn evict(&mut self, page: &PullPage) {
+        for id in &page.evict {
+            self.docs.remove(id);
+        }
+    }
+
+    fn holds(&self) -> std::collections::BTreeSet<DocId> {
+        self.docs.keys().copied().collect()
     }
 
     /// One more change on the visit (a note appended).
@@ -110,23 +134,59 @@ impl Device {
     }
 }
 
-fn ctx(tenant: TenantId, device: &Device) -> PushContext {
-    PushContext {
-        tenant_id: tenant,
-        user_id: UserId::new_random(),
-        device_id: device.id,
+/// A read scope of the whole tenant (an administrator's).
+fn everything() -> ReadScope {
+    let me = UserId::new_random();
+    ReadScope {
+        whole_tenant: true,
+        stores: Default::default(),
+        people: [me].into(),
+        org: fieldsync_shared::policy::OrgView::solo(me, fieldsync_shared::master::Role::Admin),
     }
 }
 
+/// The device pushing as `owner` (a rep who sees the whole tenant): the write policies let
+/// the owner of a visit create and edit it.
+fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
+    let mut scope = everything();
+    scope.people = [owner].into();
+    scope.org = fieldsync_shared::policy::OrgView::solo(owner, fieldsync_shared::master::Role::Rep);
+    PushContext {
+        tenant_id: tenant,
+        user_id: owner,
+        device_id: device.id,
+        actor: device.actor.clone(),
+        scope: Arc::new(scope),
+    }
+}
+
+/// Pushes `ids`, each document as its owner (one push per owner), and returns the outcomes in
+/// the order of `ids`.
 async fn push_docs<S: DocumentStore>(
     store: &S,
     tenant: TenantId,
     device: &mut Device,
     ids: &[DocId],
 ) -> Vec<PushResult> {
-    let docs = device.push_all(ids);
-    let report = push(store, &ctx(tenant, device), docs).await.expect("push");
-    report.outcomes.into_iter().map(|o| o.result).collect()
+    let mut by_owner: Vec<(UserId, Vec<DocId>)> = Vec::new();
+    for id in ids {
+        let owner = hydrate_visit(&device.docs[id]).unwrap().person_id;
+        match by_owner.iter_mut().find(|(o, _)| *o == owner) {
+            Some((_, group)) => group.push(*id),
+            None => by_owner.push((owner, vec![*id])),
+        }
+    }
+    let mut results = HashMap::new();
+    for (owner, group) in by_owner {
+        let docs = device.push_all(&group);
+        let report = push(store, &ctx(tenant, device, owner), docs)
+            .await
+            .expect("push");
+        for o in report.outcomes {
+            results.insert(o.doc_id, o.result);
+        }
+    }
+    ids.iter().map(|id| results.remove(id).unwrap()).collect()
 }
 
 async fn load_one<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> LoadedDocument {
@@ -164,6 +224,7 @@ fn visit_write(id: DocId, expected: ExpectedVersion, changes: &[Vec<u8>]) -> Doc
             .map(|b| NewChange {
                 hash: Change::from_bytes(b.clone()).unwrap().hash().0,
                 bytes: b.clone(),
+                origin: ChangeOrigin::Device,
             })
             .collect(),
         projection: Projection::Visit(VisitProjection {
@@ -187,7 +248,7 @@ fn commit_of(tenant: TenantId, device: DeviceId, documents: Vec<DocumentWrite>) 
 }
 
 /// Pulls pages until `more` is false; returns the pages.
-async fn pull_all<S: DocumentStore>(
+async fn pull_all<S: Store>(
     store: &S,
     tenant: TenantId,
     device: &mut Device,
@@ -200,6 +261,7 @@ async fn pull_all<S: DocumentStore>(
             store,
             tenant,
             device.id,
+            &everything(),
             &PullRequest { cursor, max_bytes },
             u32::MAX,
         )
@@ -420,7 +482,7 @@ pub async fn version_conflict_is_detected_and_writes_nothing<S: DocumentStore>(
     assert_eq!(load_found(store, tenant, id).await.version, 2);
 }
 
-pub async fn cursor_validation<S: DocumentStore>(store: &S, tenant: TenantId, other: TenantId) {
+pub async fn cursor_validation<S: Store>(store: &S, tenant: TenantId, other: TenantId) {
     assert!(
         store.cursor_is_valid(tenant, START).await.unwrap(),
         "the start is always valid"
@@ -460,6 +522,7 @@ pub async fn cursor_validation<S: DocumentStore>(store: &S, tenant: TenantId, ot
         store,
         tenant,
         dev.id,
+        &everything(),
         &PullRequest {
             cursor: Some(wrong_mark),
             max_bytes: 1 << 20,
@@ -473,7 +536,7 @@ pub async fn cursor_validation<S: DocumentStore>(store: &S, tenant: TenantId, ot
     assert_eq!(page.cursor, START);
 }
 
-pub async fn pull_pages_never_skip_a_change<S: DocumentStore>(store: &S, tenant: TenantId) {
+pub async fn pull_pages_never_skip_a_change<S: Store>(store: &S, tenant: TenantId) {
     let mut writer = Device::new();
     let mut reader = Device::new();
     let ids: Vec<DocId> = (0..5)
@@ -495,6 +558,7 @@ pub async fn pull_pages_never_skip_a_change<S: DocumentStore>(store: &S, tenant:
             store,
             tenant,
             reader.id,
+            &everything(),
             &PullRequest {
                 cursor,
                 max_bytes: 1,
@@ -535,6 +599,7 @@ pub async fn pull_pages_never_skip_a_change<S: DocumentStore>(store: &S, tenant:
         store,
         tenant,
         reader.id,
+        &everything(),
         &PullRequest {
             cursor,
             max_bytes: 1 << 20,
@@ -546,10 +611,7 @@ pub async fn pull_pages_never_skip_a_change<S: DocumentStore>(store: &S, tenant:
     assert!(page.docs.is_empty() && !page.more);
 }
 
-pub async fn pull_excludes_the_requesting_devices_changes<S: DocumentStore>(
-    store: &S,
-    tenant: TenantId,
-) {
+pub async fn pull_excludes_the_requesting_devices_changes<S: Store>(store: &S, tenant: TenantId) {
     let mut a = Device::new();
     let mut b = Device::new();
     // Both devices start from the feed's current end.
@@ -561,6 +623,7 @@ pub async fn pull_excludes_the_requesting_devices_changes<S: DocumentStore>(
         store,
         tenant,
         a.id,
+        &everything(),
         &PullRequest {
             cursor: Some(cursor),
             max_bytes: 1 << 20,
@@ -579,6 +642,7 @@ pub async fn pull_excludes_the_requesting_devices_changes<S: DocumentStore>(
         store,
         tenant,
         b.id,
+        &everything(),
         &PullRequest {
             cursor: Some(cursor),
             max_bytes: 1 << 20,
@@ -600,7 +664,266 @@ pub async fn pull_excludes_the_requesting_devices_changes<S: DocumentStore>(
     assert_eq!(fresh_a.heads(id), a.heads(id));
 }
 
-pub async fn compaction_keeps_every_change<S: DocumentStore>(store: &S, tenant: TenantId) {
+/// A rep's or supervisor's scope: these stores and these people's documents.
+fn scope_of(stores: &[StoreId], people: &[UserId]) -> ReadScope {
+    ReadScope {
+        whole_tenant: false,
+        stores: stores.iter().copied().collect(),
+        people: people.iter().copied().collect(),
+        org: fieldsync_shared::policy::OrgView::solo(
+            people[0],
+            fieldsync_shared::master::Role::Rep,
+        ),
+    }
+}
+
+/// One pull of `device` under `scope`.
+async fn pull_scoped<S: Store>(
+    store: &S,
+    tenant: TenantId,
+    device: &Device,
+    scope: &ReadScope,
+    cursor: Option<Cursor>,
+    max_bytes: u32,
+) -> PullPage {
+    let page = pull(
+        store,
+        tenant,
+        device.id,
+        scope,
+        &PullRequest { cursor, max_bytes },
+        u32::MAX,
+    )
+    .await
+    .expect("pull");
+    assert!(!page.reset, "cursors handed out stay valid");
+    page
+}
+
+/// Pulls (applying pages and evictions) until `more` is false; returns the final cursor.
+async fn pull_scoped_all<S: Store>(
+    store: &S,
+    tenant: TenantId,
+    device: &mut Device,
+    scope: &ReadScope,
+    mut cursor: Option<Cursor>,
+    max_bytes: u32,
+) -> Cursor {
+    for _ in 0..200 {
+        let page = pull_scoped(store, tenant, device, scope, cursor, max_bytes).await;
+        device.apply(&page);
+        device.evict(&page);
+        cursor = Some(page.cursor);
+        if !page.more {
+            return page.cursor;
+        }
+    }
+    panic!("pull does not terminate");
+}
+
+pub async fn scoped_pull_delivers_only_visible_documents<S: Store>(store: &S, tenant: TenantId) {
+    let mut writer = Device::new();
+    let (mine, theirs) = (StoreId::new_random(), StoreId::new_random());
+    let (me, colleague, stranger) = (
+        UserId::new_random(),
+        UserId::new_random(),
+        UserId::new_random(),
+    );
+    let at_my_store = writer.start_visit_at("2026-11-01", mine, colleague);
+    let my_own = writer.start_visit_at("2026-11-02", theirs, me);
+    let not_mine = writer.start_visit_at("2026-11-03", theirs, stranger);
+    // Interleaved entries, most of them invisible to the reader.
+    for round in 0..3 {
+        for id in [not_mine, at_my_store, not_mine, my_own] {
+            writer.edit(id, &format!("r{round}"));
+            push_docs(store, tenant, &mut writer, &[id]).await;
+        }
+    }
+    let scope = scope_of(&[mine], &[me]);
+
+    // One document per page: every visible document arrives, nothing else.
+    let mut reader = Device::new();
+    let cursor = pull_scoped_all(store, tenant, &mut reader, &scope, None, 1).await;
+    assert_eq!(reader.holds(), [at_my_store, my_own].into());
+    for id in [at_my_store, my_own] {
+        assert_eq!(
+            reader.heads(id),
+            server_doc(store, tenant, id).await.get_heads()
+        );
+    }
+    let head = store.feed_head(tenant).await.unwrap();
+    assert_eq!(
+        cursor, head,
+        "invisible entries up to the head advance the cursor"
+    );
+
+    // Invisible writes move the cursor with an empty page.
+    writer.edit(not_mine, "elsewhere");
+    push_docs(store, tenant, &mut writer, &[not_mine]).await;
+    let page = pull_scoped(store, tenant, &reader, &scope, Some(cursor), 1 << 20).await;
+    assert!(page.docs.is_empty() && page.evict.is_empty() && !page.more);
+    assert_eq!(page.cursor, store.feed_head(tenant).await.unwrap());
+    let cursor = page.cursor;
+
+    // A visible write arrives.
+    writer.edit(at_my_store, "here");
+    push_docs(store, tenant, &mut writer, &[at_my_store]).await;
+    let page = pull_scoped(store, tenant, &reader, &scope, Some(cursor), 1 << 20).await;
+    let ids: Vec<DocId> = page.docs.iter().map(|d| d.doc_id).collect();
+    assert_eq!(ids, vec![at_my_store]);
+
+    // The filter itself, as the store applies it.
+    let everything = store
+        .feed_visible(tenant, 0, head.seq, 1000, None)
+        .await
+        .unwrap();
+    let visible = scope.visibility();
+    let filtered = store
+        .feed_visible(tenant, 0, head.seq, 1000, visible.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(everything.len(), 12);
+    assert!(filtered.iter().all(|e| e.doc_id != not_mine));
+    assert_eq!(filtered.len(), 6);
+}
+
+pub async fn scope_change_evicts_and_delivers<S: Store>(store: &S, tenant: TenantId) {
+    let mut writer = Device::new();
+    let (s1, s2) = (StoreId::new_random(), StoreId::new_random());
+    let (me, other1, other2) = (
+        UserId::new_random(),
+        UserId::new_random(),
+        UserId::new_random(),
+    );
+    let leaves = writer.start_visit_at("2026-11-01", s1, other1);
+    let arrives = writer.start_visit_at("2026-11-02", s2, other2);
+    let arrives_too = writer.start_visit_at("2026-11-03", s2, other1);
+    let own = writer.start_visit_at("2026-11-04", s1, me);
+    let all = [leaves, arrives, arrives_too, own];
+    push_docs(store, tenant, &mut writer, &all).await;
+    for id in all {
+        writer.edit(id, "more");
+    }
+    push_docs(store, tenant, &mut writer, &all).await;
+
+    let mut reader = Device::new();
+    let before = scope_of(&[s1], &[me]);
+    let cursor = pull_scoped_all(store, tenant, &mut reader, &before, None, 1 << 20).await;
+    assert_eq!(reader.holds(), [leaves, own].into());
+
+    // Store s1 leaves the reader's territory, s2 joins it.
+    let after = scope_of(&[s2], &[me]);
+    let page = pull_scoped(store, tenant, &reader, &after, Some(cursor), 1 << 20).await;
+    assert_eq!(
+        page.evict,
+        vec![leaves],
+        "own documents never leave the scope"
+    );
+    let mut delivered: Vec<DocId> = page.docs.iter().map(|d| d.doc_id).collect();
+    delivered.sort();
+    let mut expected = vec![arrives, arrives_too];
+    expected.sort();
+    assert_eq!(
+        delivered, expected,
+        "gained documents arrive whatever the cursor"
+    );
+    assert!(page.more);
+    assert_eq!(page.cursor.seq, cursor.seq, "the feed position is kept");
+    assert_ne!(page.cursor, cursor);
+
+    // The response is lost: the same cursor gets the same change again.
+    let again = pull_scoped(store, tenant, &reader, &after, Some(cursor), 1 << 20).await;
+    assert_eq!(again.evict, page.evict);
+    assert_eq!(again.docs.len(), 2);
+    assert_ne!(again.cursor, page.cursor);
+
+    // Applied: the next pull continues with the feed, and the change is recorded.
+    reader.apply(&again);
+    reader.evict(&again);
+    let next = pull_scoped(store, tenant, &reader, &after, Some(again.cursor), 1 << 20).await;
+    assert!(next.evict.is_empty() && next.docs.is_empty() && !next.more);
+    assert_eq!(reader.holds(), [arrives, arrives_too, own].into());
+    for id in [arrives, arrives_too, own] {
+        assert_eq!(
+            reader.heads(id),
+            server_doc(store, tenant, id).await.get_heads(),
+            "whole documents"
+        );
+    }
+    // That page was lost too: the change page's cursor still continues the feed.
+    let lost = pull_scoped(store, tenant, &reader, &after, Some(again.cursor), 1 << 20).await;
+    assert!(lost.evict.is_empty() && lost.docs.is_empty() && !lost.more);
+    let cursor = lost.cursor;
+    let recorded = store
+        .device_scope(tenant, reader.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recorded.fingerprint, after.sets().fingerprint());
+    assert_eq!(recorded.stores, vec![s2]);
+
+    // Settled: writes to the evicted document no longer arrive, the new ones do.
+    writer.edit(leaves, "gone");
+    writer.edit(arrives, "here");
+    push_docs(store, tenant, &mut writer, &[leaves, arrives]).await;
+    let page = pull_scoped(store, tenant, &reader, &after, Some(cursor), 1 << 20).await;
+    let ids: Vec<DocId> = page.docs.iter().map(|d| d.doc_id).collect();
+    assert_eq!(ids, vec![arrives]);
+    assert!(page.evict.is_empty());
+}
+
+pub async fn scope_change_pages_and_survives_another_change<S: Store>(store: &S, tenant: TenantId) {
+    let mut writer = Device::new();
+    let (s1, s2, s3) = (
+        StoreId::new_random(),
+        StoreId::new_random(),
+        StoreId::new_random(),
+    );
+    let (me, other) = (UserId::new_random(), UserId::new_random());
+    let at = |w: &mut Device, store: StoreId, n: usize| -> Vec<DocId> {
+        (0..n)
+            .map(|i| w.start_visit_at(&format!("2026-10-{:02}", i + 1), store, other))
+            .collect()
+    };
+    let at_s1 = at(&mut writer, s1, 3);
+    let at_s2 = at(&mut writer, s2, 3);
+    let at_s3 = at(&mut writer, s3, 3);
+    let all: Vec<DocId> = [&at_s1[..], &at_s2[..], &at_s3[..]].concat();
+    push_docs(store, tenant, &mut writer, &all).await;
+
+    let mut reader = Device::new();
+    let first = scope_of(&[s1], &[me]);
+    let cursor = pull_scoped_all(store, tenant, &mut reader, &first, None, 1 << 20).await;
+    assert_eq!(reader.holds(), at_s1.iter().copied().collect());
+
+    // s1 -> s2, one document per page; two pages in, the scope moves again (s2 -> s3).
+    let second = scope_of(&[s2], &[me]);
+    let mut cursor = Some(cursor);
+    for _ in 0..2 {
+        let page = pull_scoped(store, tenant, &reader, &second, cursor, 1).await;
+        assert!(page.more);
+        assert_eq!(page.docs.len() + page.evict.len(), 1, "one document a page");
+        reader.apply(&page);
+        reader.evict(&page);
+        cursor = Some(page.cursor);
+    }
+    let third = scope_of(&[s3], &[me]);
+    let end = pull_scoped_all(store, tenant, &mut reader, &third, cursor, 1).await;
+    assert_eq!(
+        reader.holds(),
+        at_s3.iter().copied().collect(),
+        "nothing of s1 or s2 is left, everything of s3 arrived"
+    );
+    assert_eq!(end, store.feed_head(tenant).await.unwrap());
+    let recorded = store
+        .device_scope(tenant, reader.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recorded.fingerprint, third.sets().fingerprint());
+}
+
+pub async fn compaction_keeps_every_change<S: Store>(store: &S, tenant: TenantId) {
     let mut dev = Device::new();
     let mut reader = Device::new();
     let id = dev.start_visit("2026-11-22");
@@ -807,6 +1130,7 @@ pub async fn projections_filter_and_page<S: DocumentStore>(
             changes: vec![NewChange {
                 hash: [day as u8; 32],
                 bytes: vec![day as u8],
+                origin: ChangeOrigin::Device,
             }],
             projection: Projection::Order(OrderProjection {
                 store_id: if day % 2 == 0 {
@@ -931,6 +1255,65 @@ pub async fn projections_filter_and_page<S: DocumentStore>(
         .is_empty());
 }
 
+/// A server change (compensation) written with a device's push is stored under the nil device,
+/// so the pull of that device, which skips its own changes, still delivers it.
+pub async fn server_changes_reach_the_pushing_device<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    let created = dev.changes(id);
+    dev.edit(id, "late");
+    let edited = dev.changes(id);
+    let mut write = visit_write(id, ExpectedVersion::New, &edited);
+    // Stands in for the server's compensation: any change the device did not send.
+    let mut server_doc = new_document(fieldsync_shared::document::server_actor());
+    server_doc
+        .apply_changes(
+            created
+                .iter()
+                .map(|b| Change::from_bytes(b.clone()).unwrap()),
+        )
+        .unwrap();
+    let mut visit = hydrate_visit(&server_doc).unwrap();
+    visit.status = VisitStatus::Rejected;
+    reconcile_visit(&mut server_doc, &visit).unwrap();
+    let server_hash = server_doc.commit().unwrap();
+    let server_change = server_doc.get_change_by_hash(&server_hash).unwrap();
+    write.changes.push(NewChange {
+        hash: server_hash.0,
+        bytes: server_change.raw_bytes().to_vec(),
+        origin: ChangeOrigin::Server,
+    });
+    let outcome = store
+        .commit_push(commit_of(tenant, dev.id, vec![write]))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+
+    // The pushing device gets exactly the server's change back; another device gets all.
+    let mine = store
+        .pull_data(tenant, id, 0, Some(dev.id))
+        .await
+        .unwrap()
+        .expect("document");
+    assert_eq!(
+        mine,
+        PullData::Changes(vec![server_change.raw_bytes().to_vec()])
+    );
+    let theirs = store
+        .pull_data(tenant, id, 0, Some(DeviceId::new_random()))
+        .await
+        .unwrap()
+        .expect("document")
+        .into_parts();
+    assert_eq!(theirs.len(), edited.len() + 1);
+}
+
 pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
     store: &S,
     tenant: TenantId,
@@ -961,7 +1344,7 @@ macro_rules! store_suite {
             use std::sync::Arc;
 
             async fn fixture() -> crate::support::Fixture<
-                impl crate::support::TestStore + super::DocumentStore + Clone + 'static,
+                impl crate::support::TestStore + super::Store + Clone + 'static,
             > {
                 crate::support::$engine().await
             }
@@ -1016,6 +1399,27 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
+            async fn scoped_pull_delivers_only_visible_documents() {
+                let f = fixture().await;
+                super::scoped_pull_delivers_only_visible_documents(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn scope_change_evicts_and_delivers() {
+                let f = fixture().await;
+                super::scope_change_evicts_and_delivers(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn scope_change_pages_and_survives_another_change() {
+                let f = fixture().await;
+                super::scope_change_pages_and_survives_another_change(&f.store, f.tenant).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
             async fn compaction_keeps_every_change() {
                 let f = fixture().await;
                 super::compaction_keeps_every_change(&f.store, f.tenant).await;
@@ -1048,6 +1452,13 @@ macro_rules! store_suite {
             async fn projections_filter_and_page() {
                 let f = fixture().await;
                 super::projections_filter_and_page(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn server_changes_reach_the_pushing_device() {
+                let f = fixture().await;
+                super::server_changes_reach_the_pushing_device(&f.store, f.tenant).await;
                 f.finish().await;
             }
 

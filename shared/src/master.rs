@@ -129,4 +129,10 @@ pub struct MasterDataPage {
     /// page: it is small and changes when teams change, independently of `version`.
     #[serde(default)]
     pub org: Option<crate::policy::OrgView>,
+    /// `stores` (with their `credit`) is every store of the user's read scope, whatever their
+    /// version: sent after the organisation changed (a store moved to another territory, the
+    /// user changed team) and on a first page. The device drops the stores it holds that are
+    /// not listed (and their credit).
+    #[serde(default)]
+    pub stores_complete: bool,
 }

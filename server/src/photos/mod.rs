@@ -483,6 +483,30 @@ async fn stored_photo(state: &AppState, tenant: TenantId, sha: &Sha256) -> ApiRe
         .ok_or(ApiError::NotFound("photo"))
 }
 
+/// The photo's metadata if the principal may see it: they uploaded it, or a visit in their
+/// read scope references it (`photo_refs`); else 404, like an absent photo.
+async fn visible_photo(
+    state: &AppState,
+    principal: &Principal,
+    sha: &Sha256,
+) -> ApiResult<PhotoMeta> {
+    let meta = stored_photo(state, principal.tenant_id, sha).await?;
+    if meta.uploaded_by == principal.user_id {
+        return Ok(meta);
+    }
+    let scope = crate::scope::read_scope(state.store.as_ref(), principal).await?;
+    let visible = scope.visibility();
+    if state
+        .store
+        .photo_visible(principal.tenant_id, sha, visible.as_ref())
+        .await?
+    {
+        Ok(meta)
+    } else {
+        Err(ApiError::NotFound("photo"))
+    }
+}
+
 /// A `307` to a presigned GET (which must not be cached beyond its lifetime).
 fn redirect(url: &str) -> ApiResult<Response> {
     let location = HeaderValue::from_str(url)
@@ -524,7 +548,7 @@ fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
     responses(
         (status = 200, description = "The photo bytes with their content type (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET; follow it without the `Authorization` header"),
-        (status = 404, description = "Not stored for this tenant", body = crate::error::ErrorBody),
+        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -534,7 +558,7 @@ pub async fn get_photo(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Response> {
     let sha = parse_sha256(path)?;
-    let meta = stored_photo(&state, principal.tenant_id, &sha).await?;
+    let meta = visible_photo(&state, &principal, &sha).await?;
     let key = BlobKey::photo(principal.tenant_id, &sha);
     if let Some(signed) = state
         .blobs
@@ -558,7 +582,7 @@ pub async fn get_photo(
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
     responses(
         (status = 200, description = "Where to download the photo", body = PhotoUrl),
-        (status = 404, description = "Not stored for this tenant", body = crate::error::ErrorBody),
+        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -568,7 +592,7 @@ pub async fn photo_url(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<PhotoUrl>> {
     let sha = parse_sha256(path)?;
-    stored_photo(&state, principal.tenant_id, &sha).await?;
+    visible_photo(&state, &principal, &sha).await?;
     let ttl = state.config.photos.url_ttl();
     let key = BlobKey::photo(principal.tenant_id, &sha);
     let answer = match state.blobs.presign_get(&key, ttl).await? {
@@ -604,7 +628,7 @@ pub async fn get_thumbnail(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Response> {
     let sha = parse_sha256(path)?;
-    stored_photo(&state, principal.tenant_id, &sha).await?;
+    visible_photo(&state, &principal, &sha).await?;
     let key = thumbnails::key(principal.tenant_id, &sha)?;
     let ttl = state.config.photos.url_ttl();
     if let Some(signed) = state.blobs.presign_get(&key, ttl).await? {

@@ -456,6 +456,7 @@ macro_rules! directory_store {
                     credit,
                     generated_at: Timestamp::now(),
                     org: None,
+                    stores_complete: false,
                 })
             }
 

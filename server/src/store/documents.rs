@@ -60,8 +60,30 @@ pub enum ExpectedVersion {
 pub struct NewChange {
     /// The Automerge change hash.
     pub hash: [u8; 32],
-    /// `Change::raw_bytes()` as the device sent them.
+    /// `Change::raw_bytes()` as the device (or the server) made them.
     pub bytes: Vec<u8>,
+    /// Who sent it: stored as the change's device and user (pulls skip a device's own).
+    pub origin: ChangeOrigin,
+}
+
+/// Who a stored change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOrigin {
+    /// The pushing device ([`PushCommit::device_id`], [`PushCommit::user_id`]).
+    Device,
+    /// The server itself (a compensating change): stored with the nil device and user ids, so
+    /// that the pull of the pushing device does not skip it as that device's own.
+    Server,
+}
+
+impl ChangeOrigin {
+    /// The (device id, user id) columns of a change of this origin in `commit`.
+    pub fn sender(self, commit: &PushCommit) -> (DeviceId, UserId) {
+        match self {
+            ChangeOrigin::Device => (commit.device_id, commit.user_id),
+            ChangeOrigin::Server => (DeviceId(uuid::Uuid::nil()), UserId(uuid::Uuid::nil())),
+        }
+    }
 }
 
 /// The query projection of a visit: the columns queries filter on plus the hydrated JSON.
@@ -249,12 +271,64 @@ pub struct ProjectionFilter {
     /// Return rows strictly after this key.
     pub after: Option<ProjectionKey>,
     pub limit: u32,
+    /// Only documents the reader may see; `None`: the whole tenant.
+    pub visible: Option<Visibility>,
+}
+
+/// The documents a reader may see (`crate::scope::ReadScope::visibility`): those whose store
+/// is in `stores` or whose owner (`person_id`) is in `people`. Queries take
+/// `Option<&Visibility>`, `None` meaning the whole tenant (no filter). The stores bind each
+/// list once as a JSON array (SQLite `json_each`, PostgreSQL `jsonb_array_elements_text`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    pub stores: Vec<StoreId>,
+    pub people: Vec<UserId>,
+}
+
+impl Visibility {
+    fn json<T: ToString>(ids: &[T]) -> String {
+        serde_json::Value::from(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+    }
+
+    /// The (stores, people) JSON arrays to bind; both `None` for the whole tenant.
+    pub fn bind_pair(visible: Option<&Visibility>) -> (Option<String>, Option<String>) {
+        match visible {
+            Some(v) => (Some(Self::json(&v.stores)), Some(Self::json(&v.people))),
+            None => (None, None),
+        }
+    }
+}
+
+/// A change of a device's read scope, as [`DocumentStore::scope_changes`] reads it. Each
+/// field is a visibility (`None`: the whole tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeChange<'a> {
+    /// Everything the device may hold: documents visible here but not under `target` are
+    /// evicted.
+    pub may_hold: Option<&'a Visibility>,
+    /// What the device surely holds: documents visible under `target` but not here are
+    /// delivered.
+    pub surely_holds: Option<&'a Visibility>,
+    /// The scope the device moves to.
+    pub target: Option<&'a Visibility>,
+}
+
+/// One document a change of scope affects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeChangeItem {
+    pub doc_id: DocId,
+    pub kind: DocKind,
+    /// `true`: newly visible (deliver it whole); `false`: no longer visible (evict it).
+    pub gained: bool,
 }
 
 /// One row of a projection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectedDocument {
     pub doc_id: DocId,
+    /// The document's store and owner: what read scopes judge it by.
+    pub store_id: StoreId,
+    pub person_id: UserId,
     /// Feed seq of the write that produced this projection.
     pub updated_seq: i64,
     /// Planned date (visit) or order date (order): the listing's sort key.
@@ -297,6 +371,41 @@ pub trait DocumentStore: Send + Sync {
         after_seq: i64,
         limit: u32,
     ) -> StoreResult<Vec<FeedEntry>>;
+
+    /// The cursor of the tenant's latest feed entry (the start cursor when the feed is empty).
+    async fn feed_head(&self, tenant: TenantId) -> StoreResult<Cursor>;
+
+    /// Up to `limit` feed entries of `tenant` with `after_seq < seq <= up_to_seq` whose
+    /// document is `visible` (`None`: every entry), by seq. With `up_to_seq` read first from
+    /// [`DocumentStore::feed_head`], the entries skipped as invisible up to it are final.
+    async fn feed_visible(
+        &self,
+        tenant: TenantId,
+        after_seq: i64,
+        up_to_seq: i64,
+        limit: u32,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<Vec<FeedEntry>>;
+
+    /// Up to `limit` documents of `tenant` with an id > `after` (all with `None`), by id, that
+    /// `change` evicts (visible under `may_hold`, not under `target`) or delivers (visible
+    /// under `target`, not under `surely_holds`).
+    async fn scope_changes(
+        &self,
+        tenant: TenantId,
+        change: ScopeChange<'_>,
+        after: Option<DocId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScopeChangeItem>>;
+
+    /// Whether a visit `visible` to the reader (`None`: any) references the photo
+    /// (`photo_refs`).
+    async fn photo_visible(
+        &self,
+        tenant: TenantId,
+        sha256: &fieldsync_shared::Sha256,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<bool>;
 
     /// What a puller at `after_seq` lacks of `doc_id`: the changes with a seq > `after_seq`
     /// not sent by `exclude_device`, or the whole document when the snapshot covers a seq

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use fieldsync_shared::master::{Role, UserProfile};
-use fieldsync_shared::{PersonCode, StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::{DeviceId, PersonCode, StoreId, TenantId, Timestamp, UserId};
 use uuid::Uuid;
 
 use super::postgres::PgStore;
@@ -96,8 +96,53 @@ pub struct ImportCounts {
     pub updated: u64,
 }
 
+/// The organisation rows a user's read scope is made of (`crate::scope::read_scope`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeRows {
+    /// Whose documents the user sees besides their own: a supervisor's team members; a
+    /// manager's region people (the supervisors and members of the region's teams). Sorted,
+    /// without the user.
+    pub people: Vec<UserId>,
+    /// The stores of the territories assigned to the user or to `people`, sorted.
+    pub stores: Vec<StoreId>,
+    /// The stores of the territories assigned to the user themself, sorted.
+    pub own_stores: Vec<StoreId>,
+}
+
+/// The read scope a device's documents reflect, as `sync::pull` last recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceScopeRow {
+    pub device_id: DeviceId,
+    pub tenant_id: TenantId,
+    pub fingerprint: String,
+    pub whole_tenant: bool,
+    pub stores: Vec<StoreId>,
+    pub people: Vec<UserId>,
+    /// Opaque here (JSON owned by `sync::pull`): an unfinished change of scope and the pages
+    /// of it handed out.
+    pub progress: Option<String>,
+}
+
 #[async_trait::async_trait]
 pub trait OrganisationStore: Send + Sync {
+    /// The rows of `user`'s read scope for `role`, in one statement.
+    async fn scope_rows(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<ScopeRows>;
+    /// The master data version of the tenant's latest organisation change (0: none).
+    async fn org_version(&self, tenant: TenantId) -> StoreResult<i64>;
+    /// The recorded scope of `device` in `tenant`.
+    async fn device_scope(
+        &self,
+        tenant: TenantId,
+        device: DeviceId,
+    ) -> StoreResult<Option<DeviceScopeRow>>;
+    /// Inserts or replaces the device's row.
+    async fn put_device_scope(&self, row: &DeviceScopeRow) -> StoreResult<()>;
+
     /// Every user of the tenant, by username.
     async fn list_org_users(&self, tenant: TenantId) -> StoreResult<Vec<OrgUser>>;
     async fn get_org_user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<OrgUser>>;
@@ -213,9 +258,43 @@ fn parse_store_id(s: &str) -> StoreResult<StoreId> {
     StoreId::parse(s).map_err(corrupt)
 }
 
+fn json_ids<T: ToString>(ids: &[T]) -> String {
+    serde_json::Value::from(ids.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
+fn parse_json_ids<T>(json: &str, parse: impl Fn(&str) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    let raw: Vec<String> = serde_json::from_str(json).map_err(corrupt)?;
+    raw.iter().map(|s| parse(s)).collect()
+}
+
+/// `device_scopes` columns: fingerprint, whole_tenant, stores, people, progress.
+type DeviceScopeColumns = (String, bool, String, String, Option<String>);
+
 macro_rules! organisation_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Records an organisation change: takes the next master data version as the
+            /// tenant's `org_seq`, so devices with older master data receive their scope's
+            /// complete store list (`crate::master_data`). First statement of the writing
+            /// transaction, so the tenant row is locked before any other (the order master
+            /// upserts use too).
+            async fn org_changed(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tenant: &str,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE tenants SET master_seq = master_seq + 1, org_seq = master_seq + 1 \
+                     WHERE id = $1",
+                )
+                .bind(tenant)
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotFound("tenant"));
+                }
+                Ok(())
+            }
+
             /// `NotFound(what)` unless every id names a row of `table` in this tenant.
             async fn org_check_all(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -410,6 +489,127 @@ macro_rules! organisation_store {
         #[async_trait::async_trait]
         impl OrganisationStore for $store {
             #[tracing::instrument(skip(self))]
+            async fn scope_rows(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+                role: Role,
+            ) -> StoreResult<ScopeRows> {
+                // People first (a supervisor's team members; a manager's region teams with
+                // their supervisors), then the stores of the territories of the user and of
+                // those people. Every join follows an index (teams_supervisor, teams_region,
+                // team_members_team, territory_assignments_user, territory_stores' key).
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "WITH people (id) AS ( \
+                       SELECT m.user_id FROM teams t JOIN team_members m ON m.team_id = t.id \
+                        WHERE t.tenant_id = $1 AND $3 = 'supervisor' AND t.supervisor_id = $2 \
+                       UNION \
+                       SELECT m.user_id FROM regions r JOIN teams t ON t.region_id = r.id \
+                         JOIN team_members m ON m.team_id = t.id \
+                        WHERE r.tenant_id = $1 AND $3 = 'manager' AND r.manager_id = $2 \
+                       UNION \
+                       SELECT t.supervisor_id FROM regions r JOIN teams t ON t.region_id = r.id \
+                        WHERE r.tenant_id = $1 AND $3 = 'manager' AND r.manager_id = $2 \
+                          AND t.supervisor_id IS NOT NULL \
+                     ) \
+                     SELECT 'person', id FROM people WHERE id <> $2 \
+                     UNION ALL \
+                     SELECT CASE WHEN a.user_id = $2 THEN 'own_store' ELSE 'store' END, s.store_id \
+                       FROM territory_assignments a \
+                       JOIN territory_stores s ON s.territory_id = a.territory_id \
+                      WHERE a.tenant_id = $1 \
+                        AND (a.user_id = $2 OR a.user_id IN (SELECT id FROM people))",
+                )
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .bind(role.as_str())
+                .fetch_all(self.pool())
+                .await?;
+                let mut people = std::collections::BTreeSet::new();
+                let mut stores = std::collections::BTreeSet::new();
+                let mut own_stores = std::collections::BTreeSet::new();
+                for (what, id) in rows {
+                    match what.as_str() {
+                        "person" => {
+                            people.insert(parse_user_id(&id)?);
+                        }
+                        "own_store" => {
+                            let id = parse_store_id(&id)?;
+                            own_stores.insert(id);
+                            stores.insert(id);
+                        }
+                        _ => {
+                            stores.insert(parse_store_id(&id)?);
+                        }
+                    }
+                }
+                Ok(ScopeRows {
+                    people: people.into_iter().collect(),
+                    stores: stores.into_iter().collect(),
+                    own_stores: own_stores.into_iter().collect(),
+                })
+            }
+
+            async fn org_version(&self, tenant: TenantId) -> StoreResult<i64> {
+                let seq: Option<i64> =
+                    sqlx::query_scalar("SELECT org_seq FROM tenants WHERE id = $1")
+                        .bind(tenant.to_string())
+                        .fetch_optional(self.pool())
+                        .await?;
+                seq.ok_or(StoreError::NotFound("tenant"))
+            }
+
+            async fn device_scope(
+                &self,
+                tenant: TenantId,
+                device: DeviceId,
+            ) -> StoreResult<Option<DeviceScopeRow>> {
+                let row: Option<DeviceScopeColumns> = sqlx::query_as(
+                    "SELECT fingerprint, whole_tenant, stores, people, progress FROM device_scopes \
+                     WHERE device_id = $1 AND tenant_id = $2",
+                )
+                .bind(device.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+                row.map(|(fingerprint, whole_tenant, stores, people, progress)| {
+                    Ok(DeviceScopeRow {
+                        device_id: device,
+                        tenant_id: tenant,
+                        fingerprint,
+                        whole_tenant,
+                        stores: parse_json_ids(&stores, parse_store_id)?,
+                        people: parse_json_ids(&people, parse_user_id)?,
+                        progress,
+                    })
+                })
+                .transpose()
+            }
+
+            #[tracing::instrument(skip(self, row), fields(device = %row.device_id))]
+            async fn put_device_scope(&self, row: &DeviceScopeRow) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO device_scopes (device_id, tenant_id, fingerprint, whole_tenant, \
+                       stores, people, progress, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (device_id) DO UPDATE SET tenant_id = excluded.tenant_id, \
+                       fingerprint = excluded.fingerprint, whole_tenant = excluded.whole_tenant, \
+                       stores = excluded.stores, people = excluded.people, \
+                       progress = excluded.progress, updated_at = excluded.updated_at",
+                )
+                .bind(row.device_id.to_string())
+                .bind(row.tenant_id.to_string())
+                .bind(&row.fingerprint)
+                .bind(row.whole_tenant)
+                .bind(json_ids(&row.stores))
+                .bind(json_ids(&row.people))
+                .bind(row.progress.as_deref())
+                .bind(Timestamp::now().millis())
+                .execute(self.pool())
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip(self))]
             async fn list_org_users(&self, tenant: TenantId) -> StoreResult<Vec<OrgUser>> {
                 let rows: Vec<UserRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("{USER_SELECT} ORDER BY u.username")))
@@ -444,6 +644,7 @@ macro_rules! organisation_store {
                 let tid = user.tenant_id.to_string();
                 let uid = user.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 sqlx::query(
                     "INSERT INTO users (id, tenant_id, username, password_hash, role, code, \
                        display_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -474,6 +675,7 @@ macro_rules! organisation_store {
                 let tid = p.tenant_id.to_string();
                 let uid = p.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let done = sqlx::query(
                     "UPDATE users SET display_name = $1, role = $2, code = $3, \
                        password_hash = COALESCE($4, password_hash) WHERE tenant_id = $5 AND id = $6",
@@ -499,6 +701,7 @@ macro_rules! organisation_store {
             async fn create_region(&self, region: &Region) -> StoreResult<()> {
                 let tid = region.tenant_id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let manager = region.manager_id.map(|m| m.to_string());
                 if let Some(m) = &manager {
                     Self::org_check_all(&mut tx, &tid, "users", "user", std::slice::from_ref(m)).await?;
@@ -551,6 +754,7 @@ macro_rules! organisation_store {
             async fn update_region(&self, region: &Region) -> StoreResult<()> {
                 let tid = region.tenant_id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let manager = region.manager_id.map(|m| m.to_string());
                 if let Some(m) = &manager {
                     Self::org_check_all(&mut tx, &tid, "users", "user", std::slice::from_ref(m)).await?;
@@ -576,6 +780,7 @@ macro_rules! organisation_store {
                 let tid = team.tenant_id.to_string();
                 let id = team.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let supervisor = team.supervisor_id.map(|m| m.to_string());
                 let region = team.region_id.map(|m| m.to_string());
                 if let Some(s) = &supervisor {
@@ -614,6 +819,7 @@ macro_rules! organisation_store {
                 let tid = team.tenant_id.to_string();
                 let id = team.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let supervisor = team.supervisor_id.map(|m| m.to_string());
                 let region = team.region_id.map(|m| m.to_string());
                 if let Some(s) = &supervisor {
@@ -646,6 +852,7 @@ macro_rules! organisation_store {
                 let tid = territory.tenant_id.to_string();
                 let id = territory.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 sqlx::query(
                     "INSERT INTO territories (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -684,6 +891,7 @@ macro_rules! organisation_store {
                 let tid = territory.tenant_id.to_string();
                 let id = territory.id.to_string();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let done = sqlx::query(
                     "UPDATE territories SET name = $1 WHERE tenant_id = $2 AND id = $3",
                 )
@@ -716,6 +924,7 @@ macro_rules! organisation_store {
                 let tid = tenant.to_string();
                 let mut counts = ImportCounts::default();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let now = Timestamp::now().millis();
                 for row in rows {
                     let existing: Option<String> = sqlx::query_scalar(
@@ -782,6 +991,7 @@ macro_rules! organisation_store {
                 let tid = tenant.to_string();
                 let mut counts = ImportCounts::default();
                 let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
                 let now = Timestamp::now().millis();
                 for row in rows {
                     let existing: Option<String> = sqlx::query_scalar(

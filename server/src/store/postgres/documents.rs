@@ -24,7 +24,7 @@ use super::PgStore;
 use crate::store::documents::{
     CommitOutcome, CommittedDocument, Compaction, CompactionOutcome, DocumentStore, DocumentWrite,
     ExpectedVersion, FeedEntry, LoadedDocument, ProjectedDocument, Projection, ProjectionFilter,
-    PullData, PushCommit, StoredDocument,
+    PullData, PushCommit, ScopeChange, ScopeChangeItem, StoredDocument, Visibility,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -169,6 +169,146 @@ impl DocumentStore for PgStore {
             .collect()
     }
 
+    #[tracing::instrument(skip(self), fields(%tenant))]
+    async fn feed_head(&self, tenant: TenantId) -> StoreResult<Cursor> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT seq, mark FROM feed WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(
+            row.map_or(Cursor { seq: 0, mark: 0 }, |(seq, mark)| Cursor {
+                seq,
+                mark,
+            }),
+        )
+    }
+
+    #[tracing::instrument(skip(self, visible), fields(%tenant, scoped = visible.is_some()))]
+    async fn feed_visible(
+        &self,
+        tenant: TenantId,
+        after_seq: i64,
+        up_to_seq: i64,
+        limit: u32,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<Vec<FeedEntry>> {
+        // The scope lists are bound once each as JSON text; the uncorrelated subqueries are
+        // planned as hashed subplans. Each entry's document is judged by its projection.
+        let (stores, people) = Visibility::bind_pair(visible);
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT f.seq, f.mark, f.doc_id, d.kind
+             FROM feed f JOIN documents d ON d.id = f.doc_id
+             WHERE f.tenant_id = $1 AND f.seq > $2 AND f.seq <= $3
+               AND ($4::text IS NULL
+                    OR EXISTS (SELECT 1 FROM visits v WHERE v.doc_id = f.doc_id
+                                 AND (v.store_id IN (SELECT jsonb_array_elements_text($4::jsonb))
+                                      OR v.person_id IN (SELECT jsonb_array_elements_text($5::jsonb))))
+                    OR EXISTS (SELECT 1 FROM orders o WHERE o.doc_id = f.doc_id
+                                 AND (o.store_id IN (SELECT jsonb_array_elements_text($4::jsonb))
+                                      OR o.person_id IN (SELECT jsonb_array_elements_text($5::jsonb)))))
+             ORDER BY f.seq
+             LIMIT $6",
+        )
+        .bind(tenant.to_string())
+        .bind(after_seq)
+        .bind(up_to_seq)
+        .bind(stores)
+        .bind(people)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, mark, doc_id, kind)| {
+                Ok(FeedEntry {
+                    seq,
+                    mark,
+                    doc_id: parse_doc_id(&doc_id)?,
+                    kind: parse_kind(&kind)?,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self, change), fields(%tenant))]
+    async fn scope_changes(
+        &self,
+        tenant: TenantId,
+        change: ScopeChange<'_>,
+        after: Option<DocId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScopeChangeItem>> {
+        let (held_s, held_p) = Visibility::bind_pair(change.may_hold);
+        let (sure_s, sure_p) = Visibility::bind_pair(change.surely_holds);
+        let (target_s, target_p) = Visibility::bind_pair(change.target);
+        let rows: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT doc_id, kind, gained FROM (
+                 SELECT d.doc_id, d.kind,
+                     ($2::text IS NULL OR d.store_id IN (SELECT jsonb_array_elements_text($2::jsonb))
+                      OR d.person_id IN (SELECT jsonb_array_elements_text($3::jsonb))) AS held,
+                     ($4::text IS NULL OR d.store_id IN (SELECT jsonb_array_elements_text($4::jsonb))
+                      OR d.person_id IN (SELECT jsonb_array_elements_text($5::jsonb))) AS sure,
+                     ($6::text IS NULL OR d.store_id IN (SELECT jsonb_array_elements_text($6::jsonb))
+                      OR d.person_id IN (SELECT jsonb_array_elements_text($7::jsonb))) AS gained
+                 FROM (SELECT doc_id, 'visit'::text AS kind, store_id, person_id FROM visits
+                        WHERE tenant_id = $1
+                       UNION ALL
+                       SELECT doc_id, 'order'::text AS kind, store_id, person_id FROM orders
+                        WHERE tenant_id = $1) d
+                 WHERE $8::text IS NULL OR d.doc_id > $8
+             ) x
+             WHERE (held AND NOT gained) OR (gained AND NOT sure)
+             ORDER BY doc_id
+             LIMIT $9",
+        )
+        .bind(tenant.to_string())
+        .bind(held_s)
+        .bind(held_p)
+        .bind(sure_s)
+        .bind(sure_p)
+        .bind(target_s)
+        .bind(target_p)
+        .bind(after.map(|d| d.to_string()))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(doc_id, kind, gained)| {
+                Ok(ScopeChangeItem {
+                    doc_id: parse_doc_id(&doc_id)?,
+                    kind: parse_kind(&kind)?,
+                    gained,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self, visible), fields(%tenant, %sha256))]
+    async fn photo_visible(
+        &self,
+        tenant: TenantId,
+        sha256: &fieldsync_shared::Sha256,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<bool> {
+        let (stores, people) = Visibility::bind_pair(visible);
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id
+             WHERE r.tenant_id = $1 AND r.sha256 = $2
+               AND ($3::text IS NULL
+                    OR v.store_id IN (SELECT jsonb_array_elements_text($3::jsonb))
+                    OR v.person_id IN (SELECT jsonb_array_elements_text($4::jsonb)))
+             LIMIT 1",
+        )
+        .bind(tenant.to_string())
+        .bind(sha256.to_hex())
+        .bind(stores)
+        .bind(people)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
     #[tracing::instrument(skip(self), fields(%tenant, %doc_id))]
     async fn pull_data(
         &self,
@@ -274,7 +414,7 @@ impl DocumentStore for PgStore {
         // columns use the "C" collation, so the order is byte order, as on SQLite.
         let sql = match kind {
             DocKind::Visit => {
-                "SELECT doc_id, updated_seq, planned_date, document FROM visits
+                "SELECT doc_id, store_id, person_id, updated_seq, planned_date, document FROM visits
                  WHERE tenant_id = $1
                    AND ($2::text IS NULL OR store_id = $2)
                    AND ($3::text IS NULL OR person_id = $3)
@@ -282,11 +422,14 @@ impl DocumentStore for PgStore {
                    AND ($5::text IS NULL OR planned_date <= $5)
                    AND ($6::text IS NULL OR status = $6)
                    AND ($7::text IS NULL OR planned_date < $7 OR (planned_date = $7 AND doc_id < $8))
+                   AND ($10::text IS NULL
+                        OR store_id IN (SELECT jsonb_array_elements_text($10::jsonb))
+                        OR person_id IN (SELECT jsonb_array_elements_text($11::jsonb)))
                  ORDER BY planned_date DESC, doc_id DESC
                  LIMIT $9"
             }
             DocKind::Order => {
-                "SELECT doc_id, updated_seq, order_date, document FROM orders
+                "SELECT doc_id, store_id, person_id, updated_seq, order_date, document FROM orders
                  WHERE tenant_id = $1
                    AND ($2::text IS NULL OR store_id = $2)
                    AND ($3::text IS NULL OR person_id = $3)
@@ -294,11 +437,15 @@ impl DocumentStore for PgStore {
                    AND ($5::text IS NULL OR order_date <= $5)
                    AND ($6::text IS NULL OR status = $6)
                    AND ($7::text IS NULL OR order_date < $7 OR (order_date = $7 AND doc_id < $8))
+                   AND ($10::text IS NULL
+                        OR store_id IN (SELECT jsonb_array_elements_text($10::jsonb))
+                        OR person_id IN (SELECT jsonb_array_elements_text($11::jsonb)))
                  ORDER BY order_date DESC, doc_id DESC
                  LIMIT $9"
             }
         };
-        let rows: Vec<(String, i64, String, String)> = sqlx::query_as(sql)
+        let (stores, people) = Visibility::bind_pair(filter.visible.as_ref());
+        let rows: Vec<ProjectedRow> = sqlx::query_as(sql)
             .bind(tenant.to_string())
             .bind(filter.store_id.map(|s| s.to_string()))
             .bind(filter.person_id.map(|p| p.to_string()))
@@ -308,6 +455,8 @@ impl DocumentStore for PgStore {
             .bind(filter.after.map(|k| k.date.to_string()))
             .bind(filter.after.map(|k| k.doc_id.to_string()))
             .bind(i64::from(filter.limit))
+            .bind(stores)
+            .bind(people)
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(projected_from_row).collect()
@@ -322,15 +471,15 @@ impl DocumentStore for PgStore {
     ) -> StoreResult<Option<ProjectedDocument>> {
         let sql = match kind {
             DocKind::Visit => {
-                "SELECT doc_id, updated_seq, planned_date, document FROM visits
+                "SELECT doc_id, store_id, person_id, updated_seq, planned_date, document FROM visits
                  WHERE doc_id = $1 AND tenant_id = $2"
             }
             DocKind::Order => {
-                "SELECT doc_id, updated_seq, order_date, document FROM orders
+                "SELECT doc_id, store_id, person_id, updated_seq, order_date, document FROM orders
                  WHERE doc_id = $1 AND tenant_id = $2"
             }
         };
-        let row: Option<(String, i64, String, String)> = sqlx::query_as(sql)
+        let row: Option<ProjectedRow> = sqlx::query_as(sql)
             .bind(doc_id.to_string())
             .bind(tenant.to_string())
             .fetch_optional(self.pool())
@@ -339,11 +488,21 @@ impl DocumentStore for PgStore {
     }
 }
 
+/// A projection row: doc_id, store_id, person_id, updated_seq, date, document.
+type ProjectedRow = (String, String, String, i64, String, String);
+
 fn projected_from_row(
-    (doc_id, updated_seq, date, document_json): (String, i64, String, String),
+    (doc_id, store_id, person_id, updated_seq, date, document_json): ProjectedRow,
 ) -> StoreResult<ProjectedDocument> {
+    let corrupt = |what: &str, e: fieldsync_shared::values::ParseError| {
+        StoreError::Corrupt(format!("projection {what}: {e}"))
+    };
     Ok(ProjectedDocument {
         doc_id: parse_doc_id(&doc_id)?,
+        store_id: fieldsync_shared::values::StoreId::parse(&store_id)
+            .map_err(|e| corrupt("store_id", e))?,
+        person_id: fieldsync_shared::values::UserId::parse(&person_id)
+            .map_err(|e| corrupt("person_id", e))?,
         updated_seq,
         date: parse_date(&date)?,
         document_json,
@@ -462,12 +621,21 @@ async fn insert_changes(
     }
     let hashes: Vec<&[u8]> = doc.changes.iter().map(|c| &c.hash[..]).collect();
     let bytes: Vec<&[u8]> = doc.changes.iter().map(|c| c.bytes.as_slice()).collect();
+    let (devices, users): (Vec<String>, Vec<String>) = doc
+        .changes
+        .iter()
+        .map(|c| {
+            let (device, user) = c.origin.sender(commit);
+            (device.to_string(), user.to_string())
+        })
+        .unzip();
     // The identity column `id` is the storage order: the rows are inserted in array order
     // (ORDER BY ord), so ids follow the order the device sent.
     let inserted = sqlx::query(
         "INSERT INTO doc_changes (doc_id, hash, bytes, seq, device_id, user_id)
-         SELECT $1, c.hash, c.bytes, $4, $5, $6
-         FROM UNNEST($2::bytea[], $3::bytea[]) WITH ORDINALITY AS c(hash, bytes, ord)
+         SELECT $1, c.hash, c.bytes, $4, c.device_id, c.user_id
+         FROM UNNEST($2::bytea[], $3::bytea[], $5::text[], $6::text[])
+              WITH ORDINALITY AS c(hash, bytes, device_id, user_id, ord)
          ORDER BY c.ord
          ON CONFLICT (doc_id, hash) DO NOTHING",
     )
@@ -475,8 +643,8 @@ async fn insert_changes(
     .bind(hashes)
     .bind(bytes)
     .bind(seq)
-    .bind(commit.device_id.to_string())
-    .bind(commit.user_id.to_string())
+    .bind(devices)
+    .bind(users)
     .execute(&mut **tx)
     .await?
     .rows_affected();

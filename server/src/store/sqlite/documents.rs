@@ -13,7 +13,7 @@ use super::SqliteStore;
 use crate::store::documents::{
     CommitOutcome, CommittedDocument, Compaction, CompactionOutcome, DocumentStore, DocumentWrite,
     ExpectedVersion, FeedEntry, LoadedDocument, ProjectedDocument, Projection, ProjectionFilter,
-    PullData, PushCommit, StoredDocument,
+    PullData, PushCommit, ScopeChange, ScopeChangeItem, StoredDocument, Visibility,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -142,6 +142,145 @@ impl DocumentStore for SqliteStore {
             .collect()
     }
 
+    #[tracing::instrument(skip(self), fields(%tenant))]
+    async fn feed_head(&self, tenant: TenantId) -> StoreResult<Cursor> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT seq, mark FROM feed WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(
+            row.map_or(Cursor { seq: 0, mark: 0 }, |(seq, mark)| Cursor {
+                seq,
+                mark,
+            }),
+        )
+    }
+
+    #[tracing::instrument(skip(self, visible), fields(%tenant, scoped = visible.is_some()))]
+    async fn feed_visible(
+        &self,
+        tenant: TenantId,
+        after_seq: i64,
+        up_to_seq: i64,
+        limit: u32,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<Vec<FeedEntry>> {
+        // The scope lists are bound once each; SQLite evaluates the uncorrelated json_each
+        // subqueries once per statement. Each entry's document is judged by its projection.
+        let (stores, people) = Visibility::bind_pair(visible);
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT f.seq, f.mark, f.doc_id, d.kind
+             FROM feed f JOIN documents d ON d.id = f.doc_id
+             WHERE f.tenant_id = ?1 AND f.seq > ?2 AND f.seq <= ?3
+               AND (?4 IS NULL
+                    OR EXISTS (SELECT 1 FROM visits v WHERE v.doc_id = f.doc_id
+                                 AND (v.store_id IN (SELECT value FROM json_each(?4))
+                                      OR v.person_id IN (SELECT value FROM json_each(?5))))
+                    OR EXISTS (SELECT 1 FROM orders o WHERE o.doc_id = f.doc_id
+                                 AND (o.store_id IN (SELECT value FROM json_each(?4))
+                                      OR o.person_id IN (SELECT value FROM json_each(?5)))))
+             ORDER BY f.seq
+             LIMIT ?6",
+        )
+        .bind(tenant.to_string())
+        .bind(after_seq)
+        .bind(up_to_seq)
+        .bind(stores)
+        .bind(people)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, mark, doc_id, kind)| {
+                Ok(FeedEntry {
+                    seq,
+                    mark,
+                    doc_id: parse_doc_id(&doc_id)?,
+                    kind: parse_kind(&kind)?,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self, change), fields(%tenant))]
+    async fn scope_changes(
+        &self,
+        tenant: TenantId,
+        change: ScopeChange<'_>,
+        after: Option<DocId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScopeChangeItem>> {
+        let (held_s, held_p) = Visibility::bind_pair(change.may_hold);
+        let (sure_s, sure_p) = Visibility::bind_pair(change.surely_holds);
+        let (target_s, target_p) = Visibility::bind_pair(change.target);
+        let rows: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT doc_id, kind, gained FROM (
+                 SELECT d.doc_id, d.kind,
+                     (?2 IS NULL OR d.store_id IN (SELECT value FROM json_each(?2))
+                      OR d.person_id IN (SELECT value FROM json_each(?3))) AS held,
+                     (?4 IS NULL OR d.store_id IN (SELECT value FROM json_each(?4))
+                      OR d.person_id IN (SELECT value FROM json_each(?5))) AS sure,
+                     (?6 IS NULL OR d.store_id IN (SELECT value FROM json_each(?6))
+                      OR d.person_id IN (SELECT value FROM json_each(?7))) AS gained
+                 FROM (SELECT doc_id, 'visit' AS kind, store_id, person_id FROM visits
+                        WHERE tenant_id = ?1
+                       UNION ALL
+                       SELECT doc_id, 'order' AS kind, store_id, person_id FROM orders
+                        WHERE tenant_id = ?1) d
+                 WHERE ?8 IS NULL OR d.doc_id > ?8
+             )
+             WHERE (held AND NOT gained) OR (gained AND NOT sure)
+             ORDER BY doc_id
+             LIMIT ?9",
+        )
+        .bind(tenant.to_string())
+        .bind(held_s)
+        .bind(held_p)
+        .bind(sure_s)
+        .bind(sure_p)
+        .bind(target_s)
+        .bind(target_p)
+        .bind(after.map(|d| d.to_string()))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(doc_id, kind, gained)| {
+                Ok(ScopeChangeItem {
+                    doc_id: parse_doc_id(&doc_id)?,
+                    kind: parse_kind(&kind)?,
+                    gained,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self, visible), fields(%tenant, %sha256))]
+    async fn photo_visible(
+        &self,
+        tenant: TenantId,
+        sha256: &fieldsync_shared::Sha256,
+        visible: Option<&Visibility>,
+    ) -> StoreResult<bool> {
+        let (stores, people) = Visibility::bind_pair(visible);
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id
+             WHERE r.tenant_id = ?1 AND r.sha256 = ?2
+               AND (?3 IS NULL OR v.store_id IN (SELECT value FROM json_each(?3))
+                    OR v.person_id IN (SELECT value FROM json_each(?4)))
+             LIMIT 1",
+        )
+        .bind(tenant.to_string())
+        .bind(sha256.to_hex())
+        .bind(stores)
+        .bind(people)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
     #[tracing::instrument(skip(self), fields(%tenant, %doc_id))]
     async fn pull_data(
         &self,
@@ -243,7 +382,7 @@ impl DocumentStore for SqliteStore {
         // Same query over both tables; only the table and date column differ.
         let sql = match kind {
             DocKind::Visit => {
-                "SELECT doc_id, updated_seq, planned_date, document FROM visits
+                "SELECT doc_id, store_id, person_id, updated_seq, planned_date, document FROM visits
                  WHERE tenant_id = ?1
                    AND (?2 IS NULL OR store_id = ?2)
                    AND (?3 IS NULL OR person_id = ?3)
@@ -251,11 +390,13 @@ impl DocumentStore for SqliteStore {
                    AND (?5 IS NULL OR planned_date <= ?5)
                    AND (?6 IS NULL OR status = ?6)
                    AND (?7 IS NULL OR planned_date < ?7 OR (planned_date = ?7 AND doc_id < ?8))
+                   AND (?10 IS NULL OR store_id IN (SELECT value FROM json_each(?10))
+                        OR person_id IN (SELECT value FROM json_each(?11)))
                  ORDER BY planned_date DESC, doc_id DESC
                  LIMIT ?9"
             }
             DocKind::Order => {
-                "SELECT doc_id, updated_seq, order_date, document FROM orders
+                "SELECT doc_id, store_id, person_id, updated_seq, order_date, document FROM orders
                  WHERE tenant_id = ?1
                    AND (?2 IS NULL OR store_id = ?2)
                    AND (?3 IS NULL OR person_id = ?3)
@@ -263,11 +404,14 @@ impl DocumentStore for SqliteStore {
                    AND (?5 IS NULL OR order_date <= ?5)
                    AND (?6 IS NULL OR status = ?6)
                    AND (?7 IS NULL OR order_date < ?7 OR (order_date = ?7 AND doc_id < ?8))
+                   AND (?10 IS NULL OR store_id IN (SELECT value FROM json_each(?10))
+                        OR person_id IN (SELECT value FROM json_each(?11)))
                  ORDER BY order_date DESC, doc_id DESC
                  LIMIT ?9"
             }
         };
-        let rows: Vec<(String, i64, String, String)> = sqlx::query_as(sql)
+        let (stores, people) = Visibility::bind_pair(filter.visible.as_ref());
+        let rows: Vec<ProjectedRow> = sqlx::query_as(sql)
             .bind(tenant.to_string())
             .bind(filter.store_id.map(|s| s.to_string()))
             .bind(filter.person_id.map(|p| p.to_string()))
@@ -277,6 +421,8 @@ impl DocumentStore for SqliteStore {
             .bind(filter.after.map(|k| k.date.to_string()))
             .bind(filter.after.map(|k| k.doc_id.to_string()))
             .bind(i64::from(filter.limit))
+            .bind(stores)
+            .bind(people)
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(projected_from_row).collect()
@@ -291,15 +437,15 @@ impl DocumentStore for SqliteStore {
     ) -> StoreResult<Option<ProjectedDocument>> {
         let sql = match kind {
             DocKind::Visit => {
-                "SELECT doc_id, updated_seq, planned_date, document FROM visits
+                "SELECT doc_id, store_id, person_id, updated_seq, planned_date, document FROM visits
                  WHERE doc_id = ? AND tenant_id = ?"
             }
             DocKind::Order => {
-                "SELECT doc_id, updated_seq, order_date, document FROM orders
+                "SELECT doc_id, store_id, person_id, updated_seq, order_date, document FROM orders
                  WHERE doc_id = ? AND tenant_id = ?"
             }
         };
-        let row: Option<(String, i64, String, String)> = sqlx::query_as(sql)
+        let row: Option<ProjectedRow> = sqlx::query_as(sql)
             .bind(doc_id.to_string())
             .bind(tenant.to_string())
             .fetch_optional(self.pool())
@@ -308,11 +454,21 @@ impl DocumentStore for SqliteStore {
     }
 }
 
+/// A projection row: doc_id, store_id, person_id, updated_seq, date, document.
+type ProjectedRow = (String, String, String, i64, String, String);
+
 fn projected_from_row(
-    (doc_id, updated_seq, date, document_json): (String, i64, String, String),
+    (doc_id, store_id, person_id, updated_seq, date, document_json): ProjectedRow,
 ) -> StoreResult<ProjectedDocument> {
+    let corrupt = |what: &str, e: fieldsync_shared::values::ParseError| {
+        StoreError::Corrupt(format!("projection {what}: {e}"))
+    };
     Ok(ProjectedDocument {
         doc_id: parse_doc_id(&doc_id)?,
+        store_id: fieldsync_shared::values::StoreId::parse(&store_id)
+            .map_err(|e| corrupt("store_id", e))?,
+        person_id: fieldsync_shared::values::UserId::parse(&person_id)
+            .map_err(|e| corrupt("person_id", e))?,
         updated_seq,
         date: parse_date(&date)?,
         document_json,
@@ -433,10 +589,9 @@ async fn insert_changes(
     seq: i64,
 ) -> StoreResult<u64> {
     let doc_id = doc.doc_id.to_string();
-    let device_id = commit.device_id.to_string();
-    let user_id = commit.user_id.to_string();
     let mut inserted = 0;
     for change in &doc.changes {
+        let (device_id, user_id) = change.origin.sender(commit);
         inserted += sqlx::query(
             "INSERT INTO doc_changes (doc_id, hash, bytes, seq, device_id, user_id)
              VALUES (?, ?, ?, ?, ?, ?)
@@ -446,8 +601,8 @@ async fn insert_changes(
         .bind(&change.hash[..])
         .bind(&change.bytes)
         .bind(seq)
-        .bind(&device_id)
-        .bind(&user_id)
+        .bind(device_id.to_string())
+        .bind(user_id.to_string())
         .execute(&mut **tx)
         .await?
         .rows_affected();
