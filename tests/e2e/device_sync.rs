@@ -130,24 +130,29 @@ fn a_document_the_server_refuses_is_reported_and_kept() {
     let (order, _) = dev
         .create_order(
             store.id,
-            Timestamp::now().utc_date().add_days(2),
+            Timestamp::now()
+                .utc_date()
+                .add_days(i64::from(store.delivery_lead_days) + 1),
             PaymentMethod::Cash,
             None,
         )
         .unwrap();
-    // A visit received from another phone under the wrong id (its id field says otherwise):
-    // the server refuses it as a schema violation.
-    let other = TestDevice::login(&server, "rep1");
-    let visit = start_visit(&other);
+    // A copy of one of its visits stored under another id (its id field says otherwise),
+    // written by this device's own actor (the server refuses changes of other actors before
+    // reading them): the server refuses it as a schema violation.
+    let visit = start_visit(&dev);
     let wrong = DocId::new_random();
-    dev.receive_document(wrong, DocKind::Visit, &other.document_save(visit).unwrap())
+    dev.receive_document(wrong, DocKind::Visit, &dev.document_save(visit).unwrap())
         .unwrap();
 
     let report = dev.sync().unwrap();
     assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
     assert_eq!(report.refused[0].doc_id, wrong);
     assert_eq!(report.refused[0].reason, "schema_violation");
-    assert_eq!(report.docs_pushed, 1, "the order still went through");
+    assert_eq!(
+        report.docs_pushed, 2,
+        "the order and the visit still went through"
+    );
     // Refused work is kept on the device, and still pending.
     assert!(dev.document_ids(None).unwrap().contains(&wrong));
     let pending = dev.pending().unwrap();
@@ -196,8 +201,9 @@ fn a_rejected_token_is_unauthorized_and_keeps_work() {
     let visit = start_visit(&device);
     drop(device);
     let conn = rusqlite::Connection::open(dir.path().join("device.db")).unwrap();
+    // Neither token is any good: the session cannot be refreshed either.
     conn.execute(
-        "UPDATE meta SET value = 'expired' WHERE key = 'access_token'",
+        "UPDATE meta SET value = 'expired' WHERE key IN ('access_token', 'refresh_token')",
         [],
     )
     .unwrap();

@@ -695,3 +695,114 @@ fn photos_queued_by_a_v1_app_are_uploaded_after_the_upgrade() {
     assert_eq!(served_photo(&server, &token, sha), bytes);
     assert_eq!(photo_state(&dev, sha).state, PhotoState::Uploaded);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. One photo per hash; answers lost after the server stored something.
+
+#[test]
+fn the_same_photo_on_two_visits_is_queued_and_uploaded_once() {
+    let server = TestServer::start_with(local_store);
+    let proxy = FaultProxy::start(&server.url);
+    let (dev, first) = device_with_visit(&proxy);
+    let second = start_visit(&dev);
+    let bytes = photo_bytes(3000, 12);
+    let sha = attach(&dev, first, &bytes);
+    // Attached again, to another visit and to the same one, from another file.
+    let copy = write_file(dev.dir.path(), "copy-of-the-photo.jpg", &bytes);
+    assert_eq!(dev.attach_photo(second, &copy, None).unwrap(), sha);
+    assert_eq!(dev.attach_photo(first, &copy, None).unwrap(), sha);
+    assert_eq!(dev.photo_uploads().unwrap().len(), 1, "one queue entry");
+    assert_eq!(dev.pending().unwrap().photos, 1);
+
+    let mark = proxy.mark();
+    let report = dev.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 1, "{:?}", report.warnings);
+    let log = photo_log(&proxy.requests_since(mark));
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("declare ")).count(),
+        1,
+        "{log:?}"
+    );
+    assert_eq!(bytes_received(&server), bytes.len() as f64, "sent once");
+    for visit in [first, second] {
+        assert_eq!(dev.visit(visit).unwrap().photos.len(), 1);
+    }
+    let token = server.token("sup1");
+    assert_eq!(served_photo(&server, &token, sha), bytes);
+}
+
+/// The server stored the photo, but the answer to `complete` never arrived: the device does not
+/// count the photo as stored, keeps the file and the queue entry; the next sync only declares
+/// it (the server says `stored`) and sends no byte again.
+#[test]
+fn a_photo_whose_completion_answer_was_lost_is_kept_and_only_declared_again() {
+    let server = TestServer::start_with(local_store);
+    let proxy = FaultProxy::start(&server.url);
+    let (dev, visit) = device_with_visit(&proxy);
+    let bytes = photo_bytes(3000, 13);
+    let sha = attach(&dev, visit, &bytes);
+    proxy.fault_nth(Fault::DropResponse, 1, Some(1), |r| {
+        r.is("POST", "/v1/photos/uploads/") && r.path().ends_with("/complete")
+    });
+
+    let report = dev.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 0, "{report:?}");
+    let token = server.token("rep1");
+    assert!(server_has(&server, &token, sha), "the server did store it");
+    let p = photo_state(&dev, sha);
+    assert_ne!(p.state, PhotoState::Uploaded, "{p:?}");
+    assert_eq!(dev.pending().unwrap().photos, 1);
+    assert_eq!(
+        std::fs::read(dev.photo_path(&sha).unwrap().unwrap()).unwrap(),
+        bytes,
+        "the file stays until the server's confirmation arrives"
+    );
+
+    let received = bytes_received(&server);
+    let mark = proxy.mark();
+    let report = dev.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 1, "{:?}", report.warnings);
+    assert_eq!(
+        photo_log(&proxy.requests_since(mark)),
+        vec![format!("declare {sha}")]
+    );
+    assert_eq!(bytes_received(&server), received, "no byte sent again");
+    assert_eq!(photo_state(&dev, sha).state, PhotoState::Uploaded);
+    assert!(dev.pending().unwrap().is_empty());
+}
+
+/// The server stored part 2 but its answer was cut: the device does not know, and asks. The
+/// next sync sends parts 3 to 5 only.
+#[test]
+fn a_part_stored_whose_answer_was_cut_is_not_sent_again() {
+    let server = TestServer::start_with(local_store);
+    let proxy = FaultProxy::start(&server.url);
+    let (dev, visit) = device_with_visit(&proxy);
+    let bytes = photo_bytes(18 * 1024, 14);
+    let sha = attach(&dev, visit, &bytes);
+    proxy.fault_nth(Fault::CutResponseBody, 2, Some(1), is_part_to_server);
+
+    let report = dev.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 0);
+    let half = photo_state(&dev, sha);
+    assert_eq!(half.parts_done, vec![1], "only part 1 was acknowledged");
+    let upload_id = half.upload_id.unwrap();
+    let token = server.token("rep1");
+    let status = server.get_json(&token, &format!("/v1/photos/uploads/{upload_id}"));
+    assert_eq!(
+        status["stored_parts"],
+        serde_json::json!([1, 2]),
+        "{status}"
+    );
+
+    let mark = proxy.mark();
+    assert_eq!(dev.sync().unwrap().photos_uploaded, 1);
+    let parts: Vec<String> = proxy
+        .requests_since(mark)
+        .iter()
+        .filter(|r| is_part_to_server(r))
+        .map(|r| r.path().rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(parts, vec!["3", "4", "5"]);
+    assert_eq!(served_photo(&server, &token, sha), bytes);
+}
