@@ -19,6 +19,18 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 
+# The binding tests (tests/e2e/python_bindings.rs) drive the device library from Python
+# (stdlib only). Installed here when missing, as CI machines may come without it.
+if ! command -v python3 >/dev/null; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+        step "installing python3 (binding tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3
+    else
+        echo "error: python3 not found; the binding tests need it (Debian: apt-get install -y python3)" >&2
+        exit 1
+    fi
+fi
+
 if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
     step "rustfmt"
     cargo fmt --all -- --check
@@ -28,6 +40,8 @@ fi
 
 step "build (binaries are used by the end-to-end tests)"
 cargo build --workspace --bins --locked
+# The app library with its bindings generator (tests/e2e/python_bindings.rs generates from it).
+cargo build -p fieldsync-ffi --features cli --locked
 
 step "tests (with a private PostgreSQL and Garage)"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -1,0 +1,132 @@
+//! Background sync for apps: a foreign-implemented `SyncObserver` (Kotlin, Swift or Python
+//! object) receives every state change of the device's sync thread
+//! (`fieldsync_client::background`).
+
+use std::sync::Arc;
+
+use fieldsync_client::{self as bg, BackgroundSync, SyncSchedule};
+
+use crate::device::{wrong_state, FieldsyncDevice};
+use crate::error::Result;
+use crate::records::SyncReport;
+
+/// State of the background sync, as the observer sees it.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum SyncState {
+    /// Nothing running; waiting for the next scheduled run or `request_sync`.
+    Idle,
+    Syncing,
+    Synced {
+        report: SyncReport,
+    },
+    /// The server is unreachable; retried by itself after `retry_in_ms`.
+    Offline {
+        message: String,
+        retry_in_ms: u64,
+    },
+    /// The server or the device failed. Retried after `retry_in_ms`; `None` when the user must
+    /// act first (sign in again: `reason` `unauthorized` or `not_logged_in`).
+    Failed {
+        reason: String,
+        message: String,
+        retry_in_ms: Option<u64>,
+    },
+    Stopped,
+}
+
+impl From<&bg::SyncState> for SyncState {
+    fn from(s: &bg::SyncState) -> Self {
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        match s {
+            bg::SyncState::Idle => SyncState::Idle,
+            bg::SyncState::Syncing => SyncState::Syncing,
+            bg::SyncState::Synced { report } => SyncState::Synced {
+                report: report.clone().into(),
+            },
+            bg::SyncState::Offline { message, retry_in } => SyncState::Offline {
+                message: message.clone(),
+                retry_in_ms: ms(*retry_in),
+            },
+            bg::SyncState::Failed {
+                reason,
+                message,
+                retry_in,
+            } => SyncState::Failed {
+                reason: reason.clone(),
+                message: message.clone(),
+                retry_in_ms: retry_in.map(ms),
+            },
+            bg::SyncState::Stopped => SyncState::Stopped,
+        }
+    }
+}
+
+/// Implemented by the app. Called on the sync thread, never the UI thread: post to the UI
+/// (Handler/`Dispatchers.Main`, `DispatchQueue.main`) and return quickly. Do not call
+/// `stop_background_sync` from inside `on_state` (it waits for this very thread).
+#[uniffi::export(foreign)]
+pub trait SyncObserver: Send + Sync {
+    fn on_state(&self, state: SyncState);
+}
+
+/// Adapts the app's observer to the device library's.
+struct Bridge(Arc<dyn SyncObserver>);
+
+impl bg::SyncObserver for Bridge {
+    fn on_state(&self, state: &bg::SyncState) {
+        self.0.on_state(state.into());
+    }
+}
+
+#[uniffi::export]
+impl FieldsyncDevice {
+    /// Starts syncing in the background: every `interval_secs` (and at once) when given, else
+    /// only on `request_sync`; failures are retried with backoff. Replaces a running one.
+    #[uniffi::method(default(interval_secs = None))]
+    pub fn start_background_sync(
+        &self,
+        observer: Arc<dyn SyncObserver>,
+        interval_secs: Option<u64>,
+    ) {
+        let schedule = SyncSchedule {
+            interval: interval_secs
+                .filter(|s| *s > 0)
+                .map(std::time::Duration::from_secs),
+            ..SyncSchedule::default()
+        };
+        // Stopping waits for the sync thread, which may be calling the observer, which may
+        // call back into this device: never hold the lock while stopping.
+        let old = self.background().take();
+        if let Some(old) = old {
+            old.stop();
+        }
+        let sync = BackgroundSync::start(self.device.clone(), schedule, Arc::new(Bridge(observer)));
+        let raced = self.background().replace(sync);
+        if let Some(raced) = raced {
+            raced.stop();
+        }
+    }
+
+    /// Asks the background sync to run as soon as possible (e.g. the network came back, the
+    /// user pulled to refresh). Returns at once.
+    pub fn request_sync(&self) -> Result<()> {
+        match self.background().as_ref() {
+            Some(sync) => {
+                sync.sync_now();
+                Ok(())
+            }
+            None => Err(wrong_state(
+                "background sync is not running: call start_background_sync first",
+            )),
+        }
+    }
+
+    /// Stops the background sync after its current run; returns when stopped (the observer
+    /// gets `Stopped`). Does nothing when not running.
+    pub fn stop_background_sync(&self) {
+        let running = self.background().take();
+        if let Some(sync) = running {
+            sync.stop();
+        }
+    }
+}

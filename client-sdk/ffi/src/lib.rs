@@ -1,0 +1,23 @@
+//! Fieldsync for apps: the device library (`fieldsync-client`, with the shared business rules)
+//! behind a uniffi interface, for Kotlin (Android), Swift (iOS) and Python (tests, tools). One
+//! library carries everything a phone needs; it does not link the server's stack.
+//!
+//! * [`FieldsyncDevice`]: open a data directory, log in, work offline (visits, photos, orders,
+//!   supervisor reviews), sync now or in the background with a [`SyncObserver`].
+//! * [`FieldsyncError`]: the one error of the interface, converted from the device library's
+//!   error in one place (`error.rs`).
+//!
+//! Bindings: `scripts/bindings.sh`; guide: docs/mobile-bindings.md.
+
+uniffi::setup_scaffolding!("fieldsync");
+
+mod background;
+mod device;
+mod error;
+mod records;
+mod review;
+
+pub use background::{SyncObserver, SyncState};
+pub use device::FieldsyncDevice;
+pub use error::FieldsyncError;
+pub use records::*;

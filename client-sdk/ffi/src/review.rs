@@ -1,0 +1,63 @@
+//! Supervisor actions: review submitted visits, approve orders that need it. The same write
+//! policy that the server enforces runs on the device first, so a refused action fails here
+//! with `Forbidden` before anything is committed.
+
+use crate::device::{doc_id, FieldsyncDevice};
+use crate::error::Result;
+use crate::records::{Order, Visit};
+
+#[uniffi::export]
+impl FieldsyncDevice {
+    /// Submitted visits this user may review (team supervisor), oldest first.
+    pub fn visits_awaiting_review(&self) -> Result<Vec<Visit>> {
+        Ok(self
+            .device
+            .visits_awaiting_review()?
+            .into_iter()
+            .map(Visit::from)
+            .collect())
+    }
+
+    /// Approves a submitted visit, with an optional comment. Syncs with the next sync.
+    #[uniffi::method(default(comment = None))]
+    pub fn approve_visit(&self, visit_id: String, comment: Option<String>) -> Result<()> {
+        Ok(self
+            .device
+            .approve_visit(doc_id("visit_id", &visit_id)?, comment.as_deref())?)
+    }
+
+    /// Rejects a submitted visit; the comment (required) tells its author what to redo.
+    pub fn reject_visit(&self, visit_id: String, comment: String) -> Result<()> {
+        Ok(self
+            .device
+            .reject_visit(doc_id("visit_id", &visit_id)?, &comment)?)
+    }
+
+    /// Reopens an approved visit for rework (region manager).
+    pub fn reopen_visit(&self, visit_id: String, comment: String) -> Result<()> {
+        Ok(self
+            .device
+            .reopen_visit(doc_id("visit_id", &visit_id)?, &comment)?)
+    }
+
+    /// Orders waiting for this user's approval (`pending_approval`).
+    pub fn orders_awaiting_approval(&self) -> Result<Vec<Order>> {
+        Ok(self
+            .device
+            .orders_awaiting_approval()?
+            .into_iter()
+            .map(Order::from)
+            .collect())
+    }
+
+    pub fn approve_order(&self, order_id: String) -> Result<()> {
+        Ok(self.device.approve_order(doc_id("order_id", &order_id)?)?)
+    }
+
+    /// Rejects an order waiting for approval; the comment is required.
+    pub fn reject_order(&self, order_id: String, comment: String) -> Result<()> {
+        Ok(self
+            .device
+            .reject_order(doc_id("order_id", &order_id)?, &comment)?)
+    }
+}

@@ -1,0 +1,187 @@
+"""Shared helpers of the Python binding tests: the generated module, the server under test,
+devices in fresh directories, a relay that can cut the network, and small image files.
+
+Run by tests/e2e/python_bindings.rs (`cargo nextest run -p fieldsync-e2e -E
+'test(python_bindings)'`), which starts a real server and generates the bindings, with:
+  FIELDSYNC_TEST_SERVER_URL  the server (demo tenant seeded)
+  FIELDSYNC_BINDINGS_DIR     the directory holding fieldsync.py and libfieldsync_ffi
+"""
+
+import os
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import urllib.parse
+import zlib
+from datetime import datetime, timedelta, timezone
+
+
+def _required_env(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(
+            f"{name} is not set: run these tests through tests/e2e/python_bindings.rs "
+            "(scripts/test.sh runs it), which starts a server and generates the bindings"
+        )
+    return value
+
+
+SERVER_URL = _required_env("FIELDSYNC_TEST_SERVER_URL")
+sys.path.insert(0, _required_env("FIELDSYNC_BINDINGS_DIR"))
+
+import fieldsync  # noqa: E402  (the generated bindings, found through the path above)
+
+TENANT = "demo"
+PASSWORD = "demo1234"
+# How long a test waits for the background sync thread before failing (not a timing assertion:
+# a sync on loopback takes well under a second).
+WAIT_SECS = 60
+
+
+def today():
+    """The device library's "today": the UTC date."""
+    return datetime.now(timezone.utc).date()
+
+
+def iso(day):
+    return day.isoformat()
+
+
+def days_from_today(n):
+    return iso(today() + timedelta(days=n))
+
+
+def open_device(test, server_url=SERVER_URL):
+    """A device in a fresh directory, removed after `test`."""
+    data_dir = tempfile.TemporaryDirectory(prefix="fieldsync-device-")
+    test.addCleanup(data_dir.cleanup)
+    return fieldsync.FieldsyncDevice.open(data_dir.name, server_url)
+
+
+def logged_in_device(test, username, server_url=SERVER_URL):
+    """A device signed in as a demo user, with its master data synced."""
+    device = open_device(test, server_url)
+    profile = device.login(TENANT, username, PASSWORD)
+    test.assertEqual(profile.username, username)
+    device.sync_now()
+    return device
+
+
+def closed_port_url():
+    """A loopback URL nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class Relay:
+    """A TCP relay to the server on a port of its own: the phone's network. `cut()` closes the
+    listener and every relayed connection (the phone loses signal: connections are refused);
+    `restore()` listens again on the same port."""
+
+    def __init__(self, upstream_url):
+        parsed = urllib.parse.urlsplit(upstream_url)
+        self.upstream = (parsed.hostname, parsed.port)
+        self.port = None
+        self.listener = None
+        self.lock = threading.Lock()
+        self.sockets = set()
+        self.restore()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port or 0))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self):
+        with self.lock:
+            listener, self.listener = self.listener, None
+            sockets, self.sockets = self.sockets, set()
+        if listener is not None:
+            _close(listener)
+        for s in sockets:
+            _close(s)
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                _close(client)
+                continue
+            with self.lock:
+                if self.listener is not listener:
+                    _close(client)
+                    _close(server)
+                    return
+                self.sockets.update((client, server))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+
+def _pipe(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _close(src)
+        _close(dst)
+
+
+def _close(s):
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
+
+
+def write_png(path, width, height, seed):
+    """A real (decodable) RGB PNG: a shelf photo stand-in."""
+    rows = b"".join(
+        b"\x00" + bytes(((x * 7 + y * 3 + seed) % 256) for x in range(width * 3))
+        for y in range(height)
+    )
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    with open(path, "wb") as f:
+        f.write(png)
+    return path
+
+
+def write_jpeg_like(path, seed, size=8192):
+    """Bytes that start like a JPEG (SOI + APP0 markers) and are distinct per seed: the device
+    recognises the type by its magic bytes; the server stores what it cannot decode as is."""
+    body = bytes(((i * 31 + seed * 17) ^ (i >> 3)) % 256 for i in range(size))
+    with open(path, "wb") as f:
+        f.write(b"\xff\xd8\xff\xe0" + body)
+    return path
