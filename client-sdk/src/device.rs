@@ -7,11 +7,12 @@ use std::sync::{Mutex, MutexGuard};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
+use fieldsync_shared::policy::OrgView;
 use fieldsync_shared::{DeviceId, DocId, DocKind, StoreCode, StoreId, Timestamp};
 use rusqlite::{Connection, Transaction};
 
 use crate::error::{DeviceError, Result};
-use crate::http::Http;
+use crate::http::{DeviceRegistration, Http, SessionTokens, TokenStore};
 use crate::store::{self, keys, DocRow};
 use crate::{schema, Pending, PendingDoc};
 
@@ -90,9 +91,12 @@ impl Device {
     // -----------------------------------------------------------------------------------------
     // session
 
-    /// Signs in against `server_url`; stores the token, the profile and the server address.
-    /// Signing in to another server or tenant than before forgets what the previous one had
-    /// acknowledged, so the next sync pushes everything (local work is never deleted).
+    /// Signs in against `server_url`, registering this installation (device id, Automerge
+    /// actor, name, platform) with the server; stores the session's tokens, the profile and the
+    /// server address. Signing in to another server or tenant than before forgets what the
+    /// previous one had acknowledged, so the next sync pushes everything (local work is never
+    /// deleted). An installation belongs to one user: signing in as someone else is refused
+    /// by the server (`device_belongs_to_another_user`).
     pub fn login(
         &self,
         server_url: &str,
@@ -102,7 +106,13 @@ impl Device {
     ) -> Result<UserProfile> {
         let server_url = server_url.trim().trim_end_matches('/').to_string();
         let tenant = tenant.trim();
-        let resp = Http::new(&server_url, None).login(tenant, username.trim(), password)?;
+        let registration = DeviceRegistration::this_installation(
+            &self.device_id.to_string(),
+            &self.actor.to_hex_string(),
+        );
+        let resp =
+            Http::new(&server_url, None).login(tenant, username.trim(), password, &registration)?;
+        let tokens = resp.session_tokens(Timestamp::now().millis());
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let old_url = store::meta_get(&tx, keys::SERVER_URL)?;
@@ -120,16 +130,33 @@ impl Device {
         }
         store::meta_set(&tx, keys::SERVER_URL, &server_url)?;
         store::meta_set(&tx, keys::TENANT, tenant)?;
-        store::meta_set(&tx, keys::ACCESS_TOKEN, &resp.access_token)?;
+        save_session_tokens(&tx, &tokens)?;
         store::meta_set(&tx, keys::PROFILE, &serde_json::to_string(&resp.user)?)?;
         tx.commit()?;
         Ok(resp.user)
     }
 
-    /// Forgets the access token. The profile, documents, photos and master data stay, so
-    /// unsynced work is never lost by logging out.
+    /// Signs out: ends the session on the server when it can be reached (best effort), and
+    /// forgets the tokens either way. The profile, documents, photos and master data stay, so
+    /// unsynced work is never lost by logging out; it is sent after the next login.
     pub fn logout(&self) -> Result<()> {
-        store::meta_delete(&self.lock(), keys::ACCESS_TOKEN)
+        if let Ok(http) = self.session_http() {
+            // Offline or already refused: the tokens are forgotten below all the same, and the
+            // session ends on the server when its refresh token expires.
+            let _ = http.logout();
+        }
+        let conn = self.lock();
+        for key in SESSION_KEYS {
+            store::meta_delete(&conn, key)?;
+        }
+        Ok(())
+    }
+
+    /// An HTTP client for the signed-in session, refreshing its tokens when needed.
+    pub(crate) fn session_http(&self) -> Result<Http<'_>> {
+        let url =
+            store::meta_get(&self.lock(), keys::SERVER_URL)?.ok_or(DeviceError::NotLoggedIn)?;
+        Http::with_session(&url, self)
     }
 
     /// The signed-in (or last signed-in) user.
@@ -184,6 +211,14 @@ impl Device {
 
     pub fn credit(&self, store: StoreId) -> Result<Option<CreditSnapshot>> {
         store::credit(&self.lock(), store)
+    }
+
+    /// The signed-in user's place in the organisation, as the write policies see it: what the
+    /// server sent with master data, or the user alone (no team, region or territory) when it
+    /// sent none.
+    pub fn org_view(&self) -> Result<OrgView> {
+        let conn = self.lock();
+        org_view_for(&conn, &Self::require_profile(&conn)?)
     }
 
     /// Stores a master data page (what sync does with `GET /v1/master`). Public for tests.
@@ -293,8 +328,75 @@ impl Device {
     }
 }
 
+/// Meta keys of the session besides `keys::ACCESS_TOKEN` (docs/auth.md).
+const REFRESH_TOKEN_KEY: &str = "refresh_token";
+/// Unix milliseconds.
+const REFRESH_EXPIRES_AT_KEY: &str = "refresh_expires_at";
+const SESSION_ID_KEY: &str = "session_id";
+/// Everything a logout forgets.
+const SESSION_KEYS: [&str; 4] = [
+    keys::ACCESS_TOKEN,
+    REFRESH_TOKEN_KEY,
+    REFRESH_EXPIRES_AT_KEY,
+    SESSION_ID_KEY,
+];
+
+fn save_session_tokens(conn: &Connection, tokens: &SessionTokens) -> Result<()> {
+    store::meta_set(conn, keys::ACCESS_TOKEN, &tokens.access_token)?;
+    let optional = [
+        (REFRESH_TOKEN_KEY, tokens.refresh_token.clone()),
+        (
+            REFRESH_EXPIRES_AT_KEY,
+            tokens.refresh_expires_at.map(|t| t.to_string()),
+        ),
+        (SESSION_ID_KEY, tokens.session_id.clone()),
+    ];
+    for (key, value) in optional {
+        match value {
+            Some(v) => store::meta_set(conn, key, &v)?,
+            None => store::meta_delete(conn, key)?,
+        }
+    }
+    Ok(())
+}
+
+/// The session's tokens live in the device database; a refreshed pair is committed before the
+/// HTTP client uses it.
+impl TokenStore for Device {
+    fn session_key(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn load_tokens(&self) -> Result<Option<SessionTokens>> {
+        let conn = self.lock();
+        let Some(access_token) = store::meta_get(&conn, keys::ACCESS_TOKEN)? else {
+            return Ok(None);
+        };
+        Ok(Some(SessionTokens {
+            access_token,
+            refresh_token: store::meta_get(&conn, REFRESH_TOKEN_KEY)?,
+            refresh_expires_at: store::meta_get(&conn, REFRESH_EXPIRES_AT_KEY)?
+                .and_then(|t| t.parse().ok()),
+            session_id: store::meta_get(&conn, SESSION_ID_KEY)?,
+        }))
+    }
+
+    fn save_tokens(&self, tokens: &SessionTokens) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        save_session_tokens(&tx, tokens)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 /// Upserts the rows of a master data page and remembers its version.
 pub(crate) fn import_master_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
+    if page.stores_complete {
+        // Every store of the user's scope is listed: the others left it.
+        let keep: Vec<StoreId> = page.stores.iter().map(|s| s.id).collect();
+        store::retain_stores(conn, &keep)?;
+    }
     for s in &page.stores {
         store::upsert_store(conn, s)?;
     }
@@ -307,7 +409,28 @@ pub(crate) fn import_master_page(conn: &Connection, page: &MasterDataPage) -> Re
     if page.version > store::master_version(conn)? {
         store::meta_set(conn, keys::MASTER_VERSION, &page.version.to_string())?;
     }
+    // Every page carries the current org view; a server that sends none leaves the device on
+    // the signed-in user alone (see `Device::org_view`), never on a stale team.
+    match &page.org {
+        Some(org) => store::meta_set(conn, ORG_VIEW_KEY, &serde_json::to_string(org)?)?,
+        None => store::meta_delete(conn, ORG_VIEW_KEY)?,
+    }
     Ok(())
+}
+
+/// Meta key of the org view received with master data (JSON of `OrgView`).
+const ORG_VIEW_KEY: &str = "org_view";
+
+/// The org view the write policies use on this device for `profile`: the one received with
+/// master data if it is this user's, else the user alone.
+pub(crate) fn org_view_for(conn: &Connection, profile: &UserProfile) -> Result<OrgView> {
+    let stored: Option<OrgView> = match store::meta_get(conn, ORG_VIEW_KEY)? {
+        Some(json) => Some(serde_json::from_str(&json)?),
+        None => None,
+    };
+    Ok(stored
+        .filter(|org| org.user_id == profile.id)
+        .unwrap_or_else(|| OrgView::solo(profile.id, profile.role)))
 }
 
 /// The subset of `heads` the document actually contains (a hash it does not know cannot be

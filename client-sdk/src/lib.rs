@@ -11,17 +11,21 @@
 //! The library is synchronous (no async runtime) so that it can be wrapped with uniffi for
 //! Kotlin and Swift; every method takes `&self` and `Device` is `Send + Sync`.
 
+mod background;
 mod device;
 mod error;
 mod http;
 mod orders;
 mod photos;
+mod refused_edits;
+mod review;
 mod schema;
 mod store;
 mod sync;
 mod uploads;
 mod visits;
 
+pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::Device;
 pub use error::DeviceError;
 pub use schema::SCHEMA_VERSION;
@@ -31,6 +35,7 @@ pub use uploads::PhotoUpload;
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
 pub use fieldsync_shared::order::{Order, OrderNumber, OrderStatus, PaymentMethod};
+pub use fieldsync_shared::policy::{Field, OrgView, Refusal, Relation};
 pub use fieldsync_shared::rules::{Finding, Severity, Verdict};
 pub use fieldsync_shared::visit::{Visit, VisitStatus, VisitStep};
 pub use fieldsync_shared::{Date, DeviceId, DocId, DocKind, Money, Sha256, StoreId, Timestamp};
@@ -70,9 +75,17 @@ pub struct SyncReport {
     pub changes_pushed: u32,
     /// Documents received (or updated) from the server.
     pub docs_received: u32,
+    /// Documents deleted because the user may no longer see them (a store moved to another
+    /// territory, the user changed team; docs/read-scopes.md). The user's own documents are
+    /// never deleted.
+    pub evicted: u32,
     pub photos_uploaded: u32,
     /// Documents the server refused; their local data is kept.
     pub refused: Vec<RefusedDoc>,
+    /// Effects of this device's edits that the server's write policies refused: the edits
+    /// were stored, and undone by a change of the server's that this sync also pulled. Kept on
+    /// the device too ([`Device::refused_edits`]).
+    pub refused_edits: Vec<RefusedEditReport>,
     /// The server did not recognise our cursor (e.g. restored from a backup): everything was
     /// pushed and pulled again.
     pub reset: bool,
@@ -88,6 +101,21 @@ pub struct RefusedDoc {
     pub doc_id: DocId,
     pub reason: String,
     pub message: String,
+}
+
+/// One effect of this device's edits that a write policy on the server refused and undid,
+/// e.g. a note added to a visit its supervisor approved meanwhile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedEditReport {
+    pub doc_id: DocId,
+    /// The part of the document: `status`, `notes`, `audit`, ... (`shared::policy::Field`).
+    pub field: String,
+    /// Stable code, e.g. `visit_frozen`.
+    pub code: String,
+    /// For the person holding the phone.
+    pub message: String,
+    /// When this device learned of it.
+    pub at: Timestamp,
 }
 
 /// Work on this device the server does not have yet.

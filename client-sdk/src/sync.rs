@@ -25,10 +25,10 @@ use rusqlite::Connection;
 use serde_bytes::ByteBuf;
 
 use crate::device::{import_master_page, known_heads, Device};
-use crate::error::{DeviceError, Result};
-use crate::http::Http;
-use crate::store::{self, keys};
-use crate::{RefusedDoc, SyncReport};
+use crate::error::Result;
+use crate::refused_edits;
+use crate::store;
+use crate::{RefusedDoc, RefusedEditReport, SyncReport};
 
 /// Upper bound of round trips in one `sync()`; whatever is left is picked up by the next one.
 const MAX_ROUNDS: u32 = 50;
@@ -50,16 +50,8 @@ impl Device {
     /// Returns what was done; fails with `Offline` / `Unauthorized` / `Server` without losing
     /// anything (retry later).
     pub fn sync(&self) -> Result<SyncReport> {
-        let (url, token) = {
-            let conn = self.lock();
-            let url = store::meta_get(&conn, keys::SERVER_URL)?;
-            let token = store::meta_get(&conn, keys::ACCESS_TOKEN)?;
-            match (url, token) {
-                (Some(u), Some(t)) => (u, t),
-                _ => return Err(DeviceError::NotLoggedIn),
-            }
-        };
-        let http = Http::new(&url, Some(token));
+        // Refreshes the session on the first 401 (an access token that expired offline).
+        let http = self.session_http()?;
         let mut report = SyncReport::default();
 
         let since = store::master_version(&self.lock())?;
@@ -193,10 +185,25 @@ impl Device {
                 continue;
             };
             match outcome.result {
-                PushResult::Stored { .. } => {
+                PushResult::Stored { refused_edits, .. } => {
                     store::set_synced_heads(&tx, item.push.doc_id, &item.acked_heads)?;
                     report.docs_pushed += 1;
                     report.changes_pushed += item.push.changes.len() as u32;
+                    // Stored, but some effects were undone by the server's compensating change
+                    // (it arrives with the pull below, like any other device's change).
+                    let at = fieldsync_shared::Timestamp::now();
+                    let refused: Vec<RefusedEditReport> = refused_edits
+                        .into_iter()
+                        .map(|e| RefusedEditReport {
+                            doc_id: item.push.doc_id,
+                            field: e.field,
+                            code: e.code,
+                            message: e.message,
+                            at,
+                        })
+                        .collect();
+                    refused_edits::record(&tx, &refused)?;
+                    report.refused_edits.extend(refused);
                 }
                 // The server lacks what these changes build on: send the whole history next.
                 PushResult::MissingDeps => store::set_synced_heads(&tx, item.push.doc_id, &[])?,
@@ -212,9 +219,26 @@ impl Device {
             }
         }
         let mut again = false;
+        let mut evicted_files = Vec::new();
         if let Some(page) = resp.pull {
             for payload in page.docs {
                 self.apply_payload(&tx, payload, true, report)?;
+            }
+            if !page.evict.is_empty() {
+                // The user may no longer see these (docs/read-scopes.md).
+                let me = Self::require_profile(&tx)?.id;
+                for id in &page.evict {
+                    let Some(gone) = store::delete_evicted(&tx, *id, me)? else {
+                        continue;
+                    };
+                    report.evicted += 1;
+                    if gone.had_unsynced {
+                        report.warnings.push(format!(
+                            "document {id} was removed with changes the server had not stored: its user may no longer see it"
+                        ));
+                    }
+                    evicted_files.extend(gone.photo_files);
+                }
             }
             if page.reset {
                 // The server does not know our cursor (restored from a backup, or another
@@ -229,6 +253,16 @@ impl Device {
             }
         }
         tx.commit()?;
+        // Only after the commit: a file whose row is still there must not be gone.
+        for path in evicted_files {
+            if let Err(e) = std::fs::remove_file(self.dir.join(&path)) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    report
+                        .warnings
+                        .push(format!("photo file {path} of an evicted document: {e}"));
+                }
+            }
+        }
         Ok(again)
     }
 

@@ -9,6 +9,7 @@
 //! * [`auth`]: passwords, JWTs, the login endpoint and the [`auth::Principal`] extractor.
 //! * [`sync`]: `POST /v1/sync`: push (merge, validate, commit) and pull (feed pages).
 //! * [`queries`]: `GET /v1/visits`, `/v1/orders`: filtered reads of hydrated documents.
+//! * [`history`]: `GET /v1/documents/{id}/history`: a document's audit trail.
 //! * [`photos`]: content-addressed photo upload and download.
 //! * [`master_data`]: stores, products, credit snapshots delivered to devices.
 //! * [`store`]: the relational store traits and their SQLite implementation.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod feed_events;
+pub mod history;
 pub mod master_data;
 pub mod metrics;
 pub mod openapi;

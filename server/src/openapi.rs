@@ -95,6 +95,9 @@ pub struct MasterDataPageSchema {
     credit: Vec<CreditSnapshotSchema>,
     /// Unix milliseconds.
     generated_at: i64,
+    /// `stores` (with `credit`) lists every store of the caller's read scope: drop the stores
+    /// held that are not listed (after an organisation change, or on a first page).
+    stores_complete: bool,
 }
 
 struct BearerAuth;
@@ -123,8 +126,10 @@ impl Modify for BearerAuth {
     ),
     paths(
         crate::startup::health,
-        crate::auth::login,
-        crate::auth::me,
+        crate::auth::sessions::login,
+        crate::auth::sessions::refresh,
+        crate::auth::sessions::logout,
+        crate::auth::sessions::me,
         crate::master_data::master_page,
         crate::photos::head_photo,
         crate::photos::put_photo,
@@ -154,11 +159,18 @@ impl Modify for BearerAuth {
         crate::admin::territories::get_territory,
         crate::admin::territories::update_territory,
         crate::admin::csv_import::import,
+        crate::admin::devices::list_devices,
+        crate::admin::devices::revoke_device,
     ),
     components(schemas(
         crate::error::ErrorBody,
         crate::auth::LoginRequest,
         crate::auth::LoginResponse,
+        crate::auth::DeviceRegistrationBody,
+        crate::auth::RefreshRequest,
+        crate::auth::sessions::RefreshResponse,
+        crate::admin::devices::AdminDevice,
+        crate::admin::devices::DeviceList,
         crate::photos::PhotoStored,
         crate::photos::PhotoUrl,
         crate::photos::uploads::DeclareUpload,
@@ -192,11 +204,11 @@ impl Modify for BearerAuth {
     )),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign in; the signed-in user"),
+        (name = "auth", description = "Sign in (with device registration), refresh, sign out; the signed-in user"),
         (name = "photos", description = "Content-addressed photo upload and download"),
         (name = "master data", description = "Stores, products and credit snapshots for devices"),
         (name = "operations", description = "Health"),
-        (name = "admin", description = "Administration (role admin): users, regions, teams, territories, CSV imports"),
+        (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports"),
     )
 )]
 pub struct PlatformApi;
@@ -206,5 +218,6 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     let mut doc = PlatformApi::openapi();
     doc.merge(crate::sync::SyncApi::openapi());
     doc.merge(crate::queries::QueriesApi::openapi());
+    doc.merge(crate::history::HistoryApi::openapi());
     doc
 }

@@ -114,13 +114,60 @@ fn start_feed_events(config: &Config, metrics: &Arc<Metrics>) -> Result<FeedEven
     }
 }
 
-/// The token keys: the configured secret, else the one kept in the data directory.
+/// The token keys: EdDSA with the configured Ed25519 key (and verify-only keys), else HS256
+/// with the configured secret, else with the one kept in the data directory.
 pub fn token_keys(config: &Config) -> Result<TokenKeys, StartupError> {
+    if let Some(path) = &config.jwt_ed25519_key_file {
+        if config.jwt_secret.is_some() {
+            return Err(auth::SecretError::Config(
+                "--jwt-secret and --jwt-ed25519-key-file exclude each other: EdDSA servers \
+                 accept no HS256 tokens"
+                    .into(),
+            )
+            .into());
+        }
+        let signing =
+            auth::tokens::load_ed25519_private_key(path).map_err(auth::SecretError::from)?;
+        let also = config
+            .jwt_verify_key_files
+            .iter()
+            .map(|p| auth::tokens::load_ed25519_public_key(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(auth::SecretError::from)?;
+        let keys = TokenKeys::ed25519(&signing, &also, config.token_ttl_secs);
+        tracing::info!(kid = keys.kid(), accepted = ?keys.accepted_kids(), "access tokens: EdDSA");
+        return Ok(keys);
+    }
+    if !config.jwt_verify_key_files.is_empty() {
+        return Err(auth::SecretError::Config(
+            "--jwt-verify-key-files needs --jwt-ed25519-key-file (verify-only keys are Ed25519)"
+                .into(),
+        )
+        .into());
+    }
     let secret = match &config.jwt_secret {
         Some(s) => s.expose().as_bytes().to_vec(),
         None => auth::load_or_create_secret(&config.jwt_secret_path())?,
     };
     Ok(TokenKeys::hs256(&secret, config.token_ttl_secs))
+}
+
+/// `fieldsync-server keygen <path>`: writes a new Ed25519 private key and prints what the
+/// operator needs (the public key for the other instances, the key id tokens will carry).
+pub fn keygen(args: &crate::config::KeygenArgs) -> Result<(), StartupError> {
+    let generated =
+        auth::tokens::generate_ed25519_key(&args.path).map_err(auth::SecretError::from)?;
+    println!(
+        "wrote a new Ed25519 private key to {} (mode 0600)\n\
+         start the server with FIELDSYNC_JWT_ED25519_KEY_FILE={}\n\
+         key id (kid): {}\n\
+         public key (for FIELDSYNC_JWT_VERIFY_KEY_FILES on instances during a rotation):\n{}",
+        args.path.display(),
+        args.path.display(),
+        generated.kid,
+        generated.public_pem.trim_end()
+    );
+    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, u16), StartupError> {
@@ -241,6 +288,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(crate::sync::router())
         .merge(crate::queries::router())
+        .merge(crate::history::router())
         .merge(master_data::router())
         .merge(crate::admin::router())
         .layer(DefaultBodyLimit::disable())

@@ -36,7 +36,7 @@ fn admin_manages_the_organisation(app: &TestApp) {
     let users = app.get("/v1/admin/users", &admin);
     assert_eq!(users.status, 200, "{}", users.text());
     no_password_anywhere(&users);
-    assert_eq!(users.json().as_array().unwrap().len(), 5);
+    assert_eq!(users.json().as_array().unwrap().len(), 6);
     let team_id = demo::demo_team_id().to_string();
     let rep1 = users
         .json()

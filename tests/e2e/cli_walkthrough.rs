@@ -1,5 +1,6 @@
 //! The README walkthrough, driven through the real `fieldsync` CLI binary: two phones record one
-//! visit offline, a rule refuses bad input on the phone, both sync, a supervisor queries it.
+//! visit offline, a rule refuses bad input on the phone, both sync, a supervisor queries it,
+//! then approves it on a third phone and the visit freezes on the rep's phone.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -67,7 +68,7 @@ fn write_photo(dir: &Path) -> String {
 fn the_readme_walkthrough_works() {
     let server = TestServer::start();
     let (rep, merch) = (Phone::new(), Phone::new());
-    let login = |phone: &Phone, user: &str| {
+    let login = |phone: &Phone, user: &str, stores: &str| {
         let out = phone.ok(&[
             "login",
             "--server",
@@ -79,13 +80,14 @@ fn the_readme_walkthrough_works() {
             "--password",
             "demo1234",
         ]);
+        // rep1 covers the NKA and RKA stores, merch1 the NKA ones (read scopes).
         assert!(
-            out.contains("30 store(s)"),
-            "login brings master data: {out}"
+            out.contains(stores),
+            "login brings the user's master data: {out}"
         );
     };
-    login(&rep, "rep1");
-    login(&merch, "merch1");
+    login(&rep, "rep1", "16 store(s)");
+    login(&merch, "merch1", "8 store(s)");
     assert!(rep.ok(&["stores"]).contains("NKA-001"));
 
     let visit = rep.ok(&["visit", "start", "--store", "NKA-001"]);
@@ -231,4 +233,22 @@ fn the_readme_walkthrough_works() {
         served_order["document"]["lines"]["COLA-330"]["quantity"],
         24
     );
+
+    // The supervisor reviews on a third phone; the approved visit freezes on the rep's phone.
+    let sup = Phone::new();
+    login(&sup, "sup1", "store(s)");
+    let listed = sup.ok(&["review", "list"]);
+    assert!(listed.contains(v), "{listed}");
+    let refused = sup.fails(6, &["review", "reject", v]);
+    assert!(refused.contains("comment_required"), "{refused}");
+    sup.ok(&["review", "approve", v, "--comment", "good shelf"]);
+    sup.ok(&["sync"]);
+    rep.ok(&["sync"]);
+    let shown = rep.ok(&["visit", "show", v]);
+    assert!(
+        shown.contains("approved") && shown.contains("good shelf"),
+        "{shown}"
+    );
+    let refused = rep.fails(6, &["visit", "note", v, "one more thing"]);
+    assert!(refused.contains("visit_frozen"), "{refused}");
 }

@@ -12,7 +12,7 @@ use fieldsync_client::{AuditInput, Device, DeviceError, GeoFix};
 use fieldsync_e2e::process::{sync_until_settled, PgCluster, PgDatabase, ServerProcess};
 use fieldsync_e2e::{http, TestDevice};
 use fieldsync_shared::protocol::{self, SYNC_CONTENT_TYPE};
-use fieldsync_shared::{DeviceId, DocId, StoreId, Timestamp, UserId};
+use fieldsync_shared::{DocId, StoreId, Timestamp, UserId};
 
 use crate::replay::visit_push_request;
 
@@ -22,7 +22,11 @@ const REFUSED_WITHIN: Duration = Duration::from_secs(15);
 const RECOVERED_WITHIN: Duration = Duration::from_secs(30);
 
 fn start_visit(device: &Device, n: usize) -> DocId {
-    let stores = device.stores().expect("stores");
+    // NKA stores: covered by both the rep and the merchandiser (read scopes), so the
+    // merchandiser receives every visit.
+    let stores: Vec<_> = (device.stores().expect("stores").into_iter())
+        .filter(|s| s.code.as_str().starts_with("NKA-"))
+        .collect();
     let store = &stores[n % stores.len()];
     let visit = device
         .start_visit(store.id, Timestamp::now().utc_date())
@@ -82,7 +86,8 @@ fn postgres_restart_under_traffic_is_answered_with_503_and_recovered_from() {
     );
     let rep = TestDevice::login_via(&server.url, "rep1");
     let merch = TestDevice::login_via(&server.url, "merch1");
-    let token = server.token("rep1");
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
     let me = UserId::parse(
         server.get_json(&token, "/v1/me")["id"]
             .as_str()
@@ -131,7 +136,7 @@ fn postgres_restart_under_traffic_is_answered_with_503_and_recovered_from() {
         cluster.stop();
 
         // A push now: 503 with Retry-After, quickly.
-        let (_, req) = visit_push_request(DeviceId::new_random(), store, me);
+        let (_, req) = visit_push_request(&device, store, me);
         let started = Instant::now();
         let mut resp = http()
             .post(&format!("{}/v1/sync", server.url))

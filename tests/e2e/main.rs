@@ -1,15 +1,23 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod background_sync;
 mod bad_input;
 mod cli_walkthrough;
 mod crash;
 mod db_faults;
+mod device_kill;
 mod device_sync;
+mod flaky_network;
+mod identity;
 mod instances;
 mod lost_state;
 mod photo_queue;
+mod policy_matrix;
+mod python_bindings;
 mod queries;
+mod read_scopes;
 mod replay;
 mod rules_on_device;
 mod visit_merge;
+mod write_policies;

@@ -7,30 +7,31 @@ use fieldsync_shared::{Date, Timestamp};
 #[test]
 fn visits_and_orders_are_filtered_by_store_person_date_and_status() {
     let server = TestServer::start();
+    // rep1 and merch1 both cover NKA-001 (read scopes); sup1 supervises both.
     let rep1 = TestDevice::login(&server, "rep1");
-    let rep2 = TestDevice::login(&server, "rep2");
-    let stores = rep1.stores().unwrap();
-    let (s0, s1) = (&stores[0], &stores[1]);
+    let merch1 = TestDevice::login(&server, "merch1");
+    let s0 = rep1.store_by_code("NKA-001").unwrap();
+    let s1 = rep1.store_by_code("RKA-001").unwrap();
     let d1 = Date::parse("2026-03-02").unwrap();
     let d2 = Date::parse("2026-03-09").unwrap();
 
     let v1 = rep1.start_visit(s0.id, d1).unwrap();
     let _v2 = rep1.start_visit(s1.id, d2).unwrap();
-    let v3 = rep2.start_visit(s0.id, d2).unwrap();
-    let product = rep2.products().unwrap()[0].clone();
-    let (o1, _) = rep2
+    let v3 = merch1.start_visit(s0.id, d2).unwrap();
+    let product = rep1.products().unwrap()[0].clone();
+    let (o1, _) = rep1
         .create_order(
             s0.id,
             Timestamp::now().utc_date().add_days(7),
             PaymentMethod::Cash,
-            Some(v3),
+            Some(v1),
         )
         .unwrap();
-    rep2.set_order_line(o1, product.sku.as_str(), product.case_pack, None)
+    rep1.set_order_line(o1, product.sku.as_str(), product.case_pack, None)
         .unwrap();
-    rep2.submit_order(o1).unwrap();
+    rep1.submit_order(o1).unwrap();
     rep1.sync().unwrap();
-    rep2.sync().unwrap();
+    merch1.sync().unwrap();
 
     let token = server.token("sup1");
     let ids = |q: &str| -> Vec<String> {
@@ -53,9 +54,9 @@ fn visits_and_orders_are_filtered_by_store_person_date_and_status() {
         ids(&format!("/v1/visits?store_id={}", s0.id)),
         sorted(vec![v1.to_string(), v3.to_string()])
     );
-    let rep2_id = rep2.profile().unwrap().unwrap().id;
+    let merch1_id = merch1.profile().unwrap().unwrap().id;
     assert_eq!(
-        ids(&format!("/v1/visits?person_id={rep2_id}")),
+        ids(&format!("/v1/visits?person_id={merch1_id}")),
         vec![v3.to_string()]
     );
     assert_eq!(
@@ -77,7 +78,7 @@ fn visits_and_orders_are_filtered_by_store_person_date_and_status() {
     let order = server.get_json(&token, &format!("/v1/orders/{o1}"));
     assert_eq!(
         order["document"]["visit_id"],
-        serde_json::json!(v3.to_string())
+        serde_json::json!(v1.to_string())
     );
 
     // Pagination: one item per page walks all three visits exactly once.

@@ -4,12 +4,14 @@
 //! * [`directory::DirectoryStore`]: tenants, users, master data, photo metadata.
 //! * [`organisation::OrganisationStore`]: regions, teams, territories, user administration
 //!   and the all-or-nothing imports (one macro body, the same SQL on both engines).
+//! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
 //!
 //! [`Store`] is both; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
 //! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
 //! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
 //! `server/tests/directory_store.rs` run against both.
 
+pub mod devices;
 pub mod directory;
 mod directory_sql;
 pub mod documents;
@@ -17,6 +19,7 @@ pub mod organisation;
 pub mod postgres;
 pub mod sqlite;
 
+pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
@@ -95,7 +98,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server needs from its relational database.
 pub trait Store:
-    DocumentStore + DirectoryStore + OrganisationStore + Send + Sync + 'static
+    DocumentStore + DirectoryStore + OrganisationStore + DeviceStore + Send + Sync + 'static
 {
 }
-impl<T: DocumentStore + DirectoryStore + OrganisationStore + Send + Sync + 'static> Store for T {}
+impl<
+        T: DocumentStore + DirectoryStore + OrganisationStore + DeviceStore + Send + Sync + 'static,
+    > Store for T
+{
+}
