@@ -26,7 +26,7 @@ case "$lang" in
         ;;
 esac
 
-build_args=(-p fieldsync-ffi --features cli)
+build_args=(-p fieldsync-ffi -p fieldsync-bindgen)
 [[ "$profile" == "release" ]] && build_args+=(--release)
 cargo build "${build_args[@]}"
 

@@ -38,10 +38,12 @@ if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
-step "build (binaries are used by the end-to-end tests)"
-cargo build --workspace --bins --locked
-# The app library with its bindings generator (tests/e2e/python_bindings.rs generates from it).
-cargo build -p fieldsync-ffi --features cli --locked
+# One build of everything the tests run: the binaries the end-to-end tests start (server, device
+# CLI, uniffi-bindgen, the app library) and the test executables. Same targets and features as
+# the test runner's own build, so that one is a no-op (a `--bins` build without the tests
+# resolves features differently and compiled the workspace a second time).
+step "build"
+cargo build --workspace --lib --bins --tests --locked
 
 step "tests (with a private PostgreSQL and Garage)"
 if cargo nextest --version >/dev/null 2>&1; then

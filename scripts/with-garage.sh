@@ -75,6 +75,8 @@ install_garage() {
             cargo install garage --locked --version "$GARAGE_VERSION" --root "$GARAGE_ROOT" >&2; then
             die "cargo install garage --version $GARAGE_VERSION failed (output above)"
         fi
+        # The binary is all that is needed: the build folder is most of a gigabyte.
+        rm -rf "$GARAGE_ROOT/../garage-build"
     fi
     exec 9>&-
     [[ -x "$GARAGE" ]] || die "cargo install finished but $GARAGE does not exist"

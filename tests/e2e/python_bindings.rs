@@ -1,5 +1,5 @@
-//! The app bindings, end to end: builds the device library (`client-sdk/ffi`) and its
-//! `uniffi-bindgen`, generates the Python bindings, and runs the Python test suite
+//! The app bindings, end to end: from the device library (`client-sdk/ffi`) and
+//! `uniffi-bindgen` built by the workspace build, generates the Python bindings, and runs the Python test suite
 //! (client-sdk/ffi/tests/python, stdlib unittest) against a real server. The Python tests
 //! drive the field day through the C ABI: offline visit with photos, offline order, sync,
 //! remote approval on a third device, typed errors, the background sync observer.
@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use fieldsync_e2e::TestServer;
+use fieldsync_e2e::{workspace_binary, TestServer};
 
 /// The workspace root (this crate lives in `tests/`).
 fn workspace_root() -> PathBuf {
@@ -17,8 +17,8 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The profile directory this test was built into (`<target>/debug`): the library is built
-/// into the same one, so a fresh build is a no-op.
+/// The profile directory this test was built into (`<target>/debug`), where the workspace
+/// build put the library.
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     exe.parent()
@@ -46,43 +46,22 @@ fn python3() -> &'static str {
     }
 }
 
-/// Builds libfieldsync_ffi and uniffi-bindgen, and generates the Python bindings into `out`
-/// (with a copy of the library, which the generated module loads from its own directory).
+/// Generates the Python bindings into `out` from the library and `uniffi-bindgen` the
+/// workspace build put next to this test (scripts/test.sh builds `--workspace`), with a copy
+/// of the library, which the generated module loads from its own directory.
 fn generate_python_bindings(out: &Path) {
-    let profile_dir = profile_dir();
-    let profile = profile_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("profile name");
-    let target_dir = profile_dir.parent().expect("target directory");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let build = Command::new(cargo)
-        .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", target_dir)
-        .args([
-            "build",
-            "-p",
-            "fieldsync-ffi",
-            "--features",
-            "cli",
-            "--profile",
-        ])
-        .arg(if profile == "debug" { "dev" } else { profile })
-        .output()
-        .expect("run cargo build");
-    assert!(
-        build.status.success(),
-        "building fieldsync-ffi failed:\n{}",
-        text(&build)
-    );
-
     let lib_name = format!(
         "{}fieldsync_ffi{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     );
-    let lib = profile_dir.join(&lib_name);
-    let bindgen = profile_dir.join(format!("uniffi-bindgen{}", std::env::consts::EXE_SUFFIX));
+    let lib = profile_dir().join(&lib_name);
+    assert!(
+        lib.exists(),
+        "{} is missing: build the workspace first (scripts/test.sh does)",
+        lib.display()
+    );
+    let bindgen = workspace_binary("uniffi-bindgen");
     let generate = Command::new(&bindgen)
         .args([
             "generate",

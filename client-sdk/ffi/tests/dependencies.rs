@@ -25,7 +25,7 @@ const SERVER_ONLY: &[&str] = &[
     "utoipa",
     "image",
     "csv",
-    // the bindgen CLI, only behind the `cli` feature
+    // the bindgen CLI (its own crate, client-sdk/ffi/bindgen)
     "uniffi_bindgen",
     "askama",
     "goblin",
