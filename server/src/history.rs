@@ -7,8 +7,10 @@
 //!   the tenant is `by: "device"` with the user and the device; any other actor (changes made
 //!   before devices were registered) is `by: "unknown"`.
 //! * When: `time`, the change's own timestamp, set by the clock of the device that made it
-//!   (millis; the change records whole seconds). The server does not record per change when it
-//!   stored it.
+//!   (millis; the change records whole seconds), and `received_at`, when the server stored it
+//!   (server clock, millis; the time of the transaction that made it durable). `received_at`
+//!   is null when unknown: changes stored before the server recorded it, and changes that
+//!   compaction folded into the document's snapshot.
 //! * What: `paths`, the dotted paths the change wrote (`status`, `notes`,
 //!   `audit.COLA-330@MAIN-SHELF.facings`; a path whose parent is listed is folded into it), from
 //!   Automerge's diff between the change's dependencies and the change; and `fields`, the same
@@ -36,7 +38,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;
-use crate::store::documents::{LoadedDocument, StoredDocument};
+use crate::store::documents::{ChangeReceipt, LoadedDocument, StoredDocument};
 use crate::sync::merge::open_stored_editable;
 use crate::sync::policy::owner_and_store;
 
@@ -112,6 +114,11 @@ pub struct HistoryEntry {
     /// The change's timestamp (millis since the epoch), from the author's clock.
     #[schema(value_type = i64)]
     pub time: Timestamp,
+    /// When the server stored the change (millis since the epoch, server clock): the time of
+    /// the transaction that made it durable. Null when unknown (stored before the server
+    /// recorded it, or folded into a snapshot by compaction).
+    #[schema(value_type = Option<i64>)]
+    pub received_at: Option<Timestamp>,
     pub message: Option<String>,
     /// Write-policy fields touched (`status`, `notes`, `audit`, `identity`, ...).
     pub fields: Vec<String>,
@@ -175,13 +182,20 @@ pub async fn history(
         .store
         .actor_owners(principal.tenant_id, &actors)
         .await?;
+    let received: HashMap<ChangeHash, Timestamp> = state
+        .store
+        .change_receipts(principal.tenant_id, doc_id)
+        .await?
+        .into_iter()
+        .filter_map(|ChangeReceipt { hash, received_at }| Some((ChangeHash(hash), received_at?)))
+        .collect();
     Ok(Json(History {
         doc_id,
         kind: read.kind.as_str().to_string(),
         entries: read
             .changes
             .into_iter()
-            .map(|c| entry(c, &owners))
+            .map(|c| entry(c, &owners, &received))
             .collect(),
         next: read.next,
     }))
@@ -399,8 +413,12 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
     })
 }
 
-/// The entry for one change, its actor resolved.
-fn entry(c: ChangeFacts, owners: &HashMap<ActorId, ActorOwner>) -> HistoryEntry {
+/// The entry for one change, its actor and receive time resolved.
+fn entry(
+    c: ChangeFacts,
+    owners: &HashMap<ActorId, ActorOwner>,
+    received: &HashMap<ChangeHash, Timestamp>,
+) -> HistoryEntry {
     let owner = owners.get(&c.actor);
     let by = if c.actor == server_actor() {
         ChangeAuthor::Server
@@ -420,6 +438,7 @@ fn entry(c: ChangeFacts, owners: &HashMap<ActorId, ActorOwner>) -> HistoryEntry 
         device_name: owner.map(|o| o.device_name.clone()),
         // Devices and the server stamp changes in whole seconds.
         time: Timestamp(c.timestamp.saturating_mul(1000)),
+        received_at: received.get(&c.hash).copied(),
         message: c.message,
         fields: c.fields.iter().map(|f| f.as_str().to_string()).collect(),
         paths: c.paths,

@@ -1335,6 +1335,102 @@ pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
     );
 }
 
+/// Each stored change records when the server stored it, within the push that sent it; a
+/// replayed change keeps its first time; another tenant reads none. Returns the document.
+pub async fn changes_record_when_the_server_stored_them<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) -> DocId {
+    let mut dev = Device::new();
+    let id = dev.start_visit("2026-11-22");
+    let before = Timestamp::now();
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    let after_first = Timestamp::now();
+    dev.edit(id, "second");
+    // The whole history again: the first change is a replay, only the edit is stored.
+    push_docs(store, tenant, &mut dev, &[id]).await;
+    let after_second = Timestamp::now();
+
+    let receipts = store.change_receipts(tenant, id).await.unwrap();
+    let hashes: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash).collect();
+    let sent: Vec<[u8; 32]> = dev
+        .changes(id)
+        .into_iter()
+        .map(|b| Change::from_bytes(b).unwrap().hash().0)
+        .collect();
+    assert_eq!(hashes, sent, "one receipt per change, in storage order");
+    let first = receipts[0].received_at.expect("first change: received_at");
+    let second = receipts[1].received_at.expect("second change: received_at");
+    assert!(
+        before <= first && first <= after_first,
+        "{before:?} <= {first:?} <= {after_first:?}"
+    );
+    assert!(
+        after_first <= second && second <= after_second,
+        "the replay kept the first time; the edit has its own"
+    );
+    assert!(
+        store.change_receipts(other, id).await.unwrap().is_empty(),
+        "another tenant's document"
+    );
+    assert!(store
+        .change_receipts(tenant, DocId::new_random())
+        .await
+        .unwrap()
+        .is_empty());
+    id
+}
+
+/// After [`changes_record_when_the_server_stored_them`] and the document's `received_at`
+/// cleared with SQL (as for changes stored before migration 0007): the changes are still
+/// listed, their receive time unknown.
+pub async fn changes_stored_before_receive_times_have_none<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+    id: DocId,
+) {
+    let receipts = store.change_receipts(tenant, id).await.unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert!(
+        receipts.iter().all(|r| r.received_at.is_none()),
+        "{receipts:?}"
+    );
+}
+
+/// Receive times on each engine; rows from before migration 0007 are made with SQL.
+mod change_receipts {
+    const FORGET: &str = "UPDATE doc_changes SET received_at = NULL WHERE doc_id = $1";
+
+    #[tokio::test]
+    async fn sqlite() {
+        let f = crate::support::sqlite().await;
+        let id =
+            super::changes_record_when_the_server_stored_them(&f.store, f.tenant, f.other).await;
+        sqlx::query(FORGET)
+            .bind(id.to_string())
+            .execute(f.store.pool())
+            .await
+            .unwrap();
+        super::changes_stored_before_receive_times_have_none(&f.store, f.tenant, id).await;
+        f.finish().await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let f = crate::support::postgres().await;
+        let id =
+            super::changes_record_when_the_server_stored_them(&f.store, f.tenant, f.other).await;
+        sqlx::query(FORGET)
+            .bind(id.to_string())
+            .execute(f.store.pool())
+            .await
+            .unwrap();
+        super::changes_stored_before_receive_times_have_none(&f.store, f.tenant, id).await;
+        f.finish().await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The suite on every engine: `sqlite::<test>` and `postgres::<test>`.
 

@@ -374,7 +374,9 @@ fn get_history(server: &TestServer, token: &str, path_and_query: &str) -> (u16, 
 
 #[test]
 fn the_history_shows_the_rep_the_supervisor_and_the_server() {
+    let before = Timestamp::now();
     let Race { server, visit, .. } = race();
+    let after = Timestamp::now();
     let token = server.token("sup1");
     let path = format!("/v1/documents/{visit}/history");
     let (status, history) = get_history(&server, &token, &path);
@@ -436,6 +438,22 @@ fn the_history_shows_the_rep_the_supervisor_and_the_server() {
         "the compensation is the last change"
     );
     assert!(compensation["time"].as_i64().unwrap() > 0);
+
+    // Next to its own time, each change says when the server stored it: during the pushes.
+    let received = |e: &serde_json::Value| -> i64 {
+        e["received_at"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("received_at is set: {e}"))
+    };
+    for e in entries {
+        let at = received(e);
+        assert!(before.millis() <= at && at <= after.millis(), "{e}");
+    }
+    // Stored in push order: the rep's visit, the approval, then the late note together with
+    // its compensation (one transaction, one receive time).
+    assert!(received(&entries[0]) <= received(approval), "{history}");
+    assert!(received(approval) <= received(late), "{history}");
+    assert_eq!(received(late), received(compensation), "{history}");
 
     // Paging: two at a time walks the same entries.
     let mut paged = Vec::new();

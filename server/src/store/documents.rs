@@ -10,6 +10,8 @@
 //! * Each write of a document takes the next feed seq of its tenant, in commit order, so a
 //!   puller that has seen seq N has seen every write with a seq <= N.
 //! * A change hash is stored at most once per document.
+//! * A stored change records when the server stored it (`received_at`, the time of the
+//!   transaction that stored it); a replayed hash keeps its first time.
 //! * Compaction never loses a change: the snapshot is committed before the folded changes are
 //!   deleted, in a second transaction.
 
@@ -192,6 +194,16 @@ pub enum CommitOutcome {
     Committed(Vec<CommittedDocument>),
     /// Another write changed these documents since they were loaded; nothing was written.
     VersionConflict(Vec<DocId>),
+}
+
+/// When the server stored one change (`GET /v1/documents/{id}/history` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeReceipt {
+    /// The Automerge change hash.
+    pub hash: [u8; 32],
+    /// Server time of the transaction that stored the change; `None` for changes stored before
+    /// the server recorded it (migration 0007).
+    pub received_at: Option<Timestamp>,
 }
 
 /// One stored write in a tenant's feed.
@@ -417,6 +429,15 @@ pub trait DocumentStore: Send + Sync {
         after_seq: i64,
         exclude_device: Option<DeviceId>,
     ) -> StoreResult<Option<PullData>>;
+
+    /// The receipt of every change of `doc_id` still stored as a change, in storage order.
+    /// Changes folded into the snapshot by compaction have none. Empty if the document is
+    /// absent or not this tenant's.
+    async fn change_receipts(
+        &self,
+        tenant: TenantId,
+        doc_id: DocId,
+    ) -> StoreResult<Vec<ChangeReceipt>>;
 
     /// Stores `compaction.snapshot` (first transaction, with a version check), then deletes the
     /// changes it folds in (second transaction).

@@ -1,6 +1,7 @@
 //! The relational store: traits by resource, one implementation per database engine.
 //!
-//! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections.
+//! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections
+//!   (one macro body, `documents_sql`, the same SQL on both engines).
 //! * [`directory::DirectoryStore`]: tenants, users, master data, photo metadata.
 //! * [`organisation::OrganisationStore`]: regions, teams, territories, user administration
 //!   and the all-or-nothing imports (one macro body, the same SQL on both engines).
@@ -15,6 +16,7 @@ pub mod devices;
 pub mod directory;
 mod directory_sql;
 pub mod documents;
+mod documents_sql;
 pub mod organisation;
 pub mod postgres;
 pub mod sqlite;
