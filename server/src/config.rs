@@ -301,6 +301,30 @@ pub struct Config {
     )]
     pub refresh_reuse_grace_secs: u64,
 
+    /// Absolute age of a session (one sign-in on one device), in seconds (default 30 days):
+    /// after it, refreshing answers 401 `session_expired` and the user signs in again, however
+    /// often the device refreshed. No refresh token outlives its session. At least 1 hour.
+    #[arg(
+        long,
+        env = "FIELDSYNC_SESSION_MAX_AGE_SECS",
+        default_value_t = 2_592_000,
+        value_parser = clap::value_parser!(u64).range(3600..),
+        global = true
+    )]
+    pub session_max_age_secs: u64,
+
+    /// How long rows of ended sessions (revoked, past their maximum age, or whose last refresh
+    /// token expired) and expired refresh tokens are kept before the hourly purge deletes them,
+    /// in seconds (default 7 days). Until then a presented token of such a session is refused
+    /// for what it is (revoked, reused) rather than as unknown.
+    #[arg(
+        long,
+        env = "FIELDSYNC_SESSION_PURGE_AFTER_SECS",
+        default_value_t = 604_800,
+        global = true
+    )]
+    pub session_purge_after_secs: u64,
+
     /// Login throttling: failed sign-ins allowed per tenant and username within the window
     /// (`--login-window-secs`); further attempts are answered 429 with Retry-After, without
     /// checking the password, until the window ends. A successful sign-in resets the count.
@@ -411,6 +435,8 @@ impl Config {
             token_ttl_secs: 3600,
             refresh_token_ttl_secs: 2_592_000,
             refresh_reuse_grace_secs: 300,
+            session_max_age_secs: 2_592_000,
+            session_purge_after_secs: 604_800,
             login_max_failures: 10,
             login_max_failures_per_ip: 100,
             login_window_secs: 300,
@@ -448,6 +474,16 @@ impl Config {
                 url.expose().split(':').next().unwrap_or("").to_string() + ":...",
             )),
         }
+    }
+
+    /// `session_max_age_secs` in milliseconds.
+    pub fn session_max_age_ms(&self) -> i64 {
+        i64::try_from(self.session_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    /// `session_purge_after_secs` in milliseconds.
+    pub fn session_purge_after_ms(&self) -> i64 {
+        i64::try_from(self.session_purge_after_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
     /// The PostgreSQL pool settings from the `FIELDSYNC_DB_*` options.
@@ -641,6 +677,33 @@ mod tests {
             Command::Keygen(KeygenArgs {
                 path: PathBuf::from("/k/new.pem")
             })
+        );
+    }
+
+    #[test]
+    fn session_hygiene_options_have_defaults_and_flags() {
+        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        assert_eq!(
+            (d.session_max_age_secs, d.session_purge_after_secs),
+            (30 * 24 * 3600, 7 * 24 * 3600)
+        );
+        assert_eq!(d.session_max_age_ms(), 30 * 24 * 3600 * 1000);
+        let c = Cli::try_parse_from([
+            "fieldsync-server",
+            "--session-max-age-secs",
+            "7200",
+            "--session-purge-after-secs",
+            "0",
+        ])
+        .unwrap()
+        .config;
+        assert_eq!(
+            (c.session_max_age_secs, c.session_purge_after_secs),
+            (7200, 0)
+        );
+        assert!(
+            Cli::try_parse_from(["fieldsync-server", "--session-max-age-secs", "3599"]).is_err(),
+            "at least an hour"
         );
     }
 

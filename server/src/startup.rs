@@ -234,6 +234,8 @@ impl Application {
         let app = api_router(self.state.clone());
         // Photo clean-up (stale uploads, orphans); stops with the server.
         let _photo_gc = photos::gc::spawn(self.state.clone());
+        // Purge of ended sessions and expired refresh tokens; stops with the server.
+        let _session_purge = auth::session_purge::spawn(self.state.clone());
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

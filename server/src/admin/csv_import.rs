@@ -27,6 +27,7 @@ use super::{require_admin, Name, Password, Username, MAX_IMPORT_BYTES};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::devices::RevokeReason;
 use crate::store::organisation::{ImportCounts, TerritoryImport, UserImport};
 use crate::store::{Store as DataStore, StoreError};
 
@@ -748,7 +749,24 @@ async fn import_users(
         });
     }
     progress.phase("writing");
-    Ok(Some(store.import_users(tenant, &out).await?))
+    let counts = store.import_users(tenant, &out).await?;
+    // As for a password set through the API: a new password ends the user's sessions (their
+    // devices stay registered and sign in again).
+    let with_password: Vec<&str> = out
+        .iter()
+        .filter(|u| u.password_hash.is_some())
+        .map(|u| u.username.as_str())
+        .collect();
+    if !with_password.is_empty() {
+        for user in store.list_org_users(tenant).await? {
+            if with_password.contains(&user.profile.username.as_str()) {
+                store
+                    .revoke_user_sessions(tenant, user.profile.id, RevokeReason::PasswordChanged)
+                    .await?;
+            }
+        }
+    }
+    Ok(Some(counts))
 }
 
 async fn import_territories(

@@ -15,6 +15,7 @@ use super::{body_error, double_option, path_id, require_admin, Name, Password, U
 use crate::auth::{self, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::devices::RevokeReason;
 use crate::store::organisation::OrgUser;
 use crate::store::{Store, StoreError};
 
@@ -219,7 +220,8 @@ pub async fn get_user(
     }
 }
 
-/// Changes a user's name, role, code, team or password.
+/// Changes a user's name, role, code, team or password. A new password ends every session of
+/// the user (all their devices sign in again; their local work is kept).
 #[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
     request_body = UpdateUser,
@@ -269,6 +271,21 @@ pub async fn update_user(
         .update_org_user(&user, hash.as_deref())
         .await
         .map_err(|e| taken(e, &user.profile.username, &user.profile.code))?;
-    tracing::info!(user = %user.profile.id, password_changed = hash.is_some(), "user updated");
+    // A new password (lost phone, leaver) must lock out whoever holds the old sessions; the
+    // devices stay registered, so the user signs in again on them and unsynced work is sent.
+    // Role and team changes need nothing here: device sessions read both per request.
+    let sessions_revoked = match &hash {
+        Some(_) => state
+            .store
+            .revoke_user_sessions(principal.tenant_id, id, RevokeReason::PasswordChanged)
+            .await
+            // The answer is an error, so the administrator sends the change again.
+            .inspect_err(|e| {
+                tracing::error!(user = %id, error = %e, "password changed but its sessions not ended")
+            })?,
+        None => 0,
+    };
+    tracing::info!(user = %user.profile.id, password_changed = hash.is_some(), sessions_revoked,
+        "user updated");
     Ok(Json(user.into()))
 }

@@ -5,12 +5,15 @@
 //! * [`sessions`]: `POST /v1/auth/login` (with device registration), `/refresh` (rotating
 //!   refresh tokens with reuse detection), `/logout`, `GET /v1/me`.
 //! * [`passwords`]: argon2id hashing; [`limiter`]: login throttling.
+//! * [`session_purge`]: the periodic deletion of ended sessions and expired refresh tokens.
 //! * [`Principal`]: the extractor every protected handler takes. It verifies the access token
 //!   and, for a token issued to a device, checks in the database (one indexed query) that the
-//!   session and the device are not revoked, and loads the Automerge actor bound to the device.
+//!   session and the device are not revoked and the session not past its maximum age, and
+//!   loads the Automerge actor bound to the device and the user's current role.
 
 mod limiter;
 mod passwords;
+pub mod session_purge;
 pub mod sessions;
 pub mod tokens;
 
@@ -19,16 +22,18 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use fieldsync_shared::master::Role;
-use fieldsync_shared::{TenantId, UserId};
+use fieldsync_shared::{TenantId, Timestamp, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::devices::{session_aged_out, RevokeReason};
 
 pub use limiter::{ClientIp, LoginAttempt, LoginLimiter};
 pub use passwords::{hash_password, verify_password};
+pub use session_purge::{purge_sessions_at, PurgeTask};
 pub use sessions::{
     login, logout, me, open_device_session, refresh, router, DeviceRegistrationBody, LoginRequest,
-    LoginResponse, RefreshRequest, SessionTokens,
+    LoginResponse, RefreshRequest, SessionTokens, SESSION_EXPIRED_MESSAGE,
 };
 pub use tokens::{
     key_id, load_or_create_secret, Claims, IssuedToken, SecretError, TokenError, TokenKeys,
@@ -61,8 +66,11 @@ pub fn normalize_username(s: &str) -> String {
 }
 
 /// The principal of verified `claims`: for a device token, after checking its session and
-/// device in the database.
+/// device in the database. A device session's role is read there too, so a role change made by
+/// an administrator applies from the next request (tokens without a device keep the role they
+/// were issued with until they expire).
 pub async fn principal_of(state: &AppState, claims: Claims) -> Result<Principal, ApiError> {
+    let mut role = claims.role;
     let device = match (claims.did, claims.sid) {
         (Some(device_id), Some(session_id)) => {
             let session = state
@@ -75,16 +83,20 @@ pub async fn principal_of(state: &AppState, claims: Claims) -> Result<Principal,
                 })?;
             if session.device_revoked {
                 return Err(ApiError::Unauthorized(
-                    "this device was revoked by an administrator; local work stays on the device"
-                        .into(),
+                    RevokeReason::DeviceRevoked.message().into(),
                 ));
             }
-            if session.session_revoked {
-                return Err(ApiError::Unauthorized(
-                    "this session was revoked (signed out or refresh token reused): log in again"
-                        .into(),
-                ));
+            if let Some(reason) = session.session_revoked {
+                return Err(ApiError::Unauthorized(reason.message().into()));
             }
+            if session_aged_out(
+                session.created_at,
+                state.config.session_max_age_ms(),
+                Timestamp::now(),
+            ) {
+                return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
+            }
+            role = session.role;
             Some(DeviceSession {
                 device_id,
                 actor: session.actor,
@@ -96,7 +108,7 @@ pub async fn principal_of(state: &AppState, claims: Claims) -> Result<Principal,
     Ok(Principal {
         tenant_id: claims.tid,
         user_id: claims.sub,
-        role: claims.role,
+        role,
         device,
     })
 }

@@ -6,7 +6,8 @@
 //! exchange returns a new access token and a new refresh token and uses the old one up.
 //! Presenting a used refresh token again revokes the whole session (both holders of the
 //! family lose it), except right after an exchange whose answer may have been lost (see
-//! `DeviceStore::rotate_refresh_token`).
+//! `DeviceStore::rotate_refresh_token`). A session ends at its maximum age
+//! (`FIELDSYNC_SESSION_MAX_AGE_SECS`) however often it was refreshed: `session_expired`.
 
 use std::fmt;
 
@@ -28,8 +29,13 @@ use super::{normalize_username, verify_password, ClientIp, IssuedToken, Principa
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::devices::{
-    DeviceRefusal, DeviceRegistration, NewRefreshToken, RefreshRefusal, RevokeReason, Rotation,
+    capped_expiry, DeviceRefusal, DeviceRegistration, NewRefreshToken, RefreshRefusal,
+    RevokeReason, Rotation,
 };
+
+/// What a device is told when its session is past the maximum session age.
+pub const SESSION_EXPIRED_MESSAGE: &str =
+    "this session reached its maximum age: log in again (local work is kept)";
 
 /// Longest device name, characters.
 const MAX_DEVICE_NAME_CHARS: usize = 100;
@@ -294,7 +300,11 @@ pub async fn open_device_session(
     user: &UserProfile,
     device: &DeviceRegistration,
 ) -> Result<SessionTokens, AuthError> {
-    let ttl = state.config.refresh_token_ttl_secs;
+    // The session starts now, so its maximum age caps the first token like any later one.
+    let ttl = state
+        .config
+        .refresh_token_ttl_secs
+        .min(state.config.session_max_age_secs);
     let (refresh_token, stored) = new_refresh_token(Timestamp::now(), ttl)?;
     let session_id = Uuid::new_v4();
     if let Err(refusal) = state
@@ -430,7 +440,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens; the refresh token sent is used up", body = RefreshResponse),
-        (status = 401, description = "`refresh_token_reused`: the token was already used, its session is now revoked; `unauthorized`: unknown or expired token, or the session or device was revoked. Log in again (local work is kept).", body = crate::error::ErrorBody),
+        (status = 401, description = "`refresh_token_reused`: the token was already used, its session is now revoked; `session_expired`: the session reached its maximum age (FIELDSYNC_SESSION_MAX_AGE_SECS); `unauthorized`: unknown or expired token, or the session or device was revoked (signed out, password changed by an administrator, device revoked: the message says which). Log in again (local work is kept).", body = crate::error::ErrorBody),
         (status = 422, description = "`invalid_body`: unknown field", body = crate::error::ErrorBody),
     )
 )]
@@ -442,12 +452,13 @@ pub async fn refresh(
     let Json(req) = body?;
     let presented = refresh_token_hash(req.refresh_token.trim());
     let ttl = state.config.refresh_token_ttl_secs;
+    let max_age_ms = state.config.session_max_age_ms();
     let (refresh_token, next) = new_refresh_token(Timestamp::now(), ttl)?;
     let grace_ms =
         i64::try_from(state.config.refresh_reuse_grace_secs.saturating_mul(1000)).unwrap_or(0);
     let info = match state
         .store
-        .rotate_refresh_token(&presented, &next, grace_ms)
+        .rotate_refresh_token(&presented, &next, grace_ms, max_age_ms)
         .await?
     {
         Rotation::Rotated(info) => info,
@@ -462,19 +473,27 @@ pub async fn refresh(
         Rotation::Refused(why) => {
             tracing::info!(?why, "refresh token refused");
             let message = match why {
+                RefreshRefusal::SessionExpired => {
+                    return Err(refused(
+                        StatusCode::UNAUTHORIZED,
+                        "session_expired",
+                        SESSION_EXPIRED_MESSAGE,
+                    ))
+                }
                 RefreshRefusal::Unknown | RefreshRefusal::Expired => {
                     "unknown or expired refresh token: log in again (local work is kept)"
                 }
-                RefreshRefusal::SessionRevoked => {
-                    "this session was revoked (signed out or refresh token reused): log in again"
-                }
-                RefreshRefusal::DeviceRevoked => {
-                    "this device was revoked by an administrator; local work stays on the device"
-                }
+                RefreshRefusal::SessionRevoked(reason) => reason.message(),
+                RefreshRefusal::DeviceRevoked => RevokeReason::DeviceRevoked.message(),
             };
             return Err(ApiError::Unauthorized(message.into()).into());
         }
     };
+    // As stored: never past the session's maximum age. Whole seconds, rounded up.
+    let refresh_expires_at = capped_expiry(next.expires_at, info.created_at, max_age_ms);
+    let refresh_expires_in =
+        u64::try_from((refresh_expires_at.millis() - next.issued_at.millis() + 999) / 1000)
+            .unwrap_or(0);
     // The user as now stored: a changed role takes effect at the next refresh.
     let Some(user) = state.store.find_user(info.tenant_id, info.user_id).await? else {
         return Err(
@@ -491,7 +510,7 @@ pub async fn refresh(
         token_type: "Bearer",
         expires_in: access.expires_in,
         refresh_token,
-        refresh_expires_in: ttl,
+        refresh_expires_in,
         session_id: info.session_id,
     }))
 }

@@ -11,10 +11,16 @@
 //! Rotation is race-safe: a token is consumed by a conditional `UPDATE ... WHERE used_at IS
 //! NULL` as the first statement of the transaction (which also takes SQLite's write lock before
 //! anything is read), so of two concurrent exchanges of one token exactly one wins.
+//!
+//! A session has an absolute age (`max_age_ms`): no refresh token outlives it and none is
+//! exchanged after it. Rows of ended sessions are kept for a while (so a presented token is
+//! still recognised and refused for what it is) and then deleted by
+//! [`DeviceStore::purge_ended_sessions`].
 
 use std::collections::HashMap;
 
 use automerge::ActorId;
+use fieldsync_shared::master::Role;
 use fieldsync_shared::{DeviceId, TenantId, Timestamp, UserId};
 use uuid::Uuid;
 
@@ -76,13 +82,17 @@ pub enum DeviceRefusal {
     Revoked,
 }
 
-/// A session that passed the per-request check, with what the access token must agree with.
+/// A session for the per-request check, with what the access token must agree with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionAuth {
     pub user_id: UserId,
     pub device_id: DeviceId,
     pub actor: ActorId,
-    pub session_revoked: bool,
+    /// The user's role as stored now (not as when the access token was issued).
+    pub role: Role,
+    pub created_at: Timestamp,
+    /// Why the session ended, if it did.
+    pub session_revoked: Option<RevokeReason>,
     pub device_revoked: bool,
 }
 
@@ -93,6 +103,32 @@ pub struct SessionInfo {
     pub tenant_id: TenantId,
     pub user_id: UserId,
     pub device_id: DeviceId,
+    pub created_at: Timestamp,
+}
+
+/// When a refresh token issued at `wanted` expiry in a session opened at `created_at` expires:
+/// never after the session's maximum age. The one place for that rule.
+pub fn capped_expiry(wanted: Timestamp, created_at: Timestamp, max_age_ms: i64) -> Timestamp {
+    Timestamp(
+        wanted
+            .millis()
+            .min(created_at.millis().saturating_add(max_age_ms)),
+    )
+}
+
+/// Whether a session opened at `created_at` is past its maximum age at `now`.
+pub fn session_aged_out(created_at: Timestamp, max_age_ms: i64, now: Timestamp) -> bool {
+    now.millis() >= created_at.millis().saturating_add(max_age_ms)
+}
+
+/// Rows deleted per statement by [`DeviceStore::purge_ended_sessions`].
+pub const PURGE_BATCH: u32 = 500;
+
+/// What one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeCounts {
+    pub sessions: u64,
+    pub refresh_tokens: u64,
 }
 
 /// What presenting a refresh token did.
@@ -110,7 +146,10 @@ pub enum Rotation {
 pub enum RefreshRefusal {
     Unknown,
     Expired,
-    SessionRevoked,
+    /// The session was revoked, for this reason.
+    SessionRevoked(RevokeReason),
+    /// The session is past its maximum age.
+    SessionExpired,
     DeviceRevoked,
 }
 
@@ -129,6 +168,8 @@ pub enum RevokeReason {
     Logout,
     RefreshTokenReused,
     DeviceRevoked,
+    /// An administrator set a new password for the user.
+    PasswordChanged,
 }
 
 impl RevokeReason {
@@ -137,8 +178,48 @@ impl RevokeReason {
             RevokeReason::Logout => "logout",
             RevokeReason::RefreshTokenReused => "refresh_token_reused",
             RevokeReason::DeviceRevoked => "device_revoked",
+            RevokeReason::PasswordChanged => "password_changed",
         }
     }
+
+    /// The stored reason; `None` for a value this version does not know (still revoked).
+    pub fn parse(s: &str) -> Option<RevokeReason> {
+        [
+            RevokeReason::Logout,
+            RevokeReason::RefreshTokenReused,
+            RevokeReason::DeviceRevoked,
+            RevokeReason::PasswordChanged,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// What the user is told when their session ended this way.
+    pub fn message(self) -> &'static str {
+        match self {
+            RevokeReason::Logout => "this session was revoked (signed out): log in again",
+            RevokeReason::RefreshTokenReused => {
+                "this session was revoked because its refresh token was used twice: log in \
+                 again (local work is kept)"
+            }
+            RevokeReason::DeviceRevoked => {
+                "this device was revoked by an administrator; local work stays on the device"
+            }
+            RevokeReason::PasswordChanged => {
+                "this session was revoked: your password was changed by an administrator. Log \
+                 in again with the new password (local work is kept)"
+            }
+        }
+    }
+}
+
+/// A revocation as stored: `revoked_at` set, `revoked_reason` possibly unknown to this version.
+fn stored_revocation(revoked_at: Option<i64>, reason: Option<&str>) -> Option<RevokeReason> {
+    revoked_at.map(|_| {
+        reason
+            .and_then(RevokeReason::parse)
+            .unwrap_or(RevokeReason::Logout)
+    })
 }
 
 #[async_trait::async_trait]
@@ -163,11 +244,15 @@ pub trait DeviceStore: Send + Sync {
     /// Exchanges the refresh token hashed `presented` for `next`. A token used within
     /// `grace_ms` whose successor was never used is taken as a retry after a lost answer: the
     /// successor is superseded and `next` issued instead. Any other reuse revokes the session.
+    ///
+    /// A session older than `max_age_ms` is refused (`SessionExpired`, nothing written), and
+    /// `next` never expires after the session's maximum age ([`capped_expiry`]).
     async fn rotate_refresh_token(
         &self,
         presented: &str,
         next: &NewRefreshToken,
         grace_ms: i64,
+        max_age_ms: i64,
     ) -> StoreResult<Rotation>;
 
     /// Revokes one session of this tenant (no-op if already revoked); `false` if it is not
@@ -178,6 +263,25 @@ pub trait DeviceStore: Send + Sync {
         session_id: Uuid,
         reason: RevokeReason,
     ) -> StoreResult<bool>;
+
+    /// Revokes every live session of one user of this tenant, on all their devices; returns
+    /// how many. The devices stay registered: the user signs in again on them.
+    async fn revoke_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        reason: RevokeReason,
+    ) -> StoreResult<u64>;
+
+    /// Deletes the sessions (and their refresh tokens) that ended before `cutoff`: revoked
+    /// then, or opened more than `max_age_ms` before it, or whose last refresh token expired
+    /// then; and every refresh token that expired before `cutoff`. Works in batches of
+    /// [`PURGE_BATCH`] rows, one statement each.
+    async fn purge_ended_sessions(
+        &self,
+        cutoff: Timestamp,
+        max_age_ms: i64,
+    ) -> StoreResult<PurgeCounts>;
 
     /// Devices of the tenant (of one user if given), most recently registered first, at most
     /// `limit`.
@@ -272,22 +376,34 @@ macro_rules! device_store {
                 Ok(())
             }
 
-            /// The session and device of a token, for a rotation in progress.
+            /// The session and device of a token, for a rotation in progress: the session,
+            /// why it was revoked (if it was), and whether the device is revoked.
             async fn dev_token_session(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 hash: &str,
-            ) -> StoreResult<Option<(SessionInfo, bool, bool)>> {
-                let row: Option<(String, String, String, String, Option<i64>, Option<i64>)> =
-                    sqlx::query_as(
-                        "SELECT s.id, s.tenant_id, s.user_id, s.device_id, s.revoked_at, \
-                           d.revoked_at FROM refresh_tokens t \
-                         JOIN sessions s ON s.id = t.session_id \
-                         JOIN devices d ON d.id = s.device_id WHERE t.token_hash = $1",
-                    )
-                    .bind(hash)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                let Some((sid, tenant, user, device, s_revoked, d_revoked)) = row else {
+            ) -> StoreResult<Option<(SessionInfo, Option<RevokeReason>, bool)>> {
+                #[allow(clippy::type_complexity)]
+                let row: Option<(
+                    String,
+                    String,
+                    String,
+                    String,
+                    i64,
+                    Option<i64>,
+                    Option<String>,
+                    Option<i64>,
+                )> = sqlx::query_as(
+                    "SELECT s.id, s.tenant_id, s.user_id, s.device_id, s.created_at, \
+                       s.revoked_at, s.revoked_reason, d.revoked_at FROM refresh_tokens t \
+                     JOIN sessions s ON s.id = t.session_id \
+                     JOIN devices d ON d.id = s.device_id WHERE t.token_hash = $1",
+                )
+                .bind(hash)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some((sid, tenant, user, device, created, s_revoked, reason, d_revoked)) =
+                    row
+                else {
                     return Ok(None);
                 };
                 Ok(Some((
@@ -296,23 +412,30 @@ macro_rules! device_store {
                         tenant_id: TenantId::parse(&tenant).map_err(corrupt)?,
                         user_id: parse_user_id(&user)?,
                         device_id: parse_device_id(&device)?,
+                        created_at: Timestamp(created),
                     },
-                    s_revoked.is_some(),
+                    stored_revocation(s_revoked, reason.as_deref()),
                     d_revoked.is_some(),
                 )))
             }
 
-            /// Stores `next` after `parent` in the session, notes the device as seen, forgets
-            /// the session's expired tokens (they cannot be exchanged any more), and commits.
+            /// Stores `next` (never expiring after the session's maximum age) after `parent`
+            /// in the session, notes the device as seen, forgets the session's expired tokens
+            /// (they cannot be exchanged any more), and commits.
             async fn dev_finish_rotation(
                 mut tx: sqlx::Transaction<'static, $db>,
                 info: SessionInfo,
                 parent: &str,
                 next: &NewRefreshToken,
+                max_age_ms: i64,
             ) -> StoreResult<Rotation> {
                 let sid = info.session_id.to_string();
                 let now = next.issued_at.millis();
-                Self::dev_insert_token(&mut tx, &sid, Some(parent), next).await?;
+                let next = NewRefreshToken {
+                    expires_at: capped_expiry(next.expires_at, info.created_at, max_age_ms),
+                    ..next.clone()
+                };
+                Self::dev_insert_token(&mut tx, &sid, Some(parent), &next).await?;
                 sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(info.device_id.to_string())
@@ -411,25 +534,40 @@ macro_rules! device_store {
                 tenant: TenantId,
                 session_id: Uuid,
             ) -> StoreResult<Option<SessionAuth>> {
-                let row: Option<(String, String, Option<i64>, String, Option<i64>)> =
-                    sqlx::query_as(
-                        "SELECT s.user_id, s.device_id, s.revoked_at, d.actor_id, d.revoked_at \
-                         FROM sessions s JOIN devices d ON d.id = s.device_id \
-                         WHERE s.id = $1 AND s.tenant_id = $2",
-                    )
-                    .bind(session_id.to_string())
-                    .bind(tenant.to_string())
-                    .fetch_optional(self.pool())
-                    .await?;
-                row.map(|(user, device, s_revoked, actor, d_revoked)| {
-                    Ok(SessionAuth {
-                        user_id: parse_user_id(&user)?,
-                        device_id: parse_device_id(&device)?,
-                        actor: parse_actor(&actor)?,
-                        session_revoked: s_revoked.is_some(),
-                        device_revoked: d_revoked.is_some(),
-                    })
-                })
+                #[allow(clippy::type_complexity)]
+                let row: Option<(
+                    String,
+                    String,
+                    i64,
+                    Option<i64>,
+                    Option<String>,
+                    String,
+                    Option<i64>,
+                    String,
+                )> = sqlx::query_as(
+                    "SELECT s.user_id, s.device_id, s.created_at, s.revoked_at, s.revoked_reason, \
+                       d.actor_id, d.revoked_at, u.role \
+                     FROM sessions s JOIN devices d ON d.id = s.device_id \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.id = $1 AND s.tenant_id = $2",
+                )
+                .bind(session_id.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+                row.map(
+                    |(user, device, created, s_revoked, reason, actor, d_revoked, role)| {
+                        Ok(SessionAuth {
+                            user_id: parse_user_id(&user)?,
+                            device_id: parse_device_id(&device)?,
+                            actor: parse_actor(&actor)?,
+                            role: Role::parse(&role).map_err(corrupt)?,
+                            created_at: Timestamp(created),
+                            session_revoked: stored_revocation(s_revoked, reason.as_deref()),
+                            device_revoked: d_revoked.is_some(),
+                        })
+                    },
+                )
                 .transpose()
             }
 
@@ -439,6 +577,7 @@ macro_rules! device_store {
                 presented: &str,
                 next: &NewRefreshToken,
                 grace_ms: i64,
+                max_age_ms: i64,
             ) -> StoreResult<Rotation> {
                 let now = next.issued_at.millis();
                 let mut tx = self.pool().begin().await?;
@@ -459,11 +598,19 @@ macro_rules! device_store {
                 if d_revoked {
                     return Ok(Rotation::Refused(RefreshRefusal::DeviceRevoked));
                 }
+                // Before any reuse handling: an aged-out session ends the same way for the
+                // phone and for whoever else holds one of its tokens.
+                if s_revoked.is_none()
+                    && session_aged_out(info.created_at, max_age_ms, next.issued_at)
+                {
+                    return Ok(Rotation::Refused(RefreshRefusal::SessionExpired));
+                }
                 if consumed.rows_affected() == 1 {
-                    if s_revoked {
-                        return Ok(Rotation::Refused(RefreshRefusal::SessionRevoked));
+                    if let Some(reason) = s_revoked {
+                        return Ok(Rotation::Refused(RefreshRefusal::SessionRevoked(reason)));
                     }
-                    return Self::dev_finish_rotation(tx, info, presented, next).await;
+                    return Self::dev_finish_rotation(tx, info, presented, next, max_age_ms)
+                        .await;
                 }
                 let (used_at,): (Option<i64>,) =
                     sqlx::query_as("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
@@ -471,13 +618,12 @@ macro_rules! device_store {
                         .fetch_one(&mut *tx)
                         .await?;
                 let Some(used_at) = used_at else {
-                    return Ok(Rotation::Refused(if s_revoked {
-                        RefreshRefusal::SessionRevoked
-                    } else {
-                        RefreshRefusal::Expired
+                    return Ok(Rotation::Refused(match s_revoked {
+                        Some(reason) => RefreshRefusal::SessionRevoked(reason),
+                        None => RefreshRefusal::Expired,
                     }));
                 };
-                if !s_revoked && grace_ms > 0 && now - used_at <= grace_ms {
+                if s_revoked.is_none() && grace_ms > 0 && now - used_at <= grace_ms {
                     // A retry of an exchange whose answer was lost: the successor was never
                     // used, so nobody else holds a working token. Supersede it.
                     let superseded = sqlx::query(
@@ -489,7 +635,8 @@ macro_rules! device_store {
                     .execute(&mut *tx)
                     .await?;
                     if superseded.rows_affected() > 0 {
-                        return Self::dev_finish_rotation(tx, info, presented, next).await;
+                        return Self::dev_finish_rotation(tx, info, presented, next, max_age_ms)
+                            .await;
                     }
                 }
                 sqlx::query(
@@ -502,7 +649,7 @@ macro_rules! device_store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                if !s_revoked {
+                if s_revoked.is_none() {
                     tracing::warn!(session = %info.session_id, user = %info.user_id,
                         device = %info.device_id,
                         "a used refresh token was presented again: session revoked");
@@ -538,6 +685,96 @@ macro_rules! device_store {
                         .await?;
                 tx.commit().await?;
                 Ok(found.is_some())
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn revoke_user_sessions(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+                reason: RevokeReason,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+                     WHERE tenant_id = $3 AND user_id = $4 AND revoked_at IS NULL",
+                )
+                .bind(Timestamp::now().millis())
+                .bind(reason.as_str())
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .execute(self.pool())
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn purge_ended_sessions(
+                &self,
+                cutoff: Timestamp,
+                max_age_ms: i64,
+            ) -> StoreResult<PurgeCounts> {
+                let cutoff_ms = cutoff.millis();
+                let opened_before = cutoff_ms.saturating_sub(max_age_ms);
+                let batch = i64::from(PURGE_BATCH);
+                let mut counts = PurgeCounts::default();
+                // Single statements in small batches, no read-then-write transaction: SQLite
+                // has one writer, and syncs must not wait behind the purge.
+                // 1. Tokens that expired before the cutoff: nobody can exchange them, and a
+                //    live session holds a newer one.
+                loop {
+                    let n = sqlx::query(
+                        "DELETE FROM refresh_tokens WHERE token_hash IN \
+                           (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+                    )
+                    .bind(cutoff_ms)
+                    .bind(batch)
+                    .execute(self.pool())
+                    .await?
+                    .rows_affected();
+                    counts.refresh_tokens += n;
+                    if n < u64::from(PURGE_BATCH) {
+                        break;
+                    }
+                }
+                // 2. Every token of sessions revoked, or past their maximum age, before it.
+                loop {
+                    let n = sqlx::query(
+                        "DELETE FROM refresh_tokens WHERE token_hash IN \
+                           (SELECT t.token_hash FROM refresh_tokens t \
+                            JOIN sessions s ON s.id = t.session_id \
+                            WHERE s.revoked_at < $1 OR s.created_at < $2 LIMIT $3)",
+                    )
+                    .bind(cutoff_ms)
+                    .bind(opened_before)
+                    .bind(batch)
+                    .execute(self.pool())
+                    .await?
+                    .rows_affected();
+                    counts.refresh_tokens += n;
+                    if n < u64::from(PURGE_BATCH) {
+                        break;
+                    }
+                }
+                // 3. Sessions left without tokens: those of step 2, and those whose last token
+                //    expired before the cutoff (step 1). A live session always holds an
+                //    unexpired token (a login writes the session and its token together).
+                loop {
+                    let n = sqlx::query(
+                        "DELETE FROM sessions WHERE id IN \
+                           (SELECT s.id FROM sessions s WHERE NOT EXISTS \
+                              (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) \
+                            LIMIT $1)",
+                    )
+                    .bind(batch)
+                    .execute(self.pool())
+                    .await?
+                    .rows_affected();
+                    counts.sessions += n;
+                    if n < u64::from(PURGE_BATCH) {
+                        break;
+                    }
+                }
+                Ok(counts)
             }
 
             async fn list_devices(
