@@ -40,7 +40,7 @@ deps="$(cargo tree -p fieldsync-ffi -e normal,no-proc-macro --prefix none --form
 echo
 echo "crates linked (normal dependencies, proc-macros excluded): $(echo "$deps" | wc -l)"
 
-server_only='^(fieldsync-server|axum.*|tokio.*|hyper.*|tower.*|sqlx.*|aws-.*|argon2|jsonwebtoken|prometheus-client|tracing-subscriber|utoipa.*|image|csv|uniffi_bindgen|askama.*|goblin|cargo_metadata)$'
+server_only='^(fieldsync-server|axum.*|tokio.*|hyper.*|tower.*|sqlx.*|aws-.*|argon2|jsonwebtoken|prometheus-client|tracing-subscriber|utoipa.*|csv|uniffi_bindgen|askama.*|goblin|cargo_metadata)$'
 if echo "$deps" | grep -Eq "$server_only"; then
     echo "ERROR: server-only or bindgen crates in the device library's graph:" >&2
     echo "$deps" | grep -E "$server_only" >&2

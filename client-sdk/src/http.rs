@@ -6,7 +6,9 @@
 //! Authenticated calls go through [`Http::authed`]: a 401 (typically an access token that
 //! expired while the phone was offline) exchanges the refresh token once, saves the new tokens
 //! through the [`TokenStore`] before using them, and repeats the call. A refused refresh is
-//! `Unauthorized` (log in again; local work is kept).
+//! `Unauthorized` (log in again; local work is kept), whatever the server's reason: signed out,
+//! `refresh_token_reused`, device revoked, password changed by an administrator, or
+//! `session_expired` (the session reached the server's maximum session age).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -475,6 +477,29 @@ impl<'a> Http<'a> {
                 .send_empty()
         })?;
         read_json(&mut resp)
+    }
+
+    /// `PUT /v1/photos/{sha256}/thumbnail`: the photo's thumbnail, sent before the photo
+    /// (thumbnails first). Idempotent: sending it again changes nothing.
+    pub fn put_thumbnail(&self, sha: &Sha256, jpeg: &[u8]) -> Result<()> {
+        let url = self.url(&format!("/v1/photos/{sha}/thumbnail"));
+        self.authed(|auth| {
+            self.agent
+                .put(&url)
+                .header("Authorization", auth)
+                .header("Content-Type", "image/jpeg")
+                .send(jpeg)
+        })
+        .map(|_| ())
+    }
+
+    /// `GET /v1/photos/{sha256}/thumbnail`: the photo's thumbnail (a `307` to the object store
+    /// is followed, without our credentials).
+    pub fn photo_thumbnail(&self, sha: &Sha256) -> Result<Vec<u8>> {
+        let url = self.url(&format!("/v1/photos/{sha}/thumbnail"));
+        let mut resp =
+            self.authed(|auth| self.agent.get(&url).header("Authorization", auth).call())?;
+        read_bytes(&mut resp)
     }
 
     /// Sends `bytes` with a presigned request to the object store: its method, URL and headers

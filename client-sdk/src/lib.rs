@@ -30,7 +30,7 @@ pub use device::Device;
 pub use error::DeviceError;
 pub use schema::SCHEMA_VERSION;
 pub use store::PhotoState;
-pub use uploads::PhotoUpload;
+pub use uploads::{PhotoUpload, ThumbnailState};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};

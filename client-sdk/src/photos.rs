@@ -1,6 +1,7 @@
 //! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
 //! user's gallery file may be deleted before sync), referenced from the visit document by
-//! hash, and queued for upload (the upload itself: `uploads.rs`).
+//! hash, and queued for upload (the upload itself, thumbnails first: `uploads.rs`); thumbnails
+//! read back from the server for review screens.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,21 @@ impl Device {
             |tx| store::insert_photo(tx, &row),
         )?;
         Ok((sha, verdict))
+    }
+
+    /// The photo's thumbnail as the server has it (online): a JPEG of at most 256 px on its
+    /// longer side, the one the photographer's device sent first while the full photo is on
+    /// its way, the server's once it is stored. For review screens (supervisors see the
+    /// thumbnails of the visits in their scope). `NotFound` if the server has no thumbnail of
+    /// it, or the photo is not one this user may see.
+    pub fn photo_thumbnail(&self, sha: &Sha256) -> Result<Vec<u8>> {
+        let http = self.session_http()?;
+        match http.photo_thumbnail(sha) {
+            Err(DeviceError::Server { status: 404, .. }) => {
+                Err(DeviceError::not_found("photo thumbnail", sha))
+            }
+            other => other,
+        }
     }
 
     /// Where a photo's bytes are kept on this device, if it is known here.

@@ -14,6 +14,8 @@
 //!   last error; states pending | uploading | uploaded | failed.
 //! * v3: `refused_edits`, the effects of this device's edits that the server's write policies
 //!   refused and undid (`docs/write-policies.md`), kept so an app can show them later.
+//! * v4: thumbnails first (`docs/device-sdk.md`): each photo's thumbnail state
+//!   (pending | sent | none) and the rendered thumbnail until it is sent.
 
 use std::path::Path;
 use std::time::Duration;
@@ -116,8 +118,27 @@ const REFUSED_EDITS_V3: &str = "
 /// v2 -> v3: a new table only.
 const V2_TO_V3: &str = "{REFUSED_EDITS_V3}";
 
+/// The v4 thumbnail columns of the photo queue, shared by a fresh database and the v3 -> v4
+/// upgrade (so both tables have the very same DDL).
+/// * thumbnail: pending (to render and send before the photo), sent (the server has it), none
+///   (nothing to send: the photo does not decode here, e.g. HEIC, the server refused the
+///   thumbnail, or the photo was already uploaded when the app was updated).
+/// * thumbnail_jpeg: the rendered thumbnail while it is not sent yet, so a photo is rendered
+///   at most once however often sending fails; cleared once sent.
+const PHOTO_THUMBNAILS_V4: &str = "
+    ALTER TABLE photos ADD COLUMN thumbnail TEXT NOT NULL DEFAULT 'pending'
+        CHECK (thumbnail IN ('pending', 'sent', 'none'));
+    ALTER TABLE photos ADD COLUMN thumbnail_jpeg BLOB;
+";
+
+/// v3 -> v4: photos already uploaded need no thumbnail of ours.
+const V3_TO_V4: &str = "
+    {PHOTO_THUMBNAILS_V4}
+    UPDATE photos SET thumbnail = 'none' WHERE state = 'uploaded';
+";
+
 /// Upgrades, in order; `UPGRADES[i]` takes the schema from version `i + 1` to `i + 2`.
-const UPGRADES: &[&str] = &[V1_TO_V2, V2_TO_V3];
+const UPGRADES: &[&str] = &[V1_TO_V2, V2_TO_V3, V3_TO_V4];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: u32 = 1 + UPGRADES.len() as u32;
@@ -149,13 +170,14 @@ pub fn migrate(conn: &Connection) -> Result<()> {
         )));
     }
     if current == 0 {
-        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}{REFUSED_EDITS_V3}");
+        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}{REFUSED_EDITS_V3}{PHOTO_THUMBNAILS_V4}");
         return run_step(conn, &sql, SCHEMA_VERSION);
     }
     for (i, sql) in UPGRADES.iter().enumerate().skip(current as usize - 1) {
         let sql = sql
             .replace("{PHOTOS_V2}", PHOTOS_V2)
-            .replace("{REFUSED_EDITS_V3}", REFUSED_EDITS_V3);
+            .replace("{REFUSED_EDITS_V3}", REFUSED_EDITS_V3)
+            .replace("{PHOTO_THUMBNAILS_V4}", PHOTO_THUMBNAILS_V4);
         run_step(conn, &sql, i as u32 + 2)?;
     }
     Ok(())

@@ -1,11 +1,13 @@
 //! The sync engine. One `sync()`:
 //!
 //! 1. refreshes master data (`GET /v1/master?since=`),
-//! 2. uploads queued photos (resumable, `uploads.rs`; a photo that does not go through is a
-//!    warning and stays queued, it never holds back the documents),
-//! 3. runs rounds of `POST /v1/sync`: each pushes a batch of pending changes (within the
+//! 2. runs rounds of `POST /v1/sync`: each pushes a batch of pending changes (within the
 //!    protocol limits) and pulls a page of what the device lacks, until nothing is pending and
-//!    the server has no more pages (bounded).
+//!    the server has no more pages (bounded),
+//! 3. sends the thumbnails of all queued photos, then uploads the photos (resumable,
+//!    `uploads.rs`; a photo that does not go through is a warning and stays queued). Documents
+//!    go first: they are small, and the server lets a device send a thumbnail only for a photo
+//!    a visit it holds references (the one the documents just pushed).
 //!
 //! Per document the device remembers the heads the server acknowledged (`synced_heads`);
 //! pending changes are `get_changes(synced_heads)`. Acknowledgements are stored only after the
@@ -46,7 +48,8 @@ struct PushItem {
 }
 
 impl Device {
-    /// Synchronises with the server: master data, photos, documents. Requires a login.
+    /// Synchronises with the server: master data, documents, thumbnails, photos. Requires a
+    /// login.
     /// Returns what was done; fails with `Offline` / `Unauthorized` / `Server` without losing
     /// anything (retry later).
     pub fn sync(&self) -> Result<SyncReport> {
@@ -62,8 +65,6 @@ impl Device {
             import_master_page(&tx, &page)?;
             tx.commit()?;
         }
-
-        report.photos_uploaded = self.upload_photos(&http, &mut report.warnings)?;
 
         // Documents refused in this sync (by the server or because they cannot be sent) are
         // not offered again until the next sync.
@@ -87,6 +88,8 @@ impl Device {
                 break;
             }
         }
+
+        report.photos_uploaded = self.upload_photos(&http, &mut report.warnings)?;
         Ok(report)
     }
 

@@ -1,5 +1,14 @@
 //! The photo upload queue, speaking the resumable protocol of `docs/photo-uploads.md`.
 //!
+//! Thumbnails first: before any full photo, each sync sends the thumbnail of every queued
+//! photo (oldest first, `PUT /v1/photos/{sha256}/thumbnail`), so a supervisor can review the
+//! shelf while the full photos still wait for a better signal. A thumbnail is rendered with the
+//! shared rule (`fieldsync_shared::thumbnail`) from the photo file at send time (attaching stays
+//! fast), at most once per photo: it is kept in the device database until the server took it
+//! (`photos.thumbnail`: pending, sent, none). A photo that does not decode here (HEIC, a
+//! corrupt file) has no thumbnail (`none`), never an error; sending one again after a lost
+//! answer is harmless (the server answers `200`).
+//!
 //! Per queued photo: the file is read and checked against its hash (a file corrupted or changed
 //! on the device is never sent), then declared. `stored`: nothing is sent. `upload`: the upload
 //! id, mode and part layout are committed to the device database first; a `single` upload sends
@@ -19,9 +28,10 @@
 //! good (`413`, `415`, `400`) is marked failed, keeps its file and is not retried until
 //! [`Device::retry_failed_photos`] (or the user attaches it again).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use fieldsync_shared::Sha256;
+use fieldsync_shared::{thumbnail, Sha256};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::device::Device;
@@ -65,10 +75,130 @@ pub struct PhotoUpload {
     /// Upload attempts that did not finish.
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Where its thumbnail stands (thumbnails first).
+    pub thumbnail: ThumbnailState,
 }
 
-impl From<PhotoRow> for PhotoUpload {
-    fn from(r: PhotoRow) -> Self {
+/// Where a photo's thumbnail stands (`photos.thumbnail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThumbnailState {
+    /// To render (if not yet) and send before the photo itself.
+    Pending,
+    /// The server has it.
+    Sent,
+    /// Nothing to send (stored as `none`): the photo does not decode here (e.g. HEIC), the
+    /// server refused the thumbnail, or the photo was uploaded before this app version.
+    Unavailable,
+}
+
+impl ThumbnailState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThumbnailState::Pending => "pending",
+            ThumbnailState::Sent => "sent",
+            ThumbnailState::Unavailable => "none",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(ThumbnailState::Pending),
+            "sent" => Ok(ThumbnailState::Sent),
+            "none" => Ok(ThumbnailState::Unavailable),
+            other => Err(DeviceError::Storage(format!(
+                "unknown thumbnail state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A queued photo whose thumbnail is still to send.
+struct PendingThumbnail {
+    sha256: Sha256,
+    path: String,
+    size_bytes: u64,
+    /// Rendered by an earlier sync whose sending failed.
+    jpeg: Option<Vec<u8>>,
+}
+
+/// Queued photos (pending or uploading) whose thumbnail is still to send, oldest first.
+fn pending_thumbnails(conn: &Connection) -> Result<Vec<PendingThumbnail>> {
+    let mut stmt = conn.prepare(
+        "SELECT sha256, path, size_bytes, thumbnail_jpeg FROM photos
+         WHERE state IN ('pending', 'uploading') AND thumbnail = 'pending'
+         ORDER BY added_at, sha256",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let sha: String = r.get(0)?;
+        let size: i64 = r.get(2)?;
+        out.push(PendingThumbnail {
+            sha256: Sha256::parse(&sha)?,
+            path: r.get(1)?,
+            size_bytes: u64::try_from(size).unwrap_or(0),
+            jpeg: r.get(3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps the rendered thumbnail until it is sent.
+fn keep_thumbnail(conn: &Connection, sha: &Sha256, jpeg: &[u8]) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET thumbnail_jpeg = ?2 WHERE sha256 = ?1",
+        params![sha.to_hex(), jpeg],
+    )?;
+    Ok(())
+}
+
+/// Sets the thumbnail state (`sent` or `none`) and drops the rendered bytes.
+fn set_thumbnail_state(conn: &Connection, sha: &Sha256, state: ThumbnailState) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET thumbnail = ?2, thumbnail_jpeg = NULL WHERE sha256 = ?1",
+        params![sha.to_hex(), state.as_str()],
+    )?;
+    Ok(())
+}
+
+fn thumbnail_states(conn: &Connection) -> Result<HashMap<String, ThumbnailState>> {
+    let mut stmt = conn.prepare("SELECT sha256, thumbnail FROM photos")?;
+    let mut rows = stmt.query([])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(1)?;
+        out.insert(r.get(0)?, ThumbnailState::parse(&state)?);
+    }
+    Ok(out)
+}
+
+/// What rendering a photo's thumbnail gave.
+enum Rendered {
+    Jpeg(Vec<u8>),
+    /// Not an image this device decodes, or a thumbnail the server would refuse.
+    Nothing,
+    /// The file cannot be read or is not the photo; the photo phase reports it.
+    Later,
+}
+
+/// Renders the thumbnail of the photo file (blocking, CPU-heavy).
+fn render_thumbnail(file: &std::path::Path, photo: &PendingThumbnail) -> Rendered {
+    let Ok(bytes) = std::fs::read(file) else {
+        return Rendered::Later;
+    };
+    if bytes.len() as u64 != photo.size_bytes || Sha256::digest(&bytes) != photo.sha256 {
+        return Rendered::Later;
+    }
+    match thumbnail::render(&bytes) {
+        // Never send what the server's check refuses.
+        Some(jpeg) if thumbnail::validate(&jpeg).is_ok() => Rendered::Jpeg(jpeg),
+        _ => Rendered::Nothing,
+    }
+}
+
+impl PhotoUpload {
+    fn from_row(r: PhotoRow, thumbnail: ThumbnailState) -> Self {
         PhotoUpload {
             sha256: r.sha256,
             size_bytes: r.size_bytes,
@@ -79,6 +209,7 @@ impl From<PhotoRow> for PhotoUpload {
             parts_done: r.parts_done,
             attempts: r.attempts,
             last_error: r.last_error,
+            thumbnail,
         }
     }
 }
@@ -86,9 +217,17 @@ impl From<PhotoRow> for PhotoUpload {
 impl Device {
     /// The photo queue: every photo of this device with its upload state, oldest first.
     pub fn photo_uploads(&self) -> Result<Vec<PhotoUpload>> {
-        Ok(store::all_photos(&self.lock())?
+        let conn = self.lock();
+        let thumbnails = thumbnail_states(&conn)?;
+        Ok(store::all_photos(&conn)?
             .into_iter()
-            .map(PhotoUpload::from)
+            .map(|row| {
+                let thumbnail = thumbnails
+                    .get(&row.sha256.to_hex())
+                    .copied()
+                    .unwrap_or(ThumbnailState::Unavailable);
+                PhotoUpload::from_row(row, thumbnail)
+            })
             .collect())
     }
 
@@ -103,6 +242,9 @@ impl Device {
     /// marked failed, see the module docs); only a rejected session or a local storage failure
     /// is an error.
     pub(crate) fn upload_photos(&self, http: &Http, warnings: &mut Vec<String>) -> Result<u32> {
+        if !self.send_thumbnails(http, warnings)? {
+            return Ok(0);
+        }
         let queued = store::queued_photos(&self.lock())?;
         let total = queued.len();
         let mut uploaded = 0;
@@ -139,6 +281,56 @@ impl Device {
             }
         }
         Ok(uploaded)
+    }
+
+    /// Sends the thumbnails of all queued photos that have none on the server yet, oldest
+    /// first. `false`: the connection was lost, the photo phase pauses for this sync (warned).
+    /// A refusal or 5xx leaves that thumbnail and moves on; the full photos follow anyway.
+    fn send_thumbnails(&self, http: &Http, warnings: &mut Vec<String>) -> Result<bool> {
+        let todo = pending_thumbnails(&self.lock())?;
+        for photo in &todo {
+            let sha = photo.sha256;
+            let jpeg = match &photo.jpeg {
+                Some(jpeg) => jpeg.clone(),
+                None => match render_thumbnail(&self.dir.join(&photo.path), photo) {
+                    Rendered::Jpeg(jpeg) => {
+                        keep_thumbnail(&self.lock(), &sha, &jpeg)?;
+                        jpeg
+                    }
+                    Rendered::Nothing => {
+                        set_thumbnail_state(&self.lock(), &sha, ThumbnailState::Unavailable)?;
+                        continue;
+                    }
+                    Rendered::Later => continue,
+                },
+            };
+            match http.put_thumbnail(&sha, &jpeg) {
+                Ok(()) => set_thumbnail_state(&self.lock(), &sha, ThumbnailState::Sent)?,
+                Err(e @ DeviceError::Offline(_)) => {
+                    let queued = store::queued_photos(&self.lock())?.len();
+                    warnings.push(format!(
+                        "photo uploads paused, {queued} photo(s) stay queued and resume at the next sync: {e}"
+                    ));
+                    return Ok(false);
+                }
+                // Not this photo's to retry: the photo itself is still uploaded.
+                Err(DeviceError::Server {
+                    status,
+                    reason,
+                    message,
+                }) if matches!(status, 400 | 404 | 413 | 422) => {
+                    set_thumbnail_state(&self.lock(), &sha, ThumbnailState::Unavailable)?;
+                    warnings.push(format!(
+                        "the thumbnail of photo {sha} was refused ({status} {reason}): {message}"
+                    ));
+                }
+                Err(e @ DeviceError::Server { .. }) => {
+                    warnings.push(format!("the thumbnail of photo {sha} stays queued: {e}"));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
     }
 
     fn upload_photo(&self, http: &Http, photo: &PhotoRow) -> Result<Outcome> {

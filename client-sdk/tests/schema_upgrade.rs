@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use fieldsync_client::{Device, PhotoState, SCHEMA_VERSION};
+use fieldsync_client::{Device, PhotoState, ThumbnailState, SCHEMA_VERSION};
 use rusqlite::Connection;
 
 /// `sqlite_master` without SQLite's own objects: (type, name, table, normalised DDL).
@@ -86,8 +86,8 @@ fn open_db(dir: &Path) -> Connection {
 }
 
 #[test]
-fn the_current_schema_is_version_3() {
-    assert_eq!(SCHEMA_VERSION, 3);
+fn the_current_schema_is_version_4() {
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 #[test]
@@ -120,6 +120,10 @@ fn an_upgraded_store_equals_a_fresh_one() {
     assert!(schema_a
         .iter()
         .any(|(kind, name, ..)| kind == "index" && name == "refused_edits_doc"));
+    // v4: the thumbnail state of each photo, and the rendered thumbnail until it is sent.
+    assert!(schema_a.iter().any(|(_, name, _, sql)| name == "photos"
+        && sql.contains("thumbnail TEXT NOT NULL DEFAULT 'pending'")
+        && sql.contains("thumbnail_jpeg BLOB")));
     assert_eq!(columns_of(&a), columns_of(&b));
     let mode: String = a
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -178,6 +182,11 @@ fn a_v1_store_keeps_its_data_and_its_photo_queue() {
         (q.upload_id.clone(), q.parts_done.clone(), q.attempts),
         (None, vec![], 0)
     );
+    // Thumbnails first: the queued photo's thumbnail is still to send; the uploaded one needs
+    // none.
+    let thumbnail_of = |sha| photos.iter().find(|p| p.sha256 == sha).map(|p| p.thumbnail);
+    assert_eq!(thumbnail_of(queued), Some(ThumbnailState::Pending));
+    assert_eq!(thumbnail_of(uploaded), Some(ThumbnailState::Unavailable));
     assert!(device.photo_path(&queued).unwrap().unwrap().exists());
 
     let conn = open_db(dir.path());

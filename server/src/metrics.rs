@@ -10,7 +10,9 @@
 //!   committed sync pushes;
 //! * `photo_uploads_total{outcome}` (declared, resumed, stored, already_stored, failed,
 //!   expired), `photo_upload_bytes_received_total` (bytes devices sent through this server),
-//!   `photos_orphaned` (gauge, set by the photo clean-up), `photos_orphans_deleted_total`.
+//!   `photos_orphaned` (gauge, set by the photo clean-up), `photos_orphans_deleted_total`,
+//!   `photo_thumbnails_received_total` (thumbnails devices sent before their photos);
+//! * `sessions_purged_total`: ended sessions deleted by the session purge (`auth::session_purge`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,6 +52,7 @@ fn duration_histogram() -> Histogram {
 
 pub struct Metrics {
     registry: Registry,
+    sessions_purged: Counter,
     http_requests: Family<RequestLabels, Counter>,
     http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     sync_documents_merged: Counter,
@@ -61,6 +64,7 @@ pub struct Metrics {
     photo_upload_bytes: Counter,
     photos_orphaned: Gauge,
     photos_orphans_deleted: Counter,
+    photo_thumbnails_received: Counter,
 }
 
 impl Default for Metrics {
@@ -110,6 +114,7 @@ impl Metrics {
         let photo_upload_bytes = Counter::default();
         let photos_orphaned = Gauge::default();
         let photos_orphans_deleted = Counter::default();
+        let photo_thumbnails_received = Counter::default();
         registry.register(
             "photo_uploads",
             "Photo uploads by outcome: declared, resumed, stored, already_stored, failed, expired",
@@ -130,6 +135,11 @@ impl Metrics {
             "Orphaned photos deleted by the clean-up",
             photos_orphans_deleted.clone(),
         );
+        registry.register(
+            "photo_thumbnails_received",
+            "Thumbnails devices sent before their photos (thumbnails first) and the server stored",
+            photo_thumbnails_received.clone(),
+        );
         let feed_events_received = Counter::default();
         let feed_listener_retries = Counter::default();
         registry.register(
@@ -142,14 +152,22 @@ impl Metrics {
             "Times the feed listener lost or could not open its PostgreSQL connection",
             feed_listener_retries.clone(),
         );
+        let sessions_purged = Counter::default();
+        registry.register(
+            "sessions_purged",
+            "Ended sessions (revoked, aged out or expired) deleted with their refresh tokens",
+            sessions_purged.clone(),
+        );
         Metrics {
             registry,
+            sessions_purged,
             feed_events_received,
             feed_listener_retries,
             photo_uploads,
             photo_upload_bytes,
             photos_orphaned,
             photos_orphans_deleted,
+            photo_thumbnails_received,
             http_requests,
             http_duration,
             sync_documents_merged,
@@ -189,6 +207,16 @@ impl Metrics {
     /// One orphaned photo deleted.
     pub fn record_orphan_deleted(&self) {
         self.photos_orphans_deleted.inc();
+    }
+
+    /// One thumbnail a device sent was stored.
+    pub fn record_photo_thumbnail_received(&self) {
+        self.photo_thumbnails_received.inc();
+    }
+
+    /// Ended sessions deleted by one purge.
+    pub fn record_sessions_purged(&self, count: u64) {
+        self.sessions_purged.inc_by(count);
     }
 
     /// One feed event received from PostgreSQL.
@@ -272,6 +300,7 @@ mod tests {
             "photos_orphaned 3",
             "photo_upload_bytes_received_total 0",
             "photos_orphans_deleted_total 0",
+            "sessions_purged_total 0",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }

@@ -1231,3 +1231,307 @@ fn upload_endpoints_are_in_the_openapi_description() {
         );
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// Thumbnails first (docs/photo-uploads.md): `PUT /v1/photos/{sha256}/thumbnail`.
+
+use fieldsync_server::photos::thumbnails;
+use fieldsync_server::store::directory::ThumbnailOrigin;
+
+/// A real JPEG of `width` x `height` of one colour (distinct from any thumbnail the server
+/// renders of the `png` photos).
+fn flat_jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb(colour));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// Bytes the server cannot decode, sent as HEIC (no server thumbnail).
+fn heic_like(seed: u8) -> Vec<u8> {
+    let mut bytes = b"\0\0\0\x18ftypheic".to_vec();
+    bytes.extend(random_bytes(2048));
+    bytes.push(seed);
+    bytes
+}
+
+impl TestApp {
+    fn put_thumbnail(&self, device: &Device, sha: &str, body: Vec<u8>) -> Answer {
+        self.call(
+            "PUT",
+            &format!("/v1/photos/{sha}/thumbnail"),
+            device,
+            Some(("image/jpeg", body)),
+        )
+    }
+
+    /// The thumbnail's bytes (`200`, following a `307`), else the status.
+    fn thumbnail(&self, device: &Device, sha: &str) -> Result<Vec<u8>, u16> {
+        let got = self.download(device, &format!("/v1/photos/{sha}/thumbnail"));
+        match got.status {
+            200 => Ok(got.body),
+            other => Err(other),
+        }
+    }
+
+    fn origin(&self, device: &Device, sha: &str) -> Option<ThumbnailOrigin> {
+        self.rt
+            .block_on(
+                self.state
+                    .store
+                    .photo_thumbnail_origin(device.tenant, &Sha256::parse(sha).unwrap()),
+            )
+            .unwrap()
+    }
+
+    fn device_blob_exists(&self, device: &Device, sha: &str) -> bool {
+        let key = thumbnails::device_key(device.tenant, &Sha256::parse(sha).unwrap()).unwrap();
+        self.rt.block_on(self.state.blobs.exists(&key)).unwrap()
+    }
+
+    /// Another rep of `of`'s tenant, with no territory: sees only their own documents.
+    fn colleague(&self, of: &Device) -> Device {
+        self.rt.block_on(async {
+            let profile = UserProfile {
+                id: UserId::new_random(),
+                tenant_id: of.tenant,
+                username: format!("colleague-{}", UserId::new_random()),
+                display_name: "Colleague".into(),
+                role: Role::Rep,
+                code: PersonCode::parse("R777").unwrap(),
+            };
+            self.state
+                .store
+                .create_user(&profile, "unused")
+                .await
+                .unwrap();
+            let registration = DeviceRegistration {
+                id: DeviceId::new_random(),
+                tenant_id: of.tenant,
+                user_id: profile.id,
+                actor: ActorId::random(),
+                name: "colleague's phone".into(),
+                platform: "test".into(),
+            };
+            let session =
+                fieldsync_server::auth::open_device_session(&self.state, &profile, &registration)
+                    .await
+                    .expect("device session");
+            Device {
+                tenant: of.tenant,
+                user: profile.id,
+                token: session.access.token,
+                device_id: registration.id,
+                actor: registration.actor,
+            }
+        })
+    }
+}
+
+fn device_thumbnails_are_checked(app: &TestApp) {
+    let a = &app.a;
+    let photo = png(600, 400, 21);
+    let sha = sha_hex(&photo);
+    app.sync_visit(a, None, &[&photo]);
+    let thumb = fieldsync_shared::thumbnail::render(&photo).unwrap();
+
+    let bad = app.put_thumbnail(a, "not-a-sha", thumb.clone());
+    assert_eq!((bad.status, bad.reason()), (400, "invalid_sha256".into()));
+    let mut big = flat_jpeg(64, 64, [1, 2, 3]);
+    big.resize(64 * 1024 + 1, 0);
+    let big = app.put_thumbnail(a, &sha, big);
+    assert_eq!(
+        (big.status, big.reason()),
+        (413, "thumbnail_too_large".into())
+    );
+    for (what, body) in [
+        ("a PNG", png(100, 100, 1)),
+        ("a JPEG with a 300 px side", flat_jpeg(300, 100, [9, 9, 9])),
+        ("half a JPEG", thumb[..thumb.len() / 2].to_vec()),
+        ("no image", b"hello".to_vec()),
+    ] {
+        let refused = app.put_thumbnail(a, &sha, body);
+        assert_eq!(
+            (refused.status, refused.reason()),
+            (422, "invalid_thumbnail".into()),
+            "{what}"
+        );
+        assert!(!refused.json()["message"].as_str().unwrap().is_empty());
+    }
+    // Nothing was stored by the refusals.
+    assert_eq!(app.thumbnail(a, &sha), Err(404));
+    assert_eq!(app.origin(a, &sha), None);
+
+    let stored = app.put_thumbnail(a, &sha, thumb.clone());
+    stored.expect(201);
+    assert_eq!(stored.json()["status"], "stored");
+    // A lost answer: sending it again is harmless.
+    let again = app.put_thumbnail(a, &sha, thumb.clone());
+    again.expect(200);
+    assert_eq!(again.json()["status"], "stored");
+    assert_eq!(app.thumbnail(a, &sha), Ok(thumb));
+    assert_eq!(app.origin(a, &sha), Some(ThumbnailOrigin::Device));
+    // The photo itself is still not stored.
+    assert_eq!(app.head_photo(a, &sha), 404);
+    if !app.presigns() {
+        let got = app.call("GET", &format!("/v1/photos/{sha}/thumbnail"), a, None);
+        assert_eq!(got.header("cache-control"), Some("no-cache"));
+    }
+}
+
+fn device_thumbnails_need_a_photo_the_caller_may_see(app: &TestApp) {
+    let (a, b) = (&app.a, &app.b);
+    let colleague = app.colleague(a);
+    let photo = png(500, 300, 22);
+    let sha = sha_hex(&photo);
+    let thumb = flat_jpeg(200, 120, [200, 10, 10]);
+
+    // Nobody references it yet.
+    app.put_thumbnail(a, &sha, thumb.clone()).expect(404);
+    app.sync_visit(a, None, &[&photo]);
+    // Another tenant, and a colleague who may not see a's visit: as if it did not exist.
+    for other in [b, &colleague] {
+        let refused = app.put_thumbnail(other, &sha, thumb.clone());
+        assert_eq!(
+            refused.status,
+            404,
+            "{}",
+            String::from_utf8_lossy(&refused.body)
+        );
+    }
+    app.put_thumbnail(a, &sha, thumb.clone()).expect(201);
+    for other in [b, &colleague] {
+        assert_eq!(app.thumbnail(other, &sha), Err(404));
+    }
+    assert_eq!(app.thumbnail(a, &sha), Ok(thumb.clone()));
+
+    // An upload the caller declared makes the photo theirs too (no visit needed).
+    let declared = png(320, 200, 23);
+    let declared_sha = sha_hex(&declared);
+    app.put_thumbnail(&colleague, &declared_sha, thumb.clone())
+        .expect(404);
+    app.declare(&colleague, &declared, "image/png").expect(201);
+    app.put_thumbnail(&colleague, &declared_sha, thumb.clone())
+        .expect(201);
+    assert_eq!(app.thumbnail(&colleague, &declared_sha), Ok(thumb));
+    assert_eq!(app.thumbnail(a, &declared_sha), Err(404));
+}
+
+fn server_thumbnails_replace_device_ones(app: &TestApp) {
+    let a = &app.a;
+    let photo = png(640, 480, 24);
+    let sha = sha_hex(&photo);
+    let undecodable = heic_like(24);
+    let heic_sha = sha_hex(&undecodable);
+    app.sync_visit(a, None, &[&photo, &undecodable]);
+    let device_thumb = flat_jpeg(256, 192, [10, 200, 10]);
+    app.put_thumbnail(a, &sha, device_thumb.clone()).expect(201);
+    app.put_thumbnail(a, &heic_sha, device_thumb.clone())
+        .expect(201);
+    assert_eq!(app.thumbnail(a, &sha), Ok(device_thumb.clone()));
+
+    app.store_photo(a, &photo, "image/png");
+    let server_thumb = fieldsync_shared::thumbnail::render(&photo).unwrap();
+    assert_ne!(server_thumb, device_thumb);
+    assert_eq!(app.thumbnail(a, &sha), Ok(server_thumb.clone()));
+    assert_eq!(app.origin(a, &sha), Some(ThumbnailOrigin::Server));
+    assert!(
+        !app.device_blob_exists(a, &sha),
+        "the replaced one is deleted"
+    );
+    // A device thumbnail arriving late changes nothing.
+    let late = app.put_thumbnail(a, &sha, device_thumb.clone());
+    late.expect(200);
+    assert_eq!(late.json()["status"], "kept_server_thumbnail");
+    assert_eq!(app.thumbnail(a, &sha), Ok(server_thumb));
+
+    // The server cannot render HEIC: the device's thumbnail stays.
+    app.store_photo(a, &undecodable, "image/heic");
+    assert_eq!(app.head_photo(a, &heic_sha), 200);
+    assert_eq!(app.thumbnail(a, &heic_sha), Ok(device_thumb));
+    assert_eq!(app.origin(a, &heic_sha), Some(ThumbnailOrigin::Device));
+}
+
+fn gc_deletes_device_thumbnails_of_photos_never_stored(app: &TestApp) {
+    let a = &app.a;
+    let (never, arrived, heic) = (png(300, 200, 25), png(300, 200, 26), heic_like(27));
+    let (never_sha, arrived_sha, heic_sha) = (sha_hex(&never), sha_hex(&arrived), sha_hex(&heic));
+    app.sync_visit(a, None, &[&never, &arrived, &heic]);
+    let thumb = flat_jpeg(120, 80, [5, 5, 250]);
+    for sha in [&never_sha, &arrived_sha, &heic_sha] {
+        app.put_thumbnail(a, sha, thumb.clone()).expect(201);
+    }
+    app.store_photo(a, &arrived, "image/png");
+    app.store_photo(a, &heic, "image/heic");
+
+    // Young: kept.
+    let now = Timestamp::now().millis();
+    let report = app.gc_at(&app.state, now);
+    assert_eq!(report.deleted_device_thumbnails, 0, "{report:?}");
+    assert_eq!(app.thumbnail(a, &never_sha), Ok(thumb.clone()));
+
+    // Past the orphan age (deleting orphaned photos off): the thumbnail of the photo that
+    // never came is deleted; the stored photos keep theirs.
+    let age_ms = app.config().photos.orphan_photo_age_secs as i64 * 1000;
+    let report = app.gc_at(&app.state, now + age_ms + 60_000);
+    assert_eq!(report.deleted_device_thumbnails, 1, "{report:?}");
+    assert_eq!(report.errors, 0, "{report:?}");
+    assert_eq!(app.thumbnail(a, &never_sha), Err(404));
+    assert_eq!(app.origin(a, &never_sha), None);
+    assert!(!app.device_blob_exists(a, &never_sha));
+    assert_eq!(
+        app.thumbnail(a, &arrived_sha),
+        Ok(fieldsync_shared::thumbnail::render(&arrived).unwrap())
+    );
+    assert_eq!(app.thumbnail(a, &heic_sha), Ok(thumb));
+    // Idempotent.
+    let report = app.gc_at(&app.state, now + age_ms + 60_000);
+    assert_eq!(report.deleted_device_thumbnails, 0, "{report:?}");
+}
+
+macro_rules! thumbnail_variant {
+    ($name:ident, $setup:path) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn device_thumbnails_are_checked() {
+                run($setup, super::device_thumbnails_are_checked);
+            }
+            #[test]
+            fn device_thumbnails_need_a_photo_the_caller_may_see() {
+                run(
+                    $setup,
+                    super::device_thumbnails_need_a_photo_the_caller_may_see,
+                );
+            }
+            #[test]
+            fn server_thumbnails_replace_device_ones() {
+                run($setup, super::server_thumbnails_replace_device_ones);
+            }
+            #[test]
+            fn gc_deletes_device_thumbnails_of_photos_never_stored() {
+                run(
+                    $setup,
+                    super::gc_deletes_device_thumbnails_of_photos_never_stored,
+                );
+            }
+        }
+    };
+}
+
+thumbnail_variant!(thumbnails_sqlite, sqlite_local);
+thumbnail_variant!(thumbnails_postgres, postgres_local);
+thumbnail_variant!(thumbnails_s3, sqlite_s3);
+
+#[test]
+fn the_thumbnail_put_is_in_the_openapi_description() {
+    let spec: Value =
+        serde_json::from_str(&fieldsync_server::openapi::spec().to_json().unwrap()).unwrap();
+    assert!(spec["paths"]["/v1/photos/{sha256}/thumbnail"]
+        .get("put")
+        .is_some());
+    assert!(spec["components"]["schemas"]
+        .get("ThumbnailStored")
+        .is_some());
+}

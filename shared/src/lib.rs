@@ -8,6 +8,7 @@
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
+//! * [`thumbnail`]: the photo thumbnail rule (render, and check what a device sent).
 //!
 //! Nothing in this crate performs I/O.
 
@@ -17,6 +18,7 @@ pub mod order;
 pub mod policy;
 pub mod protocol;
 pub mod rules;
+pub mod thumbnail;
 pub mod values;
 pub mod visit;
 

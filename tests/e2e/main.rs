@@ -19,5 +19,6 @@ mod queries;
 mod read_scopes;
 mod replay;
 mod rules_on_device;
+mod thumbnails_first;
 mod visit_merge;
 mod write_policies;

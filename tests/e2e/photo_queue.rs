@@ -233,11 +233,13 @@ fn a_single_upload_goes_to_the_object_store_with_a_presigned_request() {
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(photo_state(&dev, sha).state, PhotoState::Uploaded);
 
-    // The device declared and completed through the server; the bytes went to the store.
+    // The device sent the thumbnail first (a real PNG decodes), then declared and completed
+    // through the server; the bytes went to the store.
     let sent = photo_log(&proxy.requests_since(mark));
-    assert_eq!(sent.len(), 2, "declare, complete: {sent:?}");
-    assert_eq!(sent[0], format!("declare {sha}"));
-    assert!(sent[1].starts_with("complete "), "{sent:?}");
+    assert_eq!(sent.len(), 3, "thumbnail, declare, complete: {sent:?}");
+    assert_eq!(sent[0], format!("PUT /v1/photos/{sha}/thumbnail"));
+    assert_eq!(sent[1], format!("declare {sha}"));
+    assert!(sent[2].starts_with("complete "), "{sent:?}");
     assert_eq!(
         bytes_received(&server),
         0.0,

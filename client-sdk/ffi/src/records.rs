@@ -93,6 +93,12 @@ mirror_enum!(
     PhotoState = client::PhotoState { Pending, Uploading, Uploaded, Failed }
 );
 
+mirror_enum!(
+    /// Where a photo's thumbnail stands: Pending (sent before the photo at the next sync),
+    /// Sent, Unavailable (nothing to send: the photo does not decode on the device, e.g. HEIC).
+    ThumbnailState = client::ThumbnailState { Pending, Sent, Unavailable }
+);
+
 // ---------------------------------------------------------------------------------------------
 // inputs
 
@@ -630,6 +636,7 @@ pub struct PhotoUpload {
     pub state: PhotoState,
     pub attempts: u32,
     pub last_error: Option<String>,
+    pub thumbnail: ThumbnailState,
 }
 
 impl From<client::PhotoUpload> for PhotoUpload {
@@ -641,6 +648,7 @@ impl From<client::PhotoUpload> for PhotoUpload {
             state: p.state.into(),
             attempts: p.attempts,
             last_error: p.last_error,
+            thumbnail: p.thumbnail.into(),
         }
     }
 }

@@ -2,12 +2,23 @@
 //! policy that the server enforces runs on the device first, so a refused action fails here
 //! with `Forbidden` before anything is committed.
 
+use fieldsync_shared::Sha256;
+
 use crate::device::{doc_id, FieldsyncDevice};
 use crate::error::Result;
 use crate::records::{Order, Visit};
 
 #[uniffi::export]
 impl FieldsyncDevice {
+    /// The thumbnail of a photo of a visit (a JPEG of at most 256 px on its longer side), as
+    /// the server has it (network): the one the photographer's phone sent first while the full
+    /// photo is on its way, the server's once it is stored. `NotFound` if there is none yet,
+    /// or the photo is not one this user may see.
+    pub fn photo_thumbnail(&self, sha256: String) -> Result<Vec<u8>> {
+        let sha = Sha256::parse(sha256.trim())?;
+        Ok(self.device.photo_thumbnail(&sha)?)
+    }
+
     /// Submitted visits this user may review (team supervisor), oldest first.
     pub fn visits_awaiting_review(&self) -> Result<Vec<Visit>> {
         Ok(self

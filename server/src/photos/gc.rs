@@ -8,7 +8,12 @@
 //! 2. photos stored more than `FIELDSYNC_ORPHAN_PHOTO_AGE_SECS` ago that no document references
 //!    now (`photo_refs`) are counted (gauge `photos_orphaned`, one log line) and, with
 //!    `FIELDSYNC_DELETE_ORPHAN_PHOTOS=true`, deleted: metadata first (in one statement that
-//!    re-checks that nothing references the photo), then bytes and thumbnail.
+//!    re-checks that nothing references the photo), then bytes and thumbnails;
+//! 3. thumbnails devices sent first (docs/photo-uploads.md "Thumbnails first") for photos that
+//!    were still not stored `FIELDSYNC_ORPHAN_PHOTO_AGE_SECS` after they arrived are deleted
+//!    (row first, in one statement that re-checks that the photo is still not stored, then
+//!    bytes), whatever `FIELDSYNC_DELETE_ORPHAN_PHOTOS` says: they preview a photo that never
+//!    came.
 //!
 //! Nothing here can stop the server: every failure is logged and counted in the report, the
 //! run goes on with the next item, and a run that panics is logged and the next one starts on
@@ -44,6 +49,8 @@ pub struct GcReport {
     pub orphans: u64,
     /// Orphaned photos deleted (with `FIELDSYNC_DELETE_ORPHAN_PHOTOS=true`).
     pub deleted_orphans: u64,
+    /// Device thumbnails of photos never stored, deleted.
+    pub deleted_device_thumbnails: u64,
     /// Failures (logged); the run went on after each.
     pub errors: u64,
 }
@@ -62,11 +69,13 @@ pub async fn run_at(state: &AppState, now: Timestamp) -> GcReport {
     let mut report = GcReport::default();
     expire_uploads(state, now, &mut report).await;
     collect_orphans(state, now, &mut report).await;
+    delete_stale_device_thumbnails(state, now, &mut report).await;
     tracing::info!(
         expired_uploads = report.expired_uploads,
         aborted_multipart = report.aborted_multipart,
         orphans = report.orphans,
         deleted_orphans = report.deleted_orphans,
+        deleted_device_thumbnails = report.deleted_device_thumbnails,
         errors = report.errors,
         "photo clean-up finished"
     );
@@ -206,12 +215,25 @@ async fn delete_orphans(state: &AppState, before: Timestamp, report: &mut GcRepo
             progress = true;
             report.deleted_orphans += 1;
             state.metrics.record_orphan_deleted();
+            if let Err(e) = state
+                .store
+                .delete_photo_thumbnail(photo.tenant_id, &photo.sha256)
+                .await
+            {
+                tracing::warn!(error = %e, sha256 = %photo.sha256, "photo clean-up: deleting an orphan's thumbnail row failed");
+                report.errors += 1;
+            }
             let mut keys = vec![BlobKey::photo(photo.tenant_id, &photo.sha256)];
-            match thumbnails::key(photo.tenant_id, &photo.sha256) {
-                Ok(key) => keys.push(key),
-                Err(e) => {
-                    tracing::error!(error = %e, "thumbnail key");
-                    report.errors += 1;
+            for key in [
+                thumbnails::key(photo.tenant_id, &photo.sha256),
+                thumbnails::device_key(photo.tenant_id, &photo.sha256),
+            ] {
+                match key {
+                    Ok(key) => keys.push(key),
+                    Err(e) => {
+                        tracing::error!(error = %e, "thumbnail key");
+                        report.errors += 1;
+                    }
                 }
             }
             for key in keys {
@@ -221,6 +243,58 @@ async fn delete_orphans(state: &AppState, before: Timestamp, report: &mut GcRepo
                 }
             }
             tracing::info!(tenant = %photo.tenant_id, sha256 = %photo.sha256, "orphaned photo deleted");
+        }
+        if !progress {
+            return;
+        }
+    }
+}
+
+async fn delete_stale_device_thumbnails(state: &AppState, now: Timestamp, report: &mut GcReport) {
+    let before = Timestamp(
+        now.millis()
+            .saturating_sub(secs_to_ms(state.config.photos.orphan_photo_age_secs)),
+    );
+    for _ in 0..MAX_BATCHES {
+        let batch = match state.store.stale_device_thumbnails(before, BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::error!(error = %e, "photo clean-up: listing stale device thumbnails failed");
+                report.errors += 1;
+                return;
+            }
+        };
+        if batch.is_empty() {
+            return;
+        }
+        let mut progress = false;
+        for (tenant, sha256) in batch {
+            // Row first: from then on the thumbnail is not served, so deleting the bytes
+            // cannot leave a served thumbnail without bytes.
+            match state
+                .store
+                .delete_stale_device_thumbnail(tenant, &sha256, before)
+                .await
+            {
+                Ok(true) => {}
+                // The photo arrived meanwhile: its thumbnail stays until the server's replaces it.
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, sha256 = %sha256, "photo clean-up: deleting a device thumbnail's row failed");
+                    report.errors += 1;
+                    continue;
+                }
+            }
+            progress = true;
+            report.deleted_device_thumbnails += 1;
+            let deleted = match thumbnails::device_key(tenant, &sha256) {
+                Ok(key) => state.blobs.delete(&key).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = deleted {
+                tracing::warn!(error = %e, sha256 = %sha256, "photo clean-up: deleting a device thumbnail's bytes failed (left in the store)");
+                report.errors += 1;
+            }
         }
         if !progress {
             return;

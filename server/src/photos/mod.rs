@@ -1,7 +1,8 @@
 //! Content-addressed photos: the upload protocol of `docs/photo-uploads.md` ([`uploads`]:
 //! declare, send, complete), downloads (`GET`, `/url`, `/thumbnail`), the one-shot
-//! `PUT /v1/photos/{sha256}` for scripts, thumbnails ([`thumbnails`]) and the background
-//! clean-up of stale uploads and orphaned photos ([`gc`]).
+//! `PUT /v1/photos/{sha256}` for scripts, thumbnails ([`thumbnails`]: the server's, and the
+//! ones devices send first) and the background clean-up of stale uploads, orphaned photos and
+//! device thumbnails of photos that never arrived ([`gc`]).
 //!
 //! A photo is addressed by the SHA-256 of its bytes and belongs to a tenant. It counts as
 //! stored only once its metadata row exists, and that row is written only after the bytes were
@@ -28,13 +29,13 @@ use axum::{Json, Router};
 use serde::Serialize;
 use sha2::Digest;
 
-use fieldsync_shared::{Sha256, TenantId, Timestamp};
+use fieldsync_shared::{Sha256, Timestamp};
 
 use crate::auth::Principal;
 use crate::blobs::BlobKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::PhotoMeta;
+use crate::store::directory::{PhotoMeta, ThumbnailOrigin};
 
 /// Content types a photo may have.
 pub const ALLOWED_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heic"];
@@ -231,7 +232,10 @@ pub fn router() -> Router<AppState> {
             get(get_photo).head(head_photo).put(put_photo),
         )
         .route("/v1/photos/{sha256}/url", get(photo_url))
-        .route("/v1/photos/{sha256}/thumbnail", get(get_thumbnail))
+        .route(
+            "/v1/photos/{sha256}/thumbnail",
+            get(get_thumbnail).put(thumbnails::put_thumbnail),
+        )
 }
 
 fn invalid_sha256() -> ApiError {
@@ -474,36 +478,47 @@ async fn store_photo(
     Ok((status, Json(PhotoStored::from_meta(&meta, !inserted))).into_response())
 }
 
-/// The tenant's photo metadata, else 404.
-async fn stored_photo(state: &AppState, tenant: TenantId, sha: &Sha256) -> ApiResult<PhotoMeta> {
-    state
-        .store
-        .get_photo(tenant, sha)
-        .await?
-        .ok_or(ApiError::NotFound("photo"))
-}
-
-/// The photo's metadata if the principal may see it: they uploaded it, or a visit in their
-/// read scope references it (`photo_refs`); else 404, like an absent photo.
+/// The photo's metadata if it is stored and the principal may see it ([`photo_access`]);
+/// else 404, like an absent photo.
 async fn visible_photo(
     state: &AppState,
     principal: &Principal,
     sha: &Sha256,
 ) -> ApiResult<PhotoMeta> {
-    let meta = stored_photo(state, principal.tenant_id, sha).await?;
-    if meta.uploaded_by == principal.user_id {
+    photo_access(state, principal, sha)
+        .await?
+        .ok_or(ApiError::NotFound("photo"))
+}
+
+/// Whether the principal may see the photo, stored or not yet: they uploaded it, a visit in
+/// their read scope references it (`photo_refs`: what makes a supervisor see the thumbnails
+/// of a visit whose photos are still on the phone), or they declared an open upload of it;
+/// else 404, like an absent photo. Returns the metadata if the photo is stored.
+pub(crate) async fn photo_access(
+    state: &AppState,
+    principal: &Principal,
+    sha: &Sha256,
+) -> ApiResult<Option<PhotoMeta>> {
+    let tenant = principal.tenant_id;
+    let meta = state.store.get_photo(tenant, sha).await?;
+    if meta
+        .as_ref()
+        .is_some_and(|m| m.uploaded_by == principal.user_id)
+    {
         return Ok(meta);
     }
     let scope = crate::scope::read_scope(state.store.as_ref(), principal).await?;
     let visible = scope.visibility();
     if state
         .store
-        .photo_visible(principal.tenant_id, sha, visible.as_ref())
+        .photo_visible(tenant, sha, visible.as_ref())
         .await?
     {
-        Ok(meta)
-    } else {
-        Err(ApiError::NotFound("photo"))
+        return Ok(meta);
+    }
+    match state.store.find_open_photo_upload(tenant, sha).await? {
+        Some(open) if open.created_by == principal.user_id => Ok(meta),
+        _ => Err(ApiError::NotFound("photo")),
     }
 }
 
@@ -608,7 +623,8 @@ pub async fn photo_url(
     Ok(Json(answer))
 }
 
-/// The photo's thumbnail: a JPEG at most 256 px on its longer side.
+/// The photo's thumbnail: a JPEG at most 256 px on its longer side. While the photo is not
+/// stored yet, the one its device sent first; once stored, the server's.
 #[utoipa::path(
     get,
     path = "/v1/photos/{sha256}/thumbnail",
@@ -616,9 +632,9 @@ pub async fn photo_url(
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
     responses(
-        (status = 200, description = "The thumbnail (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 200, description = "The thumbnail (embedded blob store); `Cache-Control: no-cache` while it is the device's", body = Vec<u8>, content_type = "image/jpeg"),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET"),
-        (status = 404, description = "No such photo for this tenant, or it has no thumbnail (an image the server cannot decode, e.g. HEIC)", body = crate::error::ErrorBody),
+        (status = 404, description = "No photo the caller may see, or it has no thumbnail yet (not stored and no device thumbnail; an image the server cannot decode, e.g. HEIC)", body = crate::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -628,8 +644,12 @@ pub async fn get_thumbnail(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Response> {
     let sha = parse_sha256(path)?;
-    visible_photo(&state, &principal, &sha).await?;
-    let key = thumbnails::key(principal.tenant_id, &sha)?;
+    photo_access(&state, &principal, &sha).await?;
+    let origin = state
+        .store
+        .photo_thumbnail_origin(principal.tenant_id, &sha)
+        .await?;
+    let key = thumbnails::key_for(principal.tenant_id, &sha, origin)?;
     let ttl = state.config.photos.url_ttl();
     if let Some(signed) = state.blobs.presign_get(&key, ttl).await? {
         if !state.blobs.exists(&key).await? {
@@ -642,6 +662,17 @@ pub async fn get_thumbnail(
         .get(&key)
         .await?
         .ok_or(ApiError::NotFound("thumbnail"))?;
+    if origin == Some(ThumbnailOrigin::Device) {
+        // Replaced by the server's once the photo is stored: not cacheable as immutable.
+        return Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
     Ok(immutable_bytes("image/jpeg", bytes))
 }
 

@@ -1,65 +1,75 @@
-//! Thumbnails: a JPEG at most [`MAX_SIDE`] px on its longer side, stored next to the photo at
-//! `tenants/<tenant>/thumbnails/<sha256[0..2]>/<sha256>`.
+//! Thumbnails: a JPEG at most 256 px on its longer side (the rule is
+//! [`fieldsync_shared::thumbnail`], shared with devices).
 //!
-//! Decoding and encoding are CPU-heavy and run on the blocking pool, at most
-//! [`MAX_CONCURRENT`] at a time (a 48 MP photo decodes to ~150 MB). An image the server cannot
-//! decode (HEIC, a corrupt file) simply has no thumbnail; that is never an error.
+//! Two makers, two blob keys, one row in `photo_thumbnails` saying which one counts:
+//!
+//! * the server renders one from every photo it stores, at
+//!   `tenants/<tenant>/thumbnails/<sha256[0..2]>/<sha256>` (origin `server`);
+//! * "thumbnails first": a device sends one before the photo itself
+//!   (`PUT /v1/photos/{sha256}/thumbnail`, [`put_thumbnail`]), kept at
+//!   `tenants/<tenant>/device-thumbnails/<sha256[0..2]>/<sha256>` (origin `device`) and served
+//!   until the server rendered its own. Separate keys, so a late device thumbnail can never
+//!   overwrite the server's, and the clean-up of device thumbnails never deletes a server one.
+//!
+//! Rendering is CPU-heavy and runs on the blocking pool, at most [`MAX_CONCURRENT`] at a time
+//! (a 48 MP photo decodes to ~150 MB). An image the server cannot decode (HEIC, a corrupt file)
+//! simply has no server thumbnail (a device's stays); that is never an error.
 
-use std::io::Cursor;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
-use fieldsync_shared::{Sha256, TenantId};
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fieldsync_shared::thumbnail::{self as rule, ThumbnailRefusal};
+use fieldsync_shared::{Sha256, TenantId, Timestamp};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use super::{declared_length, drain_rest, parse_sha256, photo_access, receive_limited};
+use crate::auth::Principal;
 use crate::blobs::{BlobError, BlobKey};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::directory::ThumbnailOrigin;
 
-/// Longest side of a thumbnail, in pixels.
-pub const MAX_SIDE: u32 = 256;
-/// JPEG quality of thumbnails.
-pub const JPEG_QUALITY: u8 = 80;
+pub use rule::{JPEG_QUALITY, MAX_BYTES, MAX_SIDE};
 /// Thumbnails rendered at the same time.
 pub const MAX_CONCURRENT: usize = 2;
-/// Larger images are not decoded (no thumbnail).
-const MAX_DIMENSION: u32 = 20_000;
-const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
 
-/// `tenants/<tenant>/thumbnails/<sha256[0..2]>/<sha256>`.
+/// `tenants/<tenant>/thumbnails/<sha256[0..2]>/<sha256>`: the server's thumbnail.
 pub fn key(tenant: TenantId, sha256: &Sha256) -> Result<BlobKey, BlobError> {
     let hex = sha256.to_hex();
     BlobKey::parse(&format!("tenants/{tenant}/thumbnails/{}/{hex}", &hex[..2]))
 }
 
-/// Renders the thumbnail of `bytes` (blocking: call on the blocking pool). `None` when the
-/// bytes are not an image this server decodes (JPEG, PNG, WebP).
+/// `tenants/<tenant>/device-thumbnails/<sha256[0..2]>/<sha256>`: a device's thumbnail.
+pub fn device_key(tenant: TenantId, sha256: &Sha256) -> Result<BlobKey, BlobError> {
+    let hex = sha256.to_hex();
+    BlobKey::parse(&format!(
+        "tenants/{tenant}/device-thumbnails/{}/{hex}",
+        &hex[..2]
+    ))
+}
+
+/// The key of the thumbnail that counts for a photo with this `origin` row (no row: the
+/// server's, as for photos stored before origins were recorded).
+pub fn key_for(
+    tenant: TenantId,
+    sha256: &Sha256,
+    origin: Option<ThumbnailOrigin>,
+) -> Result<BlobKey, BlobError> {
+    match origin {
+        Some(ThumbnailOrigin::Device) => device_key(tenant, sha256),
+        Some(ThumbnailOrigin::Server) | None => key(tenant, sha256),
+    }
+}
+
+/// Renders the thumbnail of `bytes` (blocking: call on the blocking pool).
 pub fn render(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_DECODE_ALLOC);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().ok()?;
-    // Phones store portrait photos sideways with an EXIF orientation.
-    let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder).ok()?;
-    if let Some(orientation) = orientation {
-        image.apply_orientation(orientation);
-    }
-    if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
-        image = image.thumbnail(MAX_SIDE, MAX_SIDE);
-    }
-    // JPEG has no alpha channel.
-    let rgb = image.to_rgb8();
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-        .encode_image(&rgb)
-        .ok()?;
-    Some(out)
+    rule::render(bytes)
 }
 
 fn permits() -> &'static Semaphore {
@@ -67,8 +77,9 @@ fn permits() -> &'static Semaphore {
     PERMITS.get_or_init(|| Semaphore::new(MAX_CONCURRENT))
 }
 
-/// Renders (off the executor) and stores the thumbnail of a verified photo. `true` if the photo
-/// now has a thumbnail; failures are logged, never returned: a photo without a thumbnail is
+/// Renders (off the executor) and stores the thumbnail of a verified photo, records it as the
+/// server's (replacing a device's, whose bytes are then deleted). `true` if the photo now has
+/// a server thumbnail; failures are logged, never returned: a photo without a thumbnail is
 /// still a stored photo.
 pub async fn make_and_store(
     state: &AppState,
@@ -98,49 +109,161 @@ pub async fn make_and_store(
             return false;
         }
     };
-    match state.blobs.put(&key, Bytes::from(thumbnail)).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(sha256 = %sha256, error = %e, "storing the thumbnail failed");
-            false
+    let size = thumbnail.len() as u64;
+    if let Err(e) = state.blobs.put(&key, Bytes::from(thumbnail)).await {
+        tracing::warn!(sha256 = %sha256, error = %e, "storing the thumbnail failed");
+        return false;
+    }
+    // Bytes first, then the row that makes them the thumbnail served.
+    if let Err(e) = state
+        .store
+        .record_server_thumbnail(tenant, sha256, size, Timestamp::now())
+        .await
+    {
+        // The device's thumbnail (if any) stays the one served; the next upload of the photo
+        // records it again.
+        tracing::warn!(sha256 = %sha256, error = %e, "recording the server thumbnail failed");
+        return false;
+    }
+    // No longer served; a failure only leaves bytes behind.
+    match device_key(tenant, sha256) {
+        Ok(device) => {
+            if let Err(e) = state.blobs.delete(&device).await {
+                tracing::warn!(sha256 = %sha256, error = %e, "deleting a replaced device thumbnail failed");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "device thumbnail key"),
+    }
+    true
+}
+
+/// Answer to `PUT /v1/photos/{sha256}/thumbnail`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ThumbnailStored {
+    /// `stored`: the device's thumbnail is stored (now, 201, or before, 200);
+    /// `kept_server_thumbnail`: the server already has its own thumbnail of the stored photo,
+    /// nothing was read or written (200).
+    pub status: String,
+}
+
+fn answer(status: StatusCode, what: &str) -> Response {
+    (
+        status,
+        Json(ThumbnailStored {
+            status: what.to_string(),
+        }),
+    )
+        .into_response()
+}
+
+fn too_large() -> ApiError {
+    ApiError::too_large(
+        "thumbnail_too_large",
+        format!("a thumbnail has at most {MAX_BYTES} bytes"),
+    )
+}
+
+/// Stores the thumbnail a device rendered before uploading the photo ("thumbnails first",
+/// docs/photo-uploads.md), so reviewers see the shelf before the full photo arrives.
+#[utoipa::path(
+    put,
+    path = "/v1/photos/{sha256}/thumbnail",
+    tag = "photos",
+    security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes (not of the thumbnail), 64 hex digits")),
+    request_body(content = Vec<u8>, description = "The thumbnail: a JPEG of at most 256 px on its longer side and 64 KiB", content_type = "image/jpeg"),
+    responses(
+        (status = 201, description = "Stored (`status: stored`)", body = ThumbnailStored),
+        (status = 200, description = "Nothing written: stored before (`stored`, idempotent), or the server already rendered its own from the stored photo (`kept_server_thumbnail`)", body = ThumbnailStored),
+        (status = 400, description = "`invalid_sha256`", body = crate::error::ErrorBody),
+        (status = 404, description = "No photo the caller may see: not referenced by a visit in their scope, nor uploaded or declared by them", body = crate::error::ErrorBody),
+        (status = 413, description = "`thumbnail_too_large`: more than 64 KiB", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_thumbnail`: not a decodable JPEG, or a side longer than 256 px", body = crate::error::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
+pub async fn put_thumbnail(
+    State(state): State<AppState>,
+    principal: Result<Principal, ApiError>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let mut body = body;
+    let result = store_device_thumbnail(&state, principal, path, &headers, &mut body).await;
+    // Keep the connection reusable whatever the answer (bounded).
+    drain_rest(&headers, &mut body, MAX_BYTES as u64).await;
+    result
+}
+
+async fn store_device_thumbnail(
+    state: &AppState,
+    principal: Result<Principal, ApiError>,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: &mut Body,
+) -> ApiResult<Response> {
+    let principal = principal?;
+    let tenant = principal.tenant_id;
+    tracing::Span::current().record("tenant", tracing::field::display(tenant));
+    let sha = parse_sha256(path)?;
+    let stored = photo_access(state, &principal, &sha).await?;
+    match state.store.photo_thumbnail_origin(tenant, &sha).await? {
+        Some(ThumbnailOrigin::Server) => {
+            return Ok(answer(StatusCode::OK, "kept_server_thumbnail"));
+        }
+        Some(ThumbnailOrigin::Device) => return Ok(answer(StatusCode::OK, "stored")),
+        None => {
+            // A photo stored before origins were recorded, with the server's thumbnail.
+            if stored.is_some() && state.blobs.exists(&key(tenant, &sha)?).await? {
+                return Ok(answer(StatusCode::OK, "kept_server_thumbnail"));
+            }
         }
     }
+    let max = MAX_BYTES as u64;
+    if declared_length(headers).is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let (bytes, _) = receive_limited(body, max, too_large).await?;
+    let checked = bytes.clone();
+    let verdict = tokio::task::spawn_blocking(move || rule::validate(&checked))
+        .await
+        .map_err(|e| ApiError::internal(format!("thumbnail check: {e}")))?;
+    match verdict {
+        Ok(_) => {}
+        Err(ThumbnailRefusal::TooManyBytes { .. }) => return Err(too_large()),
+        Err(refusal) => {
+            return Err(ApiError::unprocessable(
+                "invalid_thumbnail",
+                refusal.to_string(),
+            ))
+        }
+    }
+    let size = bytes.len() as u64;
+    // Durable bytes first, then the row that says they are the photo's thumbnail.
+    state.blobs.put(&device_key(tenant, &sha)?, bytes).await?;
+    let inserted = state
+        .store
+        .insert_device_thumbnail(tenant, &sha, size, Timestamp::now())
+        .await?;
+    state.metrics.record_photo_thumbnail_received();
+    tracing::info!(sha256 = %sha, size, inserted, "device thumbnail stored");
+    if inserted {
+        return Ok(answer(StatusCode::CREATED, "stored"));
+    }
+    // Another request recorded one meanwhile: the server's (the photo was completed) or the
+    // same device thumbnail sent twice.
+    Ok(
+        match state.store.photo_thumbnail_origin(tenant, &sha).await? {
+            Some(ThumbnailOrigin::Server) => answer(StatusCode::OK, "kept_server_thumbnail"),
+            _ => answer(StatusCode::OK, "stored"),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let img = image::RgbaImage::from_fn(width, height, |x, y| {
-            image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 200])
-        });
-        let mut out = Vec::new();
-        DynamicImage::ImageRgba8(img)
-            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-            .unwrap();
-        out
-    }
-
-    #[test]
-    fn thumbnails_fit_256_px_and_are_jpeg() {
-        let thumb = render(&png(600, 300)).expect("a PNG has a thumbnail");
-        let decoded = image::load_from_memory(&thumb).unwrap();
-        assert_eq!(
-            image::guess_format(&thumb).unwrap(),
-            image::ImageFormat::Jpeg
-        );
-        assert_eq!((decoded.width(), decoded.height()), (256, 128));
-        // Small images are not enlarged.
-        let small = image::load_from_memory(&render(&png(40, 30)).unwrap()).unwrap();
-        assert_eq!((small.width(), small.height()), (40, 30));
-    }
-
-    #[test]
-    fn junk_has_no_thumbnail() {
-        assert!(render(b"not an image at all").is_none());
-        assert!(render(&[0xff, 0xd8, 0xff, 0xe0, 0, 0]).is_none());
-    }
 
     #[test]
     fn thumbnail_keys_sit_next_to_photos() {
@@ -150,6 +273,18 @@ mod tests {
         assert_eq!(
             key(tenant, &sha).unwrap().as_str(),
             format!("tenants/{tenant}/thumbnails/{}/{hex}", &hex[..2])
+        );
+        assert_eq!(
+            device_key(tenant, &sha).unwrap().as_str(),
+            format!("tenants/{tenant}/device-thumbnails/{}/{hex}", &hex[..2])
+        );
+        assert_eq!(
+            key_for(tenant, &sha, Some(ThumbnailOrigin::Device)).unwrap(),
+            device_key(tenant, &sha).unwrap()
+        );
+        assert_eq!(
+            key_for(tenant, &sha, None).unwrap(),
+            key(tenant, &sha).unwrap()
         );
     }
 }

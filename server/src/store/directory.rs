@@ -43,6 +43,32 @@ pub struct PhotoMeta {
     pub created_at: Timestamp,
 }
 
+/// Who made a photo's thumbnail (`photo_thumbnails.origin`, docs/photo-uploads.md
+/// "Thumbnails first").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbnailOrigin {
+    /// Sent by a device before the photo; served while the photo is not stored.
+    Device,
+    /// Rendered by the server from the stored photo.
+    Server,
+}
+
+impl ThumbnailOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThumbnailOrigin::Device => "device",
+            ThumbnailOrigin::Server => "server",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "device" => Some(ThumbnailOrigin::Device),
+            "server" => Some(ThumbnailOrigin::Server),
+            _ => None,
+        }
+    }
+}
+
 /// How the bytes of a declared photo are sent (docs/photo-uploads.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadMode {
@@ -200,4 +226,46 @@ pub trait DirectoryStore: Send + Sync {
         sha256: &Sha256,
         before: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Who made the photo's thumbnail; `None` without a row (no thumbnail, or a server
+    /// thumbnail made before origins were recorded).
+    async fn photo_thumbnail_origin(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+    ) -> StoreResult<Option<ThumbnailOrigin>>;
+    /// Records a thumbnail a device sent, unless the photo already has a thumbnail row;
+    /// `true` if inserted.
+    async fn insert_device_thumbnail(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+        size_bytes: u64,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records the thumbnail the server rendered, replacing a device's row.
+    async fn record_server_thumbnail(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+        size_bytes: u64,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Device thumbnails of every tenant, recorded before `before`, whose photo is not stored
+    /// (`photos`), oldest first, at most `limit`.
+    async fn stale_device_thumbnails(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, Sha256)>>;
+    /// Deletes the row if it is still a device thumbnail recorded before `before` whose photo
+    /// is not stored (checked in the same statement); `true` if deleted.
+    async fn delete_stale_device_thumbnail(
+        &self,
+        tenant: TenantId,
+        sha256: &Sha256,
+        before: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Deletes the photo's thumbnail row, whatever its origin (with a deleted photo).
+    async fn delete_photo_thumbnail(&self, tenant: TenantId, sha256: &Sha256) -> StoreResult<()>;
 }

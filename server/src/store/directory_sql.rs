@@ -78,7 +78,8 @@ macro_rules! directory_store {
         use sqlx::Row;
 
         use $crate::store::directory::{
-            PhotoMeta, PhotoUpload, Tenant, UploadMode, UploadStatus, UserRecord,
+            PhotoMeta, PhotoUpload, Tenant, ThumbnailOrigin, UploadMode, UploadStatus,
+            UserRecord,
         };
         use $crate::store::directory_sql::{
             channel_str, corrupt, grade_str, parse_channel, parse_grade,
@@ -645,6 +646,128 @@ macro_rules! directory_store {
                 .execute(self.pool())
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn photo_thumbnail_origin(
+                &self,
+                tenant: TenantId,
+                sha256: &Sha256,
+            ) -> StoreResult<Option<ThumbnailOrigin>> {
+                let origin: Option<String> = sqlx::query_scalar(
+                    "SELECT origin FROM photo_thumbnails WHERE tenant_id = $1 AND sha256 = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(sha256.to_hex())
+                .fetch_optional(self.pool())
+                .await?;
+                origin
+                    .map(|o| {
+                        ThumbnailOrigin::parse(&o).ok_or_else(|| {
+                            StoreError::Corrupt(format!("photo_thumbnails.origin {o:?}"))
+                        })
+                    })
+                    .transpose()
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn insert_device_thumbnail(
+                &self,
+                tenant: TenantId,
+                sha256: &Sha256,
+                size_bytes: u64,
+                at: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO photo_thumbnails (tenant_id, sha256, origin, size_bytes, created_at) \
+                     VALUES ($1, $2, 'device', $3, $4) ON CONFLICT (tenant_id, sha256) DO NOTHING",
+                )
+                .bind(tenant.to_string())
+                .bind(sha256.to_hex())
+                .bind(i64::try_from(size_bytes).map_err(corrupt)?)
+                .bind(at.millis())
+                .execute(self.pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn record_server_thumbnail(
+                &self,
+                tenant: TenantId,
+                sha256: &Sha256,
+                size_bytes: u64,
+                at: Timestamp,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO photo_thumbnails (tenant_id, sha256, origin, size_bytes, created_at) \
+                     VALUES ($1, $2, 'server', $3, $4) ON CONFLICT (tenant_id, sha256) \
+                     DO UPDATE SET origin = 'server', size_bytes = excluded.size_bytes, \
+                       created_at = excluded.created_at",
+                )
+                .bind(tenant.to_string())
+                .bind(sha256.to_hex())
+                .bind(i64::try_from(size_bytes).map_err(corrupt)?)
+                .bind(at.millis())
+                .execute(self.pool())
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn stale_device_thumbnails(
+                &self,
+                before: Timestamp,
+                limit: u32,
+            ) -> StoreResult<Vec<(TenantId, Sha256)>> {
+                sqlx::query(
+                    "SELECT t.tenant_id, t.sha256 FROM photo_thumbnails t \
+                     WHERE t.origin = 'device' AND t.created_at < $1 AND NOT EXISTS \
+                       (SELECT 1 FROM photos p WHERE p.tenant_id = t.tenant_id AND p.sha256 = t.sha256) \
+                     ORDER BY t.created_at LIMIT $2",
+                )
+                .bind(before.millis())
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        TenantId::parse(row.try_get("tenant_id")?).map_err(corrupt)?,
+                        Sha256::parse(row.try_get("sha256")?).map_err(corrupt)?,
+                    ))
+                })
+                .collect()
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn delete_stale_device_thumbnail(
+                &self,
+                tenant: TenantId,
+                sha256: &Sha256,
+                before: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM photo_thumbnails WHERE tenant_id = $1 AND sha256 = $2 \
+                       AND origin = 'device' AND created_at < $3 \
+                       AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.tenant_id = $1 AND p.sha256 = $2)",
+                )
+                .bind(tenant.to_string())
+                .bind(sha256.to_hex())
+                .bind(before.millis())
+                .execute(self.pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn delete_photo_thumbnail(&self, tenant: TenantId, sha256: &Sha256) -> StoreResult<()> {
+                sqlx::query("DELETE FROM photo_thumbnails WHERE tenant_id = $1 AND sha256 = $2")
+                    .bind(tenant.to_string())
+                    .bind(sha256.to_hex())
+                    .execute(self.pool())
+                    .await?;
+                Ok(())
             }
         }
     };

@@ -139,6 +139,9 @@ class FieldDay(unittest.TestCase):
         self.assertEqual(len(mine), 1, [v.id for v in review])
         self.assertEqual(len(mine[0].photos), 2)
         self.assertEqual(len(mine[0].audit), 2)
+        # The review screen shows the shelf: the thumbnail of the photo (a JPEG).
+        thumbnail = sup.photo_thumbnail(first.sha256)
+        self.assertEqual(bytes(thumbnail[:2]), b"\xff\xd8")
         # A rejection must say what to rework: the write policy refuses it on the device.
         with self.assertRaises(FieldsyncError.Forbidden) as forbidden:
             sup.reject_visit(visit.id, "")
