@@ -1,4 +1,4 @@
-//! The library apps ship must not link the server's stack (or the bindgen CLI): checked on the
+//! The library apps ship must not link the server's stack (or the command-line tools): checked on the
 //! resolved dependency graph of the default build (`cargo tree -e normal`), so a dependency
 //! added to client-sdk or shared that pulls in tokio, axum, sqlx, S3... fails here.
 
@@ -23,8 +23,11 @@ const SERVER_ONLY: &[&str] = &[
     "prometheus-client",
     "tracing-subscriber",
     "utoipa",
-    "image",
+    // (`image` is allowed: shared renders photo thumbnails on the device, thumbnails first)
     "csv",
+    // the device CLI (fieldsync-client's `cli` feature)
+    "clap",
+    "clap_",
     // the bindgen CLI (its own crate, client-sdk/ffi/bindgen)
     "uniffi_bindgen",
     "askama",
