@@ -34,7 +34,7 @@ use fieldsync_shared::values::{DeviceId, DocId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;

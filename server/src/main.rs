@@ -4,8 +4,8 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fieldsync_server::config::{Cli, Command, UserCommand};
-use fieldsync_server::{startup, telemetry};
+use fieldsync_server::cli::{Cli, Command, UserCommand};
+use fieldsync_server::{commands, startup, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,12 +23,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.subcommand() {
             Command::Serve => startup::serve(cli.config).await.map_err(|e| e.to_string()),
-            Command::SeedDemo => startup::seed_demo(&cli.config)
+            Command::SeedDemo => commands::seed_demo(&cli.config)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            Command::Keygen(args) => startup::keygen(&args).map_err(|e| e.to_string()),
-            Command::Import(args) => startup::import_file(&cli.config, &args)
+            Command::Keygen(args) => commands::keygen(&args).map_err(|e| e.to_string()),
+            Command::Import(args) => commands::import_file(&cli.config, &args)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
                     .lock()
                     .read_line(&mut line)
                     .map_err(|e| e.to_string())?;
-                startup::add_user(&cli.config, &add, line.trim_end_matches(['\r', '\n']))
+                commands::add_user(&cli.config, &add, line.trim_end_matches(['\r', '\n']))
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use fieldsync_shared::master::MasterDataPage;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::scope;
 use crate::state::AppState;
 
@@ -32,6 +32,20 @@ pub struct MasterQuery {
     pub since: i64,
 }
 
+/// This capability's part of the OpenAPI description.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(master_page),
+    components(schemas(
+        MasterDataPageSchema,
+        StoreSchema,
+        ProductSchema,
+        CreditSnapshotSchema,
+        PositionSchema
+    ))
+)]
+pub struct MasterDataApi;
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/master", get(master_page))
 }
@@ -44,10 +58,10 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])),
     params(MasterQuery),
     responses(
-        (status = 200, description = "Rows with version > since; pass `version` back as `since` next time", body = crate::openapi::MasterDataPageSchema),
-        (status = 400, description = "`invalid_query`", body = crate::error::ErrorBody),
-        (status = 401, description = "`unauthorized`", body = crate::error::ErrorBody),
-        (status = 503, description = "`unavailable`: the organisation kept changing while the page was read; retry", body = crate::error::ErrorBody),
+        (status = 200, description = "Rows with version > since; pass `version` back as `since` next time", body = MasterDataPageSchema),
+        (status = 400, description = "`invalid_query`", body = crate::http::ErrorBody),
+        (status = 401, description = "`unauthorized`", body = crate::http::ErrorBody),
+        (status = 503, description = "`unavailable`: the organisation kept changing while the page was read; retry", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, query), fields(tenant = %principal.tenant_id))]
@@ -82,3 +96,83 @@ pub async fn master_page(
         retry_after_secs: 1,
     })
 }
+
+// Documentation-only mirrors of the shared crate's master data types (it has no utoipa
+// dependency); they serialise the same way and exist only for their schemas.
+#[allow(dead_code)]
+mod schema {
+    /// `fieldsync_shared::values::Position`.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = Position)]
+    pub struct PositionSchema {
+        lat: f64,
+        lon: f64,
+    }
+
+    /// `fieldsync_shared::master::Store`.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = Store)]
+    pub struct StoreSchema {
+        #[schema(format = Uuid)]
+        id: String,
+        #[schema(example = "NKA-001")]
+        code: String,
+        name: String,
+        /// nka, rka, lka or other.
+        channel: String,
+        /// A, B or C.
+        grade: String,
+        address: String,
+        location: PositionSchema,
+        /// Check-in geofence radius, metres.
+        geofence_radius_m: u32,
+        /// Days between order date and earliest delivery date.
+        delivery_lead_days: u32,
+    }
+
+    /// `fieldsync_shared::master::Product`. Money is in minor units (fen).
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = Product)]
+    pub struct ProductSchema {
+        #[schema(example = "COLA-330")]
+        sku: String,
+        name: String,
+        case_pack: u32,
+        sold_by_case: bool,
+        shelf_life_days: u32,
+        list_price: i64,
+        floor_price: i64,
+    }
+
+    /// `fieldsync_shared::master::CreditSnapshot`. Money is in minor units (fen).
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = CreditSnapshot)]
+    pub struct CreditSnapshotSchema {
+        #[schema(format = Uuid)]
+        store_id: String,
+        credit_limit: i64,
+        receivables: i64,
+        overdue: i64,
+        #[schema(format = Date)]
+        as_of: String,
+    }
+
+    /// `fieldsync_shared::master::MasterDataPage`.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = MasterDataPage)]
+    pub struct MasterDataPageSchema {
+        /// Pass back as `since` to get only what changed after this page.
+        version: i64,
+        stores: Vec<StoreSchema>,
+        products: Vec<ProductSchema>,
+        credit: Vec<CreditSnapshotSchema>,
+        /// Unix milliseconds.
+        generated_at: i64,
+        /// `stores` (with `credit`) lists every store of the caller's read scope: drop the stores
+        /// held that are not listed (after an organisation change, or on a first page).
+        stores_complete: bool,
+    }
+}
+use schema::{
+    CreditSnapshotSchema, MasterDataPageSchema, PositionSchema, ProductSchema, StoreSchema,
+};

@@ -12,7 +12,7 @@
 //!   expired), `photo_upload_bytes_received_total` (bytes devices sent through this server),
 //!   `photos_orphaned` (gauge, set by the photo clean-up), `photos_orphans_deleted_total`,
 //!   `photo_thumbnails_received_total` (thumbnails devices sent before their photos);
-//! * `sessions_purged_total`: ended sessions deleted by the session purge (`auth::session_purge`).
+//! * `sessions_purged_total`: ended sessions deleted by the session purge (`sessions::purge`).
 
 use std::sync::Arc;
 use std::time::Instant;

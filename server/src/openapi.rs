@@ -1,104 +1,9 @@
-//! The OpenAPI description served at `/openapi.json` on the operations listener: the platform
-//! endpoints (this crate's auth, photos, master data, health) merged with the sync and query
-//! APIs, with the Bearer security scheme.
-//!
-//! The shared crate has no I/O and no utoipa dependency, so its JSON types are described here by
-//! documentation-only mirrors (`*Schema`) that serialise the same way.
-
-#![allow(dead_code)] // The mirror structs exist only for their schemas.
+//! The OpenAPI description served at `/openapi.json` on the operations listener: each
+//! capability's part (`*Api`) merged under one title, the tags and the Bearer security scheme.
+//! No handler imports this module; it imports them.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// `fieldsync_shared::master::UserProfile`.
-#[derive(ToSchema)]
-#[schema(as = UserProfile)]
-pub struct UserProfileSchema {
-    #[schema(format = Uuid)]
-    id: String,
-    #[schema(format = Uuid)]
-    tenant_id: String,
-    username: String,
-    display_name: String,
-    /// merchandiser, rep, supervisor, manager or admin.
-    #[schema(example = "rep")]
-    role: String,
-    /// Short code used in order numbers.
-    #[schema(example = "R001")]
-    code: String,
-}
-
-/// `fieldsync_shared::values::Position`.
-#[derive(ToSchema)]
-#[schema(as = Position)]
-pub struct PositionSchema {
-    lat: f64,
-    lon: f64,
-}
-
-/// `fieldsync_shared::master::Store`.
-#[derive(ToSchema)]
-#[schema(as = Store)]
-pub struct StoreSchema {
-    #[schema(format = Uuid)]
-    id: String,
-    #[schema(example = "NKA-001")]
-    code: String,
-    name: String,
-    /// nka, rka, lka or other.
-    channel: String,
-    /// A, B or C.
-    grade: String,
-    address: String,
-    location: PositionSchema,
-    /// Check-in geofence radius, metres.
-    geofence_radius_m: u32,
-    /// Days between order date and earliest delivery date.
-    delivery_lead_days: u32,
-}
-
-/// `fieldsync_shared::master::Product`. Money is in minor units (fen).
-#[derive(ToSchema)]
-#[schema(as = Product)]
-pub struct ProductSchema {
-    #[schema(example = "COLA-330")]
-    sku: String,
-    name: String,
-    case_pack: u32,
-    sold_by_case: bool,
-    shelf_life_days: u32,
-    list_price: i64,
-    floor_price: i64,
-}
-
-/// `fieldsync_shared::master::CreditSnapshot`. Money is in minor units (fen).
-#[derive(ToSchema)]
-#[schema(as = CreditSnapshot)]
-pub struct CreditSnapshotSchema {
-    #[schema(format = Uuid)]
-    store_id: String,
-    credit_limit: i64,
-    receivables: i64,
-    overdue: i64,
-    #[schema(format = Date)]
-    as_of: String,
-}
-
-/// `fieldsync_shared::master::MasterDataPage`.
-#[derive(ToSchema)]
-#[schema(as = MasterDataPage)]
-pub struct MasterDataPageSchema {
-    /// Pass back as `since` to get only what changed after this page.
-    version: i64,
-    stores: Vec<StoreSchema>,
-    products: Vec<ProductSchema>,
-    credit: Vec<CreditSnapshotSchema>,
-    /// Unix milliseconds.
-    generated_at: i64,
-    /// `stores` (with `credit`) lists every store of the caller's read scope: drop the stores
-    /// held that are not listed (after an organisation change, or on a first page).
-    stores_complete: bool,
-}
+use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
 
@@ -124,86 +29,7 @@ impl Modify for BearerAuth {
         title = "Fieldsync",
         description = "Offline-first sync server for field sales. Errors are JSON {\"reason\", \"message\"}."
     ),
-    paths(
-        crate::startup::health,
-        crate::auth::sessions::login,
-        crate::auth::sessions::refresh,
-        crate::auth::sessions::logout,
-        crate::auth::sessions::me,
-        crate::master_data::master_page,
-        crate::photos::head_photo,
-        crate::photos::put_photo,
-        crate::photos::get_photo,
-        crate::photos::photo_url,
-        crate::photos::get_thumbnail,
-        crate::photos::thumbnails::put_thumbnail,
-        crate::photos::uploads::declare,
-        crate::photos::uploads::get_upload,
-        crate::photos::uploads::part_url,
-        crate::photos::uploads::put_part,
-        crate::photos::uploads::put_content,
-        crate::photos::uploads::complete,
-        crate::admin::users::list_users,
-        crate::admin::users::create_user,
-        crate::admin::users::get_user,
-        crate::admin::users::update_user,
-        crate::admin::teams::list_regions,
-        crate::admin::teams::create_region,
-        crate::admin::teams::get_region,
-        crate::admin::teams::update_region,
-        crate::admin::teams::list_teams,
-        crate::admin::teams::create_team,
-        crate::admin::teams::get_team,
-        crate::admin::teams::update_team,
-        crate::admin::territories::list_territories,
-        crate::admin::territories::create_territory,
-        crate::admin::territories::get_territory,
-        crate::admin::territories::update_territory,
-        crate::admin::csv_import::import,
-        crate::admin::devices::list_devices,
-        crate::admin::devices::revoke_device,
-    ),
-    components(schemas(
-        crate::error::ErrorBody,
-        crate::auth::LoginRequest,
-        crate::auth::LoginResponse,
-        crate::auth::DeviceRegistrationBody,
-        crate::auth::RefreshRequest,
-        crate::auth::sessions::RefreshResponse,
-        crate::admin::devices::AdminDevice,
-        crate::admin::devices::DeviceList,
-        crate::photos::PhotoStored,
-        crate::photos::PhotoUrl,
-        crate::photos::thumbnails::ThumbnailStored,
-        crate::photos::uploads::DeclareUpload,
-        crate::photos::uploads::DeclareAnswer,
-        crate::photos::uploads::UploadState,
-        crate::photos::uploads::PartUrl,
-        crate::photos::uploads::CompleteAnswer,
-        crate::blobs::PresignedRequest,
-        crate::startup::HealthBody,
-        UserProfileSchema,
-        MasterDataPageSchema,
-        StoreSchema,
-        ProductSchema,
-        CreditSnapshotSchema,
-        PositionSchema,
-        crate::admin::users::AdminUser,
-        crate::admin::users::CreateUser,
-        crate::admin::users::UpdateUser,
-        crate::admin::teams::RegionView,
-        crate::admin::teams::CreateRegion,
-        crate::admin::teams::UpdateRegion,
-        crate::admin::teams::TeamView,
-        crate::admin::teams::CreateTeam,
-        crate::admin::teams::UpdateTeam,
-        crate::admin::territories::TerritoryView,
-        crate::admin::territories::CreateTerritory,
-        crate::admin::territories::UpdateTerritory,
-        crate::admin::csv_import::ImportReport,
-        crate::admin::csv_import::InvalidRows,
-        crate::admin::csv_import::RowError,
-    )),
+    components(schemas(crate::http::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign in (with device registration), refresh, sign out; the signed-in user"),
@@ -213,13 +39,22 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports"),
     )
 )]
-pub struct PlatformApi;
+pub struct FieldsyncApi;
 
-/// The whole served description: platform, sync and query APIs.
+/// The whole served description: every capability's part, in the order of the routes.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let mut doc = PlatformApi::openapi();
-    doc.merge(crate::sync::SyncApi::openapi());
-    doc.merge(crate::queries::QueriesApi::openapi());
-    doc.merge(crate::history::HistoryApi::openapi());
+    let mut doc = FieldsyncApi::openapi();
+    for part in [
+        crate::operations::OperationsApi::openapi(),
+        crate::sessions::SessionsApi::openapi(),
+        crate::master_data::MasterDataApi::openapi(),
+        crate::photos::PhotosApi::openapi(),
+        crate::admin::AdminApi::openapi(),
+        crate::sync::SyncApi::openapi(),
+        crate::queries::QueriesApi::openapi(),
+        crate::history::HistoryApi::openapi(),
+    ] {
+        doc.merge(part);
+    }
     doc
 }

@@ -18,7 +18,7 @@ use fieldsync_shared::visit::VisitStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};

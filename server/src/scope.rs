@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::http::ApiResult;
 use crate::store::documents::Visibility;
 use crate::store::Store;
 

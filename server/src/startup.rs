@@ -1,38 +1,26 @@
 //! Building and running the application: [`Application::build`] opens the stores, loads the
 //! signing key, seeds the demo tenant if asked, and binds both listeners (port 0 picks a free
 //! port, which tests use); [`Application::run_until_stopped`] serves until SIGINT/SIGTERM.
+//! The other subcommands are in [`crate::commands`].
 
-use std::any::Any;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, TokenKeys};
 use crate::blobs::{self, BlobError, BlobStore, OpenBlobStoreError};
-use crate::config::{Config, DatabaseLocation, UnsupportedDatabase, UserAdd};
+use crate::config::{Config, DatabaseLocation, UnsupportedDatabase};
 use crate::demo::{self, DemoError};
-use crate::error::{ApiError, ErrorBody};
 use crate::feed_events::{self, FeedEvents, FeedSource};
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
+use crate::photos;
+use crate::routes::{api_router, ops_router};
 use crate::state::AppState;
-use crate::store::directory::Tenant;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
-use crate::{master_data, openapi, photos, telemetry};
-use fieldsync_shared::master::UserProfile;
-use fieldsync_shared::{PersonCode, TenantId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -152,24 +140,6 @@ pub fn token_keys(config: &Config) -> Result<TokenKeys, StartupError> {
     Ok(TokenKeys::hs256(&secret, config.token_ttl_secs))
 }
 
-/// `fieldsync-server keygen <path>`: writes a new Ed25519 private key and prints what the
-/// operator needs (the public key for the other instances, the key id tokens will carry).
-pub fn keygen(args: &crate::config::KeygenArgs) -> Result<(), StartupError> {
-    let generated =
-        auth::tokens::generate_ed25519_key(&args.path).map_err(auth::SecretError::from)?;
-    println!(
-        "wrote a new Ed25519 private key to {} (mode 0600)\n\
-         start the server with FIELDSYNC_JWT_ED25519_KEY_FILE={}\n\
-         key id (kid): {}\n\
-         public key (for FIELDSYNC_JWT_VERIFY_KEY_FILES on instances during a rotation):\n{}",
-        args.path.display(),
-        args.path.display(),
-        generated.kid,
-        generated.public_pem.trim_end()
-    );
-    Ok(())
-}
-
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, u16), StartupError> {
     let listener = TcpListener::bind(addr)
         .await
@@ -235,7 +205,7 @@ impl Application {
         // Photo clean-up (stale uploads, orphans); stops with the server.
         let _photo_gc = photos::gc::spawn(self.state.clone());
         // Purge of ended sessions and expired refresh tokens; stops with the server.
-        let _session_purge = auth::session_purge::spawn(self.state.clone());
+        let _session_purge = crate::sessions::purge::spawn(self.state.clone());
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -282,317 +252,8 @@ async fn shutdown_signal() {
     }
 }
 
-/// The API router: public `/health` and login, everything else behind the Bearer extractor.
-pub fn api_router(state: AppState) -> Router {
-    // JSON and sync endpoints share the sync body limit; photos stream their body and apply
-    // their own (larger) limit.
-    let limited = Router::new()
-        .merge(auth::router())
-        .merge(crate::sync::router())
-        .merge(crate::queries::router())
-        .merge(crate::history::router())
-        .merge(master_data::router())
-        .merge(crate::admin::router())
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(
-            state.config.limits.max_body_bytes,
-        ));
-    let router = Router::new()
-        .route("/health", get(health))
-        .merge(limited)
-        .merge(photos::router())
-        // CSV imports: their own (10 MiB) limit.
-        .merge(crate::admin::import_router())
-        .layer(DefaultBodyLimit::disable())
-        // Innermost first: a panic becomes a 500 that metrics and traces still see.
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::map_response(json_errors))
-        .layer(middleware::map_response(close_after_too_large))
-        .layer(middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::track,
-        ));
-    telemetry::layer(router).with_state(state)
-}
-
-/// The operations router: `/metrics`, `/openapi.json`, `/health`.
-pub fn ops_router(state: AppState) -> Router {
-    // Rendered once; the description does not change while the server runs.
-    let spec: Arc<str> = match openapi::spec().to_json() {
-        Ok(json) => json.into(),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering the OpenAPI description failed");
-            "{}".into()
-        }
-    };
-    Router::new()
-        .route("/metrics", get(metrics_text))
-        .route(
-            "/openapi.json",
-            get(move || {
-                let spec = spec.clone();
-                async move {
-                    (
-                        [(
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static("application/json"),
-                        )],
-                        spec.to_string(),
-                    )
-                }
-            }),
-        )
-        .route("/health", get(health))
-        .with_state(state)
-}
-
-/// `GET /health` answer.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct HealthBody {
-    /// `ok`
-    pub status: String,
-    /// The server's crate version.
-    pub version: String,
-}
-
-/// Liveness and database reachability.
-#[utoipa::path(
-    get,
-    path = "/health",
-    tag = "operations",
-    responses(
-        (status = 200, description = "Serving", body = HealthBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
-    )
-)]
-#[tracing::instrument(skip(state))]
-pub async fn health(State(state): State<AppState>) -> Result<Json<HealthBody>, ApiError> {
-    state.store.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "health check: database unavailable");
-        ApiError::Unavailable {
-            message: "the database is unavailable".into(),
-            retry_after_secs: 5,
-        }
-    })?;
-    Ok(Json(HealthBody {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    }))
-}
-
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        )],
-        state.metrics.render(),
-    )
-}
-
-/// A 413 is answered before the rest of the body is read, so the connection cannot carry
-/// another request: say so, or a client that pools connections sends its next request into a
-/// socket the server is closing.
-async fn close_after_too_large(mut resp: Response) -> Response {
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        resp.headers_mut().insert(
-            header::CONNECTION,
-            header::HeaderValue::from_static("close"),
-        );
-    }
-    resp
-}
-
-/// Gives the errors that axum and tower-http answer themselves the JSON error shape: 413 from
-/// the body limit (`body_too_large`), 404 for unknown routes, 405 for unknown methods. JSON
-/// answers (e.g. `photo_too_large`) pass through.
-async fn json_errors(resp: Response) -> Response {
-    let status = resp.status();
-    if !matches!(
-        status,
-        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
-    ) {
-        return resp;
-    }
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        return resp;
-    }
-    match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(
-            "body_too_large",
-            "the request body is larger than this endpoint accepts",
-        )
-        .into_response(),
-        StatusCode::NOT_FOUND => ApiError::NotFound("route").into_response(),
-        _ => {
-            let allow = resp.headers().get(header::ALLOW).cloned();
-            let body = ErrorBody {
-                reason: "method_not_allowed".into(),
-                message: "this route does not accept that method".into(),
-            };
-            let mut out = (status, Json(body)).into_response();
-            if let Some(allow) = allow {
-                out.headers_mut().insert(header::ALLOW, allow);
-            }
-            out
-        }
-    }
-}
-
-fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
-    let detail = err
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| err.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    tracing::error!(panic = %detail, "handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Json(ErrorBody {
-            reason: "internal".into(),
-            message: "internal error; it has been logged".into(),
-        }),
-    )
-        .into_response()
-}
-
 /// `fieldsync-server serve`.
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let app = Application::build(config).await?;
     app.run_until_stopped().await.map_err(StartupError::Serve)
-}
-
-/// `fieldsync-server seed-demo`.
-pub async fn seed_demo(config: &Config) -> Result<demo::SeedOutcome, StartupError> {
-    let store = open_store(config).await?;
-    let outcome = demo::seed(store.as_ref()).await?;
-    match outcome {
-        demo::SeedOutcome::Created => println!("demo tenant `demo` created (password demo1234)"),
-        demo::SeedOutcome::AlreadyPresent => {
-            println!("demo tenant `demo` already present; nothing changed")
-        }
-    }
-    Ok(outcome)
-}
-
-/// `fieldsync-server user add`: creates the tenant if needed, then the user.
-pub async fn add_user(
-    config: &Config,
-    add: &UserAdd,
-    password: &str,
-) -> Result<UserProfile, StartupError> {
-    if password.chars().count() < 8 {
-        return Err(StartupError::InvalidInput(
-            "the password (first line of standard input) must have at least 8 characters".into(),
-        ));
-    }
-    let code =
-        PersonCode::parse(&add.code).map_err(|e| StartupError::InvalidInput(e.to_string()))?;
-    let username = auth::normalize_username(&add.username);
-    if username.is_empty() || add.name.trim().is_empty() || add.tenant.trim().is_empty() {
-        return Err(StartupError::InvalidInput(
-            "tenant, username and name must not be empty".into(),
-        ));
-    }
-    let store = open_store(config).await?;
-    let slug = add.tenant.trim().to_lowercase();
-    let tenant = match store.find_tenant_by_slug(&slug).await? {
-        Some(t) => t,
-        None => {
-            let t = Tenant {
-                id: TenantId::new_random(),
-                slug: slug.clone(),
-                name: slug.clone(),
-            };
-            store.create_tenant(&t).await?;
-            println!("created tenant `{slug}`");
-            t
-        }
-    };
-    let user = UserProfile {
-        id: UserId::new_random(),
-        tenant_id: tenant.id,
-        username,
-        display_name: add.name.trim().to_string(),
-        role: add.role,
-        code,
-    };
-    let hash = auth::hash_password(password.to_string())
-        .await
-        .map_err(|e| StartupError::InvalidInput(format!("hashing the password failed: {e}")))?;
-    store.create_user(&user, &hash).await.map_err(|e| match e {
-        StoreError::Conflict(_) => StartupError::InvalidInput(format!(
-            "tenant `{slug}` already has a user named `{}` or with code `{}`",
-            user.username, user.code
-        )),
-        other => other.into(),
-    })?;
-    println!(
-        "created user `{}` ({}) in tenant `{slug}`",
-        user.username,
-        user.role.as_str()
-    );
-    Ok(user)
-}
-
-/// `fieldsync-server import <kind> <file> --tenant <slug>`: all rows or none, with progress on
-/// standard error and, on refusal, one line per failing row.
-pub async fn import_file(
-    config: &Config,
-    import: &crate::config::ImportArgs,
-) -> Result<crate::admin::csv_import::ImportReport, StartupError> {
-    use crate::admin::csv_import::{self, ImportError, Progress};
-    struct Stderr;
-    impl Progress for Stderr {
-        fn rows_read(&self, rows: u64) {
-            eprintln!("read {rows} rows");
-        }
-        fn phase(&self, phase: &str) {
-            eprintln!("{phase}...");
-        }
-    }
-    let bytes = std::fs::read(&import.file).map_err(|e| {
-        StartupError::InvalidInput(format!("cannot read {}: {e}", import.file.display()))
-    })?;
-    let store = open_store(config).await?;
-    let slug = import.tenant.trim().to_lowercase();
-    let tenant = store
-        .find_tenant_by_slug(&slug)
-        .await?
-        .ok_or_else(|| StartupError::InvalidInput(format!("no tenant `{slug}`")))?;
-    match csv_import::run_import(
-        store.as_ref(),
-        tenant.id,
-        import.kind,
-        bytes.into(),
-        Arc::new(Stderr),
-    )
-    .await
-    {
-        Ok(report) => {
-            println!(
-                "imported {} {} rows into `{slug}`: {} created, {} updated",
-                report.rows, report.kind, report.created, report.updated
-            );
-            Ok(report)
-        }
-        Err(ImportError::Invalid(errors)) => {
-            for e in &errors {
-                let column = if e.column.is_empty() { "-" } else { &e.column };
-                eprintln!("row {}, column {column}: {}", e.row, e.message);
-            }
-            Err(StartupError::InvalidInput(format!(
-                "{} error(s) in {}; nothing was imported",
-                errors.len(),
-                import.file.display()
-            )))
-        }
-        Err(ImportError::Store(e)) => Err(e.into()),
-        Err(ImportError::Api(e)) => Err(StartupError::InvalidInput(e.to_string())),
-    }
 }

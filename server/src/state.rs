@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::auth::{LoginLimiter, TokenKeys};
+use axum::extract::FromRef;
+
+use crate::auth::{LoginLimiter, TokenKeys, Verifier};
 use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::feed_events::FeedEvents;
@@ -21,4 +23,14 @@ pub struct AppState {
     /// Commits of this and (on PostgreSQL) every other instance, for live push. There is no
     /// document cache to invalidate: every push and pull reads the database (`feed_events`).
     pub feed_events: FeedEvents,
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Verifier {
+        Verifier {
+            tokens: state.tokens.clone(),
+            store: state.store.clone(),
+            session_max_age_ms: state.config.session_max_age_ms(),
+        }
+    }
 }

@@ -4,8 +4,8 @@
 //! (`session_expired`), and the purge deletes ended sessions and keeps recent ones. On SQLite
 //! and PostgreSQL.
 
-use fieldsync_server::auth::{self, sessions::refresh_token_hash};
 use fieldsync_server::demo;
+use fieldsync_server::sessions::{self, refresh_token_hash};
 use fieldsync_server::store::devices::{
     DeviceRegistration, NewRefreshToken, PurgeCounts, RefreshRefusal, RevokeReason, Rotation,
 };
@@ -342,7 +342,7 @@ fn a_session_past_its_maximum_age_must_sign_in_again(app: &TestApp) {
 
 fn purge_at(app: &TestApp, now: i64) -> PurgeCounts {
     app.rt
-        .block_on(auth::purge_sessions_at(&app.state, Timestamp(now)))
+        .block_on(sessions::purge_sessions_at(&app.state, Timestamp(now)))
         .unwrap()
 }
 

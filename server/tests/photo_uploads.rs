@@ -248,7 +248,7 @@ async fn new_tenant(state: &AppState, slug: &str) -> Device {
         name: format!("phone of rep-{slug}"),
         platform: "test".into(),
     };
-    let session = fieldsync_server::auth::open_device_session(state, &profile, &registration)
+    let session = fieldsync_server::sessions::open_device_session(state, &profile, &registration)
         .await
         .expect("device session");
     Device {
@@ -1313,10 +1313,13 @@ impl TestApp {
                 name: "colleague's phone".into(),
                 platform: "test".into(),
             };
-            let session =
-                fieldsync_server::auth::open_device_session(&self.state, &profile, &registration)
-                    .await
-                    .expect("device session");
+            let session = fieldsync_server::sessions::open_device_session(
+                &self.state,
+                &profile,
+                &registration,
+            )
+            .await
+            .expect("device session");
             Device {
                 tenant: of.tenant,
                 user: profile.id,

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use clap::CommandFactory;
-use fieldsync_server::config::{Cli, Config, Secret};
+use fieldsync_server::cli::Cli;
+use fieldsync_server::config::{Config, Secret};
 use fieldsync_server::startup::{self, Application, StartupError};
 
 const ENV_VARS: &[&str] = &[

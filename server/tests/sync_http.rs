@@ -6,7 +6,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use fieldsync_server::config::{Config, Secret};
-use fieldsync_server::startup::{api_router, Application};
+use fieldsync_server::routes::api_router;
+use fieldsync_server::startup::Application;
 use fieldsync_server::state::AppState;
 use fieldsync_server::store::devices::DeviceRegistration;
 use fieldsync_server::store::directory::Tenant;
@@ -86,9 +87,10 @@ impl TestApp {
             name: "test phone".into(),
             platform: "test".into(),
         };
-        let session = fieldsync_server::auth::open_device_session(&self.state, user, &registration)
-            .await
-            .expect("device session");
+        let session =
+            fieldsync_server::sessions::open_device_session(&self.state, user, &registration)
+                .await
+                .expect("device session");
         Phone {
             profile: user.clone(),
             token: session.access.token,

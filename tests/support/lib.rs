@@ -254,7 +254,7 @@ pub fn use_test_s3(config: &mut Config) {
     config.photos.part_bytes = config
         .photos
         .part_bytes
-        .max(fieldsync_server::photos::MIN_PRESIGNED_PART_BYTES);
+        .max(fieldsync_server::config::MIN_PRESIGNED_PART_BYTES);
 }
 
 /// `FIELDSYNC_TEST_S3_ENDPOINT`: the Garage S3 API (`http://127.0.0.1:<port>`).

@@ -25,7 +25,7 @@ use fieldsync_shared::{Date, Money, PersonCode, Position, Sku, StoreCode, StoreI
 
 use super::{require_admin, Name, Password, Username, MAX_IMPORT_BYTES};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::devices::RevokeReason;
 use crate::store::organisation::{ImportCounts, TerritoryImport, UserImport};
@@ -884,10 +884,10 @@ fn invalid_rows(errors: Vec<RowError>) -> Response {
     request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header row; columns in docs/http-api.md"),
     responses(
         (status = 200, description = "Every row imported in one transaction", body = ImportReport),
-        (status = 403, description = "`forbidden`", body = crate::error::ErrorBody),
-        (status = 404, description = "`not_found`: unknown kind", body = crate::error::ErrorBody),
-        (status = 413, description = "`body_too_large` (10 MiB)", body = crate::error::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: not text/csv", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`", body = crate::http::ErrorBody),
+        (status = 404, description = "`not_found`: unknown kind", body = crate::http::ErrorBody),
+        (status = 413, description = "`body_too_large` (10 MiB)", body = crate::http::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not text/csv", body = crate::http::ErrorBody),
         (status = 422, description = "`invalid_rows`: nothing imported; `errors` lists row, column, message", body = InvalidRows),
     ))]
 #[tracing::instrument(skip(state, principal, headers, body), fields(tenant = %principal.tenant_id, bytes = body.len()))]

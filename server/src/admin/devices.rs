@@ -13,7 +13,7 @@ use fieldsync_shared::{DeviceId, UserId};
 
 use super::{path_id, require_admin};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::devices::DeviceRecord;
 use crate::store::StoreError;
@@ -85,8 +85,8 @@ pub struct DeviceQuery {
     params(DeviceQuery),
     responses(
         (status = 200, description = "Devices, most recently registered first", body = DeviceList),
-        (status = 400, description = "`invalid_query`: unknown parameter, `user` not a UUID or `limit` out of range", body = crate::error::ErrorBody),
-        (status = 403, description = "`forbidden`: not an administrator", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_query`: unknown parameter, `user` not a UUID or `limit` out of range", body = crate::http::ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal, query), fields(tenant = %principal.tenant_id))]
 pub async fn list_devices(
@@ -121,8 +121,8 @@ pub async fn list_devices(
     params(("id" = String, Path, description = "Device id")),
     responses(
         (status = 200, description = "The revoked device", body = AdminDevice),
-        (status = 403, description = "`forbidden`: not an administrator", body = crate::error::ErrorBody),
-        (status = 404, description = "`not_found` (also for another tenant's device)", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = crate::http::ErrorBody),
+        (status = 404, description = "`not_found` (also for another tenant's device)", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn revoke_device(

@@ -14,7 +14,6 @@ pub mod users;
 
 use std::fmt;
 
-use axum::extract::rejection::JsonRejection;
 use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -23,11 +22,57 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::ParseError;
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::http::ApiError;
 use crate::state::AppState;
 
 /// Largest CSV body accepted by `POST /v1/admin/import/{kind}`: 10 MiB.
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+/// This capability's part of the OpenAPI description.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        users::list_users,
+        users::create_user,
+        users::get_user,
+        users::update_user,
+        teams::list_regions,
+        teams::create_region,
+        teams::get_region,
+        teams::update_region,
+        teams::list_teams,
+        teams::create_team,
+        teams::get_team,
+        teams::update_team,
+        territories::list_territories,
+        territories::create_territory,
+        territories::get_territory,
+        territories::update_territory,
+        csv_import::import,
+        devices::list_devices,
+        devices::revoke_device
+    ),
+    components(schemas(
+        devices::AdminDevice,
+        devices::DeviceList,
+        users::AdminUser,
+        users::CreateUser,
+        users::UpdateUser,
+        teams::RegionView,
+        teams::CreateRegion,
+        teams::UpdateRegion,
+        teams::TeamView,
+        teams::CreateTeam,
+        teams::UpdateTeam,
+        territories::TerritoryView,
+        territories::CreateTerritory,
+        territories::UpdateTerritory,
+        csv_import::ImportReport,
+        csv_import::InvalidRows,
+        csv_import::RowError
+    ))
+)]
+pub struct AdminApi;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,15 +95,6 @@ pub fn require_admin(principal: &Principal) -> Result<(), ApiError> {
         Err(ApiError::Forbidden(
             "only administrators may use /v1/admin".into(),
         ))
-    }
-}
-
-/// A JSON body that did not parse: unknown fields and invalid values are 422 `invalid_body`
-/// (well-formed JSON, refused content), broken JSON 400, wrong content type 415.
-pub fn body_error(e: JsonRejection) -> ApiError {
-    match e {
-        JsonRejection::JsonDataError(e) => ApiError::unprocessable("invalid_body", e.body_text()),
-        other => other.into(),
     }
 }
 

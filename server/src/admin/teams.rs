@@ -13,9 +13,10 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{TenantId, UserId};
 
 use super::users::check_member_role;
-use super::{body_error, double_option, path_id, require_admin, Name};
+use super::{double_option, path_id, require_admin, Name};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::body::body_error;
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::organisation::{Region, Team};
 use crate::store::{Store, StoreError};
@@ -186,7 +187,7 @@ fn dedup(mut ids: Vec<UserId>) -> Vec<UserId> {
 
 #[utoipa::path(get, path = "/v1/admin/regions", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Regions by name", body = Vec<RegionView>),
-              (status = 403, description = "`forbidden`", body = crate::error::ErrorBody)))]
+              (status = 403, description = "`forbidden`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn list_regions(
     State(state): State<AppState>,
@@ -200,9 +201,9 @@ pub async fn list_regions(
 #[utoipa::path(post, path = "/v1/admin/regions", tag = "admin", security(("bearer" = [])),
     request_body = CreateRegion,
     responses((status = 201, description = "Created", body = RegionView),
-              (status = 404, description = "`not_found`: the manager", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`: the manager", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn create_region(
     State(state): State<AppState>,
@@ -232,7 +233,7 @@ pub async fn create_region(
 #[utoipa::path(get, path = "/v1/admin/regions/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "Region id")),
     responses((status = 200, description = "The region", body = RegionView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn get_region(
     State(state): State<AppState>,
@@ -249,9 +250,9 @@ pub async fn get_region(
     params(("id" = String, Path, description = "Region id")),
     request_body = UpdateRegion,
     responses((status = 200, description = "Updated", body = RegionView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn update_region(
     State(state): State<AppState>,
@@ -287,7 +288,7 @@ pub async fn update_region(
 
 #[utoipa::path(get, path = "/v1/admin/teams", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Teams by name, with their members", body = Vec<TeamView>),
-              (status = 403, description = "`forbidden`", body = crate::error::ErrorBody)))]
+              (status = 403, description = "`forbidden`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn list_teams(
     State(state): State<AppState>,
@@ -319,9 +320,9 @@ async fn check_team_refs(
 #[utoipa::path(post, path = "/v1/admin/teams", tag = "admin", security(("bearer" = [])),
     request_body = CreateTeam,
     responses((status = 201, description = "Created", body = TeamView),
-              (status = 404, description = "`not_found`: supervisor, region or member", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`, `invalid_member`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`: supervisor, region or member", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`, `invalid_member`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn create_team(
     State(state): State<AppState>,
@@ -359,7 +360,7 @@ pub async fn create_team(
 #[utoipa::path(get, path = "/v1/admin/teams/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "Team id")),
     responses((status = 200, description = "The team", body = TeamView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn get_team(
     State(state): State<AppState>,
@@ -376,9 +377,9 @@ pub async fn get_team(
     params(("id" = String, Path, description = "Team id")),
     request_body = UpdateTeam,
     responses((status = 200, description = "Updated", body = TeamView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`, `invalid_member`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`, `invalid_member`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn update_team(
     State(state): State<AppState>,

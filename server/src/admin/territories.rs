@@ -12,9 +12,10 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{StoreId, TenantId, UserId};
 
 use super::teams::check_user_role;
-use super::{body_error, path_id, require_admin, Name};
+use super::{path_id, require_admin, Name};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::http::body::body_error;
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::organisation::Territory;
 use crate::store::{Store, StoreError};
@@ -115,7 +116,7 @@ fn stored(e: StoreError, name: &str) -> ApiError {
 
 #[utoipa::path(get, path = "/v1/admin/territories", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Territories by name", body = Vec<TerritoryView>),
-              (status = 403, description = "`forbidden`", body = crate::error::ErrorBody)))]
+              (status = 403, description = "`forbidden`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn list_territories(
     State(state): State<AppState>,
@@ -129,9 +130,9 @@ pub async fn list_territories(
 #[utoipa::path(post, path = "/v1/admin/territories", tag = "admin", security(("bearer" = [])),
     request_body = CreateTerritory,
     responses((status = 201, description = "Created", body = TerritoryView),
-              (status = 404, description = "`not_found`: a store or user", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`: a store or user", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn create_territory(
     State(state): State<AppState>,
@@ -161,7 +162,7 @@ pub async fn create_territory(
 #[utoipa::path(get, path = "/v1/admin/territories/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "Territory id")),
     responses((status = 200, description = "The territory", body = TerritoryView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn get_territory(
     State(state): State<AppState>,
@@ -178,9 +179,9 @@ pub async fn get_territory(
     params(("id" = String, Path, description = "Territory id")),
     request_body = UpdateTerritory,
     responses((status = 200, description = "Updated", body = TerritoryView),
-              (status = 404, description = "`not_found`", body = crate::error::ErrorBody),
-              (status = 409, description = "`already_exists`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::error::ErrorBody)))]
+              (status = 404, description = "`not_found`", body = crate::http::ErrorBody),
+              (status = 409, description = "`already_exists`", body = crate::http::ErrorBody),
+              (status = 422, description = "`invalid_body`, `invalid_role`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn update_territory(
     State(state): State<AppState>,

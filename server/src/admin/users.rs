@@ -11,9 +11,10 @@ use uuid::Uuid;
 use fieldsync_shared::master::{Role, UserProfile};
 use fieldsync_shared::{PersonCode, TenantId, UserId};
 
-use super::{body_error, double_option, path_id, require_admin, Name, Password, Username};
+use super::{double_option, path_id, require_admin, Name, Password, Username};
 use crate::auth::{self, Principal};
-use crate::error::{ApiError, ApiResult};
+use crate::http::body::body_error;
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::devices::RevokeReason;
 use crate::store::organisation::OrgUser;
@@ -138,7 +139,7 @@ fn taken(e: StoreError, username: &str, code: &PersonCode) -> ApiError {
 #[utoipa::path(get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Users by username", body = Vec<AdminUser>),
-        (status = 403, description = "`forbidden`: not an administrator", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn list_users(
@@ -155,10 +156,10 @@ pub async fn list_users(
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = AdminUser),
-        (status = 403, description = "`forbidden`", body = crate::error::ErrorBody),
-        (status = 404, description = "`not_found`: the team is not this tenant's", body = crate::error::ErrorBody),
-        (status = 409, description = "`already_exists`: username or code taken", body = crate::error::ErrorBody),
-        (status = 422, description = "`invalid_body` (unknown field, invalid value), `invalid_member`", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`", body = crate::http::ErrorBody),
+        (status = 404, description = "`not_found`: the team is not this tenant's", body = crate::http::ErrorBody),
+        (status = 409, description = "`already_exists`: username or code taken", body = crate::http::ErrorBody),
+        (status = 422, description = "`invalid_body` (unknown field, invalid value), `invalid_member`", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn create_user(
@@ -204,7 +205,7 @@ pub async fn create_user(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = AdminUser),
-        (status = 404, description = "`not_found` (also for another tenant's user)", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found` (also for another tenant's user)", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
 pub async fn get_user(
@@ -227,9 +228,9 @@ pub async fn get_user(
     request_body = UpdateUser,
     responses(
         (status = 200, description = "The updated user", body = AdminUser),
-        (status = 404, description = "`not_found`: user or team", body = crate::error::ErrorBody),
-        (status = 409, description = "`already_exists`: code taken", body = crate::error::ErrorBody),
-        (status = 422, description = "`invalid_body`, `invalid_member`", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: user or team", body = crate::http::ErrorBody),
+        (status = 409, description = "`already_exists`: code taken", body = crate::http::ErrorBody),
+        (status = 422, description = "`invalid_body`, `invalid_member`", body = crate::http::ErrorBody),
     ))]
 #[tracing::instrument(skip(state, principal, body), fields(tenant = %principal.tenant_id))]
 pub async fn update_user(

@@ -2,43 +2,50 @@
 //!
 //! * [`tokens`]: access tokens (JWT, HS256 by default, EdDSA for production; key files, key
 //!   rotation, `keygen`).
-//! * [`sessions`]: `POST /v1/auth/login` (with device registration), `/refresh` (rotating
-//!   refresh tokens with reuse detection), `/logout`, `GET /v1/me`.
 //! * [`passwords`]: argon2id hashing; [`limiter`]: login throttling.
-//! * [`session_purge`]: the periodic deletion of ended sessions and expired refresh tokens.
 //! * [`Principal`]: the extractor every protected handler takes. It verifies the access token
 //!   and, for a token issued to a device, checks in the database (one indexed query) that the
 //!   session and the device are not revoked and the session not past its maximum age, and
-//!   loads the Automerge actor bound to the device and the user's current role.
+//!   loads the Automerge actor bound to the device and the user's current role. It reads what
+//!   it needs from the application state through axum's `FromRef` ([`Verifier`]), so this
+//!   module does not know the state. The sign-in endpoints are the `sessions` capability.
 
 mod limiter;
 mod passwords;
-pub mod session_purge;
-pub mod sessions;
 pub mod tokens;
 
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use fieldsync_shared::master::Role;
 use fieldsync_shared::{TenantId, Timestamp, UserId};
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::ApiError;
 use crate::store::devices::{session_aged_out, RevokeReason};
+use crate::store::Store;
 
 pub use limiter::{ClientIp, LoginAttempt, LoginLimiter};
 pub use passwords::{hash_password, verify_password};
-pub use session_purge::{purge_sessions_at, PurgeTask};
-pub use sessions::{
-    login, logout, me, open_device_session, refresh, router, DeviceRegistrationBody, LoginRequest,
-    LoginResponse, RefreshRequest, SessionTokens, SESSION_EXPIRED_MESSAGE,
-};
 pub use tokens::{
     key_id, load_or_create_secret, Claims, IssuedToken, SecretError, TokenError, TokenKeys,
     AUDIENCE, ISSUER,
 };
+
+/// What a device is told when its session is past the maximum session age.
+pub const SESSION_EXPIRED_MESSAGE: &str =
+    "this session reached its maximum age: log in again (local work is kept)";
+
+/// What the [`Principal`] extractor needs of the application state, taken from it with
+/// `FromRef`: the token keys, the store (sessions, devices) and the maximum session age.
+#[derive(Clone)]
+pub struct Verifier {
+    pub tokens: Arc<TokenKeys>,
+    pub store: Arc<dyn Store>,
+    pub session_max_age_ms: i64,
+}
 
 /// Who is making the request, from a validated access token.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +76,14 @@ pub fn normalize_username(s: &str) -> String {
 /// device in the database. A device session's role is read there too, so a role change made by
 /// an administrator applies from the next request (tokens without a device keep the role they
 /// were issued with until they expire).
-pub async fn principal_of(state: &AppState, claims: Claims) -> Result<Principal, ApiError> {
+pub async fn principal_of<S>(state: &S, claims: Claims) -> Result<Principal, ApiError>
+where
+    Verifier: FromRef<S>,
+{
+    verify_claims(&Verifier::from_ref(state), claims).await
+}
+
+async fn verify_claims(state: &Verifier, claims: Claims) -> Result<Principal, ApiError> {
     let mut role = claims.role;
     let device = match (claims.did, claims.sid) {
         (Some(device_id), Some(session_id)) => {
@@ -91,7 +105,7 @@ pub async fn principal_of(state: &AppState, claims: Claims) -> Result<Principal,
             }
             if session_aged_out(
                 session.created_at,
-                state.config.session_max_age_ms(),
+                state.session_max_age_ms,
                 Timestamp::now(),
             ) {
                 return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
@@ -130,18 +144,20 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let verifier = Verifier::from_ref(state);
         let token = bearer(parts)?;
-        let claims = state.tokens.verify(token).map_err(|e| {
+        let claims = verifier.tokens.verify(token).map_err(|e| {
             tracing::debug!(error = %e, "access token refused");
             ApiError::Unauthorized("invalid or expired access token".into())
         })?;
-        principal_of(state, claims).await
+        verify_claims(&verifier, claims).await
     }
 }

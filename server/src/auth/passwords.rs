@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::error::ApiError;
+use crate::http::ApiError;
 
 /// Hashes a password with argon2id (default parameters) on the blocking pool.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {

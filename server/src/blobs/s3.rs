@@ -28,23 +28,7 @@ use fieldsync_shared::Sha256;
 use super::{
     BlobError, BlobKey, BlobStore, MultipartId, PendingMultipart, PresignedRequest, StoredPart,
 };
-use crate::config::Secret;
-
-/// How to reach the bucket; resolved from [`super::BlobSettings`].
-#[derive(Debug, Clone)]
-pub struct S3Settings {
-    pub bucket: String,
-    /// `None`: AWS S3 of `region`.
-    pub endpoint: Option<String>,
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub path_style: bool,
-    /// Bound of one operation, retries included.
-    pub timeout: Duration,
-    /// Prepended to every object key: empty, or ending with `/`.
-    pub prefix: String,
-}
+use crate::config::S3Settings;
 
 /// Blobs as objects of one bucket, under an optional key prefix.
 #[derive(Debug, Clone)]

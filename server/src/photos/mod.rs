@@ -16,10 +16,7 @@ pub mod gc;
 pub mod thumbnails;
 pub mod uploads;
 
-use std::pin::Pin;
-use std::time::Duration;
-
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,144 +24,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
-use sha2::Digest;
 
 use fieldsync_shared::{Sha256, Timestamp};
 
 use crate::auth::Principal;
 use crate::blobs::BlobKey;
-use crate::error::{ApiError, ApiResult};
+use crate::http::body::{declared_length, drain_rest, receive_limited};
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::directory::{PhotoMeta, ThumbnailOrigin};
 
 /// Content types a photo may have.
 pub const ALLOWED_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heic"];
 
-/// Default of `FIELDSYNC_PHOTO_MULTIPART_THRESHOLD_BYTES`: 8 MiB.
-pub const DEFAULT_MULTIPART_THRESHOLD_BYTES: u64 = 8 * 1024 * 1024;
-/// Default of `FIELDSYNC_PHOTO_PART_BYTES`: 5 MiB.
-pub const DEFAULT_PART_BYTES: u64 = 5 * 1024 * 1024;
-/// Smallest part size accepted at all (the embedded store has no minimum of its own).
-pub const MIN_PART_BYTES: u64 = 1024;
-/// Smallest part size with an object store that presigns: S3 refuses smaller parts (except
-/// the last one) when it assembles the upload.
-pub const MIN_PRESIGNED_PART_BYTES: u64 = 5 * 1024 * 1024;
 /// Most parts of one upload (S3's limit); larger photos get larger parts.
 pub const MAX_PARTS: u64 = 10_000;
-
-/// Photo upload settings (`docs/photo-uploads.md`).
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-pub struct PhotoSettings {
-    /// Photos larger than this many bytes are uploaded in parts (multipart); others in one
-    /// request.
-    #[arg(
-        long = "photo-multipart-threshold-bytes",
-        env = "FIELDSYNC_PHOTO_MULTIPART_THRESHOLD_BYTES",
-        default_value_t = DEFAULT_MULTIPART_THRESHOLD_BYTES,
-        global = true
-    )]
-    pub multipart_threshold_bytes: u64,
-
-    /// Size of the parts of a multipart upload, in bytes (the last part is shorter). At least
-    /// 1024; with an object store that presigns uploads (S3) at least 5 MiB (5242880), S3's
-    /// minimum part size: the server refuses to start otherwise.
-    #[arg(
-        long = "photo-part-bytes",
-        env = "FIELDSYNC_PHOTO_PART_BYTES",
-        default_value_t = DEFAULT_PART_BYTES,
-        value_parser = clap::value_parser!(u64).range(MIN_PART_BYTES..),
-        global = true
-    )]
-    pub part_bytes: u64,
-
-    /// Lifetime of presigned upload and download URLs, in seconds.
-    #[arg(
-        long = "photo-url-ttl-secs",
-        env = "FIELDSYNC_PHOTO_URL_TTL_SECS",
-        default_value_t = 900,
-        value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600),
-        global = true
-    )]
-    pub url_ttl_secs: u64,
-
-    /// Uploads not completed this many seconds after they were declared are aborted by the
-    /// clean-up (their parts deleted); declaring the photo again starts a new upload.
-    #[arg(
-        long = "upload-max-age-secs",
-        env = "FIELDSYNC_UPLOAD_MAX_AGE_SECS",
-        default_value_t = 86_400,
-        value_parser = clap::value_parser!(u64).range(1..),
-        global = true
-    )]
-    pub upload_max_age_secs: u64,
-
-    /// Photos stored more than this many seconds ago that no document references are orphans:
-    /// reported by the clean-up (metric `photos_orphaned`), deleted with
-    /// `--delete-orphan-photos`.
-    #[arg(
-        long = "orphan-photo-age-secs",
-        env = "FIELDSYNC_ORPHAN_PHOTO_AGE_SECS",
-        default_value_t = 604_800,
-        global = true
-    )]
-    pub orphan_photo_age_secs: u64,
-
-    /// Delete orphaned photos (metadata, bytes and thumbnail) instead of only reporting them.
-    #[arg(
-        long = "delete-orphan-photos",
-        env = "FIELDSYNC_DELETE_ORPHAN_PHOTOS",
-        global = true
-    )]
-    pub delete_orphan_photos: bool,
-
-    /// How often the photo clean-up runs, in seconds (first run one interval after start);
-    /// 0 disables it.
-    #[arg(
-        long = "photo-gc-interval-secs",
-        env = "FIELDSYNC_PHOTO_GC_INTERVAL_SECS",
-        default_value_t = 3600,
-        global = true
-    )]
-    pub gc_interval_secs: u64,
-}
-
-impl Default for PhotoSettings {
-    fn default() -> Self {
-        PhotoSettings {
-            multipart_threshold_bytes: DEFAULT_MULTIPART_THRESHOLD_BYTES,
-            part_bytes: DEFAULT_PART_BYTES,
-            url_ttl_secs: 900,
-            upload_max_age_secs: 86_400,
-            orphan_photo_age_secs: 604_800,
-            delete_orphan_photos: false,
-            gc_interval_secs: 3600,
-        }
-    }
-}
-
-impl PhotoSettings {
-    pub fn url_ttl(&self) -> Duration {
-        Duration::from_secs(self.url_ttl_secs)
-    }
-
-    /// Checks the settings against the blob store: `presigns` is whether devices send bytes
-    /// straight to the object store (then parts must be at least S3's 5 MiB).
-    pub fn validate(&self, presigns: bool) -> Result<(), String> {
-        if self.part_bytes < MIN_PART_BYTES {
-            return Err(format!(
-                "FIELDSYNC_PHOTO_PART_BYTES must be at least {MIN_PART_BYTES}"
-            ));
-        }
-        if presigns && self.part_bytes < MIN_PRESIGNED_PART_BYTES {
-            return Err(format!(
-                "FIELDSYNC_PHOTO_PART_BYTES is {} but the object store needs parts of at least \
-                 {MIN_PRESIGNED_PART_BYTES} bytes (5 MiB)",
-                self.part_bytes
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// Checks the photo settings against the configured blob store; called at startup.
 pub async fn check_settings(state: &AppState) -> Result<(), String> {
@@ -178,6 +52,37 @@ pub async fn check_settings(state: &AppState) -> Result<(), String> {
         .is_some();
     settings.validate(presigns)
 }
+
+/// This capability's part of the OpenAPI description.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        head_photo,
+        put_photo,
+        get_photo,
+        photo_url,
+        get_thumbnail,
+        thumbnails::put_thumbnail,
+        uploads::declare,
+        uploads::get_upload,
+        uploads::part_url,
+        uploads::put_part,
+        uploads::put_content,
+        uploads::complete
+    ),
+    components(schemas(
+        PhotoStored,
+        PhotoUrl,
+        thumbnails::ThumbnailStored,
+        uploads::DeclareUpload,
+        uploads::DeclareAnswer,
+        uploads::UploadState,
+        uploads::PartUrl,
+        uploads::CompleteAnswer,
+        crate::blobs::PresignedRequest
+    ))
+)]
+pub struct PhotosApi;
 
 /// Answer to a successful `PUT`.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -294,68 +199,6 @@ pub(crate) fn too_large(max: u64) -> ApiError {
     )
 }
 
-async fn next_data(body: &mut Body) -> Option<ApiResult<Bytes>> {
-    loop {
-        let frame = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await?;
-        match frame {
-            Ok(frame) => {
-                if let Ok(data) = frame.into_data() {
-                    return Some(Ok(data));
-                }
-                // Trailers: nothing to hash.
-            }
-            Err(e) => {
-                return Some(Err(ApiError::bad_request(
-                    "malformed_body",
-                    format!("reading the body failed: {e}"),
-                )))
-            }
-        }
-    }
-}
-
-/// Reads and discards up to `budget` more bytes.
-async fn drain(body: &mut Body, mut budget: u64) {
-    while budget > 0 {
-        match next_data(body).await {
-            Some(Ok(data)) => budget = budget.saturating_sub(data.len() as u64),
-            _ => return,
-        }
-    }
-}
-
-/// After answering (typically with an error), reads away what the client is still sending
-/// (at most `2 * max`), so that a client that sends its whole body before reading sees the
-/// answer instead of a reset connection. Not with `Expect: 100-continue` (the client waits
-/// and never sends the body) nor for absurdly large declared bodies.
-pub(crate) async fn drain_rest(headers: &HeaderMap, body: &mut Body, max: u64) {
-    let budget = max.saturating_mul(2);
-    if !expects_continue(headers) && declared_length(headers).is_none_or(|n| n <= budget) {
-        drain(body, budget).await;
-    }
-}
-
-/// Receives the body in chunks, hashing as it comes; more than `max` bytes is refused with
-/// `over_limit()` as soon as the chunk that crosses it arrives.
-pub(crate) async fn receive_limited(
-    body: &mut Body,
-    max: u64,
-    over_limit: impl Fn() -> ApiError,
-) -> ApiResult<(Bytes, Sha256)> {
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = Vec::new();
-    while let Some(data) = next_data(body).await {
-        let data = data?;
-        if (buf.len() + data.len()) as u64 > max {
-            return Err(over_limit());
-        }
-        hasher.update(&data);
-        buf.extend_from_slice(&data);
-    }
-    let digest: [u8; 32] = hasher.finalize().into();
-    Ok((Bytes::from(buf), Sha256::from_bytes(digest)))
-}
-
 /// Whether this tenant has the photo.
 #[utoipa::path(
     head,
@@ -390,10 +233,10 @@ pub async fn head_photo(
     responses(
         (status = 201, description = "Stored", body = PhotoStored),
         (status = 200, description = "Already stored (`already_stored: true`); nothing was written. Send `Expect: 100-continue` (or HEAD first) to skip sending the bytes", body = PhotoStored),
-        (status = 400, description = "`invalid_sha256`", body = crate::error::ErrorBody),
-        (status = 413, description = "`photo_too_large`", body = crate::error::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = crate::error::ErrorBody),
-        (status = 422, description = "`checksum_mismatch`: the bytes do not hash to the path", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
+        (status = 413, description = "`photo_too_large`", body = crate::http::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = crate::http::ErrorBody),
+        (status = 422, description = "`checksum_mismatch`: the bytes do not hash to the path", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
@@ -410,20 +253,6 @@ pub async fn put_photo(
     // connection stays reusable.
     drain_rest(&headers, &mut body, state.config.max_photo_bytes).await;
     result
-}
-
-fn expects_continue(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::EXPECT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 async fn store_photo(
@@ -563,7 +392,7 @@ fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
     responses(
         (status = 200, description = "The photo bytes with their content type (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET; follow it without the `Authorization` header"),
-        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::error::ErrorBody),
+        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -597,7 +426,7 @@ pub async fn get_photo(
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
     responses(
         (status = 200, description = "Where to download the photo", body = PhotoUrl),
-        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::error::ErrorBody),
+        (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -634,7 +463,7 @@ pub async fn photo_url(
     responses(
         (status = 200, description = "The thumbnail (embedded blob store); `Cache-Control: no-cache` while it is the device's", body = Vec<u8>, content_type = "image/jpeg"),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET"),
-        (status = 404, description = "No photo the caller may see, or it has no thumbnail yet (not stored and no device thumbnail; an image the server cannot decode, e.g. HEIC)", body = crate::error::ErrorBody),
+        (status = 404, description = "No photo the caller may see, or it has no thumbnail yet (not stored and no device thumbnail; an image the server cannot decode, e.g. HEIC)", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -674,31 +503,4 @@ pub async fn get_thumbnail(
             .into_response());
     }
     Ok(immutable_bytes("image/jpeg", bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        photos: PhotoSettings,
-    }
-
-    #[test]
-    fn defaults_match_the_default_impl_and_part_size_is_checked() {
-        let cli = Cli::try_parse_from(["x"]).unwrap();
-        assert_eq!(cli.photos, PhotoSettings::default());
-        assert!(Cli::try_parse_from(["x", "--photo-part-bytes", "1000"]).is_err());
-        let small =
-            Cli::try_parse_from(["x", "--photo-part-bytes", "2048", "--delete-orphan-photos"])
-                .unwrap()
-                .photos;
-        assert!(small.delete_orphan_photos);
-        assert!(small.validate(false).is_ok());
-        assert!(small.validate(true).is_err());
-        assert!(PhotoSettings::default().validate(true).is_ok());
-    }
 }

@@ -31,7 +31,7 @@ use tokio::sync::Semaphore;
 use super::{declared_length, drain_rest, parse_sha256, photo_access, receive_limited};
 use crate::auth::Principal;
 use crate::blobs::{BlobError, BlobKey};
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::directory::ThumbnailOrigin;
 
@@ -175,10 +175,10 @@ fn too_large() -> ApiError {
     responses(
         (status = 201, description = "Stored (`status: stored`)", body = ThumbnailStored),
         (status = 200, description = "Nothing written: stored before (`stored`, idempotent), or the server already rendered its own from the stored photo (`kept_server_thumbnail`)", body = ThumbnailStored),
-        (status = 400, description = "`invalid_sha256`", body = crate::error::ErrorBody),
-        (status = 404, description = "No photo the caller may see: not referenced by a visit in their scope, nor uploaded or declared by them", body = crate::error::ErrorBody),
-        (status = 413, description = "`thumbnail_too_large`: more than 64 KiB", body = crate::error::ErrorBody),
-        (status = 422, description = "`invalid_thumbnail`: not a decodable JPEG, or a side longer than 256 px", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
+        (status = 404, description = "No photo the caller may see: not referenced by a visit in their scope, nor uploaded or declared by them", body = crate::http::ErrorBody),
+        (status = 413, description = "`thumbnail_too_large`: more than 64 KiB", body = crate::http::ErrorBody),
+        (status = 422, description = "`invalid_thumbnail`: not a decodable JPEG, or a side longer than 256 px", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]

@@ -20,13 +20,11 @@ use uuid::Uuid;
 
 use fieldsync_shared::{Sha256, TenantId, Timestamp};
 
-use super::{
-    allowed_content_type, drain_rest, parse_sha256_str, receive_limited, thumbnails, too_large,
-    MAX_PARTS,
-};
+use super::{allowed_content_type, parse_sha256_str, thumbnails, too_large, MAX_PARTS};
 use crate::auth::Principal;
 use crate::blobs::{BlobKey, MultipartId, PresignedRequest};
-use crate::error::{ApiError, ApiResult};
+use crate::http::body::{drain_rest, receive_limited};
+use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::directory::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
 
@@ -294,9 +292,9 @@ async fn new_upload(
     responses(
         (status = 200, description = "`status: stored`: the server already has the photo; send nothing", body = DeclareAnswer),
         (status = 201, description = "`status: upload`: send the bytes as described, then complete. Declaring the same photo again while the upload is open returns the same `upload_id`", body = DeclareAnswer),
-        (status = 400, description = "`invalid_sha256`, `invalid_size` (0 bytes), `malformed_body`", body = crate::error::ErrorBody),
-        (status = 413, description = "`photo_too_large`: over `FIELDSYNC_MAX_PHOTO_BYTES`", body = crate::error::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_sha256`, `invalid_size` (0 bytes), `malformed_body`", body = crate::http::ErrorBody),
+        (status = 413, description = "`photo_too_large`: over `FIELDSYNC_MAX_PHOTO_BYTES`", body = crate::http::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id))]
@@ -442,7 +440,7 @@ async fn stored_parts(state: &AppState, upload: &PhotoUpload) -> ApiResult<Vec<u
     params(("upload_id" = Uuid, Path, description = "From the declaration")),
     responses(
         (status = 200, description = "The upload", body = UploadState),
-        (status = 404, description = "No such upload in this tenant", body = crate::error::ErrorBody),
+        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
@@ -479,9 +477,9 @@ pub async fn get_upload(
     ),
     responses(
         (status = 200, description = "`put`: a presigned request to the object store, or `null`: PUT the part to this server", body = PartUrl),
-        (status = 400, description = "`invalid_part_number`, `invalid_part_size`, `invalid_sha256`, `not_multipart`", body = crate::error::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::error::ErrorBody),
-        (status = 409, description = "`upload_closed`: stored, failed or expired", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_part_number`, `invalid_part_size`, `invalid_sha256`, `not_multipart`", body = crate::http::ErrorBody),
+        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 409, description = "`upload_closed`: stored, failed or expired", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path, query), fields(tenant = %principal.tenant_id))]
@@ -533,11 +531,11 @@ pub async fn part_url(
     request_body(content = Vec<u8>, description = "The part's bytes: exactly `part_size` (the last part: what is left)", content_type = "application/octet-stream"),
     responses(
         (status = 204, description = "Stored (replacing an earlier copy of the part)"),
-        (status = 400, description = "`invalid_part_number`, `invalid_part_size` (shorter than the part), `not_multipart`", body = crate::error::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::error::ErrorBody),
-        (status = 409, description = "`upload_closed`", body = crate::error::ErrorBody),
-        (status = 413, description = "`part_too_large`: longer than the part", body = crate::error::ErrorBody),
-        (status = 422, description = "`checksum_mismatch`: the part does not hash to `sha256`", body = crate::error::ErrorBody),
+        (status = 400, description = "`invalid_part_number`, `invalid_part_size` (shorter than the part), `not_multipart`", body = crate::http::ErrorBody),
+        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 409, description = "`upload_closed`", body = crate::http::ErrorBody),
+        (status = 413, description = "`part_too_large`: longer than the part", body = crate::http::ErrorBody),
+        (status = 422, description = "`checksum_mismatch`: the part does not hash to `sha256`", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
@@ -615,11 +613,11 @@ async fn receive_part(
     request_body(content = Vec<u8>, description = "The photo bytes (exactly `size_bytes`)", content_type = "application/octet-stream"),
     responses(
         (status = 204, description = "Received and checked; now complete the upload"),
-        (status = 400, description = "`not_single`: a multipart upload", body = crate::error::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::error::ErrorBody),
-        (status = 409, description = "`upload_closed`", body = crate::error::ErrorBody),
-        (status = 413, description = "`photo_too_large`: more bytes than declared", body = crate::error::ErrorBody),
-        (status = 422, description = "`checksum_mismatch`: the bytes are not the declared photo; nothing was stored", body = crate::error::ErrorBody),
+        (status = 400, description = "`not_single`: a multipart upload", body = crate::http::ErrorBody),
+        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 409, description = "`upload_closed`", body = crate::http::ErrorBody),
+        (status = 413, description = "`photo_too_large`: more bytes than declared", body = crate::http::ErrorBody),
+        (status = 422, description = "`checksum_mismatch`: the bytes are not the declared photo; nothing was stored", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
@@ -701,9 +699,9 @@ async fn has_thumbnail(state: &AppState, tenant: TenantId, sha256: &Sha256) -> A
     params(("upload_id" = Uuid, Path, description = "From the declaration")),
     responses(
         (status = 200, description = "Stored (also when it already was: completing is idempotent)", body = CompleteAnswer),
-        (status = 404, description = "No such upload in this tenant", body = crate::error::ErrorBody),
-        (status = 409, description = "`upload_incomplete`: parts (or the photo) missing, GET the upload to see which; `upload_closed`: failed or expired, declare again", body = crate::error::ErrorBody),
-        (status = 422, description = "`checksum_mismatch`: the stored bytes are not the declared photo; they were deleted and the upload is failed: declare again", body = crate::error::ErrorBody),
+        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 409, description = "`upload_incomplete`: parts (or the photo) missing, GET the upload to see which; `upload_closed`: failed or expired, declare again", body = crate::http::ErrorBody),
+        (status = 422, description = "`checksum_mismatch`: the stored bytes are not the declared photo; they were deleted and the upload is failed: declare again", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]

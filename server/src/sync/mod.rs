@@ -34,7 +34,8 @@ use fieldsync_shared::protocol::{
 };
 
 use crate::auth::{DeviceSession, Principal};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::body::read_body;
+use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
 use push::PushContext;
@@ -186,26 +187,6 @@ fn check_content_type(headers: &HeaderMap) -> ApiResult<()> {
             "Content-Type must be {SYNC_CONTENT_TYPE}"
         ))),
     }
-}
-
-/// Reads at most `max` body bytes (413 `body_too_large` beyond).
-async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> ApiResult<bytes::Bytes> {
-    let too_large = || ApiError::TooLarge {
-        reason: "body_too_large",
-        message: format!("the body is larger than {max} bytes"),
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(too_large());
-    }
-    // The only error a request body produces here, besides the limit, is a client that went
-    // away mid-upload; nobody reads that answer.
-    axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| too_large())
 }
 
 /// The body's content coding: identity or gzip.

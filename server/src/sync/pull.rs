@@ -32,7 +32,7 @@ use fieldsync_shared::protocol::{Cursor, DocPayload, PullPage, PullRequest};
 use fieldsync_shared::values::{DeviceId, DocId, TenantId};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::scope::{ReadScope, ScopeSets};
 use crate::store::documents::{ScopeChange, Visibility};
 use crate::store::organisation::DeviceScopeRow;

@@ -10,7 +10,7 @@ use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp, UserId};
 
 use super::merge::{merge_document, MergeVerdict, Pusher};
-use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
 use crate::store::documents::{
     ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, LoadedDocument,

@@ -16,39 +16,15 @@ mod documents;
 pub mod testing;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use super::{StoreError, StoreResult};
+pub use crate::config::PgPoolSettings;
 
 /// Migrations for PostgreSQL, embedded at compile time from `migrations/postgres`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
-
-/// Connection pool settings (`FIELDSYNC_DB_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PgPoolSettings {
-    /// Most connections this instance opens. Sum over all instances must stay below the
-    /// server's `max_connections`.
-    pub max_connections: u32,
-    /// `statement_timeout` of every connection; `None` for no limit. A statement that runs
-    /// longer is cancelled and the request answered with 503.
-    pub statement_timeout: Option<Duration>,
-    /// How long a request waits for a free connection (or for the first connection at
-    /// startup) before it is answered with 503.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PgPoolSettings {
-    fn default() -> Self {
-        PgPoolSettings {
-            max_connections: 16,
-            statement_timeout: Some(Duration::from_secs(30)),
-            acquire_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct PgStore {

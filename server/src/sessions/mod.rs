@@ -8,6 +8,9 @@
 //! family lose it), except right after an exchange whose answer may have been lost (see
 //! `DeviceStore::rotate_refresh_token`). A session ends at its maximum age
 //! (`FIELDSYNC_SESSION_MAX_AGE_SECS`) however often it was refreshed: `session_expired`.
+//! Ended sessions are deleted a while later ([`purge`]).
+
+pub mod purge;
 
 use std::fmt;
 
@@ -25,17 +28,17 @@ use uuid::Uuid;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::{DeviceId, Timestamp};
 
-use super::{normalize_username, verify_password, ClientIp, IssuedToken, Principal};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{
+    normalize_username, verify_password, ClientIp, IssuedToken, Principal, SESSION_EXPIRED_MESSAGE,
+};
+use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::devices::{
     capped_expiry, DeviceRefusal, DeviceRegistration, NewRefreshToken, RefreshRefusal,
     RevokeReason, Rotation,
 };
 
-/// What a device is told when its session is past the maximum session age.
-pub const SESSION_EXPIRED_MESSAGE: &str =
-    "this session reached its maximum age: log in again (local work is kept)";
+pub use purge::{purge_sessions_at, PurgeTask};
 
 /// Longest device name, characters.
 const MAX_DEVICE_NAME_CHARS: usize = 100;
@@ -64,7 +67,7 @@ impl From<ApiError> for AuthError {
 
 impl From<JsonRejection> for AuthError {
     fn from(e: JsonRejection) -> Self {
-        AuthError::Api(crate::admin::body_error(e))
+        AuthError::Api(crate::http::body::body_error(e))
     }
 }
 
@@ -167,7 +170,7 @@ pub struct LoginResponse {
     /// The session (refresh token family); `null` without a device.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub session_id: Option<Uuid>,
-    #[schema(value_type = crate::openapi::UserProfileSchema)]
+    #[schema(value_type = UserProfileSchema)]
     pub user: UserProfile,
 }
 
@@ -213,6 +216,42 @@ impl fmt::Debug for SessionTokens {
             .field("session_id", &self.session_id)
             .finish_non_exhaustive()
     }
+}
+
+/// This capability's part of the OpenAPI description.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(login, refresh, logout, me),
+    components(schemas(
+        LoginRequest,
+        LoginResponse,
+        DeviceRegistrationBody,
+        RefreshRequest,
+        RefreshResponse,
+        UserProfileSchema
+    ))
+)]
+pub struct SessionsApi;
+
+// A documentation-only mirror (the shared crate has no utoipa dependency) that serialises the
+// same way; it exists only for its schema.
+#[allow(dead_code)]
+/// `fieldsync_shared::master::UserProfile`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = UserProfile)]
+pub struct UserProfileSchema {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    tenant_id: String,
+    username: String,
+    display_name: String,
+    /// merchandiser, rep, supervisor, manager or admin.
+    #[schema(example = "rep")]
+    role: String,
+    /// Short code used in order numbers.
+    #[schema(example = "R001")]
+    code: String,
 }
 
 pub fn router() -> Router<AppState> {
@@ -355,11 +394,11 @@ pub async fn open_device_session(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
-        (status = 401, description = "`invalid_credentials`: unknown tenant, unknown user or wrong password", body = crate::error::ErrorBody),
-        (status = 403, description = "`device_revoked`: an administrator revoked this device", body = crate::error::ErrorBody),
-        (status = 409, description = "`device_belongs_to_another_user`: the device id is another user's; `actor_in_use`: the actor is bound to another device", body = crate::error::ErrorBody),
-        (status = 422, description = "`invalid_body`: unknown field or invalid device registration", body = crate::error::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many failed attempts for this user or from this address; retry after the Retry-After seconds", body = crate::error::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: unknown tenant, unknown user or wrong password", body = crate::http::ErrorBody),
+        (status = 403, description = "`device_revoked`: an administrator revoked this device", body = crate::http::ErrorBody),
+        (status = 409, description = "`device_belongs_to_another_user`: the device id is another user's; `actor_in_use`: the actor is bound to another device", body = crate::http::ErrorBody),
+        (status = 422, description = "`invalid_body`: unknown field or invalid device registration", body = crate::http::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts for this user or from this address; retry after the Retry-After seconds", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, client, body), fields(username = tracing::field::Empty))]
@@ -440,8 +479,8 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens; the refresh token sent is used up", body = RefreshResponse),
-        (status = 401, description = "`refresh_token_reused`: the token was already used, its session is now revoked; `session_expired`: the session reached its maximum age (FIELDSYNC_SESSION_MAX_AGE_SECS); `unauthorized`: unknown or expired token, or the session or device was revoked (signed out, password changed by an administrator, device revoked: the message says which). Log in again (local work is kept).", body = crate::error::ErrorBody),
-        (status = 422, description = "`invalid_body`: unknown field", body = crate::error::ErrorBody),
+        (status = 401, description = "`refresh_token_reused`: the token was already used, its session is now revoked; `session_expired`: the session reached its maximum age (FIELDSYNC_SESSION_MAX_AGE_SECS); `unauthorized`: unknown or expired token, or the session or device was revoked (signed out, password changed by an administrator, device revoked: the message says which). Log in again (local work is kept).", body = crate::http::ErrorBody),
+        (status = 422, description = "`invalid_body`: unknown field", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, body))]
@@ -524,7 +563,7 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "`unauthorized`", body = crate::error::ErrorBody),
+        (status = 401, description = "`unauthorized`", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal), fields(user = %principal.user_id))]
@@ -546,8 +585,8 @@ pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiR
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The signed-in user", body = crate::openapi::UserProfileSchema),
-        (status = 401, description = "`unauthorized`", body = crate::error::ErrorBody),
+        (status = 200, description = "The signed-in user", body = UserProfileSchema),
+        (status = 401, description = "`unauthorized`", body = crate::http::ErrorBody),
     )
 )]
 #[tracing::instrument(skip(state, principal), fields(user = %principal.user_id))]

@@ -8,108 +8,24 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use fieldsync_shared::master::Role;
+use clap::{Args, ValueEnum};
 use fieldsync_shared::protocol::Limits;
 
-use crate::store::postgres::PgPoolSettings;
+mod blobs;
+mod database;
+mod photos;
+
+pub use blobs::{
+    BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
+};
+pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
+pub use photos::{
+    PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
+    MIN_PRESIGNED_PART_BYTES,
+};
 
 /// Default size limit of one uploaded photo: 20 MiB.
 pub const DEFAULT_MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
-
-/// The `fieldsync-server` command line.
-#[derive(Debug, Clone, Parser)]
-#[command(
-    name = "fieldsync-server",
-    version,
-    about = "Fieldsync sync server: merges device CRDT documents, stores photos, serves queries.",
-    long_about = "Fieldsync sync server: merges the visit and order documents field-sales phones \
-                  record offline, stores their photos, delivers master data and answers queries.\n\n\
-                  Every option can also be given as an environment variable (shown in brackets). \
-                  Flags win over environment variables, which win over the defaults.\n\n\
-                  Quick start: `fieldsync-server --demo` serves a demo tenant `demo` (users sup1, \
-                  rep1, rep2, merch1, admin; password demo1234) on http://127.0.0.1:8080."
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
-    /// What to do; `serve` when omitted.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-impl Cli {
-    /// The subcommand, `serve` when none was given.
-    pub fn subcommand(&self) -> Command {
-        self.command.clone().unwrap_or(Command::Serve)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Subcommand)]
-pub enum Command {
-    /// Run the server (the default).
-    Serve,
-    /// Create the demo tenant and its data if it does not exist yet, then exit.
-    SeedDemo,
-    /// Manage users.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Write a new Ed25519 private key for EdDSA access tokens (PKCS#8 PEM, mode 0600) to
-    /// PATH and print its public key and key id. Use it with `--jwt-ed25519-key-file`.
-    Keygen(KeygenArgs),
-    /// Import users, stores, territories, products or credit snapshots from a CSV file (header
-    /// row required; columns in docs/http-api.md). All rows or none: any bad row is reported
-    /// (row, column, message) and nothing is stored.
-    Import(ImportArgs),
-}
-
-#[derive(Debug, Clone, PartialEq, Args)]
-pub struct KeygenArgs {
-    /// Where to write the private key; an existing file is never overwritten.
-    pub path: PathBuf,
-}
-
-#[derive(Debug, Clone, PartialEq, Args)]
-pub struct ImportArgs {
-    /// What the file holds.
-    #[arg(value_enum)]
-    pub kind: crate::admin::csv_import::ImportKind,
-    /// The CSV file (UTF-8).
-    pub file: PathBuf,
-    /// Tenant slug, e.g. `acme`.
-    #[arg(long)]
-    pub tenant: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Subcommand)]
-pub enum UserCommand {
-    /// Add a user. The password is read from the first line of standard input.
-    /// The tenant is created if it does not exist.
-    Add(UserAdd),
-}
-
-#[derive(Debug, Clone, PartialEq, Args)]
-pub struct UserAdd {
-    /// Tenant slug, e.g. `acme`.
-    #[arg(long)]
-    pub tenant: String,
-    /// Login name, unique in the tenant (stored lower-case).
-    #[arg(long)]
-    pub username: String,
-    /// One of merchandiser, rep, supervisor, manager, admin.
-    #[arg(long, value_parser = parse_role)]
-    pub role: Role,
-    /// Short person code used in order numbers, e.g. `R003`; unique in the tenant.
-    #[arg(long)]
-    pub code: String,
-    /// Display name, e.g. "Li Wei".
-    #[arg(long)]
-    pub name: String,
-}
-
-fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).map_err(|e| e.to_string())
-}
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,7 +66,7 @@ fn parse_database_url(s: &str) -> Result<Secret, String> {
     Ok(Secret::new(s))
 }
 
-fn parse_secret(s: &str) -> Result<Secret, String> {
+pub(crate) fn parse_secret(s: &str) -> Result<Secret, String> {
     if s.len() < 32 {
         return Err("must be at least 32 characters".to_string());
     }
@@ -383,11 +299,11 @@ pub struct Config {
 
     /// Photo upload settings (multipart threshold, presigned URL lifetime, clean-up ages).
     #[command(flatten)]
-    pub photos: crate::photos::PhotoSettings,
+    pub photos: PhotoSettings,
 
     /// Where photo bytes live: the data directory (default) or an S3-compatible bucket.
     #[command(flatten)]
-    pub blobs: crate::blobs::BlobSettings,
+    pub blobs: BlobSettings,
 
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
@@ -399,22 +315,6 @@ pub struct Config {
         global = true
     )]
     pub limits: Limits,
-}
-
-/// A database URL this version cannot use.
-#[derive(Debug, thiserror::Error)]
-#[error("unsupported DATABASE_URL {0:?}: use a sqlite: URL (the default) or a postgres:// URL")]
-pub struct UnsupportedDatabase(pub String);
-
-/// Where the relational store lives, resolved from [`Config`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseLocation {
-    /// The default: a file in the data directory.
-    SqliteFile(PathBuf),
-    /// An explicit `sqlite:` URL.
-    SqliteUrl(String),
-    /// A `postgres://` or `postgresql://` URL (a secret: it may carry a password).
-    Postgres { url: Secret, pool: PgPoolSettings },
 }
 
 impl Config {
@@ -444,8 +344,8 @@ impl Config {
             log: "warn".to_string(),
             demo: false,
             max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
-            photos: crate::photos::PhotoSettings::default(),
-            blobs: crate::blobs::BlobSettings::default(),
+            photos: PhotoSettings::default(),
+            blobs: BlobSettings::default(),
             limits: Limits::default(),
         }
     }
@@ -509,80 +409,22 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
-    #[test]
-    fn no_subcommand_means_serve_with_defaults() {
-        let cli = Cli::try_parse_from(["fieldsync-server"]).unwrap();
-        assert_eq!(cli.subcommand(), Command::Serve);
-        assert_eq!(cli.config.listen.port(), 8080);
-        assert_eq!(cli.config.limits, Limits::default());
-        assert!(!cli.config.demo);
-    }
-
-    #[test]
-    fn flags_after_subcommands_and_user_add() {
-        let cli = Cli::try_parse_from([
-            "fieldsync-server",
-            "user",
-            "add",
-            "--tenant",
-            "acme",
-            "--username",
-            "li",
-            "--role",
-            "rep",
-            "--code",
-            "R009",
-            "--name",
-            "Li Wei",
-            "--data-dir",
-            "/tmp/x",
-        ])
-        .unwrap();
-        assert_eq!(cli.config.data_dir, PathBuf::from("/tmp/x"));
-        match cli.subcommand() {
-            Command::User(UserCommand::Add(add)) => assert_eq!(add.role, Role::Rep),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn import_takes_a_kind_a_file_and_a_tenant() {
-        let cli = Cli::try_parse_from([
-            "fieldsync-server",
-            "import",
-            "stores",
-            "stores.csv",
-            "--tenant",
-            "acme",
-        ])
-        .unwrap();
-        match cli.subcommand() {
-            Command::Import(args) => {
-                assert_eq!(args.kind, crate::admin::csv_import::ImportKind::Stores);
-                assert_eq!(args.file, PathBuf::from("stores.csv"));
-                assert_eq!(args.tenant, "acme");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(Cli::try_parse_from([
-            "fieldsync-server",
-            "import",
-            "orders",
-            "x.csv",
-            "--tenant",
-            "a"
-        ])
-        .is_err());
-        assert!(Cli::try_parse_from(["fieldsync-server", "import", "users", "x.csv"]).is_err());
+    /// The configuration flags alone, as the binary's command line flattens them.
+    #[derive(Debug, Parser)]
+    pub(super) struct Flags {
+        #[command(flatten)]
+        pub config: Config,
     }
 
     #[test]
     fn secrets_do_not_print_and_short_ones_are_refused() {
         let s = Secret::new("a-very-secret-value-that-is-long-enough");
         assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
-        assert!(Cli::try_parse_from(["fieldsync-server", "--jwt-secret", "short"]).is_err());
+        assert!(Flags::try_parse_from(["fieldsync-server", "--jwt-secret", "short"]).is_err());
     }
 
     #[test]
@@ -617,7 +459,7 @@ mod tests {
 
     #[test]
     fn config_debug_does_not_show_the_database_password() {
-        let cli = Cli::try_parse_from([
+        let cli = Flags::try_parse_from([
             "fieldsync-server",
             "--database-url",
             "postgres://fieldsync:hunter2-db-password@db.internal:5432/fieldsync",
@@ -631,13 +473,13 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("db.internal"), "{shown}");
-        let shown = format!("{:?}", Cli::try_parse_from(["fieldsync-server"]).unwrap());
+        let shown = format!("{:?}", Flags::try_parse_from(["fieldsync-server"]).unwrap());
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]
     fn token_options_have_defaults_flags_and_keygen() {
-        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        let d = Flags::try_parse_from(["fieldsync-server"]).unwrap().config;
         assert_eq!(
             (
                 d.token_ttl_secs,
@@ -647,7 +489,7 @@ mod tests {
             (900, 30 * 24 * 3600, 300)
         );
         assert!(d.jwt_ed25519_key_file.is_none() && d.jwt_verify_key_files.is_empty());
-        let c = Cli::try_parse_from([
+        let c = Flags::try_parse_from([
             "fieldsync-server",
             "--jwt-ed25519-key-file",
             "/k/signing.pem",
@@ -670,25 +512,18 @@ mod tests {
             ]
         );
         assert_eq!(c.refresh_token_ttl_secs, 60);
-        assert!(Cli::try_parse_from(["fieldsync-server", "--token-ttl-secs", "0"]).is_err());
-        let k = Cli::try_parse_from(["fieldsync-server", "keygen", "/k/new.pem"]).unwrap();
-        assert_eq!(
-            k.subcommand(),
-            Command::Keygen(KeygenArgs {
-                path: PathBuf::from("/k/new.pem")
-            })
-        );
+        assert!(Flags::try_parse_from(["fieldsync-server", "--token-ttl-secs", "0"]).is_err());
     }
 
     #[test]
     fn session_hygiene_options_have_defaults_and_flags() {
-        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        let d = Flags::try_parse_from(["fieldsync-server"]).unwrap().config;
         assert_eq!(
             (d.session_max_age_secs, d.session_purge_after_secs),
             (30 * 24 * 3600, 7 * 24 * 3600)
         );
         assert_eq!(d.session_max_age_ms(), 30 * 24 * 3600 * 1000);
-        let c = Cli::try_parse_from([
+        let c = Flags::try_parse_from([
             "fieldsync-server",
             "--session-max-age-secs",
             "7200",
@@ -702,14 +537,14 @@ mod tests {
             (7200, 0)
         );
         assert!(
-            Cli::try_parse_from(["fieldsync-server", "--session-max-age-secs", "3599"]).is_err(),
+            Flags::try_parse_from(["fieldsync-server", "--session-max-age-secs", "3599"]).is_err(),
             "at least an hour"
         );
     }
 
     #[test]
     fn login_limits_have_defaults_and_flags() {
-        let d = Cli::try_parse_from(["fieldsync-server"]).unwrap().config;
+        let d = Flags::try_parse_from(["fieldsync-server"]).unwrap().config;
         assert_eq!(
             (
                 d.login_max_failures,
@@ -718,7 +553,7 @@ mod tests {
             ),
             (10, 100, 300)
         );
-        let c = Cli::try_parse_from([
+        let c = Flags::try_parse_from([
             "fieldsync-server",
             "--login-max-failures",
             "3",
@@ -728,12 +563,12 @@ mod tests {
         .unwrap()
         .config;
         assert_eq!((c.login_max_failures, c.login_window_secs), (3, 60));
-        assert!(Cli::try_parse_from(["fieldsync-server", "--login-window-secs", "0"]).is_err());
+        assert!(Flags::try_parse_from(["fieldsync-server", "--login-window-secs", "0"]).is_err());
     }
 
     #[test]
     fn pool_options_parse_from_flags_and_zero_disables_the_statement_timeout() {
-        let cli = Cli::try_parse_from([
+        let cli = Flags::try_parse_from([
             "fieldsync-server",
             "--db-max-connections",
             "40",
@@ -747,9 +582,9 @@ mod tests {
         assert_eq!(pool.max_connections, 40);
         assert_eq!(pool.statement_timeout, None);
         assert_eq!(pool.acquire_timeout, Duration::from_millis(2500));
-        assert!(Cli::try_parse_from(["fieldsync-server", "--db-max-connections", "0"]).is_err());
+        assert!(Flags::try_parse_from(["fieldsync-server", "--db-max-connections", "0"]).is_err());
 
-        let defaults = Cli::try_parse_from(["fieldsync-server"]).unwrap();
+        let defaults = Flags::try_parse_from(["fieldsync-server"]).unwrap();
         assert_eq!(
             defaults.config.pg_pool_settings(),
             PgPoolSettings::default()
