@@ -1,22 +1,17 @@
 //! Fieldsync sync server.
 //!
-//! Module map (one job each):
-//! * [`config`]: typed configuration (defaults < environment < flags) and `--help`.
-//! * [`startup`]: [`startup::Application`] builds the app, binds its listeners (port 0 in tests).
-//! * [`telemetry`]: tracing subscriber (pretty or JSON), request ids.
-//! * [`error`]: the one API error type and its mapping to HTTP.
-//! * [`admin`]: `/v1/admin/...`: users, regions, teams, territories, CSV imports.
-//! * [`auth`]: passwords, JWTs, the login endpoint and the [`auth::Principal`] extractor.
-//! * [`sync`]: `POST /v1/sync`: push (merge, validate, commit) and pull (feed pages).
-//! * [`queries`]: `GET /v1/visits`, `/v1/orders`: filtered reads of hydrated documents.
-//! * [`history`]: `GET /v1/documents/{id}/history`: a document's audit trail.
-//! * [`photos`]: content-addressed photo upload and download.
-//! * [`master_data`]: stores, products, credit snapshots delivered to devices.
-//! * [`store`]: the relational store traits and their SQLite implementation.
-//! * [`blobs`]: the blob store trait and its local-folder implementation.
-//! * [`demo`]: the demo tenant (`--demo`, `seed-demo`).
-//! * [`feed_events`]: instances learn of each other's commits (PostgreSQL LISTEN/NOTIFY).
-//! * [`metrics`]: Prometheus metrics; [`openapi`]: the OpenAPI description.
+//! Module map, by layer (docs/architecture.md, "Layers of the server"; top first; a module
+//! uses only its own layer and those below):
+//! * composition: [`cli`] (the command line), [`commands`] (subcommands other than `serve`),
+//!   [`startup`] ([`startup::Application`]: builds the state, binds, serves), [`routes`] (both
+//!   routers), [`openapi`] (merges each capability's part), [`demo`] (the demo tenant).
+//! * capabilities: [`sync`], [`photos`], [`history`], [`queries`], [`master_data`], [`admin`],
+//!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`).
+//! * [`state`]: what every handler shares; gives [`auth`] its [`auth::Verifier`] via `FromRef`.
+//! * [`scope`]: who may read what; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
+//! * [`http`]: the one API error type and its mapping to HTTP, body reading, middleware.
+//! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`].
+//! * [`config`]: every settings type; imports nothing from the crate.
 
 pub mod admin;
 pub mod auth;
