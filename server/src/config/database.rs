@@ -34,7 +34,7 @@ impl Default for PgPoolSettings {
 #[error("unsupported DATABASE_URL {0:?}: use a sqlite: URL (the default) or a postgres:// URL")]
 pub struct UnsupportedDatabase(pub String);
 
-/// Where the relational store lives, resolved from [`Config`].
+/// Where the relational store lives, resolved from [`super::Config`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
     /// The default: a file in the data directory.

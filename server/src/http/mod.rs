@@ -1,6 +1,6 @@
 //! HTTP glue shared by every capability: the error type and its JSON answer ([`ApiError`],
 //! [`ErrorBody`]), reading request bodies within limits ([`body`]) and the middleware that gives
-//! the answers axum and tower-http make themselves the same shape ([`middleware`]).
+//! the answers axum and tower-http make themselves the same shape (`middleware`).
 //!
 //! Lower errors (store, blob store, protocol) become [`ApiError`] here, through `From` impls in
 //! [`error`]: the layers below know nothing of HTTP.
