@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
-use fieldsync_shared::policy::OrgView;
+use fieldsync_shared::org::OrgView;
 use fieldsync_shared::{DeviceId, DocId, DocKind, StoreCode, StoreId, Timestamp};
 use rusqlite::{Connection, Transaction};
 

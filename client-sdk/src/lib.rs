@@ -35,7 +35,8 @@ pub use uploads::{PhotoUpload, ThumbnailState};
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
 pub use fieldsync_shared::order::{Order, OrderNumber, OrderStatus, PaymentMethod};
-pub use fieldsync_shared::policy::{Field, OrgView, Refusal, Relation};
+pub use fieldsync_shared::org::{OrgView, Relation};
+pub use fieldsync_shared::policy::{Field, Refusal};
 pub use fieldsync_shared::rules::{Finding, Severity, Verdict};
 pub use fieldsync_shared::visit::{Visit, VisitStatus, VisitStep};
 pub use fieldsync_shared::{Date, DeviceId, DocId, DocKind, Money, Sha256, StoreId, Timestamp};

@@ -10,7 +10,7 @@ use fieldsync_client::{
 use fieldsync_shared::master::{
     Channel, CreditSnapshot, Grade, MasterDataPage, Product, Role, Store, UserProfile,
 };
-use fieldsync_shared::policy::OrgView;
+use fieldsync_shared::org::OrgView;
 use fieldsync_shared::{PersonCode, Position, Sku, StoreCode, StoreId, TenantId, UserId};
 use tempfile::TempDir;
 

@@ -2,7 +2,7 @@
 //! delivered read-only to devices for offline rule evaluation.
 //!
 //! Stores and credit snapshots only of the stores in the principal's read scope (products: the
-//! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::policy::OrgView) on
+//! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::org::OrgView) on
 //! every page. Every organisation change takes a master version (`org_seq`): a device whose
 //! `since` is older receives the complete store list of its scope (`stores_complete`) and
 //! drops the stores it no longer may hold. A lost response changes nothing: the device asks

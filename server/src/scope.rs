@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use fieldsync_shared::master::Role;
-use fieldsync_shared::policy::OrgView;
+use fieldsync_shared::org::OrgView;
 use fieldsync_shared::values::{StoreId, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;

@@ -141,7 +141,7 @@ fn everything() -> ReadScope {
         whole_tenant: true,
         stores: Default::default(),
         people: [me].into(),
-        org: fieldsync_shared::policy::OrgView::solo(me, fieldsync_shared::master::Role::Admin),
+        org: fieldsync_shared::org::OrgView::solo(me, fieldsync_shared::master::Role::Admin),
     }
 }
 
@@ -150,7 +150,7 @@ fn everything() -> ReadScope {
 fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
     let mut scope = everything();
     scope.people = [owner].into();
-    scope.org = fieldsync_shared::policy::OrgView::solo(owner, fieldsync_shared::master::Role::Rep);
+    scope.org = fieldsync_shared::org::OrgView::solo(owner, fieldsync_shared::master::Role::Rep);
     PushContext {
         tenant_id: tenant,
         user_id: owner,
@@ -670,7 +670,7 @@ fn scope_of(stores: &[StoreId], people: &[UserId]) -> ReadScope {
         whole_tenant: false,
         stores: stores.iter().copied().collect(),
         people: people.iter().copied().collect(),
-        org: fieldsync_shared::policy::OrgView::solo(
+        org: fieldsync_shared::org::OrgView::solo(
             people[0],
             fieldsync_shared::master::Role::Rep,
         ),

@@ -2,6 +2,7 @@
 //! so that a rule is evaluated by the same code on both sides.
 //!
 //! * [`values`]: parsed newtypes (ids, SKU, money, coordinates, dates, hashes).
+//! * [`org`]: roles, relations and the organisation as one user sees it.
 //! * [`master`]: server-owned master data delivered read-only to devices.
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
@@ -15,6 +16,7 @@
 pub mod document;
 pub mod master;
 pub mod order;
+pub mod org;
 pub mod policy;
 pub mod protocol;
 pub mod rules;

@@ -3,9 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::org::OrgView;
 use crate::values::{
     Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
 };
+
+/// A user's role travels in their [`UserProfile`]; the type belongs to the organisation.
+pub use crate::org::Role;
 
 /// Store channel (key-account class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,41 +73,6 @@ pub struct CreditSnapshot {
     pub as_of: Date,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Merchandiser,
-    Rep,
-    Supervisor,
-    Manager,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Merchandiser => "merchandiser",
-            Role::Rep => "rep",
-            Role::Supervisor => "supervisor",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, crate::ParseError> {
-        match s {
-            "merchandiser" => Ok(Role::Merchandiser),
-            "rep" => Ok(Role::Rep),
-            "supervisor" => Ok(Role::Supervisor),
-            "manager" => Ok(Role::Manager),
-            "admin" => Ok(Role::Admin),
-            other => Err(crate::ParseError::new(
-                "role",
-                format!("unknown role {other:?}"),
-            )),
-        }
-    }
-}
-
 /// The signed-in person as the device and the server see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
@@ -128,7 +97,7 @@ pub struct MasterDataPage {
     /// The user's place in the organisation (for write policies on the device). Sent on every
     /// page: it is small and changes when teams change, independently of `version`.
     #[serde(default)]
-    pub org: Option<crate::policy::OrgView>,
+    pub org: Option<OrgView>,
     /// `stores` (with their `credit`) is every store of the user's read scope, whatever their
     /// version: sent after the organisation changed (a store moved to another territory, the
     /// user changed team) and on a first page. The device drops the stores it holds that are

@@ -24,7 +24,8 @@ use autosurgeon::Text;
 use fieldsync_shared::document::{
     hydrate_any, reconcile_order, reconcile_visit, server_actor, AnyDocument, DocumentError,
 };
-use fieldsync_shared::policy::{self, Editor, OrgView, Refusal};
+use fieldsync_shared::org::{Editor, OrgView};
+use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::{StoreId, Timestamp, UserId};
 

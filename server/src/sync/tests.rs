@@ -9,7 +9,7 @@ use fieldsync_shared::document::{
     hydrate_visit, new_document, reconcile_visit, server_actor, DocKind,
 };
 use fieldsync_shared::master::Role;
-use fieldsync_shared::policy::OrgView;
+use fieldsync_shared::org::OrgView;
 use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::{Date, DocId, ShortText, StoreId, Timestamp, UserId};
 use fieldsync_shared::visit::{Review, ReviewDecision, StepRecord, Visit, VisitStatus, VisitStep};

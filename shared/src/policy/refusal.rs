@@ -1,0 +1,43 @@
+//! What a policy says when it refuses an effect: the field, a stable code, a message.
+
+use serde::{Deserialize, Serialize};
+
+use super::Field;
+
+/// One refused effect: which field, a stable code, a message for the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub field: Field,
+    /// Stable snake_case code, e.g. `visit_frozen`, `not_author`, `comment_required`.
+    pub code: String,
+    pub message: String,
+}
+
+impl Refusal {
+    pub(super) fn new(field: Field, code: &str, message: impl Into<String>) -> Self {
+        Refusal {
+            field,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Stable refusal codes (the `code` of a [`Refusal`]). docs/write-policies.md lists them.
+pub mod codes {
+    pub const IDENTITY_FIXED: &str = "identity_fixed";
+    pub const NOT_ALLOWED_TO_CREATE: &str = "not_allowed_to_create";
+    pub const STATUS_TRANSITION_NOT_ALLOWED: &str = "status_transition_not_allowed";
+    pub const NOT_AUTHOR: &str = "not_author";
+    pub const NOT_AUTHOR_OR_COLLEAGUE: &str = "not_author_or_colleague";
+    pub const VISIT_SUBMITTED: &str = "visit_submitted";
+    pub const VISIT_FROZEN: &str = "visit_frozen";
+    pub const NOT_REVIEWER: &str = "not_reviewer";
+    pub const REVIEW_REQUIRED: &str = "review_required";
+    pub const REVIEW_INVALID: &str = "review_invalid";
+    pub const COMMENT_REQUIRED: &str = "comment_required";
+    pub const ORDER_SUBMITTED: &str = "order_submitted";
+    pub const ORDER_CLOSED: &str = "order_closed";
+    pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
+    pub const KIND_CHANGED: &str = "kind_changed";
+}
