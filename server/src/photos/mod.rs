@@ -35,7 +35,7 @@ use crate::auth::Principal;
 use crate::blobs::BlobKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::{PhotoMeta, ThumbnailOrigin};
+use crate::store::photos::{PhotoMeta, ThumbnailOrigin};
 
 /// Content types a photo may have.
 pub const ALLOWED_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heic"];

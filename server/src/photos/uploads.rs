@@ -28,7 +28,7 @@ use crate::auth::Principal;
 use crate::blobs::{BlobKey, MultipartId, PresignedRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
+use crate::store::photos::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
 
 /// Largest JSON body of a declaration.
 const MAX_DECLARE_BODY_BYTES: u64 = 16 * 1024;
