@@ -1,9 +1,11 @@
-//! Conformance tests of [`DirectoryStore`] (tenants, users, master data, photo metadata),
+//! Conformance tests of [`DirectoryStore`] (tenants, users, master data) and [`PhotoStore`]
+//! (photo metadata),
 //! generic over the trait; `directory_suite!` at the end runs them on SQLite and PostgreSQL
 //! (the latter needs `FIELDSYNC_TEST_DATABASE_URL`, which `scripts/with-postgres.sh` sets).
 
-use fieldsync_server::store::directory::{PhotoMeta, Tenant};
-use fieldsync_server::store::{DirectoryStore, StoreError};
+use fieldsync_server::store::directory::Tenant;
+use fieldsync_server::store::photos::PhotoMeta;
+use fieldsync_server::store::{DirectoryStore, PhotoStore, StoreError};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Role, Store, UserProfile};
 use fieldsync_shared::values::{
     Date, Money, PersonCode, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
@@ -387,7 +389,7 @@ pub async fn master_data_refusals<S: DirectoryStore>(store: &S, tenant: TenantId
     assert_eq!(store.master_page(other, 0).await.unwrap().version, 0);
 }
 
-pub async fn photo_metadata_is_per_tenant<S: DirectoryStore>(
+pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -431,9 +433,9 @@ pub async fn photo_metadata_is_per_tenant<S: DirectoryStore>(
 macro_rules! directory_suite {
     ($engine:ident) => {
         mod $engine {
-            async fn fixture(
-            ) -> crate::support::Fixture<impl crate::support::TestStore + super::DirectoryStore>
-            {
+            async fn fixture() -> crate::support::Fixture<
+                impl crate::support::TestStore + super::DirectoryStore + super::PhotoStore,
+            > {
                 crate::support::$engine().await
             }
 

@@ -1236,7 +1236,7 @@ fn upload_endpoints_are_in_the_openapi_description() {
 // Thumbnails first (docs/photo-uploads.md): `PUT /v1/photos/{sha256}/thumbnail`.
 
 use fieldsync_server::photos::thumbnails;
-use fieldsync_server::store::directory::ThumbnailOrigin;
+use fieldsync_server::store::photos::ThumbnailOrigin;
 
 /// A real JPEG of `width` x `height` of one colour (distinct from any thumbnail the server
 /// renders of the `png` photos).

@@ -12,7 +12,7 @@ use fieldsync_e2e::proxy::{FaultProxy, SeenRequest};
 use fieldsync_e2e::{http, write_file, TestDevice, TestServer};
 use fieldsync_server::demo::demo_tenant_id;
 use fieldsync_server::photos::thumbnails;
-use fieldsync_server::store::directory::ThumbnailOrigin;
+use fieldsync_server::store::photos::ThumbnailOrigin;
 use fieldsync_shared::{Sha256, Timestamp};
 
 /// A request that carries photo bytes to the server (`PUT .../content` or `.../parts/{n}`).

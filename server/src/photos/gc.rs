@@ -30,7 +30,7 @@ use super::thumbnails;
 use super::uploads::retire;
 use crate::blobs::BlobKey;
 use crate::state::AppState;
-use crate::store::directory::UploadStatus;
+use crate::store::photos::UploadStatus;
 
 /// Rows or photos handled per query.
 const BATCH: u32 = 500;

@@ -32,7 +32,7 @@ use crate::blobs::BlobKey;
 use crate::http::body::{declared_length, drain_rest, receive_limited};
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::{PhotoMeta, ThumbnailOrigin};
+use crate::store::photos::{PhotoMeta, ThumbnailOrigin};
 
 /// Content types a photo may have.
 pub const ALLOWED_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heic"];

@@ -33,7 +33,7 @@ use crate::auth::Principal;
 use crate::blobs::{BlobError, BlobKey};
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::ThumbnailOrigin;
+use crate::store::photos::ThumbnailOrigin;
 
 pub use rule::{JPEG_QUALITY, MAX_BYTES, MAX_SIDE};
 /// Thumbnails rendered at the same time.

@@ -26,7 +26,7 @@ use crate::blobs::{BlobKey, MultipartId, PresignedRequest};
 use crate::http::body::{drain_rest, receive_limited};
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::directory::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
+use crate::store::photos::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
 
 /// Largest JSON body of a declaration.
 const MAX_DECLARE_BODY_BYTES: u64 = 16 * 1024;

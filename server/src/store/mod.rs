@@ -2,22 +2,29 @@
 //!
 //! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections
 //!   (one macro body, `documents_sql`, the same SQL on both engines).
-//! * [`directory::DirectoryStore`]: tenants, users, master data, photo metadata.
-//! * [`organisation::OrganisationStore`]: regions, teams, territories, user administration
-//!   and the all-or-nothing imports (one macro body, the same SQL on both engines).
+//! * [`directory::DirectoryStore`]: tenants, users, master data (one macro body,
+//!   `directory_sql`).
+//! * [`photos::PhotoStore`]: photo metadata, declared uploads, thumbnails (one macro body,
+//!   `photos_sql`).
+//! * [`organisation::OrganisationStore`]: one store per aggregate (users, regions, teams,
+//!   territories, read scope) with the all-or-nothing imports (one macro body each, the same
+//!   SQL on both engines).
 //! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
 //!
-//! [`Store`] is both; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
+//! [`Store`] is all of them; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
 //! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
 //! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
 //! `server/tests/directory_store.rs` run against both.
 
+mod decode;
 pub mod devices;
 pub mod directory;
 mod directory_sql;
 pub mod documents;
 mod documents_sql;
 pub mod organisation;
+pub mod photos;
+mod photos_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -25,6 +32,7 @@ pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
+pub use photos::PhotoStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -100,11 +108,24 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server needs from its relational database.
 pub trait Store:
-    DocumentStore + DirectoryStore + OrganisationStore + DeviceStore + Send + Sync + 'static
+    DocumentStore
+    + DirectoryStore
+    + PhotoStore
+    + OrganisationStore
+    + DeviceStore
+    + Send
+    + Sync
+    + 'static
 {
 }
-impl<
-        T: DocumentStore + DirectoryStore + OrganisationStore + DeviceStore + Send + Sync + 'static,
-    > Store for T
+impl<T> Store for T where
+    T: DocumentStore
+        + DirectoryStore
+        + PhotoStore
+        + OrganisationStore
+        + DeviceStore
+        + Send
+        + Sync
+        + 'static
 {
 }

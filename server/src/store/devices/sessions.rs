@@ -1,12 +1,6 @@
-//! Devices, sessions and refresh tokens (docs/auth.md).
-//!
-//! A device is one app installation registered under its user; its Automerge actor is bound to
-//! it (unique across the whole database). A session is one refresh token family: a login on a
-//! device and every token rotated from it. Refresh tokens are stored only as SHA-256 hashes
-//! (hex); the caller hashes.
-//!
-//! Both engines run the same SQL (`$N` placeholders work on SQLite too), so the two
-//! implementations are one macro body instantiated for [`SqliteStore`] and [`PgStore`].
+//! Sessions and refresh tokens (docs/auth.md). A session is one refresh token family: a
+//! login on a device and every token rotated from it. Refresh tokens are stored only as
+//! SHA-256 hashes (hex); the caller hashes.
 //!
 //! Rotation is race-safe: a token is consumed by a conditional `UPDATE ... WHERE used_at IS
 //! NULL` as the first statement of the transaction (which also takes SQLite's write lock before
@@ -15,33 +9,17 @@
 //! A session has an absolute age (`max_age_ms`): no refresh token outlives it and none is
 //! exchanged after it. Rows of ended sessions are kept for a while (so a presented token is
 //! still recognised and refused for what it is) and then deleted by
-//! [`DeviceStore::purge_ended_sessions`].
-
-use std::collections::HashMap;
+//! [`SessionStore::purge_ended_sessions`].
 
 use automerge::ActorId;
 use fieldsync_shared::master::Role;
 use fieldsync_shared::{DeviceId, TenantId, Timestamp, UserId};
 use uuid::Uuid;
 
-use super::postgres::PgStore;
-use super::sqlite::SqliteStore;
-use super::{StoreError, StoreResult};
-
-/// A registered device as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeviceRecord {
-    pub id: DeviceId,
-    pub tenant_id: TenantId,
-    pub user_id: UserId,
-    pub actor: ActorId,
-    pub name: String,
-    pub platform: String,
-    pub registered_at: Timestamp,
-    /// Last sign-in or token refresh.
-    pub last_seen_at: Timestamp,
-    pub revoked_at: Option<Timestamp>,
-}
+use crate::store::decode::{actor_of, corrupt, device_id_of, user_id_of};
+use crate::store::postgres::PgStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::StoreResult;
 
 /// What a login with a device asks for: register `id` with `actor` under `user` (or reuse it).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +30,17 @@ pub struct DeviceRegistration {
     pub actor: ActorId,
     pub name: String,
     pub platform: String,
+}
+
+/// Why a device cannot be signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceRefusal {
+    /// The device id is registered to another user (of this or another tenant).
+    BelongsToAnotherUser,
+    /// The actor is bound to another device, or this device is registered with another actor.
+    ActorInUse,
+    /// The device was revoked by an administrator.
+    Revoked,
 }
 
 /// A refresh token to store: its SHA-256 (hex) and lifetime.
@@ -69,17 +58,6 @@ impl std::fmt::Debug for NewRefreshToken {
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
-}
-
-/// Why a device cannot be signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceRefusal {
-    /// The device id is registered to another user (of this or another tenant).
-    BelongsToAnotherUser,
-    /// The actor is bound to another device, or this device is registered with another actor.
-    ActorInUse,
-    /// The device was revoked by an administrator.
-    Revoked,
 }
 
 /// A session for the per-request check, with what the access token must agree with.
@@ -121,7 +99,7 @@ pub fn session_aged_out(created_at: Timestamp, max_age_ms: i64, now: Timestamp) 
     now.millis() >= created_at.millis().saturating_add(max_age_ms)
 }
 
-/// Rows deleted per statement by [`DeviceStore::purge_ended_sessions`].
+/// Rows deleted per statement by [`SessionStore::purge_ended_sessions`].
 pub const PURGE_BATCH: u32 = 500;
 
 /// What one purge deleted.
@@ -151,15 +129,6 @@ pub enum RefreshRefusal {
     /// The session is past its maximum age.
     SessionExpired,
     DeviceRevoked,
-}
-
-/// Who writes under an actor, for the audit trail.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActorOwner {
-    pub device_id: DeviceId,
-    pub user_id: UserId,
-    pub username: String,
-    pub device_name: String,
 }
 
 /// Why a session ends.
@@ -223,7 +192,7 @@ fn stored_revocation(revoked_at: Option<i64>, reason: Option<&str>) -> Option<Re
 }
 
 #[async_trait::async_trait]
-pub trait DeviceStore: Send + Sync {
+pub trait SessionStore: Send + Sync {
     /// Registers the device (or reuses it: same id, same user, same actor, not revoked), then
     /// opens a session with its first refresh token, in one transaction. `Ok(Err(_))` says why
     /// the device was refused (nothing written).
@@ -282,78 +251,9 @@ pub trait DeviceStore: Send + Sync {
         cutoff: Timestamp,
         max_age_ms: i64,
     ) -> StoreResult<PurgeCounts>;
-
-    /// Devices of the tenant (of one user if given), most recently registered first, at most
-    /// `limit`.
-    async fn list_devices(
-        &self,
-        tenant: TenantId,
-        user: Option<UserId>,
-        limit: u32,
-    ) -> StoreResult<Vec<DeviceRecord>>;
-
-    async fn get_device(&self, tenant: TenantId, id: DeviceId)
-        -> StoreResult<Option<DeviceRecord>>;
-
-    /// Revokes the device and every session on it (idempotent); `NotFound` if it is not this
-    /// tenant's. Returns the device as now stored.
-    async fn revoke_device(&self, tenant: TenantId, id: DeviceId) -> StoreResult<DeviceRecord>;
-
-    /// Who each actor belongs to (actors not bound to a device of this tenant are absent).
-    async fn actor_owners(
-        &self,
-        tenant: TenantId,
-        actors: &[ActorId],
-    ) -> StoreResult<HashMap<ActorId, ActorOwner>>;
 }
 
-fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn parse_actor(hex: &str) -> StoreResult<ActorId> {
-    ActorId::try_from(hex).map_err(|e| corrupt(format!("actor id {hex:?}: {e}")))
-}
-
-fn parse_device_id(s: &str) -> StoreResult<DeviceId> {
-    DeviceId::parse(s).map_err(corrupt)
-}
-
-fn parse_user_id(s: &str) -> StoreResult<UserId> {
-    UserId::parse(s).map_err(corrupt)
-}
-
-type DeviceRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-);
-
-const DEVICE_SELECT: &str = "SELECT id, tenant_id, user_id, actor_id, name, platform, \
-       registered_at, last_seen_at, revoked_at FROM devices";
-
-fn device_record(row: DeviceRow) -> StoreResult<DeviceRecord> {
-    let (id, tenant, user, actor, name, platform, registered, seen, revoked) = row;
-    Ok(DeviceRecord {
-        id: parse_device_id(&id)?,
-        tenant_id: TenantId::parse(&tenant).map_err(corrupt)?,
-        user_id: parse_user_id(&user)?,
-        actor: parse_actor(&actor)?,
-        name,
-        platform,
-        registered_at: Timestamp(registered),
-        last_seen_at: Timestamp(seen),
-        revoked_at: revoked.map(Timestamp),
-    })
-}
-
-macro_rules! device_store {
+macro_rules! session_store {
     ($store:ty, $db:ty) => {
         impl $store {
             async fn dev_insert_token(
@@ -410,8 +310,8 @@ macro_rules! device_store {
                     SessionInfo {
                         session_id: Uuid::parse_str(&sid).map_err(corrupt)?,
                         tenant_id: TenantId::parse(&tenant).map_err(corrupt)?,
-                        user_id: parse_user_id(&user)?,
-                        device_id: parse_device_id(&device)?,
+                        user_id: user_id_of(&user)?,
+                        device_id: device_id_of(&device)?,
                         created_at: Timestamp(created),
                     },
                     stored_revocation(s_revoked, reason.as_deref()),
@@ -452,7 +352,7 @@ macro_rules! device_store {
         }
 
         #[async_trait::async_trait]
-        impl DeviceStore for $store {
+        impl SessionStore for $store {
             #[tracing::instrument(skip(self, device, token), fields(device = %device.id, user = %device.user_id))]
             async fn open_session(
                 &self,
@@ -558,9 +458,9 @@ macro_rules! device_store {
                 row.map(
                     |(user, device, created, s_revoked, reason, actor, d_revoked, role)| {
                         Ok(SessionAuth {
-                            user_id: parse_user_id(&user)?,
-                            device_id: parse_device_id(&device)?,
-                            actor: parse_actor(&actor)?,
+                            user_id: user_id_of(&user)?,
+                            device_id: device_id_of(&device)?,
+                            actor: actor_of(&actor)?,
                             role: Role::parse(&role).map_err(corrupt)?,
                             created_at: Timestamp(created),
                             session_revoked: stored_revocation(s_revoked, reason.as_deref()),
@@ -776,123 +676,9 @@ macro_rules! device_store {
                 }
                 Ok(counts)
             }
-
-            async fn list_devices(
-                &self,
-                tenant: TenantId,
-                user: Option<UserId>,
-                limit: u32,
-            ) -> StoreResult<Vec<DeviceRecord>> {
-                let rows: Vec<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{DEVICE_SELECT} WHERE tenant_id = $1 AND ($2 IS NULL OR user_id = $2) \
-                     ORDER BY registered_at DESC, id LIMIT $3"
-                )))
-                .bind(tenant.to_string())
-                .bind(user.map(|u| u.to_string()))
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?;
-                rows.into_iter().map(device_record).collect()
-            }
-
-            async fn get_device(
-                &self,
-                tenant: TenantId,
-                id: DeviceId,
-            ) -> StoreResult<Option<DeviceRecord>> {
-                let row: Option<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{DEVICE_SELECT} WHERE tenant_id = $1 AND id = $2"
-                )))
-                .bind(tenant.to_string())
-                .bind(id.to_string())
-                .fetch_optional(self.pool())
-                .await?;
-                row.map(device_record).transpose()
-            }
-
-            #[tracing::instrument(skip(self))]
-            async fn revoke_device(
-                &self,
-                tenant: TenantId,
-                id: DeviceId,
-            ) -> StoreResult<DeviceRecord> {
-                let did = id.to_string();
-                let tid = tenant.to_string();
-                let now = Timestamp::now().millis();
-                let mut tx = self.pool().begin().await?;
-                let done = sqlx::query(
-                    "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) \
-                     WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(now)
-                .bind(&tid)
-                .bind(&did)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::NotFound("device"));
-                }
-                sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
-                     WHERE device_id = $3 AND revoked_at IS NULL",
-                )
-                .bind(now)
-                .bind(RevokeReason::DeviceRevoked.as_str())
-                .bind(&did)
-                .execute(&mut *tx)
-                .await?;
-                let row: DeviceRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{DEVICE_SELECT} WHERE tenant_id = $1 AND id = $2"
-                )))
-                .bind(&tid)
-                .bind(&did)
-                .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                device_record(row)
-            }
-
-            async fn actor_owners(
-                &self,
-                tenant: TenantId,
-                actors: &[ActorId],
-            ) -> StoreResult<HashMap<ActorId, ActorOwner>> {
-                let tid = tenant.to_string();
-                let mut out = HashMap::new();
-                if actors.is_empty() {
-                    return Ok(out);
-                }
-                let mut conn = self.pool().acquire().await?;
-                for actor in actors {
-                    if out.contains_key(actor) {
-                        continue;
-                    }
-                    let row: Option<(String, String, String, String)> = sqlx::query_as(
-                        "SELECT d.id, d.user_id, u.username, d.name FROM devices d \
-                         JOIN users u ON u.id = d.user_id \
-                         WHERE d.actor_id = $1 AND d.tenant_id = $2",
-                    )
-                    .bind(actor.to_hex_string())
-                    .bind(&tid)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if let Some((device, user, username, device_name)) = row {
-                        out.insert(
-                            actor.clone(),
-                            ActorOwner {
-                                device_id: parse_device_id(&device)?,
-                                user_id: parse_user_id(&user)?,
-                                username,
-                                device_name,
-                            },
-                        );
-                    }
-                }
-                Ok(out)
-            }
         }
     };
 }
 
-device_store!(SqliteStore, sqlx::Sqlite);
-device_store!(PgStore, sqlx::Postgres);
+session_store!(SqliteStore, sqlx::Sqlite);
+session_store!(PgStore, sqlx::Postgres);

@@ -1,0 +1,94 @@
+//! `credit` files: one row a store's credit snapshot, replacing the store's previous one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use fieldsync_shared::master::CreditSnapshot;
+use fieldsync_shared::{Date, StoreCode, StoreId, TenantId};
+
+use super::cells::parse_money;
+use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use crate::store::organisation::ImportCounts;
+use crate::store::Store as DataStore;
+
+pub const COLUMNS: Columns = Columns {
+    required: &[
+        "store_code",
+        "credit_limit",
+        "receivables",
+        "overdue",
+        "as_of",
+    ],
+    optional: &[],
+};
+
+pub(super) struct CreditRows {
+    credit: Vec<CreditSnapshot>,
+    counts: ImportCounts,
+}
+
+#[async_trait::async_trait]
+impl RowImport for CreditRows {
+    async fn check(
+        store: &dyn DataStore,
+        tenant: TenantId,
+        rows: &[Row],
+        errors: &mut Errors,
+    ) -> Result<Self, ImportError> {
+        let page = store.master_page(tenant, 0).await?;
+        let with_credit: HashSet<StoreId> = page.credit.iter().map(|c| c.store_id).collect();
+        let stores: HashMap<StoreCode, StoreId> =
+            page.stores.into_iter().map(|s| (s.code, s.id)).collect();
+        let mut seen = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut counts = ImportCounts::default();
+        for r in rows {
+            let store_id = r.parse(errors, "store_code", |s| {
+                let code = StoreCode::parse(s).map_err(|e| e.to_string())?;
+                stores
+                    .get(&code)
+                    .copied()
+                    .ok_or_else(|| format!("no store with code {code}: import the stores first"))
+            });
+            let limit = r.parse(errors, "credit_limit", parse_money);
+            let receivables = r.parse(errors, "receivables", parse_money);
+            let overdue = r.parse(errors, "overdue", parse_money);
+            let as_of = r.parse(errors, "as_of", Date::parse);
+            if let (Some(rec), Some(ov)) = (receivables, overdue) {
+                if ov > rec {
+                    errors.add(r.n, "overdue", "higher than receivables");
+                }
+            }
+            if let Some(id) = store_id {
+                if !first_seen(&mut seen, errors, id, r.n, "store_code") {
+                    continue;
+                }
+            }
+            let (Some(store_id), Some(credit_limit), Some(receivables), Some(overdue), Some(as_of)) =
+                (store_id, limit, receivables, overdue, as_of)
+            else {
+                continue;
+            };
+            tally(&mut counts, with_credit.contains(&store_id));
+            out.push(CreditSnapshot {
+                store_id,
+                credit_limit,
+                receivables,
+                overdue,
+                as_of,
+            });
+        }
+        Ok(CreditRows {
+            credit: out,
+            counts,
+        })
+    }
+
+    async fn write(
+        self,
+        store: &dyn DataStore,
+        tenant: TenantId,
+    ) -> Result<ImportCounts, ImportError> {
+        store.upsert_credit(tenant, &self.credit).await?;
+        Ok(self.counts)
+    }
+}

@@ -1,0 +1,78 @@
+//! CSV imports of users, stores, territories, products and credit snapshots:
+//! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
+//! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
+//!
+//! All or nothing: the header is checked, every row is parsed into typed values and its
+//! references resolved (teams, stores, users) BEFORE anything is written; if any row fails,
+//! every failing row is reported (`row` counts the header as row 1, as a spreadsheet shows it)
+//! and nothing is stored. Otherwise all rows are upserted by their business key in one
+//! transaction (stores, products and credit each in the master-data transaction that gives the
+//! rows one new master version, so devices pick them up with `GET /v1/master`).
+//!
+//! [`pipeline`] does all of that for every kind; a kind's module ([`stores`], [`products`],
+//! [`credit`], [`users`], [`territories`]) names its columns and turns checked rows into one
+//! store call. [`handler`] is the HTTP endpoint.
+
+mod cells;
+pub mod credit;
+pub mod handler;
+pub mod pipeline;
+pub mod products;
+pub mod stores;
+pub mod territories;
+pub mod users;
+
+// `__path_import` is utoipa's description of `import`, which the OpenAPI document names by
+// this path.
+#[doc(hidden)]
+pub use handler::__path_import;
+pub use handler::{import, router, InvalidRows};
+pub use pipeline::{
+    run_import, Columns, ImportError, ImportReport, Progress, RowError, Silent, MAX_IMPORT_ROWS,
+    MAX_REPORTED_ERRORS,
+};
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    Users,
+    Stores,
+    Territories,
+    Products,
+    Credit,
+}
+
+impl ImportKind {
+    const ALL: [ImportKind; 5] = [
+        Self::Users,
+        Self::Stores,
+        Self::Territories,
+        Self::Products,
+        Self::Credit,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Users => "users",
+            Self::Stores => "stores",
+            Self::Territories => "territories",
+            Self::Products => "products",
+            Self::Credit => "credit",
+        }
+    }
+
+    /// The columns a file of this kind has.
+    pub fn columns(self) -> Columns {
+        match self {
+            Self::Users => users::COLUMNS,
+            Self::Stores => stores::COLUMNS,
+            Self::Territories => territories::COLUMNS,
+            Self::Products => products::COLUMNS,
+            Self::Credit => credit::COLUMNS,
+        }
+    }
+}

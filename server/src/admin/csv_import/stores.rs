@@ -1,0 +1,110 @@
+//! `stores` files: one row a store, upserted by its code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use fieldsync_shared::master::Store;
+use fieldsync_shared::{Position, StoreCode, StoreId, TenantId};
+
+use super::cells::{parse_channel, parse_f64, parse_grade, parse_u32, required};
+use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use crate::admin::Name;
+use crate::store::organisation::ImportCounts;
+use crate::store::{Store as DataStore, StoreError};
+
+pub const COLUMNS: Columns = Columns {
+    required: &[
+        "code",
+        "name",
+        "channel",
+        "grade",
+        "address",
+        "lat",
+        "lon",
+        "geofence_radius_m",
+        "delivery_lead_days",
+    ],
+    optional: &[],
+};
+
+/// The tenant's stores by code: what `store_code` cells of other files refer to.
+pub(super) async fn ids_by_code(
+    store: &dyn DataStore,
+    tenant: TenantId,
+) -> Result<HashMap<StoreCode, StoreId>, StoreError> {
+    let page = store.master_page(tenant, 0).await?;
+    Ok(page.stores.into_iter().map(|s| (s.code, s.id)).collect())
+}
+
+pub(super) struct StoreRows {
+    stores: Vec<Store>,
+    counts: ImportCounts,
+}
+
+#[async_trait::async_trait]
+impl RowImport for StoreRows {
+    async fn check(
+        store: &dyn DataStore,
+        tenant: TenantId,
+        rows: &[Row],
+        errors: &mut Errors,
+    ) -> Result<Self, ImportError> {
+        let existing = ids_by_code(store, tenant).await?;
+        let mut seen = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut counts = ImportCounts::default();
+        for r in rows {
+            let code = r.parse(errors, "code", StoreCode::parse);
+            let name = r.parse(errors, "name", Name::parse);
+            let channel = r.parse(errors, "channel", parse_channel);
+            let grade = r.parse(errors, "grade", parse_grade);
+            let address = r.parse(errors, "address", |s| required(s).map(str::to_string));
+            let lat = r.parse(errors, "lat", parse_f64);
+            let lon = r.parse(errors, "lon", parse_f64);
+            let radius = r.parse(errors, "geofence_radius_m", parse_u32);
+            let lead = r.parse(errors, "delivery_lead_days", parse_u32);
+            let location = match (lat, lon) {
+                (Some(lat), Some(lon)) => r.parse(errors, "lat", |_| Position::new(lat, lon)),
+                _ => None,
+            };
+            if let Some(c) = &code {
+                if !first_seen(&mut seen, errors, c.clone(), r.n, "code") {
+                    continue;
+                }
+            }
+            let (Some(code), Some(name), Some(channel), Some(grade), Some(address)) =
+                (code, name, channel, grade, address)
+            else {
+                continue;
+            };
+            let (Some(location), Some(radius), Some(lead)) = (location, radius, lead) else {
+                continue;
+            };
+            let id = existing.get(&code).copied();
+            tally(&mut counts, id.is_some());
+            out.push(Store {
+                id: id.unwrap_or_else(StoreId::new_random),
+                code,
+                name: name.as_str().to_string(),
+                channel,
+                grade,
+                address,
+                location,
+                geofence_radius_m: radius,
+                delivery_lead_days: lead,
+            });
+        }
+        Ok(StoreRows {
+            stores: out,
+            counts,
+        })
+    }
+
+    async fn write(
+        self,
+        store: &dyn DataStore,
+        tenant: TenantId,
+    ) -> Result<ImportCounts, ImportError> {
+        store.upsert_stores(tenant, &self.stores).await?;
+        Ok(self.counts)
+    }
+}

@@ -1,0 +1,222 @@
+//! Territories: the stores a set of reps and merchandisers cover, and the all-or-nothing
+//! import by name.
+
+use fieldsync_shared::{StoreId, TenantId, Timestamp, UserId};
+use uuid::Uuid;
+
+use super::ImportCounts;
+use crate::store::decode::{group, store_id_of, user_id_of, uuid_of};
+use crate::store::postgres::PgStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{StoreError, StoreResult};
+
+/// The stores a set of reps and merchandisers cover (both lists sorted by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Territory {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub store_ids: Vec<StoreId>,
+    pub user_ids: Vec<UserId>,
+}
+
+/// One territory of an import, upserted by name; its stores and users are replaced.
+#[derive(Debug, Clone)]
+pub struct TerritoryImport {
+    pub name: String,
+    pub store_ids: Vec<StoreId>,
+    pub user_ids: Vec<UserId>,
+}
+
+/// Territories: the stores their reps and merchandisers cover.
+#[async_trait::async_trait]
+pub trait TerritoryStore: Send + Sync {
+    async fn create_territory(&self, territory: &Territory) -> StoreResult<()>;
+    async fn list_territories(&self, tenant: TenantId) -> StoreResult<Vec<Territory>>;
+    async fn get_territory(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<Territory>>;
+    /// Rewrites name, stores and users; `NotFound` if any of them is not this tenant's.
+    async fn update_territory(&self, territory: &Territory) -> StoreResult<()>;
+    /// Upserts territories by name (replacing their stores and users) in ONE transaction.
+    async fn import_territories(
+        &self,
+        tenant: TenantId,
+        rows: &[TerritoryImport],
+    ) -> StoreResult<ImportCounts>;
+}
+
+macro_rules! territory_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            async fn org_territories(
+                &self,
+                tenant: TenantId,
+                only: Option<Uuid>,
+            ) -> StoreResult<Vec<Territory>> {
+                let tid = tenant.to_string();
+                let only = only.map(|id| id.to_string());
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT id, name FROM territories \
+                     WHERE tenant_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY name",
+                )
+                .bind(&tid)
+                .bind(only.as_deref())
+                .fetch_all(self.pool())
+                .await?;
+                let stores: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT territory_id, store_id FROM territory_stores WHERE tenant_id = $1 \
+                     ORDER BY territory_id, store_id",
+                )
+                .bind(&tid)
+                .fetch_all(self.pool())
+                .await?;
+                let users: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT territory_id, user_id FROM territory_assignments WHERE tenant_id = $1 \
+                     ORDER BY territory_id, user_id",
+                )
+                .bind(&tid)
+                .fetch_all(self.pool())
+                .await?;
+                let mut stores = group(stores, store_id_of)?;
+                let mut users = group(users, user_id_of)?;
+                rows.into_iter()
+                    .map(|(id, name)| {
+                        Ok(Territory {
+                            id: uuid_of(&id)?,
+                            tenant_id: tenant,
+                            name,
+                            store_ids: stores.remove(&id).unwrap_or_default(),
+                            user_ids: users.remove(&id).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl TerritoryStore for $store {
+            #[tracing::instrument(skip(self, territory), fields(name = %territory.name))]
+            async fn create_territory(&self, territory: &Territory) -> StoreResult<()> {
+                let tid = territory.tenant_id.to_string();
+                let id = territory.id.to_string();
+                let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
+                sqlx::query(
+                    "INSERT INTO territories (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&id)
+                .bind(&tid)
+                .bind(&territory.name)
+                .bind(Timestamp::now().millis())
+                .execute(&mut *tx)
+                .await?;
+                Self::org_write_territory_links(
+                    &mut tx,
+                    &tid,
+                    &id,
+                    &territory.store_ids,
+                    &territory.user_ids,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_territories(&self, tenant: TenantId) -> StoreResult<Vec<Territory>> {
+                self.org_territories(tenant, None).await
+            }
+
+            async fn get_territory(
+                &self,
+                tenant: TenantId,
+                id: Uuid,
+            ) -> StoreResult<Option<Territory>> {
+                Ok(self.org_territories(tenant, Some(id)).await?.pop())
+            }
+
+            #[tracing::instrument(skip(self, territory), fields(territory = %territory.id))]
+            async fn update_territory(&self, territory: &Territory) -> StoreResult<()> {
+                let tid = territory.tenant_id.to_string();
+                let id = territory.id.to_string();
+                let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
+                let done = sqlx::query(
+                    "UPDATE territories SET name = $1 WHERE tenant_id = $2 AND id = $3",
+                )
+                .bind(&territory.name)
+                .bind(&tid)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotFound("territory"));
+                }
+                Self::org_write_territory_links(
+                    &mut tx,
+                    &tid,
+                    &id,
+                    &territory.store_ids,
+                    &territory.user_ids,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip(self, rows), fields(count = rows.len()))]
+            async fn import_territories(
+                &self,
+                tenant: TenantId,
+                rows: &[TerritoryImport],
+            ) -> StoreResult<ImportCounts> {
+                let tid = tenant.to_string();
+                let mut counts = ImportCounts::default();
+                let mut tx = self.pool().begin().await?;
+                Self::org_changed(&mut tx, &tid).await?;
+                let now = Timestamp::now().millis();
+                for row in rows {
+                    let existing: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM territories WHERE tenant_id = $1 AND name = $2",
+                    )
+                    .bind(&tid)
+                    .bind(&row.name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let id = match existing {
+                        Some(id) => {
+                            counts.updated += 1;
+                            id
+                        }
+                        None => {
+                            let id = Uuid::new_v4().to_string();
+                            sqlx::query(
+                                "INSERT INTO territories (id, tenant_id, name, created_at) \
+                                 VALUES ($1, $2, $3, $4)",
+                            )
+                            .bind(&id)
+                            .bind(&tid)
+                            .bind(&row.name)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            counts.created += 1;
+                            id
+                        }
+                    };
+                    Self::org_write_territory_links(
+                        &mut tx,
+                        &tid,
+                        &id,
+                        &row.store_ids,
+                        &row.user_ids,
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(counts)
+            }
+        }
+    };
+}
+
+territory_store!(SqliteStore, sqlx::Sqlite);
+territory_store!(PgStore, sqlx::Postgres);
