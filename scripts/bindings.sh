@@ -5,7 +5,7 @@
 #
 #   scripts/bindings.sh [kotlin|swift|python|all] [out-dir]      (default: all target/bindings)
 #
-# Output: <out-dir>/kotlin (uniffi/fieldsync/fieldsync.kt), <out-dir>/swift (fieldsync.swift,
+# Output: <out-dir>/kotlin (com/fieldsync/device/fieldsync.kt), <out-dir>/swift (Fieldsync.swift,
 # fieldsyncFFI.h, fieldsyncFFI.modulemap), <out-dir>/python (fieldsync.py next to a copy of
 # the host library, importable as is: PYTHONPATH=<out-dir>/python python3 -c 'import fieldsync').
 # The host library is for Python and tests; phone builds: docs/mobile-bindings.md.

@@ -10,8 +10,10 @@ use crate::device::{wrong_state, FieldsyncDevice};
 use crate::error::Result;
 use crate::records::SyncReport;
 
-/// State of the background sync, as the observer sees it.
+/// State of the background sync, as the observer sees it. Prints as a short sentence
+/// (`syncing`, `offline, retry in 2000 ms: ...`), in logs and in Kotlin's `toString`.
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+#[uniffi::export(Display)]
 pub enum SyncState {
     /// Nothing running; waiting for the next scheduled run or `request_sync`.
     Idle,
@@ -22,21 +24,53 @@ pub enum SyncState {
     /// The server is unreachable; retried by itself after `retry_in_ms`.
     Offline {
         message: String,
-        retry_in_ms: u64,
+        retry_in_ms: i64,
     },
     /// The server or the device failed. Retried after `retry_in_ms`; `None` when the user must
     /// act first (sign in again: `reason` `unauthorized` or `not_logged_in`).
     Failed {
         reason: String,
         message: String,
-        retry_in_ms: Option<u64>,
+        retry_in_ms: Option<i64>,
     },
     Stopped,
 }
 
+impl std::fmt::Display for SyncState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncState::Idle => f.write_str("idle"),
+            SyncState::Syncing => f.write_str("syncing"),
+            SyncState::Synced { report } => write!(
+                f,
+                "synced: {} documents ({} changes) pushed, {} received, {} photos uploaded",
+                report.docs_pushed,
+                report.changes_pushed,
+                report.docs_received,
+                report.photos_uploaded
+            ),
+            SyncState::Offline {
+                message,
+                retry_in_ms,
+            } => write!(f, "offline, retry in {retry_in_ms} ms: {message}"),
+            SyncState::Failed {
+                reason,
+                message,
+                retry_in_ms: Some(ms),
+            } => write!(f, "failed ({reason}), retry in {ms} ms: {message}"),
+            SyncState::Failed {
+                reason,
+                message,
+                retry_in_ms: None,
+            } => write!(f, "failed ({reason}), waiting for the user: {message}"),
+            SyncState::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
 impl From<&bg::SyncState> for SyncState {
     fn from(s: &bg::SyncState) -> Self {
-        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         match s {
             bg::SyncState::Idle => SyncState::Idle,
             bg::SyncState::Syncing => SyncState::Syncing,
@@ -80,16 +114,17 @@ impl bg::SyncObserver for Bridge {
 
 #[uniffi::export]
 impl FieldsyncDevice {
-    /// Starts syncing in the background: every `interval_secs` (and at once) when given, else
-    /// only on `request_sync`; failures are retried with backoff. Replaces a running one.
+    /// Starts syncing in the background: every `interval_secs` (and at once) when given and
+    /// positive, else only on `request_sync`; failures are retried with backoff. Replaces a running one.
     #[uniffi::method(default(interval_secs = None))]
     pub fn start_background_sync(
         &self,
         observer: Arc<dyn SyncObserver>,
-        interval_secs: Option<u64>,
+        interval_secs: Option<i64>,
     ) {
         let schedule = SyncSchedule {
             interval: interval_secs
+                .and_then(|s| u64::try_from(s).ok())
                 .filter(|s| *s > 0)
                 .map(std::time::Duration::from_secs),
             ..SyncSchedule::default()

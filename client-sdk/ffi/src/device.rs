@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use fieldsync_client::{BackgroundSync, Device};
 use fieldsync_shared::{Date, DocId, ParseError, StoreId, Timestamp};
 
-use crate::error::{FieldsyncError, Result};
+use crate::error::{findings, FieldsyncError, Finding, Result};
 use crate::records::{
-    findings, AttachedPhoto, AuditInput, Finding, GeoFix, Order, PaymentMethod, PendingUploads,
+    int, non_negative, AttachedPhoto, AuditInput, GeoFix, Order, PaymentMethod, PendingUploads,
     PhotoUpload, Product, Profile, RefusedEdit, Store, SyncReport, Visit, VisitStep,
 };
 
@@ -239,14 +239,16 @@ impl FieldsyncDevice {
     }
 
     /// Sets the line of a SKU (`unit_price_minor` None: list price). Pricing rules run now.
+    /// A negative `quantity` is `Invalid` (field `quantity`, code `negative`).
     #[uniffi::method(default(unit_price_minor = None))]
     pub fn set_order_line(
         &self,
         order_id: String,
         sku: String,
-        quantity: u32,
+        quantity: i32,
         unit_price_minor: Option<i64>,
     ) -> Result<Vec<Finding>> {
+        let quantity = non_negative("quantity", quantity)?;
         Ok(findings(self.device.set_order_line(
             doc_id("order_id", &order_id)?,
             &sku,
@@ -313,8 +315,8 @@ impl FieldsyncDevice {
     }
 
     /// Queues failed photos again for the next sync; returns how many.
-    pub fn retry_failed_photos(&self) -> Result<u32> {
-        Ok(self.device.retry_failed_photos()?)
+    pub fn retry_failed_photos(&self) -> Result<i32> {
+        Ok(int(self.device.retry_failed_photos()?))
     }
 }
 

@@ -6,9 +6,9 @@
 //! generates `override val message` from the fields. The human text is `detail`.
 
 use fieldsync_client::DeviceError;
-use fieldsync_shared::ParseError;
+use fieldsync_shared::{rules, ParseError};
 
-use crate::records::Finding;
+use crate::mirror::mirror_enum;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum FieldsyncError {
@@ -57,7 +57,8 @@ pub enum FieldsyncError {
     /// The server refused the request; `reason` is its machine-readable code.
     #[error("server error {status} ({reason}): {detail}")]
     Server {
-        status: u16,
+        /// The HTTP status.
+        status: i32,
         reason: String,
         detail: String,
     },
@@ -122,7 +123,7 @@ impl From<DeviceError> for FieldsyncError {
                 reason,
                 message,
             } => FieldsyncError::Server {
-                status,
+                status: status.into(),
                 reason,
                 detail: message,
             },
@@ -130,6 +131,19 @@ impl From<DeviceError> for FieldsyncError {
             DeviceError::Storage(_) | DeviceError::Document(_) => {
                 FieldsyncError::Storage { detail }
             }
+        }
+    }
+}
+
+impl FieldsyncError {
+    /// A negative count (quantity, facings): `Invalid` with rule `input`, code `negative`.
+    pub(crate) fn negative(field: &str, value: i64) -> Self {
+        FieldsyncError::Invalid {
+            field: field.to_string(),
+            rule: "input".into(),
+            code: "negative".into(),
+            detail: format!("{field} must not be negative (got {value})"),
+            findings: Vec::new(),
         }
     }
 }
@@ -145,4 +159,43 @@ impl From<ParseError> for FieldsyncError {
             findings: Vec::new(),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// findings: what business rules say, on success (flags) and in `Invalid` (blocking)
+
+mirror_enum!(
+    /// What a finding does: Flag (recorded for the supervisor), NeedsApproval (goes ahead,
+    /// needs a supervisor), Block (refused).
+    Severity = rules::Severity { Flag, NeedsApproval, Block }
+);
+
+/// One outcome of a business rule: flags and approvals come back from successful edits,
+/// blocking findings inside `FieldsyncError::Invalid`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Finding {
+    /// `geofence`, `visit_timing`, `photos`, `freshness`, `credit`, `pricing`, ...
+    pub rule: String,
+    pub severity: Severity,
+    /// Stable snake_case code, e.g. `outside_geofence`, `step_missing`.
+    pub code: String,
+    pub message: String,
+    /// The field it is about, e.g. `steps.greet` or `lines.COLA-330.quantity`.
+    pub field: Option<String>,
+}
+
+impl From<rules::Finding> for Finding {
+    fn from(f: rules::Finding) -> Self {
+        Finding {
+            rule: f.rule.as_str().to_string(),
+            severity: f.severity.into(),
+            code: f.code,
+            message: f.message,
+            field: f.field,
+        }
+    }
+}
+
+pub(crate) fn findings(v: rules::Verdict) -> Vec<Finding> {
+    v.findings.into_iter().map(Finding::from).collect()
 }

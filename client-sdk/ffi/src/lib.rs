@@ -11,6 +11,8 @@
 
 uniffi::setup_scaffolding!("fieldsync");
 
+mod mirror;
+
 mod background;
 mod device;
 mod error;
@@ -19,5 +21,5 @@ mod review;
 
 pub use background::{SyncObserver, SyncState};
 pub use device::FieldsyncDevice;
-pub use error::FieldsyncError;
+pub use error::{FieldsyncError, Finding, Severity};
 pub use records::*;

@@ -2,39 +2,36 @@
 //! and the shared crate's types. Conventions at the boundary:
 //! * ids (visits, orders, stores, users) are strings (UUIDs), parsed inside;
 //! * dates are `YYYY-MM-DD` strings, instants are milliseconds since the Unix epoch (`*_ms`);
-//! * money is an integer in minor units (fen, cents: `*_minor`), never a float.
+//! * money is an integer in minor units (fen, cents: `*_minor`), never a float;
+//! * integers are signed (`i32` counts, `i64` sizes and instants): Kotlin's `UInt`/`ULong`
+//!   mangle JVM names and are not callable from Java. Inputs are checked by [`non_negative`],
+//!   outputs widened by [`int`] and [`long`].
 
 use fieldsync_client as client;
 use fieldsync_shared::master::Role as SharedRole;
-use fieldsync_shared::rules;
 use fieldsync_shared::visit as shared_visit;
 use fieldsync_shared::{Date, Money, Timestamp};
 
-use crate::error::Result;
+use crate::error::{FieldsyncError, Finding, Result};
+use crate::mirror::mirror_enum;
+
+/// A count from the boundary (quantity, facings): negative is `Invalid` naming the field.
+pub(crate) fn non_negative(field: &str, value: i32) -> Result<u32> {
+    u32::try_from(value).map_err(|_| FieldsyncError::negative(field, value.into()))
+}
+
+/// A count for the boundary (saturates; no count of this library comes near `i32::MAX`).
+pub(crate) fn int(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// A size for the boundary (saturates).
+pub(crate) fn long(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
 // ---------------------------------------------------------------------------------------------
 // enums
-
-/// Declares an FFI enum mirroring a shared one variant for variant, with conversions both ways.
-macro_rules! mirror_enum {
-    ($(#[$meta:meta])* $name:ident = $shared:path { $($variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-        pub enum $name { $($variant),+ }
-
-        impl From<$shared> for $name {
-            fn from(v: $shared) -> Self {
-                match v { $(<$shared>::$variant => $name::$variant),+ }
-            }
-        }
-
-        impl From<$name> for $shared {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => <$shared>::$variant),+ }
-            }
-        }
-    };
-}
 
 mirror_enum!(
     /// The standard daily visit routine ("8 steps").
@@ -80,12 +77,6 @@ mirror_enum!(
         Manager,
         Admin
     }
-);
-
-mirror_enum!(
-    /// What a finding does: Flag (recorded for the supervisor), NeedsApproval (goes ahead,
-    /// needs a supervisor), Block (refused).
-    Severity = rules::Severity { Flag, NeedsApproval, Block }
 );
 
 mirror_enum!(
@@ -140,7 +131,7 @@ pub struct AuditInput {
     pub sku: String,
     /// Where in the store, e.g. `MAIN-SHELF`, `ENDCAP-3`, `BACKROOM`.
     pub location: String,
-    pub facings: u32,
+    pub facings: i32,
     pub on_shelf: bool,
     #[uniffi(default = None)]
     pub shelf_price_minor: Option<i64>,
@@ -154,7 +145,7 @@ impl AuditInput {
         Ok(client::AuditInput {
             sku: self.sku,
             location: self.location,
-            facings: self.facings,
+            facings: non_negative("facings", self.facings)?,
             on_shelf: self.on_shelf,
             shelf_price: self.shelf_price_minor.map(Money),
             oldest_production_date: self
@@ -207,9 +198,9 @@ pub struct Store {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
-    pub geofence_radius_m: u32,
+    pub geofence_radius_m: i32,
     /// Earliest delivery: order date + this many days.
-    pub delivery_lead_days: u32,
+    pub delivery_lead_days: i32,
 }
 
 impl From<client::Store> for Store {
@@ -235,8 +226,8 @@ impl From<client::Store> for Store {
             address: s.address,
             lat: s.location.lat(),
             lon: s.location.lon(),
-            geofence_radius_m: s.geofence_radius_m,
-            delivery_lead_days: s.delivery_lead_days,
+            geofence_radius_m: int(s.geofence_radius_m),
+            delivery_lead_days: int(s.delivery_lead_days),
         }
     }
 }
@@ -245,10 +236,10 @@ impl From<client::Store> for Store {
 pub struct Product {
     pub sku: String,
     pub name: String,
-    pub case_pack: u32,
+    pub case_pack: i32,
     /// Quantities must be a multiple of `case_pack`.
     pub sold_by_case: bool,
-    pub shelf_life_days: u32,
+    pub shelf_life_days: i32,
     pub list_price_minor: i64,
     pub floor_price_minor: i64,
 }
@@ -258,43 +249,13 @@ impl From<client::Product> for Product {
         Product {
             sku: p.sku.to_string(),
             name: p.name,
-            case_pack: p.case_pack,
+            case_pack: int(p.case_pack),
             sold_by_case: p.sold_by_case,
-            shelf_life_days: p.shelf_life_days,
+            shelf_life_days: int(p.shelf_life_days),
             list_price_minor: p.list_price.minor(),
             floor_price_minor: p.floor_price.minor(),
         }
     }
-}
-
-/// One outcome of a business rule: flags and approvals come back from successful edits,
-/// blocking findings inside `FieldsyncError::Invalid`.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct Finding {
-    /// `geofence`, `visit_timing`, `photos`, `freshness`, `credit`, `pricing`, ...
-    pub rule: String,
-    pub severity: Severity,
-    /// Stable snake_case code, e.g. `outside_geofence`, `step_missing`.
-    pub code: String,
-    pub message: String,
-    /// The field it is about, e.g. `steps.greet` or `lines.COLA-330.quantity`.
-    pub field: Option<String>,
-}
-
-impl From<rules::Finding> for Finding {
-    fn from(f: rules::Finding) -> Self {
-        Finding {
-            rule: f.rule.as_str().to_string(),
-            severity: f.severity.into(),
-            code: f.code,
-            message: f.message,
-            field: f.field,
-        }
-    }
-}
-
-pub(crate) fn findings(v: rules::Verdict) -> Vec<Finding> {
-    v.findings.into_iter().map(Finding::from).collect()
 }
 
 /// Where and when the device said it was.
@@ -333,7 +294,7 @@ pub struct StepDone {
 pub struct AuditLine {
     pub sku: String,
     pub location: String,
-    pub facings: u32,
+    pub facings: i32,
     pub on_shelf: bool,
     pub shelf_price_minor: Option<i64>,
     pub oldest_production_date: Option<String>,
@@ -345,7 +306,7 @@ pub struct AuditLine {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Photo {
     pub sha256: String,
-    pub size_bytes: u64,
+    pub size_bytes: i64,
     pub content_type: String,
     pub step: Option<VisitStep>,
     pub taken_at_ms: i64,
@@ -412,7 +373,7 @@ impl From<client::Visit> for Visit {
                 .map(|a| AuditLine {
                     sku: a.sku.to_string(),
                     location: a.location.to_string(),
-                    facings: a.facings,
+                    facings: int(a.facings),
                     on_shelf: a.on_shelf,
                     shelf_price_minor: a.shelf_price.map(|m| m.minor()),
                     oldest_production_date: a.oldest_production_date.map(|d| d.to_string()),
@@ -425,7 +386,7 @@ impl From<client::Visit> for Visit {
                 .into_values()
                 .map(|p| Photo {
                     sha256: p.sha256.to_hex(),
-                    size_bytes: p.size_bytes,
+                    size_bytes: long(p.size_bytes),
                     content_type: p.content_type,
                     step: p.step.map(VisitStep::from),
                     taken_at_ms: p.taken_at.millis(),
@@ -454,7 +415,7 @@ pub struct AttachedPhoto {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct OrderLine {
     pub sku: String,
-    pub quantity: u32,
+    pub quantity: i32,
     pub unit_price_minor: i64,
     /// `None` if the amount overflows.
     pub total_minor: Option<i64>,
@@ -498,7 +459,7 @@ impl From<client::Order> for Order {
                 .map(|l| OrderLine {
                     total_minor: l.total().map(|m| m.minor()),
                     sku: l.sku.to_string(),
-                    quantity: l.quantity,
+                    quantity: int(l.quantity),
                     unit_price_minor: l.unit_price.minor(),
                 })
                 .collect(),
@@ -547,11 +508,11 @@ impl From<client::RefusedEditReport> for RefusedEdit {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SyncReport {
     /// Request/response round trips.
-    pub rounds: u32,
-    pub docs_pushed: u32,
-    pub changes_pushed: u32,
-    pub docs_received: u32,
-    pub photos_uploaded: u32,
+    pub rounds: i32,
+    pub docs_pushed: i32,
+    pub changes_pushed: i32,
+    pub docs_received: i32,
+    pub photos_uploaded: i32,
     pub refused: Vec<RefusedDoc>,
     /// Effects of this device's edits that the server's write policies refused and undid
     /// (e.g. a note added to a visit approved meanwhile); also kept in `refused_edits()`.
@@ -565,11 +526,11 @@ pub struct SyncReport {
 impl From<client::SyncReport> for SyncReport {
     fn from(r: client::SyncReport) -> Self {
         SyncReport {
-            rounds: r.rounds,
-            docs_pushed: r.docs_pushed,
-            changes_pushed: r.changes_pushed,
-            docs_received: r.docs_received,
-            photos_uploaded: r.photos_uploaded,
+            rounds: int(r.rounds),
+            docs_pushed: int(r.docs_pushed),
+            changes_pushed: int(r.changes_pushed),
+            docs_received: int(r.docs_received),
+            photos_uploaded: int(r.photos_uploaded),
             refused: r
                 .refused
                 .into_iter()
@@ -592,35 +553,35 @@ pub struct PendingDoc {
     pub doc_id: String,
     /// `visit` or `order`.
     pub kind: String,
-    pub changes: u32,
+    pub changes: i32,
 }
 
 /// Work on this device the server does not have yet ("n items waiting to sync").
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PendingUploads {
-    pub documents: u32,
-    pub changes: u32,
+    pub documents: i32,
+    pub changes: i32,
     /// Photos queued for upload.
-    pub photos: u32,
+    pub photos: i32,
     /// Photos that cannot be uploaded as they are (see `retry_failed_photos`).
-    pub photos_failed: u32,
+    pub photos_failed: i32,
     pub docs: Vec<PendingDoc>,
 }
 
 impl From<client::Pending> for PendingUploads {
     fn from(p: client::Pending) -> Self {
         PendingUploads {
-            documents: p.documents,
-            changes: p.changes,
-            photos: p.photos,
-            photos_failed: p.photos_failed,
+            documents: int(p.documents),
+            changes: int(p.changes),
+            photos: int(p.photos),
+            photos_failed: int(p.photos_failed),
             docs: p
                 .docs
                 .into_iter()
                 .map(|d| PendingDoc {
                     doc_id: d.doc_id.to_string(),
                     kind: d.kind.as_str().to_string(),
-                    changes: d.changes,
+                    changes: int(d.changes),
                 })
                 .collect(),
         }
@@ -631,10 +592,10 @@ impl From<client::Pending> for PendingUploads {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PhotoUpload {
     pub sha256: String,
-    pub size_bytes: u64,
+    pub size_bytes: i64,
     pub content_type: String,
     pub state: PhotoState,
-    pub attempts: u32,
+    pub attempts: i32,
     pub last_error: Option<String>,
     pub thumbnail: ThumbnailState,
 }
@@ -643,10 +604,10 @@ impl From<client::PhotoUpload> for PhotoUpload {
     fn from(p: client::PhotoUpload) -> Self {
         PhotoUpload {
             sha256: p.sha256.to_hex(),
-            size_bytes: p.size_bytes,
+            size_bytes: long(p.size_bytes),
             content_type: p.content_type,
             state: p.state.into(),
-            attempts: p.attempts,
+            attempts: int(p.attempts),
             last_error: p.last_error,
             thumbnail: p.thumbnail.into(),
         }

@@ -54,6 +54,25 @@ class TypedErrors(unittest.TestCase):
             device.start_visit(store.id, "2025-02-30")
         self.assertEqual(e.exception.field, "planned_date")
 
+    def test_negative_counts_are_invalid(self):
+        # Integers at the boundary are signed (Kotlin/Java have no unsigned types to speak
+        # of): a negative quantity or facings count is refused by name, nothing committed.
+        device = support.logged_in_device(self, "rep2")
+        store = device.stores()[0]
+        order = device.create_order(
+            store.id, support.days_from_today(store.delivery_lead_days + 1), fieldsync.PaymentMethod.CASH
+        )
+        with self.assertRaises(FieldsyncError.Invalid) as e:
+            device.set_order_line(order.id, "COLA-330", -6)
+        self.assertEqual((e.exception.field, e.exception.rule, e.exception.code), ("quantity", "input", "negative"))
+        self.assertEqual(device.order(order.id).lines, [])
+        visit = device.start_visit(store.id)
+        line = fieldsync.AuditInput(sku="COLA-330", location="MAIN-SHELF", facings=-1, on_shelf=True)
+        with self.assertRaises(FieldsyncError.Invalid) as e:
+            device.record_audit_line(visit.id, line)
+        self.assertEqual((e.exception.field, e.exception.code), ("facings", "negative"))
+        self.assertEqual(device.visit(visit.id).audit, [])
+
     def test_unknown_things_are_not_found(self):
         device = support.logged_in_device(self, "rep2")
         with self.assertRaises(FieldsyncError.NotFound) as e:
