@@ -670,10 +670,7 @@ fn scope_of(stores: &[StoreId], people: &[UserId]) -> ReadScope {
         whole_tenant: false,
         stores: stores.iter().copied().collect(),
         people: people.iter().copied().collect(),
-        org: fieldsync_shared::org::OrgView::solo(
-            people[0],
-            fieldsync_shared::master::Role::Rep,
-        ),
+        org: fieldsync_shared::org::OrgView::solo(people[0], fieldsync_shared::master::Role::Rep),
     }
 }
 
