@@ -1,0 +1,140 @@
+//! Master data as the server sent it: the stores in the user's read scope, the product
+//! catalogue, and each store's credit snapshot, each row kept as its JSON.
+
+use fieldsync_shared::master::{CreditSnapshot, Product, Store};
+use fieldsync_shared::{Sku, StoreId};
+use rusqlite::{params, params_from_iter, Connection};
+use serde::de::DeserializeOwned;
+
+use crate::error::{DeviceError, Result};
+
+pub fn upsert_store(conn: &Connection, store: &Store) -> Result<()> {
+    conn.execute(
+        "INSERT INTO stores (id, code, json) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET code = excluded.code, json = excluded.json",
+        params![
+            store.id.to_string(),
+            store.code.as_str(),
+            serde_json::to_string(store)?
+        ],
+    )?;
+    Ok(())
+}
+
+/// Keeps only the stores `keep` (and their credit snapshots): the others left the user's read
+/// scope. Returns how many stores were dropped.
+pub fn retain_stores(conn: &Connection, keep: &[StoreId]) -> Result<usize> {
+    let keep = serde_json::to_string(&keep.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    conn.execute(
+        "DELETE FROM credit WHERE store_id NOT IN (SELECT value FROM json_each(?1))",
+        [&keep],
+    )?;
+    Ok(conn.execute(
+        "DELETE FROM stores WHERE id NOT IN (SELECT value FROM json_each(?1))",
+        [&keep],
+    )?)
+}
+
+pub fn upsert_product(conn: &Connection, product: &Product) -> Result<()> {
+    conn.execute(
+        "INSERT INTO products (sku, json) VALUES (?1, ?2)
+         ON CONFLICT (sku) DO UPDATE SET json = excluded.json",
+        params![product.sku.as_str(), serde_json::to_string(product)?],
+    )?;
+    Ok(())
+}
+
+pub fn upsert_credit(conn: &Connection, credit: &CreditSnapshot) -> Result<()> {
+    conn.execute(
+        "INSERT INTO credit (store_id, json) VALUES (?1, ?2)
+         ON CONFLICT (store_id) DO UPDATE SET json = excluded.json",
+        params![credit.store_id.to_string(), serde_json::to_string(credit)?],
+    )?;
+    Ok(())
+}
+
+/// The JSON column of every row `sql` selects (`param` binds `?1` when given), parsed.
+fn json_rows<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    param: Option<&str>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows: Vec<String> = stmt
+        .query_map(params_from_iter(param), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.iter()
+        .map(|j| serde_json::from_str(j).map_err(DeviceError::from))
+        .collect()
+}
+
+/// The one row `sql` selects by `key`, if any.
+fn json_row<T: DeserializeOwned>(conn: &Connection, sql: &str, key: &str) -> Result<Option<T>> {
+    Ok(json_rows(conn, sql, Some(key))?.into_iter().next())
+}
+
+pub fn stores(conn: &Connection) -> Result<Vec<Store>> {
+    json_rows(conn, "SELECT json FROM stores ORDER BY code", None)
+}
+
+pub fn store(conn: &Connection, id: StoreId) -> Result<Option<Store>> {
+    json_row(
+        conn,
+        "SELECT json FROM stores WHERE id = ?1",
+        &id.to_string(),
+    )
+}
+
+pub fn store_by_code(conn: &Connection, code: &str) -> Result<Option<Store>> {
+    json_row(conn, "SELECT json FROM stores WHERE code = ?1", code)
+}
+
+pub fn products(conn: &Connection) -> Result<Vec<Product>> {
+    json_rows(conn, "SELECT json FROM products ORDER BY sku", None)
+}
+
+pub fn product(conn: &Connection, sku: &Sku) -> Result<Option<Product>> {
+    json_row(
+        conn,
+        "SELECT json FROM products WHERE sku = ?1",
+        sku.as_str(),
+    )
+}
+
+pub fn credit(conn: &Connection, store: StoreId) -> Result<Option<CreditSnapshot>> {
+    json_row(
+        conn,
+        "SELECT json FROM credit WHERE store_id = ?1",
+        &store.to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retain_stores_drops_the_others_and_their_credit() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::schema::open(&dir.path().join("device.db")).unwrap();
+        let ids: Vec<StoreId> = (0..3).map(|_| StoreId::new_random()).collect();
+        for id in &ids {
+            conn.execute(
+                "INSERT INTO stores (id, code, json) VALUES (?1, ?1, '{}')",
+                [id.to_string()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO credit (store_id, json) VALUES (?1, '{}')",
+                [id.to_string()],
+            )
+            .unwrap();
+        }
+        assert_eq!(retain_stores(&conn, &ids[..1]).unwrap(), 2);
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!((count("stores"), count("credit")), (1, 1));
+    }
+}
