@@ -6,7 +6,7 @@ use fieldsync_shared::master::CreditSnapshot;
 use fieldsync_shared::{Date, StoreCode, StoreId, TenantId};
 
 use super::cells::parse_money;
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, NewRows, Row, RowImport};
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
 
@@ -32,6 +32,7 @@ impl RowImport for CreditRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        _new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let page = store.master_page(tenant, 0).await?;

@@ -6,7 +6,7 @@ use fieldsync_shared::master::Product;
 use fieldsync_shared::{Sku, TenantId};
 
 use super::cells::{parse_bool, parse_money, parse_u32};
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, NewRows, Row, RowImport};
 use crate::admin::Name;
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
@@ -42,6 +42,7 @@ impl RowImport for ProductRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        _new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let page = store.master_page(tenant, 0).await?;

@@ -6,7 +6,7 @@ use fieldsync_shared::master::Store;
 use fieldsync_shared::{Position, StoreCode, StoreId, TenantId};
 
 use super::cells::{parse_channel, parse_f64, parse_grade, parse_u32, required};
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, NewRows, Row, RowImport};
 use crate::admin::Name;
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
@@ -46,6 +46,7 @@ impl RowImport for StoreRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let existing = ids_by_code(store, tenant).await?;
@@ -82,7 +83,7 @@ impl RowImport for StoreRows {
             let id = existing.get(&code).copied();
             tally(&mut counts, id.is_some());
             out.push(Store {
-                id: id.unwrap_or_else(StoreId::new_random),
+                id: id.unwrap_or_else(|| new.store_id(&code)),
                 code,
                 name: name.as_str().to_string(),
                 channel,

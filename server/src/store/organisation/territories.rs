@@ -23,6 +23,8 @@ pub struct Territory {
 /// One territory of an import, upserted by name; its stores and users are replaced.
 #[derive(Debug, Clone)]
 pub struct TerritoryImport {
+    /// The id the territory gets if it is new.
+    pub new_id: Uuid,
     pub name: String,
     pub store_ids: Vec<StoreId>,
     pub user_ids: Vec<UserId>,
@@ -187,7 +189,7 @@ macro_rules! territory_store {
                             id
                         }
                         None => {
-                            let id = Uuid::new_v4().to_string();
+                            let id = row.new_id.to_string();
                             sqlx::query(
                                 "INSERT INTO territories (id, tenant_id, name, created_at) \
                                  VALUES ($1, $2, $3, $4)",
