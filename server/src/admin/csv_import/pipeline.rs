@@ -196,12 +196,29 @@ pub(super) trait RowImport: Sized + Send {
     ) -> Result<ImportCounts, ImportError>;
 }
 
-/// Counts a row upserted by its business key.
-pub(super) fn tally(counts: &mut ImportCounts, existed: bool) {
-    if existed {
-        counts.updated += 1;
-    } else {
-        counts.created += 1;
+/// Checked rows to upsert by their business key, and how many of them exist already.
+pub(super) struct Upserts<T> {
+    pub(super) rows: Vec<T>,
+    pub(super) counts: ImportCounts,
+}
+
+impl<T> Default for Upserts<T> {
+    fn default() -> Self {
+        Upserts {
+            rows: Vec::new(),
+            counts: ImportCounts::default(),
+        }
+    }
+}
+
+impl<T> Upserts<T> {
+    pub(super) fn push(&mut self, row: T, existed: bool) {
+        if existed {
+            self.counts.updated += 1;
+        } else {
+            self.counts.created += 1;
+        }
+        self.rows.push(row);
     }
 }
 
