@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::SyncReport;
+use crate::sync::SyncReport;
 
 /// Receives every state change of the background sync, on the sync thread. Must not block long.
 pub trait SyncObserver: Send + Sync + 'static {

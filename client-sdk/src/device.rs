@@ -13,8 +13,9 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{DeviceError, Result};
 use crate::http::{DeviceRegistration, Http, SessionTokens, TokenStore};
+use crate::schema;
 use crate::store::{self, keys, DocRow};
-use crate::{schema, Pending, PendingDoc};
+use crate::sync::{Pending, PendingDoc};
 
 /// Name of the database file inside the device directory.
 pub const DB_FILE: &str = "device.db";

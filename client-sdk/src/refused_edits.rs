@@ -3,11 +3,27 @@
 //! same sync pulls); the device keeps the server's explanations so that an app can show them
 //! after the fact ("your note was not kept: the visit had been approved").
 
+use fieldsync_shared::{DocId, Timestamp};
 use rusqlite::{params, Connection};
+use serde::Serialize;
 
 use crate::device::Device;
 use crate::error::{DeviceError, Result};
-use crate::{DocId, RefusedEditReport, Timestamp};
+
+/// One effect of this device's edits that a write policy on the server refused and undid,
+/// e.g. a note added to a visit its supervisor approved meanwhile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedEditReport {
+    pub doc_id: DocId,
+    /// The part of the document: `status`, `notes`, `audit`, ... (`shared::policy::Field`).
+    pub field: String,
+    /// Stable code, e.g. `visit_frozen`.
+    pub code: String,
+    /// For the person holding the phone.
+    pub message: String,
+    /// When this device learned of it.
+    pub at: Timestamp,
+}
 
 /// Refused edits kept on the device; older ones are dropped when new ones arrive.
 pub const KEPT_REFUSED_EDITS: u32 = 200;

@@ -22,15 +22,85 @@ use fieldsync_shared::protocol::{
     DocPayload, DocPush, Limits, PullRequest, PushResult, SyncRequest, SyncResponse,
     PROTOCOL_VERSION,
 };
-use fieldsync_shared::{DocId, DocKind};
+use fieldsync_shared::{DocId, DocKind, Timestamp};
 use rusqlite::Connection;
+use serde::Serialize;
 use serde_bytes::ByteBuf;
 
 use crate::device::{import_master_page, known_heads, Device};
 use crate::error::Result;
 use crate::refused_edits;
+use crate::refused_edits::RefusedEditReport;
 use crate::store;
-use crate::{RefusedDoc, RefusedEditReport, SyncReport};
+
+/// What one [`Device::sync`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// `POST /v1/sync` round trips.
+    pub rounds: u32,
+    /// Documents whose pushed changes the server stored.
+    pub docs_pushed: u32,
+    /// Changes sent in those documents.
+    pub changes_pushed: u32,
+    /// Documents received (or updated) from the server.
+    pub docs_received: u32,
+    /// Documents deleted because the user may no longer see them (a store moved to another
+    /// territory, the user changed team; docs/read-scopes.md). The user's own documents are
+    /// never deleted.
+    pub evicted: u32,
+    pub photos_uploaded: u32,
+    /// Documents the server refused; their local data is kept.
+    pub refused: Vec<RefusedDoc>,
+    /// Effects of this device's edits that the server's write policies refused: the edits
+    /// were stored, and undone by a change of the server's that this sync also pulled. Kept on
+    /// the device too ([`Device::refused_edits`]).
+    pub refused_edits: Vec<RefusedEditReport>,
+    /// The server did not recognise our cursor (e.g. restored from a backup): everything was
+    /// pushed and pulled again.
+    pub reset: bool,
+    /// Things that did not go through: photos that stay queued (offline, server errors, file
+    /// missing) or failed (corrupt file, refused by the server), documents that could not be
+    /// read.
+    pub warnings: Vec<String>,
+}
+
+/// A document the server refused as a whole (nothing of it stored there).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedDoc {
+    pub doc_id: DocId,
+    pub reason: String,
+    pub message: String,
+}
+
+/// Work on this device the server does not have yet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Pending {
+    /// Documents with changes the server has not acknowledged.
+    pub documents: u32,
+    /// Number of such changes, over all documents.
+    pub changes: u32,
+    /// Photos queued for upload (not yet confirmed stored by the server).
+    pub photos: u32,
+    /// Photos that cannot be uploaded as they are (see [`Device::retry_failed_photos`]); not
+    /// counted in `photos`, and not retried by `sync()`.
+    pub photos_failed: u32,
+    /// The pending documents.
+    pub docs: Vec<PendingDoc>,
+}
+
+impl Pending {
+    /// Nothing left to sync.
+    pub fn is_empty(&self) -> bool {
+        self.documents == 0 && self.photos == 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingDoc {
+    pub doc_id: DocId,
+    pub kind: DocKind,
+    pub changes: u32,
+}
 
 /// Upper bound of round trips in one `sync()`; whatever is left is picked up by the next one.
 const MAX_ROUNDS: u32 = 50;
@@ -194,7 +264,7 @@ impl Device {
                     report.changes_pushed += item.push.changes.len() as u32;
                     // Stored, but some effects were undone by the server's compensating change
                     // (it arrives with the pull below, like any other device's change).
-                    let at = fieldsync_shared::Timestamp::now();
+                    let at = Timestamp::now();
                     let refused: Vec<RefusedEditReport> = refused_edits
                         .into_iter()
                         .map(|e| RefusedEditReport {

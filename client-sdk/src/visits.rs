@@ -13,14 +13,37 @@ use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
 use fieldsync_shared::rules::{freshness, Verdict};
 use fieldsync_shared::visit::{AuditLine, GeoStamp, StepRecord, Visit, VisitStatus, VisitStep};
 use fieldsync_shared::{
-    Date, DocId, DocKind, ParseError, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
-    Timestamp,
+    Date, DocId, DocKind, Money, ParseError, Position, Sha256, ShelfLocation, ShortText, Sku,
+    StoreId, Timestamp,
 };
 use rusqlite::{Connection, Transaction};
+use serde::Serialize;
 
 use crate::device::{org_view_for, Device};
 use crate::error::{DeviceError, Result};
-use crate::{store, AuditInput, GeoFix};
+use crate::store;
+
+/// A location fix as the phone's OS reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GeoFix {
+    pub lat: f64,
+    pub lon: f64,
+    /// Reported horizontal accuracy, metres.
+    pub accuracy_m: f64,
+    /// The OS says the fix came from a mock location provider.
+    pub mocked: bool,
+}
+
+/// One shelf observation as the user enters it (strings are parsed by the device).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditInput {
+    pub sku: String,
+    pub location: String,
+    pub facings: u32,
+    pub on_shelf: bool,
+    pub shelf_price: Option<Money>,
+    pub oldest_production_date: Option<Date>,
+}
 
 /// Longest text one `append_note` accepts, in characters.
 const MAX_NOTE_CHARS: usize = 10_000;
