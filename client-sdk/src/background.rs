@@ -634,7 +634,7 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
             drop(listener);
-            let conn = device.lock();
+            let conn = device.database().lock();
             crate::store::meta_set(&conn, crate::store::keys::SERVER_URL, &url).unwrap();
             crate::store::meta_set(&conn, crate::store::keys::ACCESS_TOKEN, "t").unwrap();
         }

@@ -13,27 +13,21 @@
 
 mod background;
 mod device;
+mod edits;
 mod error;
 mod http;
-mod orders;
-mod photos;
-mod refused_edits;
-mod review;
 mod schema;
+mod send_queue;
 mod store;
 mod sync;
-mod uploads;
-mod visits;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
-pub use device::Device;
+pub use device::{AuditInput, Device, GeoFix};
 pub use error::DeviceError;
-pub use refused_edits::RefusedEditReport;
 pub use schema::SCHEMA_VERSION;
-pub use store::PhotoState;
+pub use send_queue::PhotoUpload;
+pub use store::{PhotoState, RefusedEditReport, ThumbnailState};
 pub use sync::{Pending, PendingDoc, RefusedDoc, SyncReport};
-pub use uploads::{PhotoUpload, ThumbnailState};
-pub use visits::{AuditInput, GeoFix};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};

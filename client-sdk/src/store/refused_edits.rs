@@ -1,13 +1,12 @@
-//! Refused edits: effects of this device's edits that a write policy on the server refused.
-//! The server stored the edits and undid those effects with a change of its own (which the
-//! same sync pulls); the device keeps the server's explanations so that an app can show them
-//! after the fact ("your note was not kept: the visit had been approved").
+//! The `refused_edits` table: effects of this device's edits that a write policy on the server
+//! refused. The server stored the edits and undid those effects with a change of its own
+//! (which the same sync pulls); the device keeps the server's explanations so that an app can
+//! show them after the fact ("your note was not kept: the visit had been approved").
 
 use fieldsync_shared::{DocId, Timestamp};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::device::Device;
 use crate::error::{DeviceError, Result};
 
 /// One effect of this device's edits that a write policy on the server refused and undid,
@@ -28,43 +27,40 @@ pub struct RefusedEditReport {
 /// Refused edits kept on the device; older ones are dropped when new ones arrive.
 pub const KEPT_REFUSED_EDITS: u32 = 200;
 
-impl Device {
-    /// The most recent refused edits (at most [`KEPT_REFUSED_EDITS`]), newest first.
-    pub fn refused_edits(&self) -> Result<Vec<RefusedEditReport>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT doc_id, field, code, message, at FROM refused_edits
-             ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([KEPT_REFUSED_EDITS], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (doc_id, field, code, message, at) = row?;
-            out.push(RefusedEditReport {
-                doc_id: DocId::parse(&doc_id).map_err(|e| {
-                    DeviceError::Storage(format!("refused_edits.doc_id {doc_id:?}: {e}"))
-                })?,
-                field,
-                code,
-                message,
-                at: Timestamp(at),
-            });
-        }
-        Ok(out)
+/// The most recent refused edits (at most [`KEPT_REFUSED_EDITS`]), newest first.
+pub fn refused_edits(conn: &Connection) -> Result<Vec<RefusedEditReport>> {
+    let mut stmt = conn.prepare(
+        "SELECT doc_id, field, code, message, at FROM refused_edits
+         ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([KEPT_REFUSED_EDITS], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc_id, field, code, message, at) = row?;
+        out.push(RefusedEditReport {
+            doc_id: DocId::parse(&doc_id).map_err(|e| {
+                DeviceError::Storage(format!("refused_edits.doc_id {doc_id:?}: {e}"))
+            })?,
+            field,
+            code,
+            message,
+            at: Timestamp(at),
+        });
     }
+    Ok(out)
 }
 
 /// Stores `edits` (in the caller's transaction) and drops all but the newest
 /// [`KEPT_REFUSED_EDITS`].
-pub(crate) fn record(conn: &Connection, edits: &[RefusedEditReport]) -> Result<()> {
+pub fn record_refused_edits(conn: &Connection, edits: &[RefusedEditReport]) -> Result<()> {
     if edits.is_empty() {
         return Ok(());
     }
@@ -105,17 +101,14 @@ mod tests {
     #[test]
     fn refused_edits_are_kept_newest_first_and_pruned() {
         let dir = tempfile::tempdir().unwrap();
-        let device = Device::open(dir.path()).unwrap();
-        assert!(device.refused_edits().unwrap().is_empty());
+        let conn = crate::schema::open(&dir.path().join("device.db")).unwrap();
+        assert!(refused_edits(&conn).unwrap().is_empty());
         let doc = DocId::new_random();
         let total = i64::from(KEPT_REFUSED_EDITS) + 5;
-        {
-            let conn = device.lock();
-            let all: Vec<_> = (1..=total).map(|n| edit(doc, n)).collect();
-            record(&conn, &all[..10]).unwrap();
-            record(&conn, &all[10..]).unwrap();
-        }
-        let kept = device.refused_edits().unwrap();
+        let all: Vec<_> = (1..=total).map(|n| edit(doc, n)).collect();
+        record_refused_edits(&conn, &all[..10]).unwrap();
+        record_refused_edits(&conn, &all[10..]).unwrap();
+        let kept = refused_edits(&conn).unwrap();
         assert_eq!(kept.len(), KEPT_REFUSED_EDITS as usize);
         assert_eq!(kept[0], edit(doc, total), "newest first");
         assert_eq!(
