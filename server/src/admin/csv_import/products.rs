@@ -7,9 +7,9 @@ use fieldsync_shared::{Sku, TenantId};
 
 use super::cells::{parse_bool, parse_money, parse_u32};
 use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &[

@@ -7,9 +7,9 @@ use fieldsync_shared::{Position, StoreCode, StoreId, TenantId};
 
 use super::cells::{parse_channel, parse_f64, parse_grade, parse_u32, required};
 use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &[

@@ -7,9 +7,9 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{StoreCode, TenantId, UserId};
 
 use super::pipeline::{Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
 use crate::store::organisation::{ImportCounts, TerritoryImport};
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &["territory"],

@@ -8,10 +8,11 @@ use fieldsync_shared::{PersonCode, TenantId};
 use uuid::Uuid;
 
 use super::pipeline::{first_seen, Columns, Errors, ImportError, Progress, Row, RowImport};
-use crate::admin::{Name, Password, Username};
+use crate::admin::{Password, Username};
 use crate::store::devices::RevokeReason;
 use crate::store::organisation::{ImportCounts, UserImport};
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &["username", "display_name", "role", "code"],
