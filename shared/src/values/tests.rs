@@ -228,7 +228,10 @@ fn code_types_and_dates_parse() {
 
 #[test]
 fn name_is_one_trimmed_line_of_at_most_100_characters() {
-    assert_eq!(Name::parse("  武汉KA一组  ").unwrap().as_str(), "武汉KA一组");
+    assert_eq!(
+        Name::parse("  武汉KA一组  ").unwrap().as_str(),
+        "武汉KA一组"
+    );
     assert!(Name::parse(&"货".repeat(Name::MAX_CHARS)).is_ok());
     let over = Name::parse(&"a".repeat(Name::MAX_CHARS + 1)).unwrap_err();
     assert_eq!(over.field, "name");
