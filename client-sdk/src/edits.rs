@@ -85,6 +85,23 @@ pub(crate) fn edit<D: Document, T>(
     Ok(out)
 }
 
+/// A local document of kind `D`.
+pub(crate) fn read<D: Document>(db: &Database, id: DocId) -> Result<D> {
+    let conn = db.lock();
+    D::hydrate(&load_row(&conn, id, D::KIND)?.load(db.actor())?)
+}
+
+/// Every local document of kind `D` that reads as one: a document that cannot (e.g. still
+/// missing changes) is left out.
+pub(crate) fn read_all<D: Document>(db: &Database) -> Result<Vec<D>> {
+    let conn = db.lock();
+    Ok(store::list_docs(&conn, Some(D::KIND))?
+        .iter()
+        .filter_map(|row| row.load(db.actor()).ok())
+        .filter_map(|doc| D::hydrate(&doc).ok())
+        .collect())
+}
+
 /// Loads a local document of the given kind.
 pub(crate) fn load_row(conn: &Connection, id: DocId, kind: DocKind) -> Result<DocRow> {
     match store::load_doc(conn, id)? {

@@ -5,8 +5,13 @@
 //! * Edit operations ([`Device::check_in`], [`Device::set_order_line`], ...) run the shared
 //!   business rules (`fieldsync_shared::rules`) on the would-be state and commit only if nothing
 //!   blocks; the change is durable in SQLite before the call returns.
-//! * [`Device::sync`] exchanges changes with the server (`POST /v1/sync`, CBOR), uploads photos
-//!   and refreshes master data. A failed sync loses nothing and can be retried.
+//! * [`Device::sync`] refreshes master data, exchanges changes with the server (`POST /v1/sync`,
+//!   CBOR), then sends the send queue (thumbnails first, then photos). A failed sync loses
+//!   nothing and can be retried.
+//!
+//! The modules are layered (docs/architecture.md, "Layers of client-sdk"): `device/` is the API,
+//! over `edits`, `sync/` and `send_queue/`, over `http/` and `store/`. This file only declares
+//! them and re-exports the public types from the modules that own them.
 //!
 //! The library is synchronous (no async runtime) so that it can be wrapped with uniffi for
 //! Kotlin and Swift; every method takes `&self` and `Device` is `Send + Sync`.

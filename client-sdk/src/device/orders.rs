@@ -2,7 +2,7 @@
 //! submit. The write policy (who may change what, in which status) and the pricing,
 //! delivery-date and credit rules run on the device before anything commits.
 
-use fieldsync_shared::document::{hydrate_order, reconcile_order};
+use fieldsync_shared::document::reconcile_order;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
@@ -198,19 +198,12 @@ impl Device {
     }
 
     pub fn order(&self, id: DocId) -> Result<Order> {
-        let conn = self.db.lock();
-        let row = edits::load_row(&conn, id, DocKind::Order)?;
-        Ok(hydrate_order(&row.load(self.db.actor())?)?)
+        edits::read(&self.db, id)
     }
 
     /// Every order on this device, newest order date first. Unreadable documents are left out.
     pub fn orders(&self) -> Result<Vec<Order>> {
-        let conn = self.db.lock();
-        let mut orders: Vec<Order> = store::list_docs(&conn, Some(DocKind::Order))?
-            .iter()
-            .filter_map(|row| row.load(self.db.actor()).ok())
-            .filter_map(|doc| hydrate_order(&doc).ok())
-            .collect();
+        let mut orders: Vec<Order> = edits::read_all(&self.db)?;
         orders.sort_by(|a, b| (b.order_date, &b.number).cmp(&(a.order_date, &a.number)));
         Ok(orders)
     }

@@ -6,12 +6,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use automerge::ActorId;
 use fieldsync_shared::document::hydrate_visit;
 use fieldsync_shared::rules::{photos as photo_rule, Verdict};
 use fieldsync_shared::visit::{PhotoRef, Visit, VisitStep};
 use fieldsync_shared::{DocId, DocKind, ParseError, Sha256, Timestamp, UserId};
-use rusqlite::Connection;
 
 use super::Device;
 use crate::edits;
@@ -79,7 +77,7 @@ impl Device {
             edits::authorize(&conn, &profile, Some(&before), &after)?;
         }
         let relative = relative_path(&sha, content_type);
-        let known_elsewhere = photo_hashes_elsewhere(&self.db.lock(), self.db.actor(), visit)?;
+        let known_elsewhere = photo_hashes_elsewhere(&edits::read_all(&self.db)?, visit);
         // The bytes are on disk before the document references them; a crash in between
         // leaves an unreferenced file, never a reference without bytes.
         write_durably(&self.db.dir().join(&relative), &bytes)?;
@@ -134,32 +132,18 @@ impl Device {
 
     /// Where a photo's bytes are kept on this device, if it is known here.
     pub fn photo_path(&self, sha: &Sha256) -> Result<Option<PathBuf>> {
-        let conn = self.db.lock();
-        let path: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
-            "SELECT path FROM photos WHERE sha256 = ?1",
-            [sha.to_hex()],
-            |r| r.get(0),
-        ))?;
+        let path = store::photo_file(&self.db.lock(), sha)?;
         Ok(path.map(|p| self.db.dir().join(p)))
     }
 }
 
 /// Hashes of the photos attached to visits (other than `except`), for the reuse rule.
-fn photo_hashes_elsewhere(
-    conn: &Connection,
-    actor: &ActorId,
-    except: DocId,
-) -> Result<Vec<Sha256>> {
-    let mut out = Vec::new();
-    for row in store::list_docs(conn, Some(DocKind::Visit))? {
-        if row.id == except {
-            continue;
-        }
-        if let Some(v) = row.load(actor).ok().and_then(|d| hydrate_visit(&d).ok()) {
-            out.extend(v.photos.values().map(|p| p.sha256));
-        }
-    }
-    Ok(out)
+fn photo_hashes_elsewhere(visits: &[Visit], except: DocId) -> Vec<Sha256> {
+    visits
+        .iter()
+        .filter(|v| v.id != except)
+        .flat_map(|v| v.photos.values().map(|p| p.sha256))
+        .collect()
 }
 
 /// `photos/ab/abcdef....jpg`: spread over 256 folders.

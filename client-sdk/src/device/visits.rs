@@ -235,20 +235,13 @@ impl Device {
     }
 
     pub fn visit(&self, id: DocId) -> Result<Visit> {
-        let conn = self.db.lock();
-        let row = edits::load_row(&conn, id, DocKind::Visit)?;
-        Ok(hydrate_visit(&row.load(self.db.actor())?)?)
+        edits::read(&self.db, id)
     }
 
     /// Every visit on this device (own and received), by planned date. A document that cannot
     /// be read as a visit (e.g. still missing changes) is left out.
     pub fn visits(&self) -> Result<Vec<Visit>> {
-        let conn = self.db.lock();
-        let mut visits: Vec<Visit> = store::list_docs(&conn, Some(DocKind::Visit))?
-            .iter()
-            .filter_map(|row| row.load(self.db.actor()).ok())
-            .filter_map(|doc| hydrate_visit(&doc).ok())
-            .collect();
+        let mut visits: Vec<Visit> = edits::read_all(&self.db)?;
         visits.sort_by_key(|v| (v.planned_date, v.id));
         Ok(visits)
     }

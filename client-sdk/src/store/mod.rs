@@ -29,7 +29,8 @@ pub use meta::{
 pub use photo_queue::{
     add_photo_part, all_photos, clear_photo_upload, insert_photo, keep_thumbnail,
     mark_photo_failed, mark_photo_uploaded, note_photo_error, pending_thumbnails, photo_counts,
-    queued_photos, requeue_failed_photos, set_photo_parts, set_photo_upload, set_thumbnail_state,
-    thumbnail_states, NewPhoto, OpenUpload, PendingThumbnail, PhotoRow, PhotoState, ThumbnailState,
+    photo_file, queued_photos, requeue_failed_photos, set_photo_parts, set_photo_upload,
+    set_thumbnail_state, thumbnail_states, NewPhoto, OpenUpload, PendingThumbnail, PhotoRow,
+    PhotoState, ThumbnailState,
 };
 pub use refused_edits::{record_refused_edits, refused_edits, RefusedEditReport};

@@ -162,6 +162,17 @@ pub fn queued_photos(conn: &Connection) -> Result<Vec<PhotoRow>> {
     photo_rows(conn, "WHERE state IN ('pending', 'uploading')")
 }
 
+/// Where the photo's file is, relative to the device directory, if the photo is known here.
+pub fn photo_file(conn: &Connection, sha: &Sha256) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT path FROM photos WHERE sha256 = ?1",
+            [sha.to_hex()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Every photo of this device, oldest first.
 pub fn all_photos(conn: &Connection) -> Result<Vec<PhotoRow>> {
     photo_rows(conn, "")
