@@ -21,7 +21,7 @@ use fieldsync_shared::Sha256;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{DeviceError, Result};
 use crate::http::Http;
 use crate::store::{self, Database, NewPhoto, PhotoRow, PhotoState, ThumbnailState};
 
@@ -76,6 +76,12 @@ pub(crate) fn send(db: &Database, http: &Http, warnings: &mut Vec<String>) -> Re
         return Ok(0);
     }
     photos::upload_all(db, http, warnings)
+}
+
+/// The warning of a queue paused by a lost connection, with `queued` photos left for the next
+/// sync.
+fn paused(queued: usize, e: &DeviceError) -> String {
+    format!("photo uploads paused, {queued} photo(s) stay queued and resume at the next sync: {e}")
 }
 
 /// Every photo of this device with its upload state, oldest first.

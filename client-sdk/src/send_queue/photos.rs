@@ -24,6 +24,7 @@ use std::collections::BTreeSet;
 
 use fieldsync_shared::Sha256;
 
+use super::paused;
 use crate::error::{DeviceError, Result};
 use crate::http::{Declared, Http, UploadMode};
 use crate::store::{self, Database, OpenUpload, PhotoRow};
@@ -75,10 +76,7 @@ pub(super) fn upload_all(db: &Database, http: &Http, warnings: &mut Vec<String>)
             }
             Err(e @ DeviceError::Offline(_)) => {
                 store::note_photo_error(&db.lock(), &sha, &e.to_string())?;
-                warnings.push(format!(
-                    "photo uploads paused, {} photo(s) stay queued and resume at the next sync: {e}",
-                    total - i
-                ));
+                warnings.push(paused(total - i, &e));
                 break;
             }
             Err(e @ DeviceError::Server { .. }) => {

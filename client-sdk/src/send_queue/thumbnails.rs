@@ -9,6 +9,7 @@ use std::path::Path;
 
 use fieldsync_shared::{thumbnail, Sha256};
 
+use super::paused;
 use crate::error::{DeviceError, Result};
 use crate::http::Http;
 use crate::store::{self, Database, PendingThumbnail, ThumbnailState};
@@ -38,9 +39,7 @@ pub(super) fn send_all(db: &Database, http: &Http, warnings: &mut Vec<String>) -
             Ok(()) => store::set_thumbnail_state(&db.lock(), &sha, ThumbnailState::Sent)?,
             Err(e @ DeviceError::Offline(_)) => {
                 let queued = store::queued_photos(&db.lock())?.len();
-                warnings.push(format!(
-                    "photo uploads paused, {queued} photo(s) stay queued and resume at the next sync: {e}"
-                ));
+                warnings.push(paused(queued, &e));
                 return Ok(false);
             }
             // Not this photo's to retry: the photo itself is still uploaded.

@@ -23,7 +23,7 @@ pub enum PhotoState {
     /// The server confirmed the photo is stored.
     Uploaded,
     /// The server found the bytes are not the photo, or refused it for good. Not retried until
-    /// [`crate::Device::retry_failed_photos`].
+    /// `Device::retry_failed_photos`.
     Failed,
 }
 
