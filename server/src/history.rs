@@ -25,22 +25,20 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, LoadOptions, Prop};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use fieldsync_shared::document::{hydrate_any, server_actor, DocKind, TEXT_ENCODING};
+use fieldsync_shared::document::{server_actor, DocKind, TEXT_ENCODING};
 use fieldsync_shared::policy::Field;
 use fieldsync_shared::values::{DeviceId, DocId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
-use crate::scope;
+use crate::scope::named::{InScope, VisibleDocument};
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;
 use crate::store::documents::{ChangeReceipt, LoadedDocument, StoredDocument};
 use crate::sync::merge::open_stored_editable;
-use crate::sync::policy::owner_and_store;
 
 /// Entries per page when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -142,20 +140,18 @@ pub struct HistoryEntry {
     ),
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id, %id))]
+#[tracing::instrument(skip_all, fields(tenant = %doc.principal.tenant_id, user = %doc.principal.user_id, id = %doc.object.id))]
 pub async fn history(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
+    doc: InScope<VisibleDocument>,
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> ApiResult<Json<History>> {
-    let doc_id = DocId::parse(&id)
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("id: {e}")))?;
+    let InScope { principal, object } = doc;
+    let doc_id = object.id;
     let Query(params) =
         params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let page = PageRequest::parse(&params)?;
 
-    let scope = scope::read_scope(state.store.as_ref(), &principal).await?;
     let loaded = state
         .store
         .load_documents(principal.tenant_id, &[doc_id])
@@ -166,10 +162,6 @@ pub async fn history(
     let read = tokio::task::spawn_blocking(move || read_history(stored, &page))
         .await
         .map_err(ApiError::internal)??;
-    let (owner, store) = owner_and_store(&read.current);
-    if !scope.can_see(store, owner) {
-        return Err(ApiError::NotFound("document"));
-    }
 
     let actors: Vec<ActorId> = read
         .changes
@@ -252,8 +244,6 @@ struct ChangeFacts {
 /// A page of the document's history read from its stored form.
 struct HistoryRead {
     kind: DocKind,
-    /// The document now (for the access check).
-    current: fieldsync_shared::document::AnyDocument,
     changes: Vec<ChangeFacts>,
     next: Option<String>,
 }
@@ -265,7 +255,6 @@ fn read_history(stored: StoredDocument, page: &PageRequest) -> ApiResult<History
         ApiError::internal(e)
     };
     let mut doc = open_stored_editable(&stored).map_err(unreadable)?;
-    let current = hydrate_any(stored.kind, &doc).map_err(|e| unreadable(e.to_string()))?;
     let order = storage_order(&stored).map_err(unreadable)?;
     let start = match page.after {
         None => 0,
@@ -294,7 +283,6 @@ fn read_history(stored: StoredDocument, page: &PageRequest) -> ApiResult<History
         .filter(|_| end > start);
     Ok(HistoryRead {
         kind: stored.kind,
-        current,
         changes,
         next,
     })

@@ -19,6 +19,7 @@ mod queries;
 mod read_scopes;
 mod replay;
 mod rules_on_device;
+mod security_ids;
 mod thumbnails_first;
 mod visit_merge;
 mod write_policies;
