@@ -20,6 +20,7 @@ mod read_scopes;
 mod replay;
 mod rules_on_device;
 mod security_ids;
+mod security_photos;
 mod thumbnails_first;
 mod visit_merge;
 mod write_policies;
