@@ -21,6 +21,7 @@ mod replay;
 mod rules_on_device;
 mod security_ids;
 mod security_photos;
+mod security_slow_clients;
 mod thumbnails_first;
 mod visit_merge;
 mod write_policies;
