@@ -16,7 +16,9 @@
 //!   Automerge's diff between the change's dependencies and the change; and `fields`, the same
 //!   as write-policy field names (`shared::policy::Field`).
 //!
-//! Bounded: at most [`MAX_LIMIT`] entries per page (default [`DEFAULT_LIMIT`]), and at most
+//! Bounded: documents past the document limits (`fieldsync_shared::limits`; only documents
+//! stored before the limits were enforced can be) are refused 422 before any change is
+//! described; at most [`MAX_LIMIT`] entries per page (default [`DEFAULT_LIMIT`]), and at most
 //! [`MAX_PATHS`] paths per entry (`paths_truncated`). `next` is the hash of the page's last
 //! change: pass it back as `after`. Storage order is append-only, so pages neither skip nor
 //! repeat changes stored while a reader pages through.
@@ -29,6 +31,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use fieldsync_shared::document::{server_actor, DocKind, TEXT_ENCODING};
+use fieldsync_shared::limits::{self, DocumentLimits};
 use fieldsync_shared::policy::Field;
 use fieldsync_shared::values::{DeviceId, DocId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -38,7 +41,7 @@ use crate::scope::named::{InScope, VisibleDocument};
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;
 use crate::store::documents::{ChangeReceipt, LoadedDocument, StoredDocument};
-use crate::sync::merge::open_stored_editable;
+use crate::sync::merge::{open_stored_editable, stored_bytes};
 
 /// Entries per page when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -137,6 +140,7 @@ pub struct HistoryEntry {
         (status = 400, description = "invalid_query: the id, limit or after does not parse; invalid_cursor: after is not a change of this document", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
         (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
+        (status = 422, description = "document_over_limits: the document is past the document limits (stored before they were enforced); its history is not read", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -159,7 +163,8 @@ pub async fn history(
     let Some((_, LoadedDocument::Found(stored))) = loaded.into_iter().next() else {
         return Err(ApiError::NotFound("document"));
     };
-    let read = tokio::task::spawn_blocking(move || read_history(stored, &page))
+    let limits = state.config.documents.limits();
+    let read = tokio::task::spawn_blocking(move || read_history(stored, &page, &limits))
         .await
         .map_err(ApiError::internal)??;
 
@@ -249,12 +254,26 @@ struct HistoryRead {
 }
 
 /// Opens the document and describes the changes of the requested page (CPU work).
-fn read_history(stored: StoredDocument, page: &PageRequest) -> ApiResult<HistoryRead> {
+fn read_history(
+    stored: StoredDocument,
+    page: &PageRequest,
+    limits: &DocumentLimits,
+) -> ApiResult<HistoryRead> {
     let unreadable = |e: String| {
         tracing::error!(doc_id = %stored.id, error = %e, "stored document does not load");
         ApiError::internal(e)
     };
     let mut doc = open_stored_editable(&stored).map_err(unreadable)?;
+    // Bounded work: a document stored before the limits existed may be past them, and
+    // describing its changes could take any amount of time and memory.
+    let ops = limits::count_ops(&doc.get_changes(&[]));
+    if let Err(over) = limits::check(&doc, ops, stored_bytes(&stored), limits) {
+        tracing::warn!(doc_id = %stored.id, limit = over.limit(), "history of a document past the limits refused");
+        return Err(ApiError::unprocessable(
+            "document_over_limits",
+            over.to_string(),
+        ));
+    }
     let order = storage_order(&stored).map_err(unreadable)?;
     let start = match page.after {
         None => 0,
@@ -506,6 +525,7 @@ mod tests {
                 limit: 2,
                 after: None,
             },
+            &DocumentLimits::default(),
         )
         .unwrap();
         assert_eq!(first.changes.len(), 2);
@@ -523,6 +543,7 @@ mod tests {
                 limit: 2,
                 after: Some(next.parse().unwrap()),
             },
+            &DocumentLimits::default(),
         )
         .unwrap();
         assert_eq!(second.next, None, "last page");
@@ -544,6 +565,7 @@ mod tests {
                 limit: 2,
                 after: Some(ChangeHash([9; 32])),
             },
+            &DocumentLimits::default(),
         );
         assert!(matches!(
             unknown,

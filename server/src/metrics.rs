@@ -16,7 +16,9 @@
 //! * `http_connections_open` (gauge), `http_connections_refused_total` (over the connection
 //!   cap, answered 503), `http_timeouts_total{kind}` (`header`: headers not complete in time,
 //!   connection closed; `body`: a request body went silent, answered 408): slow clients
-//!   (`http::listener`, `http::timeouts`).
+//!   (`http::listener`, `http::timeouts`);
+//! * `documents_refused_over_limits_total`: pushed documents refused by the document limits
+//!   (`sync`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,6 +79,7 @@ pub struct Metrics {
     connections_open: Gauge,
     connections_refused: Counter,
     timeouts: Family<KindLabels, Counter>,
+    documents_over_limits: Counter,
 }
 
 impl Default for Metrics {
@@ -173,6 +176,7 @@ impl Metrics {
         let connections_open = Gauge::default();
         let connections_refused = Counter::default();
         let timeouts = Family::<KindLabels, Counter>::default();
+        let documents_over_limits = Counter::default();
         // Shown at 0 from the start, so alerts need no "absent" case.
         for kind in ["header", "body"] {
             let _ = timeouts.get_or_create(&KindLabels { kind: kind.into() });
@@ -192,11 +196,17 @@ impl Metrics {
             "Slow clients cut off: header (headers not complete in time), body (body went silent)",
             timeouts.clone(),
         );
+        registry.register(
+            "documents_refused_over_limits",
+            "Pushed documents refused because they exceed a document limit",
+            documents_over_limits.clone(),
+        );
         Metrics {
             registry,
             connections_open,
             connections_refused,
             timeouts,
+            documents_over_limits,
             sessions_purged,
             feed_events_received,
             feed_listener_retries,
@@ -233,6 +243,11 @@ impl Metrics {
         self.timeouts
             .get_or_create(&KindLabels { kind: kind.into() })
             .inc();
+    }
+
+    /// A pushed document refused over a document limit.
+    pub fn record_document_over_limits(&self) {
+        self.documents_over_limits.inc();
     }
 
     /// One committed sync push: documents that received new changes, changes stored, bytes received.

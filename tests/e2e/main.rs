@@ -19,6 +19,7 @@ mod queries;
 mod read_scopes;
 mod replay;
 mod rules_on_device;
+mod security_documents;
 mod security_ids;
 mod security_photos;
 mod security_slow_clients;

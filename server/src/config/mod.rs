@@ -14,6 +14,7 @@ use fieldsync_shared::protocol::Limits;
 mod blobs;
 mod connections;
 mod database;
+mod documents;
 mod photos;
 
 pub use blobs::{
@@ -21,6 +22,7 @@ pub use blobs::{
 };
 pub use connections::ConnectionSettings;
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
+pub use documents::DocumentLimitSettings;
 pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
@@ -311,6 +313,10 @@ pub struct Config {
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
+    /// Limits on the shape of pushed documents.
+    #[command(flatten)]
+    pub documents: DocumentLimitSettings,
+
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
     #[arg(
@@ -353,6 +359,7 @@ impl Config {
             photos: PhotoSettings::default(),
             blobs: BlobSettings::default(),
             connections: ConnectionSettings::default(),
+            documents: DocumentLimitSettings::default(),
             limits: Limits::default(),
         }
     }
