@@ -3,6 +3,7 @@
 
 mod background_sync;
 mod bad_input;
+mod bindgen;
 mod cli_walkthrough;
 mod crash;
 mod db_faults;
@@ -11,6 +12,7 @@ mod device_sync;
 mod flaky_network;
 mod identity;
 mod instances;
+mod kotlin_bindings;
 mod lost_state;
 mod photo_queue;
 mod policy_matrix;
