@@ -19,7 +19,7 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 
-# The binding tests (tests/e2e/python_bindings.rs) drive the device library from Python
+# The Python binding tests (tests/e2e/python_bindings.rs) drive the device library from Python
 # (stdlib only). Installed here when missing, as CI machines may come without it.
 if ! command -v python3 >/dev/null; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
@@ -30,6 +30,12 @@ if ! command -v python3 >/dev/null; then
         exit 1
     fi
 fi
+
+# The Kotlin binding tests (tests/e2e/kotlin_bindings.rs) compile the Kotlin bindings and a
+# Kotlin suite and run them on the JVM: a JDK and JNA from Debian, the pinned Kotlin compiler
+# from npm, cached in ~/.cache/fieldsync/kotlin like Garage (seconds when already there).
+step "Kotlin toolchain (binding tests)"
+scripts/kotlin-toolchain.sh
 
 if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
     step "rustfmt"

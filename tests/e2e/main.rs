@@ -3,6 +3,7 @@
 
 mod background_sync;
 mod bad_input;
+mod bindgen;
 mod cli_walkthrough;
 mod crash;
 mod db_faults;
@@ -11,6 +12,7 @@ mod device_sync;
 mod flaky_network;
 mod identity;
 mod instances;
+mod kotlin_bindings;
 mod lost_state;
 mod photo_queue;
 mod policy_matrix;
@@ -19,6 +21,10 @@ mod queries;
 mod read_scopes;
 mod replay;
 mod rules_on_device;
+mod security_documents;
+mod security_ids;
+mod security_photos;
+mod security_slow_clients;
 mod thumbnails_first;
 mod visit_merge;
 mod write_policies;

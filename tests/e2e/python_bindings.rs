@@ -4,36 +4,12 @@
 //! drive the field day through the C ABI: offline visit with photos, offline order, sync,
 //! remote approval on a third device, typed errors, the background sync observer.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-use fieldsync_e2e::{workspace_binary, TestServer};
+use fieldsync_e2e::TestServer;
 
-/// The workspace root (this crate lives in `tests/`).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-/// The profile directory this test was built into (`<target>/debug`), where the workspace
-/// build put the library.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile directory")
-        .to_path_buf()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::bindgen::{app_library, generate, output_text, workspace_root};
 
 fn python3() -> &'static str {
     let found = Command::new("python3").arg("--version").output();
@@ -46,45 +22,17 @@ fn python3() -> &'static str {
     }
 }
 
-/// Generates the Python bindings into `out` from the library and `uniffi-bindgen` the
-/// workspace build put next to this test (scripts/test.sh builds `--workspace`), with a copy
-/// of the library, which the generated module loads from its own directory.
+/// Generates the Python bindings into `out`, with a copy of the library, which the generated
+/// module loads from its own directory.
 fn generate_python_bindings(out: &Path) {
-    let lib_name = format!(
-        "{}fieldsync_ffi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    let lib = profile_dir().join(&lib_name);
-    assert!(
-        lib.exists(),
-        "{} is missing: build the workspace first (scripts/test.sh does)",
-        lib.display()
-    );
-    let bindgen = workspace_binary("uniffi-bindgen");
-    let generate = Command::new(&bindgen)
-        .args([
-            "generate",
-            "--language",
-            "python",
-            "--no-format",
-            "--library",
-        ])
-        .arg(&lib)
-        .arg("--out-dir")
-        .arg(out)
-        .output()
-        .expect("run uniffi-bindgen");
-    assert!(
-        generate.status.success(),
-        "uniffi-bindgen failed:\n{}",
-        text(&generate)
-    );
+    generate("python", out);
     assert!(
         out.join("fieldsync.py").exists(),
         "no fieldsync.py generated"
     );
-    std::fs::copy(&lib, out.join(&lib_name)).expect("copy the library next to the bindings");
+    let lib = app_library();
+    std::fs::copy(&lib, out.join(lib.file_name().expect("library file name")))
+        .expect("copy the library next to the bindings");
 }
 
 #[test]
@@ -107,7 +55,7 @@ fn python_bindings_drive_the_field_day_against_a_real_server() {
         .env("PYTHONUNBUFFERED", "1")
         .output()
         .expect("run python3 -m unittest");
-    let output = text(&run);
+    let output = output_text(&run);
     assert!(
         run.status.success(),
         "the Python binding tests failed ({:?}):\n{output}",

@@ -146,6 +146,18 @@ impl FieldsyncError {
             findings: Vec::new(),
         }
     }
+
+    /// A blank text that must say something (a rejection's comment): `Invalid` with rule
+    /// `input`, code `required`.
+    pub(crate) fn required(field: &str) -> Self {
+        FieldsyncError::Invalid {
+            field: field.to_string(),
+            rule: "input".into(),
+            code: "required".into(),
+            detail: format!("{field} is required"),
+            findings: Vec::new(),
+        }
+    }
 }
 
 /// A malformed value: `Invalid` with rule `input`.

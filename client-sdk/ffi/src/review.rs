@@ -5,7 +5,7 @@
 use fieldsync_shared::Sha256;
 
 use crate::device::{doc_id, FieldsyncDevice};
-use crate::error::Result;
+use crate::error::{FieldsyncError, Result};
 use crate::records::{Order, Visit};
 
 #[uniffi::export]
@@ -65,8 +65,12 @@ impl FieldsyncDevice {
         Ok(self.device.approve_order(doc_id("order_id", &order_id)?)?)
     }
 
-    /// Rejects an order waiting for approval; the comment is required.
+    /// Rejects an order waiting for approval. The comment tells the rep why: a blank one is
+    /// `Invalid` (field `comment`, code `required`), nothing committed.
     pub fn reject_order(&self, order_id: String, comment: String) -> Result<()> {
+        if comment.trim().is_empty() {
+            return Err(FieldsyncError::required("comment"));
+        }
         Ok(self
             .device
             .reject_order(doc_id("order_id", &order_id)?, &comment)?)

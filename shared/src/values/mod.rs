@@ -47,6 +47,19 @@ macro_rules! crdt_as_string {
 }
 pub(crate) use crdt_as_string;
 
+/// serde for autosurgeon's collaborative `Text`: a plain string in JSON.
+pub mod text_serde {
+    use autosurgeon::Text;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Text, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.as_str())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        Ok(Text::with_value(String::deserialize(d)?))
+    }
+}
+
 /// Implements autosurgeon Reconcile/Hydrate for an `i64` newtype stored as a signed integer.
 macro_rules! crdt_as_i64 {
     ($t:ident) => {
