@@ -165,7 +165,7 @@ fn configure(conn: &Connection) -> Result<()> {
 pub fn migrate(conn: &Connection) -> Result<()> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(crate::DeviceError::Storage(format!(
+        return Err(crate::error::DeviceError::Storage(format!(
             "the device database has schema version {current}, newer than this app ({SCHEMA_VERSION}); update the app"
         )));
     }
@@ -240,6 +240,9 @@ mod tests {
         conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
             .unwrap();
         drop(conn);
-        assert!(matches!(open(&path), Err(crate::DeviceError::Storage(_))));
+        assert!(matches!(
+            open(&path),
+            Err(crate::error::DeviceError::Storage(_))
+        ));
     }
 }

@@ -135,6 +135,7 @@ pub async fn import_file(
         tenant.id,
         import.kind,
         bytes.into(),
+        &csv_import::FreshRows,
         Arc::new(Stderr),
     )
     .await

@@ -16,7 +16,9 @@
 //!   Automerge's diff between the change's dependencies and the change; and `fields`, the same
 //!   as write-policy field names (`shared::policy::Field`).
 //!
-//! Bounded: at most [`MAX_LIMIT`] entries per page (default [`DEFAULT_LIMIT`]), and at most
+//! Bounded: documents past the document limits (`fieldsync_shared::limits`; only documents
+//! stored before the limits were enforced can be) are refused 422 before any change is
+//! described; at most [`MAX_LIMIT`] entries per page (default [`DEFAULT_LIMIT`]), and at most
 //! [`MAX_PATHS`] paths per entry (`paths_truncated`). `next` is the hash of the page's last
 //! change: pass it back as `after`. Storage order is append-only, so pages neither skip nor
 //! repeat changes stored while a reader pages through.
@@ -25,22 +27,21 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, LoadOptions, Prop};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use fieldsync_shared::document::{hydrate_any, server_actor, DocKind, TEXT_ENCODING};
+use fieldsync_shared::document::{server_actor, DocKind, TEXT_ENCODING};
+use fieldsync_shared::limits::{self, DocumentLimits};
 use fieldsync_shared::policy::Field;
 use fieldsync_shared::values::{DeviceId, DocId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
-use crate::scope;
+use crate::scope::named::{InScope, VisibleDocument};
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;
 use crate::store::documents::{ChangeReceipt, LoadedDocument, StoredDocument};
-use crate::sync::merge::open_stored_editable;
-use crate::sync::policy::owner_and_store;
+use crate::sync::merge::{open_stored_editable, stored_bytes};
 
 /// Entries per page when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -139,23 +140,22 @@ pub struct HistoryEntry {
         (status = 400, description = "invalid_query: the id, limit or after does not parse; invalid_cursor: after is not a change of this document", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
         (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
+        (status = 422, description = "document_over_limits: the document is past the document limits (stored before they were enforced); its history is not read", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id, %id))]
+#[tracing::instrument(skip_all, fields(tenant = %doc.principal.tenant_id, user = %doc.principal.user_id, id = %doc.object.id))]
 pub async fn history(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
+    doc: InScope<VisibleDocument>,
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> ApiResult<Json<History>> {
-    let doc_id = DocId::parse(&id)
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("id: {e}")))?;
+    let InScope { principal, object } = doc;
+    let doc_id = object.id;
     let Query(params) =
         params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let page = PageRequest::parse(&params)?;
 
-    let scope = scope::read_scope(state.store.as_ref(), &principal).await?;
     let loaded = state
         .store
         .load_documents(principal.tenant_id, &[doc_id])
@@ -163,13 +163,10 @@ pub async fn history(
     let Some((_, LoadedDocument::Found(stored))) = loaded.into_iter().next() else {
         return Err(ApiError::NotFound("document"));
     };
-    let read = tokio::task::spawn_blocking(move || read_history(stored, &page))
+    let limits = state.config.documents.limits();
+    let read = tokio::task::spawn_blocking(move || read_history(stored, &page, &limits))
         .await
         .map_err(ApiError::internal)??;
-    let (owner, store) = owner_and_store(&read.current);
-    if !scope.can_see(store, owner) {
-        return Err(ApiError::NotFound("document"));
-    }
 
     let actors: Vec<ActorId> = read
         .changes
@@ -252,20 +249,31 @@ struct ChangeFacts {
 /// A page of the document's history read from its stored form.
 struct HistoryRead {
     kind: DocKind,
-    /// The document now (for the access check).
-    current: fieldsync_shared::document::AnyDocument,
     changes: Vec<ChangeFacts>,
     next: Option<String>,
 }
 
 /// Opens the document and describes the changes of the requested page (CPU work).
-fn read_history(stored: StoredDocument, page: &PageRequest) -> ApiResult<HistoryRead> {
+fn read_history(
+    stored: StoredDocument,
+    page: &PageRequest,
+    limits: &DocumentLimits,
+) -> ApiResult<HistoryRead> {
     let unreadable = |e: String| {
         tracing::error!(doc_id = %stored.id, error = %e, "stored document does not load");
         ApiError::internal(e)
     };
     let mut doc = open_stored_editable(&stored).map_err(unreadable)?;
-    let current = hydrate_any(stored.kind, &doc).map_err(|e| unreadable(e.to_string()))?;
+    // Bounded work: a document stored before the limits existed may be past them, and
+    // describing its changes could take any amount of time and memory.
+    let ops = limits::count_ops(&doc.get_changes(&[]));
+    if let Err(over) = limits::check(&doc, ops, stored_bytes(&stored), limits) {
+        tracing::warn!(doc_id = %stored.id, limit = over.limit(), "history of a document past the limits refused");
+        return Err(ApiError::unprocessable(
+            "document_over_limits",
+            over.to_string(),
+        ));
+    }
     let order = storage_order(&stored).map_err(unreadable)?;
     let start = match page.after {
         None => 0,
@@ -294,7 +302,6 @@ fn read_history(stored: StoredDocument, page: &PageRequest) -> ApiResult<History
         .filter(|_| end > start);
     Ok(HistoryRead {
         kind: stored.kind,
-        current,
         changes,
         next,
     })
@@ -518,6 +525,7 @@ mod tests {
                 limit: 2,
                 after: None,
             },
+            &DocumentLimits::default(),
         )
         .unwrap();
         assert_eq!(first.changes.len(), 2);
@@ -535,6 +543,7 @@ mod tests {
                 limit: 2,
                 after: Some(next.parse().unwrap()),
             },
+            &DocumentLimits::default(),
         )
         .unwrap();
         assert_eq!(second.next, None, "last page");
@@ -556,6 +565,7 @@ mod tests {
                 limit: 2,
                 after: Some(ChangeHash([9; 32])),
             },
+            &DocumentLimits::default(),
         );
         assert!(matches!(
             unknown,

@@ -8,8 +8,10 @@
 //! * capabilities: [`sync`], [`photos`], [`history`], [`queries`], [`master_data`], [`admin`],
 //!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`).
 //! * [`state`]: what every handler shares; gives [`auth`] its [`auth::Verifier`] via `FromRef`.
-//! * [`scope`]: who may read what; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
-//! * [`http`]: the one API error type and its mapping to HTTP, body reading, middleware.
+//! * [`scope`]: who may read what, and the extractor through which every route that takes an id
+//!   loads its object; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
+//! * [`http`]: the one API error type and its mapping to HTTP, body reading, middleware, the API
+//!   listener with its timeouts and connection cap.
 //! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`].
 //! * [`config`]: every settings type; imports nothing from the crate.
 

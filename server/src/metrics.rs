@@ -12,7 +12,13 @@
 //!   expired), `photo_upload_bytes_received_total` (bytes devices sent through this server),
 //!   `photos_orphaned` (gauge, set by the photo clean-up), `photos_orphans_deleted_total`,
 //!   `photo_thumbnails_received_total` (thumbnails devices sent before their photos);
-//! * `sessions_purged_total`: ended sessions deleted by the session purge (`sessions::purge`).
+//! * `sessions_purged_total`: ended sessions deleted by the session purge (`sessions::purge`);
+//! * `http_connections_open` (gauge), `http_connections_refused_total` (over the connection
+//!   cap, answered 503), `http_timeouts_total{kind}` (`header`: headers not complete in time,
+//!   connection closed; `body`: a request body went silent, answered 408): slow clients
+//!   (`http::listener`, `http::timeouts`);
+//! * `documents_refused_over_limits_total`: pushed documents refused by the document limits
+//!   (`sync`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,6 +51,11 @@ struct OutcomeLabels {
     outcome: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms .. ~16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -65,6 +76,10 @@ pub struct Metrics {
     photos_orphaned: Gauge,
     photos_orphans_deleted: Counter,
     photo_thumbnails_received: Counter,
+    connections_open: Gauge,
+    connections_refused: Counter,
+    timeouts: Family<KindLabels, Counter>,
+    documents_over_limits: Counter,
 }
 
 impl Default for Metrics {
@@ -158,8 +173,40 @@ impl Metrics {
             "Ended sessions (revoked, aged out or expired) deleted with their refresh tokens",
             sessions_purged.clone(),
         );
+        let connections_open = Gauge::default();
+        let connections_refused = Counter::default();
+        let timeouts = Family::<KindLabels, Counter>::default();
+        let documents_over_limits = Counter::default();
+        // Shown at 0 from the start, so alerts need no "absent" case.
+        for kind in ["header", "body"] {
+            let _ = timeouts.get_or_create(&KindLabels { kind: kind.into() });
+        }
+        registry.register(
+            "http_connections_open",
+            "Connections the API listener holds open",
+            connections_open.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "Connections over the connection cap, answered 503 and closed",
+            connections_refused.clone(),
+        );
+        registry.register(
+            "http_timeouts",
+            "Slow clients cut off: header (headers not complete in time), body (body went silent)",
+            timeouts.clone(),
+        );
+        registry.register(
+            "documents_refused_over_limits",
+            "Pushed documents refused because they exceed a document limit",
+            documents_over_limits.clone(),
+        );
         Metrics {
             registry,
+            connections_open,
+            connections_refused,
+            timeouts,
+            documents_over_limits,
             sessions_purged,
             feed_events_received,
             feed_listener_retries,
@@ -174,6 +221,33 @@ impl Metrics {
             sync_changes_stored,
             sync_bytes_received,
         }
+    }
+
+    /// The API listener accepted a connection.
+    pub fn record_connection_opened(&self) {
+        self.connections_open.inc();
+    }
+
+    /// A connection of the API listener closed.
+    pub fn record_connection_closed(&self) {
+        self.connections_open.dec();
+    }
+
+    /// A connection refused over the connection cap.
+    pub fn record_connection_refused(&self) {
+        self.connections_refused.inc();
+    }
+
+    /// A slow client cut off: `header` or `body`.
+    pub fn record_timeout(&self, kind: &'static str) {
+        self.timeouts
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
+    }
+
+    /// A pushed document refused over a document limit.
+    pub fn record_document_over_limits(&self) {
+        self.documents_over_limits.inc();
     }
 
     /// One committed sync push: documents that received new changes, changes stored, bytes received.

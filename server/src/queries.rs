@@ -8,7 +8,7 @@
 //! keyset pagination: `next` is an opaque cursor to pass back as `after`.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use fieldsync_shared::document::DocKind;
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
+use crate::scope::named::{InScope, VisibleOrder, VisibleVisit};
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};
 
@@ -153,10 +154,6 @@ fn decode_after(raw: &str) -> ApiResult<ProjectionKey> {
     })
 }
 
-fn parse_path_id(raw: &str) -> ApiResult<DocId> {
-    DocId::parse(raw).map_err(|e| invalid("id", e))
-}
-
 fn item(row: ProjectedDocument) -> ApiResult<DocumentItem> {
     let document = serde_json::from_str(&row.document_json).map_err(ApiError::internal)?;
     Ok(DocumentItem {
@@ -196,23 +193,6 @@ async fn list(
     Ok(Json(DocumentList { items, next }))
 }
 
-async fn get_one(
-    state: &AppState,
-    principal: &Principal,
-    kind: DocKind,
-    id: &str,
-) -> ApiResult<Json<DocumentItem>> {
-    let doc_id = parse_path_id(id)?;
-    let scope = scope::read_scope(state.store.as_ref(), principal).await?;
-    let row = state
-        .store
-        .get_projected(principal.tenant_id, kind, doc_id)
-        .await?
-        .filter(|row| scope.can_see(row.store_id, row.person_id))
-        .ok_or(ApiError::NotFound(kind.as_str()))?;
-    Ok(Json(item(row)?))
-}
-
 /// List visits (filters: store, person, planned date range, status).
 #[utoipa::path(
     get, path = "/v1/visits", tag = "queries",
@@ -245,13 +225,9 @@ pub async fn list_visits(
     ),
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id, %id))]
-pub async fn get_visit(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<Json<DocumentItem>> {
-    get_one(&state, &principal, DocKind::Visit, &id).await
+#[tracing::instrument(skip_all, fields(tenant = %visit.principal.tenant_id, user = %visit.principal.user_id, id = %visit.object.0.doc_id))]
+pub async fn get_visit(visit: InScope<VisibleVisit>) -> ApiResult<Json<DocumentItem>> {
+    Ok(Json(item(visit.object.0)?))
 }
 
 /// List orders (filters: store, person, order date range, status).
@@ -286,13 +262,9 @@ pub async fn list_orders(
     ),
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id, %id))]
-pub async fn get_order(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<Json<DocumentItem>> {
-    get_one(&state, &principal, DocKind::Order, &id).await
+#[tracing::instrument(skip_all, fields(tenant = %order.principal.tenant_id, user = %order.principal.user_id, id = %order.object.0.doc_id))]
+pub async fn get_order(order: InScope<VisibleOrder>) -> ApiResult<Json<DocumentItem>> {
+    Ok(Json(item(order.object.0)?))
 }
 
 #[cfg(test)]

@@ -39,6 +39,13 @@ pub fn api_router(state: AppState) -> Router {
         .layer(middleware::map_response(http::json_errors))
         .layer(middleware::map_response(http::close_after_too_large))
         .layer(middleware::from_fn_with_state(
+            http::timeouts::BodyTimeout {
+                idle: state.config.connections.body_idle_timeout(),
+                metrics: state.metrics.clone(),
+            },
+            http::timeouts::body_idle_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
         ));

@@ -14,6 +14,7 @@ use crate::blobs::{self, BlobError, BlobStore, OpenBlobStoreError};
 use crate::config::{Config, DatabaseLocation, UnsupportedDatabase};
 use crate::demo::{self, DemoError};
 use crate::feed_events::{self, FeedEvents, FeedSource};
+use crate::http::{self, listener::ListenerLimits};
 use crate::metrics::Metrics;
 use crate::photos;
 use crate::routes::{api_router, ops_router};
@@ -206,6 +207,8 @@ impl Application {
         let _photo_gc = photos::gc::spawn(self.state.clone());
         // Purge of ended sessions and expired refresh tokens; stops with the server.
         let _session_purge = crate::sessions::purge::spawn(self.state.clone());
+        let metrics = self.state.metrics.clone();
+        let connections = self.state.config.connections.clone();
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -217,14 +220,20 @@ impl Application {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         tracing::info!(port = self.port, ops_port = self.ops_port, "listening");
-        // With the peer address, for per-address login throttling.
-        let main = axum::serve(
+        // Timeouts and the connection cap; requests carry the peer address (login throttling).
+        let limits = ListenerLimits {
+            header_read_timeout: connections.header_read_timeout(),
+            max_connections: connections.max_connections as usize,
+        };
+        let main = http::listener::serve(
             self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
+            app,
+            limits,
+            metrics,
+            stopped(stop_rx.clone()),
+        );
         let ops = axum::serve(self.ops_listener, ops).with_graceful_shutdown(stopped(stop_rx));
-        tokio::try_join!(main.into_future(), ops.into_future())?;
+        tokio::try_join!(main, ops.into_future())?;
         Ok(())
     }
 }

@@ -157,6 +157,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
         device_id: device.id,
         actor: device.actor.clone(),
         scope: Arc::new(scope),
+        limits: Default::default(),
     }
 }
 

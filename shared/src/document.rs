@@ -175,19 +175,6 @@ pub fn reconcile_order(doc: &mut AutoCommit, value: &Order) -> Result<(), Docume
     Ok(autosurgeon::reconcile(doc, value)?)
 }
 
-/// serde for autosurgeon's collaborative `Text`: a plain string in JSON.
-pub mod text_serde {
-    use autosurgeon::Text;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Text, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(t.as_str())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
-        Ok(Text::with_value(String::deserialize(d)?))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use automerge::transaction::Transactable;

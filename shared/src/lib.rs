@@ -6,6 +6,7 @@
 //! * [`master`]: server-owned master data delivered read-only to devices.
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
+//! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
@@ -14,6 +15,7 @@
 //! Nothing in this crate performs I/O.
 
 pub mod document;
+pub mod limits;
 pub mod master;
 pub mod order;
 pub mod org;

@@ -150,7 +150,7 @@ pub struct Order {
     pub status: OrderStatus,
     /// Keyed by SKU.
     pub lines: BTreeMap<String, OrderLine>,
-    #[serde(with = "crate::document::text_serde")]
+    #[serde(with = "crate::values::text_serde")]
     pub notes: Text,
     pub created_at: Timestamp,
     pub submitted_at: Option<Timestamp>,

@@ -134,7 +134,7 @@ pub struct Visit {
     /// Keyed by the photo's SHA-256 hex.
     pub photos: BTreeMap<String, PhotoRef>,
     /// Free-form notes; a collaborative Text so concurrent edits interleave instead of clobbering.
-    #[serde(with = "crate::document::text_serde")]
+    #[serde(with = "crate::values::text_serde")]
     pub notes: Text,
     pub review: Option<Review>,
 }

@@ -92,6 +92,16 @@ pub fn list_docs(conn: &Connection, kind: Option<DocKind>) -> Result<Vec<DocRow>
 }
 
 /// Documents whose heads differ from what the server acknowledged.
+/// Ids of the local documents (of one kind, or all), ascending.
+pub fn doc_ids(conn: &Connection, kind: Option<DocKind>) -> Result<Vec<DocId>> {
+    let mut stmt =
+        conn.prepare("SELECT doc_id FROM documents WHERE ?1 IS NULL OR kind = ?1 ORDER BY doc_id")?;
+    let ids = stmt
+        .query_map([kind.map(|k| k.as_str())], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.iter().map(|s| Ok(DocId::parse(s)?)).collect()
+}
+
 pub fn pending_docs(conn: &Connection) -> Result<Vec<DocRow>> {
     doc_rows(conn, "heads != synced_heads", [])
 }

@@ -1,12 +1,54 @@
 //! Master data as the server sent it: the stores in the user's read scope, the product
 //! catalogue, and each store's credit snapshot, each row kept as its JSON.
 
-use fieldsync_shared::master::{CreditSnapshot, Product, Store};
+use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store};
+use fieldsync_shared::org::OrgView;
 use fieldsync_shared::{Sku, StoreId};
 use rusqlite::{params, params_from_iter, Connection};
 use serde::de::DeserializeOwned;
 
+use super::meta::{keys, master_version, meta_delete, meta_json, meta_set};
 use crate::error::{DeviceError, Result};
+
+/// Upserts the rows of a master data page and remembers its version.
+pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
+    if page.stores_complete {
+        // Every store of the user's scope is listed: the others left it.
+        let keep: Vec<StoreId> = page.stores.iter().map(|s| s.id).collect();
+        retain_stores(conn, &keep)?;
+    }
+    for s in &page.stores {
+        upsert_store(conn, s)?;
+    }
+    for p in &page.products {
+        upsert_product(conn, p)?;
+    }
+    for c in &page.credit {
+        upsert_credit(conn, c)?;
+    }
+    if page.version > master_version(conn)? {
+        meta_set(conn, keys::MASTER_VERSION, &page.version.to_string())?;
+    }
+    // Every page carries the current org view; a server that sends none leaves the device on
+    // the signed-in user alone (see `Device::org_view`), never on a stale team.
+    match &page.org {
+        Some(org) => meta_set(conn, keys::ORG_VIEW, &serde_json::to_string(org)?)?,
+        None => meta_delete(conn, keys::ORG_VIEW)?,
+    }
+    Ok(())
+}
+
+/// The org view received with the last master data page, if any.
+pub fn org_view(conn: &Connection) -> Result<Option<OrgView>> {
+    meta_json(conn, keys::ORG_VIEW)
+}
+
+/// Forgets every store, product and credit snapshot (another company's data must not be used
+/// for this one's rules).
+pub fn clear_master_rows(conn: &Connection) -> Result<()> {
+    conn.execute_batch("DELETE FROM stores; DELETE FROM products; DELETE FROM credit;")?;
+    Ok(())
+}
 
 pub fn upsert_store(conn: &Connection, store: &Store) -> Result<()> {
     conn.execute(

@@ -7,7 +7,7 @@ use fieldsync_shared::protocol::Cursor;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
-use crate::error::Result;
+use crate::error::{DeviceError, Result};
 
 pub mod keys {
     pub const DEVICE_ID: &str = "device_id";
@@ -18,6 +18,8 @@ pub mod keys {
     pub const ACCESS_TOKEN: &str = "access_token";
     pub const PULL_CURSOR: &str = "pull_cursor";
     pub const MASTER_VERSION: &str = "master_version";
+    /// The org view received with master data (JSON of `OrgView`).
+    pub const ORG_VIEW: &str = "org_view";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }
@@ -43,7 +45,7 @@ pub fn meta_delete(conn: &Connection, key: &str) -> Result<()> {
 }
 
 /// A value stored as JSON; `None` when the key is absent.
-fn meta_json<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+pub(super) fn meta_json<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
     match meta_get(conn, key)? {
         Some(json) => Ok(Some(serde_json::from_str(&json)?)),
         None => Ok(None),
@@ -59,6 +61,11 @@ fn meta_counter<T: FromStr + Default>(conn: &Connection, key: &str) -> Result<T>
 
 pub fn profile(conn: &Connection) -> Result<Option<UserProfile>> {
     meta_json(conn, keys::PROFILE)
+}
+
+/// The signed-in user; `NotLoggedIn` if there is none.
+pub fn require_profile(conn: &Connection) -> Result<UserProfile> {
+    profile(conn)?.ok_or(DeviceError::NotLoggedIn)
 }
 
 pub fn cursor(conn: &Connection) -> Result<Option<Cursor>> {

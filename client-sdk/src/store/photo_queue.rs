@@ -1,5 +1,7 @@
 //! The `photos` table: the queue of photo files to upload, with the state of each one's
-//! resumable upload.
+//! resumable upload and of its thumbnail (the order they are sent in is `send_queue`'s).
+
+use std::collections::HashMap;
 
 use fieldsync_shared::{Sha256, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -21,7 +23,7 @@ pub enum PhotoState {
     /// The server confirmed the photo is stored.
     Uploaded,
     /// The server found the bytes are not the photo, or refused it for good. Not retried until
-    /// [`crate::Device::retry_failed_photos`].
+    /// `Device::retry_failed_photos`.
     Failed,
 }
 
@@ -160,6 +162,17 @@ pub fn queued_photos(conn: &Connection) -> Result<Vec<PhotoRow>> {
     photo_rows(conn, "WHERE state IN ('pending', 'uploading')")
 }
 
+/// Where the photo's file is, relative to the device directory, if the photo is known here.
+pub fn photo_file(conn: &Connection, sha: &Sha256) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT path FROM photos WHERE sha256 = ?1",
+            [sha.to_hex()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Every photo of this device, oldest first.
 pub fn all_photos(conn: &Connection) -> Result<Vec<PhotoRow>> {
     photo_rows(conn, "")
@@ -284,4 +297,98 @@ pub fn requeue_failed_photos(conn: &Connection) -> Result<u32> {
         [Timestamp::now().millis()],
     )?;
     Ok(n as u32)
+}
+
+/// Where a photo's thumbnail stands (`photos.thumbnail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThumbnailState {
+    /// To render (if not yet) and send before the photo itself.
+    Pending,
+    /// The server has it.
+    Sent,
+    /// Nothing to send (stored as `none`): the photo does not decode here (e.g. HEIC), the
+    /// server refused the thumbnail, or the photo was uploaded before this app version.
+    Unavailable,
+}
+
+impl ThumbnailState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThumbnailState::Pending => "pending",
+            ThumbnailState::Sent => "sent",
+            ThumbnailState::Unavailable => "none",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(ThumbnailState::Pending),
+            "sent" => Ok(ThumbnailState::Sent),
+            "none" => Ok(ThumbnailState::Unavailable),
+            other => Err(DeviceError::Storage(format!(
+                "unknown thumbnail state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A queued photo whose thumbnail is still to send.
+pub struct PendingThumbnail {
+    pub sha256: Sha256,
+    pub path: String,
+    pub size_bytes: u64,
+    /// Rendered by an earlier sync whose sending failed.
+    pub jpeg: Option<Vec<u8>>,
+}
+
+/// Queued photos (pending or uploading) whose thumbnail is still to send, oldest first.
+pub fn pending_thumbnails(conn: &Connection) -> Result<Vec<PendingThumbnail>> {
+    let mut stmt = conn.prepare(
+        "SELECT sha256, path, size_bytes, thumbnail_jpeg FROM photos
+         WHERE state IN ('pending', 'uploading') AND thumbnail = 'pending'
+         ORDER BY added_at, sha256",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let sha: String = r.get(0)?;
+        let size: i64 = r.get(2)?;
+        out.push(PendingThumbnail {
+            sha256: Sha256::parse(&sha)?,
+            path: r.get(1)?,
+            size_bytes: u64::try_from(size).unwrap_or(0),
+            jpeg: r.get(3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps the rendered thumbnail until it is sent.
+pub fn keep_thumbnail(conn: &Connection, sha: &Sha256, jpeg: &[u8]) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET thumbnail_jpeg = ?2 WHERE sha256 = ?1",
+        params![sha.to_hex(), jpeg],
+    )?;
+    Ok(())
+}
+
+/// Sets the thumbnail state (`sent` or `none`) and drops the rendered bytes.
+pub fn set_thumbnail_state(conn: &Connection, sha: &Sha256, state: ThumbnailState) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET thumbnail = ?2, thumbnail_jpeg = NULL WHERE sha256 = ?1",
+        params![sha.to_hex(), state.as_str()],
+    )?;
+    Ok(())
+}
+
+pub fn thumbnail_states(conn: &Connection) -> Result<HashMap<String, ThumbnailState>> {
+    let mut stmt = conn.prepare("SELECT sha256, thumbnail FROM photos")?;
+    let mut rows = stmt.query([])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(1)?;
+        out.insert(r.get(0)?, ThumbnailState::parse(&state)?);
+    }
+    Ok(out)
 }

@@ -103,51 +103,6 @@ pub fn path_id(s: &str, what: &'static str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s).map_err(|_| ApiError::NotFound(what))
 }
 
-/// A name of a team, region or territory, or a person's display name: trimmed, 1 to 100
-/// characters, no control characters. (Server-side for now; a candidate for the shared crate.)
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Name(String);
-
-impl Name {
-    pub const MAX_CHARS: usize = 100;
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err(ParseError::new("name", "must not be empty"));
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err(ParseError::new(
-                "name",
-                format!("longer than {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if let Some(c) = s.chars().find(|c| c.is_control()) {
-            return Err(ParseError::new(
-                "name",
-                format!("control character {c:?} not allowed"),
-            ));
-        }
-        Ok(Name(s.to_string()))
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Name {
-    type Error = ParseError;
-    fn try_from(s: String) -> Result<Self, ParseError> {
-        Name::parse(&s)
-    }
-}
-
-impl From<Name> for String {
-    fn from(n: Name) -> String {
-        n.0
-    }
-}
-
 /// A login name: trimmed and lower-cased (as `auth::normalize_username`), 1 to 64
 /// characters, no whitespace or control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]

@@ -13,13 +13,14 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{TenantId, UserId};
 
 use super::users::check_member_role;
-use super::{double_option, path_id, require_admin, Name};
+use super::{double_option, path_id, require_admin};
 use crate::auth::Principal;
 use crate::http::body::body_error;
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::organisation::{Region, Team};
 use crate::store::{Store, StoreError};
+use fieldsync_shared::values::Name;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,13 +12,14 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{StoreId, TenantId, UserId};
 
 use super::teams::check_user_role;
-use super::{path_id, require_admin, Name};
+use super::{path_id, require_admin};
 use crate::auth::Principal;
 use crate::http::body::body_error;
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::organisation::Territory;
 use crate::store::{Store, StoreError};
+use fieldsync_shared::values::Name;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use fieldsync_shared::master::{Role, UserProfile};
 use fieldsync_shared::{PersonCode, TenantId, UserId};
 
-use super::{double_option, path_id, require_admin, Name, Password, Username};
+use super::{double_option, path_id, require_admin, Password, Username};
 use crate::auth::{self, Principal};
 use crate::http::body::body_error;
 use crate::http::{ApiError, ApiResult};
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::store::devices::RevokeReason;
 use crate::store::organisation::OrgUser;
 use crate::store::{Store, StoreError};
+use fieldsync_shared::values::Name;
 
 pub fn router() -> Router<AppState> {
     Router::new()

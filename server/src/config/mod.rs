@@ -12,13 +12,17 @@ use clap::{Args, ValueEnum};
 use fieldsync_shared::protocol::Limits;
 
 mod blobs;
+mod connections;
 mod database;
+mod documents;
 mod photos;
 
 pub use blobs::{
     BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
 };
+pub use connections::ConnectionSettings;
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
+pub use documents::DocumentLimitSettings;
 pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
@@ -305,6 +309,14 @@ pub struct Config {
     #[command(flatten)]
     pub blobs: BlobSettings,
 
+    /// Timeouts and the connection cap of the API listener.
+    #[command(flatten)]
+    pub connections: ConnectionSettings,
+
+    /// Limits on the shape of pushed documents.
+    #[command(flatten)]
+    pub documents: DocumentLimitSettings,
+
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
     #[arg(
@@ -346,6 +358,8 @@ impl Config {
             max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
             photos: PhotoSettings::default(),
             blobs: BlobSettings::default(),
+            connections: ConnectionSettings::default(),
+            documents: DocumentLimitSettings::default(),
             limits: Limits::default(),
         }
     }

@@ -31,6 +31,8 @@ use crate::auth::Principal;
 use crate::blobs::BlobKey;
 use crate::http::body::{declared_length, drain_rest, receive_limited};
 use crate::http::{ApiError, ApiResult};
+use crate::scope::named::{InScope, VisiblePhoto};
+use crate::scope::photos::photo_access;
 use crate::state::AppState;
 use crate::store::photos::{PhotoMeta, ThumbnailOrigin};
 
@@ -143,19 +145,9 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn invalid_sha256() -> ApiError {
-    ApiError::bad_request(
-        "invalid_sha256",
-        "a photo is named by 64 hex digits (its SHA-256)",
-    )
-}
-
 /// Parses a SHA-256 in canonical form: 64 lower- or upper-case hex digits.
 pub(crate) fn parse_sha256_str(raw: &str) -> ApiResult<Sha256> {
-    if raw.len() != 64 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid_sha256());
-    }
-    Sha256::parse(raw).map_err(|e| ApiError::bad_request("invalid_sha256", e.to_string()))
+    crate::scope::photos::parse_sha256(raw)
 }
 
 fn parse_sha256(path: Result<Path<String>, PathRejection>) -> ApiResult<Sha256> {
@@ -206,19 +198,12 @@ pub(crate) fn too_large(max: u64) -> ApiError {
     tag = "photos",
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
-    responses((status = 200, description = "Stored"), (status = 404, description = "Not stored for this tenant"))
+    responses((status = 200, description = "Stored, and the caller may see it"), (status = 404, description = "Not stored, or not a photo the caller may see"))
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
-pub async fn head_photo(
-    State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<StatusCode> {
-    let sha = parse_sha256(path)?;
-    match state.store.get_photo(principal.tenant_id, &sha).await? {
-        Some(_) => Ok(StatusCode::OK),
-        None => Err(ApiError::NotFound("photo")),
-    }
+#[tracing::instrument(skip_all, fields(tenant = %photo.principal.tenant_id))]
+pub async fn head_photo(photo: InScope<VisiblePhoto>) -> ApiResult<StatusCode> {
+    photo.object.stored()?;
+    Ok(StatusCode::OK)
 }
 
 /// Uploads a photo in one request (for scripts and small tools; devices use the upload
@@ -265,7 +250,8 @@ async fn store_photo(
     let principal = principal?;
     tracing::Span::current().record("tenant", tracing::field::display(principal.tenant_id));
     let sha = parse_sha256(path)?;
-    if let Some(meta) = state.store.get_photo(principal.tenant_id, &sha).await? {
+    // A photo the caller may not see is answered as if absent: the bytes must come.
+    if let Some(Some(meta)) = photo_access(state.store.as_ref(), &principal, &sha).await? {
         // The cheap no-op: nothing is hashed or written (with `Expect: 100-continue` the body
         // is not even sent).
         return Ok((StatusCode::OK, Json(PhotoStored::from_meta(&meta, true))).into_response());
@@ -305,50 +291,6 @@ async fn store_photo(
         StatusCode::OK
     };
     Ok((status, Json(PhotoStored::from_meta(&meta, !inserted))).into_response())
-}
-
-/// The photo's metadata if it is stored and the principal may see it ([`photo_access`]);
-/// else 404, like an absent photo.
-async fn visible_photo(
-    state: &AppState,
-    principal: &Principal,
-    sha: &Sha256,
-) -> ApiResult<PhotoMeta> {
-    photo_access(state, principal, sha)
-        .await?
-        .ok_or(ApiError::NotFound("photo"))
-}
-
-/// Whether the principal may see the photo, stored or not yet: they uploaded it, a visit in
-/// their read scope references it (`photo_refs`: what makes a supervisor see the thumbnails
-/// of a visit whose photos are still on the phone), or they declared an open upload of it;
-/// else 404, like an absent photo. Returns the metadata if the photo is stored.
-pub(crate) async fn photo_access(
-    state: &AppState,
-    principal: &Principal,
-    sha: &Sha256,
-) -> ApiResult<Option<PhotoMeta>> {
-    let tenant = principal.tenant_id;
-    let meta = state.store.get_photo(tenant, sha).await?;
-    if meta
-        .as_ref()
-        .is_some_and(|m| m.uploaded_by == principal.user_id)
-    {
-        return Ok(meta);
-    }
-    let scope = crate::scope::read_scope(state.store.as_ref(), principal).await?;
-    let visible = scope.visibility();
-    if state
-        .store
-        .photo_visible(tenant, sha, visible.as_ref())
-        .await?
-    {
-        return Ok(meta);
-    }
-    match state.store.find_open_photo_upload(tenant, sha).await? {
-        Some(open) if open.created_by == principal.user_id => Ok(meta),
-        _ => Err(ApiError::NotFound("photo")),
-    }
 }
 
 /// A `307` to a presigned GET (which must not be cached beyond its lifetime).
@@ -395,15 +337,14 @@ fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
         (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %photo.principal.tenant_id))]
 pub async fn get_photo(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    photo: InScope<VisiblePhoto>,
 ) -> ApiResult<Response> {
-    let sha = parse_sha256(path)?;
-    let meta = visible_photo(&state, &principal, &sha).await?;
-    let key = BlobKey::photo(principal.tenant_id, &sha);
+    let meta = photo.object.stored()?;
+    let sha = photo.object.sha256;
+    let key = BlobKey::photo(photo.principal.tenant_id, &sha);
     if let Some(signed) = state
         .blobs
         .presign_get(&key, state.config.photos.url_ttl())
@@ -429,16 +370,15 @@ pub async fn get_photo(
         (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %photo.principal.tenant_id))]
 pub async fn photo_url(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    photo: InScope<VisiblePhoto>,
 ) -> ApiResult<Json<PhotoUrl>> {
-    let sha = parse_sha256(path)?;
-    visible_photo(&state, &principal, &sha).await?;
+    photo.object.stored()?;
+    let sha = photo.object.sha256;
     let ttl = state.config.photos.url_ttl();
-    let key = BlobKey::photo(principal.tenant_id, &sha);
+    let key = BlobKey::photo(photo.principal.tenant_id, &sha);
     let answer = match state.blobs.presign_get(&key, ttl).await? {
         Some(signed) => PhotoUrl {
             url: signed.url,
@@ -466,14 +406,12 @@ pub async fn photo_url(
         (status = 404, description = "No photo the caller may see, or it has no thumbnail yet (not stored and no device thumbnail; an image the server cannot decode, e.g. HEIC)", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %photo.principal.tenant_id))]
 pub async fn get_thumbnail(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    photo: InScope<VisiblePhoto>,
 ) -> ApiResult<Response> {
-    let sha = parse_sha256(path)?;
-    photo_access(&state, &principal, &sha).await?;
+    let (principal, sha) = (&photo.principal, photo.object.sha256);
     let origin = state
         .store
         .photo_thumbnail_origin(principal.tenant_id, &sha)

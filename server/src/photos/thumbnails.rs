@@ -18,8 +18,7 @@
 use std::sync::OnceLock;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -28,10 +27,10 @@ use fieldsync_shared::{Sha256, TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use super::{declared_length, drain_rest, parse_sha256, photo_access, receive_limited};
-use crate::auth::Principal;
+use super::{declared_length, drain_rest, receive_limited};
 use crate::blobs::{BlobError, BlobKey};
 use crate::http::{ApiError, ApiResult};
+use crate::scope::named::{InScope, VisiblePhoto};
 use crate::state::AppState;
 use crate::store::photos::ThumbnailOrigin;
 
@@ -184,13 +183,12 @@ fn too_large() -> ApiError {
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn put_thumbnail(
     State(state): State<AppState>,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<String>, PathRejection>,
+    photo: Result<InScope<VisiblePhoto>, ApiError>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let mut body = body;
-    let result = store_device_thumbnail(&state, principal, path, &headers, &mut body).await;
+    let result = store_device_thumbnail(&state, photo, &headers, &mut body).await;
     // Keep the connection reusable whatever the answer (bounded).
     drain_rest(&headers, &mut body, MAX_BYTES as u64).await;
     result
@@ -198,16 +196,14 @@ pub async fn put_thumbnail(
 
 async fn store_device_thumbnail(
     state: &AppState,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<String>, PathRejection>,
+    photo: Result<InScope<VisiblePhoto>, ApiError>,
     headers: &HeaderMap,
     body: &mut Body,
 ) -> ApiResult<Response> {
-    let principal = principal?;
+    let InScope { principal, object } = photo?;
     let tenant = principal.tenant_id;
     tracing::Span::current().record("tenant", tracing::field::display(tenant));
-    let sha = parse_sha256(path)?;
-    let stored = photo_access(state, &principal, &sha).await?;
+    let (sha, stored) = (object.sha256, object.meta);
     match state.store.photo_thumbnail_origin(tenant, &sha).await? {
         Some(ThumbnailOrigin::Server) => {
             return Ok(answer(StatusCode::OK, "kept_server_thumbnail"));

@@ -299,8 +299,8 @@ fn registration(
     if is_reserved_actor(&actor) {
         return Err(invalid("device.actor_id is reserved for the server".into()));
     }
-    let name =
-        crate::admin::Name::parse(&body.name).map_err(|e| invalid(format!("device.name: {e}")))?;
+    let name = fieldsync_shared::values::Name::parse(&body.name)
+        .map_err(|e| invalid(format!("device.name: {e}")))?;
     if name.as_str().chars().count() > MAX_DEVICE_NAME_CHARS {
         return Err(invalid(format!(
             "device.name is longer than {MAX_DEVICE_NAME_CHARS} characters"

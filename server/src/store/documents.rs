@@ -411,7 +411,8 @@ pub trait DocumentStore: Send + Sync {
     ) -> StoreResult<Vec<ScopeChangeItem>>;
 
     /// Whether a visit `visible` to the reader (`None`: any) references the photo
-    /// (`photo_refs`).
+    /// (`photo_refs`) with a reference that grants access: one added by the photo's uploader,
+    /// any while the photo is not stored yet, and those stored before adders were recorded.
     async fn photo_visible(
         &self,
         tenant: TenantId,

@@ -137,7 +137,7 @@ macro_rules! document_store {
     ($store:ty, $db:ty, $engine:ident) => {
         use fieldsync_shared::document::DocKind;
         use fieldsync_shared::protocol::Cursor;
-        use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp};
+        use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp, UserId};
 
         use $crate::store::documents::{
             ChangeReceipt, CommitOutcome, CommittedDocument, Compaction, CompactionOutcome,
@@ -202,7 +202,7 @@ macro_rules! document_store {
                     let inserted =
                         <$store>::doc_insert_changes(&mut tx, &commit, doc, seq, received_at)
                             .await?;
-                    upsert_projection(&mut tx, commit.tenant_id, doc, seq).await?;
+                    upsert_projection(&mut tx, commit.tenant_id, commit.user_id, doc, seq).await?;
                     append_feed(&mut tx, commit.tenant_id, doc.doc_id, seq).await?;
                     let changes_since_snapshot =
                         count_changes_since_snapshot(&mut tx, doc.doc_id).await?;
@@ -371,6 +371,10 @@ macro_rules! document_store {
                 let found: Option<String> = sqlx::query_scalar(concat!(
                     "SELECT r.doc_id FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id
                      WHERE r.tenant_id = $1 AND r.sha256 = $2
+                       AND (r.added_by IS NULL OR r.added_by = COALESCE(
+                            (SELECT p.uploaded_by FROM photos p
+                             WHERE p.tenant_id = r.tenant_id AND p.sha256 = r.sha256),
+                            r.added_by))
                        AND ($3 IS NULL OR v.store_id IN ", json_list!($engine, "$3"), "
                             OR v.person_id IN ", json_list!($engine, "$4"), ")
                      LIMIT 1"
@@ -671,6 +675,7 @@ macro_rules! document_store {
         async fn upsert_projection(
             tx: &mut Tx,
             tenant: TenantId,
+            pusher: UserId,
             doc: &DocumentWrite,
             seq: i64,
         ) -> StoreResult<()> {
@@ -705,7 +710,7 @@ macro_rules! document_store {
                     .bind(&v.document_json)
                     .execute(&mut **tx)
                     .await?;
-                    replace_photo_refs(tx, tenant, doc.doc_id, &v.photo_hashes()).await?;
+                    replace_photo_refs(tx, tenant, pusher, doc.doc_id, &v.photo_hashes()).await?;
                 }
                 Projection::Order(o) => {
                     sqlx::query(
@@ -738,29 +743,37 @@ macro_rules! document_store {
         }
 
         /// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).
+        /// References it already had keep their adder; new ones are `pusher`'s.
         async fn replace_photo_refs(
             tx: &mut Tx,
             tenant: TenantId,
+            pusher: UserId,
             doc_id: DocId,
             hashes: &[String],
         ) -> StoreResult<()> {
-            sqlx::query("DELETE FROM photo_refs WHERE doc_id = $1")
-                .bind(doc_id.to_string())
-                .execute(&mut **tx)
-                .await?;
+            let list = serde_json::Value::from(hashes.to_vec()).to_string();
+            sqlx::query(concat!(
+                "DELETE FROM photo_refs WHERE doc_id = $1
+                 AND sha256 NOT IN ", json_list!($engine, "$2")
+            ))
+            .bind(doc_id.to_string())
+            .bind(&list)
+            .execute(&mut **tx)
+            .await?;
             if hashes.is_empty() {
                 return Ok(());
             }
             // `WHERE true`: SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT.
             sqlx::query(concat!(
-                "INSERT INTO photo_refs (tenant_id, doc_id, sha256)
-                 SELECT $1, $2, l.value FROM ", json_list!($engine, "$3"), " AS l
+                "INSERT INTO photo_refs (tenant_id, doc_id, sha256, added_by)
+                 SELECT $1, $2, l.value, $4 FROM ", json_list!($engine, "$3"), " AS l
                  WHERE true
                  ON CONFLICT DO NOTHING"
             ))
             .bind(tenant.to_string())
             .bind(doc_id.to_string())
-            .bind(serde_json::Value::from(hashes.to_vec()).to_string())
+            .bind(&list)
+            .bind(pusher.to_string())
             .execute(&mut **tx)
             .await?;
             Ok(())

@@ -8,8 +8,10 @@
 //!    invisible one is answered exactly like another tenant's id.
 //! 3. [`not_yet_present`]: only changes the server lacks are new; none new is a replay.
 //! 4. [`check_actors`]: every new change must be authored by the pushing device's actor.
-//! 5. apply, [`hydrate_checked`]: no missing dependencies, the schema holds, the id matches;
-//!    a creation must be for a store or owner the principal sees.
+//! 5. apply, [`check_limits`], [`hydrate_checked`]: no missing dependencies, the document
+//!    keeps within the document limits (`fieldsync_shared::limits`: depth, objects,
+//!    operations, text, size; unknown fields are welcome within them), the schema holds, the
+//!    id matches; a creation must be for a store or owner the principal sees.
 //! 6. [`super::policy::enforce`]: the write policies, with a compensating change of the
 //!    server where they refuse an effect.
 //!
@@ -20,6 +22,7 @@ use std::collections::HashSet;
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, LoadOptions};
 use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind, TEXT_ENCODING};
+use fieldsync_shared::limits::{self, DocumentLimits, LimitExceeded};
 use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::DocId;
 
@@ -37,6 +40,8 @@ pub struct Pusher<'a> {
     pub actor: &'a ActorId,
     /// What the principal may see, with its place in the organisation (for the policies).
     pub scope: &'a ReadScope,
+    /// The shape every pushed document must keep.
+    pub limits: &'a DocumentLimits,
 }
 
 /// What to do with one pushed document.
@@ -112,6 +117,8 @@ pub mod reasons {
     pub const FOREIGN_ACTOR: &str = "foreign_actor";
     /// A write policy refused the batch as a whole (a creation the principal may not make).
     pub const FORBIDDEN: &str = "forbidden";
+    /// The document would pass a document limit (the message says which).
+    pub const OVER_LIMITS: &str = "document_over_limits";
 }
 
 /// The refusal when a compensation could not be computed (a server fault, logged).
@@ -158,6 +165,9 @@ pub fn merge_document(
     // the document incomplete for every other device.
     if !doc.get_missing_deps(&[]).is_empty() {
         return MergeVerdict::MissingDeps;
+    }
+    if let Err(over) = check_limits(&mut doc, loaded, &new_changes, pusher.limits) {
+        return MergeVerdict::refused(reasons::OVER_LIMITS, over.to_string());
     }
     let after = match hydrate_checked(doc_id, kind, &doc) {
         Ok(after) => after,
@@ -267,6 +277,29 @@ fn check_actors(new_changes: &[Change], device_actor: &ActorId) -> Result<(), St
             c.actor_id()
         )),
     }
+}
+
+/// The merged document against the limits: its structure now, the operations of its whole
+/// history, and its stored bytes with the new changes.
+fn check_limits(
+    doc: &mut AutoCommit,
+    loaded: &LoadedDocument,
+    new_changes: &[Change],
+    limits: &DocumentLimits,
+) -> Result<(), LimitExceeded> {
+    let stored = match loaded {
+        LoadedDocument::Found(s) => stored_bytes(s),
+        _ => 0,
+    };
+    let added: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
+    let ops = limits::count_ops(&doc.get_changes(&[]));
+    limits::check(doc, ops, stored + added, limits)
+}
+
+/// Bytes a stored document takes: its snapshot and its changes since.
+pub fn stored_bytes(stored: &StoredDocument) -> usize {
+    stored.snapshot.as_ref().map_or(0, Vec::len)
+        + stored.changes.iter().map(Vec::len).sum::<usize>()
 }
 
 /// The merged document, hydrated: the schema holds and its id is the pushed id.

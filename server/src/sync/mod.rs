@@ -30,7 +30,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use fieldsync_shared::protocol::{
-    self, Limits, ProtocolError, SyncRequest, SyncResponse, PROTOCOL_VERSION, SYNC_CONTENT_TYPE,
+    self, Limits, ProtocolError, PushResult, SyncRequest, SyncResponse, PROTOCOL_VERSION,
+    SYNC_CONTENT_TYPE,
 };
 
 use crate::auth::{DeviceSession, Principal};
@@ -106,6 +107,7 @@ pub async fn sync(
         device_id: device.device_id,
         actor: device.actor.clone(),
         scope: std::sync::Arc::new(scope),
+        limits: state.config.documents.limits(),
     };
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();
@@ -115,6 +117,12 @@ pub async fn sync(
         changes_stored,
         bytes_received,
     );
+    for outcome in &report.outcomes {
+        if matches!(&outcome.result, PushResult::Refused { reason, .. } if reason == merge::reasons::OVER_LIMITS)
+        {
+            state.metrics.record_document_over_limits();
+        }
+    }
 
     // After the commit, so the device's own writes are already in the feed (and skipped).
     let pull = match &request.pull {

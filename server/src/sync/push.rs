@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use automerge::ActorId;
 use fieldsync_shared::document::DocKind;
+use fieldsync_shared::limits::DocumentLimits;
 use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp, UserId};
 
@@ -32,6 +33,8 @@ pub struct PushContext {
     pub actor: ActorId,
     /// What the principal may see and its place in the organisation, loaded once per request.
     pub scope: Arc<ReadScope>,
+    /// The shape every pushed document must keep.
+    pub limits: DocumentLimits,
 }
 
 /// What a push did.
@@ -113,11 +116,13 @@ async fn merge_off_executor(
 ) -> ApiResult<Vec<MergeVerdict>> {
     let actor = ctx.actor.clone();
     let scope = Arc::clone(&ctx.scope);
+    let limits = ctx.limits;
     tokio::task::spawn_blocking(move || {
         let mut loaded: HashMap<DocId, LoadedDocument> = loaded.into_iter().collect();
         let pusher = Pusher {
             actor: &actor,
             scope: &scope,
+            limits: &limits,
         };
         docs.iter()
             .map(|d| {

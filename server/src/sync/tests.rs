@@ -26,6 +26,7 @@ struct Person {
     user: UserId,
     actor: ActorId,
     scope: ReadScope,
+    limits: fieldsync_shared::limits::DocumentLimits,
 }
 
 impl Person {
@@ -41,6 +42,7 @@ impl Person {
                 people: HashSet::from([user]),
                 org: OrgView::solo(user, role),
             },
+            limits: Default::default(),
         }
     }
 
@@ -66,6 +68,7 @@ impl Person {
         Pusher {
             actor: &self.actor,
             scope: &self.scope,
+            limits: &self.limits,
         }
     }
 

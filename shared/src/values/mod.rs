@@ -47,6 +47,19 @@ macro_rules! crdt_as_string {
 }
 pub(crate) use crdt_as_string;
 
+/// serde for autosurgeon's collaborative `Text`: a plain string in JSON.
+pub mod text_serde {
+    use autosurgeon::Text;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Text, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.as_str())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        Ok(Text::with_value(String::deserialize(d)?))
+    }
+}
+
 /// Implements autosurgeon Reconcile/Hydrate for an `i64` newtype stored as a signed integer.
 macro_rules! crdt_as_i64 {
     ($t:ident) => {
@@ -494,7 +507,34 @@ impl From<Sha256> for String {
 }
 crdt_as_string!(Sha256);
 
-/// Free text with a length limit (comments, reasons, names). Trimmed; control characters
+/// Trims `s` and checks it is 1 to `max` characters without control characters other than
+/// those `allowed`: the one rule behind every free-text and name value.
+fn bounded_text(
+    s: &str,
+    field: &'static str,
+    max: usize,
+    allowed: &[char],
+) -> Result<String, ParseError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(ParseError::new(field, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(ParseError::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control() && !allowed.contains(c)) {
+        return Err(ParseError::new(
+            field,
+            format!("control character {c:?} not allowed"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// Free text with a length limit (comments, reasons). Trimmed; control characters
 /// other than newline and tab refused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -503,26 +543,7 @@ pub struct ShortText(String);
 impl ShortText {
     pub const MAX_CHARS: usize = 2000;
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err(ParseError::new("text", "must not be empty"));
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err(ParseError::new(
-                "text",
-                format!("longer than {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if let Some(c) = s
-            .chars()
-            .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-        {
-            return Err(ParseError::new(
-                "text",
-                format!("control character {c:?} not allowed"),
-            ));
-        }
-        Ok(ShortText(s.to_string()))
+        bounded_text(s, "text", Self::MAX_CHARS, &['\n', '\t']).map(ShortText)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -545,6 +566,38 @@ impl From<ShortText> for String {
     }
 }
 crdt_as_string!(ShortText);
+
+/// A name of a team, region, territory, store, product or device, or a person's display
+/// name: trimmed, 1 to 100 characters, one line (no control characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 100;
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        bounded_text(s, "name", Self::MAX_CHARS, &[]).map(Name)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl TryFrom<String> for Name {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Name::parse(&s)
+    }
+}
+impl From<Name> for String {
+    fn from(v: Name) -> String {
+        v.0
+    }
+}
 
 /// A closed set of names stored as strings (snake_case) in documents and on the wire.
 /// Generates `as_str`, `parse`, `ALL`, Display, serde and autosurgeon impls.

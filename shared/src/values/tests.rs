@@ -225,3 +225,18 @@ fn code_types_and_dates_parse() {
     assert_eq!(d.add_days(1).to_string(), "2027-01-01");
     assert_eq!(d.days_until(Date::parse("2026-12-01").unwrap()), -30);
 }
+
+#[test]
+fn name_is_one_trimmed_line_of_at_most_100_characters() {
+    assert_eq!(
+        Name::parse("  武汉KA一组  ").unwrap().as_str(),
+        "武汉KA一组"
+    );
+    assert!(Name::parse(&"货".repeat(Name::MAX_CHARS)).is_ok());
+    let over = Name::parse(&"a".repeat(Name::MAX_CHARS + 1)).unwrap_err();
+    assert_eq!(over.field, "name");
+    assert!(over.reason.contains("longer than 100"), "{over}");
+    // Unlike free text, a name is one line.
+    assert!(Name::parse("north\nsouth").is_err());
+    assert!(Name::parse("   ").is_err());
+}

@@ -6,7 +6,7 @@ use fieldsync_shared::master::CreditSnapshot;
 use fieldsync_shared::{Date, StoreCode, StoreId, TenantId};
 
 use super::cells::parse_money;
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
+use super::pipeline::{first_seen, Columns, Errors, ImportError, NewRows, Row, RowImport, Upserts};
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
 
@@ -21,10 +21,7 @@ pub const COLUMNS: Columns = Columns {
     optional: &[],
 };
 
-pub(super) struct CreditRows {
-    credit: Vec<CreditSnapshot>,
-    counts: ImportCounts,
-}
+pub(super) type CreditRows = Upserts<CreditSnapshot>;
 
 #[async_trait::async_trait]
 impl RowImport for CreditRows {
@@ -32,6 +29,7 @@ impl RowImport for CreditRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        _new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let page = store.master_page(tenant, 0).await?;
@@ -39,8 +37,7 @@ impl RowImport for CreditRows {
         let stores: HashMap<StoreCode, StoreId> =
             page.stores.into_iter().map(|s| (s.code, s.id)).collect();
         let mut seen = BTreeMap::new();
-        let mut out = Vec::new();
-        let mut counts = ImportCounts::default();
+        let mut out = Upserts::default();
         for r in rows {
             let store_id = r.parse(errors, "store_code", |s| {
                 let code = StoreCode::parse(s).map_err(|e| e.to_string())?;
@@ -68,19 +65,19 @@ impl RowImport for CreditRows {
             else {
                 continue;
             };
-            tally(&mut counts, with_credit.contains(&store_id));
-            out.push(CreditSnapshot {
-                store_id,
-                credit_limit,
-                receivables,
-                overdue,
-                as_of,
-            });
+            let existed = with_credit.contains(&store_id);
+            out.push(
+                CreditSnapshot {
+                    store_id,
+                    credit_limit,
+                    receivables,
+                    overdue,
+                    as_of,
+                },
+                existed,
+            );
         }
-        Ok(CreditRows {
-            credit: out,
-            counts,
-        })
+        Ok(out)
     }
 
     async fn write(
@@ -88,7 +85,7 @@ impl RowImport for CreditRows {
         store: &dyn DataStore,
         tenant: TenantId,
     ) -> Result<ImportCounts, ImportError> {
-        store.upsert_credit(tenant, &self.credit).await?;
+        store.upsert_credit(tenant, &self.rows).await?;
         Ok(self.counts)
     }
 }

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::pipeline::{
-    run_import, ImportError, ImportReport, RowError, Silent, MAX_REPORTED_ERRORS,
+    run_import, FreshRows, ImportError, ImportReport, RowError, Silent, MAX_REPORTED_ERRORS,
 };
 use super::ImportKind;
 use crate::admin::{require_admin, MAX_IMPORT_BYTES};
@@ -97,6 +97,7 @@ pub async fn import(
         principal.tenant_id,
         kind,
         body,
+        &FreshRows,
         Arc::new(Silent),
     )
     .await

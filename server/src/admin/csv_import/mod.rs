@@ -12,6 +12,10 @@
 //! [`pipeline`] does all of that for every kind; a kind's module ([`stores`], [`products`],
 //! [`credit`], [`users`], [`territories`]) names its columns and turns checked rows into one
 //! store call. [`handler`] is the HTTP endpoint.
+//!
+//! What a file does not say of the rows it creates (their ids, the password of a new user
+//! without one) comes from a [`NewRows`]: [`FreshRows`] for a customer's file; the demo tenant
+//! derives ids from names, so that docs and tests can name its rows.
 
 mod cells;
 pub mod credit;
@@ -28,8 +32,8 @@ pub mod users;
 pub use handler::__path_import;
 pub use handler::{import, router, InvalidRows};
 pub use pipeline::{
-    run_import, Columns, ImportError, ImportReport, Progress, RowError, Silent, MAX_IMPORT_ROWS,
-    MAX_REPORTED_ERRORS,
+    run_import, Columns, FreshRows, ImportError, ImportReport, NewRows, Progress, RowError, Silent,
+    MAX_IMPORT_ROWS, MAX_REPORTED_ERRORS,
 };
 
 /// What a file holds.

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 
-use fieldsync_shared::TenantId;
+use fieldsync_shared::{StoreCode, StoreId, TenantId, UserId};
+use uuid::Uuid;
 
 use super::{credit, products, stores, territories, users, ImportKind};
 use crate::http::ApiError;
@@ -69,6 +70,40 @@ pub enum ImportError {
 pub trait Progress: Send + Sync {
     fn rows_read(&self, rows: u64);
     fn phase(&self, phase: &str);
+}
+
+/// What the rows an import creates get that the file does not say: their ids and the
+/// password of a new user without one.
+#[async_trait::async_trait]
+pub trait NewRows: Send + Sync {
+    fn store_id(&self, code: &StoreCode) -> StoreId;
+    fn user_id(&self, username: &str) -> UserId;
+    fn territory_id(&self, name: &str) -> Uuid;
+    /// The password hash of the new users whose row has no password.
+    async fn password_hash(&self) -> Result<String, ApiError>;
+}
+
+/// A customer's file: random ids; a new user without a password gets the hash of a random
+/// one nobody knows, so nobody signs in as them until an administrator sets one.
+pub struct FreshRows;
+
+#[async_trait::async_trait]
+impl NewRows for FreshRows {
+    fn store_id(&self, _: &StoreCode) -> StoreId {
+        StoreId::new_random()
+    }
+
+    fn user_id(&self, _: &str) -> UserId {
+        UserId::new_random()
+    }
+
+    fn territory_id(&self, _: &str) -> Uuid {
+        Uuid::new_v4()
+    }
+
+    async fn password_hash(&self) -> Result<String, ApiError> {
+        crate::admin::unusable_password_hash().await
+    }
 }
 
 /// No progress output (the HTTP endpoint).
@@ -140,11 +175,16 @@ pub(super) trait RowImport: Sized + Send {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError>;
 
     /// Slow work on valid rows only (hashing passwords).
-    async fn prepare(&mut self, _progress: &dyn Progress) -> Result<(), ImportError> {
+    async fn prepare(
+        &mut self,
+        _new: &dyn NewRows,
+        _progress: &dyn Progress,
+    ) -> Result<(), ImportError> {
         Ok(())
     }
 
@@ -156,12 +196,29 @@ pub(super) trait RowImport: Sized + Send {
     ) -> Result<ImportCounts, ImportError>;
 }
 
-/// Counts a row upserted by its business key.
-pub(super) fn tally(counts: &mut ImportCounts, existed: bool) {
-    if existed {
-        counts.updated += 1;
-    } else {
-        counts.created += 1;
+/// Checked rows to upsert by their business key, and how many of them exist already.
+pub(super) struct Upserts<T> {
+    pub(super) rows: Vec<T>,
+    pub(super) counts: ImportCounts,
+}
+
+impl<T> Default for Upserts<T> {
+    fn default() -> Self {
+        Upserts {
+            rows: Vec::new(),
+            counts: ImportCounts::default(),
+        }
+    }
+}
+
+impl<T> Upserts<T> {
+    pub(super) fn push(&mut self, row: T, existed: bool) {
+        if existed {
+            self.counts.updated += 1;
+        } else {
+            self.counts.created += 1;
+        }
+        self.rows.push(row);
     }
 }
 
@@ -285,12 +342,14 @@ fn read_table(
     }
 }
 
-/// Imports `bytes` as a `kind` file into `tenant`: all rows or none.
+/// Imports `bytes` as a `kind` file into `tenant`: all rows or none; rows it creates get
+/// what `new` gives them.
 pub async fn run_import(
     store: &dyn DataStore,
     tenant: TenantId,
     kind: ImportKind,
     bytes: Bytes,
+    new: &dyn NewRows,
     progress: Arc<dyn Progress>,
 ) -> Result<ImportReport, ImportError> {
     progress.phase("reading");
@@ -304,6 +363,7 @@ pub async fn run_import(
         store,
         tenant,
         rows: &rows,
+        new,
         progress: &*progress,
     };
     let counts = match kind {
@@ -327,17 +387,19 @@ struct Run<'a> {
     store: &'a dyn DataStore,
     tenant: TenantId,
     rows: &'a [Row],
+    new: &'a dyn NewRows,
     progress: &'a dyn Progress,
 }
 
 impl Run<'_> {
     async fn kind<K: RowImport>(&self) -> Result<ImportCounts, ImportError> {
         let mut errors = Errors::default();
-        let mut checked = K::check(self.store, self.tenant, self.rows, &mut errors).await?;
+        let mut checked =
+            K::check(self.store, self.tenant, self.rows, self.new, &mut errors).await?;
         if !errors.is_empty() {
             return Err(ImportError::Invalid(errors.0));
         }
-        checked.prepare(self.progress).await?;
+        checked.prepare(self.new, self.progress).await?;
         self.progress.phase("writing");
         checked.write(self.store, self.tenant).await
     }

@@ -6,10 +6,10 @@ use fieldsync_shared::master::Product;
 use fieldsync_shared::{Sku, TenantId};
 
 use super::cells::{parse_bool, parse_money, parse_u32};
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
+use super::pipeline::{first_seen, Columns, Errors, ImportError, NewRows, Row, RowImport, Upserts};
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &[
@@ -24,10 +24,7 @@ pub const COLUMNS: Columns = Columns {
     optional: &[],
 };
 
-pub(super) struct ProductRows {
-    products: Vec<Product>,
-    counts: ImportCounts,
-}
+pub(super) type ProductRows = Upserts<Product>;
 
 fn case_pack(s: &str) -> Result<u32, String> {
     match parse_u32(s)? {
@@ -42,13 +39,13 @@ impl RowImport for ProductRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        _new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let page = store.master_page(tenant, 0).await?;
         let existing: HashSet<Sku> = page.products.into_iter().map(|p| p.sku).collect();
         let mut seen = BTreeMap::new();
-        let mut out = Vec::new();
-        let mut counts = ImportCounts::default();
+        let mut out = Upserts::default();
         for r in rows {
             let sku = r.parse(errors, "sku", Sku::parse);
             let name = r.parse(errors, "name", Name::parse);
@@ -75,21 +72,21 @@ impl RowImport for ProductRows {
             let (Some(list_price), Some(floor_price)) = (list, floor) else {
                 continue;
             };
-            tally(&mut counts, existing.contains(&sku));
-            out.push(Product {
-                sku,
-                name: name.as_str().to_string(),
-                case_pack,
-                sold_by_case,
-                shelf_life_days: shelf,
-                list_price,
-                floor_price,
-            });
+            let existed = existing.contains(&sku);
+            out.push(
+                Product {
+                    sku,
+                    name: name.as_str().to_string(),
+                    case_pack,
+                    sold_by_case,
+                    shelf_life_days: shelf,
+                    list_price,
+                    floor_price,
+                },
+                existed,
+            );
         }
-        Ok(ProductRows {
-            products: out,
-            counts,
-        })
+        Ok(out)
     }
 
     async fn write(
@@ -97,7 +94,7 @@ impl RowImport for ProductRows {
         store: &dyn DataStore,
         tenant: TenantId,
     ) -> Result<ImportCounts, ImportError> {
-        store.upsert_products(tenant, &self.products).await?;
+        store.upsert_products(tenant, &self.rows).await?;
         Ok(self.counts)
     }
 }

@@ -6,10 +6,10 @@ use fieldsync_shared::master::Store;
 use fieldsync_shared::{Position, StoreCode, StoreId, TenantId};
 
 use super::cells::{parse_channel, parse_f64, parse_grade, parse_u32, required};
-use super::pipeline::{first_seen, tally, Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
+use super::pipeline::{first_seen, Columns, Errors, ImportError, NewRows, Row, RowImport, Upserts};
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &[
@@ -35,10 +35,7 @@ pub(super) async fn ids_by_code(
     Ok(page.stores.into_iter().map(|s| (s.code, s.id)).collect())
 }
 
-pub(super) struct StoreRows {
-    stores: Vec<Store>,
-    counts: ImportCounts,
-}
+pub(super) type StoreRows = Upserts<Store>;
 
 #[async_trait::async_trait]
 impl RowImport for StoreRows {
@@ -46,12 +43,12 @@ impl RowImport for StoreRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let existing = ids_by_code(store, tenant).await?;
         let mut seen = BTreeMap::new();
-        let mut out = Vec::new();
-        let mut counts = ImportCounts::default();
+        let mut out = Upserts::default();
         for r in rows {
             let code = r.parse(errors, "code", StoreCode::parse);
             let name = r.parse(errors, "name", Name::parse);
@@ -80,23 +77,23 @@ impl RowImport for StoreRows {
                 continue;
             };
             let id = existing.get(&code).copied();
-            tally(&mut counts, id.is_some());
-            out.push(Store {
-                id: id.unwrap_or_else(StoreId::new_random),
-                code,
-                name: name.as_str().to_string(),
-                channel,
-                grade,
-                address,
-                location,
-                geofence_radius_m: radius,
-                delivery_lead_days: lead,
-            });
+            let existed = id.is_some();
+            out.push(
+                Store {
+                    id: id.unwrap_or_else(|| new.store_id(&code)),
+                    code,
+                    name: name.as_str().to_string(),
+                    channel,
+                    grade,
+                    address,
+                    location,
+                    geofence_radius_m: radius,
+                    delivery_lead_days: lead,
+                },
+                existed,
+            );
         }
-        Ok(StoreRows {
-            stores: out,
-            counts,
-        })
+        Ok(out)
     }
 
     async fn write(
@@ -104,7 +101,7 @@ impl RowImport for StoreRows {
         store: &dyn DataStore,
         tenant: TenantId,
     ) -> Result<ImportCounts, ImportError> {
-        store.upsert_stores(tenant, &self.stores).await?;
+        store.upsert_stores(tenant, &self.rows).await?;
         Ok(self.counts)
     }
 }

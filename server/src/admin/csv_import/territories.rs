@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use fieldsync_shared::master::Role;
 use fieldsync_shared::{StoreCode, TenantId, UserId};
 
-use super::pipeline::{Columns, Errors, ImportError, Row, RowImport};
-use crate::admin::Name;
+use super::pipeline::{Columns, Errors, ImportError, NewRows, Row, RowImport};
 use crate::store::organisation::{ImportCounts, TerritoryImport};
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &["territory"],
@@ -24,6 +24,7 @@ impl RowImport for TerritoryRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let stores = super::stores::ids_by_code(store, tenant).await?;
@@ -44,6 +45,7 @@ impl RowImport for TerritoryRows {
             let entry = by_name.entry(name.clone()).or_insert_with(|| {
                 order.push(name.clone());
                 TerritoryImport {
+                    new_id: new.territory_id(&name),
                     name,
                     store_ids: Vec::new(),
                     user_ids: Vec::new(),

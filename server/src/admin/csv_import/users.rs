@@ -7,11 +7,14 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::{PersonCode, TenantId};
 use uuid::Uuid;
 
-use super::pipeline::{first_seen, Columns, Errors, ImportError, Progress, Row, RowImport};
-use crate::admin::{Name, Password, Username};
+use super::pipeline::{
+    first_seen, Columns, Errors, ImportError, NewRows, Progress, Row, RowImport,
+};
+use crate::admin::{Password, Username};
 use crate::store::devices::RevokeReason;
 use crate::store::organisation::{ImportCounts, UserImport};
 use crate::store::Store as DataStore;
+use fieldsync_shared::values::Name;
 
 pub const COLUMNS: Columns = Columns {
     required: &["username", "display_name", "role", "code"],
@@ -58,6 +61,7 @@ impl RowImport for UserRows {
         store: &dyn DataStore,
         tenant: TenantId,
         rows: &[Row],
+        _new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let users = store.list_org_users(tenant).await?;
@@ -141,23 +145,27 @@ impl RowImport for UserRows {
         })
     }
 
-    async fn prepare(&mut self, progress: &dyn Progress) -> Result<(), ImportError> {
+    async fn prepare(
+        &mut self,
+        new: &dyn NewRows,
+        progress: &dyn Progress,
+    ) -> Result<(), ImportError> {
         progress.phase("hashing passwords");
-        // One unknowable hash serves every new user without a password: nobody knows its
-        // password.
-        let unusable = crate::admin::unusable_password_hash().await?;
+        // One hash serves every new user without a password.
+        let new_user_hash = new.password_hash().await?;
         for row in std::mem::take(&mut self.checked) {
             let password_hash = match row.password {
                 Some(p) => Some(crate::auth::hash_password(p.expose().to_string()).await?),
                 None => None,
             };
             self.hashed.push(UserImport {
+                new_id: new.user_id(row.username.as_str()),
                 username: row.username.as_str().to_string(),
                 display_name: row.name.as_str().to_string(),
                 role: row.role,
                 code: row.code,
                 password_hash,
-                unusable_hash: unusable.clone(),
+                new_user_hash: new_user_hash.clone(),
                 team: row.team,
             });
         }

@@ -3,8 +3,7 @@
 //! photo; bytes that fail the check are deleted and the upload is failed.
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,12 +12,12 @@ use fieldsync_shared::{Sha256, TenantId, Timestamp};
 
 use super::declare::MAX_DECLARE_BODY_BYTES;
 use super::status::stored_parts;
-use super::{closed, load_upload, multipart_id};
-use crate::auth::Principal;
+use super::{closed, multipart_id};
 use crate::blobs::{BlobKey, MultipartId};
 use crate::http::body::drain_rest;
 use crate::http::{ApiError, ApiResult};
 use crate::photos::thumbnails;
+use crate::scope::named::{InScope, OwnUpload};
 use crate::state::AppState;
 use crate::store::photos::{PhotoMeta, PhotoUpload, UploadMode, UploadStatus};
 
@@ -57,16 +56,15 @@ async fn has_thumbnail(state: &AppState, tenant: TenantId, sha256: &Sha256) -> A
     params(("upload_id" = Uuid, Path, description = "From the declaration")),
     responses(
         (status = 200, description = "Stored (also when it already was: completing is idempotent)", body = CompleteAnswer),
-        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 404, description = "No upload of the caller's with this id", body = crate::http::ErrorBody),
         (status = 409, description = "`upload_incomplete`: parts (or the photo) missing, GET the upload to see which; `upload_closed`: failed or expired, declare again", body = crate::http::ErrorBody),
         (status = 422, description = "`checksum_mismatch`: the stored bytes are not the declared photo; they were deleted and the upload is failed: declare again", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn complete(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    upload: Result<InScope<OwnUpload>, ApiError>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<CompleteAnswer>> {
@@ -74,8 +72,8 @@ pub async fn complete(
     // connection could not be reused and the client's next request would fail.
     let mut body = body;
     drain_rest(&headers, &mut body, MAX_DECLARE_BODY_BYTES).await;
-    let Path(raw_id) = path?;
-    let upload = load_upload(&state, principal.tenant_id, &raw_id).await?;
+    let OwnUpload(upload) = upload?.object;
+    tracing::Span::current().record("tenant", tracing::field::display(upload.tenant_id));
     let tenant = upload.tenant_id;
     let sha = upload.sha256;
     match upload.status {

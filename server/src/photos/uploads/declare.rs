@@ -153,6 +153,7 @@ async fn new_upload(
         (status = 201, description = "`status: upload`: send the bytes as described, then complete. Declaring the same photo again while the upload is open returns the same `upload_id`", body = DeclareAnswer),
         (status = 400, description = "`invalid_sha256`, `invalid_size` (0 bytes), `malformed_body`", body = crate::http::ErrorBody),
         (status = 413, description = "`photo_too_large`: over `FIELDSYNC_MAX_PHOTO_BYTES`", body = crate::http::ErrorBody),
+        (status = 409, description = "`upload_in_progress`: another user is uploading the same photo; try again later", body = crate::http::ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = crate::http::ErrorBody),
     )
 )]
@@ -195,6 +196,14 @@ pub async fn declare(
             return Ok((StatusCode::OK, Json(answer)).into_response());
         }
         if let Some(open) = state.store.find_open_photo_upload(tenant, &sha).await? {
+            if open.created_by != principal.user_id {
+                // Another user is uploading the same bytes: theirs to finish. An upload is its
+                // declaring user's alone (`scope::named::OwnUpload`).
+                return Err(ApiError::Conflict {
+                    reason: "upload_in_progress",
+                    message: "another upload of this photo is in progress; try again later".into(),
+                });
+            }
             let too_old =
                 open.created_at.millis() < Timestamp::now().millis() - upload_max_age_ms(&state);
             if !too_old && open.size_bytes == req.size_bytes && open.content_type == content_type {

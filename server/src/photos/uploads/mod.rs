@@ -12,7 +12,8 @@
 //! One file per step: `declare` (declaring, resuming or replacing an upload), `send` (the
 //! bytes: presigned part requests, parts and whole photos through this server), `status`
 //! (where an upload stands) and `complete` (verifying and recording the photo). The lookups
-//! and checks the steps share are here.
+//! and checks the steps share are here. Every step receives its upload through
+//! [`crate::scope::named::OwnUpload`]: an upload is its declaring user's alone.
 
 mod complete;
 mod declare;
@@ -30,18 +31,12 @@ pub use declare::__path_declare;
 pub use send::{__path_part_url, __path_put_content, __path_put_part};
 pub use status::__path_get_upload;
 
-use uuid::Uuid;
-
-use fieldsync_shared::{TenantId, Timestamp};
+use fieldsync_shared::Timestamp;
 
 use crate::blobs::{BlobKey, MultipartId};
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::photos::{PhotoUpload, UploadMode, UploadStatus};
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("upload")
-}
 
 fn closed(upload: &PhotoUpload) -> ApiError {
     ApiError::Conflict {
@@ -51,11 +46,6 @@ fn closed(upload: &PhotoUpload) -> ApiError {
             upload.status.as_str()
         ),
     }
-}
-
-fn parse_upload_id(raw: &str) -> ApiResult<Uuid> {
-    // A malformed id names no upload.
-    Uuid::parse_str(raw).map_err(|_| not_found())
 }
 
 /// Size of part `number` (1-based) of `upload`.
@@ -117,21 +107,8 @@ pub(crate) async fn retire(
         .await?)
 }
 
-async fn load_upload(state: &AppState, tenant: TenantId, raw_id: &str) -> ApiResult<PhotoUpload> {
-    let id = parse_upload_id(raw_id)?;
-    state
-        .store
-        .get_photo_upload(tenant, id)
-        .await?
-        .ok_or_else(not_found)
-}
-
-async fn load_open_upload(
-    state: &AppState,
-    tenant: TenantId,
-    raw_id: &str,
-) -> ApiResult<PhotoUpload> {
-    let upload = load_upload(state, tenant, raw_id).await?;
+/// `upload` if it is still open (`uploading`), else 409 `upload_closed`.
+fn still_open(upload: PhotoUpload) -> ApiResult<PhotoUpload> {
     if upload.status != UploadStatus::Uploading {
         return Err(closed(&upload));
     }

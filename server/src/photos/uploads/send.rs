@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::{check_part_number, expected_part_size, load_open_upload, multipart_id};
-use crate::auth::Principal;
+use super::{check_part_number, expected_part_size, multipart_id, still_open};
 use crate::blobs::{BlobKey, PresignedRequest};
 use crate::http::body::{declared_length, drain_rest, receive_limited};
 use crate::http::{ApiError, ApiResult};
 use crate::photos::{parse_sha256_str, too_large};
+use crate::scope::named::{InScope, OwnUpload};
 use crate::state::AppState;
 use crate::store::photos::UploadMode;
 
@@ -59,19 +59,19 @@ pub struct PartUrl {
     responses(
         (status = 200, description = "`put`: a presigned request to the object store, or `null`: PUT the part to this server", body = PartUrl),
         (status = 400, description = "`invalid_part_number`, `invalid_part_size`, `invalid_sha256`, `not_multipart`", body = crate::http::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 404, description = "No upload of the caller's with this id", body = crate::http::ErrorBody),
         (status = 409, description = "`upload_closed`: stored, failed or expired", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path, query), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %upload.principal.tenant_id))]
 pub async fn part_url(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<(String, String)>, PathRejection>,
+    upload: InScope<OwnUpload>,
+    number: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<PartQuery>, QueryRejection>,
 ) -> ApiResult<Json<PartUrl>> {
-    let Path((raw_id, raw_number)) = path?;
-    let upload = load_open_upload(&state, principal.tenant_id, &raw_id).await?;
+    let Path((_, raw_number)) = number?;
+    let upload = still_open(upload.object.0)?;
     let id = multipart_id(&upload)?;
     let number = check_part_number(&upload, &raw_number)?;
     let Query(query) = query?;
@@ -113,7 +113,7 @@ pub async fn part_url(
     responses(
         (status = 204, description = "Stored (replacing an earlier copy of the part)"),
         (status = 400, description = "`invalid_part_number`, `invalid_part_size` (shorter than the part), `not_multipart`", body = crate::http::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 404, description = "No upload of the caller's with this id", body = crate::http::ErrorBody),
         (status = 409, description = "`upload_closed`", body = crate::http::ErrorBody),
         (status = 413, description = "`part_too_large`: longer than the part", body = crate::http::ErrorBody),
         (status = 422, description = "`checksum_mismatch`: the part does not hash to `sha256`", body = crate::http::ErrorBody),
@@ -122,31 +122,31 @@ pub async fn part_url(
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn put_part(
     State(state): State<AppState>,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    upload: Result<InScope<OwnUpload>, ApiError>,
+    number: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<PutPartQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
     let mut body = body;
-    let result = receive_part(&state, principal, path, query, &headers, &mut body).await;
+    let result = receive_part(&state, upload, number, query, &headers, &mut body).await;
     drain_rest(&headers, &mut body, state.config.photos.part_bytes).await;
     result
 }
 
 async fn receive_part(
     state: &AppState,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    upload: Result<InScope<OwnUpload>, ApiError>,
+    number: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<PutPartQuery>, QueryRejection>,
     headers: &HeaderMap,
     body: &mut Body,
 ) -> ApiResult<StatusCode> {
-    let principal = principal?;
-    tracing::Span::current().record("tenant", tracing::field::display(principal.tenant_id));
-    let Path((raw_id, raw_number)) = path?;
+    let OwnUpload(upload) = upload?.object;
+    tracing::Span::current().record("tenant", tracing::field::display(upload.tenant_id));
+    let Path((_, raw_number)) = number?;
     let Query(query) = query?;
-    let upload = load_open_upload(state, principal.tenant_id, &raw_id).await?;
+    let upload = still_open(upload)?;
     let id = multipart_id(&upload)?;
     let number = check_part_number(&upload, &raw_number)?;
     let part_sha = query.sha256.as_deref().map(parse_sha256_str).transpose()?;
@@ -195,7 +195,7 @@ async fn receive_part(
     responses(
         (status = 204, description = "Received and checked; now complete the upload"),
         (status = 400, description = "`not_single`: a multipart upload", body = crate::http::ErrorBody),
-        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 404, description = "No upload of the caller's with this id", body = crate::http::ErrorBody),
         (status = 409, description = "`upload_closed`", body = crate::http::ErrorBody),
         (status = 413, description = "`photo_too_large`: more bytes than declared", body = crate::http::ErrorBody),
         (status = 422, description = "`checksum_mismatch`: the bytes are not the declared photo; nothing was stored", body = crate::http::ErrorBody),
@@ -204,28 +204,25 @@ async fn receive_part(
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn put_content(
     State(state): State<AppState>,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<String>, PathRejection>,
+    upload: Result<InScope<OwnUpload>, ApiError>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
     let mut body = body;
-    let result = receive_content(&state, principal, path, &headers, &mut body).await;
+    let result = receive_content(&state, upload, &headers, &mut body).await;
     drain_rest(&headers, &mut body, state.config.max_photo_bytes).await;
     result
 }
 
 async fn receive_content(
     state: &AppState,
-    principal: Result<Principal, ApiError>,
-    path: Result<Path<String>, PathRejection>,
+    upload: Result<InScope<OwnUpload>, ApiError>,
     headers: &HeaderMap,
     body: &mut Body,
 ) -> ApiResult<StatusCode> {
-    let principal = principal?;
-    tracing::Span::current().record("tenant", tracing::field::display(principal.tenant_id));
-    let Path(raw_id) = path?;
-    let upload = load_open_upload(state, principal.tenant_id, &raw_id).await?;
+    let OwnUpload(upload) = upload?.object;
+    tracing::Span::current().record("tenant", tracing::field::display(upload.tenant_id));
+    let upload = still_open(upload)?;
     if upload.mode != UploadMode::Single {
         return Err(ApiError::bad_request(
             "not_single",

@@ -1,16 +1,15 @@
 //! Where an upload stands (`GET /v1/photos/uploads/{upload_id}`) and which parts the store
 //! already holds, so a resuming device sends only the others.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{expected_part_size, load_upload, multipart_id};
-use crate::auth::Principal;
+use super::{expected_part_size, multipart_id};
 use crate::blobs::BlobKey;
 use crate::http::ApiResult;
+use crate::scope::named::{InScope, OwnUpload};
 use crate::state::AppState;
 use crate::store::photos::{PhotoUpload, UploadMode, UploadStatus};
 
@@ -71,17 +70,15 @@ pub(super) async fn stored_parts(state: &AppState, upload: &PhotoUpload) -> ApiR
     params(("upload_id" = Uuid, Path, description = "From the declaration")),
     responses(
         (status = 200, description = "The upload", body = UploadState),
-        (status = 404, description = "No such upload in this tenant", body = crate::http::ErrorBody),
+        (status = 404, description = "No upload of the caller's with this id", body = crate::http::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(state, principal, path), fields(tenant = %principal.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %upload.principal.tenant_id))]
 pub async fn get_upload(
     State(state): State<AppState>,
-    principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    upload: InScope<OwnUpload>,
 ) -> ApiResult<Json<UploadState>> {
-    let Path(raw_id) = path?;
-    let upload = load_upload(&state, principal.tenant_id, &raw_id).await?;
+    let OwnUpload(upload) = upload.object;
     let stored_parts = stored_parts(&state, &upload).await?;
     Ok(Json(UploadState {
         upload_id: upload.id,

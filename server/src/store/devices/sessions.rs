@@ -256,6 +256,31 @@ pub trait SessionStore: Send + Sync {
 macro_rules! session_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Runs `delete` (`params`, then the batch size as its last parameter) until it
+            /// deletes fewer than a batch; the rows deleted.
+            async fn purge_in_batches(
+                &self,
+                delete: &'static str,
+                params: &[i64],
+            ) -> StoreResult<u64> {
+                let mut deleted = 0;
+                loop {
+                    let mut query = sqlx::query(delete);
+                    for p in params {
+                        query = query.bind(*p);
+                    }
+                    let n = query
+                        .bind(i64::from(PURGE_BATCH))
+                        .execute(self.pool())
+                        .await?
+                        .rows_affected();
+                    deleted += n;
+                    if n < u64::from(PURGE_BATCH) {
+                        return Ok(deleted);
+                    }
+                }
+            }
+
             async fn dev_insert_token(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 session: &str,
@@ -615,65 +640,40 @@ macro_rules! session_store {
             ) -> StoreResult<PurgeCounts> {
                 let cutoff_ms = cutoff.millis();
                 let opened_before = cutoff_ms.saturating_sub(max_age_ms);
-                let batch = i64::from(PURGE_BATCH);
                 let mut counts = PurgeCounts::default();
                 // Single statements in small batches, no read-then-write transaction: SQLite
                 // has one writer, and syncs must not wait behind the purge.
                 // 1. Tokens that expired before the cutoff: nobody can exchange them, and a
                 //    live session holds a newer one.
-                loop {
-                    let n = sqlx::query(
+                counts.refresh_tokens += self
+                    .purge_in_batches(
                         "DELETE FROM refresh_tokens WHERE token_hash IN \
                            (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+                        &[cutoff_ms],
                     )
-                    .bind(cutoff_ms)
-                    .bind(batch)
-                    .execute(self.pool())
-                    .await?
-                    .rows_affected();
-                    counts.refresh_tokens += n;
-                    if n < u64::from(PURGE_BATCH) {
-                        break;
-                    }
-                }
+                    .await?;
                 // 2. Every token of sessions revoked, or past their maximum age, before it.
-                loop {
-                    let n = sqlx::query(
+                counts.refresh_tokens += self
+                    .purge_in_batches(
                         "DELETE FROM refresh_tokens WHERE token_hash IN \
                            (SELECT t.token_hash FROM refresh_tokens t \
                             JOIN sessions s ON s.id = t.session_id \
                             WHERE s.revoked_at < $1 OR s.created_at < $2 LIMIT $3)",
+                        &[cutoff_ms, opened_before],
                     )
-                    .bind(cutoff_ms)
-                    .bind(opened_before)
-                    .bind(batch)
-                    .execute(self.pool())
-                    .await?
-                    .rows_affected();
-                    counts.refresh_tokens += n;
-                    if n < u64::from(PURGE_BATCH) {
-                        break;
-                    }
-                }
+                    .await?;
                 // 3. Sessions left without tokens: those of step 2, and those whose last token
                 //    expired before the cutoff (step 1). A live session always holds an
                 //    unexpired token (a login writes the session and its token together).
-                loop {
-                    let n = sqlx::query(
+                counts.sessions += self
+                    .purge_in_batches(
                         "DELETE FROM sessions WHERE id IN \
                            (SELECT s.id FROM sessions s WHERE NOT EXISTS \
                               (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) \
                             LIMIT $1)",
+                        &[],
                     )
-                    .bind(batch)
-                    .execute(self.pool())
-                    .await?
-                    .rows_affected();
-                    counts.sessions += n;
-                    if n < u64::from(PURGE_BATCH) {
-                        break;
-                    }
-                }
+                    .await?;
                 Ok(counts)
             }
         }

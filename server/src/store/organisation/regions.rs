@@ -1,13 +1,13 @@
 //! Regions: a manager's teams are the teams of their region.
 
-use fieldsync_shared::{TenantId, Timestamp, UserId};
+use fieldsync_shared::{TenantId, UserId};
 use uuid::Uuid;
 
-use super::writes::Owned;
+use super::writes::{Owned, RowWrites, Write};
 use crate::store::decode::{opt_user, uuid_of};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 /// A manager's region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,30 +29,41 @@ pub trait RegionStore: Send + Sync {
     async fn update_region(&self, region: &Region) -> StoreResult<()>;
 }
 
+/// A region's own row.
+const REGION_ROW: RowWrites = RowWrites {
+    what: "region",
+    insert: "INSERT INTO regions (id, tenant_id, name, manager_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+    update: "UPDATE regions SET name = $3, manager_id = $4 WHERE id = $1 AND tenant_id = $2",
+};
+
 macro_rules! region_store {
     ($store:ty, $db:ty) => {
-        #[async_trait::async_trait]
-        impl RegionStore for $store {
-            #[tracing::instrument(skip(self, region), fields(name = %region.name))]
-            async fn create_region(&self, region: &Region) -> StoreResult<()> {
+        impl $store {
+            async fn org_write_region(&self, region: &Region, write: Write) -> StoreResult<()> {
                 let tid = region.tenant_id.to_string();
                 let mut tx = self.pool().begin().await?;
                 Self::org_changed(&mut tx, &tid).await?;
                 let manager = region.manager_id.map(|m| m.to_string());
                 Self::org_check_opt(&mut tx, &tid, Owned::User, manager.as_deref()).await?;
-                sqlx::query(
-                    "INSERT INTO regions (id, tenant_id, name, manager_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(region.id.to_string())
-                .bind(&tid)
-                .bind(&region.name)
-                .bind(manager)
-                .bind(Timestamp::now().millis())
-                .execute(&mut *tx)
-                .await?;
+                let id = region.id.to_string();
+                let values = [
+                    Some(id.as_str()),
+                    Some(tid.as_str()),
+                    Some(region.name.as_str()),
+                    manager.as_deref(),
+                ];
+                Self::org_write_row(&mut tx, &REGION_ROW, write, &values).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl RegionStore for $store {
+            #[tracing::instrument(skip(self, region), fields(name = %region.name))]
+            async fn create_region(&self, region: &Region) -> StoreResult<()> {
+                self.org_write_region(region, Write::Create).await
             }
 
             #[tracing::instrument(skip(self))]
@@ -86,25 +97,7 @@ macro_rules! region_store {
 
             #[tracing::instrument(skip(self, region), fields(region = %region.id))]
             async fn update_region(&self, region: &Region) -> StoreResult<()> {
-                let tid = region.tenant_id.to_string();
-                let mut tx = self.pool().begin().await?;
-                Self::org_changed(&mut tx, &tid).await?;
-                let manager = region.manager_id.map(|m| m.to_string());
-                Self::org_check_opt(&mut tx, &tid, Owned::User, manager.as_deref()).await?;
-                let done = sqlx::query(
-                    "UPDATE regions SET name = $1, manager_id = $2 WHERE tenant_id = $3 AND id = $4",
-                )
-                .bind(&region.name)
-                .bind(manager)
-                .bind(&tid)
-                .bind(region.id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::NotFound("region"));
-                }
-                tx.commit().await?;
-                Ok(())
+                self.org_write_region(region, Write::Update).await
             }
         }
     };

@@ -1,13 +1,13 @@
 //! Teams: a supervisor's reps and merchandisers; a user is in at most one team.
 
-use fieldsync_shared::{TenantId, Timestamp, UserId};
+use fieldsync_shared::{TenantId, UserId};
 use uuid::Uuid;
 
-use super::writes::Owned;
+use super::writes::{Owned, RowWrites, Write};
 use crate::store::decode::{group, opt_user, opt_uuid, user_id_of, uuid_of};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 /// A supervisor's team. `members` are the reps and merchandisers (sorted by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,15 @@ pub trait TeamStore: Send + Sync {
     /// team); `NotFound` if the team or a member is not this tenant's.
     async fn update_team(&self, team: &Team) -> StoreResult<()>;
 }
+
+/// A team's own row.
+const TEAM_ROW: RowWrites = RowWrites {
+    what: "team",
+    insert: "INSERT INTO teams (id, tenant_id, name, supervisor_id, region_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+    update: "UPDATE teams SET name = $3, supervisor_id = $4, region_id = $5 \
+             WHERE id = $1 AND tenant_id = $2",
+};
 
 macro_rules! team_store {
     ($store:ty, $db:ty) => {
@@ -71,12 +80,8 @@ macro_rules! team_store {
                     })
                     .collect()
             }
-        }
 
-        #[async_trait::async_trait]
-        impl TeamStore for $store {
-            #[tracing::instrument(skip(self, team), fields(name = %team.name))]
-            async fn create_team(&self, team: &Team) -> StoreResult<()> {
+            async fn org_write_team(&self, team: &Team, write: Write) -> StoreResult<()> {
                 let tid = team.tenant_id.to_string();
                 let id = team.id.to_string();
                 let mut tx = self.pool().begin().await?;
@@ -85,21 +90,25 @@ macro_rules! team_store {
                 let region = team.region_id.map(|m| m.to_string());
                 Self::org_check_opt(&mut tx, &tid, Owned::User, supervisor.as_deref()).await?;
                 Self::org_check_opt(&mut tx, &tid, Owned::Region, region.as_deref()).await?;
-                sqlx::query(
-                    "INSERT INTO teams (id, tenant_id, name, supervisor_id, region_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&id)
-                .bind(&tid)
-                .bind(&team.name)
-                .bind(supervisor)
-                .bind(region)
-                .bind(Timestamp::now().millis())
-                .execute(&mut *tx)
-                .await?;
+                let values = [
+                    Some(id.as_str()),
+                    Some(tid.as_str()),
+                    Some(team.name.as_str()),
+                    supervisor.as_deref(),
+                    region.as_deref(),
+                ];
+                Self::org_write_row(&mut tx, &TEAM_ROW, write, &values).await?;
                 Self::org_write_members(&mut tx, &tid, &id, &team.members).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl TeamStore for $store {
+            #[tracing::instrument(skip(self, team), fields(name = %team.name))]
+            async fn create_team(&self, team: &Team) -> StoreResult<()> {
+                self.org_write_team(team, Write::Create).await
             }
 
             async fn list_teams(&self, tenant: TenantId) -> StoreResult<Vec<Team>> {
@@ -112,31 +121,7 @@ macro_rules! team_store {
 
             #[tracing::instrument(skip(self, team), fields(team = %team.id))]
             async fn update_team(&self, team: &Team) -> StoreResult<()> {
-                let tid = team.tenant_id.to_string();
-                let id = team.id.to_string();
-                let mut tx = self.pool().begin().await?;
-                Self::org_changed(&mut tx, &tid).await?;
-                let supervisor = team.supervisor_id.map(|m| m.to_string());
-                let region = team.region_id.map(|m| m.to_string());
-                Self::org_check_opt(&mut tx, &tid, Owned::User, supervisor.as_deref()).await?;
-                Self::org_check_opt(&mut tx, &tid, Owned::Region, region.as_deref()).await?;
-                let done = sqlx::query(
-                    "UPDATE teams SET name = $1, supervisor_id = $2, region_id = $3 \
-                     WHERE tenant_id = $4 AND id = $5",
-                )
-                .bind(&team.name)
-                .bind(supervisor)
-                .bind(region)
-                .bind(&tid)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::NotFound("team"));
-                }
-                Self::org_write_members(&mut tx, &tid, &id, &team.members).await?;
-                tx.commit().await?;
-                Ok(())
+                self.org_write_team(team, Write::Update).await
             }
         }
     };

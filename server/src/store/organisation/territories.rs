@@ -1,14 +1,15 @@
 //! Territories: the stores a set of reps and merchandisers cover, and the all-or-nothing
 //! import by name.
 
-use fieldsync_shared::{StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::{StoreId, TenantId, UserId};
 use uuid::Uuid;
 
+use super::writes::{RowWrites, Write};
 use super::ImportCounts;
 use crate::store::decode::{group, store_id_of, user_id_of, uuid_of};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 /// The stores a set of reps and merchandisers cover (both lists sorted by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub struct Territory {
 /// One territory of an import, upserted by name; its stores and users are replaced.
 #[derive(Debug, Clone)]
 pub struct TerritoryImport {
+    /// The id the territory gets if it is new.
+    pub new_id: Uuid,
     pub name: String,
     pub store_ids: Vec<StoreId>,
     pub user_ids: Vec<UserId>,
@@ -43,6 +46,13 @@ pub trait TerritoryStore: Send + Sync {
         rows: &[TerritoryImport],
     ) -> StoreResult<ImportCounts>;
 }
+
+/// A territory's own row.
+const TERRITORY_ROW: RowWrites = RowWrites {
+    what: "territory",
+    insert: "INSERT INTO territories (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+    update: "UPDATE territories SET name = $3 WHERE id = $1 AND tenant_id = $2",
+};
 
 macro_rules! territory_store {
     ($store:ty, $db:ty) => {
@@ -90,35 +100,51 @@ macro_rules! territory_store {
                     })
                     .collect()
             }
-        }
 
-        #[async_trait::async_trait]
-        impl TerritoryStore for $store {
-            #[tracing::instrument(skip(self, territory), fields(name = %territory.name))]
-            async fn create_territory(&self, territory: &Territory) -> StoreResult<()> {
+            /// Writes territory `id`'s row and replaces its stores and users.
+            async fn org_write_territory(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tid: &str,
+                id: &str,
+                write: Write,
+                name: &str,
+                stores: &[StoreId],
+                users: &[UserId],
+            ) -> StoreResult<()> {
+                let values = [Some(id), Some(tid), Some(name)];
+                Self::org_write_row(tx, &TERRITORY_ROW, write, &values).await?;
+                Self::org_write_territory_links(tx, tid, id, stores, users).await
+            }
+
+            /// [`Self::org_write_territory`] in a transaction of its own.
+            async fn org_write_one_territory(
+                &self,
+                territory: &Territory,
+                write: Write,
+            ) -> StoreResult<()> {
                 let tid = territory.tenant_id.to_string();
-                let id = territory.id.to_string();
                 let mut tx = self.pool().begin().await?;
                 Self::org_changed(&mut tx, &tid).await?;
-                sqlx::query(
-                    "INSERT INTO territories (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&id)
-                .bind(&tid)
-                .bind(&territory.name)
-                .bind(Timestamp::now().millis())
-                .execute(&mut *tx)
-                .await?;
-                Self::org_write_territory_links(
+                Self::org_write_territory(
                     &mut tx,
                     &tid,
-                    &id,
+                    &territory.id.to_string(),
+                    write,
+                    &territory.name,
                     &territory.store_ids,
                     &territory.user_ids,
                 )
                 .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl TerritoryStore for $store {
+            #[tracing::instrument(skip(self, territory), fields(name = %territory.name))]
+            async fn create_territory(&self, territory: &Territory) -> StoreResult<()> {
+                self.org_write_one_territory(territory, Write::Create).await
             }
 
             async fn list_territories(&self, tenant: TenantId) -> StoreResult<Vec<Territory>> {
@@ -135,31 +161,7 @@ macro_rules! territory_store {
 
             #[tracing::instrument(skip(self, territory), fields(territory = %territory.id))]
             async fn update_territory(&self, territory: &Territory) -> StoreResult<()> {
-                let tid = territory.tenant_id.to_string();
-                let id = territory.id.to_string();
-                let mut tx = self.pool().begin().await?;
-                Self::org_changed(&mut tx, &tid).await?;
-                let done = sqlx::query(
-                    "UPDATE territories SET name = $1 WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(&territory.name)
-                .bind(&tid)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::NotFound("territory"));
-                }
-                Self::org_write_territory_links(
-                    &mut tx,
-                    &tid,
-                    &id,
-                    &territory.store_ids,
-                    &territory.user_ids,
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
+                self.org_write_one_territory(territory, Write::Update).await
             }
 
             #[tracing::instrument(skip(self, rows), fields(count = rows.len()))]
@@ -172,7 +174,6 @@ macro_rules! territory_store {
                 let mut counts = ImportCounts::default();
                 let mut tx = self.pool().begin().await?;
                 Self::org_changed(&mut tx, &tid).await?;
-                let now = Timestamp::now().millis();
                 for row in rows {
                     let existing: Option<String> = sqlx::query_scalar(
                         "SELECT id FROM territories WHERE tenant_id = $1 AND name = $2",
@@ -181,31 +182,22 @@ macro_rules! territory_store {
                     .bind(&row.name)
                     .fetch_optional(&mut *tx)
                     .await?;
-                    let id = match existing {
+                    let (id, write) = match existing {
                         Some(id) => {
                             counts.updated += 1;
-                            id
+                            (id, Write::Update)
                         }
                         None => {
-                            let id = Uuid::new_v4().to_string();
-                            sqlx::query(
-                                "INSERT INTO territories (id, tenant_id, name, created_at) \
-                                 VALUES ($1, $2, $3, $4)",
-                            )
-                            .bind(&id)
-                            .bind(&tid)
-                            .bind(&row.name)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
                             counts.created += 1;
-                            id
+                            (row.new_id.to_string(), Write::Create)
                         }
                     };
-                    Self::org_write_territory_links(
+                    Self::org_write_territory(
                         &mut tx,
                         &tid,
                         &id,
+                        write,
+                        &row.name,
                         &row.store_ids,
                         &row.user_ids,
                     )

@@ -21,15 +21,17 @@ pub struct OrgUser {
 /// One user row of an import, upserted by username.
 #[derive(Clone)]
 pub struct UserImport {
+    /// The id the user gets if they are new.
+    pub new_id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
     pub code: PersonCode,
     /// New argon2id hash; `None` keeps an existing user's password.
     pub password_hash: Option<String>,
-    /// Hash given to a *new* user without a password: of a random password nobody knows, so
-    /// nobody can sign in as them until an administrator sets one.
-    pub unusable_hash: String,
+    /// Hash given to a *new* user without a password (for a customer's file, of a random
+    /// password nobody knows, so nobody signs in as them until an administrator sets one).
+    pub new_user_hash: String,
     /// `None`: the team column is absent, membership untouched; `Some(None)`: no team.
     pub team: Option<Option<Uuid>>,
 }
@@ -237,7 +239,7 @@ macro_rules! org_user_store {
                             id
                         }
                         None => {
-                            let id = UserId::new_random().to_string();
+                            let id = row.new_id.to_string();
                             sqlx::query(
                                 "INSERT INTO users (id, tenant_id, username, password_hash, role, \
                                    code, display_name, created_at) \
@@ -246,7 +248,7 @@ macro_rules! org_user_store {
                             .bind(&id)
                             .bind(&tid)
                             .bind(&row.username)
-                            .bind(row.password_hash.as_deref().unwrap_or(&row.unusable_hash))
+                            .bind(row.password_hash.as_deref().unwrap_or(&row.new_user_hash))
                             .bind(row.role.as_str())
                             .bind(row.code.as_str())
                             .bind(&row.display_name)

@@ -1,7 +1,8 @@
 //! The steps every organisation write shares, inside the writing transaction: announcing the
-//! change, checking that referenced rows are the tenant's, team membership, territory links.
+//! change, checking that referenced rows are the tenant's, writing an aggregate's own row,
+//! team membership, territory links.
 
-use fieldsync_shared::{StoreId, UserId};
+use fieldsync_shared::{StoreId, Timestamp, UserId};
 
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
@@ -37,6 +38,22 @@ impl Owned {
     }
 }
 
+/// Whether a write adds an aggregate's row or rewrites an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Write {
+    Create,
+    Update,
+}
+
+/// The two statements that write an aggregate's own row. Both take `$1` id, `$2` tenant, then
+/// the same columns in the same order; the insert takes `created_at` last.
+pub(super) struct RowWrites {
+    /// The row's kind, for `NotFound`.
+    pub(super) what: &'static str,
+    pub(super) insert: &'static str,
+    pub(super) update: &'static str,
+}
+
 macro_rules! organisation_writes {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -58,6 +75,30 @@ macro_rules! organisation_writes {
                 .await?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::NotFound("tenant"));
+                }
+                Ok(())
+            }
+
+            /// Inserts or rewrites one row with `values` bound in order ([`RowWrites`]);
+            /// `NotFound` if there is no row to rewrite.
+            pub(super) async fn org_write_row(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                statements: &RowWrites,
+                write: Write,
+                values: &[Option<&str>],
+            ) -> StoreResult<()> {
+                let mut query = sqlx::query(match write {
+                    Write::Create => statements.insert,
+                    Write::Update => statements.update,
+                });
+                for value in values {
+                    query = query.bind(*value);
+                }
+                if write == Write::Create {
+                    query = query.bind(Timestamp::now().millis());
+                }
+                if query.execute(&mut **tx).await?.rows_affected() != 1 {
+                    return Err(StoreError::NotFound(statements.what));
                 }
                 Ok(())
             }

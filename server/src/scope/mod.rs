@@ -9,6 +9,12 @@
 //! push, queries, photos and master data, and carries the [`OrgView`] that write policies use.
 //! SQL filters (pull feed, listings, photos) receive it as [`ReadScope::visibility`]; the
 //! predicate they apply is the one of [`ReadScope::can_see`] (docs/read-scopes.md).
+//!
+//! Routes that name an object by id receive it through [`named::InScope`], which loads it
+//! with this scope; who may see a photo is [`photos`].
+
+pub mod named;
+pub mod photos;
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -2,23 +2,21 @@
 //! submit. The write policy (who may change what, in which status) and the pricing,
 //! delivery-date and credit rules run on the device before anything commits.
 
-use automerge::AutoCommit;
-use fieldsync_shared::document::{hydrate_order, reconcile_order};
+use fieldsync_shared::document::reconcile_order;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
-use fieldsync_shared::policy;
 use fieldsync_shared::rules::credit::{self, CreditCheck};
 use fieldsync_shared::rules::pricing::{self, DiscountAuthority};
 use fieldsync_shared::rules::{delivery, Verdict};
 use fieldsync_shared::{Date, DocId, DocKind, Money, Sku, StoreId, Timestamp};
 use rusqlite::Connection;
 
-use crate::device::{org_view_for, Device};
+use super::Device;
+use crate::edits;
 use crate::error::{DeviceError, Result};
 use crate::store;
-use crate::visits::{refuse_if_blocked, refuse_if_forbidden};
 
 /// A credit snapshot older than this sends credit orders to approval instead of deciding.
 const CREDIT_MAX_AGE_DAYS: u32 = 7;
@@ -34,12 +32,12 @@ impl Device {
         payment: PaymentMethod,
         visit: Option<DocId>,
     ) -> Result<(DocId, OrderNumber)> {
-        let mut conn = self.lock();
-        let profile = Self::require_profile(&conn)?;
+        let mut conn = self.db.lock();
+        let profile = store::require_profile(&conn)?;
         let shop =
             store::store(&conn, store)?.ok_or_else(|| DeviceError::not_found("store", store))?;
         if let Some(v) = visit {
-            Self::load_row(&conn, v, DocKind::Visit)?;
+            edits::load_row(&conn, v, DocKind::Visit)?;
         }
         let now = Timestamp::now();
         let today = now.utc_date();
@@ -62,21 +60,28 @@ impl Device {
             created_at: now,
             submitted_at: None,
         };
-        authorize_order(&conn, &profile, None, &order)?;
+        edits::authorize(&conn, &profile, None, &order)?;
         let verdict =
             delivery::check_delivery_date(today, requested_delivery, shop.delivery_lead_days);
-        refuse_if_blocked(&verdict)?;
+        edits::refuse_if_blocked(&verdict)?;
 
-        let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
+        let mut doc = fieldsync_shared::document::new_document(self.db.actor().clone());
         let mut number = None;
-        Self::commit_doc_built(&mut conn, id, &mut doc, |tx, doc| {
-            let seq = store::next_order_seq(tx, &today.to_string())?;
-            let n = OrderNumber::generate(&profile.code, today, &device_id, seq);
-            order.number = n.clone();
-            reconcile_order(doc, &order)?;
-            number = Some(n);
-            Ok(())
-        })?;
+        edits::commit(
+            &mut conn,
+            id,
+            DocKind::Order,
+            &mut doc,
+            "create order",
+            |tx, doc| {
+                let seq = store::next_order_seq(tx, &today.to_string())?;
+                let n = OrderNumber::generate(&profile.code, today, &device_id, seq);
+                order.number = n.clone();
+                reconcile_order(doc, &order)?;
+                number = Some(n);
+                Ok(())
+            },
+        )?;
         let number = number.ok_or_else(|| DeviceError::Document("order number not set".into()))?;
         Ok((id, number))
     }
@@ -107,8 +112,8 @@ impl Device {
                 pricing::check_line(&line, product.as_ref(), DiscountAuthority::default());
             let mut next = o.clone();
             next.lines.insert(sku.as_str().to_string(), line);
-            authorize_order(conn, profile, Some(o), &next)?;
-            refuse_if_blocked(&verdict)?;
+            edits::authorize(conn, profile, Some(o), &next)?;
+            edits::refuse_if_blocked(&verdict)?;
             *o = next;
             Ok(verdict)
         })
@@ -141,7 +146,7 @@ impl Device {
             let mut probe = o.clone();
             probe.status = OrderStatus::Submitted;
             probe.submitted_at = Some(Timestamp::now());
-            authorize_order(conn, profile, Some(o), &probe)?;
+            edits::authorize(conn, profile, Some(o), &probe)?;
             if o.lines.is_empty() {
                 return Err(DeviceError::wrong_state("the order has no lines"));
             }
@@ -181,7 +186,7 @@ impl Device {
                     max_age_days: CREDIT_MAX_AGE_DAYS,
                 }));
             }
-            refuse_if_blocked(&verdict)?;
+            edits::refuse_if_blocked(&verdict)?;
             o.status = if verdict.needs_approval() {
                 OrderStatus::PendingApproval
             } else {
@@ -193,74 +198,25 @@ impl Device {
     }
 
     pub fn order(&self, id: DocId) -> Result<Order> {
-        let conn = self.lock();
-        let row = Self::load_row(&conn, id, DocKind::Order)?;
-        Ok(hydrate_order(&row.load(&self.actor)?)?)
+        edits::read(&self.db, id)
     }
 
     /// Every order on this device, newest order date first. Unreadable documents are left out.
     pub fn orders(&self) -> Result<Vec<Order>> {
-        let conn = self.lock();
-        let mut orders: Vec<Order> = store::list_docs(&conn, Some(DocKind::Order))?
-            .iter()
-            .filter_map(|row| row.load(&self.actor).ok())
-            .filter_map(|doc| hydrate_order(&doc).ok())
-            .collect();
+        let mut orders: Vec<Order> = edits::read_all(&self.db)?;
         orders.sort_by(|a, b| (b.order_date, &b.number).cmp(&(a.order_date, &a.number)));
         Ok(orders)
     }
 
-    pub(crate) fn edit_order<T>(
+    /// The frame of every order edit (`edits::edit`).
+    pub(super) fn edit_order<T>(
         &self,
         id: DocId,
         message: &str,
         edit: impl FnOnce(&Connection, &UserProfile, &mut Order) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = self.lock();
-        let profile = Self::require_profile(&conn)?;
-        let row = Self::load_row(&conn, id, DocKind::Order)?;
-        let mut doc = row.load(&self.actor)?;
-        let before = hydrate_order(&doc)?;
-        let mut order = before.clone();
-        let out = edit(&conn, &profile, &mut order)?;
-        authorize_order(&conn, &profile, Some(&before), &order)?;
-        reconcile_order(&mut doc, &order)?;
-        Self::commit_doc(&mut conn, id, DocKind::Order, &mut doc, message, |_| Ok(()))?;
-        Ok(out)
+        edits::edit(&self.db, id, message, edit, |_| Ok(()))
     }
-
-    /// Creates a new order document whose content depends on values taken inside the
-    /// transaction (the order sequence), then commits and saves it in that same transaction.
-    fn commit_doc_built(
-        conn: &mut Connection,
-        id: DocId,
-        doc: &mut AutoCommit,
-        build: impl FnOnce(&rusqlite::Transaction<'_>, &mut AutoCommit) -> Result<()>,
-    ) -> Result<()> {
-        let tx = conn.transaction()?;
-        build(&tx, doc)?;
-        doc.commit_with(
-            automerge::transaction::CommitOptions::default()
-                .with_message("create order")
-                .with_time(Timestamp::now().millis() / 1000),
-        );
-        store::save_doc(&tx, id, DocKind::Order, doc)?;
-        tx.commit()?;
-        Ok(())
-    }
-}
-
-/// Runs the write policy on an order edit as the signed-in user (`before: None`: creation);
-/// see `authorize_visit`.
-pub(crate) fn authorize_order(
-    conn: &Connection,
-    profile: &UserProfile,
-    before: Option<&Order>,
-    after: &Order,
-) -> Result<()> {
-    let owner = before.unwrap_or(after);
-    let editor = org_view_for(conn, profile)?.editor_for(owner.person_id, owner.store_id);
-    refuse_if_forbidden(policy::check_order(&editor, before, after))
 }
 
 /// Orders that count against the store's credit until invoiced.

@@ -9,7 +9,7 @@ use fieldsync_shared::order::{Order, OrderStatus};
 use fieldsync_shared::visit::{Review, ReviewDecision, Visit, VisitStatus};
 use fieldsync_shared::{DocId, ShortText, Timestamp};
 
-use crate::device::Device;
+use super::Device;
 use crate::error::Result;
 
 impl Device {

@@ -1,26 +1,49 @@
 //! Visit operations. Each one loads the visit document, computes the new typed state, runs the
 //! shared write policy and business rules on it and commits only if nothing refuses or blocks
-//! (see `Device::commit_doc`). The write policy (`fieldsync_shared::policy`) alone decides who
+//! (see `edits::edit`). The write policy (`fieldsync_shared::policy`) alone decides who
 //! may change what in which status; the checks here only give better messages for no-ops.
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value, ROOT};
 use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
 use fieldsync_shared::master::UserProfile;
-use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
 use fieldsync_shared::rules::{freshness, Verdict};
 use fieldsync_shared::visit::{AuditLine, GeoStamp, StepRecord, Visit, VisitStatus, VisitStep};
 use fieldsync_shared::{
-    Date, DocId, DocKind, ParseError, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
+    Date, DocId, DocKind, Money, ParseError, Position, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp,
 };
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
+use serde::Serialize;
 
-use crate::device::{org_view_for, Device};
+use super::Device;
+use crate::edits;
 use crate::error::{DeviceError, Result};
-use crate::{store, AuditInput, GeoFix};
+use crate::store;
+
+/// A location fix as the phone's OS reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GeoFix {
+    pub lat: f64,
+    pub lon: f64,
+    /// Reported horizontal accuracy, metres.
+    pub accuracy_m: f64,
+    /// The OS says the fix came from a mock location provider.
+    pub mocked: bool,
+}
+
+/// One shelf observation as the user enters it (strings are parsed by the device).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditInput {
+    pub sku: String,
+    pub location: String,
+    pub facings: u32,
+    pub on_shelf: bool,
+    pub shelf_price: Option<Money>,
+    pub oldest_production_date: Option<Date>,
+}
 
 /// Longest text one `append_note` accepts, in characters.
 const MAX_NOTE_CHARS: usize = 10_000;
@@ -30,23 +53,23 @@ impl Device {
     /// the only place a visit's root fields are written from scratch; every other device gets
     /// the document through sync and edits that same document.
     pub fn start_visit(&self, store: StoreId, planned_date: Date) -> Result<DocId> {
-        let mut conn = self.lock();
-        let profile = Self::require_profile(&conn)?;
+        let mut conn = self.db.lock();
+        let profile = store::require_profile(&conn)?;
         if store::store(&conn, store)?.is_none() {
             return Err(DeviceError::not_found("store", store));
         }
         let id = DocId::new_random();
         let visit = Visit::new(id, store, profile.id, planned_date);
-        authorize_visit(&conn, &profile, None, &visit)?;
-        let mut doc = fieldsync_shared::document::new_document(self.actor.clone());
+        edits::authorize(&conn, &profile, None, &visit)?;
+        let mut doc = fieldsync_shared::document::new_document(self.db.actor().clone());
         reconcile_visit(&mut doc, &visit)?;
-        Self::commit_doc(
+        edits::commit(
             &mut conn,
             id,
             DocKind::Visit,
             &mut doc,
             "start visit",
-            |_| Ok(()),
+            |_, _| Ok(()),
         )?;
         Ok(id)
     }
@@ -64,9 +87,9 @@ impl Device {
             next.check_in = Some(stamp.clone());
             next.status = VisitStatus::InProgress;
             // Who may check in, and when, before what the check-in looks like.
-            authorize_visit(conn, profile, Some(v), &next)?;
+            edits::authorize(conn, profile, Some(v), &next)?;
             let verdict = geofence::check_position(&store, &stamp, GeofenceTolerance::default());
-            refuse_if_blocked(&verdict)?;
+            edits::refuse_if_blocked(&verdict)?;
             *v = next;
             Ok(verdict)
         })
@@ -118,8 +141,8 @@ impl Device {
             };
             let mut next = v.clone();
             next.audit.insert(audit.key(), audit);
-            authorize_visit(conn, profile, Some(v), &next)?;
-            refuse_if_blocked(&verdict)?;
+            edits::authorize(conn, profile, Some(v), &next)?;
+            edits::refuse_if_blocked(&verdict)?;
             *v = next;
             Ok(verdict)
         })
@@ -138,10 +161,10 @@ impl Device {
             )
             .into());
         }
-        let mut conn = self.lock();
-        let profile = Self::require_profile(&conn)?;
-        let row = Self::load_row(&conn, visit, DocKind::Visit)?;
-        let mut doc = row.load(&self.actor)?;
+        let mut conn = self.db.lock();
+        let profile = store::require_profile(&conn)?;
+        let row = edits::load_row(&conn, visit, DocKind::Visit)?;
+        let mut doc = row.load(self.db.actor())?;
         let before = hydrate_visit(&doc)?;
         let notes = match doc.get(ROOT, "notes")? {
             Some((Value::Object(ObjType::Text), id)) => id,
@@ -158,14 +181,14 @@ impl Device {
         let end = doc.length(&notes);
         doc.splice_text(&notes, end, 0, &insert)?;
         // Refused: the uncommitted splice is dropped with `doc`.
-        authorize_visit(&conn, &profile, Some(&before), &hydrate_visit(&doc)?)?;
-        Self::commit_doc(
+        edits::authorize(&conn, &profile, Some(&before), &hydrate_visit(&doc)?)?;
+        edits::commit(
             &mut conn,
             visit,
             DocKind::Visit,
             &mut doc,
             "append note",
-            |_| Ok(()),
+            |_, _| Ok(()),
         )
     }
 
@@ -180,7 +203,7 @@ impl Device {
             let mut next = v.clone();
             next.check_out = Some(stamp.clone());
             next.status = VisitStatus::CheckedOut;
-            authorize_visit(conn, profile, Some(v), &next)?;
+            edits::authorize(conn, profile, Some(v), &next)?;
             let mut verdict = visit_timing::check_out(v, at, &VisitRequirements::default());
             let store = store_of(conn, v)?;
             verdict.extend(geofence::check_position(
@@ -188,7 +211,7 @@ impl Device {
                 &stamp,
                 GeofenceTolerance::default(),
             ));
-            refuse_if_blocked(&verdict)?;
+            edits::refuse_if_blocked(&verdict)?;
             *v = next;
             Ok(verdict)
         })
@@ -203,107 +226,34 @@ impl Device {
             }
             let mut next = v.clone();
             next.status = VisitStatus::Submitted;
-            authorize_visit(conn, profile, Some(v), &next)?;
+            edits::authorize(conn, profile, Some(v), &next)?;
             let verdict = visit_timing::submit(v, &VisitRequirements::default());
-            refuse_if_blocked(&verdict)?;
+            edits::refuse_if_blocked(&verdict)?;
             *v = next;
             Ok(())
         })
     }
 
     pub fn visit(&self, id: DocId) -> Result<Visit> {
-        let conn = self.lock();
-        let row = Self::load_row(&conn, id, DocKind::Visit)?;
-        Ok(hydrate_visit(&row.load(&self.actor)?)?)
+        edits::read(&self.db, id)
     }
 
     /// Every visit on this device (own and received), by planned date. A document that cannot
     /// be read as a visit (e.g. still missing changes) is left out.
     pub fn visits(&self) -> Result<Vec<Visit>> {
-        let conn = self.lock();
-        let mut visits: Vec<Visit> = store::list_docs(&conn, Some(DocKind::Visit))?
-            .iter()
-            .filter_map(|row| row.load(&self.actor).ok())
-            .filter_map(|doc| hydrate_visit(&doc).ok())
-            .collect();
+        let mut visits: Vec<Visit> = edits::read_all(&self.db)?;
         visits.sort_by_key(|v| (v.planned_date, v.id));
         Ok(visits)
     }
 
-    /// Hashes of the photos attached to visits (other than `except`), for the reuse rule.
-    pub(crate) fn photo_hashes_elsewhere(
-        &self,
-        conn: &Connection,
-        except: DocId,
-    ) -> Result<Vec<Sha256>> {
-        let mut out = Vec::new();
-        for row in store::list_docs(conn, Some(DocKind::Visit))? {
-            if row.id == except {
-                continue;
-            }
-            if let Some(v) = row
-                .load(&self.actor)
-                .ok()
-                .and_then(|d| hydrate_visit(&d).ok())
-            {
-                out.extend(v.photos.values().map(|p| p.sha256));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Load, edit the typed visit, reconcile, commit, save: the frame of every visit edit.
-    pub(crate) fn edit_visit<T>(
+    /// The frame of every visit edit (`edits::edit`).
+    pub(super) fn edit_visit<T>(
         &self,
         id: DocId,
         message: &str,
         edit: impl FnOnce(&Connection, &UserProfile, &mut Visit) -> Result<T>,
     ) -> Result<T> {
-        self.edit_visit_with(id, message, edit, |_| Ok(()))
-    }
-
-    /// Like `edit_visit`, with extra bookkeeping written in the same transaction.
-    pub(crate) fn edit_visit_with<T>(
-        &self,
-        id: DocId,
-        message: &str,
-        edit: impl FnOnce(&Connection, &UserProfile, &mut Visit) -> Result<T>,
-        extra: impl FnOnce(&Transaction<'_>) -> Result<()>,
-    ) -> Result<T> {
-        let mut conn = self.lock();
-        let profile = Self::require_profile(&conn)?;
-        let row = Self::load_row(&conn, id, DocKind::Visit)?;
-        let mut doc = row.load(&self.actor)?;
-        let before = hydrate_visit(&doc)?;
-        let mut visit = before.clone();
-        let out = edit(&conn, &profile, &mut visit)?;
-        authorize_visit(&conn, &profile, Some(&before), &visit)?;
-        // Reconciling the hydrated-then-edited struct writes only the fields that changed.
-        reconcile_visit(&mut doc, &visit)?;
-        Self::commit_doc(&mut conn, id, DocKind::Visit, &mut doc, message, extra)?;
-        Ok(out)
-    }
-}
-
-/// Runs the write policy on a visit edit as the signed-in user (`before: None`: creation) and
-/// refuses it with [`DeviceError::Forbidden`] (the first refusal) if the policy refuses any of
-/// it. The owner and store are taken from the stored visit, not from the edit.
-pub(crate) fn authorize_visit(
-    conn: &Connection,
-    profile: &UserProfile,
-    before: Option<&Visit>,
-    after: &Visit,
-) -> Result<()> {
-    let owner = before.unwrap_or(after);
-    let editor = org_view_for(conn, profile)?.editor_for(owner.person_id, owner.store_id);
-    refuse_if_forbidden(policy::check_visit(&editor, before, after))
-}
-
-/// The first refusal of a policy check as the error of the edit.
-pub(crate) fn refuse_if_forbidden(refusals: Vec<Refusal>) -> Result<()> {
-    match refusals.into_iter().next() {
-        Some(refusal) => Err(refusal.into()),
-        None => Ok(()),
+        edits::edit(&self.db, id, message, edit, |_| Ok(()))
     }
 }
 
@@ -326,15 +276,4 @@ fn geo_stamp(fix: GeoFix, at: Timestamp) -> Result<GeoStamp> {
         accuracy_m: fix.accuracy_m,
         mocked: fix.mocked,
     })
-}
-
-pub(crate) fn refuse_if_blocked(verdict: &Verdict) -> Result<()> {
-    if verdict.is_blocked() {
-        // Only what blocked: the caller must fix exactly these.
-        Err(DeviceError::Invalid {
-            findings: verdict.blocking().cloned().collect(),
-        })
-    } else {
-        Ok(())
-    }
 }

@@ -1,6 +1,6 @@
 //! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
 //! user's gallery file may be deleted before sync), referenced from the visit document by
-//! hash, and queued for upload (the upload itself, thumbnails first: `uploads.rs`); thumbnails
+//! hash, and queued for upload (the order and the upload itself: `send_queue`); thumbnails
 //! read back from the server for review screens.
 
 use std::io::Write;
@@ -8,16 +8,17 @@ use std::path::{Path, PathBuf};
 
 use fieldsync_shared::document::hydrate_visit;
 use fieldsync_shared::rules::{photos as photo_rule, Verdict};
-use fieldsync_shared::visit::{PhotoRef, VisitStep};
+use fieldsync_shared::visit::{PhotoRef, Visit, VisitStep};
 use fieldsync_shared::{DocId, DocKind, ParseError, Sha256, Timestamp, UserId};
 
-use crate::device::Device;
+use super::Device;
+use crate::edits;
 use crate::error::{DeviceError, Result};
+use crate::send_queue::{self, PhotoUpload};
 use crate::store::{self, NewPhoto};
-use crate::visits::{authorize_visit, refuse_if_blocked};
 
 /// Folder (inside the device directory) holding photo bytes.
-pub const PHOTO_DIR: &str = "photos";
+const PHOTO_DIR: &str = "photos";
 /// Slack around the check-in/check-out interval for the "photo taken during the visit" rule.
 const PHOTO_GRACE_MS: i64 = 5 * 60 * 1000;
 
@@ -64,43 +65,41 @@ impl Device {
         };
         // Refuse early (before copying bytes) when the write policy refuses the photo.
         {
-            let conn = self.lock();
-            let profile = Self::require_profile(&conn)?;
-            let row = Self::load_row(&conn, visit, DocKind::Visit)?;
-            let before = hydrate_visit(&row.load(&self.actor)?)?;
+            let conn = self.db.lock();
+            let profile = store::require_profile(&conn)?;
+            let row = edits::load_row(&conn, visit, DocKind::Visit)?;
+            let before = hydrate_visit(&row.load(self.db.actor())?)?;
             let mut after = before.clone();
             after
                 .photos
                 .entry(sha.to_hex())
                 .or_insert(photo_by(profile.id));
-            authorize_visit(&conn, &profile, Some(&before), &after)?;
+            edits::authorize(&conn, &profile, Some(&before), &after)?;
         }
         let relative = relative_path(&sha, content_type);
-        let known_elsewhere = {
-            let conn = self.lock();
-            self.photo_hashes_elsewhere(&conn, visit)?
-        };
+        let known_elsewhere = photo_hashes_elsewhere(&edits::read_all(&self.db)?, visit);
         // The bytes are on disk before the document references them; a crash in between
         // leaves an unreferenced file, never a reference without bytes.
-        write_durably(&self.dir.join(&relative), &bytes)?;
+        write_durably(&self.db.dir().join(&relative), &bytes)?;
         let row = NewPhoto {
             sha256: sha,
             path: relative.to_string_lossy().into_owned(),
             size_bytes: bytes.len() as u64,
             content_type: content_type.to_string(),
         };
-        let verdict = self.edit_visit_with(
+        let verdict = edits::edit(
+            &self.db,
             visit,
             "attach photo",
-            |_, profile, v| {
+            |_, profile, v: &mut Visit| {
                 let photo = photo_by(profile.id);
                 let verdict = photo_rule::check_photo(v, &photo, &known_elsewhere, PHOTO_GRACE_MS);
-                refuse_if_blocked(&verdict)?;
+                edits::refuse_if_blocked(&verdict)?;
                 // The same photo attached twice stays one photo, as first recorded.
                 v.photos.entry(sha.to_hex()).or_insert(photo);
                 Ok(verdict)
             },
-            |tx| store::insert_photo(tx, &row),
+            |tx| send_queue::enqueue(tx, &row),
         )?;
         Ok((sha, verdict))
     }
@@ -120,16 +119,31 @@ impl Device {
         }
     }
 
+    /// The photo queue: every photo of this device with its upload state, oldest first.
+    pub fn photo_uploads(&self) -> Result<Vec<PhotoUpload>> {
+        send_queue::photo_uploads(&self.db.lock())
+    }
+
+    /// Queues the failed photos again (e.g. after the user repaired storage); the next sync
+    /// tries them once more. Returns how many.
+    pub fn retry_failed_photos(&self) -> Result<u32> {
+        send_queue::retry_failed(&self.db.lock())
+    }
+
     /// Where a photo's bytes are kept on this device, if it is known here.
     pub fn photo_path(&self, sha: &Sha256) -> Result<Option<PathBuf>> {
-        let conn = self.lock();
-        let path: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
-            "SELECT path FROM photos WHERE sha256 = ?1",
-            [sha.to_hex()],
-            |r| r.get(0),
-        ))?;
-        Ok(path.map(|p| self.dir.join(p)))
+        let path = store::photo_file(&self.db.lock(), sha)?;
+        Ok(path.map(|p| self.db.dir().join(p)))
     }
+}
+
+/// Hashes of the photos attached to visits (other than `except`), for the reuse rule.
+fn photo_hashes_elsewhere(visits: &[Visit], except: DocId) -> Vec<Sha256> {
+    visits
+        .iter()
+        .filter(|v| v.id != except)
+        .flat_map(|v| v.photos.values().map(|p| p.sha256))
+        .collect()
 }
 
 /// `photos/ab/abcdef....jpg`: spread over 256 folders.

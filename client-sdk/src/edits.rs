@@ -1,0 +1,172 @@
+//! The frame every edit of a visit or order goes through: load the document, let the
+//! operation change the typed struct, run the shared write policy as the signed-in user,
+//! reconcile, commit one Automerge change and save it in one SQLite transaction. When an edit
+//! returns Ok it is durable. The write policy (`fieldsync_shared::policy`) alone decides who may
+//! change what in which status; the business rules' blocking findings refuse an edit too.
+
+use automerge::transaction::CommitOptions;
+use automerge::AutoCommit;
+use fieldsync_shared::document::{hydrate_order, hydrate_visit, reconcile_order, reconcile_visit};
+use fieldsync_shared::master::UserProfile;
+use fieldsync_shared::order::Order;
+use fieldsync_shared::org::{Editor, OrgView};
+use fieldsync_shared::policy::{self, Refusal};
+use fieldsync_shared::rules::Verdict;
+use fieldsync_shared::visit::Visit;
+use fieldsync_shared::{DocId, DocKind, StoreId, Timestamp, UserId};
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{DeviceError, Result};
+use crate::store::{self, Database, DocRow};
+
+/// A document kind the device edits as a typed struct.
+pub(crate) trait Document: Clone + Sized {
+    const KIND: DocKind;
+    fn hydrate(doc: &AutoCommit) -> Result<Self>;
+    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()>;
+    /// Who the document belongs to and where: the write policy judges the editor's relation to
+    /// them.
+    fn owner(&self) -> (UserId, StoreId);
+    fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal>;
+}
+
+impl Document for Visit {
+    const KIND: DocKind = DocKind::Visit;
+    fn hydrate(doc: &AutoCommit) -> Result<Self> {
+        Ok(hydrate_visit(doc)?)
+    }
+    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
+        Ok(reconcile_visit(doc, self)?)
+    }
+    fn owner(&self) -> (UserId, StoreId) {
+        (self.person_id, self.store_id)
+    }
+    fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
+        policy::check_visit(editor, before, after)
+    }
+}
+
+impl Document for Order {
+    const KIND: DocKind = DocKind::Order;
+    fn hydrate(doc: &AutoCommit) -> Result<Self> {
+        Ok(hydrate_order(doc)?)
+    }
+    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
+        Ok(reconcile_order(doc, self)?)
+    }
+    fn owner(&self) -> (UserId, StoreId) {
+        (self.person_id, self.store_id)
+    }
+    fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
+        policy::check_order(editor, before, after)
+    }
+}
+
+/// Load, edit the typed document, check the policy, reconcile, commit, save; `extra` writes
+/// bookkeeping in the same transaction.
+pub(crate) fn edit<D: Document, T>(
+    db: &Database,
+    id: DocId,
+    message: &str,
+    edit: impl FnOnce(&Connection, &UserProfile, &mut D) -> Result<T>,
+    extra: impl FnOnce(&Transaction<'_>) -> Result<()>,
+) -> Result<T> {
+    let mut conn = db.lock();
+    let profile = store::require_profile(&conn)?;
+    let row = load_row(&conn, id, D::KIND)?;
+    let mut doc = row.load(db.actor())?;
+    let before = D::hydrate(&doc)?;
+    let mut after = before.clone();
+    let out = edit(&conn, &profile, &mut after)?;
+    authorize(&conn, &profile, Some(&before), &after)?;
+    // Reconciling the hydrated-then-edited struct writes only the fields that changed.
+    after.reconcile(&mut doc)?;
+    commit(&mut conn, id, D::KIND, &mut doc, message, |tx, _| extra(tx))?;
+    Ok(out)
+}
+
+/// A local document of kind `D`.
+pub(crate) fn read<D: Document>(db: &Database, id: DocId) -> Result<D> {
+    let conn = db.lock();
+    D::hydrate(&load_row(&conn, id, D::KIND)?.load(db.actor())?)
+}
+
+/// Every local document of kind `D` that reads as one: a document that cannot (e.g. still
+/// missing changes) is left out.
+pub(crate) fn read_all<D: Document>(db: &Database) -> Result<Vec<D>> {
+    let conn = db.lock();
+    Ok(store::list_docs(&conn, Some(D::KIND))?
+        .iter()
+        .filter_map(|row| row.load(db.actor()).ok())
+        .filter_map(|doc| D::hydrate(&doc).ok())
+        .collect())
+}
+
+/// Loads a local document of the given kind.
+pub(crate) fn load_row(conn: &Connection, id: DocId, kind: DocKind) -> Result<DocRow> {
+    match store::load_doc(conn, id)? {
+        Some(row) if row.kind == kind => Ok(row),
+        _ => Err(DeviceError::not_found(kind.as_str(), id)),
+    }
+}
+
+/// Saves `doc` with its pending operations committed as one change under this device's actor,
+/// in one SQLite transaction with what `within` writes (bookkeeping, or content that depends on
+/// a value taken inside the transaction, like an order's sequence number): when this returns
+/// Ok the edit is durable.
+pub(crate) fn commit(
+    conn: &mut Connection,
+    id: DocId,
+    kind: DocKind,
+    doc: &mut AutoCommit,
+    message: &str,
+    within: impl FnOnce(&Transaction<'_>, &mut AutoCommit) -> Result<()>,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    within(&tx, doc)?;
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message.to_string())
+            .with_time(Timestamp::now().millis() / 1000),
+    );
+    store::save_doc(&tx, id, kind, doc)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs the write policy on an edit as the signed-in user (`before: None`: creation) and
+/// refuses it with [`DeviceError::Forbidden`] (the first refusal) if the policy refuses any of
+/// it. The owner and store are taken from the stored document, not from the edit.
+pub(crate) fn authorize<D: Document>(
+    conn: &Connection,
+    profile: &UserProfile,
+    before: Option<&D>,
+    after: &D,
+) -> Result<()> {
+    let (owner, store) = before.unwrap_or(after).owner();
+    let editor = org_view_for(conn, profile)?.editor_for(owner, store);
+    match D::check(&editor, before, after).into_iter().next() {
+        Some(refusal) => Err(refusal.into()),
+        None => Ok(()),
+    }
+}
+
+/// Refuses an edit whose rules found something blocking, with only what blocked: the caller
+/// must fix exactly these.
+pub(crate) fn refuse_if_blocked(verdict: &Verdict) -> Result<()> {
+    if verdict.is_blocked() {
+        Err(DeviceError::Invalid {
+            findings: verdict.blocking().cloned().collect(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// The org view the write policies use on this device for `profile`: the one received with
+/// master data if it is this user's, else the user alone (no team, region or territory).
+pub(crate) fn org_view_for(conn: &Connection, profile: &UserProfile) -> Result<OrgView> {
+    Ok(store::org_view(conn)?
+        .filter(|org| org.user_id == profile.id)
+        .unwrap_or_else(|| OrgView::solo(profile.id, profile.role)))
+}

@@ -1,0 +1,258 @@
+//! Limits on the shape of a document, checked the same way by the server on every push and
+//! by a device before it commits an edit.
+//!
+//! A few kilobytes of Automerge changes can describe thousands of nested objects; bytes alone
+//! bound nothing, so the structure is bounded: nesting depth, objects, operations, the length
+//! of each text or string, and the document's stored size. Unknown fields (written by newer
+//! apps) are welcome within the limits; the defaults are far above what a visit or an order
+//! needs (a full visit: depth 4, about 200 objects, a few thousand operations).
+//!
+//! [`check`] stops as soon as a limit is passed, so checking an oversized document costs no
+//! more than checking one at the limit.
+
+use automerge::{ObjType, ReadDoc, Value, ROOT};
+
+/// The limits (docs/security.md, "Limits and timeouts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Objects nested in objects below the root (the root's own fields are depth 1).
+    pub max_depth: usize,
+    /// Maps, lists and texts in the document's current state.
+    pub max_objects: usize,
+    /// Operations in the whole history (every change's operations).
+    pub max_ops: usize,
+    /// Bytes of one text object or string value (UTF-8).
+    pub max_text_bytes: usize,
+    /// Bytes of the stored document (its changes, or snapshot and changes).
+    pub max_document_bytes: usize,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> Self {
+        DocumentLimits {
+            max_depth: 16,
+            max_objects: 10_000,
+            max_ops: 500_000,
+            max_text_bytes: 64 * 1024,
+            max_document_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Which limit a document passed, with what was found (at least) and the limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("objects are nested deeper than {limit} levels")]
+    Depth { limit: usize },
+    #[error("the document has more than {limit} objects (maps, lists, texts)")]
+    Objects { limit: usize },
+    #[error("the document's history has {found} operations, more than {limit}")]
+    Ops { found: usize, limit: usize },
+    #[error("a text or string at {path} has {found} bytes, more than {limit}")]
+    TextBytes {
+        path: String,
+        found: usize,
+        limit: usize,
+    },
+    #[error("the document takes {found} bytes, more than {limit}")]
+    DocumentBytes { found: usize, limit: usize },
+}
+
+impl LimitExceeded {
+    /// The limit's short name (metrics label, log field): `depth`, `objects`, `ops`,
+    /// `text_bytes`, `document_bytes`.
+    pub fn limit(&self) -> &'static str {
+        match self {
+            LimitExceeded::Depth { .. } => "depth",
+            LimitExceeded::Objects { .. } => "objects",
+            LimitExceeded::Ops { .. } => "ops",
+            LimitExceeded::TextBytes { .. } => "text_bytes",
+            LimitExceeded::DocumentBytes { .. } => "document_bytes",
+        }
+    }
+}
+
+/// Checks `doc` (whose stored form takes `stored_bytes`) against `limits`.
+pub fn check(
+    doc: &impl ReadDoc,
+    ops: usize,
+    stored_bytes: usize,
+    limits: &DocumentLimits,
+) -> Result<(), LimitExceeded> {
+    if stored_bytes > limits.max_document_bytes {
+        return Err(LimitExceeded::DocumentBytes {
+            found: stored_bytes,
+            limit: limits.max_document_bytes,
+        });
+    }
+    // Operations first: they bound the walk below (every value was written by one).
+    if ops > limits.max_ops {
+        return Err(LimitExceeded::Ops {
+            found: ops,
+            limit: limits.max_ops,
+        });
+    }
+    let mut objects = 0usize;
+    // (object, its type, depth, path) still to visit; depth-first.
+    let mut stack = vec![(ROOT, ObjType::Map, 0usize, String::new())];
+    while let Some((obj, kind, depth, path)) = stack.pop() {
+        if kind == ObjType::Text {
+            let bytes = doc.text(&obj).map(|t| t.len()).unwrap_or(0);
+            check_text(&path, bytes, limits)?;
+            continue;
+        }
+        let keys: Vec<String> = match kind {
+            ObjType::Map | ObjType::Table => doc.keys(&obj).collect(),
+            _ => Vec::new(),
+        };
+        for (i, (value, id)) in doc.values(&obj).enumerate() {
+            let child_path = match keys.get(i) {
+                Some(key) => join(&path, key),
+                None => join(&path, &i.to_string()),
+            };
+            match value {
+                Value::Object(child_kind) => {
+                    objects += 1;
+                    if objects > limits.max_objects {
+                        return Err(LimitExceeded::Objects {
+                            limit: limits.max_objects,
+                        });
+                    }
+                    if depth + 1 > limits.max_depth {
+                        return Err(LimitExceeded::Depth {
+                            limit: limits.max_depth,
+                        });
+                    }
+                    stack.push((id, child_kind, depth + 1, child_path));
+                }
+                Value::Scalar(s) => {
+                    if let automerge::ScalarValue::Str(text) = s.as_ref() {
+                        check_text(&child_path, text.len(), limits)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Operations in every change of `doc`'s history.
+pub fn count_ops(changes: &[automerge::Change]) -> usize {
+    changes.iter().map(automerge::Change::len).sum()
+}
+
+fn check_text(path: &str, bytes: usize, limits: &DocumentLimits) -> Result<(), LimitExceeded> {
+    if bytes > limits.max_text_bytes {
+        return Err(LimitExceeded::TextBytes {
+            path: path.to_string(),
+            found: bytes,
+            limit: limits.max_text_bytes,
+        });
+    }
+    Ok(())
+}
+
+fn join(path: &str, key: &str) -> String {
+    // Paths only name where a limit was passed; a long key is shortened.
+    let key: String = key.chars().take(64).collect();
+    if path.is_empty() {
+        key
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::*;
+
+    fn ops(doc: &mut AutoCommit) -> usize {
+        count_ops(&doc.get_changes(&[]))
+    }
+
+    fn checked(doc: &mut AutoCommit, limits: &DocumentLimits) -> Result<(), LimitExceeded> {
+        doc.commit();
+        let n = ops(doc);
+        let bytes = doc.save().len();
+        check(doc, n, bytes, limits)
+    }
+
+    #[test]
+    fn nesting_objects_and_text_are_bounded() {
+        let limits = DocumentLimits {
+            max_depth: 4,
+            max_objects: 20,
+            max_ops: 1000,
+            max_text_bytes: 10,
+            max_document_bytes: 100_000,
+        };
+        // Within the limits, unknown fields included.
+        let mut doc = AutoCommit::new();
+        let a = doc.put_object(ROOT, "future_field", ObjType::Map).unwrap();
+        let b = doc.put_object(&a, "inner", ObjType::List).unwrap();
+        doc.insert(&b, 0, "short").unwrap();
+        let t = doc.put_object(ROOT, "notes", ObjType::Text).unwrap();
+        doc.splice_text(&t, 0, 0, "hello").unwrap();
+        assert_eq!(checked(&mut doc, &limits), Ok(()));
+
+        // 2,000 nested maps: refused at the depth limit.
+        let mut deep = AutoCommit::new();
+        let mut obj = ROOT;
+        for _ in 0..2000 {
+            obj = deep.put_object(&obj, "x", ObjType::Map).unwrap();
+        }
+        assert_eq!(
+            checked(
+                &mut deep,
+                &DocumentLimits {
+                    max_ops: 10_000,
+                    ..limits
+                }
+            ),
+            Err(LimitExceeded::Depth { limit: 4 })
+        );
+
+        // Wide: many objects side by side.
+        let mut wide = AutoCommit::new();
+        for i in 0..50 {
+            wide.put_object(ROOT, format!("k{i}"), ObjType::Map)
+                .unwrap();
+        }
+        assert_eq!(
+            checked(&mut wide, &limits),
+            Err(LimitExceeded::Objects { limit: 20 })
+        );
+
+        // A long text, and a long string.
+        let mut long = AutoCommit::new();
+        let t = long.put_object(ROOT, "notes", ObjType::Text).unwrap();
+        long.splice_text(&t, 0, 0, "0123456789ab").unwrap();
+        assert!(matches!(
+            checked(&mut long, &limits),
+            Err(LimitExceeded::TextBytes { found: 12, .. })
+        ));
+        let mut long = AutoCommit::new();
+        long.put(ROOT, "name", "0123456789ab").unwrap();
+        assert!(matches!(
+            checked(&mut long, &limits),
+            Err(LimitExceeded::TextBytes { ref path, .. }) if path == "name"
+        ));
+
+        // Operations and size.
+        let mut many = AutoCommit::new();
+        for i in 0..2000 {
+            many.put(ROOT, "n", i as i64).unwrap();
+        }
+        assert!(matches!(
+            checked(&mut many, &limits),
+            Err(LimitExceeded::Ops { found: 2000, .. })
+        ));
+        assert!(matches!(
+            check(&many, 0, 200_000, &limits),
+            Err(LimitExceeded::DocumentBytes { found: 200_000, .. })
+        ));
+    }
+}
