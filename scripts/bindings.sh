@@ -3,9 +3,12 @@
 # builds libfieldsync_ffi and the uniffi-bindgen binary, then generates from the library's
 # embedded metadata.
 #
-#   scripts/bindings.sh [kotlin|swift|python|all] [out-dir]      (default: all target/bindings)
+#   scripts/bindings.sh [kotlin|kotlin-android|swift|python|all] [out-dir]
+#                                                        (default: all target/bindings)
 #
-# Output: <out-dir>/kotlin (com/fieldsync/device/fieldsync.kt), <out-dir>/swift (Fieldsync.swift,
+# Output: <out-dir>/kotlin (com/fieldsync/device/fieldsync.kt: the desktop JVM variant the tests
+# run), <out-dir>/kotlin-android (the same API for Android apps: client-sdk/ffi/uniffi-android.toml
+# over uniffi.toml, the Android cleaner; not part of `all`), <out-dir>/swift (Fieldsync.swift,
 # fieldsyncFFI.h, fieldsyncFFI.modulemap), <out-dir>/python (fieldsync.py next to a copy of
 # the host library, importable as is: PYTHONPATH=<out-dir>/python python3 -c 'import fieldsync').
 # The host library is for Python and tests; phone builds: docs/mobile-bindings.md.
@@ -18,10 +21,10 @@ target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 out="${2:-$target_dir/bindings}"
 profile="${PROFILE:-debug}"
 case "$lang" in
-    kotlin | swift | python) langs=("$lang") ;;
+    kotlin | kotlin-android | swift | python) langs=("$lang") ;;
     all) langs=(kotlin swift python) ;;
     *)
-        echo "usage: $0 [kotlin|swift|python|all] [out-dir]" >&2
+        echo "usage: $0 [kotlin|kotlin-android|swift|python|all] [out-dir]" >&2
         exit 2
         ;;
 esac
@@ -38,8 +41,10 @@ bindgen="$target_dir/$profile/uniffi-bindgen"
 
 for l in "${langs[@]}"; do
     mkdir -p "$out/$l"
+    args=(--language "$l")
+    [[ "$l" == kotlin-android ]] && args=(--language kotlin --config client-sdk/ffi/uniffi-android.toml)
     # --no-format: ktlint and swiftformat are not needed to generate.
-    "$bindgen" generate --library "$lib" --language "$l" --out-dir "$out/$l" --no-format
+    "$bindgen" generate --library "$lib" "${args[@]}" --out-dir "$out/$l" --no-format
     if [[ "$l" == python ]]; then
         # The generated module loads the library from its own directory.
         cp "$lib" "$out/$l/"

@@ -15,7 +15,7 @@ const SHARED: Layers = &[
     ("values", &["values"]),
     ("documents and the organisation", &["visit", "order", "org"]),
     (
-        "document bridge and master data",
+        "document bridge, master data and limits",
         &["document", "master", "limits"],
     ),
     ("rules", &["protocol", "policy", "rules", "thumbnail"]),

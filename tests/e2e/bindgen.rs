@@ -46,14 +46,23 @@ pub fn app_library() -> PathBuf {
 /// Generates the `language` bindings (`kotlin`, `swift`, `python`) of the app library into
 /// `out`, as scripts/bindings.sh does (library mode, no formatter).
 pub fn generate(language: &str, out: &Path) {
-    let generate = Command::new(workspace_binary("uniffi-bindgen"))
-        .args([
-            "generate",
-            "--language",
-            language,
-            "--no-format",
-            "--library",
-        ])
+    run_bindgen(language, None, out);
+}
+
+/// Like [`generate`], with a uniffi config file merged over client-sdk/ffi/uniffi.toml (the
+/// Android variant of the Kotlin bindings: client-sdk/ffi/uniffi-android.toml).
+pub fn generate_with_config(language: &str, config: &Path, out: &Path) {
+    run_bindgen(language, Some(config), out);
+}
+
+fn run_bindgen(language: &str, config: Option<&Path>, out: &Path) {
+    let mut bindgen = Command::new(workspace_binary("uniffi-bindgen"));
+    bindgen.args(["generate", "--language", language, "--no-format"]);
+    if let Some(config) = config {
+        bindgen.arg("--config").arg(config);
+    }
+    let generate = bindgen
+        .arg("--library")
         .arg(app_library())
         .arg("--out-dir")
         .arg(out)

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use fieldsync_e2e::TestServer;
 
-use crate::bindgen::{app_library, generate, output_text, workspace_root};
+use crate::bindgen::{app_library, generate, generate_with_config, output_text, workspace_root};
 
 /// JNA, from Debian's `libjna-java`.
 const JNA_JAR: &str = "/usr/share/java/jna.jar";
@@ -194,6 +194,88 @@ fn every_exported_operation_is_called_by_a_kotlin_test() {
         uncalled.is_empty(),
         "exported operations no Kotlin test in tests/kotlin calls: {uncalled:?}"
     );
+}
+
+/// The named types of generated bindings (records, enums, errors, objects, callback
+/// interfaces): each has an `FfiConverterType<Name>` in Kotlin and in Swift.
+fn named_types(code: &str) -> BTreeSet<String> {
+    const PREFIX: &str = "FfiConverterType";
+    code.match_indices(PREFIX)
+        .map(|(at, _)| {
+            let rest = &code[at + PREFIX.len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            rest[..end].to_string()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// No Swift compiler on this machine: the Swift bindings are generated, not compiled, and
+/// checked against the Kotlin ones, which the suite compiles and runs.
+#[test]
+fn swift_bindings_offer_what_the_kotlin_bindings_offer() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let kotlin = std::fs::read_to_string(generate_kotlin_bindings(&work.path().join("kotlin")))
+        .expect("read");
+    let swift_dir = work.path().join("swift");
+    generate("swift", &swift_dir);
+    let swift = std::fs::read_to_string(swift_dir.join("Fieldsync.swift")).expect("read Swift");
+    for file in ["fieldsyncFFI.h", "fieldsyncFFI.modulemap"] {
+        assert!(swift_dir.join(file).exists(), "no {file} generated");
+    }
+
+    let (kotlin_ops, swift_ops) = (exported_operations(&kotlin), exported_operations(&swift));
+    assert!(kotlin_ops.len() > 30, "{kotlin_ops:?}");
+    assert_eq!(kotlin_ops, swift_ops, "operations: Kotlin, then Swift");
+    let (kotlin_types, swift_types) = (named_types(&kotlin), named_types(&swift));
+    for name in [
+        "FieldsyncDevice",
+        "Visit",
+        "Order",
+        "SyncState",
+        "FieldsyncError",
+        "LogSink",
+    ] {
+        assert!(
+            kotlin_types.contains(name),
+            "{name} missing in {kotlin_types:?}"
+        );
+    }
+    assert_eq!(kotlin_types, swift_types, "types: Kotlin, then Swift");
+    // The async calls are async in both.
+    for op in ["login", "sync_now", "photo_thumbnail"] {
+        let (kotlin_sig, swift_sig) = (
+            format!("suspend fun `{}`(", kotlin_name(op)),
+            format!("func {}(", kotlin_name(op)),
+        );
+        assert!(kotlin.contains(&kotlin_sig), "{kotlin_sig}");
+        let swift_line = swift
+            .lines()
+            .find(|l| l.contains(&swift_sig))
+            .unwrap_or_else(|| panic!("no {swift_sig} in Swift"));
+        assert!(swift_line.contains(" async "), "{swift_line}");
+    }
+}
+
+/// The Android variant (`scripts/bindings.sh kotlin-android`; not compiled here: no Android
+/// SDK) has the API of the JVM variant the suite runs, with the Android cleaner.
+#[test]
+fn android_bindings_have_the_jvm_api_with_the_android_cleaner() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let jvm =
+        std::fs::read_to_string(generate_kotlin_bindings(&work.path().join("jvm"))).expect("read");
+    let android_dir = work.path().join("android");
+    let config = workspace_root().join("client-sdk/ffi/uniffi-android.toml");
+    generate_with_config("kotlin", &config, &android_dir);
+    let android = std::fs::read_to_string(android_dir.join("com/fieldsync/device/fieldsync.kt"))
+        .expect("read the Android variant");
+    let cleaner = "android.system.SystemCleaner";
+    assert!(android.contains(cleaner) && !jvm.contains(cleaner));
+    assert!(android.contains("package com.fieldsync.device"));
+    assert_eq!(exported_operations(&jvm), exported_operations(&android));
+    assert_eq!(named_types(&jvm), named_types(&android));
 }
 
 #[test]

@@ -7,12 +7,17 @@ import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.test.*
 
-/** Queues every state; the test thread reads them. */
-class Recorder : SyncObserver {
+/** Queues every state (and every exception `onState` threw); the test thread reads them. */
+open class Recorder : SyncObserver {
     val states = LinkedBlockingQueue<SyncState>()
+    val errors = LinkedBlockingQueue<CallbackException>()
 
     override fun onState(state: SyncState) {
         states.put(state)
+    }
+
+    override fun onError(error: CallbackException) {
+        errors.put(error)
     }
 
     /** States received until one matches `done` (included). */
@@ -65,6 +70,31 @@ object BackgroundSyncTest : Suite("BackgroundSync") {
             addCleanup { relay.cut() }
             device.requestSync()
             observer.until { it is SyncState.Synced }
+        }
+
+        test("an exception of the observer reaches onError and the log, and sync goes on") {
+            val device = loggedInDevice("rep2")
+            val logs = LogLines()
+            setLogSink(logs, LogLevel.INFO)
+            addCleanup { setLogSink(null, LogLevel.INFO) }
+            val observer = object : Recorder() {
+                override fun onState(state: SyncState) {
+                    super.onState(state)
+                    if (state is SyncState.Syncing) throw IllegalStateException("the banner is gone")
+                }
+            }
+            device.startBackgroundSync(observer)
+            addCleanup { device.stopBackgroundSync() }
+            device.requestSync()
+            observer.until { it is SyncState.Synced }
+            val error = observer.errors.poll(WAIT_SECS, TimeUnit.SECONDS) ?: fail("no onError")
+            val detail = (error as CallbackException.Failed).detail
+            assertContains(detail, "IllegalStateException: the banner is gone")
+            assertContains(detail, "BackgroundSyncTest", message = "the stack trace")
+            val logged = logs.lines.filter { it.target == "fieldsync::observer" }
+            assertEquals(LogLevel.ERROR, logged.first().level, "$logged")
+            assertContains(logged.first().message, "the banner is gone")
+            assertTrue(logs.lines.any { it.target == "fieldsync::sync" && it.message.startsWith("synced") }, "${logs.lines}")
         }
     }
 }

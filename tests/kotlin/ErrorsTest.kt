@@ -4,6 +4,10 @@ package com.fieldsync.device.tests
 
 import com.fieldsync.device.*
 import java.io.File
+import java.net.ServerSocket
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlin.test.*
 
 object ErrorsTest : Suite("Errors") {
@@ -17,6 +21,25 @@ object ErrorsTest : Suite("Errors") {
             assertFalse(device.isLoggedIn())
             // Every variant is a FieldsyncException: one `catch` takes them all.
             assertIs<FieldsyncException>(e)
+        }
+
+        test("network calls suspend instead of blocking the caller's thread") {
+            // A server that takes the connection and never answers: the login waits.
+            val silent = ServerSocket(0)
+            addCleanup { silent.close() }
+            val (device, _) = openDevice("http://127.0.0.1:${silent.localPort}")
+            coroutineScope {
+                val login = async { device.login(TENANT, "rep2", PASSWORD) }
+                // runBlocking has one thread: these ticks run only if the login does not hold it.
+                var ticks = 0
+                repeat(5) {
+                    delay(20)
+                    ticks += 1
+                }
+                assertEquals(5, ticks)
+                assertTrue(login.isActive, "the login is still waiting for the server")
+                login.cancel()
+            }
         }
 
         test("no server is Offline") {

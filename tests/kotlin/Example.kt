@@ -12,20 +12,29 @@ interface VisitScreen {
     fun markField(field: String?, message: String)
     fun toast(message: String)
     fun render(state: SyncState)
+    fun crashReport(error: CallbackException)
 }
 
-/** Opens this installation's device and signs the user in (network). */
-suspend fun signIn(dataDir: String, serverUrl: String, username: String, password: String): FieldsyncDevice =
-    withContext(Dispatchers.IO) { // never on the main thread
-        val device = FieldsyncDevice.open(dataDir, serverUrl)
-        device.login("demo", username, password)
-        device.syncNow() // the territory's stores and products
-        device
-    }
+/** The library's log lines in the app's log (Android: `Log.println(priority, "fieldsync", line)`). */
+class AppLog(private val write: (LogLevel, String) -> Unit) : LogSink {
+    override fun log(level: LogLevel, target: String, message: String) = write(level, "$target: $message")
+}
+
+/**
+ * Opens this installation's device and signs the user in. Callable from the main thread: the
+ * network calls suspend while the library's own thread does the I/O.
+ */
+suspend fun signIn(dataDir: String, serverUrl: String, username: String, password: String, log: AppLog): FieldsyncDevice {
+    setLogSink(log, LogLevel.INFO)
+    val device = withContext(Dispatchers.IO) { FieldsyncDevice.open(dataDir, serverUrl) } // disk
+    device.login("demo", username, password)
+    device.syncNow() // the territory's stores and products
+    return device
+}
 
 /** Records a visit of store NKA-001 (works offline), then syncs in the background. */
 suspend fun recordVisit(device: FieldsyncDevice, here: GeoFix, photoPath: String, screen: VisitScreen): Visit =
-    withContext(Dispatchers.IO) {
+    withContext(Dispatchers.IO) { // local calls block for milliseconds: not on the main thread
         val store = device.storeByCode("NKA-001")
         val visit = device.startVisit(store.id)
         device.checkIn(visit.id, here).forEach { screen.showFlag(it.message) }
@@ -46,6 +55,8 @@ suspend fun recordVisit(device: FieldsyncDevice, here: GeoFix, photoPath: String
 
         val observer = object : SyncObserver {
             override fun onState(state: SyncState) = screen.render(state) // on the sync thread
+
+            override fun onError(error: CallbackException) = screen.crashReport(error) // onState threw
         }
         device.startBackgroundSync(observer, intervalSecs = 300)
         device.visit(visit.id)

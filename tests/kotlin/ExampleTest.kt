@@ -2,6 +2,7 @@
 package com.fieldsync.device.tests
 
 import com.fieldsync.device.*
+import com.fieldsync.example.AppLog
 import com.fieldsync.example.VisitScreen
 import com.fieldsync.example.recordVisit
 import com.fieldsync.example.signIn
@@ -22,8 +23,12 @@ object ExampleTest : Suite("Example") {
                 override fun markField(field: String?, message: String) { problems += "$field: $message" }
                 override fun toast(message: String) { problems += message }
                 override fun render(state: SyncState) = states.put(state)
+                override fun crashReport(error: CallbackException) { problems += "$error" }
             }
-            val device = signIn(File(dir, "device").path, Env.serverUrl, "merch1", PASSWORD)
+            val lines = mutableListOf<String>()
+            val log = AppLog { level: LogLevel, line: String -> synchronized(lines) { lines += "$level $line" } }
+            val device = signIn(File(dir, "device").path, Env.serverUrl, "merch1", PASSWORD, log)
+            addCleanup { setLogSink(null, LogLevel.INFO) }
             addCleanup { device.close() }
             addCleanup { device.stopBackgroundSync() }
             // The phone stands at the store.
@@ -38,6 +43,7 @@ object ExampleTest : Suite("Example") {
                 if (state is SyncState.Synced) break
             }
             assertEquals(0, device.pending().documents)
+            synchronized(lines) { assertContains(lines, "INFO fieldsync::sync: syncing") }
         }
     }
 }

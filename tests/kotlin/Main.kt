@@ -3,6 +3,6 @@ package com.fieldsync.device.tests
 
 fun main(args: Array<String>) =
     runSuites(
-        listOf(FieldDayTest, ErrorsTest, BackgroundSyncTest, OperationsTest, ExampleTest),
+        listOf(FieldDayTest, ErrorsTest, BackgroundSyncTest, LoggingTest, OperationsTest, ExampleTest),
         args.toList(),
     )

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fieldsync_client::{self as bg, BackgroundSync, SyncSchedule};
 
 use crate::device::{wrong_state, FieldsyncDevice};
-use crate::error::Result;
+use crate::error::{CallbackError, Result};
 use crate::records::SyncReport;
 
 /// State of the background sync, as the observer sees it. Prints as a short sentence
@@ -100,7 +100,11 @@ impl From<&bg::SyncState> for SyncState {
 /// `stop_background_sync` from inside `on_state` (it waits for this very thread).
 #[uniffi::export(foreign)]
 pub trait SyncObserver: Send + Sync {
-    fn on_state(&self, state: SyncState);
+    fn on_state(&self, state: SyncState) -> Result<(), CallbackError>;
+
+    /// `on_state` threw: the exception, with its stack trace, for the app's crash reporting.
+    /// The sync goes on. Also logged (target `fieldsync::observer`).
+    fn on_error(&self, error: CallbackError) -> Result<(), CallbackError>;
 }
 
 /// Adapts the app's observer to the device library's.
@@ -108,7 +112,20 @@ struct Bridge(Arc<dyn SyncObserver>);
 
 impl bg::SyncObserver for Bridge {
     fn on_state(&self, state: &bg::SyncState) {
-        self.0.on_state(state.into());
+        let state = SyncState::from(state);
+        match &state {
+            SyncState::Offline { .. } | SyncState::Failed { .. } => {
+                log::warn!(target: "fieldsync::sync", "{state}")
+            }
+            _ => log::info!(target: "fieldsync::sync", "{state}"),
+        }
+        let Err(error) = self.0.on_state(state) else {
+            return;
+        };
+        log::error!(target: "fieldsync::observer", "SyncObserver.on_state threw: {error}");
+        if let Err(again) = self.0.on_error(error) {
+            log::error!(target: "fieldsync::observer", "SyncObserver.on_error threw: {again}");
+        }
     }
 }
 

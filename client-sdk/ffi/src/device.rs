@@ -1,7 +1,8 @@
 //! `FieldsyncDevice`: the object an app holds, one per installation (data directory). Each
 //! method is a thin wrapper over `fieldsync_client::Device`: parse the strings of the boundary,
-//! call, convert the result. Every call blocks (SQLite, and the network for login and sync):
-//! call from a background thread, never the UI thread.
+//! call, convert the result. Network-bound calls (`login`, `sync_now`, `photo_thumbnail`) are
+//! async and run on a worker thread (`worker.rs`); the others block on SQLite for a few
+//! milliseconds: call them off the UI thread too.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +15,7 @@ use crate::records::{
     int, non_negative, AttachedPhoto, AuditInput, GeoFix, Order, PaymentMethod, PendingUploads,
     PhotoUpload, Product, Profile, RefusedEdit, Store, SyncReport, Visit, VisitStep,
 };
+use crate::worker::off_thread;
 
 #[derive(uniffi::Object)]
 pub struct FieldsyncDevice {
@@ -70,13 +72,22 @@ impl FieldsyncDevice {
     // -----------------------------------------------------------------------------------------
     // session
 
-    /// Signs in (network). Wrong credentials: `Unauthorized` (`invalid_credentials`); no
-    /// server: `Offline`.
-    pub fn login(&self, tenant: String, username: String, password: String) -> Result<Profile> {
-        Ok(self
-            .device
-            .login(&self.server_url, &tenant, &username, &password)?
-            .into())
+    /// Signs in (network, so async: `suspend` in Kotlin). Wrong credentials: `Unauthorized`
+    /// (`invalid_credentials`); no server: `Offline`.
+    pub async fn login(
+        &self,
+        tenant: String,
+        username: String,
+        password: String,
+    ) -> Result<Profile> {
+        let device = self.device.clone();
+        let server_url = self.server_url.clone();
+        off_thread("login", move || {
+            Ok(device
+                .login(&server_url, &tenant, &username, &password)?
+                .into())
+        })
+        .await
     }
 
     /// Forgets the session. Unsynced work, photos and master data stay on the device.
@@ -283,10 +294,11 @@ impl FieldsyncDevice {
     // -----------------------------------------------------------------------------------------
     // sync
 
-    /// Syncs now and waits for the result (network): pushes local changes and photos, pulls
-    /// what others changed and refreshes master data. Offline: `Offline`, nothing lost.
-    pub fn sync_now(&self) -> Result<SyncReport> {
-        Ok(self.device.sync()?.into())
+    /// Syncs now (network, so async: `suspend` in Kotlin): pushes local changes and photos,
+    /// pulls what others changed and refreshes master data. Offline: `Offline`, nothing lost.
+    pub async fn sync_now(&self) -> Result<SyncReport> {
+        let device = self.device.clone();
+        off_thread("sync", move || Ok(device.sync()?.into())).await
     }
 
     /// Work the server does not have yet.

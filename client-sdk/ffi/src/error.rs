@@ -68,6 +68,22 @@ pub enum FieldsyncError {
     Storage { detail: String },
 }
 
+/// An exception an app callback threw (`SyncObserver.on_state`, `LogSink.log`), caught at the
+/// boundary instead of lost: the library goes on, and reports it to the app where it can
+/// (`SyncObserver.on_error`, the log sink).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    /// `detail`: the exception as the app's language prints it, with its stack trace.
+    #[error("app callback failed: {detail}")]
+    Failed { detail: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CallbackError::Failed { detail: e.reason }
+    }
+}
+
 pub type Result<T, E = FieldsyncError> = std::result::Result<T, E>;
 
 impl From<DeviceError> for FieldsyncError {

@@ -5,7 +5,9 @@
 //! * [`FieldsyncDevice`]: open a data directory, log in, work offline (visits, photos, orders,
 //!   supervisor reviews), sync now or in the background with a [`SyncObserver`].
 //! * [`FieldsyncError`]: the one error of the interface, converted from the device library's
-//!   error in one place (`error.rs`).
+//!   error in one place (`error.rs`); [`CallbackError`]: an exception of an app callback,
+//!   reported to the app rather than lost.
+//! * [`set_log_sink`]: the library's log lines to the app's logger ([`LogSink`]).
 //!
 //! Bindings: `scripts/bindings.sh`; guide: docs/mobile-bindings.md.
 
@@ -16,10 +18,13 @@ mod mirror;
 mod background;
 mod device;
 mod error;
+mod logging;
 mod records;
 mod review;
+mod worker;
 
 pub use background::{SyncObserver, SyncState};
 pub use device::FieldsyncDevice;
-pub use error::{FieldsyncError, Finding, Severity};
+pub use error::{CallbackError, FieldsyncError, Finding, Severity};
+pub use logging::{set_log_sink, LogLevel, LogSink};
 pub use records::*;

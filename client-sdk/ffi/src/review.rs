@@ -7,16 +7,18 @@ use fieldsync_shared::Sha256;
 use crate::device::{doc_id, FieldsyncDevice};
 use crate::error::{FieldsyncError, Result};
 use crate::records::{Order, Visit};
+use crate::worker::off_thread;
 
 #[uniffi::export]
 impl FieldsyncDevice {
     /// The thumbnail of a photo of a visit (a JPEG of at most 256 px on its longer side), as
     /// the server has it (network): the one the photographer's phone sent first while the full
     /// photo is on its way, the server's once it is stored. `NotFound` if there is none yet,
-    /// or the photo is not one this user may see.
-    pub fn photo_thumbnail(&self, sha256: String) -> Result<Vec<u8>> {
+    /// or the photo is not one this user may see. Async (`suspend` in Kotlin).
+    pub async fn photo_thumbnail(&self, sha256: String) -> Result<Vec<u8>> {
         let sha = Sha256::parse(sha256.trim())?;
-        Ok(self.device.photo_thumbnail(&sha)?)
+        let device = self.device.clone();
+        off_thread("thumbnail", move || Ok(device.photo_thumbnail(&sha)?)).await
     }
 
     /// Submitted visits this user may review (team supervisor), oldest first.

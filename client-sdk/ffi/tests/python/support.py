@@ -7,6 +7,7 @@ Run by tests/e2e/python_bindings.rs (`cargo nextest run -p fieldsync-e2e -E
   FIELDSYNC_BINDINGS_DIR     the directory holding fieldsync.py and libfieldsync_ffi
 """
 
+import asyncio
 import os
 import socket
 import struct
@@ -40,6 +41,12 @@ PASSWORD = "demo1234"
 WAIT_SECS = 60
 
 
+def wait(operation):
+    """Runs a network operation of the bindings (a coroutine: `async def` in Python, `suspend`
+    in Kotlin) to its end, as a script does; an app awaits it on its event loop."""
+    return asyncio.run(operation)
+
+
 def today():
     """The device library's "today": the UTC date."""
     return datetime.now(timezone.utc).date()
@@ -63,9 +70,9 @@ def open_device(test, server_url=SERVER_URL):
 def logged_in_device(test, username, server_url=SERVER_URL):
     """A device signed in as a demo user, with its master data synced."""
     device = open_device(test, server_url)
-    profile = device.login(TENANT, username, PASSWORD)
+    profile = wait(device.login(TENANT, username, PASSWORD))
     test.assertEqual(profile.username, username)
-    device.sync_now()
+    wait(device.sync_now())
     return device
 
 

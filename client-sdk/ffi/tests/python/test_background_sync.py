@@ -11,13 +11,17 @@ SyncState = fieldsync.SyncState
 
 
 class Recorder(fieldsync.SyncObserver):
-    """Queues every state; the test thread reads them."""
+    """Queues every state (and every exception on_state raised); the test thread reads them."""
 
     def __init__(self):
         self.states = queue.Queue()
+        self.errors = queue.Queue()
 
     def on_state(self, state):
         self.states.put(state)
+
+    def on_error(self, error):
+        self.errors.put(error)
 
     def until(self, predicate):
         """States received until one matches `predicate` (included)."""

@@ -14,7 +14,7 @@ class TypedErrors(unittest.TestCase):
     def test_wrong_password_is_unauthorized(self):
         device = support.open_device(self)
         with self.assertRaises(FieldsyncError.Unauthorized) as e:
-            device.login(support.TENANT, "rep2", "not-the-password")
+            support.wait(device.login(support.TENANT, "rep2", "not-the-password"))
         self.assertEqual(e.exception.reason, "invalid_credentials")
         self.assertFalse(device.is_logged_in())
         # Every variant is a FieldsyncError: one `except` catches them all.
@@ -23,7 +23,7 @@ class TypedErrors(unittest.TestCase):
     def test_no_server_is_offline(self):
         device = support.open_device(self, support.closed_port_url())
         with self.assertRaises(FieldsyncError.Offline) as e:
-            device.login(support.TENANT, "rep2", support.PASSWORD)
+            support.wait(device.login(support.TENANT, "rep2", support.PASSWORD))
         self.assertTrue(e.exception.detail)
 
     def test_edits_need_a_signed_in_user(self):
@@ -41,7 +41,7 @@ class TypedErrors(unittest.TestCase):
         self.assertGreater(len(device.stores()), 0)
         self.assertEqual(device.profile().username, "rep2")
         with self.assertRaises(FieldsyncError.Unauthorized) as e:
-            device.sync_now()
+            support.wait(device.sync_now())
         self.assertEqual(e.exception.reason, "not_logged_in")
 
     def test_malformed_arguments_are_invalid_with_the_argument_name(self):

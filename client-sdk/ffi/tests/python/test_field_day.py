@@ -35,7 +35,7 @@ class FieldDay(unittest.TestCase):
         merch, merch_net = self.phone("merch1")
         merch_net.cut()
         with self.assertRaises(FieldsyncError.Offline):
-            merch.sync_now()
+            support.wait(merch.sync_now())
 
         store = merch.store_by_code("NKA-001")
         self.assertEqual(store.code, "NKA-001")
@@ -117,19 +117,19 @@ class FieldDay(unittest.TestCase):
         self.assertEqual(submitted.status, OrderStatus.PENDING_APPROVAL)
         self.assertEqual(len(submitted.lines), 2)
         with self.assertRaises(FieldsyncError.Offline):
-            rep.sync_now()
+            support.wait(rep.sync_now())
         self.assertEqual(rep.pending().documents, 1)
 
         # --- the network is back: both phones sync -------------------------------------------
         merch_net.restore()
         rep_net.restore()
-        pushed = merch.sync_now()
+        pushed = support.wait(merch.sync_now())
         self.assertEqual(pushed.photos_uploaded, 2)
         self.assertGreaterEqual(pushed.docs_pushed, 1)
         self.assertEqual(pushed.refused, [])
         self.assertEqual(merch.pending().documents, 0)
         self.assertEqual(merch.pending().photos, 0)
-        self.assertTrue(rep.sync_now().docs_pushed >= 1)
+        self.assertTrue(support.wait(rep.sync_now()).docs_pushed >= 1)
         self.assertEqual(rep.pending().documents, 0)
 
         # --- sup1 reviews remotely on a third device ----------------------------------------
@@ -140,7 +140,7 @@ class FieldDay(unittest.TestCase):
         self.assertEqual(len(mine[0].photos), 2)
         self.assertEqual(len(mine[0].audit), 2)
         # The review screen shows the shelf: the thumbnail of the photo (a JPEG).
-        thumbnail = sup.photo_thumbnail(first.sha256)
+        thumbnail = support.wait(sup.photo_thumbnail(first.sha256))
         self.assertEqual(bytes(thumbnail[:2]), b"\xff\xd8")
         # A rejection must say what to rework: the write policy refuses it on the device.
         with self.assertRaises(FieldsyncError.Forbidden) as forbidden:
@@ -149,16 +149,16 @@ class FieldDay(unittest.TestCase):
         sup.approve_visit(visit.id, "Good shelf, fix the TEA-500 gap")
         self.assertIn(order.id, [o.id for o in sup.orders_awaiting_approval()])
         sup.approve_order(order.id)
-        sup.sync_now()
+        support.wait(sup.sync_now())
         self.assertNotIn(visit.id, [v.id for v in sup.visits_awaiting_review()])
 
         # --- the authors' phones show the decisions -----------------------------------------
-        merch.sync_now()
+        support.wait(merch.sync_now())
         approved = merch.visit(visit.id)
         self.assertEqual(approved.status, VisitStatus.APPROVED)
         self.assertEqual(approved.review.decision, fieldsync.ReviewDecision.APPROVED)
         self.assertEqual(approved.review.comment, "Good shelf, fix the TEA-500 gap")
-        rep.sync_now()
+        support.wait(rep.sync_now())
         self.assertEqual(rep.order(order.id).status, OrderStatus.APPROVED)
 
         # --- an edit of the approved visit is refused on the phone, typed --------------------
