@@ -25,6 +25,7 @@ mod schema;
 mod send_queue;
 mod store;
 mod sync;
+mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::{AuditInput, Device, GeoFix};
@@ -33,6 +34,7 @@ pub use schema::SCHEMA_VERSION;
 pub use send_queue::PhotoUpload;
 pub use store::{PhotoState, RefusedEditReport, ThumbnailState};
 pub use sync::{Pending, PendingDoc, RefusedDoc, SyncReport};
+pub use sync_status::{SyncFailure, SyncStatus};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};

@@ -3,6 +3,6 @@ package com.fieldsync.device.tests
 
 fun main(args: Array<String>) =
     runSuites(
-        listOf(FieldDayTest, ErrorsTest, BackgroundSyncTest, LoggingTest, OperationsTest, ExampleTest),
+        listOf(FieldDayTest, ErrorsTest, BackgroundSyncTest, LoggingTest, OperationsTest, SyncStatusTest, ExampleTest),
         args.toList(),
     )

@@ -21,6 +21,7 @@ mod error;
 mod logging;
 mod records;
 mod review;
+mod status;
 mod worker;
 
 pub use background::{SyncObserver, SyncState};
@@ -28,3 +29,4 @@ pub use device::FieldsyncDevice;
 pub use error::{CallbackError, FieldsyncError, Finding, Severity};
 pub use logging::{set_log_sink, LogLevel, LogSink};
 pub use records::*;
+pub use status::{SyncFailure, SyncStatus};
