@@ -14,7 +14,10 @@ type Layers = &'static [(&'static str, &'static [&'static str])];
 const SHARED: Layers = &[
     ("values", &["values"]),
     ("documents and the organisation", &["visit", "order", "org"]),
-    ("document bridge and master data", &["document", "master"]),
+    (
+        "document bridge, master data and limits",
+        &["document", "master", "limits"],
+    ),
     ("rules", &["protocol", "policy", "rules", "thumbnail"]),
     ("crate root and test kit", &["lib", "testkit"]),
 ];

@@ -50,11 +50,11 @@ pub const AT_LIMIT_STORE: &str = "OTH-006";
 pub const STALE_DAYS: i64 = 45;
 pub const DEMO_REGION: &str = "武汉 Wuhan";
 pub const DEMO_TEAM: &str = "武汉KA一组 Wuhan KA Team 1";
-/// The territories of `territories.csv`, the last one imported last.
+/// The territories of `territories.csv`.
 pub const DEMO_TERRITORIES: &[&str] = &["rep1 NKA+RKA", "rep2 LKA+OTH", "merch1 NKA"];
 
-/// The files in import order: stores before the credit and territories that name them,
-/// users before the territories they cover.
+// The files, in import order: stores before the credit and territories that name them,
+// users before the territories they cover.
 const STORES_CSV: &str = include_str!("../demo/stores.csv");
 const PRODUCTS_CSV: &str = include_str!("../demo/products.csv");
 const CREDIT_CSV: &str = include_str!("../demo/credit.csv");
@@ -162,18 +162,14 @@ fn credit_csv(today: Date) -> String {
     out
 }
 
-/// Creates the demo tenant and its data. Does nothing if a previous seed completed (its last
-/// territory exists); a seed interrupted half-way is completed (the imports upsert).
+/// Creates the demo tenant and its data. Does nothing if a previous seed completed (the
+/// territories, imported last in one transaction, exist); a seed interrupted half-way is
+/// completed (the imports upsert).
 pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
     let tenant_id = demo_tenant_id();
     let existing = store.find_tenant_by_slug(DEMO_TENANT).await?;
-    let last_territory = demo_territory_id(DEMO_TERRITORIES[DEMO_TERRITORIES.len() - 1]);
-    if existing.is_some()
-        && store
-            .get_territory(tenant_id, last_territory)
-            .await?
-            .is_some()
-    {
+    let a_territory = demo_territory_id(DEMO_TERRITORIES[0]);
+    if existing.is_some() && store.get_territory(tenant_id, a_territory).await?.is_some() {
         return Ok(SeedOutcome::AlreadyPresent);
     }
     if existing.is_none() {
@@ -189,34 +185,19 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
         }
     }
     let credit = credit_csv(Timestamp::now().utc_date());
-    import(
-        store,
-        ImportKind::Stores,
-        Bytes::from_static(STORES_CSV.as_bytes()),
-    )
-    .await?;
-    import(
-        store,
-        ImportKind::Products,
-        Bytes::from_static(PRODUCTS_CSV.as_bytes()),
-    )
-    .await?;
-    import(store, ImportKind::Credit, Bytes::from(credit)).await?;
-    import(
-        store,
-        ImportKind::Users,
-        Bytes::from_static(USERS_CSV.as_bytes()),
-    )
-    .await?;
+    import(store, ImportKind::Stores, STORES_CSV).await?;
+    import(store, ImportKind::Products, PRODUCTS_CSV).await?;
+    import(store, ImportKind::Credit, &credit).await?;
+    import(store, ImportKind::Users, USERS_CSV).await?;
     seed_region_and_team(store).await?;
-    let territories = Bytes::from_static(TERRITORIES_CSV.as_bytes());
-    import(store, ImportKind::Territories, territories).await?;
+    import(store, ImportKind::Territories, TERRITORIES_CSV).await?;
     tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
     Ok(SeedOutcome::Created)
 }
 
 /// Imports one demo file into the demo tenant, as an administrator's import would.
-async fn import(store: &dyn DataStore, kind: ImportKind, csv: Bytes) -> Result<(), DemoError> {
+async fn import(store: &dyn DataStore, kind: ImportKind, csv: &str) -> Result<(), DemoError> {
+    let csv = Bytes::copy_from_slice(csv.as_bytes());
     let run = |csv| {
         run_import(
             store,

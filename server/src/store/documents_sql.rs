@@ -17,10 +17,6 @@
 //!
 //! and, inside the SQL, [`json_list!`]: how a JSON array bound as text becomes a list of values.
 
-use fieldsync_shared::document::DocKind;
-use fieldsync_shared::values::{Date, DocId, StoreId, UserId};
-
-use super::documents::{FeedEntry, ProjectedDocument, ScopeChangeItem};
 use super::{StoreError, StoreResult};
 
 /// A subquery of the elements of the JSON array of strings bound at placeholder `$p` (text),
@@ -39,14 +35,6 @@ macro_rules! json_list {
 
 pub(crate) use json_list;
 
-pub(crate) fn parse_doc_id(s: &str) -> StoreResult<DocId> {
-    DocId::parse(s).map_err(|e| StoreError::Corrupt(format!("documents.id {s:?}: {e}")))
-}
-
-pub(crate) fn parse_kind(s: &str) -> StoreResult<DocKind> {
-    DocKind::parse(s).ok_or_else(|| StoreError::Corrupt(format!("documents.kind {s:?}")))
-}
-
 /// A random non-zero feed mark (zero is reserved for the start cursor).
 pub(crate) fn random_mark() -> StoreResult<i64> {
     loop {
@@ -57,50 +45,6 @@ pub(crate) fn random_mark() -> StoreResult<i64> {
             return Ok(m);
         }
     }
-}
-
-/// A feed row: seq, mark, doc_id, kind.
-pub(crate) type FeedRow = (i64, i64, String, String);
-
-pub(crate) fn feed_entry_from_row((seq, mark, doc_id, kind): FeedRow) -> StoreResult<FeedEntry> {
-    Ok(FeedEntry {
-        seq,
-        mark,
-        doc_id: parse_doc_id(&doc_id)?,
-        kind: parse_kind(&kind)?,
-    })
-}
-
-/// A scope change row: doc_id, kind, gained.
-pub(crate) type ScopeChangeRow = (String, String, bool);
-
-pub(crate) fn scope_item_from_row(
-    (doc_id, kind, gained): ScopeChangeRow,
-) -> StoreResult<ScopeChangeItem> {
-    Ok(ScopeChangeItem {
-        doc_id: parse_doc_id(&doc_id)?,
-        kind: parse_kind(&kind)?,
-        gained,
-    })
-}
-
-/// A projection row: doc_id, store_id, person_id, updated_seq, date, document.
-pub(crate) type ProjectedRow = (String, String, String, i64, String, String);
-
-pub(crate) fn projected_from_row(
-    (doc_id, store_id, person_id, updated_seq, date, document_json): ProjectedRow,
-) -> StoreResult<ProjectedDocument> {
-    let corrupt = |what: &str, e: fieldsync_shared::values::ParseError| {
-        StoreError::Corrupt(format!("projection {what}: {e}"))
-    };
-    Ok(ProjectedDocument {
-        doc_id: parse_doc_id(&doc_id)?,
-        store_id: StoreId::parse(&store_id).map_err(|e| corrupt("store_id", e))?,
-        person_id: UserId::parse(&person_id).map_err(|e| corrupt("person_id", e))?,
-        updated_seq,
-        date: Date::parse(&date).map_err(|e| corrupt("date", e))?,
-        document_json,
-    })
 }
 
 /// The projection listing of one kind: the same query over `visits` (by planned date) and
@@ -145,10 +89,11 @@ macro_rules! document_store {
             ProjectedDocument, Projection, ProjectionFilter, PullData, PushCommit, ScopeChange,
             ScopeChangeItem, StoredDocument, Visibility,
         };
-        use $crate::store::documents_sql::{
-            feed_entry_from_row, json_list, list_projected_sql, parse_kind, projected_from_row,
-            random_mark, scope_item_from_row, FeedRow, ProjectedRow, ScopeChangeRow,
+        use $crate::store::documents_rows::{
+            feed_entry_from_row, parse_kind, projected_from_row, scope_item_from_row, FeedRow,
+            ProjectedRow, ScopeChangeRow,
         };
+        use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
         use $crate::store::{StoreError, StoreResult};
 
         type Tx = sqlx::Transaction<'static, $db>;

@@ -1,7 +1,7 @@
 //! The relational store: traits by resource, one implementation per database engine.
 //!
 //! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections
-//!   (one macro body, `documents_sql`, the same SQL on both engines).
+//!   (one macro body, `documents_sql`, the same SQL on both engines; `documents_rows` decodes its rows).
 //! * [`directory::DirectoryStore`]: tenants, users, master data (one macro body,
 //!   `directory_sql`).
 //! * [`photos::PhotoStore`]: photo metadata, declared uploads, thumbnails (one macro body,
@@ -21,6 +21,7 @@ pub mod devices;
 pub mod directory;
 mod directory_sql;
 pub mod documents;
+mod documents_rows;
 mod documents_sql;
 pub mod organisation;
 pub mod photos;
