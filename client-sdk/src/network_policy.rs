@@ -1,8 +1,8 @@
 //! What the photo queue may send on the network the phone has: the app's policy (full photos
 //! on any network, or only on unmetered ones), a pause of photo uploads, and the network the
-//! app last reported. Documents and thumbnails are small and always go. Kept in the device
-//! database (`meta`), so a policy or a pause survives restarts; the network is the app's to
-//! report again when it starts (until then: unmetered).
+//! app last reported. Documents and thumbnails are small and always go. All three are kept
+//! in the device database (`meta`) and survive restarts; the app reports the network when it
+//! starts and on every change (before its first report: unmetered).
 
 use rusqlite::Connection;
 
