@@ -226,6 +226,7 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
                 projected_store(&write.projection)
             ),
         };
+        tracing::info!(doc_id = %write.doc_id, code = UNKNOWN_STORE, "creation refused");
         split.refused_edits.remove(&write.doc_id);
         split.decided.insert(
             write.doc_id,
