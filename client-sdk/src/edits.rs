@@ -7,13 +7,14 @@
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
 use fieldsync_shared::document::{hydrate_order, hydrate_visit, reconcile_order, reconcile_visit};
+use fieldsync_shared::limits::{self, DocumentLimits};
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::Order;
 use fieldsync_shared::org::{Editor, OrgView};
 use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::rules::Verdict;
 use fieldsync_shared::visit::Visit;
-use fieldsync_shared::{DocId, DocKind, StoreId, Timestamp, UserId};
+use fieldsync_shared::{DocId, DocKind, ParseError, StoreId, Timestamp, UserId};
 use rusqlite::{Connection, Transaction};
 
 use crate::error::{DeviceError, Result};
@@ -129,6 +130,11 @@ pub(crate) fn commit(
             .with_message(message.to_string())
             .with_time(Timestamp::now().millis() / 1000),
     );
+    // The server refuses a document past the document limits: refuse the edit here, before
+    // anything is saved (the transaction rolls back).
+    let ops = limits::count_ops(&doc.get_changes(&[]));
+    limits::check(doc, ops, 0, &DocumentLimits::default())
+        .map_err(|over| ParseError::new("document", over.to_string()))?;
     store::save_doc(&tx, id, kind, doc)?;
     tx.commit()?;
     Ok(())

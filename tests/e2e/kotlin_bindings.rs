@@ -183,9 +183,9 @@ fn every_exported_operation_is_called_by_a_kotlin_test() {
             // top-level function; for an interface the app implements (`SyncObserver`), an
             // implementation the library calls.
             let calls = if op.contains('.') {
-                [format!(".{name}("), format!("override fun {name}(")]
+                vec![format!(".{name}("), format!("override fun {name}(")]
             } else {
-                [format!("{name}("), format!("{name}(")]
+                vec![format!("{name}(")]
             };
             !calls.iter().any(|call| tests.contains(call))
         })

@@ -1,7 +1,8 @@
 //! Document limits (docs/security.md): a 4 KB push that unfolds into 2,000 nested maps under
 //! an unknown field, or a note of 100 KB, is refused `document_over_limits` and nothing of it
 //! is stored; the document's history stays cheap to read; a newer app's unknown fields within
-//! the limits are stored and reach other devices.
+//! the limits are stored and reach other devices. The device refuses an edit past the limits
+//! before it commits.
 
 use std::time::{Duration, Instant};
 
@@ -135,4 +136,21 @@ fn documents_past_the_limits_are_refused(postgres: bool) {
         (resp.status().as_u16(), ())
     };
     assert_eq!(status, 200);
+
+    // The device enforces the same limits before it commits: the note that would take the
+    // visit's notes past 64 KiB is refused and not saved; the visit still syncs.
+    rep1.sync().unwrap();
+    let note = "x".repeat(10_000);
+    let mut refused = None;
+    for _ in 0..10 {
+        if let Err(e) = rep1.append_note(visit, &note) {
+            refused = Some(e.to_string());
+            break;
+        }
+    }
+    let refused = refused.expect("a note past the text limit is refused on the device");
+    assert!(refused.contains("65536"), "{refused}");
+    let notes = rep1.visit(visit).unwrap().notes.as_str().len();
+    assert!(notes <= 65_536, "{notes}");
+    rep1.sync().unwrap();
 }

@@ -1,8 +1,16 @@
 // Entry point of the Kotlin binding tests: `java ... com.fieldsync.device.tests.MainKt [filter...]`.
 package com.fieldsync.device.tests
 
-fun main(args: Array<String>) =
-    runSuites(
-        listOf(FieldDayTest, ErrorsTest, BackgroundSyncTest, LoggingTest, OperationsTest, ExampleTest),
-        args.toList(),
+val suites =
+    listOf(
+        FieldDayTest,
+        ErrorsTest,
+        BackgroundSyncTest,
+        LoggingTest,
+        NetworkPolicyTest,
+        OperationsTest,
+        SyncStatusTest,
+        ExampleTest,
     )
+
+fun main(args: Array<String>) = runSuites(suites, args.toList())

@@ -142,6 +142,9 @@ object OperationsTest : Suite("Operations") {
             val refused = report.refusedEdits.single()
             assertEquals(Triple(visit.id, "notes", "visit_frozen"), Triple(refused.docId, refused.field, refused.code))
             assertEquals(listOf(refused), merch.refusedEdits())
+            assertEquals(1, merch.syncStatus().unreadRefusedEdits)
+            merch.markRefusedEditsRead()
+            assertEquals(0, merch.syncStatus().unreadRefusedEdits)
             assertFalse(merch.visit(visit.id).notes.contains("backroom is locked"))
         }
     }

@@ -298,7 +298,7 @@ impl FieldsyncDevice {
     /// pulls what others changed and refreshes master data. Offline: `Offline`, nothing lost.
     pub async fn sync_now(&self) -> Result<SyncReport> {
         let device = self.device.clone();
-        off_thread("sync", move || Ok(device.sync()?.into())).await
+        off_thread("sync-now", move || Ok(device.sync()?.into())).await
     }
 
     /// Work the server does not have yet.

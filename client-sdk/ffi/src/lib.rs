@@ -19,12 +19,16 @@ mod background;
 mod device;
 mod error;
 mod logging;
+mod network;
 mod records;
 mod review;
+mod status;
 mod worker;
 
 pub use background::{SyncObserver, SyncState};
 pub use device::FieldsyncDevice;
 pub use error::{CallbackError, FieldsyncError, Finding, Severity};
 pub use logging::{set_log_sink, LogLevel, LogSink};
+pub use network::{Connectivity, PhotoNetworks};
 pub use records::*;
+pub use status::{SyncFailure, SyncStatus};

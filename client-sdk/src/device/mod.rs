@@ -10,6 +10,7 @@
 
 mod documents;
 mod master_data;
+mod network;
 mod orders;
 mod photos;
 mod review;

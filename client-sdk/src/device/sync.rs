@@ -1,11 +1,12 @@
 //! Syncing with the server, and what is left to sync or was refused.
 
-use fieldsync_shared::{DocId, DocKind};
+use fieldsync_shared::{DocId, DocKind, Timestamp};
 
 use super::Device;
 use crate::error::Result;
 use crate::store::{self, RefusedEditReport};
 use crate::sync::{self, Pending, SyncReport};
+use crate::sync_status::{self, SyncStatus};
 
 impl Device {
     /// Synchronises with the server: master data, documents, thumbnails, photos. Requires a
@@ -14,8 +15,22 @@ impl Device {
     /// anything (retry later).
     pub fn sync(&self) -> Result<SyncReport> {
         // Refreshes the session on the first 401 (an access token that expired offline).
-        let http = self.session_http()?;
-        sync::run(&self.db, &http)
+        let outcome = self
+            .session_http()
+            .and_then(|http| sync::run(&self.db, &http));
+        sync_status::record(&self.db, &outcome);
+        outcome
+    }
+
+    /// What the app shows about sync, read offline ([`SyncStatus`]).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let uploads = self.photo_uploads()?;
+        sync_status::status(&self.db, self.pending()?, &uploads, &self.refused_edits()?)
+    }
+
+    /// The user has seen the refused edits: `unread_refused_edits` counts from now.
+    pub fn mark_refused_edits_read(&self) -> Result<()> {
+        sync_status::mark_refused_edits_read(&self.db, Timestamp::now())
     }
 
     /// Work the server does not have yet.

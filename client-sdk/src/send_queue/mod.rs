@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::error::{DeviceError, Result};
 use crate::http::Http;
+use crate::network_policy;
 use crate::store::{self, Database, NewPhoto, PhotoRow, PhotoState, ThumbnailState};
 
 /// A queued or uploaded photo, as the app may show it.
@@ -73,6 +74,11 @@ pub(crate) fn enqueue(conn: &Connection, photo: &NewPhoto) -> Result<()> {
 /// what did not go through is in `warnings` and stays queued (or failed).
 pub(crate) fn send(db: &Database, http: &Http, warnings: &mut Vec<String>) -> Result<u32> {
     if !thumbnails::send_all(db, http, warnings)? {
+        return Ok(0);
+    }
+    // The app's network policy or a pause may hold the full photos (network_policy).
+    if let Some(why) = network_policy::photos_held(&db.lock())? {
+        warnings.push(why);
         return Ok(0);
     }
     photos::upload_all(db, http, warnings)
