@@ -1013,6 +1013,10 @@ fn other_tenants_see_nothing(app: &TestApp) {
     let part_size = ticket["part_size"].as_u64().unwrap() as usize;
     app.send_part(a, &id, 1, &pending[..part_size]);
 
+    // A colleague in the same tenant: an upload is its declarer's alone.
+    let colleague = app.colleague(a);
+    app.upload_state(&colleague, &id).expect(404);
+    app.complete(&colleague, &id).expect(404);
     // Tenant b: neither the upload nor the photo exists.
     app.upload_state(b, &id).expect(404);
     app.complete(b, &id).expect(404);
