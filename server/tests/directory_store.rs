@@ -340,6 +340,30 @@ pub async fn master_data_versions_and_since<S: DirectoryStore>(
     assert_eq!(store.master_page(tenant, 0).await.unwrap().stores.len(), 5);
 }
 
+pub async fn known_stores_are_the_tenants_own<S: DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let mine = shop("NKA-0100", "Mine");
+    let theirs = shop("NKA-0100", "Theirs");
+    store
+        .upsert_stores(tenant, std::slice::from_ref(&mine))
+        .await
+        .unwrap();
+    store
+        .upsert_stores(other, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
+    let unknown = StoreId::new_random();
+    let known = store
+        .known_stores(tenant, &[mine.id, theirs.id, unknown, mine.id])
+        .await
+        .unwrap();
+    assert_eq!(known, std::collections::HashSet::from([mine.id]));
+    assert!(store.known_stores(tenant, &[]).await.unwrap().is_empty());
+}
+
 pub async fn master_data_refusals<S: DirectoryStore>(store: &S, tenant: TenantId, other: TenantId) {
     let s = shop("NKA-0001", "mine");
     store
@@ -457,6 +481,13 @@ macro_rules! directory_suite {
             async fn users_are_per_tenant() {
                 let f = fixture().await;
                 super::users_are_per_tenant(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn known_stores_are_the_tenants_own() {
+                let f = fixture().await;
+                super::known_stores_are_the_tenants_own(&f.store, f.tenant, f.other).await;
                 f.finish().await;
             }
 

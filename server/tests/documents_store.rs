@@ -15,7 +15,7 @@ use fieldsync_server::store::documents::{
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
-use fieldsync_server::store::Store;
+use fieldsync_server::store::{DirectoryStore, Store};
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -163,7 +163,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
 
 /// Pushes `ids`, each document as its owner (one push per owner), and returns the outcomes in
 /// the order of `ids`.
-async fn push_docs<S: DocumentStore>(
+async fn push_docs<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     device: &mut Device,
@@ -177,6 +177,12 @@ async fn push_docs<S: DocumentStore>(
             None => by_owner.push((owner, vec![*id])),
         }
     }
+    // Documents are created only for stores of the master data; these tests make up theirs.
+    let stores: Vec<StoreId> = ids
+        .iter()
+        .map(|id| hydrate_visit(&device.docs[id]).unwrap().store_id)
+        .collect();
+    add_stores(store, tenant, &stores).await;
     let mut results = HashMap::new();
     for (owner, group) in by_owner {
         let docs = device.push_all(&group);
@@ -190,24 +196,58 @@ async fn push_docs<S: DocumentStore>(
     ids.iter().map(|id| results.remove(id).unwrap()).collect()
 }
 
-async fn load_one<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> LoadedDocument {
+/// Adds `ids` to `tenant`'s master data (again: an upsert by id). A store id that is another
+/// tenant's stays theirs (store ids are unique across tenants); such a push is refused as
+/// `document_unavailable` before its store is looked at.
+async fn add_stores<S: DirectoryStore>(store: &S, tenant: TenantId, ids: &[StoreId]) {
+    use fieldsync_shared::master::{Channel, Grade, Store as MasterStore};
+    use fieldsync_shared::values::{Position, StoreCode};
+    for id in ids {
+        let shop = MasterStore {
+            id: *id,
+            code: StoreCode::parse(&id.as_uuid().simple().to_string()).unwrap(),
+            name: "Test store".into(),
+            channel: Channel::Nka,
+            grade: Grade::A,
+            address: "1 Test Street".into(),
+            location: Position::new(30.58, 114.27).unwrap(),
+            geofence_radius_m: 150,
+            delivery_lead_days: 2,
+        };
+        let _ = store.upsert_stores(tenant, &[shop]).await;
+    }
+}
+
+async fn load_one<S: DocumentStore + DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    id: DocId,
+) -> LoadedDocument {
     let mut loaded = store.load_documents(tenant, &[id]).await.expect("load");
     assert_eq!(loaded.len(), 1);
     loaded.remove(0).1
 }
 
-async fn load_found<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> StoredDocument {
+async fn load_found<S: DocumentStore + DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    id: DocId,
+) -> StoredDocument {
     match load_one(store, tenant, id).await {
         LoadedDocument::Found(doc) => doc,
         other => panic!("expected the document, got {other:?}"),
     }
 }
 
-async fn server_doc<S: DocumentStore>(store: &S, tenant: TenantId, id: DocId) -> Automerge {
+async fn server_doc<S: DocumentStore + DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    id: DocId,
+) -> Automerge {
     open_stored(&load_found(store, tenant, id).await).expect("stored document loads")
 }
 
-async fn feed_len<S: DocumentStore>(store: &S, tenant: TenantId) -> usize {
+async fn feed_len<S: DocumentStore + DirectoryStore>(store: &S, tenant: TenantId) -> usize {
     store
         .feed_after(tenant, 0, 10_000)
         .await
@@ -287,7 +327,7 @@ async fn pull_all<S: Store>(
 // ---------------------------------------------------------------------------------------------
 // The suite.
 
-pub async fn commit_and_load_round_trip<S: DocumentStore>(
+pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -352,7 +392,10 @@ pub async fn commit_and_load_round_trip<S: DocumentStore>(
     );
 }
 
-pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore>(store: &S, tenant: TenantId) {
+pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+) {
     let mut dev = Device::new();
     let a = dev.start_visit("2026-11-22");
     let b = dev.start_visit("2026-11-23");
@@ -378,7 +421,7 @@ pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore>(store: &S, tenan
     assert_eq!(feed_len(store, tenant).await, before + 2);
 }
 
-pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore>(
+pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -414,7 +457,7 @@ pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore>(
     assert_eq!(feed_len(store, tenant).await, feed + 1);
 }
 
-pub async fn version_conflict_is_detected_and_writes_nothing<S: DocumentStore>(
+pub async fn version_conflict_is_detected_and_writes_nothing<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -982,7 +1025,9 @@ pub async fn compaction_keeps_every_change<S: Store>(store: &S, tenant: TenantId
     );
 }
 
-pub async fn compaction_during_concurrent_pushes_loses_nothing<S: DocumentStore + 'static>(
+pub async fn compaction_during_concurrent_pushes_loses_nothing<
+    S: DocumentStore + DirectoryStore + 'static,
+>(
     store: Arc<S>,
     tenant: TenantId,
 ) {
@@ -1028,7 +1073,9 @@ pub async fn compaction_during_concurrent_pushes_loses_nothing<S: DocumentStore 
 /// Writers of one tenant commit concurrently while a reader follows the feed: the reader must
 /// see seqs appear without gaps (a seq visible before a smaller one that commits later would be
 /// skipped by every puller past it).
-pub async fn concurrent_pushes_keep_the_feed_in_commit_order<S: DocumentStore + 'static>(
+pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
+    S: DocumentStore + DirectoryStore + 'static,
+>(
     store: Arc<S>,
     tenant: TenantId,
 ) {
@@ -1108,7 +1155,7 @@ pub async fn concurrent_pushes_keep_the_feed_in_commit_order<S: DocumentStore + 
     assert_eq!(reader.await.unwrap(), total);
 }
 
-pub async fn projections_filter_and_page<S: DocumentStore>(
+pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1255,7 +1302,7 @@ pub async fn projections_filter_and_page<S: DocumentStore>(
 
 /// A server change (compensation) written with a device's push is stored under the nil device,
 /// so the pull of that device, which skips its own changes, still delivers it.
-pub async fn server_changes_reach_the_pushing_device<S: DocumentStore>(
+pub async fn server_changes_reach_the_pushing_device<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -1312,7 +1359,7 @@ pub async fn server_changes_reach_the_pushing_device<S: DocumentStore>(
     assert_eq!(theirs.len(), edited.len() + 1);
 }
 
-pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
+pub async fn push_refuses_another_tenants_document<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1335,7 +1382,7 @@ pub async fn push_refuses_another_tenants_document<S: DocumentStore>(
 
 /// Each stored change records when the server stored it, within the push that sent it; a
 /// replayed change keeps its first time; another tenant reads none. Returns the document.
-pub async fn changes_record_when_the_server_stored_them<S: DocumentStore>(
+pub async fn changes_record_when_the_server_stored_them<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1383,7 +1430,7 @@ pub async fn changes_record_when_the_server_stored_them<S: DocumentStore>(
 /// After [`changes_record_when_the_server_stored_them`] and the document's `received_at`
 /// cleared with SQL (as for changes stored before migration 0007): the changes are still
 /// listed, their receive time unknown.
-pub async fn changes_stored_before_receive_times_have_none<S: DocumentStore>(
+pub async fn changes_stored_before_receive_times_have_none<S: DocumentStore + DirectoryStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,

@@ -28,12 +28,12 @@ use fieldsync_server::store::devices::DeviceRegistration;
 use fieldsync_server::store::directory::Tenant;
 use fieldsync_server::store::postgres::testing::{ScratchDatabase, TEST_DATABASE_URL_ENV};
 use fieldsync_shared::document::{new_document, reconcile_visit};
-use fieldsync_shared::master::{Role, UserProfile};
+use fieldsync_shared::master::{Channel, Grade, Role, Store, UserProfile};
 use fieldsync_shared::protocol::{
     decode, encode, gunzip, gzip, DocPush, PushResult, SyncRequest, SyncResponse, PROTOCOL_VERSION,
     SYNC_CONTENT_TYPE,
 };
-use fieldsync_shared::values::{Date, DeviceId, DocId, PersonCode, StoreId};
+use fieldsync_shared::values::{Date, DeviceId, DocId, PersonCode, Position, StoreCode, StoreId};
 use fieldsync_shared::visit::{PhotoRef, Visit};
 use fieldsync_shared::{Sha256, TenantId, Timestamp, UserId};
 use serde_json::{json, Value};
@@ -160,6 +160,8 @@ impl Answer {
 
 struct Device {
     tenant: TenantId,
+    /// A store of the tenant, for the visits this device creates.
+    store: StoreId,
     user: UserId,
     token: String,
     /// The registered device the token was issued to, and the actor bound to it.
@@ -224,6 +226,27 @@ fn run(variant: Variant, scenario: fn(&TestApp)) {
     scenario(&app);
 }
 
+/// A store of `tenant`'s master data: documents can only be created for one.
+async fn new_store(state: &AppState, tenant: TenantId) -> StoreId {
+    let store = Store {
+        id: StoreId::new_random(),
+        code: StoreCode::parse(&format!("S{}", &StoreId::new_random().to_string()[..8])).unwrap(),
+        name: "Test store".into(),
+        channel: Channel::Nka,
+        grade: Grade::A,
+        address: "1 Test Street".into(),
+        location: Position::new(30.58, 114.27).unwrap(),
+        geofence_radius_m: 150,
+        delivery_lead_days: 2,
+    };
+    state
+        .store
+        .upsert_stores(tenant, std::slice::from_ref(&store))
+        .await
+        .unwrap();
+    store.id
+}
+
 async fn new_tenant(state: &AppState, slug: &str) -> Device {
     let tenant = Tenant {
         id: TenantId::new_random(),
@@ -253,6 +276,7 @@ async fn new_tenant(state: &AppState, slug: &str) -> Device {
         .expect("device session");
     Device {
         tenant: tenant.id,
+        store: new_store(state, tenant.id).await,
         user: profile.id,
         token: session.access.token,
         device_id: registration.id,
@@ -486,7 +510,7 @@ impl TestApp {
                 let id = DocId::new_random();
                 let visit = Visit::new(
                     id,
-                    StoreId::new_random(),
+                    device.store,
                     device.user,
                     Date::parse("2026-03-02").unwrap(),
                 );
@@ -989,6 +1013,10 @@ fn other_tenants_see_nothing(app: &TestApp) {
     let part_size = ticket["part_size"].as_u64().unwrap() as usize;
     app.send_part(a, &id, 1, &pending[..part_size]);
 
+    // A colleague in the same tenant: an upload is its declarer's alone.
+    let colleague = app.colleague(a);
+    app.upload_state(&colleague, &id).expect(404);
+    app.complete(&colleague, &id).expect(404);
     // Tenant b: neither the upload nor the photo exists.
     app.upload_state(b, &id).expect(404);
     app.complete(b, &id).expect(404);
@@ -1322,6 +1350,7 @@ impl TestApp {
             .expect("device session");
             Device {
                 tenant: of.tenant,
+                store: of.store,
                 user: profile.id,
                 token: session.access.token,
                 device_id: registration.id,
@@ -1492,6 +1521,48 @@ fn gc_deletes_device_thumbnails_of_photos_never_stored(app: &TestApp) {
     assert_eq!(report.deleted_device_thumbnails, 0, "{report:?}");
 }
 
+/// Bytes that are not a thumbnail are refused on every `PUT`, also once a thumbnail is stored
+/// (the device's, or the server's rendered from the photo) and nothing would be written.
+fn every_device_thumbnail_put_is_checked(app: &TestApp) {
+    let a = &app.a;
+    let photo = png(600, 400, 28);
+    let sha = sha_hex(&photo);
+    app.sync_visit(a, None, &[&photo]);
+    let thumb = flat_jpeg(200, 120, [30, 60, 90]);
+    let mut big = flat_jpeg(64, 64, [1, 2, 3]);
+    big.resize(64 * 1024 + 1, 0);
+    let refusals = [
+        ("over the size limit", big, 413, "thumbnail_too_large"),
+        ("a PNG", png(100, 100, 2), 422, "invalid_thumbnail"),
+        ("no image", b"hello".to_vec(), 422, "invalid_thumbnail"),
+    ];
+    let assert_refused = |stage: &str| {
+        for (what, body, status, reason) in &refusals {
+            let refused = app.put_thumbnail(a, &sha, body.clone());
+            assert_eq!(
+                (refused.status, refused.reason()),
+                (*status, reason.to_string()),
+                "{what}, {stage}"
+            );
+        }
+    };
+
+    assert_refused("before any thumbnail");
+    app.put_thumbnail(a, &sha, thumb.clone()).expect(201);
+    assert_refused("after the device's thumbnail");
+    assert_eq!(app.thumbnail(a, &sha), Ok(thumb.clone()));
+    let again = app.put_thumbnail(a, &sha, thumb.clone());
+    again.expect(200);
+    assert_eq!(again.json()["status"], "stored");
+
+    app.store_photo(a, &photo, "image/png");
+    assert_eq!(app.origin(a, &sha), Some(ThumbnailOrigin::Server));
+    assert_refused("after the server's thumbnail");
+    let late = app.put_thumbnail(a, &sha, thumb);
+    late.expect(200);
+    assert_eq!(late.json()["status"], "kept_server_thumbnail");
+}
+
 macro_rules! thumbnail_variant {
     ($name:ident, $setup:path) => {
         mod $name {
@@ -1500,6 +1571,10 @@ macro_rules! thumbnail_variant {
             #[test]
             fn device_thumbnails_are_checked() {
                 run($setup, super::device_thumbnails_are_checked);
+            }
+            #[test]
+            fn every_device_thumbnail_put_is_checked() {
+                run($setup, super::every_device_thumbnail_put_is_checked);
             }
             #[test]
             fn device_thumbnails_need_a_photo_the_caller_may_see() {

@@ -12,12 +12,14 @@ use fieldsync_server::state::AppState;
 use fieldsync_server::store::devices::DeviceRegistration;
 use fieldsync_server::store::directory::Tenant;
 use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit};
-use fieldsync_shared::master::{Role, UserProfile};
+use fieldsync_shared::master::{Channel, Grade, Role, Store, UserProfile};
 use fieldsync_shared::protocol::{
     decode, encode, gunzip, gzip, DocPush, PullRequest, PushResult, SyncRequest, SyncResponse,
     PROTOCOL_VERSION, SYNC_CONTENT_TYPE,
 };
-use fieldsync_shared::values::{Date, DeviceId, DocId, PersonCode, StoreId, TenantId, UserId};
+use fieldsync_shared::values::{
+    Date, DeviceId, DocId, PersonCode, Position, StoreCode, StoreId, TenantId, UserId,
+};
 use fieldsync_shared::visit::{Visit, VisitStatus};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -47,6 +49,8 @@ async fn spawn() -> TestApp {
 /// one whose new changes the server accepts from it).
 struct Phone {
     profile: UserProfile,
+    /// A store of the tenant's master data, for the documents this phone creates.
+    store: StoreId,
     token: String,
     device_id: DeviceId,
     actor: ActorId,
@@ -77,6 +81,33 @@ impl TestApp {
         (tenant.id, self.another_device(&profile).await)
     }
 
+    /// A new store in `tenant`'s master data.
+    async fn new_store(&self, tenant: TenantId) -> StoreId {
+        self.add_store(tenant, StoreId::new_random()).await
+    }
+
+    /// Store `id` added to `tenant`'s master data.
+    async fn add_store(&self, tenant: TenantId, id: StoreId) -> StoreId {
+        let code = format!("S{}", &StoreId::new_random().to_string()[..8]);
+        let store = Store {
+            id,
+            code: StoreCode::parse(&code).unwrap(),
+            name: "Test store".into(),
+            channel: Channel::Nka,
+            grade: Grade::A,
+            address: "1 Test Street".into(),
+            location: Position::new(30.58, 114.27).unwrap(),
+            geofence_radius_m: 150,
+            delivery_lead_days: 2,
+        };
+        self.state
+            .store
+            .upsert_stores(tenant, std::slice::from_ref(&store))
+            .await
+            .unwrap();
+        store.id
+    }
+
     /// `user` signed in on a newly registered device.
     async fn another_device(&self, user: &UserProfile) -> Phone {
         let registration = DeviceRegistration {
@@ -93,6 +124,7 @@ impl TestApp {
                 .expect("device session");
         Phone {
             profile: user.clone(),
+            store: self.new_store(user.tenant_id).await,
             token: session.access.token,
             device_id: registration.id,
             actor: registration.actor,
@@ -196,7 +228,7 @@ async fn push_then_pull_on_another_device_then_query() {
     let token = phone_session.token.clone();
     let phone = phone_session.device_id;
     let tablet = tablet_session.device_id;
-    let store_id = StoreId::new_random();
+    let store_id = phone_session.store;
     let (id, mut doc) = new_visit(&phone_session, store_id, "2026-11-22");
 
     let pull_all = || {
@@ -310,7 +342,7 @@ async fn another_tenant_neither_reads_nor_writes_the_document() {
     let (_, a) = app.tenant_with_rep().await;
     let (_, b) = app.tenant_with_rep().await;
     let token_b = b.token.clone();
-    let (id, mut doc) = new_visit(&a, StoreId::new_random(), "2026-11-22");
+    let (id, mut doc) = new_visit(&a, a.store, "2026-11-22");
     app.sync(
         &a.token,
         &request(a.device_id, vec![push_of(id, &mut doc)], None),
@@ -356,14 +388,23 @@ async fn bad_requests_are_refused_with_reasons() {
         .raw_sync(None, SYNC_CONTENT_TYPE, None, body.clone())
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = app
+    let (status, err) = app
         .raw_sync(Some(&token), "application/json", None, body.clone())
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let (status, _) = app
-        .raw_sync(Some(&token), SYNC_CONTENT_TYPE, Some("br"), body.clone())
-        .await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(err["reason"], "unsupported_media_type");
+    for encoding in ["br", "deflate", "gzip, br"] {
+        let (status, err) = app
+            .raw_sync(
+                Some(&token),
+                SYNC_CONTENT_TYPE,
+                Some(encoding),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{encoding}");
+        assert_eq!(err["reason"], "unsupported_content_encoding", "{encoding}");
+    }
     let (status, err) = app
         .raw_sync(Some(&token), SYNC_CONTENT_TYPE, None, b"not cbor".to_vec())
         .await;
@@ -422,7 +463,7 @@ async fn missing_dependencies_are_reported_and_nothing_is_stored() {
     let (_, phone) = app.tenant_with_rep().await;
     let token = phone.token.clone();
     let device = phone.device_id;
-    let (id, mut doc) = new_visit(&phone, StoreId::new_random(), "2026-11-22");
+    let (id, mut doc) = new_visit(&phone, phone.store, "2026-11-22");
     let mut visit = hydrate_visit(&doc).unwrap();
     visit.status = VisitStatus::InProgress;
     reconcile_visit(&mut doc, &visit).unwrap();
@@ -452,7 +493,7 @@ async fn a_document_with_many_changes_is_compacted_after_the_push() {
     let app = spawn().await;
     let (tenant, phone) = app.tenant_with_rep().await;
     let token = phone.token.clone();
-    let (id, mut doc) = new_visit(&phone, StoreId::new_random(), "2026-11-22");
+    let (id, mut doc) = new_visit(&phone, phone.store, "2026-11-22");
     for i in 0..AUTO_COMPACT_AFTER_CHANGES {
         let mut visit = hydrate_visit(&doc).unwrap();
         visit.notes = autosurgeon::Text::with_value(format!("{}{}", visit.notes.as_str(), i % 10));
@@ -530,7 +571,7 @@ async fn changes_authored_by_another_actor_are_refused_and_nothing_is_stored() {
     let (id, mut doc) = visit_by(
         phone.profile.id,
         tablet.actor.clone(),
-        StoreId::new_random(),
+        phone.store,
         "2026-11-22",
     );
     let resp = app
@@ -559,6 +600,98 @@ async fn changes_authored_by_another_actor_are_refused_and_nothing_is_stored() {
         .sync(
             &tablet.token,
             &request(tablet.device_id, vec![push_of(id, &mut doc)], None),
+        )
+        .await;
+    assert_eq!(resp.outcomes[0].result, PushResult::stored(1));
+}
+
+/// A new order of the phone's user for `store_id`, created on the phone.
+fn new_order(phone: &Phone, store_id: StoreId) -> (DocId, AutoCommit) {
+    use fieldsync_shared::order::{Order, OrderNumber, OrderStatus, PaymentMethod};
+    let id = DocId::new_random();
+    let date = Date::parse("2026-11-22").unwrap();
+    let order = Order {
+        schema: fieldsync_shared::order::ORDER_SCHEMA_VERSION,
+        id,
+        number: OrderNumber::generate(&phone.profile.code, date, &phone.device_id, 1),
+        store_id,
+        person_id: phone.profile.id,
+        visit_id: None,
+        order_date: date,
+        requested_delivery: date.add_days(2),
+        payment: PaymentMethod::Cash,
+        status: OrderStatus::Draft,
+        lines: Default::default(),
+        notes: autosurgeon::Text::with_value(""),
+        created_at: fieldsync_shared::values::Timestamp(1_700_000_000_000),
+        submitted_at: None,
+    };
+    let mut doc = new_document(phone.actor.clone());
+    fieldsync_shared::document::reconcile_order(&mut doc, &order).unwrap();
+    doc.commit();
+    (id, doc)
+}
+
+#[tokio::test]
+async fn documents_are_created_only_for_stores_of_the_master_data() {
+    let app = spawn().await;
+    let (_, phone) = app.tenant_with_rep().await;
+    let (_, elsewhere) = app.tenant_with_rep().await;
+    let unknown = StoreId::new_random();
+    let (visit, mut visit_doc) = new_visit(&phone, unknown, "2026-11-22");
+    let (order, mut order_doc) = new_order(&phone, unknown);
+    // Another tenant's store is as unknown here as one that exists nowhere.
+    let (theirs, mut theirs_doc) = new_visit(&phone, elsewhere.store, "2026-11-22");
+    let (known, mut known_doc) = new_visit(&phone, phone.store, "2026-11-22");
+    let resp = app
+        .sync(
+            &phone.token,
+            &request(
+                phone.device_id,
+                vec![
+                    push_of(visit, &mut visit_doc),
+                    DocPush {
+                        kind: "order".into(),
+                        ..push_of(order, &mut order_doc)
+                    },
+                    push_of(theirs, &mut theirs_doc),
+                    push_of(known, &mut known_doc),
+                ],
+                None,
+            ),
+        )
+        .await;
+    for (outcome, store) in resp.outcomes[..3]
+        .iter()
+        .zip([unknown, unknown, elsewhere.store])
+    {
+        match &outcome.result {
+            PushResult::Refused { reason, message } => {
+                assert_eq!(reason, "forbidden", "{message}");
+                assert!(message.starts_with("identity: "), "{message}");
+                assert!(message.contains(&store.to_string()), "{message}");
+            }
+            other => panic!("{}: {other:?}", outcome.doc_id),
+        }
+    }
+    assert_eq!(resp.outcomes[3].result, PushResult::stored(1));
+    for (id, path) in [(visit, "visits"), (order, "orders"), (theirs, "visits")] {
+        let (status, _) = app
+            .get_json(&phone.token, &format!("/v1/{path}/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "nothing of {id} stored");
+    }
+    let (status, _) = app
+        .get_json(&phone.token, &format!("/v1/visits/{known}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Once the store is in the master data, the same history goes through.
+    app.add_store(phone.profile.tenant_id, unknown).await;
+    let resp = app
+        .sync(
+            &phone.token,
+            &request(phone.device_id, vec![push_of(visit, &mut visit_doc)], None),
         )
         .await;
     assert_eq!(resp.outcomes[0].result, PushResult::stored(1));

@@ -76,6 +76,29 @@ fn wrong_content_type_is_refused() {
 }
 
 #[test]
+fn unsupported_content_encoding_is_refused() {
+    let server = TestServer::start();
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let bytes = protocol::encode(&valid_request(&server, &device));
+    // The protocol decodes gzip and identity only; anything else is named as an encoding
+    // problem, not a media type problem, so a client knows which header to fix.
+    for encoding in ["br", "zstd"] {
+        let mut resp = fieldsync_e2e::http()
+            .post(&format!("{}/v1/sync", server.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", SYNC_CONTENT_TYPE)
+            .header("Content-Encoding", encoding)
+            .send(&bytes[..])
+            .expect("request");
+        assert_eq!(resp.status(), 415, "{encoding}");
+        let body = resp.body_mut().read_to_vec().unwrap();
+        assert_eq!(reason(&body), "unsupported_content_encoding", "{encoding}");
+    }
+    assert_nothing_stored(&server, &token);
+}
+
+#[test]
 fn oversized_body_is_refused() {
     use std::io::{Read, Write};
     let server = TestServer::start();
@@ -199,4 +222,40 @@ fn sync_without_a_token_is_unauthorized() {
         .send(&b""[..])
         .expect("request");
     assert_eq!(resp.status(), 401);
+}
+
+#[test]
+fn a_visit_for_a_store_outside_the_master_data_is_refused() {
+    let server = TestServer::start();
+    let device = server.device_token("rep1");
+    let token = device.token.clone();
+    let me = server.get_json(&token, "/v1/me");
+    let me = fieldsync_shared::UserId::parse(me["id"].as_str().unwrap()).unwrap();
+    let unknown = fieldsync_shared::StoreId::new_random();
+    let (doc_id, mut req) = visit_push_request(&device, unknown, me);
+    req.pull = None;
+    let (status, body) = post_sync(&server, &token, SYNC_CONTENT_TYPE, &protocol::encode(&req));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let resp: protocol::SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(resp.outcomes[0].doc_id, doc_id);
+    match &resp.outcomes[0].result {
+        protocol::PushResult::Refused { reason, message } => {
+            assert_eq!(reason, "forbidden");
+            assert!(message.starts_with("identity: "), "{message}");
+            assert!(message.contains(&unknown.to_string()), "{message}");
+        }
+        other => panic!("a visit for an unknown store was not refused: {other:?}"),
+    }
+    assert_nothing_stored(&server, &token);
+
+    // A store of the master data is fine.
+    let (status, body) = post_sync(
+        &server,
+        &token,
+        SYNC_CONTENT_TYPE,
+        &protocol::encode(&valid_request(&server, &device)),
+    );
+    assert_eq!(status, 200);
+    let resp: protocol::SyncResponse = protocol::decode(&body).unwrap();
+    assert_eq!(resp.outcomes[0].result, protocol::PushResult::stored(1));
 }

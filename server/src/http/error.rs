@@ -47,9 +47,12 @@ pub enum ApiError {
         reason: &'static str,
         message: String,
     },
-    /// 415: wrong content type or encoding.
+    /// 415: wrong content type.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 415: a `Content-Encoding` the endpoint does not decode.
+    #[error("{0}")]
+    UnsupportedContentEncoding(String),
     /// 422: well-formed but semantically invalid.
     #[error("{message}")]
     Unprocessable {
@@ -119,6 +122,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::UnsupportedContentEncoding(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_content_encoding",
+            ),
             ApiError::Unprocessable { reason, .. } => (StatusCode::UNPROCESSABLE_ENTITY, reason),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -181,7 +188,9 @@ impl From<ProtocolError> for ApiError {
                 reason,
                 message: e.to_string(),
             },
-            ProtocolError::UnsupportedEncoding(_) => ApiError::UnsupportedMediaType(e.to_string()),
+            ProtocolError::UnsupportedEncoding(_) => {
+                ApiError::UnsupportedContentEncoding(e.to_string())
+            }
             ProtocolError::UnknownDocumentKind(_) | ProtocolError::DuplicateDocument(_) => {
                 ApiError::Unprocessable {
                     reason,

@@ -141,7 +141,7 @@ pub async fn make_and_store(
 pub struct ThumbnailStored {
     /// `stored`: the device's thumbnail is stored (now, 201, or before, 200);
     /// `kept_server_thumbnail`: the server already has its own thumbnail of the stored photo,
-    /// nothing was read or written (200).
+    /// nothing was written (200).
     pub status: String,
 }
 
@@ -173,7 +173,7 @@ fn too_large() -> ApiError {
     request_body(content = Vec<u8>, description = "The thumbnail: a JPEG of at most 256 px on its longer side and 64 KiB", content_type = "image/jpeg"),
     responses(
         (status = 201, description = "Stored (`status: stored`)", body = ThumbnailStored),
-        (status = 200, description = "Nothing written: stored before (`stored`, idempotent), or the server already rendered its own from the stored photo (`kept_server_thumbnail`)", body = ThumbnailStored),
+        (status = 200, description = "A valid thumbnail, nothing written: stored before (`stored`, idempotent), or the server already rendered its own from the stored photo (`kept_server_thumbnail`)", body = ThumbnailStored),
         (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
         (status = 404, description = "No photo the caller may see: not referenced by a visit in their scope, nor uploaded or declared by them", body = crate::http::ErrorBody),
         (status = 413, description = "`thumbnail_too_large`: more than 64 KiB", body = crate::http::ErrorBody),
@@ -204,6 +204,9 @@ async fn store_device_thumbnail(
     let tenant = principal.tenant_id;
     tracing::Span::current().record("tenant", tracing::field::display(tenant));
     let (sha, stored) = (object.sha256, object.meta);
+    // Every PUT is checked the same way, also when nothing will be written: a client learns
+    // that its bytes are wrong from its first request, not from whichever came first.
+    let bytes = receive_valid_thumbnail(headers, body).await?;
     match state.store.photo_thumbnail_origin(tenant, &sha).await? {
         Some(ThumbnailOrigin::Server) => {
             return Ok(answer(StatusCode::OK, "kept_server_thumbnail"));
@@ -214,25 +217,6 @@ async fn store_device_thumbnail(
             if stored.is_some() && state.blobs.exists(&key(tenant, &sha)?).await? {
                 return Ok(answer(StatusCode::OK, "kept_server_thumbnail"));
             }
-        }
-    }
-    let max = MAX_BYTES as u64;
-    if declared_length(headers).is_some_and(|n| n > max) {
-        return Err(too_large());
-    }
-    let (bytes, _) = receive_limited(body, max, too_large).await?;
-    let checked = bytes.clone();
-    let verdict = tokio::task::spawn_blocking(move || rule::validate(&checked))
-        .await
-        .map_err(|e| ApiError::internal(format!("thumbnail check: {e}")))?;
-    match verdict {
-        Ok(_) => {}
-        Err(ThumbnailRefusal::TooManyBytes { .. }) => return Err(too_large()),
-        Err(refusal) => {
-            return Err(ApiError::unprocessable(
-                "invalid_thumbnail",
-                refusal.to_string(),
-            ))
         }
     }
     let size = bytes.len() as u64;
@@ -255,6 +239,28 @@ async fn store_device_thumbnail(
             _ => answer(StatusCode::OK, "stored"),
         },
     )
+}
+
+/// Reads the request body (at most [`MAX_BYTES`]) and checks it is a thumbnail by the shared
+/// rule: `413 thumbnail_too_large` or `422 invalid_thumbnail` otherwise.
+async fn receive_valid_thumbnail(headers: &HeaderMap, body: &mut Body) -> ApiResult<Bytes> {
+    let max = MAX_BYTES as u64;
+    if declared_length(headers).is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let (bytes, _) = receive_limited(body, max, too_large).await?;
+    let checked = bytes.clone();
+    let verdict = tokio::task::spawn_blocking(move || rule::validate(&checked))
+        .await
+        .map_err(|e| ApiError::internal(format!("thumbnail check: {e}")))?;
+    match verdict {
+        Ok(_) => Ok(bytes),
+        Err(ThumbnailRefusal::TooManyBytes { .. }) => Err(too_large()),
+        Err(refusal) => Err(ApiError::unprocessable(
+            "invalid_thumbnail",
+            refusal.to_string(),
+        )),
+    }
 }
 
 #[cfg(test)]

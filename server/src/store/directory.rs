@@ -1,9 +1,10 @@
 //! Tenants, users and master data (stores, products, credit snapshots).
 
+use std::collections::HashSet;
 use std::fmt;
 
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
-use fieldsync_shared::{TenantId, UserId};
+use fieldsync_shared::{StoreId, TenantId, UserId};
 
 use super::StoreResult;
 
@@ -59,6 +60,12 @@ pub trait DirectoryStore: Send + Sync {
     /// Inserts or replaces each store's credit snapshot; returns the new master version.
     /// `NotFound` if a snapshot names a store this tenant does not have.
     async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64>;
+    /// Which of `stores` are stores of this tenant's master data.
+    async fn known_stores(
+        &self,
+        tenant: TenantId,
+        stores: &[StoreId],
+    ) -> StoreResult<HashSet<StoreId>>;
     /// Master rows with `version > since`. A `since` newer than anything this tenant has
     /// (restored database, other server) is answered with everything.
     async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage>;

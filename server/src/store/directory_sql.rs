@@ -302,6 +302,28 @@ macro_rules! directory_store {
                 Ok(version)
             }
 
+            #[tracing::instrument(skip(self, stores), fields(count = stores.len()))]
+            async fn known_stores(
+                &self,
+                tenant: TenantId,
+                stores: &[StoreId],
+            ) -> StoreResult<std::collections::HashSet<StoreId>> {
+                // One lookup per id: a push creates a handful of documents at most.
+                let mut known = std::collections::HashSet::new();
+                for store in stores {
+                    let found: Option<i32> =
+                        sqlx::query_scalar("SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2")
+                            .bind(tenant.to_string())
+                            .bind(store.to_string())
+                            .fetch_optional(self.pool())
+                            .await?;
+                    if found.is_some() {
+                        known.insert(*store);
+                    }
+                }
+                Ok(known)
+            }
+
             #[tracing::instrument(skip(self, credit), fields(count = credit.len()))]
             async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64> {
                 let mut tx = self.pool().begin().await?;

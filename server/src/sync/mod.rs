@@ -72,7 +72,7 @@ pub struct SyncApi;
         (status = 401, description = "missing or invalid token", body = ErrorBody),
         (status = 403, description = "device_required (the token was not issued to a device), device_mismatch (device_id is not the signed-in device)", body = ErrorBody),
         (status = 413, description = "body_too_large, limit_exceeded", body = ErrorBody),
-        (status = 415, description = "wrong content type or encoding", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type (Content-Type), unsupported_content_encoding (Content-Encoding other than gzip or identity)", body = ErrorBody),
         (status = 422, description = "unknown_document_kind, duplicate_document", body = ErrorBody),
         (status = 503, description = "database unavailable or too much contention; retry", body = ErrorBody),
     ),

@@ -159,6 +159,10 @@ pub fn commit_message(refused: &[Refusal]) -> String {
     format!("{COMPENSATION_PREFIX}{}", parts.join(", "))
 }
 
+/// The refusal code of a creation for a store the tenant does not have (field `identity`);
+/// checked by the push against the master data, which the shared rules cannot see.
+pub const UNKNOWN_STORE: &str = "unknown_store";
+
 /// How every compensating change's message starts.
 pub const COMPENSATION_PREFIX: &str = "fieldsync-server: refused ";
 

@@ -7,15 +7,18 @@ use std::sync::Arc;
 use automerge::ActorId;
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::limits::DocumentLimits;
+use fieldsync_shared::policy::{Field, Refusal};
 use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
-use fieldsync_shared::values::{DeviceId, DocId, TenantId, Timestamp, UserId};
+use fieldsync_shared::values::{DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
-use super::merge::{merge_document, MergeVerdict, Pusher};
+use super::merge::{merge_document, reasons, MergeVerdict, Pusher};
+use super::policy::{refusal_message, UNKNOWN_STORE};
 use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
+use crate::store::directory::DirectoryStore;
 use crate::store::documents::{
-    ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, LoadedDocument,
-    PushCommit,
+    ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, ExpectedVersion,
+    LoadedDocument, Projection, PushCommit,
 };
 
 /// How often a push is recomputed after losing an optimistic-concurrency race before the
@@ -54,7 +57,7 @@ impl PushReport {
 
 /// Merges and commits `docs`. Nothing is acknowledged unless the commit returned.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, device = %ctx.device_id, docs = docs.len()))]
-pub async fn push<S: DocumentStore + ?Sized>(
+pub async fn push<S: DocumentStore + DirectoryStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     docs: Vec<DocPush>,
@@ -67,11 +70,13 @@ pub async fn push<S: DocumentStore + ?Sized>(
     for attempt in 1..=MAX_ATTEMPTS {
         let loaded = store.load_documents(ctx.tenant_id, &ids).await?;
         let verdicts = merge_off_executor(ctx, Arc::clone(&docs), loaded).await?;
+        let mut split = split_verdicts(&docs, verdicts);
+        refuse_unknown_stores(store, ctx.tenant_id, &mut split).await?;
         let Split {
             writes,
             decided,
             refused_edits,
-        } = split_verdicts(&docs, verdicts);
+        } = split;
         if writes.is_empty() {
             return Ok(PushReport {
                 outcomes: outcomes(&docs, decided, refused_edits, &HashMap::new(), &[]),
@@ -185,6 +190,60 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
         split.decided.insert(doc.doc_id, result);
     }
     split
+}
+
+/// A document may only be created for a store of the tenant's master data: a visit or an
+/// order of a store no one can look up would sit in every listing without a name. Checked
+/// after the merge, which is pure, because the store id is known only once the document
+/// hydrates. Documents that exist already keep their store (identity never changes).
+async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    split: &mut Split,
+) -> ApiResult<()> {
+    let created: Vec<StoreId> = split
+        .writes
+        .iter()
+        .filter(|w| w.expected == ExpectedVersion::New)
+        .map(|w| projected_store(&w.projection))
+        .collect();
+    if created.is_empty() {
+        return Ok(());
+    }
+    let known = store.known_stores(tenant, &created).await?;
+    let (keep, unknown): (Vec<_>, Vec<_>) = std::mem::take(&mut split.writes)
+        .into_iter()
+        .partition(|w| {
+            w.expected != ExpectedVersion::New || known.contains(&projected_store(&w.projection))
+        });
+    split.writes = keep;
+    for write in unknown {
+        let refusal = Refusal {
+            field: Field::Identity,
+            code: UNKNOWN_STORE.to_string(),
+            message: format!(
+                "store {} is not one of this company's stores; choose a store from the list",
+                projected_store(&write.projection)
+            ),
+        };
+        tracing::info!(doc_id = %write.doc_id, code = UNKNOWN_STORE, "creation refused");
+        split.refused_edits.remove(&write.doc_id);
+        split.decided.insert(
+            write.doc_id,
+            PushResult::Refused {
+                reason: reasons::FORBIDDEN.to_string(),
+                message: refusal_message(&[refusal]),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn projected_store(projection: &Projection) -> StoreId {
+    match projection {
+        Projection::Visit(v) => v.store_id,
+        Projection::Order(o) => o.store_id,
+    }
 }
 
 /// How many of each write's changes are the server's own (compensations).

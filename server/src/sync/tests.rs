@@ -704,7 +704,7 @@ fn content_encoding_is_gzip_or_identity() {
     assert_eq!(content_coding(&h).unwrap(), ContentCoding::Gzip);
     h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
     let err = ApiError::from(content_coding(&h).unwrap_err());
-    assert!(matches!(err, ApiError::UnsupportedMediaType(_)));
+    assert!(matches!(err, ApiError::UnsupportedContentEncoding(_)));
 }
 
 #[test]
