@@ -2,7 +2,8 @@
 //! on any network, or only on unmetered ones), a pause of photo uploads, and the network the
 //! app last reported. Documents and thumbnails are small and always go. All three are kept
 //! in the device database (`meta`) and survive restarts; the app reports the network when it
-//! starts and on every change (before its first report: unmetered).
+//! starts and on every change. Before its first report the network is unknown: full photos
+//! under `UnmeteredOnly` wait for it, as the user asked not to spend cellular data on them.
 
 use rusqlite::Connection;
 
@@ -76,9 +77,12 @@ pub(crate) fn photos_held(conn: &Connection) -> Result<Option<String>> {
     if photos_paused(conn)? {
         return Ok(Some("photo uploads are paused by the app".into()));
     }
-    let metered = store::meta_get(conn, NETWORK)?.as_deref() == Some("metered");
+    // Only a reported unmetered network counts as one: never reported (unknown) or offline
+    // (a stale report while a sync gets through) may be cellular.
+    let unmetered =
+        store::meta_get(conn, NETWORK)?.as_deref() == Some(Connectivity::Unmetered.code());
     Ok(
-        (metered && photo_networks(conn)? == PhotoNetworks::UnmeteredOnly)
+        (!unmetered && photo_networks(conn)? == PhotoNetworks::UnmeteredOnly)
             .then(|| "photos wait for an unmetered network (network policy)".into()),
     )
 }

@@ -3,7 +3,6 @@
 //! port, which tests use); [`Application::run_until_stopped`] serves until SIGINT/SIGTERM.
 //! The other subcommands are in [`crate::commands`].
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -229,11 +228,17 @@ impl Application {
             self.listener,
             app,
             limits,
-            metrics,
+            Some(metrics),
             stopped(stop_rx.clone()),
         );
-        let ops = axum::serve(self.ops_listener, ops).with_graceful_shutdown(stopped(stop_rx));
-        tokio::try_join!(main, ops.into_future())?;
+        // The operations listener follows the same rules with its own, smaller cap; its
+        // connections are not counted in the API's metrics.
+        let ops_limits = ListenerLimits {
+            max_connections: connections.ops_max_connections as usize,
+            ..limits
+        };
+        let ops = http::listener::serve(self.ops_listener, ops, ops_limits, None, stopped(stop_rx));
+        tokio::try_join!(main, ops)?;
         Ok(())
     }
 }

@@ -2,7 +2,8 @@
 //! nothing sent, half a request line, headers without their end, a body that stops — are all
 //! closed after the header-read or body-idle timeout (the stalled body answered 408), a
 //! connection over the cap is answered 503 at once, and a slow but live client on a 2G-like
-//! link still finishes its upload although it takes longer than every timeout.
+//! link still finishes its upload although it takes longer than every timeout. The operations
+//! listener (metrics, health) follows the same rules with its own cap.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -31,7 +32,11 @@ fn server(
 }
 
 fn connect(server: &TestServer) -> TcpStream {
-    let addr = server.url.trim_start_matches("http://");
+    connect_to(&server.url)
+}
+
+fn connect_to(url: &str) -> TcpStream {
+    let addr = url.trim_start_matches("http://");
     let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     s
@@ -216,4 +221,59 @@ fn a_slow_but_live_upload_finishes(postgres: bool) {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.body_mut().read_to_vec().unwrap(), bytes);
+}
+
+/// The listener does not depend on the engine: SQLite only.
+#[test]
+fn the_operations_listener_cuts_off_stalled_sockets() {
+    let server = server(false, &None, |c| c.connections.ops_max_connections = 3);
+    let started = Instant::now();
+    // Nothing, one byte of a request line, headers that never end: the cap is full.
+    let stalled: Vec<TcpStream> = [&b""[..], b"G", b"GET /metrics HTTP/1.1\r\nHost: x\r\n"]
+        .into_iter()
+        .map(|sent| {
+            let mut s = connect_to(&server.ops_url);
+            s.write_all(sent).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = connect_to(&server.ops_url);
+    extra
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let got = read_until_closed(extra);
+    assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
+    assert!(got.contains("too_many_connections"), "{got}");
+    // Closed by the header-read timeout (2 s), not by the test's read timeout (15 s).
+    for s in stalled {
+        let got = read_until_closed(s);
+        assert!(
+            got.is_empty(),
+            "nothing can be answered to a stalled head: {got}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Room again; the API's connection figures did not count the operations port.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = http()
+            .get(&format!("{}/metrics", server.ops_url))
+            .call()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no room after the stalled sockets closed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(server.metric("http_connections_refused_total"), 0.0);
 }

@@ -7,13 +7,18 @@ import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.test.*
 
-/** Queues every state (and every exception `onState` threw); the test thread reads them. */
+/** Queues every state, status (and exception a callback threw); the test thread reads them. */
 open class Recorder : SyncObserver {
     val states = LinkedBlockingQueue<SyncState>()
+    val statuses = LinkedBlockingQueue<SyncStatus>()
     val errors = LinkedBlockingQueue<CallbackException>()
 
     override fun onState(state: SyncState) {
         states.put(state)
+    }
+
+    override fun onStatus(status: SyncStatus) {
+        statuses.put(status)
     }
 
     override fun onError(error: CallbackException) {
@@ -52,6 +57,24 @@ object BackgroundSyncTest : Suite("BackgroundSync") {
             device.stopBackgroundSync()
             observer.until { it is SyncState.Stopped }
             assertFailsWith<FieldsyncException.WrongState> { device.requestSync() }
+        }
+
+        test("the observer receives the sync status at start and when a sync changed it") {
+            val device = loggedInDevice("rep2")
+            device.startVisit(device.stores()[0].id)
+            val observer = Recorder()
+            device.startBackgroundSync(observer)
+            addCleanup { device.stopBackgroundSync() }
+            val first = observer.statuses.poll(WAIT_SECS, TimeUnit.SECONDS) ?: fail("no status at start")
+            assertTrue(first.documents >= 1, "$first")
+            assertEquals(device.syncStatus(), first)
+
+            device.requestSync()
+            observer.until { it is SyncState.Synced }
+            val after = observer.statuses.poll(WAIT_SECS, TimeUnit.SECONDS) ?: fail("no status after the sync")
+            assertEquals(0, after.documents, "$after")
+            assertNotNull(after.lastSyncedAtMs, "$after")
+            assertNull(after.lastFailure, "$after")
         }
 
         test("the observer sees offline with a retry") {

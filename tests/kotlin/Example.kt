@@ -12,6 +12,7 @@ interface VisitScreen {
     fun markField(field: String?, message: String)
     fun toast(message: String)
     fun render(state: SyncState)
+    fun render(status: SyncStatus)
     fun crashReport(error: CallbackException)
 }
 
@@ -56,7 +57,9 @@ suspend fun recordVisit(device: FieldsyncDevice, here: GeoFix, photoPath: String
         val observer = object : SyncObserver {
             override fun onState(state: SyncState) = screen.render(state) // on the sync thread
 
-            override fun onError(error: CallbackException) = screen.crashReport(error) // onState threw
+            override fun onStatus(status: SyncStatus) = screen.render(status) // waiting work, last sync
+
+            override fun onError(error: CallbackException) = screen.crashReport(error) // a callback threw
         }
         device.startBackgroundSync(observer, intervalSecs = 300)
         device.visit(visit.id)

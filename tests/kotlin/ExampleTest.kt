@@ -18,11 +18,13 @@ object ExampleTest : Suite("Example") {
             val photo = writePng(File(dir, "shelf.png"), 40, 30, seed = 21)
             val problems = mutableListOf<String>()
             val states = LinkedBlockingQueue<SyncState>()
+            val statuses = LinkedBlockingQueue<SyncStatus>()
             val screen = object : VisitScreen {
                 override fun showFlag(message: String) { problems += "flag: $message" }
                 override fun markField(field: String?, message: String) { problems += "$field: $message" }
                 override fun toast(message: String) { problems += message }
                 override fun render(state: SyncState) = states.put(state)
+                override fun render(status: SyncStatus) = statuses.put(status)
                 override fun crashReport(error: CallbackException) { problems += "$error" }
             }
             val lines = mutableListOf<String>()
@@ -43,6 +45,10 @@ object ExampleTest : Suite("Example") {
                 if (state is SyncState.Synced) break
             }
             assertEquals(0, device.pending().documents)
+            // The status the screen shows followed the sync: nothing waits any more.
+            val shown = generateSequence { statuses.poll(WAIT_SECS, TimeUnit.SECONDS) }
+                .first { it.documents == 0 }
+            assertNotNull(shown.lastSyncedAtMs)
             synchronized(lines) { assertContains(lines, "INFO fieldsync::sync: syncing") }
         }
     }

@@ -22,6 +22,10 @@ object NetworkPolicyTest : Suite("NetworkPolicy") {
             assertEquals(PhotoNetworks.ANY, merch.photoNetworks())
             merch.setPhotoNetworks(PhotoNetworks.UNMETERED_ONLY)
             assertEquals(PhotoNetworks.UNMETERED_ONLY, merch.photoNetworks())
+            // No network reported yet: it may be cellular, so full photos wait.
+            val unknown = merch.syncNow()
+            assertEquals(0, unknown.photosUploaded)
+            assertTrue(unknown.warnings.any { it.contains("unmetered") }, "${unknown.warnings}")
             merch.reportConnectivity(Connectivity.METERED)
             val onCellular = merch.syncNow()
             assertEquals(0, onCellular.photosUploaded)

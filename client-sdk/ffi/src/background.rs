@@ -1,6 +1,6 @@
 //! Background sync for apps: a foreign-implemented `SyncObserver` (Kotlin, Swift or Python
-//! object) receives every state change of the device's sync thread
-//! (`fieldsync_client::background`).
+//! object) receives every state change of the device's sync thread and the sync status when
+//! it changes (`fieldsync_client::background`).
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use fieldsync_client::{self as bg, BackgroundSync, SyncSchedule};
 use crate::device::{wrong_state, FieldsyncDevice};
 use crate::error::{CallbackError, Result};
 use crate::records::SyncReport;
+use crate::status::SyncStatus;
 
 /// State of the background sync, as the observer sees it. Prints as a short sentence
 /// (`syncing`, `offline, retry in 2000 ms: ...`), in logs and in Kotlin's `toString`.
@@ -102,7 +103,11 @@ impl From<&bg::SyncState> for SyncState {
 pub trait SyncObserver: Send + Sync {
     fn on_state(&self, state: SyncState) -> Result<(), CallbackError>;
 
-    /// `on_state` threw: the exception, with its stack trace, for the app's crash reporting.
+    /// The sync status changed (what `sync_status()` returns): sent when the background sync
+    /// starts and after each sync that changed it, right after the sync's outcome state.
+    fn on_status(&self, status: SyncStatus) -> Result<(), CallbackError>;
+
+    /// `on_state` or `on_status` threw: the exception, with its stack trace, for the app's crash reporting.
     /// The sync goes on. Also logged (target `fieldsync::observer`).
     fn on_error(&self, error: CallbackError) -> Result<(), CallbackError>;
 }
@@ -119,10 +124,22 @@ impl bg::SyncObserver for Bridge {
             }
             _ => log::info!(target: "fieldsync::sync", "{state}"),
         }
-        let Err(error) = self.0.on_state(state) else {
-            return;
-        };
-        log::error!(target: "fieldsync::observer", "SyncObserver.on_state threw: {error}");
+        if let Err(error) = self.0.on_state(state) {
+            self.report("on_state", error);
+        }
+    }
+
+    fn on_status(&self, status: &fieldsync_client::SyncStatus) {
+        if let Err(error) = self.0.on_status(status.clone().into()) {
+            self.report("on_status", error);
+        }
+    }
+}
+
+impl Bridge {
+    /// An exception of the app's callback: to the log and to the app's `on_error`.
+    fn report(&self, callback: &str, error: CallbackError) {
+        log::error!(target: "fieldsync::observer", "SyncObserver.{callback} threw: {error}");
         if let Err(again) = self.0.on_error(error) {
             log::error!(target: "fieldsync::observer", "SyncObserver.on_error threw: {again}");
         }

@@ -54,8 +54,9 @@ impl From<fieldsync_client::SyncStatus> for SyncStatus {
 
 #[uniffi::export]
 impl FieldsyncDevice {
-    /// The sync status, offline and fast: call it on each `SyncObserver.on_state` and when a
-    /// screen opens.
+    /// The sync status, offline and fast: the background sync pushes it to
+    /// `SyncObserver.on_status` when it changes; read it after a local edit and when a screen
+    /// opens.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         Ok(self.device.sync_status()?.into())
     }

@@ -1,6 +1,7 @@
 //! Background sync: one thread per [`BackgroundSync`] that runs [`Device::sync`] when asked
 //! ([`BackgroundSync::sync_now`]) and on a schedule, and retries failures with capped
-//! exponential backoff and full jitter. Every state change goes to a [`SyncObserver`].
+//! exponential backoff and full jitter. Every state change goes to a [`SyncObserver`], and
+//! so does the [`SyncStatus`] when it changed (at start and after each sync).
 //!
 //! The thread only calls `Device::sync`, which holds the device's connection for short
 //! sections and never across network I/O, so the app keeps reading and writing while a sync
@@ -32,10 +33,15 @@ use retry::{retry_kind, Retry};
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::sync::SyncReport;
+use crate::sync_status::SyncStatus;
 
 /// Receives every state change of the background sync, on the sync thread. Must not block long.
 pub trait SyncObserver: Send + Sync + 'static {
     fn on_state(&self, state: &SyncState);
+
+    /// The sync status changed: sent when the thread starts and after each sync that changed
+    /// it (the outcome's state first). Read from the device, so it holds offline too.
+    fn on_status(&self, _status: &SyncStatus) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,6 +133,7 @@ impl BackgroundSync {
             observer,
             shared: shared.clone(),
             backoff: Backoff::new(schedule, seed()),
+            status: None,
         };
         let thread = std::thread::Builder::new()
             .name("fieldsync-sync".into())
@@ -182,6 +189,8 @@ struct Worker {
     observer: Arc<dyn SyncObserver>,
     shared: Arc<Shared>,
     backoff: Backoff,
+    /// The status last sent to the observer.
+    status: Option<SyncStatus>,
 }
 
 /// What happens after one attempt.
@@ -195,6 +204,7 @@ enum Next {
 impl Worker {
     fn run(mut self) {
         self.emit(&SyncState::Idle);
+        self.emit_status();
         let mut next_run: Option<Instant> = None;
         while self.wait(next_run) {
             self.emit(&SyncState::Syncing);
@@ -206,6 +216,7 @@ impl Worker {
                 });
             let (state, next) = self.outcome(result);
             self.emit(&state);
+            self.emit_status();
             if matches!(state, SyncState::Synced { .. }) {
                 self.emit(&SyncState::Idle);
             }
@@ -291,16 +302,30 @@ impl Worker {
         // A panicking observer must not take the sync thread down with it.
         let _ = catch_unwind(AssertUnwindSafe(|| self.observer.on_state(state)));
     }
+
+    /// Sends the status when it differs from the last one sent. Best effort: a status that
+    /// cannot be read now is sent after a later sync.
+    fn emit_status(&mut self) {
+        let Ok(status) = self.device.sync_status() else {
+            return;
+        };
+        if self.status.as_ref() == Some(&status) {
+            return;
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| self.observer.on_status(&status)));
+        self.status = Some(status);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Records every state; lets a test wait for one.
+    /// Records every state (and status); lets a test wait for one.
     #[derive(Default)]
     struct Recorder {
         states: Mutex<Vec<SyncState>>,
+        statuses: Mutex<Vec<SyncStatus>>,
         changed: Condvar,
     }
 
@@ -308,6 +333,10 @@ mod tests {
         fn on_state(&self, state: &SyncState) {
             self.states.lock().unwrap().push(state.clone());
             self.changed.notify_all();
+        }
+
+        fn on_status(&self, status: &SyncStatus) {
+            self.statuses.lock().unwrap().push(status.clone());
         }
     }
 
@@ -359,6 +388,23 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn the_status_is_pushed_at_start_and_when_a_sync_changed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Arc::new(Device::open(dir.path()).unwrap());
+        let recorder = Arc::new(Recorder::default());
+        let sync = BackgroundSync::start(device, quick(), recorder.clone());
+        sync.sync_now();
+        recorder.wait_for(1, |s| matches!(s, SyncState::Failed { .. }));
+        // Stopping waits for the thread, which sends the status right after the failure.
+        sync.stop();
+        let statuses = recorder.statuses.lock().unwrap().clone();
+        assert_eq!(statuses.len(), 2, "{statuses:?}");
+        assert_eq!(statuses[0].last_failure, None);
+        let failure = statuses[1].last_failure.as_ref().expect("the failure");
+        assert_eq!(failure.reason, "not_logged_in");
     }
 
     #[test]

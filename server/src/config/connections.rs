@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-/// Connection settings of the API listener.
+/// Connection settings of the API and operations listeners.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct ConnectionSettings {
     /// Seconds a client has to send a request's complete headers, counted from when the server
@@ -43,6 +43,19 @@ pub struct ConnectionSettings {
         global = true
     )]
     pub max_connections: u32,
+
+    /// Most connections the operations listener (metrics, health) holds open at once; one
+    /// more is answered 503 like on the API listener. Its scrapers and probes need a few, and
+    /// its own cap keeps stalled sockets there from taking the API's descriptors. The
+    /// header-read timeout above applies to it too.
+    #[arg(
+        long = "ops-max-connections",
+        env = "FIELDSYNC_OPS_MAX_CONNECTIONS",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub ops_max_connections: u32,
 }
 
 impl Default for ConnectionSettings {
@@ -51,6 +64,7 @@ impl Default for ConnectionSettings {
             header_read_timeout_secs: 15,
             body_idle_timeout_secs: 30,
             max_connections: 4096,
+            ops_max_connections: 64,
         }
     }
 }

@@ -1,6 +1,6 @@
-//! The API listener's accept loop: hyper with a header-read timeout, and a cap on open
-//! connections. `axum::serve` has neither, and a few thousand stalled sockets would exhaust
-//! the process's file descriptors.
+//! The accept loop of both listeners (API and operations): hyper with a header-read timeout,
+//! and a cap on open connections. `axum::serve` has neither, and a few thousand stalled
+//! sockets would exhaust the process's file descriptors.
 //!
 //! * Header-read timeout: hyper closes a connection whose request headers are not complete
 //!   within it, counted from when it starts waiting for them (a new connection, or a
@@ -9,7 +9,10 @@
 //! * Connection cap: a connection over it is answered 503 `too_many_connections` with
 //!   `Retry-After` and closed at once, before anything is read. Metric
 //!   `http_connections_refused_total`; open connections: `http_connections_open`.
-//! * The body timeout is per request, in [`super::timeouts`].
+//! * The body timeout is per request, in [`super::timeouts`] (API routes only: the operations
+//!   routes read no body).
+//! * The metrics count the API listener only; the operations listener's own connections
+//!   (scrapes, probes) would blur them.
 //!
 //! Graceful shutdown as before: stop accepting, let open requests finish.
 
@@ -49,11 +52,12 @@ content-length: 95\r\n\
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits for open requests.
 /// Requests carry `ConnectInfo<SocketAddr>` (the peer address) like `axum::serve` gives them.
+/// Connections and timeouts are counted in `metrics` when given.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ListenerLimits,
-    metrics: Arc<Metrics>,
+    metrics: Option<Arc<Metrics>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -79,11 +83,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            metrics.record_connection_refused();
+            if let Some(metrics) = &metrics {
+                metrics.record_connection_refused();
+            }
             tokio::spawn(refuse(stream));
             continue;
         };
-        metrics.record_connection_opened();
+        if let Some(metrics) = &metrics {
+            metrics.record_connection_opened();
+        }
         let service = router
             .clone()
             .map_request(move |mut req: axum::http::Request<Incoming>| {
@@ -97,13 +105,17 @@ pub async fn serve(
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 if e.is_timeout() {
-                    metrics.record_timeout("header");
+                    if let Some(metrics) = &metrics {
+                        metrics.record_timeout("header");
+                    }
                     tracing::debug!(%peer, "request headers not complete in time: closed");
                 } else {
                     tracing::trace!(%peer, error = %e, "connection ended with an error");
                 }
             }
-            metrics.record_connection_closed();
+            if let Some(metrics) = &metrics {
+                metrics.record_connection_closed();
+            }
             drop(permit);
         });
     }

@@ -15,10 +15,14 @@ class Recorder(fieldsync.SyncObserver):
 
     def __init__(self):
         self.states = queue.Queue()
+        self.statuses = queue.Queue()
         self.errors = queue.Queue()
 
     def on_state(self, state):
         self.states.put(state)
+
+    def on_status(self, status):
+        self.statuses.put(status)
 
     def on_error(self, error):
         self.errors.put(error)
