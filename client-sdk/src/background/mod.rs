@@ -216,10 +216,11 @@ impl Worker {
                 });
             let (state, next) = self.outcome(result);
             self.emit(&state);
-            self.emit_status();
             if matches!(state, SyncState::Synced { .. }) {
                 self.emit(&SyncState::Idle);
             }
+            // After the states, so reading the status never delays what the UI shows.
+            self.emit_status();
             next_run = match next {
                 Next::In(delay) => Some(Instant::now() + delay),
                 Next::WhenAsked => None,
