@@ -18,7 +18,9 @@
 //!   connection closed; `body`: a request body went silent, answered 408): slow clients
 //!   (`http::listener`, `http::timeouts`);
 //! * `documents_refused_over_limits_total`: pushed documents refused by the document limits
-//!   (`sync`).
+//!   (`sync`);
+//! * `fieldsync_findings_total{code,severity,source}`: findings stored by the server's verdicts
+//!   (`verdicts`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +58,13 @@ struct KindLabels {
     kind: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    code: String,
+    severity: String,
+    source: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms .. ~16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -80,6 +89,7 @@ pub struct Metrics {
     connections_refused: Counter,
     timeouts: Family<KindLabels, Counter>,
     documents_over_limits: Counter,
+    findings: Family<FindingLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -201,8 +211,15 @@ impl Metrics {
             "Pushed documents refused because they exceed a document limit",
             documents_over_limits.clone(),
         );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "fieldsync_findings",
+            "Findings the server stored, by code, severity and source (device_basis, server_data, server)",
+            findings.clone(),
+        );
         Metrics {
             registry,
+            findings,
             connections_open,
             connections_refused,
             timeouts,
@@ -246,6 +263,17 @@ impl Metrics {
     }
 
     /// A pushed document refused over a document limit.
+    /// One stored finding (`verdicts`); codes are the rules' own, a bounded set.
+    pub fn record_finding(&self, code: &str, severity: &str, source: &str) {
+        self.findings
+            .get_or_create(&FindingLabels {
+                code: code.into(),
+                severity: severity.into(),
+                source: source.into(),
+            })
+            .inc();
+    }
+
     pub fn record_document_over_limits(&self) {
         self.documents_over_limits.inc();
     }

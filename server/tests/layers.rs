@@ -24,6 +24,7 @@ const LAYERS: Layers = &[
         "capabilities",
         &[
             "sync",
+            "verdicts",
             "photos",
             "history",
             "queries",

@@ -10,6 +10,8 @@
 //!   territories, read scope) with the all-or-nothing imports (one macro body each, the same
 //!   SQL on both engines).
 //! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
+//! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
+//!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
 //! [`Store`] is all of them; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
 //! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
@@ -28,12 +30,15 @@ pub mod photos;
 mod photos_sql;
 pub mod postgres;
 pub mod sqlite;
+pub mod verdicts;
+mod verdicts_sql;
 
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
 pub use photos::PhotoStore;
+pub use verdicts::VerdictStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -114,6 +119,7 @@ pub trait Store:
     + PhotoStore
     + OrganisationStore
     + DeviceStore
+    + VerdictStore
     + Send
     + Sync
     + 'static
@@ -125,6 +131,7 @@ impl<T> Store for T where
         + PhotoStore
         + OrganisationStore
         + DeviceStore
+        + VerdictStore
         + Send
         + Sync
         + 'static
