@@ -26,5 +26,6 @@ mod security_ids;
 mod security_photos;
 mod security_slow_clients;
 mod thumbnails_first;
+mod verdicts;
 mod visit_merge;
 mod write_policies;

@@ -10,7 +10,7 @@ use fieldsync_shared::document::DocKind;
 use fieldsync_shared::master::{CreditSnapshot, Product, Store};
 use fieldsync_shared::rules::Severity;
 use fieldsync_shared::{DocId, Sku, StoreId, TenantId, Timestamp, UserId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::StoreResult;
 
@@ -35,7 +35,7 @@ pub struct RuleData {
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $variant,)* }
         impl $name {
@@ -84,7 +84,7 @@ wire_enum!(
 );
 
 /// One stored finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingRecord {
     pub doc_id: DocId,
     pub doc_kind: DocKind,
