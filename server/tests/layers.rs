@@ -38,6 +38,7 @@ const LAYERS: Layers = &[
             "admin",
             "sessions",
             "operations",
+            "live",
         ],
     ),
     (

@@ -15,6 +15,7 @@ mod blobs;
 mod connections;
 mod database;
 mod documents;
+mod live;
 mod photos;
 
 pub use blobs::{
@@ -23,6 +24,7 @@ pub use blobs::{
 pub use connections::ConnectionSettings;
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
 pub use documents::DocumentLimitSettings;
+pub use live::LiveSettings;
 pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
@@ -313,6 +315,10 @@ pub struct Config {
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
+    /// Limits and keep-alive of the live stream (`GET /v1/live`).
+    #[command(flatten)]
+    pub live: LiveSettings,
+
     /// Limits on the shape of pushed documents.
     #[command(flatten)]
     pub documents: DocumentLimitSettings,
@@ -359,6 +365,7 @@ impl Config {
             photos: PhotoSettings::default(),
             blobs: BlobSettings::default(),
             connections: ConnectionSettings::default(),
+            live: LiveSettings::default(),
             documents: DocumentLimitSettings::default(),
             limits: Limits::default(),
         }
