@@ -31,6 +31,7 @@ const LAYERS: Layers = &[
             "admin",
             "sessions",
             "operations",
+            "console",
         ],
     ),
     (
