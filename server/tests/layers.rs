@@ -39,6 +39,7 @@ const LAYERS: Layers = &[
             "sessions",
             "operations",
             "live",
+            "console",
         ],
     ),
     (
