@@ -14,6 +14,7 @@ mod identity;
 mod instances;
 mod kotlin_bindings;
 mod lost_state;
+mod near_duplicate_photos;
 mod photo_queue;
 mod policy_matrix;
 mod python_bindings;
