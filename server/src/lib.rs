@@ -13,7 +13,8 @@
 //!   loads its object; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
 //! * [`http`]: the one API error type and its mapping to HTTP, body reading, middleware, the API
 //!   listener with its timeouts and connection cap.
-//! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`].
+//! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`],
+//!   [`photo_index`] (perceptual hashes of recent photos, per tenant).
 //! * [`config`]: every settings type; imports nothing from the crate.
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod blobs;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod feed_events;
 pub mod history;
@@ -31,6 +33,7 @@ pub mod master_data;
 pub mod metrics;
 pub mod openapi;
 pub mod operations;
+pub mod photo_index;
 pub mod photos;
 pub mod queries;
 pub mod routes;

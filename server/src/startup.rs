@@ -15,6 +15,7 @@ use crate::demo::{self, DemoError};
 use crate::feed_events::{self, FeedEvents, FeedSource};
 use crate::http::{self, listener::ListenerLimits};
 use crate::metrics::Metrics;
+use crate::photo_index::tenants::TenantIndexes;
 use crate::photos;
 use crate::routes::{api_router, ops_router};
 use crate::state::AppState;
@@ -172,6 +173,10 @@ impl Application {
             tokens: Arc::new(tokens),
             login_limiter,
             feed_events,
+            photo_index: Arc::new(TenantIndexes::new(
+                photos::similarity::hash::ALGORITHM,
+                photos::similarity::WINDOW_DAYS,
+            )),
         };
         photos::check_settings(&state)
             .await
@@ -206,6 +211,8 @@ impl Application {
         let _photo_gc = photos::gc::spawn(self.state.clone());
         // Purge of ended sessions and expired refresh tokens; stops with the server.
         let _session_purge = crate::sessions::purge::spawn(self.state.clone());
+        // Hashes of photos stored before near-duplicate checks; stops with the server.
+        let _photo_hash_backfill = photos::similarity::backfill::spawn(self.state.clone());
         let metrics = self.state.metrics.clone();
         let connections = self.state.config.connections.clone();
         let max_live_streams = self.state.config.live.max_streams as usize;

@@ -14,7 +14,14 @@ const LAYERS: Layers = &[
     ("settings", &["config"]),
     (
         "infrastructure",
-        &["store", "blobs", "feed_events", "metrics", "telemetry"],
+        &[
+            "store",
+            "blobs",
+            "feed_events",
+            "metrics",
+            "telemetry",
+            "photo_index",
+        ],
     ),
     ("http glue", &["http"]),
     ("authentication", &["auth"]),
@@ -32,6 +39,7 @@ const LAYERS: Layers = &[
             "sessions",
             "operations",
             "live",
+            "console",
         ],
     ),
     (

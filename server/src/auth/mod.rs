@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
 use fieldsync_shared::master::Role;
-use fieldsync_shared::{TenantId, Timestamp, UserId};
+use fieldsync_shared::{DeviceId, TenantId, Timestamp, UserId};
 
 use crate::http::ApiError;
 use crate::store::devices::{session_aged_out, RevokeReason};
@@ -85,46 +85,60 @@ where
 }
 
 async fn verify_claims(state: &Verifier, claims: Claims) -> Result<Principal, ApiError> {
-    let mut role = claims.role;
-    let device = match (claims.did, claims.sid) {
+    match (claims.did, claims.sid) {
         (Some(device_id), Some(session_id)) => {
-            let session = state
-                .store
-                .session_auth(claims.tid, session_id)
-                .await?
-                .filter(|s| s.user_id == claims.sub && s.device_id == device_id)
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("invalid access token: unknown session".into())
-                })?;
-            if session.device_revoked {
-                return Err(ApiError::Unauthorized(
-                    RevokeReason::DeviceRevoked.message().into(),
-                ));
-            }
-            if let Some(reason) = session.session_revoked {
-                return Err(ApiError::Unauthorized(reason.message().into()));
-            }
-            if session_aged_out(
-                session.created_at,
-                state.session_max_age_ms,
-                Timestamp::now(),
-            ) {
-                return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
-            }
-            role = session.role;
-            Some(DeviceSession {
-                device_id,
-                actor: session.actor,
-                session_id,
-            })
+            device_session_principal(state, claims.tid, claims.sub, device_id, session_id).await
         }
-        _ => None,
-    };
+        _ => Ok(Principal {
+            tenant_id: claims.tid,
+            user_id: claims.sub,
+            role: claims.role,
+            device: None,
+        }),
+    }
+}
+
+/// The principal of a device session, after checking in the database that the session and the
+/// device are not revoked and the session not past its maximum age; the role is the user's
+/// current one. What a device token is checked with, and what the web console checks its
+/// sign-ins with (a console sign-in is a device session).
+pub async fn device_session_principal(
+    state: &Verifier,
+    tenant_id: TenantId,
+    user_id: UserId,
+    device_id: DeviceId,
+    session_id: uuid::Uuid,
+) -> Result<Principal, ApiError> {
+    let session = state
+        .store
+        .session_auth(tenant_id, session_id)
+        .await?
+        .filter(|s| s.user_id == user_id && s.device_id == device_id)
+        .ok_or_else(|| ApiError::Unauthorized("invalid access token: unknown session".into()))?;
+    if session.device_revoked {
+        return Err(ApiError::Unauthorized(
+            RevokeReason::DeviceRevoked.message().into(),
+        ));
+    }
+    if let Some(reason) = session.session_revoked {
+        return Err(ApiError::Unauthorized(reason.message().into()));
+    }
+    if session_aged_out(
+        session.created_at,
+        state.session_max_age_ms,
+        Timestamp::now(),
+    ) {
+        return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
+    }
     Ok(Principal {
-        tenant_id: claims.tid,
-        user_id: claims.sub,
-        role,
-        device,
+        tenant_id,
+        user_id,
+        role: session.role,
+        device: Some(DeviceSession {
+            device_id,
+            actor: session.actor,
+            session_id,
+        }),
     })
 }
 

@@ -13,6 +13,7 @@ use fieldsync_shared::protocol::Limits;
 
 mod blobs;
 mod connections;
+mod console;
 mod database;
 mod documents;
 mod live;
@@ -22,6 +23,7 @@ pub use blobs::{
     BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
 };
 pub use connections::ConnectionSettings;
+pub use console::{ConsoleSettings, DEFAULT_CONSOLE_SESSION_SECS};
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
 pub use documents::DocumentLimitSettings;
 pub use live::LiveSettings;
@@ -323,6 +325,10 @@ pub struct Config {
     #[command(flatten)]
     pub documents: DocumentLimitSettings,
 
+    /// The supervisors' web console under `/console`.
+    #[command(flatten)]
+    pub console: ConsoleSettings,
+
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
     #[arg(
@@ -367,6 +373,7 @@ impl Config {
             connections: ConnectionSettings::default(),
             live: LiveSettings::default(),
             documents: DocumentLimitSettings::default(),
+            console: ConsoleSettings::default(),
             limits: Limits::default(),
         }
     }
