@@ -3,7 +3,8 @@
 //! rep's background-synced device without `sync_now`; a rep never hears of a visit outside its
 //! read scope; a cut stream resumes from its last event id with nothing missed; revocation and
 //! token expiry end the stream; a write on one instance reaches a stream on another sharing
-//! the PostgreSQL database; the per-user limit refuses one stream too many.
+//! the PostgreSQL database; the per-user limit refuses one stream too many; streams leave the
+//! connection cap to requests.
 //!
 //! Timing is never asserted: every wait polls with a generous deadline.
 
@@ -485,6 +486,33 @@ fn one_stream_too_many_for_a_user_is_refused() {
     open(&server.url, &server.token("rep2"), Start::Now)
         .expect("rep2's stream")
         .ready();
+}
+
+#[test]
+fn streams_leave_the_connection_cap_to_requests() {
+    let (server, _db) = on(false, |c| c.connections.max_connections = 3);
+    let tokens: Vec<String> = ["rep1", "rep2", "sup1", "merch1", "mgr1"]
+        .iter()
+        .map(|user| server.token(user))
+        .collect();
+    // The logins' connections are closed by now; each stream gives its place back.
+    let mut streams: Vec<Stream> = tokens
+        .iter()
+        .map(|token| open(&server.url, token, Start::Now).expect("a stream"))
+        .collect();
+    for stream in &mut streams {
+        stream.ready();
+    }
+    assert_eq!(server.metric("live_streams"), 5.0);
+    // Five streams over a connection cap of three, and requests still get in.
+    for _ in 0..3 {
+        let status = http()
+            .get(&format!("{}/health", server.url))
+            .call()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        assert_eq!(status, 200);
+    }
 }
 
 #[test]

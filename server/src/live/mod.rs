@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::auth;
+use crate::http::listener::ConnectionSlot;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
@@ -78,6 +79,7 @@ pub struct LiveParams {
 pub async fn live(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<OpenStreams>>,
+    slot: Option<Extension<ConnectionSlot>>,
     headers: HeaderMap,
     params: Result<Query<LiveParams>, QueryRejection>,
 ) -> ApiResult<Response> {
@@ -109,6 +111,11 @@ pub async fn live(
                 },
             }
         })?;
+    // The stream counts under its own cap from now on: its connection's place under the
+    // listener's cap goes back to requests (the answer closes the connection when it ends).
+    if let Some(Extension(slot)) = slot {
+        slot.give_back();
+    }
     // Subscribed before the first read of the feed, so no commit falls between the two.
     let events = state.feed_events.subscribe();
     let cursor = match resume {
