@@ -32,6 +32,7 @@ pub fn api_router(state: AppState) -> Router {
         .route("/health", get(operations::health))
         .merge(limited)
         .merge(photos::router())
+        .merge(crate::live::router(&state))
         // CSV imports: their own (10 MiB) limit.
         .merge(crate::admin::import_router())
         .layer(DefaultBodyLimit::disable())

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use fieldsync_shared::master::Role;
 use fieldsync_shared::{DeviceId, TenantId, Timestamp, UserId};
@@ -142,9 +143,8 @@ pub async fn device_session_principal(
 }
 
 /// The Bearer token of a request.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
     let value = header
@@ -158,6 +158,16 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     }
 }
 
+/// The verified claims of a request's Bearer token: the first half of the [`Principal`]
+/// extractor, for handlers that keep the claims (a live stream re-checks its principal with
+/// [`principal_of`] and ends at the token's expiry).
+pub fn verified_claims(headers: &HeaderMap, tokens: &TokenKeys) -> Result<Claims, ApiError> {
+    tokens.verify(bearer(headers)?).map_err(|e| {
+        tracing::debug!(error = %e, "access token refused");
+        ApiError::Unauthorized("invalid or expired access token".into())
+    })
+}
+
 impl<S> FromRequestParts<S> for Principal
 where
     S: Send + Sync,
@@ -167,11 +177,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Verifier::from_ref(state);
-        let token = bearer(parts)?;
-        let claims = verifier.tokens.verify(token).map_err(|e| {
-            tracing::debug!(error = %e, "access token refused");
-            ApiError::Unauthorized("invalid or expired access token".into())
-        })?;
+        let claims = verified_claims(&parts.headers, &verifier.tokens)?;
         verify_claims(&verifier, claims).await
     }
 }

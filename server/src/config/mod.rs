@@ -16,6 +16,7 @@ mod connections;
 mod console;
 mod database;
 mod documents;
+mod live;
 mod photos;
 
 pub use blobs::{
@@ -25,6 +26,7 @@ pub use connections::ConnectionSettings;
 pub use console::{ConsoleSettings, DEFAULT_CONSOLE_SESSION_SECS};
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
 pub use documents::DocumentLimitSettings;
+pub use live::LiveSettings;
 pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
@@ -315,6 +317,10 @@ pub struct Config {
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
+    /// Limits and keep-alive of the live stream (`GET /v1/live`).
+    #[command(flatten)]
+    pub live: LiveSettings,
+
     /// Limits on the shape of pushed documents.
     #[command(flatten)]
     pub documents: DocumentLimitSettings,
@@ -365,6 +371,7 @@ impl Config {
             photos: PhotoSettings::default(),
             blobs: BlobSettings::default(),
             connections: ConnectionSettings::default(),
+            live: LiveSettings::default(),
             documents: DocumentLimitSettings::default(),
             console: ConsoleSettings::default(),
             limits: Limits::default(),
