@@ -5,6 +5,7 @@ mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
+mod console;
 mod crash;
 mod db_faults;
 mod device_kill;
