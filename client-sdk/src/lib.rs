@@ -31,6 +31,7 @@ mod sync_status;
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::{AuditInput, Device, GeoFix};
 pub use error::DeviceError;
+pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};
 pub use schema::SCHEMA_VERSION;
 pub use send_queue::PhotoUpload;

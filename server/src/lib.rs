@@ -6,13 +6,15 @@
 //!   [`startup`] ([`startup::Application`]: builds the state, binds, serves), [`routes`] (both
 //!   routers), [`openapi`] (merges each capability's part), [`demo`] (the demo tenant).
 //! * capabilities: [`sync`], [`photos`], [`history`], [`queries`], [`master_data`], [`admin`],
-//!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`).
+//!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`),
+//!   [`live`] (the live stream `GET /v1/live`).
 //! * [`state`]: what every handler shares; gives [`auth`] its [`auth::Verifier`] via `FromRef`.
 //! * [`scope`]: who may read what, and the extractor through which every route that takes an id
 //!   loads its object; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
 //! * [`http`]: the one API error type and its mapping to HTTP, body reading, middleware, the API
 //!   listener with its timeouts and connection cap.
-//! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`].
+//! * infrastructure: [`store`], [`blobs`], [`feed_events`], [`metrics`], [`telemetry`],
+//!   [`photo_index`] (perceptual hashes of recent photos, per tenant).
 //! * [`config`]: every settings type; imports nothing from the crate.
 
 pub mod admin;
@@ -21,14 +23,17 @@ pub mod blobs;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod feed_events;
 pub mod history;
 pub mod http;
+pub mod live;
 pub mod master_data;
 pub mod metrics;
 pub mod openapi;
 pub mod operations;
+pub mod photo_index;
 pub mod photos;
 pub mod queries;
 pub mod routes;

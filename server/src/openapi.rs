@@ -55,6 +55,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::sync::SyncApi::openapi(),
         crate::queries::QueriesApi::openapi(),
         crate::history::HistoryApi::openapi(),
+        crate::live::LiveApi::openapi(),
     ] {
         doc.merge(part);
     }

@@ -15,6 +15,7 @@ use crate::demo::{self, DemoError};
 use crate::feed_events::{self, FeedEvents, FeedSource};
 use crate::http::{self, listener::ListenerLimits};
 use crate::metrics::Metrics;
+use crate::photo_index::tenants::TenantIndexes;
 use crate::photos;
 use crate::routes::{api_router, ops_router};
 use crate::state::AppState;
@@ -172,6 +173,10 @@ impl Application {
             tokens: Arc::new(tokens),
             login_limiter,
             feed_events,
+            photo_index: Arc::new(TenantIndexes::new(
+                photos::similarity::hash::ALGORITHM,
+                photos::similarity::WINDOW_DAYS,
+            )),
         };
         photos::check_settings(&state)
             .await
@@ -206,23 +211,31 @@ impl Application {
         let _photo_gc = photos::gc::spawn(self.state.clone());
         // Purge of ended sessions and expired refresh tokens; stops with the server.
         let _session_purge = crate::sessions::purge::spawn(self.state.clone());
+        // Hashes of photos stored before near-duplicate checks; stops with the server.
+        let _photo_hash_backfill = photos::similarity::backfill::spawn(self.state.clone());
         let metrics = self.state.metrics.clone();
         let connections = self.state.config.connections.clone();
+        let max_live_streams = self.state.config.live.max_streams as usize;
+        let feed_events = self.state.feed_events.clone();
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
+            // Live streams never finish on their own; the graceful shutdown waits for them.
+            feed_events.close();
         });
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         tracing::info!(port = self.port, ops_port = self.ops_port, "listening");
         // Timeouts and the connection cap; requests carry the peer address (login throttling).
+        // Live streams hold their connection for hours and have their own cap: the listener's
+        // cap is raised by it, so streams never take the connections requests need.
         let limits = ListenerLimits {
             header_read_timeout: connections.header_read_timeout(),
-            max_connections: connections.max_connections as usize,
+            max_connections: connections.max_connections as usize + max_live_streams,
         };
         let main = http::listener::serve(
             self.listener,

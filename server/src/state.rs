@@ -9,6 +9,7 @@ use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::feed_events::FeedEvents;
 use crate::metrics::Metrics;
+use crate::photo_index::tenants::TenantIndexes;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Commits of this and (on PostgreSQL) every other instance, for live push. There is no
     /// document cache to invalidate: every push and pull reads the database (`feed_events`).
     pub feed_events: FeedEvents,
+    /// Perceptual hashes of this instance's tenants' recent photos (near-duplicate lookups).
+    pub photo_index: Arc<TenantIndexes>,
 }
 
 impl FromRef<AppState> for Verifier {

@@ -14,7 +14,14 @@ const LAYERS: Layers = &[
     ("settings", &["config"]),
     (
         "infrastructure",
-        &["store", "blobs", "feed_events", "metrics", "telemetry"],
+        &[
+            "store",
+            "blobs",
+            "feed_events",
+            "metrics",
+            "telemetry",
+            "photo_index",
+        ],
     ),
     ("http glue", &["http"]),
     ("authentication", &["auth"]),
@@ -31,6 +38,8 @@ const LAYERS: Layers = &[
             "admin",
             "sessions",
             "operations",
+            "live",
+            "console",
         ],
     ),
     (

@@ -14,6 +14,7 @@ mod flaky_network;
 mod identity;
 mod instances;
 mod kotlin_bindings;
+mod live_push;
 mod lost_state;
 mod photo_queue;
 mod policy_matrix;

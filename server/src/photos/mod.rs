@@ -13,6 +13,7 @@
 //! blob is written durably, and only then the metadata row is inserted.
 
 pub mod gc;
+pub mod similarity;
 pub mod thumbnails;
 pub mod uploads;
 

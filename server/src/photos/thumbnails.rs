@@ -109,7 +109,8 @@ pub async fn make_and_store(
         }
     };
     let size = thumbnail.len() as u64;
-    if let Err(e) = state.blobs.put(&key, Bytes::from(thumbnail)).await {
+    let thumbnail = Bytes::from(thumbnail);
+    if let Err(e) = state.blobs.put(&key, thumbnail.clone()).await {
         tracing::warn!(sha256 = %sha256, error = %e, "storing the thumbnail failed");
         return false;
     }
@@ -133,6 +134,7 @@ pub async fn make_and_store(
         }
         Err(e) => tracing::error!(error = %e, "device thumbnail key"),
     }
+    super::similarity::record_thumbnail(state, tenant, sha256, thumbnail).await;
     true
 }
 

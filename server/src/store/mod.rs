@@ -6,6 +6,8 @@
 //!   `directory_sql`).
 //! * [`photos::PhotoStore`]: photo metadata, declared uploads, thumbnails (one macro body,
 //!   `photos_sql`).
+//! * [`photo_hashes::PhotoHashStore`]: perceptual hashes of photos for the near-duplicate
+//!   check (one macro body, `photo_hashes_sql`).
 //! * [`organisation::OrganisationStore`]: one store per aggregate (users, regions, teams,
 //!   territories, read scope) with the all-or-nothing imports (one macro body each, the same
 //!   SQL on both engines).
@@ -24,6 +26,8 @@ pub mod documents;
 mod documents_rows;
 mod documents_sql;
 pub mod organisation;
+pub mod photo_hashes;
+mod photo_hashes_sql;
 pub mod photos;
 mod photos_sql;
 pub mod postgres;
@@ -33,6 +37,7 @@ pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
+pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +117,7 @@ pub trait Store:
     DocumentStore
     + DirectoryStore
     + PhotoStore
+    + PhotoHashStore
     + OrganisationStore
     + DeviceStore
     + Send
@@ -123,6 +129,7 @@ impl<T> Store for T where
     T: DocumentStore
         + DirectoryStore
         + PhotoStore
+        + PhotoHashStore
         + OrganisationStore
         + DeviceStore
         + Send
