@@ -6,8 +6,10 @@
 //! could not build from the description counts as not reached).
 //!
 //! Each role gets a server of its own, so what an administrator's run changes (users, devices,
-//! the login limiter) does not decide another role's run. `POST /v1/auth/logout` ends the
-//! session whose token the fuzzer holds, so it runs last, alone.
+//! the login limiter) does not decide another role's run. Two operations run apart:
+//! `POST /v1/auth/logout` ends the session whose token the fuzzer holds, so it runs last,
+//! alone; `GET /v1/live` streams until the access token expires, so it runs alone against a
+//! server whose tokens live a few seconds (the fuzzer reads every answer to its end).
 //!
 //! Bounded by default (examples per operation); a longer run (docs/reliability.md):
 //!   FIELDSYNC_API_FUZZ_EXAMPLES   examples per operation and phase (default 10)
@@ -34,7 +36,40 @@ const USERS: &[(&str, &str)] = &[
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance";
 
+/// What one schemathesis run covers.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    /// Every operation but the two below.
+    Operations,
+    /// `POST /v1/auth/logout` alone.
+    Logout,
+    /// The live stream `GET /v1/live` alone.
+    LiveStream,
+}
+
 const LOGOUT: &str = "/v1/auth/logout";
+const LIVE: &str = "/v1/live";
+
+/// Access-token lifetime of the live stream's server: each stream ends by then.
+const LIVE_TOKEN_TTL_SECS: u64 = 4;
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Operations => "operations",
+            Part::Logout => "logout",
+            Part::LiveStream => "live stream",
+        }
+    }
+
+    fn filter(self) -> Vec<&'static str> {
+        match self {
+            Part::Operations => vec!["--exclude-path", LOGOUT, "--exclude-path", LIVE],
+            Part::Logout => vec!["--include-path", LOGOUT],
+            Part::LiveStream => vec!["--include-path", LIVE],
+        }
+    }
+}
 
 /// Loaded by schemathesis: the sync body is CBOR, which it cannot build from a schema; the
 /// description says "binary", so it sends bytes as it does for photos.
@@ -98,9 +133,9 @@ impl Fuzzer {
         }
     }
 
-    /// Fuzzes `server` with `token`: every operation but logout, or (`logout`) logout alone.
-    fn run(&self, server: &TestServer, token: &str, name: &str, logout: bool) -> Run {
-        let reports = self.work.path().join(name);
+    /// Fuzzes `part` of `server`'s operations with `token`.
+    fn run(&self, server: &TestServer, token: &str, username: &str, part: Part) -> Run {
+        let reports = self.work.path().join(format!("{username}-{}", part.name()));
         let mut cmd = Command::new(&self.exe);
         cmd.arg("run")
             .arg(format!("{}/openapi.json", server.ops_url))
@@ -114,21 +149,16 @@ impl Fuzzer {
             .args(["--workers", "1"])
             .args(["--report", "json", "--report-dir"])
             .arg(&reports)
-            .args([
-                if logout {
-                    "--include-path"
-                } else {
-                    "--exclude-path"
-                },
-                LOGOUT,
-            ])
+            // A hung answer fails the run instead of holding the test.
+            .args(["--request-timeout", "60"])
+            .args(part.filter())
             // Its cache folder (.schemathesis) goes there, not into the source tree.
             .current_dir(self.work.path())
             .env("PYTHONPATH", self.work.path())
             .env("SCHEMATHESIS_HOOKS", "fieldsync_api_fuzz_hooks")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("NO_COLOR", "1");
-        if let (Some(secs), false) = (self.seconds, logout) {
+        if let (Some(secs), Part::Operations) = (self.seconds, part) {
             cmd.args(["--max-time", &secs.to_string()]);
         }
         let out = cmd.output().expect("run schemathesis");
@@ -212,14 +242,34 @@ fn every_operation_answers_as_described_for_every_role() {
             .map(|s| format!(", {s} s per role"))
             .unwrap_or_default()
     );
+    let live_server = TestServer::start_with(|c| c.token_ttl_secs = LIVE_TOKEN_TTL_SECS);
     let mut failed = Vec::new();
     for (role, username) in USERS {
         let server = TestServer::start();
         let token = server.token(username);
-        for (logout, part) in [(false, "operations"), (true, "logout")] {
-            let run = fuzzer.run(&server, &token, &format!("{username}-{part}"), logout);
+        let runs = [
+            (
+                Part::Operations,
+                fuzzer.run(&server, &token, username, Part::Operations),
+            ),
+            (
+                Part::Logout,
+                fuzzer.run(&server, &token, username, Part::Logout),
+            ),
+            (
+                Part::LiveStream,
+                fuzzer.run(
+                    &live_server,
+                    &live_server.token(username),
+                    username,
+                    Part::LiveStream,
+                ),
+            ),
+        ];
+        for (part, run) in runs {
             println!(
-                "{role} ({username}) {part}: {} operations, {} requests, {:.0} s",
+                "{role} ({username}) {}: {} operations, {} requests, {:.0} s",
+                part.name(),
                 run.number("/operations/tested"),
                 run.number("/test_cases/generated"),
                 run.report["running_time"].as_f64().unwrap_or(0.0)
@@ -227,7 +277,8 @@ fn every_operation_answers_as_described_for_every_role() {
             let problems = run.problems();
             if !problems.is_empty() {
                 failed.push(format!(
-                    "as {role} ({username}), {part}:\n  {}\n--- schemathesis output ---\n{}",
+                    "as {role} ({username}), {}:\n  {}\n--- schemathesis output ---\n{}",
+                    part.name(),
                     problems.join("\n  "),
                     run.output
                 ));
