@@ -53,6 +53,11 @@ fi
 step "Kotlin toolchain (binding tests)"
 scripts/kotlin-toolchain.sh
 
+# The API fuzz test (tests/e2e/api_fuzz.rs) runs schemathesis, pinned and hash-checked from
+# PyPI into a virtual environment in ~/.cache/fieldsync (seconds when already there).
+step "schemathesis (API fuzz test)"
+scripts/api-fuzz-tools.sh
+
 if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
     step "rustfmt"
     cargo fmt --all -- --check
