@@ -31,11 +31,12 @@ mod sync_status;
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::{AuditInput, Device, GeoFix};
 pub use error::DeviceError;
+pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};
 pub use schema::SCHEMA_VERSION;
 pub use send_queue::PhotoUpload;
 pub use store::{PhotoState, RefusedEditReport, ThumbnailState};
-pub use sync::{Pending, PendingDoc, RefusedDoc, SyncReport};
+pub use sync::{FindingReport, Pending, PendingDoc, RefusedDoc, SyncReport};
 pub use sync_status::{SyncFailure, SyncStatus};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.

@@ -1,6 +1,6 @@
 //! Feed events: "tenant T's feed now reaches seq N", published on every instance after any
 //! instance commits a sync push. This is how instances learn about each other's writes; it is
-//! what live push to devices will subscribe to.
+//! what live push (`crate::live`) subscribes to.
 //!
 //! * **PostgreSQL** (several instances): `commit_push` runs
 //!   `SELECT pg_notify('fieldsync_feed', '<tenant>:<last seq>')` inside its transaction, so
@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use fieldsync_shared::values::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::metrics::Metrics;
 
@@ -80,12 +80,30 @@ pub enum FeedSource {
 pub struct FeedEvents {
     tx: broadcast::Sender<FeedEvent>,
     source: FeedSource,
+    /// `true` once the server shuts down: long-lived subscribers (live streams) end, so that
+    /// the graceful shutdown, which waits for open requests, is not held up by them.
+    closed: Arc<watch::Sender<bool>>,
 }
 
 impl FeedEvents {
     pub fn new(source: FeedSource) -> FeedEvents {
         let (tx, _) = broadcast::channel(CAPACITY);
-        FeedEvents { tx, source }
+        FeedEvents {
+            tx,
+            source,
+            closed: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// The server is shutting down: [`FeedEvents::closed`] completes for every subscriber.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Completes once [`FeedEvents::close`] was called (at once if it was already).
+    pub async fn closed(&self) {
+        let mut rx = self.closed.subscribe();
+        let _ = rx.wait_for(|closed| *closed).await;
     }
 
     pub fn source(&self) -> FeedSource {
@@ -220,5 +238,23 @@ mod tests {
         let mut rx = db.subscribe();
         db.committed_locally(tenant, Some(7));
         assert!(rx.try_recv().is_err(), "the listener publishes instead");
+    }
+
+    #[tokio::test]
+    async fn closing_ends_the_wait_of_every_subscriber() {
+        let events = FeedEvents::new(FeedSource::Local);
+        let waiting = tokio::spawn({
+            let events = events.clone();
+            async move { events.closed().await }
+        });
+        events.close();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("closed() completes")
+            .unwrap();
+        // Also for a subscriber that comes after the close.
+        tokio::time::timeout(Duration::from_secs(5), events.closed())
+            .await
+            .expect("closed() completes at once");
     }
 }

@@ -6,7 +6,8 @@
 //!   [`startup`] ([`startup::Application`]: builds the state, binds, serves), [`routes`] (both
 //!   routers), [`openapi`] (merges each capability's part), [`demo`] (the demo tenant).
 //! * capabilities: [`sync`], [`photos`], [`history`], [`queries`], [`master_data`], [`admin`],
-//!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`).
+//!   [`sessions`] (sign-in endpoints, session purge), [`operations`] (`/health`, `/metrics`),
+//!   [`live`] (the live stream `GET /v1/live`).
 //! * [`state`]: what every handler shares; gives [`auth`] its [`auth::Verifier`] via `FromRef`.
 //! * [`scope`]: who may read what, and the extractor through which every route that takes an id
 //!   loads its object; [`auth`]: tokens, passwords, the [`auth::Principal`] extractor.
@@ -22,10 +23,12 @@ pub mod blobs;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod feed_events;
 pub mod history;
 pub mod http;
+pub mod live;
 pub mod master_data;
 pub mod metrics;
 pub mod openapi;
@@ -41,3 +44,4 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod verdicts;

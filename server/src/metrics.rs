@@ -18,7 +18,13 @@
 //!   connection closed; `body`: a request body went silent, answered 408): slow clients
 //!   (`http::listener`, `http::timeouts`);
 //! * `documents_refused_over_limits_total`: pushed documents refused by the document limits
-//!   (`sync`).
+//!   (`sync`);
+//! * `live_streams` (gauge: open live streams), `live_events_sent_total` (change events sent
+//!   on them), `live_streams_ended_total{reason}` (why streams ended: `slow_client` is a drop,
+//!   `client_gone`, `token_expired`, `unauthorized`, `replaced`, `shutdown`, `unavailable`),
+//!   `live_streams_refused_total{limit}` (`total`, `user`): `live`;
+//! * `fieldsync_findings_total{code,severity,source}`: findings stored by the server's verdicts
+//!   (`verdicts`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +62,23 @@ struct KindLabels {
     kind: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    code: String,
+    severity: String,
+    source: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms .. ~16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -80,6 +103,11 @@ pub struct Metrics {
     connections_refused: Counter,
     timeouts: Family<KindLabels, Counter>,
     documents_over_limits: Counter,
+    live_streams: Gauge,
+    live_events_sent: Counter,
+    live_streams_ended: Family<ReasonLabels, Counter>,
+    live_streams_refused: Family<LimitLabels, Counter>,
+    findings: Family<FindingLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -201,8 +229,43 @@ impl Metrics {
             "Pushed documents refused because they exceed a document limit",
             documents_over_limits.clone(),
         );
+        let live_streams = Gauge::default();
+        let live_events_sent = Counter::default();
+        let live_streams_ended = Family::<ReasonLabels, Counter>::default();
+        let live_streams_refused = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "live_streams",
+            "Live streams (GET /v1/live) open on this instance",
+            live_streams.clone(),
+        );
+        registry.register(
+            "live_events_sent",
+            "Change events sent on live streams",
+            live_events_sent.clone(),
+        );
+        registry.register(
+            "live_streams_ended",
+            "Live streams ended, by reason (slow_client: dropped for not reading)",
+            live_streams_ended.clone(),
+        );
+        registry.register(
+            "live_streams_refused",
+            "Live streams refused over a limit: total (this instance) or user",
+            live_streams_refused.clone(),
+        );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "fieldsync_findings",
+            "Findings the server stored, by code, severity and source (device_basis, server_data, server)",
+            findings.clone(),
+        );
         Metrics {
             registry,
+            live_streams,
+            live_events_sent,
+            live_streams_ended,
+            live_streams_refused,
+            findings,
             connections_open,
             connections_refused,
             timeouts,
@@ -246,6 +309,17 @@ impl Metrics {
     }
 
     /// A pushed document refused over a document limit.
+    /// One stored finding (`verdicts`); codes are the rules' own, a bounded set.
+    pub fn record_finding(&self, code: &str, severity: &str, source: &str) {
+        self.findings
+            .get_or_create(&FindingLabels {
+                code: code.into(),
+                severity: severity.into(),
+                source: source.into(),
+            })
+            .inc();
+    }
+
     pub fn record_document_over_limits(&self) {
         self.documents_over_limits.inc();
     }
@@ -301,6 +375,39 @@ impl Metrics {
     /// The feed listener lost (or could not open) its connection and will retry.
     pub fn record_feed_listener_retry(&self) {
         self.feed_listener_retries.inc();
+    }
+
+    /// A live stream opened.
+    pub fn record_live_stream_opened(&self) {
+        self.live_streams.inc();
+    }
+
+    /// A live stream closed.
+    pub fn record_live_stream_closed(&self) {
+        self.live_streams.dec();
+    }
+
+    /// One change event sent on a live stream.
+    pub fn record_live_event_sent(&self) {
+        self.live_events_sent.inc();
+    }
+
+    /// Why a live stream ended.
+    pub fn record_live_stream_ended(&self, reason: &'static str) {
+        self.live_streams_ended
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A live stream refused over a limit (`total`, `user`).
+    pub fn record_live_stream_refused(&self, limit: &'static str) {
+        self.live_streams_refused
+            .get_or_create(&LimitLabels {
+                limit: limit.to_owned(),
+            })
+            .inc();
     }
 
     /// One answered HTTP request.
@@ -375,6 +482,8 @@ mod tests {
             "photo_upload_bytes_received_total 0",
             "photos_orphans_deleted_total 0",
             "sessions_purged_total 0",
+            "live_streams 0",
+            "live_events_sent_total 0",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }

@@ -2,6 +2,8 @@
 //! capability's part (`*Api`) merged under one title, the tags and the Bearer security scheme.
 //! No handler imports this module; it imports them.
 
+mod common_responses;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -53,8 +55,10 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::sync::SyncApi::openapi(),
         crate::queries::QueriesApi::openapi(),
         crate::history::HistoryApi::openapi(),
+        crate::live::LiveApi::openapi(),
     ] {
         doc.merge(part);
     }
+    common_responses::add(&mut doc);
     doc
 }

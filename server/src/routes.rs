@@ -23,6 +23,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(crate::history::router())
         .merge(master_data::router())
         .merge(crate::admin::router())
+        .merge(crate::console::router(state.config.console.enabled))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(
             state.config.limits.max_body_bytes,
@@ -31,6 +32,7 @@ pub fn api_router(state: AppState) -> Router {
         .route("/health", get(operations::health))
         .merge(limited)
         .merge(photos::router())
+        .merge(crate::live::router(&state))
         // CSV imports: their own (10 MiB) limit.
         .merge(crate::admin::import_router())
         .layer(DefaultBodyLimit::disable())

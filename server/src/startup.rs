@@ -215,12 +215,15 @@ impl Application {
         let _photo_hash_backfill = photos::similarity::backfill::spawn(self.state.clone());
         let metrics = self.state.metrics.clone();
         let connections = self.state.config.connections.clone();
+        let feed_events = self.state.feed_events.clone();
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
+            // Live streams never finish on their own; the graceful shutdown waits for them.
+            feed_events.close();
         });
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;

@@ -31,6 +31,7 @@ const LAYERS: Layers = &[
         "capabilities",
         &[
             "sync",
+            "verdicts",
             "photos",
             "history",
             "queries",
@@ -38,6 +39,8 @@ const LAYERS: Layers = &[
             "admin",
             "sessions",
             "operations",
+            "live",
+            "console",
         ],
     ),
     (

@@ -37,8 +37,43 @@ open class Recorder : SyncObserver {
     }
 }
 
+/** Queues every event of the live stream; the test thread reads them. */
+class LiveRecorder : LiveObserver {
+    val events = LinkedBlockingQueue<LiveEvent>()
+
+    override fun onLive(event: LiveEvent) {
+        events.put(event)
+    }
+
+    /** Events received until one matches `done`; returns that one. */
+    fun until(done: (LiveEvent) -> Boolean): LiveEvent {
+        val seen = mutableListOf<LiveEvent>()
+        while (true) {
+            val event = events.poll(WAIT_SECS, TimeUnit.SECONDS)
+                ?: fail("no matching live event; received $seen")
+            seen += event
+            if (done(event)) return event
+        }
+    }
+}
+
 object BackgroundSyncTest : Suite("BackgroundSync") {
     init {
+        test("with a LiveObserver, a change made on another device arrives without requestSync") {
+            val device = loggedInDevice("rep2")
+            val other = loggedInDevice("rep2")
+            val observer = Recorder()
+            val live = LiveRecorder()
+            device.startBackgroundSync(observer, liveObserver = live)
+            addCleanup { device.stopBackgroundSync() }
+            live.until { it is LiveEvent.Ready }
+            val visit = other.startVisit(other.stores()[0].id)
+            other.syncNow()
+            live.until { e -> e is LiveEvent.Changes && e.changed.any { it.docId == visit.id } }
+            observer.until { it is SyncState.Synced }
+            assertEquals(visit.id, device.visit(visit.id).id)
+        }
+
         test("the observer sees syncing, then synced, then stopped") {
             val device = loggedInDevice("rep2")
             val visit = device.startVisit(device.stores()[0].id)

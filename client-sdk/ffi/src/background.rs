@@ -1,6 +1,8 @@
 //! Background sync for apps: a foreign-implemented `SyncObserver` (Kotlin, Swift or Python
 //! object) receives every state change of the device's sync thread and the sync status when
-//! it changes (`fieldsync_client::background`).
+//! it changes (`fieldsync_client::background`). With a `LiveObserver` the background sync also
+//! holds the server's live stream and syncs within seconds of a change the device lacks; the
+//! observer receives each event of the stream.
 
 use std::sync::Arc;
 
@@ -112,8 +114,77 @@ pub trait SyncObserver: Send + Sync {
     fn on_error(&self, error: CallbackError) -> Result<(), CallbackError>;
 }
 
-/// Adapts the app's observer to the device library's.
-struct Bridge(Arc<dyn SyncObserver>);
+/// An event of the live stream (docs/live-push.md).
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum LiveEvent {
+    /// Documents the user may see changed on the server (`changed`) or left the user's read
+    /// scope (`evicted`, ids) up to the feed position `cursor`; `more`: others did too;
+    /// `scope`: the read scope itself changed. The background sync brings them right away.
+    Changes {
+        cursor: i64,
+        changed: Vec<LiveChange>,
+        evicted: Vec<String>,
+        more: bool,
+        scope: bool,
+    },
+    /// The stream is connected and caught up to `cursor`.
+    Ready { cursor: i64 },
+    /// The server ended the stream (`token_expired`, `unauthorized`, `replaced`, `shutdown`,
+    /// `unavailable`); the background sync reconnects by itself.
+    End { reason: String, message: String },
+}
+
+/// A changed document: its id and kind (`visit`, `order`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LiveChange {
+    pub doc_id: String,
+    pub kind: String,
+}
+
+impl From<&bg::LiveEvent> for LiveEvent {
+    fn from(e: &bg::LiveEvent) -> Self {
+        match e {
+            bg::LiveEvent::Changes {
+                cursor,
+                changed,
+                evicted,
+                more,
+                scope,
+            } => LiveEvent::Changes {
+                cursor: *cursor,
+                changed: changed
+                    .iter()
+                    .map(|c| LiveChange {
+                        doc_id: c.doc_id.to_string(),
+                        kind: c.kind.as_str().to_string(),
+                    })
+                    .collect(),
+                evicted: evicted.iter().map(ToString::to_string).collect(),
+                more: *more,
+                scope: *scope,
+            },
+            bg::LiveEvent::Ready { cursor } => LiveEvent::Ready { cursor: *cursor },
+            bg::LiveEvent::End { reason, message } => LiveEvent::End {
+                reason: reason.clone(),
+                message: message.clone(),
+            },
+        }
+    }
+}
+
+/// Implemented by the app to follow the live stream. Called on the live thread, never the UI
+/// thread: post to the UI and return quickly. An exception goes to the `SyncObserver`'s
+/// `on_error`.
+#[uniffi::export(foreign)]
+pub trait LiveObserver: Send + Sync {
+    fn on_live(&self, event: LiveEvent) -> Result<(), CallbackError>;
+}
+
+/// Adapts the app's observers to the device library's.
+struct Bridge {
+    sync: Arc<dyn SyncObserver>,
+    live: Option<Arc<dyn LiveObserver>>,
+}
 
 impl bg::SyncObserver for Bridge {
     fn on_state(&self, state: &bg::SyncState) {
@@ -124,14 +195,24 @@ impl bg::SyncObserver for Bridge {
             }
             _ => log::info!(target: "fieldsync::sync", "{state}"),
         }
-        if let Err(error) = self.0.on_state(state) {
-            self.report("on_state", error);
+        if let Err(error) = self.sync.on_state(state) {
+            self.report("SyncObserver.on_state", error);
         }
     }
 
     fn on_status(&self, status: &fieldsync_client::SyncStatus) {
-        if let Err(error) = self.0.on_status(status.clone().into()) {
-            self.report("on_status", error);
+        if let Err(error) = self.sync.on_status(status.clone().into()) {
+            self.report("SyncObserver.on_status", error);
+        }
+    }
+
+    fn on_live(&self, event: &bg::LiveEvent) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        log::debug!(target: "fieldsync::live", "{event:?}");
+        if let Err(error) = live.on_live(event.into()) {
+            self.report("LiveObserver.on_live", error);
         }
     }
 }
@@ -139,8 +220,8 @@ impl bg::SyncObserver for Bridge {
 impl Bridge {
     /// An exception of the app's callback: to the log and to the app's `on_error`.
     fn report(&self, callback: &str, error: CallbackError) {
-        log::error!(target: "fieldsync::observer", "SyncObserver.{callback} threw: {error}");
-        if let Err(again) = self.0.on_error(error) {
+        log::error!(target: "fieldsync::observer", "{callback} threw: {error}");
+        if let Err(again) = self.sync.on_error(error) {
             log::error!(target: "fieldsync::observer", "SyncObserver.on_error threw: {again}");
         }
     }
@@ -149,12 +230,16 @@ impl Bridge {
 #[uniffi::export]
 impl FieldsyncDevice {
     /// Starts syncing in the background: every `interval_secs` (and at once) when given and
-    /// positive, else only on `request_sync`; failures are retried with backoff. Replaces a running one.
-    #[uniffi::method(default(interval_secs = None))]
+    /// positive, else only on `request_sync`; failures are retried with backoff. With a
+    /// `live_observer` it also holds the server's live stream while online and syncs within
+    /// seconds of a change this device lacks (an approval, a colleague's edit); the observer
+    /// receives each event. Replaces a running one.
+    #[uniffi::method(default(interval_secs = None, live_observer = None))]
     pub fn start_background_sync(
         &self,
         observer: Arc<dyn SyncObserver>,
         interval_secs: Option<i64>,
+        live_observer: Option<Arc<dyn LiveObserver>>,
     ) {
         let schedule = SyncSchedule {
             interval: interval_secs
@@ -169,7 +254,16 @@ impl FieldsyncDevice {
         if let Some(old) = old {
             old.stop();
         }
-        let sync = BackgroundSync::start(self.device.clone(), schedule, Arc::new(Bridge(observer)));
+        let live = live_observer.is_some();
+        let bridge = Arc::new(Bridge {
+            sync: observer,
+            live: live_observer,
+        });
+        let sync = if live {
+            BackgroundSync::start_live(self.device.clone(), schedule, bridge)
+        } else {
+            BackgroundSync::start(self.device.clone(), schedule, bridge)
+        };
         let raced = self.background().replace(sync);
         if let Some(raced) = raced {
             raced.stop();

@@ -3,7 +3,8 @@
 //! library carries everything a phone needs; it does not link the server's stack.
 //!
 //! * [`FieldsyncDevice`]: open a data directory, log in, work offline (visits, photos, orders,
-//!   supervisor reviews), sync now or in the background with a [`SyncObserver`].
+//!   supervisor reviews), sync now or in the background with a [`SyncObserver`] (and, for live
+//!   push, a [`LiveObserver`]).
 //! * [`FieldsyncError`]: the one error of the interface, converted from the device library's
 //!   error in one place (`error.rs`); [`CallbackError`]: an exception of an app callback,
 //!   reported to the app rather than lost.
@@ -25,7 +26,7 @@ mod review;
 mod status;
 mod worker;
 
-pub use background::{SyncObserver, SyncState};
+pub use background::{LiveChange, LiveEvent, LiveObserver, SyncObserver, SyncState};
 pub use device::FieldsyncDevice;
 pub use error::{CallbackError, FieldsyncError, Finding, Severity};
 pub use logging::{set_log_sink, LogLevel, LogSink};

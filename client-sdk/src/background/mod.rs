@@ -16,8 +16,13 @@
 //!   `retry_in: None`. Retrying cannot help until the user acts (logs in again, updates the
 //!   app), so nothing runs until the next [`BackgroundSync::sync_now`]; the scheduled runs stop
 //!   too, so a phone never hammers a server that refuses it.
+//!
+//! Started with [`BackgroundSync::start_live`], it also holds the server's live stream on a
+//! thread of its own (`live.rs`) and syncs when the stream says the device lacks something;
+//! every event goes to [`SyncObserver::on_live`].
 
 mod backoff;
+mod live;
 mod retry;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,6 +37,7 @@ use retry::{retry_kind, Retry};
 
 use crate::device::Device;
 use crate::error::DeviceError;
+use crate::http::LiveEvent;
 use crate::sync::SyncReport;
 use crate::sync_status::SyncStatus;
 
@@ -42,6 +48,10 @@ pub trait SyncObserver: Send + Sync + 'static {
     /// The sync status changed: sent when the thread starts and after each sync that changed
     /// it (the outcome's state first). Read from the device, so it holds offline too.
     fn on_status(&self, _status: &SyncStatus) {}
+
+    /// An event of the live stream ([`BackgroundSync::start_live`]), on the live thread: what
+    /// changed on the server. The sync it asks for follows on the sync thread.
+    fn on_live(&self, _event: &LiveEvent) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +100,15 @@ impl Default for SyncSchedule {
 pub struct BackgroundSync {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// The live stream's thread, when live push is on.
+    live: Option<JoinHandle<()>>,
+}
+
+/// Whether the background sync holds the live stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LivePush {
+    Off,
+    On,
 }
 
 /// What the app asks of the sync thread.
@@ -97,6 +116,9 @@ pub struct BackgroundSync {
 struct Requests {
     /// A sync is wanted as soon as possible (several calls coalesce into one).
     sync_now: bool,
+    /// How many times the app asked for a sync (the live thread waits for the next one
+    /// after its session was refused).
+    asked: u64,
     stop: bool,
 }
 
@@ -110,6 +132,12 @@ impl Shared {
         // Only plain flags live behind the lock: a panic cannot leave them half-written.
         self.requests.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// A sync as soon as possible, without resetting the backoff (the live stream asks).
+    fn ask_sync(&self) {
+        self.requests().sync_now = true;
+        self.wake.notify_all();
+    }
 }
 
 impl BackgroundSync {
@@ -120,12 +148,41 @@ impl BackgroundSync {
         schedule: SyncSchedule,
         observer: Arc<dyn SyncObserver>,
     ) -> BackgroundSync {
+        BackgroundSync::launch(device, schedule, observer, LivePush::Off)
+    }
+
+    /// Like [`BackgroundSync::start`], and also holds the server's live stream while online:
+    /// a change the device lacks (an approval, a colleague's edit) is synced within seconds.
+    /// Its events go to [`SyncObserver::on_live`].
+    pub fn start_live(
+        device: Arc<Device>,
+        schedule: SyncSchedule,
+        observer: Arc<dyn SyncObserver>,
+    ) -> BackgroundSync {
+        BackgroundSync::launch(device, schedule, observer, LivePush::On)
+    }
+
+    fn launch(
+        device: Arc<Device>,
+        schedule: SyncSchedule,
+        observer: Arc<dyn SyncObserver>,
+        live: LivePush,
+    ) -> BackgroundSync {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Requests {
                 sync_now: schedule.interval.is_some(),
+                asked: 0,
                 stop: false,
             }),
             wake: Condvar::new(),
+        });
+        let live = (live == LivePush::On).then(|| {
+            let worker =
+                live::LiveWorker::new(device.clone(), shared.clone(), observer.clone(), schedule);
+            std::thread::Builder::new()
+                .name("fieldsync-live".into())
+                .spawn(move || worker.run())
+                .expect("spawning the live stream thread")
         });
         let worker = Worker {
             device,
@@ -142,12 +199,16 @@ impl BackgroundSync {
         BackgroundSync {
             shared,
             thread: Some(thread),
+            live,
         }
     }
 
     /// Ask for a sync as soon as possible (coalesced with one already queued; resets backoff).
     pub fn sync_now(&self) {
-        self.shared.requests().sync_now = true;
+        let mut requests = self.shared.requests();
+        requests.sync_now = true;
+        requests.asked = requests.asked.wrapping_add(1);
+        drop(requests);
         self.shared.wake.notify_all();
     }
 
@@ -160,6 +221,12 @@ impl BackgroundSync {
     fn shutdown(&mut self) {
         self.shared.requests().stop = true;
         self.shared.wake.notify_all();
+        // The live thread polls the stop flag and never waits for the network: quick to join.
+        if let Some(live) = self.live.take() {
+            if live.thread().id() != std::thread::current().id() {
+                let _ = live.join();
+            }
+        }
         if let Some(thread) = self.thread.take() {
             // Stopped from the observer, on the sync thread itself: it ends after this state.
             if thread.thread().id() == std::thread::current().id() {

@@ -63,8 +63,8 @@ impl Device {
         self.db.dir()
     }
 
-    /// The device database, for tests inside the crate.
-    #[cfg(test)]
+    /// The device database: for the background sync's live stream (its session and cursor)
+    /// and for tests inside the crate.
     pub(crate) fn database(&self) -> &Database {
         &self.db
     }

@@ -11,9 +11,10 @@
 //! `session_expired` (the session reached the server's maximum session age).
 //!
 //! `errors.rs` maps answers to [`DeviceError`]s, `session.rs` holds the session's tokens and
-//! calls, `sync.rs` and `photos.rs` the endpoints of each protocol.
+//! calls, `sync.rs` and `photos.rs` the endpoints of each protocol, `live.rs` the live stream.
 
 mod errors;
+mod live;
 mod photos;
 mod session;
 mod sync;
@@ -27,6 +28,7 @@ use ureq::Body;
 use crate::error::{DeviceError, Result};
 use errors::{check, transport};
 
+pub use live::{LiveChange, LiveEvent, LiveEvents};
 pub use photos::{Declared, UploadMode};
 pub use session::{DeviceRegistration, SessionTokens, TokenStore};
 

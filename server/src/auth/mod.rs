@@ -19,9 +19,10 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use fieldsync_shared::master::Role;
-use fieldsync_shared::{TenantId, Timestamp, UserId};
+use fieldsync_shared::{DeviceId, TenantId, Timestamp, UserId};
 
 use crate::http::ApiError;
 use crate::store::devices::{session_aged_out, RevokeReason};
@@ -84,53 +85,66 @@ where
 }
 
 async fn verify_claims(state: &Verifier, claims: Claims) -> Result<Principal, ApiError> {
-    let mut role = claims.role;
-    let device = match (claims.did, claims.sid) {
+    match (claims.did, claims.sid) {
         (Some(device_id), Some(session_id)) => {
-            let session = state
-                .store
-                .session_auth(claims.tid, session_id)
-                .await?
-                .filter(|s| s.user_id == claims.sub && s.device_id == device_id)
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("invalid access token: unknown session".into())
-                })?;
-            if session.device_revoked {
-                return Err(ApiError::Unauthorized(
-                    RevokeReason::DeviceRevoked.message().into(),
-                ));
-            }
-            if let Some(reason) = session.session_revoked {
-                return Err(ApiError::Unauthorized(reason.message().into()));
-            }
-            if session_aged_out(
-                session.created_at,
-                state.session_max_age_ms,
-                Timestamp::now(),
-            ) {
-                return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
-            }
-            role = session.role;
-            Some(DeviceSession {
-                device_id,
-                actor: session.actor,
-                session_id,
-            })
+            device_session_principal(state, claims.tid, claims.sub, device_id, session_id).await
         }
-        _ => None,
-    };
+        _ => Ok(Principal {
+            tenant_id: claims.tid,
+            user_id: claims.sub,
+            role: claims.role,
+            device: None,
+        }),
+    }
+}
+
+/// The principal of a device session, after checking in the database that the session and the
+/// device are not revoked and the session not past its maximum age; the role is the user's
+/// current one. What a device token is checked with, and what the web console checks its
+/// sign-ins with (a console sign-in is a device session).
+pub async fn device_session_principal(
+    state: &Verifier,
+    tenant_id: TenantId,
+    user_id: UserId,
+    device_id: DeviceId,
+    session_id: uuid::Uuid,
+) -> Result<Principal, ApiError> {
+    let session = state
+        .store
+        .session_auth(tenant_id, session_id)
+        .await?
+        .filter(|s| s.user_id == user_id && s.device_id == device_id)
+        .ok_or_else(|| ApiError::Unauthorized("invalid access token: unknown session".into()))?;
+    if session.device_revoked {
+        return Err(ApiError::Unauthorized(
+            RevokeReason::DeviceRevoked.message().into(),
+        ));
+    }
+    if let Some(reason) = session.session_revoked {
+        return Err(ApiError::Unauthorized(reason.message().into()));
+    }
+    if session_aged_out(
+        session.created_at,
+        state.session_max_age_ms,
+        Timestamp::now(),
+    ) {
+        return Err(ApiError::Unauthorized(SESSION_EXPIRED_MESSAGE.into()));
+    }
     Ok(Principal {
-        tenant_id: claims.tid,
-        user_id: claims.sub,
-        role,
-        device,
+        tenant_id,
+        user_id,
+        role: session.role,
+        device: Some(DeviceSession {
+            device_id,
+            actor: session.actor,
+            session_id,
+        }),
     })
 }
 
 /// The Bearer token of a request.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
     let value = header
@@ -144,6 +158,16 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     }
 }
 
+/// The verified claims of a request's Bearer token: the first half of the [`Principal`]
+/// extractor, for handlers that keep the claims (a live stream re-checks its principal with
+/// [`principal_of`] and ends at the token's expiry).
+pub fn verified_claims(headers: &HeaderMap, tokens: &TokenKeys) -> Result<Claims, ApiError> {
+    tokens.verify(bearer(headers)?).map_err(|e| {
+        tracing::debug!(error = %e, "access token refused");
+        ApiError::Unauthorized("invalid or expired access token".into())
+    })
+}
+
 impl<S> FromRequestParts<S> for Principal
 where
     S: Send + Sync,
@@ -153,11 +177,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Verifier::from_ref(state);
-        let token = bearer(parts)?;
-        let claims = verifier.tokens.verify(token).map_err(|e| {
-            tracing::debug!(error = %e, "access token refused");
-            ApiError::Unauthorized("invalid or expired access token".into())
-        })?;
+        let claims = verified_claims(&parts.headers, &verifier.tokens)?;
         verify_claims(&verifier, claims).await
     }
 }

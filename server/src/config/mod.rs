@@ -13,16 +13,20 @@ use fieldsync_shared::protocol::Limits;
 
 mod blobs;
 mod connections;
+mod console;
 mod database;
 mod documents;
+mod live;
 mod photos;
 
 pub use blobs::{
     BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
 };
 pub use connections::ConnectionSettings;
+pub use console::{ConsoleSettings, DEFAULT_CONSOLE_SESSION_SECS};
 pub use database::{DatabaseLocation, PgPoolSettings, UnsupportedDatabase};
 pub use documents::DocumentLimitSettings;
+pub use live::LiveSettings;
 pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
@@ -313,9 +317,17 @@ pub struct Config {
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
+    /// Limits and keep-alive of the live stream (`GET /v1/live`).
+    #[command(flatten)]
+    pub live: LiveSettings,
+
     /// Limits on the shape of pushed documents.
     #[command(flatten)]
     pub documents: DocumentLimitSettings,
+
+    /// The supervisors' web console under `/console`.
+    #[command(flatten)]
+    pub console: ConsoleSettings,
 
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
@@ -359,7 +371,9 @@ impl Config {
             photos: PhotoSettings::default(),
             blobs: BlobSettings::default(),
             connections: ConnectionSettings::default(),
+            live: LiveSettings::default(),
             documents: DocumentLimitSettings::default(),
+            console: ConsoleSettings::default(),
             limits: Limits::default(),
         }
     }

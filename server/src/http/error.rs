@@ -109,6 +109,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_reason().0
+    }
+
     fn status_and_reason(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest { reason, .. } => (StatusCode::BAD_REQUEST, reason),

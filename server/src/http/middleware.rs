@@ -24,7 +24,7 @@ pub async fn close_after_too_large(mut resp: Response) -> Response {
 
 /// Gives the errors that axum and tower-http answer themselves the JSON error shape: 413 from
 /// the body limit (`body_too_large`), 404 for unknown routes, 405 for unknown methods. JSON
-/// answers (e.g. `photo_too_large`) pass through.
+/// answers (e.g. `photo_too_large`) and the web console's HTML pages pass through.
 pub async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
     if !matches!(
@@ -37,7 +37,7 @@ pub async fn json_errors(resp: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if is_json {
         return resp;
     }

@@ -385,6 +385,46 @@ pub async fn open_device_session(
     })
 }
 
+/// The user a tenant slug, a (normalised) username and a password name, under the login
+/// limiter: what every sign-in checks, the API's and the web console's.
+pub async fn check_credentials(
+    state: &AppState,
+    client: ClientIp,
+    tenant: &str,
+    username: &str,
+    password: String,
+) -> Result<UserProfile, AuthError> {
+    // Refused before any lookup or argon2 work, and alike for known and unknown users.
+    let attempt = state
+        .login_limiter
+        .begin(tenant.trim(), username, client.0)
+        .map_err(|retry_after_secs| {
+            tracing::warn!(retry_after_secs, "login throttled");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
+    let user = match state.store.find_tenant_by_slug(tenant.trim()).await? {
+        Some(tenant) => {
+            state
+                .store
+                .find_user_by_username(tenant.id, username)
+                .await?
+        }
+        None => None,
+    };
+    let (hash, profile) = match user {
+        Some(u) => (Some(u.password_hash), Some(u.profile)),
+        None => (None, None),
+    };
+    // Always run one argon2 verification, so timing does not tell which part was wrong.
+    let ok = verify_password(password, hash).await?;
+    let profile = match (ok, profile) {
+        (true, Some(p)) => p,
+        _ => return Err(ApiError::InvalidCredentials.into()),
+    };
+    state.login_limiter.succeeded(attempt);
+    Ok(profile)
+}
+
 /// Exchanges a tenant, username and password for an access token; with a device, also
 /// registers it and opens a session with a refresh token.
 #[utoipa::path(
@@ -410,34 +450,7 @@ pub async fn login(
     let Json(req) = body?;
     let username = normalize_username(&req.username);
     tracing::Span::current().record("username", username.as_str());
-    // Refused before any lookup or argon2 work, and alike for known and unknown users.
-    let attempt = state
-        .login_limiter
-        .begin(req.tenant.trim(), &username, client.0)
-        .map_err(|retry_after_secs| {
-            tracing::warn!(retry_after_secs, "login throttled");
-            ApiError::TooManyRequests { retry_after_secs }
-        })?;
-    let user = match state.store.find_tenant_by_slug(req.tenant.trim()).await? {
-        Some(tenant) => {
-            state
-                .store
-                .find_user_by_username(tenant.id, &username)
-                .await?
-        }
-        None => None,
-    };
-    let (hash, profile) = match user {
-        Some(u) => (Some(u.password_hash), Some(u.profile)),
-        None => (None, None),
-    };
-    // Always run one argon2 verification, so timing does not tell which part was wrong.
-    let ok = verify_password(req.password, hash).await?;
-    let profile = match (ok, profile) {
-        (true, Some(p)) => p,
-        _ => return Err(ApiError::InvalidCredentials.into()),
-    };
-    state.login_limiter.succeeded(attempt);
+    let profile = check_credentials(&state, client, &req.tenant, &username, req.password).await?;
     let response = match &req.device {
         Some(device) => {
             let registration = registration(device, &profile)?;

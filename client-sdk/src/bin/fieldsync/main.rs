@@ -16,6 +16,7 @@ mod review;
 mod session;
 mod sync;
 mod visit;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +89,13 @@ enum Command {
     Sync,
     /// Show the session and what is waiting to be synced.
     Status,
+    /// Sync in the background with live push and print each change as it arrives (a
+    /// supervisor's approval, a colleague's edit), until interrupted.
+    Watch {
+        /// Stop after this many changed documents were printed.
+        #[arg(long)]
+        count: Option<u64>,
+    },
     /// Supervisors and managers: review visits and decide orders of their team or region.
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -124,6 +132,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Orders => order::list(&device, &out),
         Command::Sync => sync::sync(&device, &out),
         Command::Status => sync::status(&device, &out),
+        Command::Watch { count } => watch::watch(device, &out, count),
         Command::Review(cmd) => review::run(&device, &out, cmd),
     }
 }

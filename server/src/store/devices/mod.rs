@@ -1,5 +1,6 @@
 //! Devices and their sessions (docs/auth.md): the registry of devices ([`registry`]) and the
-//! sessions with their refresh tokens ([`sessions`]). [`DeviceStore`] is both.
+//! sessions with their refresh tokens ([`sessions`]) and the web console's sign-ins on top of
+//! sessions ([`console`]). [`DeviceStore`] is all three.
 //!
 //! Both engines run the same SQL (`$N` placeholders work on SQLite too), so each part's two
 //! implementations are one macro body instantiated for [`SqliteStore`] and [`PgStore`].
@@ -7,9 +8,11 @@
 //! [`SqliteStore`]: super::sqlite::SqliteStore
 //! [`PgStore`]: super::postgres::PgStore
 
+pub mod console;
 pub mod registry;
 pub mod sessions;
 
+pub use console::{ConsoleSessionRecord, ConsoleSessionStore, NewConsoleSession};
 pub use registry::{ActorOwner, DeviceRecord, DeviceRegistryStore};
 pub use sessions::{
     capped_expiry, session_aged_out, DeviceRefusal, DeviceRegistration, NewRefreshToken,
@@ -17,7 +20,7 @@ pub use sessions::{
     PURGE_BATCH,
 };
 
-/// Devices and sessions.
-pub trait DeviceStore: DeviceRegistryStore + SessionStore {}
+/// Devices, sessions and console sign-ins.
+pub trait DeviceStore: DeviceRegistryStore + SessionStore + ConsoleSessionStore {}
 
-impl<T: DeviceRegistryStore + SessionStore> DeviceStore for T {}
+impl<T: DeviceRegistryStore + SessionStore + ConsoleSessionStore> DeviceStore for T {}

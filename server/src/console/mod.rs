@@ -1,0 +1,66 @@
+//! The supervisors' web console (docs/console.md): server-rendered HTML under `/console`,
+//! with htmx (vendored, [`assets`]) for in-page updates.
+//!
+//! The console is another client of the same rules, not a back door: a sign-in is an ordinary
+//! device session ([`auth`]), every read goes through the caller's read scope (404 outside
+//! it), and every decision is an Automerge change under that session's own actor, pushed
+//! through the same merge and write policy as a phone's sync ([`decisions`]).
+//!
+//! One file per page or concern: [`auth`] (sign-in, the signed-in extractor, sign-out),
+//! [`csrf`] (tokens on every form), [`layout`] (the page shell), [`queue`] (visits awaiting
+//! review), [`visit`] (one visit), [`plot`] (the store, its geofence and the positions, as
+//! SVG), [`orders`] (orders awaiting approval), [`decisions`] (approve / reject),
+//! [`findings`] (what a visit is flagged for), [`directory`] (names of stores, people,
+//! products), [`photos`] (photos and thumbnails through the scope), [`error`] (error pages).
+
+mod assets;
+mod auth;
+mod csrf;
+mod decisions;
+mod directory;
+mod error;
+mod findings;
+mod layout;
+mod orders;
+mod photos;
+mod plot;
+mod queue;
+mod visit;
+
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Where the console lives.
+pub const BASE: &str = "/console";
+
+/// The console's routes (none when it is switched off).
+pub fn router(enabled: bool) -> Router<AppState> {
+    if !enabled {
+        return Router::new();
+    }
+    Router::new()
+        .route("/console", get(|| async { Redirect::to("/console/queue") }))
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/queue") }),
+        )
+        .route("/console/login", get(auth::login_page).post(auth::login))
+        .route("/console/logout", post(auth::logout))
+        .route("/console/queue", get(queue::queue_page))
+        .route("/console/visits/{id}", get(visit::visit_page))
+        .route(
+            "/console/visits/{id}/decision",
+            post(decisions::decide_visit),
+        )
+        .route("/console/orders", get(orders::orders_page))
+        .route(
+            "/console/orders/{id}/decision",
+            post(decisions::decide_order),
+        )
+        .route("/console/photos/{sha256}", get(photos::photo))
+        .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
+        .route("/console/assets/{file}", get(assets::asset))
+}
