@@ -36,7 +36,7 @@ pub use network_policy::{Connectivity, PhotoNetworks};
 pub use schema::SCHEMA_VERSION;
 pub use send_queue::PhotoUpload;
 pub use store::{PhotoState, RefusedEditReport, ThumbnailState};
-pub use sync::{Pending, PendingDoc, RefusedDoc, SyncReport};
+pub use sync::{FindingReport, Pending, PendingDoc, RefusedDoc, SyncReport};
 pub use sync_status::{SyncFailure, SyncStatus};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.

@@ -15,7 +15,7 @@ use layer_check::{
 
 /// `fieldsync-shared`: parsed values at the bottom, the rules and policies at the top.
 const SHARED: Layers = &[
-    ("values", &["values"]),
+    ("values", &["values", "evaluation"]),
     ("documents and the organisation", &["visit", "order", "org"]),
     (
         "document bridge, master data and limits",

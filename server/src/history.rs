@@ -15,6 +15,8 @@
 //!   `audit.COLA-330@MAIN-SHELF.facings`; a path whose parent is listed is folded into it), from
 //!   Automerge's diff between the change's dependencies and the change; and `fields`, the same
 //!   as write-policy field names (`shared::policy::Field`).
+//! * Verdicts: `findings`, the server's verdicts on a submission (docs/verdicts.md), listed
+//!   on the change(s) whose hash is among the heads they were computed at.
 //!
 //! Bounded: documents past the document limits (`fieldsync_shared::limits`; only documents
 //! stored before the limits were enforced can be) are refused 422 before any change is
@@ -41,6 +43,7 @@ use crate::scope::named::{InScope, VisibleDocument};
 use crate::state::AppState;
 use crate::store::devices::ActorOwner;
 use crate::store::documents::{ChangeReceipt, LoadedDocument, StoredDocument};
+use crate::store::verdicts::FindingRecord;
 use crate::sync::merge::{open_stored_editable, stored_bytes};
 
 /// Entries per page when `limit` is absent.
@@ -129,12 +132,17 @@ pub struct HistoryEntry {
     pub paths_truncated: bool,
     /// Hashes of the changes this one builds on.
     pub deps: Vec<String>,
+    /// The server's verdicts computed at heads that include this change (docs/verdicts.md):
+    /// the findings of a submission, next to the change that submitted or held it.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(default)]
+    pub findings: Vec<FindingRecord>,
 }
 
 /// The history of a visit or an order.
 #[utoipa::path(
     get, path = "/v1/documents/{id}/history", tag = "queries",
-    params(("id" = String, Path, description = "document id (uuid)"), HistoryParams),
+    params(("id" = uuid::Uuid, Path, description = "document id (uuid)"), HistoryParams),
     responses(
         (status = 200, description = "one page of the document's changes, oldest first", body = History),
         (status = 400, description = "invalid_query: the id, limit or after does not parse; invalid_cursor: after is not a change of this document", body = ErrorBody),
@@ -186,13 +194,27 @@ pub async fn history(
         .into_iter()
         .filter_map(|ChangeReceipt { hash, received_at }| Some((ChangeHash(hash), received_at?)))
         .collect();
+    let mut findings_at: HashMap<String, Vec<FindingRecord>> = HashMap::new();
+    for f in state
+        .store
+        .findings_of(principal.tenant_id, &[doc_id])
+        .await?
+    {
+        for head in &f.doc_heads {
+            findings_at.entry(head.clone()).or_default().push(f.clone());
+        }
+    }
     Ok(Json(History {
         doc_id,
         kind: read.kind.as_str().to_string(),
         entries: read
             .changes
             .into_iter()
-            .map(|c| entry(c, &owners, &received))
+            .map(|c| {
+                let mut e = entry(c, &owners, &received);
+                e.findings = findings_at.remove(&e.hash).unwrap_or_default();
+                e
+            })
             .collect(),
         next: read.next,
     }))
@@ -451,6 +473,7 @@ fn entry(
         paths: c.paths,
         paths_truncated: c.paths_truncated,
         deps: c.deps.iter().map(|h| h.to_string()).collect(),
+        findings: Vec::new(),
     }
 }
 

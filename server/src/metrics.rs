@@ -22,7 +22,9 @@
 //! * `live_streams` (gauge: open live streams), `live_events_sent_total` (change events sent
 //!   on them), `live_streams_ended_total{reason}` (why streams ended: `slow_client` is a drop,
 //!   `client_gone`, `token_expired`, `unauthorized`, `replaced`, `shutdown`, `unavailable`),
-//!   `live_streams_refused_total{limit}` (`total`, `user`): `live`.
+//!   `live_streams_refused_total{limit}` (`total`, `user`): `live`;
+//! * `fieldsync_findings_total{code,severity,source}`: findings stored by the server's verdicts
+//!   (`verdicts`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,6 +72,13 @@ struct LimitLabels {
     limit: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    code: String,
+    severity: String,
+    source: String,
+}
+
 fn duration_histogram() -> Histogram {
     // 1 ms .. ~16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -98,6 +107,7 @@ pub struct Metrics {
     live_events_sent: Counter,
     live_streams_ended: Family<ReasonLabels, Counter>,
     live_streams_refused: Family<LimitLabels, Counter>,
+    findings: Family<FindingLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -243,12 +253,19 @@ impl Metrics {
             "Live streams refused over a limit: total (this instance) or user",
             live_streams_refused.clone(),
         );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "fieldsync_findings",
+            "Findings the server stored, by code, severity and source (device_basis, server_data, server)",
+            findings.clone(),
+        );
         Metrics {
             registry,
             live_streams,
             live_events_sent,
             live_streams_ended,
             live_streams_refused,
+            findings,
             connections_open,
             connections_refused,
             timeouts,
@@ -292,6 +309,17 @@ impl Metrics {
     }
 
     /// A pushed document refused over a document limit.
+    /// One stored finding (`verdicts`); codes are the rules' own, a bounded set.
+    pub fn record_finding(&self, code: &str, severity: &str, source: &str) {
+        self.findings
+            .get_or_create(&FindingLabels {
+                code: code.into(),
+                severity: severity.into(),
+                source: source.into(),
+            })
+            .inc();
+    }
+
     pub fn record_document_over_limits(&self) {
         self.documents_over_limits.inc();
     }

@@ -6,6 +6,12 @@
 //!
 //! Listings are newest date first (visit: planned date, order: order date), then by id, with
 //! keyset pagination: `next` is an opaque cursor to pass back as `after`.
+//!
+//! Every document comes with its findings (the server's verdicts, `store::verdicts`);
+//! `flagged=true` keeps the documents a verdict held or flagged, `flag=<code>` those with
+//! that code (docs/verdicts.md).
+
+use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -13,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::order::OrderStatus;
-use fieldsync_shared::values::{Date, DocId, ParseError, StoreId, UserId};
+use fieldsync_shared::values::{Date, DocId, ParseError, StoreId, TenantId, UserId};
 use fieldsync_shared::visit::VisitStatus;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +29,7 @@ use crate::scope;
 use crate::scope::named::{InScope, VisibleOrder, VisibleVisit};
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};
+use crate::store::verdicts::FindingRecord;
 
 /// Page size when `limit` is absent.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -63,6 +70,16 @@ pub struct ListParams {
     limit: Option<String>,
     /// The `next` cursor of the previous page.
     after: Option<String>,
+    /// `true`: only documents the server's verdicts held or flagged (docs/verdicts.md).
+    flagged: Option<String>,
+    /// Only documents held or flagged with this finding code, e.g. `overdue_receivables`.
+    flag: Option<String>,
+}
+
+/// Which flagged documents a listing keeps (`flagged`, `flag`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FlagFilter {
+    code: Option<String>,
 }
 
 /// One document in a query answer.
@@ -76,6 +93,12 @@ pub struct DocumentItem {
     /// The hydrated document (`shared::visit::Visit` or `shared::order::Order`).
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
+    /// What the server's rules found on the document (oldest first): rule, rule version,
+    /// severity, code, message, field, inputs, data version, source (`device_basis`,
+    /// `server_data`, `server`), outcome (`held`, `flagged`, `noted`), heads, created at.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(default)]
+    pub findings: Vec<FindingRecord>,
 }
 
 /// One page of a listing.
@@ -104,6 +127,35 @@ fn parse_opt<T>(
 }
 
 impl ListParams {
+    /// The flag filter: `None` unless `flagged=true` or a `flag` code is given.
+    fn flag_filter(&self) -> ApiResult<Option<FlagFilter>> {
+        let flagged = match self.flagged.as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(invalid(
+                    "flagged",
+                    format!("{other:?} is not true or false"),
+                ))
+            }
+        };
+        let code = self.flag.as_deref().map(str::trim).map(str::to_string);
+        if let Some(code) = &code {
+            let valid = !code.is_empty()
+                && code.len() <= 64
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(invalid(
+                    "flag",
+                    "not a finding code such as overdue_receivables",
+                ));
+            }
+        }
+        Ok((flagged || code.is_some()).then_some(FlagFilter { code }))
+    }
+
     /// The store filter for a listing of `kind`.
     fn parse(&self, kind: DocKind) -> ApiResult<ProjectionFilter> {
         let status =
@@ -154,13 +206,63 @@ fn decode_after(raw: &str) -> ApiResult<ProjectionKey> {
     })
 }
 
-fn item(row: ProjectedDocument) -> ApiResult<DocumentItem> {
+fn item(row: ProjectedDocument, findings: Vec<FindingRecord>) -> ApiResult<DocumentItem> {
     let document = serde_json::from_str(&row.document_json).map_err(ApiError::internal)?;
     Ok(DocumentItem {
         id: row.doc_id,
         updated_seq: row.updated_seq,
         document,
+        findings,
     })
+}
+
+/// The items of `rows`, each with its findings (one read for the page).
+async fn items(
+    state: &AppState,
+    tenant: TenantId,
+    rows: Vec<ProjectedDocument>,
+) -> ApiResult<Vec<DocumentItem>> {
+    let ids: Vec<DocId> = rows.iter().map(|r| r.doc_id).collect();
+    let mut by_doc: HashMap<DocId, Vec<FindingRecord>> = HashMap::new();
+    for f in state.store.findings_of(tenant, &ids).await? {
+        by_doc.entry(f.doc_id).or_default().push(f);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let findings = by_doc.remove(&r.doc_id).unwrap_or_default();
+            item(r, findings)
+        })
+        .collect()
+}
+
+/// Up to `filter.limit` rows that carry a held or flagged finding (`flags`), reading the
+/// listing page by page: flags are few, and the listing's order and cursor stay as they are.
+async fn flagged_rows(
+    state: &AppState,
+    tenant: TenantId,
+    kind: DocKind,
+    filter: &ProjectionFilter,
+    flags: &FlagFilter,
+) -> ApiResult<Vec<ProjectedDocument>> {
+    let mut page = filter.clone();
+    page.limit = MAX_LIMIT;
+    let mut out = Vec::new();
+    loop {
+        let rows = state.store.list_projected(tenant, kind, &page).await?;
+        let ids: Vec<DocId> = rows.iter().map(|r| r.doc_id).collect();
+        let flagged = state
+            .store
+            .flagged_among(tenant, &ids, flags.code.as_deref())
+            .await?;
+        let last = rows.last().map(ProjectedDocument::key);
+        let full = rows.len() == page.limit as usize;
+        out.extend(rows.into_iter().filter(|r| flagged.contains(&r.doc_id)));
+        if out.len() >= filter.limit as usize || !full {
+            out.truncate(filter.limit as usize);
+            return Ok(out);
+        }
+        page.after = last;
+    }
 }
 
 async fn list(
@@ -173,27 +275,29 @@ async fn list(
         ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
     })?;
     let mut filter = params.parse(kind)?;
+    let flags = params.flag_filter()?;
     filter.visible = scope::read_scope(state.store.as_ref(), principal)
         .await?
         .visibility();
     let limit = filter.limit;
     // One extra row tells whether there is a next page.
     filter.limit = limit + 1;
-    let mut rows = state
-        .store
-        .list_projected(principal.tenant_id, kind, &filter)
-        .await?;
+    let tenant = principal.tenant_id;
+    let mut rows = match &flags {
+        Some(flags) => flagged_rows(state, tenant, kind, &filter, flags).await?,
+        None => state.store.list_projected(tenant, kind, &filter).await?,
+    };
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| encode_after(r.key()))
     } else {
         None
     };
-    let items = rows.into_iter().map(item).collect::<ApiResult<_>>()?;
+    let items = items(state, tenant, rows).await?;
     Ok(Json(DocumentList { items, next }))
 }
 
-/// List visits (filters: store, person, planned date range, status).
+/// List visits (filters: store, person, planned date range, status, flagged, flag code).
 #[utoipa::path(
     get, path = "/v1/visits", tag = "queries",
     params(ListParams),
@@ -216,7 +320,7 @@ pub async fn list_visits(
 /// One visit.
 #[utoipa::path(
     get, path = "/v1/visits/{id}", tag = "queries",
-    params(("id" = String, Path, description = "visit document id (uuid)")),
+    params(("id" = uuid::Uuid, Path, description = "visit document id (uuid)")),
     responses(
         (status = 200, description = "the visit", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
@@ -226,11 +330,28 @@ pub async fn list_visits(
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all, fields(tenant = %visit.principal.tenant_id, user = %visit.principal.user_id, id = %visit.object.0.doc_id))]
-pub async fn get_visit(visit: InScope<VisibleVisit>) -> ApiResult<Json<DocumentItem>> {
-    Ok(Json(item(visit.object.0)?))
+pub async fn get_visit(
+    State(state): State<AppState>,
+    visit: InScope<VisibleVisit>,
+) -> ApiResult<Json<DocumentItem>> {
+    let tenant = visit.principal.tenant_id;
+    one(&state, tenant, visit.object.0).await
 }
 
-/// List orders (filters: store, person, order date range, status).
+/// One document with its findings.
+async fn one(
+    state: &AppState,
+    tenant: TenantId,
+    row: ProjectedDocument,
+) -> ApiResult<Json<DocumentItem>> {
+    let mut items = items(state, tenant, vec![row]).await?;
+    items
+        .pop()
+        .map(Json)
+        .ok_or_else(|| ApiError::internal("no item"))
+}
+
+/// List orders (filters: store, person, order date range, status, flagged, flag code).
 #[utoipa::path(
     get, path = "/v1/orders", tag = "queries",
     params(ListParams),
@@ -253,7 +374,7 @@ pub async fn list_orders(
 /// One order.
 #[utoipa::path(
     get, path = "/v1/orders/{id}", tag = "queries",
-    params(("id" = String, Path, description = "order document id (uuid)")),
+    params(("id" = uuid::Uuid, Path, description = "order document id (uuid)")),
     responses(
         (status = 200, description = "the order", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
@@ -263,8 +384,12 @@ pub async fn list_orders(
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all, fields(tenant = %order.principal.tenant_id, user = %order.principal.user_id, id = %order.object.0.doc_id))]
-pub async fn get_order(order: InScope<VisibleOrder>) -> ApiResult<Json<DocumentItem>> {
-    Ok(Json(item(order.object.0)?))
+pub async fn get_order(
+    State(state): State<AppState>,
+    order: InScope<VisibleOrder>,
+) -> ApiResult<Json<DocumentItem>> {
+    let tenant = order.principal.tenant_id;
+    one(&state, tenant, order.object.0).await
 }
 
 #[cfg(test)]
@@ -283,6 +408,8 @@ mod tests {
                 "status" => p.status = v,
                 "limit" => p.limit = v,
                 "after" => p.after = v,
+                "flagged" => p.flagged = v,
+                "flag" => p.flag = v,
                 other => panic!("unknown test parameter {other}"),
             }
         }
@@ -311,6 +438,30 @@ mod tests {
             let (reason, message) = reason_and_message(err);
             assert_eq!(reason, "invalid_query");
             assert!(message.contains(name), "{message:?} should name {name}");
+        }
+    }
+
+    #[test]
+    fn flag_filters_parse() {
+        assert_eq!(params(&[]).flag_filter().unwrap(), None);
+        assert_eq!(params(&[("flagged", "false")]).flag_filter().unwrap(), None);
+        assert_eq!(
+            params(&[("flagged", "true")]).flag_filter().unwrap(),
+            Some(FlagFilter { code: None })
+        );
+        assert_eq!(
+            params(&[("flag", "overdue_receivables")])
+                .flag_filter()
+                .unwrap(),
+            Some(FlagFilter {
+                code: Some("overdue_receivables".into())
+            })
+        );
+        for (name, value) in [("flagged", "yes"), ("flag", "Robert'); DROP")] {
+            let err = params(&[(name, value)]).flag_filter().unwrap_err();
+            let (reason, message) = reason_and_message(err);
+            assert_eq!(reason, "invalid_query");
+            assert!(message.contains(name), "{message:?}");
         }
     }
 

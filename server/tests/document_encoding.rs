@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{new_document, reconcile_order, reconcile_visit};
+use fieldsync_shared::evaluation::{CreditBasis, RulesBasis, ShownFinding};
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
@@ -158,6 +159,8 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
         },
     );
     visit.notes = Text::with_value("note");
+    visit.evaluated_against = basis(full, reviewed);
+    visit.findings = findings(full);
     visit.review = (full || reviewed).then(|| Review {
         decision: ReviewDecision::Rejected,
         comment: full.then_some(ShortText::parse("redo").unwrap()),
@@ -170,8 +173,40 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
     doc
 }
 
-/// An order with one line; optional values set when `full`.
-fn order(full: bool) -> AutoCommit {
+/// The rules basis: with a credit snapshot when `full`, without one when only `evaluated`.
+fn basis(full: bool, evaluated: bool) -> Option<RulesBasis> {
+    (full || evaluated).then(|| RulesBasis {
+        rules_version: 1,
+        master_version: 7,
+        evaluated_at: at(),
+        credit: full.then(|| CreditBasis {
+            as_of: Date::parse("2026-11-20").unwrap(),
+            credit_limit: Money(100_000),
+            receivables: Money(20_000),
+            overdue: Money(0),
+            open_orders: Money(5_000),
+        }),
+    })
+}
+
+/// One finding shown to the rep when `full`.
+fn findings(full: bool) -> Vec<ShownFinding> {
+    full.then(|| ShownFinding {
+        rule: "geofence".into(),
+        rule_version: 1,
+        severity: "flag".into(),
+        code: "outside_geofence".into(),
+        message: "far".into(),
+        field: None,
+        at: at(),
+    })
+    .into_iter()
+    .collect()
+}
+
+/// An order with one line; optional values set when `full`, a rules basis without credit
+/// when only `evaluated`.
+fn order(full: bool, evaluated: bool) -> AutoCommit {
     let date = Date::parse("2026-11-22").unwrap();
     let sku = Sku::parse("COLA-330").unwrap();
     let order = Order {
@@ -202,6 +237,8 @@ fn order(full: bool) -> AutoCommit {
         notes: Text::with_value("call first"),
         created_at: at(),
         submitted_at: full.then(at),
+        evaluated_against: basis(full, evaluated),
+        findings: findings(full),
     };
     let mut doc = new_document(automerge::ActorId::random());
     reconcile_order(&mut doc, &order).unwrap();
@@ -263,5 +300,9 @@ fn the_visit_encoding_is_documented() {
 
 #[test]
 fn the_order_encoding_is_documented() {
-    assert_page_matches("Order", &order(true), &[order(false)]);
+    assert_page_matches(
+        "Order",
+        &order(true, true),
+        &[order(false, false), order(false, true)],
+    );
 }

@@ -15,7 +15,7 @@ use fieldsync_server::store::documents::{
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
-use fieldsync_server::store::{DirectoryStore, Store};
+use fieldsync_server::store::{DirectoryStore, Store, VerdictStore};
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -163,7 +163,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
 
 /// Pushes `ids`, each document as its owner (one push per owner), and returns the outcomes in
 /// the order of `ids`.
-async fn push_docs<S: DocumentStore + DirectoryStore>(
+async fn push_docs<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     device: &mut Device,
@@ -218,7 +218,7 @@ async fn add_stores<S: DirectoryStore>(store: &S, tenant: TenantId, ids: &[Store
     }
 }
 
-async fn load_one<S: DocumentStore + DirectoryStore>(
+async fn load_one<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -228,7 +228,7 @@ async fn load_one<S: DocumentStore + DirectoryStore>(
     loaded.remove(0).1
 }
 
-async fn load_found<S: DocumentStore + DirectoryStore>(
+async fn load_found<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -239,7 +239,7 @@ async fn load_found<S: DocumentStore + DirectoryStore>(
     }
 }
 
-async fn server_doc<S: DocumentStore + DirectoryStore>(
+async fn server_doc<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -247,7 +247,10 @@ async fn server_doc<S: DocumentStore + DirectoryStore>(
     open_stored(&load_found(store, tenant, id).await).expect("stored document loads")
 }
 
-async fn feed_len<S: DocumentStore + DirectoryStore>(store: &S, tenant: TenantId) -> usize {
+async fn feed_len<S: DocumentStore + DirectoryStore + VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+) -> usize {
     store
         .feed_after(tenant, 0, 10_000)
         .await
@@ -327,7 +330,7 @@ async fn pull_all<S: Store>(
 // ---------------------------------------------------------------------------------------------
 // The suite.
 
-pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore>(
+pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -392,7 +395,7 @@ pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore>(
     );
 }
 
-pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore>(
+pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -421,7 +424,9 @@ pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore>
     assert_eq!(feed_len(store, tenant).await, before + 2);
 }
 
-pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore + DirectoryStore>(
+pub async fn replay_stores_nothing_and_appends_no_feed_entry<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -457,7 +462,9 @@ pub async fn replay_stores_nothing_and_appends_no_feed_entry<S: DocumentStore + 
     assert_eq!(feed_len(store, tenant).await, feed + 1);
 }
 
-pub async fn version_conflict_is_detected_and_writes_nothing<S: DocumentStore + DirectoryStore>(
+pub async fn version_conflict_is_detected_and_writes_nothing<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -1026,7 +1033,7 @@ pub async fn compaction_keeps_every_change<S: Store>(store: &S, tenant: TenantId
 }
 
 pub async fn compaction_during_concurrent_pushes_loses_nothing<
-    S: DocumentStore + DirectoryStore + 'static,
+    S: DocumentStore + DirectoryStore + VerdictStore + 'static,
 >(
     store: Arc<S>,
     tenant: TenantId,
@@ -1074,7 +1081,7 @@ pub async fn compaction_during_concurrent_pushes_loses_nothing<
 /// see seqs appear without gaps (a seq visible before a smaller one that commits later would be
 /// skipped by every puller past it).
 pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
-    S: DocumentStore + DirectoryStore + 'static,
+    S: DocumentStore + DirectoryStore + VerdictStore + 'static,
 >(
     store: Arc<S>,
     tenant: TenantId,
@@ -1155,7 +1162,7 @@ pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
     assert_eq!(reader.await.unwrap(), total);
 }
 
-pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore>(
+pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore + VerdictStore>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1302,7 +1309,9 @@ pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore>(
 
 /// A server change (compensation) written with a device's push is stored under the nil device,
 /// so the pull of that device, which skips its own changes, still delivers it.
-pub async fn server_changes_reach_the_pushing_device<S: DocumentStore + DirectoryStore>(
+pub async fn server_changes_reach_the_pushing_device<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -1359,7 +1368,9 @@ pub async fn server_changes_reach_the_pushing_device<S: DocumentStore + Director
     assert_eq!(theirs.len(), edited.len() + 1);
 }
 
-pub async fn push_refuses_another_tenants_document<S: DocumentStore + DirectoryStore>(
+pub async fn push_refuses_another_tenants_document<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1382,7 +1393,9 @@ pub async fn push_refuses_another_tenants_document<S: DocumentStore + DirectoryS
 
 /// Each stored change records when the server stored it, within the push that sent it; a
 /// replayed change keeps its first time; another tenant reads none. Returns the document.
-pub async fn changes_record_when_the_server_stored_them<S: DocumentStore + DirectoryStore>(
+pub async fn changes_record_when_the_server_stored_them<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1430,7 +1443,9 @@ pub async fn changes_record_when_the_server_stored_them<S: DocumentStore + Direc
 /// After [`changes_record_when_the_server_stored_them`] and the document's `received_at`
 /// cleared with SQL (as for changes stored before migration 0007): the changes are still
 /// listed, their receive time unknown.
-pub async fn changes_stored_before_receive_times_have_none<S: DocumentStore + DirectoryStore>(
+pub async fn changes_stored_before_receive_times_have_none<
+    S: DocumentStore + DirectoryStore + VerdictStore,
+>(
     store: &S,
     tenant: TenantId,
     id: DocId,

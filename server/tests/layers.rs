@@ -31,6 +31,7 @@ const LAYERS: Layers = &[
         "capabilities",
         &[
             "sync",
+            "verdicts",
             "photos",
             "history",
             "queries",

@@ -625,6 +625,8 @@ fn new_order(phone: &Phone, store_id: StoreId) -> (DocId, AutoCommit) {
         notes: autosurgeon::Text::with_value(""),
         created_at: fieldsync_shared::values::Timestamp(1_700_000_000_000),
         submitted_at: None,
+        evaluated_against: None,
+        findings: Vec::new(),
     };
     let mut doc = new_document(phone.actor.clone());
     fieldsync_shared::document::reconcile_order(&mut doc, &order).unwrap();

@@ -6,6 +6,7 @@
 //! * [`master`]: server-owned master data delivered read-only to devices.
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
+//! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
 //! * [`policy`]: write policies (who may change which field, in which status).
@@ -15,6 +16,7 @@
 //! Nothing in this crate performs I/O.
 
 pub mod document;
+pub mod evaluation;
 pub mod limits;
 pub mod master;
 pub mod order;

@@ -6,6 +6,7 @@ use std::fmt;
 use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Deserialize, Serialize};
 
+use crate::evaluation::{RulesBasis, ShownFinding};
 use crate::values::{
     string_enum, Date, DeviceId, DocId, Money, ParseError, PersonCode, Sku, StoreId, Timestamp,
     UserId,
@@ -154,6 +155,15 @@ pub struct Order {
     pub notes: Text,
     pub created_at: Timestamp,
     pub submitted_at: Option<Timestamp>,
+    /// The master data the phone judged the order against when it submitted it; `None` for
+    /// drafts and for orders written before this was recorded ("unknown").
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub evaluated_against: Option<RulesBasis>,
+    /// The findings the phone showed the rep for this order, oldest first.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub findings: Vec<ShownFinding>,
 }
 
 impl Order {

@@ -117,10 +117,17 @@ pub enum PushResult {
     /// `refused_edits`: effects of the pushed changes that a write policy refused; the server
     /// stored the changes and a compensating change of its own that undoes those effects (it
     /// reaches the device with the pull). Empty when everything was allowed.
+    ///
+    /// `findings`: what the server's rules found when the push submitted the document (or
+    /// changed a submitted order) and what it did about each: `held` (the submission was
+    /// undone by a compensating change of the server's, like a refused edit) or `flagged`
+    /// (kept, for the supervisor). Absent when empty; older devices ignore it.
     Stored {
         new_changes: u32,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         refused_edits: Vec<RefusedEdit>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        findings: Vec<PushFinding>,
     },
     /// The server lacks changes these depend on (it lost them, or never got them): send the
     /// document's whole history.
@@ -135,8 +142,24 @@ impl PushResult {
         PushResult::Stored {
             new_changes,
             refused_edits: Vec::new(),
+            findings: Vec::new(),
         }
     }
+}
+
+/// A finding of the server's rules on a pushed document, as the device shows it to the rep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushFinding {
+    /// Stable rule code, e.g. `overdue_receivables`.
+    pub code: String,
+    pub message: String,
+    /// The field it is about, e.g. `lines.COLA-330.quantity`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// `flag`, `needs_approval` or `block`.
+    pub severity: String,
+    /// `held` or `flagged`.
+    pub outcome: String,
 }
 
 /// One effect of a push that a write policy refused (see `crate::policy`).
@@ -374,6 +397,13 @@ mod tests {
                     result: PushResult::Stored {
                         new_changes: 3,
                         refused_edits: Vec::new(),
+                        findings: vec![PushFinding {
+                            code: "price_below_floor".into(),
+                            message: "below the floor".into(),
+                            field: Some("lines.COLA-330.unit_price".into()),
+                            severity: "block".into(),
+                            outcome: "held".into(),
+                        }],
                     },
                 },
                 DocOutcome {

@@ -161,6 +161,8 @@ pub fn order() -> Order {
         notes: autosurgeon::Text::with_value(""),
         created_at: Timestamp(1_000),
         submitted_at: None,
+        evaluated_against: None,
+        findings: Vec::new(),
     }
 }
 

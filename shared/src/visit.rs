@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Deserialize, Serialize};
 
+use crate::evaluation::{RulesBasis, ShownFinding};
 use crate::values::{
     string_enum, Date, DocId, Money, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp, UserId,
@@ -137,6 +138,16 @@ pub struct Visit {
     #[serde(with = "crate::values::text_serde")]
     pub notes: Text,
     pub review: Option<Review>,
+    /// The master data the phone judged the visit against when it submitted it; `None`
+    /// before submission and for visits written before this was recorded ("unknown").
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub evaluated_against: Option<RulesBasis>,
+    /// The findings the phone showed the rep during the visit (off-site check-in, stale
+    /// stock, photo outside the visit or reused), oldest first.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub findings: Vec<ShownFinding>,
 }
 
 impl Visit {
@@ -156,6 +167,8 @@ impl Visit {
             photos: BTreeMap::new(),
             notes: Text::with_value(""),
             review: None,
+            evaluated_against: None,
+            findings: Vec::new(),
         }
     }
 }

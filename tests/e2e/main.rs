@@ -1,10 +1,12 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod api_fuzz;
 mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
+mod console;
 mod crash;
 mod db_faults;
 mod device_kill;
@@ -27,5 +29,6 @@ mod security_ids;
 mod security_photos;
 mod security_slow_clients;
 mod thumbnails_first;
+mod verdicts;
 mod visit_merge;
 mod write_policies;

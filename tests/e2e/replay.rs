@@ -108,13 +108,7 @@ fn replaying_a_sync_request_stores_nothing_new() {
         1,
         "every pushed document gets an outcome"
     );
-    assert_eq!(
-        second.outcomes[0].result,
-        PushResult::Stored {
-            new_changes: 0,
-            refused_edits: Vec::new()
-        }
-    );
+    assert_eq!(second.outcomes[0].result, PushResult::stored(0));
     let after_second = server.get_json(&token, &format!("/v1/visits/{doc_id}"));
     assert_eq!(
         after_first, after_second,

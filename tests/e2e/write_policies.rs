@@ -257,6 +257,7 @@ fn a_merchandiser_approving_a_visit_keeps_only_the_allowed_part() {
     let PushResult::Stored {
         new_changes,
         refused_edits,
+        ..
     } = &resp.outcomes[0].result
     else {
         panic!("expected Stored, got {:?}", resp.outcomes)

@@ -2,13 +2,15 @@
 //! submit. The write policy (who may change what, in which status) and the pricing,
 //! delivery-date and credit rules run on the device before anything commits.
 
+use std::collections::BTreeMap;
+
 use fieldsync_shared::document::reconcile_order;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
-use fieldsync_shared::rules::credit::{self, CreditCheck};
 use fieldsync_shared::rules::pricing::{self, DiscountAuthority};
+use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings};
 use fieldsync_shared::rules::{delivery, Verdict};
 use fieldsync_shared::{Date, DocId, DocKind, Money, Sku, StoreId, Timestamp};
 use rusqlite::Connection;
@@ -17,9 +19,6 @@ use super::Device;
 use crate::edits;
 use crate::error::{DeviceError, Result};
 use crate::store;
-
-/// A credit snapshot older than this sends credit orders to approval instead of deciding.
-const CREDIT_MAX_AGE_DAYS: u32 = 7;
 
 impl Device {
     /// Creates a draft order for `store`, numbered `<person>-<yymmdd>-<device>-<seq>` with the
@@ -59,6 +58,8 @@ impl Device {
             notes: autosurgeon::Text::with_value(""),
             created_at: now,
             submitted_at: None,
+            evaluated_against: None,
+            findings: Vec::new(),
         };
         edits::authorize(&conn, &profile, None, &order)?;
         let verdict =
@@ -129,9 +130,11 @@ impl Device {
         })
     }
 
-    /// Submits a draft order. Every rule runs again on the final order; Block findings refuse
+    /// Submits a draft order. Every rule runs again on the final order
+    /// (`submission::evaluate_order`, the call the server makes too); Block findings refuse
     /// it, NeedsApproval findings (stale credit data, discount beyond authority) submit it as
-    /// `pending_approval`.
+    /// `pending_approval`. The order records the master data it was judged against and the
+    /// findings shown.
     pub fn submit_order(&self, order: DocId) -> Result<Verdict> {
         let own_orders = self.orders()?;
         self.edit_order(order, "submit order", |conn, profile, o| {
@@ -150,49 +153,51 @@ impl Device {
             if o.lines.is_empty() {
                 return Err(DeviceError::wrong_state("the order has no lines"));
             }
-            let today = Timestamp::now().utc_date();
+            let now = Timestamp::now();
             let shop = store::store(conn, o.store_id)?
                 .ok_or_else(|| DeviceError::not_found("store", o.store_id))?;
-            let mut verdict = Verdict::default();
+            let mut products = BTreeMap::new();
             for line in o.lines.values() {
-                let product = store::product(conn, &line.sku)?;
-                verdict.extend(pricing::check_line(
-                    line,
-                    product.as_ref(),
-                    DiscountAuthority::default(),
-                ));
+                if let Some(product) = store::product(conn, &line.sku)? {
+                    products.insert(line.sku.as_str().to_string(), product);
+                }
             }
-            verdict.extend(delivery::check_delivery_date(
-                o.order_date,
-                o.requested_delivery,
-                shop.delivery_lead_days,
-            ));
-            if o.payment == PaymentMethod::Credit {
-                let snapshot = store::credit(conn, o.store_id)?;
-                let open_orders = own_orders
-                    .iter()
-                    .filter(|other| {
-                        other.id != o.id && other.store_id == o.store_id && is_open(other.status)
-                    })
-                    .filter_map(|other| other.total())
-                    .fold(Money::ZERO, |acc, t| {
-                        acc.checked_add(t).unwrap_or(Money(i64::MAX))
-                    });
-                verdict.extend(credit::check_order(&CreditCheck {
-                    snapshot: snapshot.as_ref(),
+            let snapshot = store::credit(conn, o.store_id)?;
+            let open_orders = own_orders
+                .iter()
+                .filter(|other| {
+                    other.id != o.id && other.store_id == o.store_id && is_open(other.status)
+                })
+                .filter_map(|other| other.total())
+                .fold(Money::ZERO, |acc, t| {
+                    acc.checked_add(t).unwrap_or(Money(i64::MAX))
+                });
+            let verdict = submission::evaluate_order(
+                o,
+                &OrderData {
+                    store: &shop,
+                    products: &products,
+                    credit: snapshot.as_ref(),
                     open_orders,
-                    this_order: o.total().unwrap_or(Money(i64::MAX)),
-                    today,
-                    max_age_days: CREDIT_MAX_AGE_DAYS,
-                }));
-            }
+                    today: now.utc_date(),
+                },
+                &RuleSettings::default(),
+            );
             edits::refuse_if_blocked(&verdict)?;
-            o.status = if verdict.needs_approval() {
-                OrderStatus::PendingApproval
-            } else {
-                OrderStatus::Submitted
-            };
-            o.submitted_at = Some(Timestamp::now());
+            let credit_used = (o.payment == PaymentMethod::Credit)
+                .then_some(snapshot.as_ref())
+                .flatten()
+                .map(|snap| (snap, open_orders));
+            o.evaluated_against = Some(submission::basis(
+                store::master_version(conn)?,
+                now,
+                credit_used,
+            ));
+            o.findings.extend(submission::shown(&verdict, now));
+            if let Some(status) = submission::submitted_status(&verdict) {
+                o.status = status;
+            }
+            o.submitted_at = Some(now);
             Ok(verdict)
         })
     }

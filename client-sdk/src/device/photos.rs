@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fieldsync_shared::document::hydrate_visit;
+use fieldsync_shared::rules::submission::{self, PHOTO_GRACE_MS};
 use fieldsync_shared::rules::{photos as photo_rule, Verdict};
 use fieldsync_shared::visit::{PhotoRef, Visit, VisitStep};
 use fieldsync_shared::{DocId, DocKind, ParseError, Sha256, Timestamp, UserId};
@@ -19,8 +20,6 @@ use crate::store::{self, NewPhoto};
 
 /// Folder (inside the device directory) holding photo bytes.
 const PHOTO_DIR: &str = "photos";
-/// Slack around the check-in/check-out interval for the "photo taken during the visit" rule.
-const PHOTO_GRACE_MS: i64 = 5 * 60 * 1000;
 
 impl Device {
     /// Attaches a photo file to a visit: the bytes are copied into the device's photo folder,
@@ -95,6 +94,9 @@ impl Device {
                 let photo = photo_by(profile.id);
                 let verdict = photo_rule::check_photo(v, &photo, &known_elsewhere, PHOTO_GRACE_MS);
                 edits::refuse_if_blocked(&verdict)?;
+                if !v.photos.contains_key(&sha.to_hex()) {
+                    v.findings.extend(submission::shown(&verdict, taken_at));
+                }
                 // The same photo attached twice stays one photo, as first recorded.
                 v.photos.entry(sha.to_hex()).or_insert(photo);
                 Ok(verdict)

@@ -3,11 +3,14 @@
 //! (see `edits::edit`). The write policy (`fieldsync_shared::policy`) alone decides who
 //! may change what in which status; the checks here only give better messages for no-ops.
 
+use std::collections::BTreeMap;
+
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value, ROOT};
 use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
+use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
 use fieldsync_shared::rules::{freshness, Verdict};
 use fieldsync_shared::visit::{AuditLine, GeoStamp, StepRecord, Visit, VisitStatus, VisitStep};
@@ -90,6 +93,8 @@ impl Device {
             edits::authorize(conn, profile, Some(v), &next)?;
             let verdict = geofence::check_position(&store, &stamp, GeofenceTolerance::default());
             edits::refuse_if_blocked(&verdict)?;
+            next.findings
+                .extend(submission::shown(&verdict, Timestamp::now()));
             *v = next;
             Ok(verdict)
         })
@@ -143,6 +148,7 @@ impl Device {
             next.audit.insert(audit.key(), audit);
             edits::authorize(conn, profile, Some(v), &next)?;
             edits::refuse_if_blocked(&verdict)?;
+            next.findings.extend(submission::shown(&verdict, now));
             *v = next;
             Ok(verdict)
         })
@@ -212,13 +218,17 @@ impl Device {
                 GeofenceTolerance::default(),
             ));
             edits::refuse_if_blocked(&verdict)?;
+            next.findings
+                .extend(submission::shown(&verdict, Timestamp::now()));
             *v = next;
             Ok(verdict)
         })
     }
 
     /// Submits a visit (checked out, or rejected and reworked) for review. After this, only
-    /// its notes can change until the supervisor decides.
+    /// its notes can change until the supervisor decides. The rules run through
+    /// `submission::evaluate_visit` (the call the server makes too): Block findings refuse;
+    /// the visit records the master data it was judged against.
     pub fn submit_visit(&self, visit: DocId) -> Result<()> {
         self.edit_visit(visit, "submit visit", |conn, profile, v| {
             if v.status == VisitStatus::Submitted {
@@ -227,8 +237,26 @@ impl Device {
             let mut next = v.clone();
             next.status = VisitStatus::Submitted;
             edits::authorize(conn, profile, Some(v), &next)?;
-            let verdict = visit_timing::submit(v, &VisitRequirements::default());
+            let store = store_of(conn, v)?;
+            let mut products = BTreeMap::new();
+            for line in v.audit.values() {
+                if let Some(product) = store::product(conn, &line.sku)? {
+                    products.insert(line.sku.as_str().to_string(), product);
+                }
+            }
+            // Photo reuse was judged (and recorded) when each photo was attached.
+            let data = VisitData {
+                store: &store,
+                products: &products,
+                photos_elsewhere: &[],
+            };
+            let verdict = submission::evaluate_visit(v, &data, &RuleSettings::default());
             edits::refuse_if_blocked(&verdict)?;
+            next.evaluated_against = Some(submission::basis(
+                store::master_version(conn)?,
+                Timestamp::now(),
+                None,
+            ));
             *v = next;
             Ok(())
         })

@@ -197,6 +197,8 @@ mod tests {
             notes: autosurgeon::Text::with_value(""),
             created_at: Timestamp::now(),
             submitted_at: None,
+            evaluated_against: None,
+            findings: Vec::new(),
         };
         let mut doc = new_document(automerge::ActorId::random());
         reconcile_order(&mut doc, &order).unwrap();

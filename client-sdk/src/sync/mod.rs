@@ -35,7 +35,7 @@ use crate::store::{self, Database};
 pub(crate) use pending::pending;
 pub use pending::{Pending, PendingDoc};
 pub(crate) use pull::receive;
-pub use report::{RefusedDoc, SyncReport};
+pub use report::{FindingReport, RefusedDoc, SyncReport};
 
 /// Upper bound of round trips in one `sync()`; whatever is left is picked up by the next one.
 const MAX_ROUNDS: u32 = 50;

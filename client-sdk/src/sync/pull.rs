@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use serde_bytes::ByteBuf;
 
 use super::push::PushItem;
-use super::report::{RefusedDoc, SyncReport};
+use super::report::{FindingReport, RefusedDoc, SyncReport};
 use crate::error::Result;
 use crate::store::{self, Database, RefusedEditReport};
 
@@ -29,14 +29,18 @@ pub(super) fn apply_response(
             continue;
         };
         match outcome.result {
-            PushResult::Stored { refused_edits, .. } => {
+            PushResult::Stored {
+                refused_edits,
+                findings,
+                ..
+            } => {
                 store::set_synced_heads(&tx, item.push.doc_id, &item.acked_heads)?;
                 report.docs_pushed += 1;
                 report.changes_pushed += item.push.changes.len() as u32;
                 // Stored, but some effects were undone by the server's compensating change
                 // (it arrives with the pull below, like any other device's change).
                 let at = Timestamp::now();
-                let refused: Vec<RefusedEditReport> = refused_edits
+                let mut refused: Vec<RefusedEditReport> = refused_edits
                     .into_iter()
                     .map(|e| RefusedEditReport {
                         doc_id: item.push.doc_id,
@@ -46,6 +50,11 @@ pub(super) fn apply_response(
                         at,
                     })
                     .collect();
+                // A submission the server's rules held is a refused edit too: the rep sees
+                // why, where refused edits show (docs/verdicts.md).
+                let findings = FindingReport::from_push(item.push.doc_id, findings);
+                refused.extend(findings.iter().filter_map(|f| f.held(at)));
+                report.findings.extend(findings);
                 store::record_refused_edits(&tx, &refused)?;
                 report.refused_edits.extend(refused);
             }

@@ -12,6 +12,8 @@
 //!   territories, read scope) with the all-or-nothing imports (one macro body each, the same
 //!   SQL on both engines).
 //! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
+//! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
+//!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
 //! [`Store`] is all of them; `Arc<dyn Store>` is what handlers hold. [`sqlite::SqliteStore`] is the
 //! embedded default, [`postgres::PgStore`] the one for scale (chosen with a `postgres://`
@@ -32,6 +34,8 @@ pub mod photos;
 mod photos_sql;
 pub mod postgres;
 pub mod sqlite;
+pub mod verdicts;
+mod verdicts_sql;
 
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
@@ -39,6 +43,7 @@ pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
 pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
+pub use verdicts::VerdictStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -120,6 +125,7 @@ pub trait Store:
     + PhotoHashStore
     + OrganisationStore
     + DeviceStore
+    + VerdictStore
     + Send
     + Sync
     + 'static
@@ -132,6 +138,7 @@ impl<T> Store for T where
         + PhotoHashStore
         + OrganisationStore
         + DeviceStore
+        + VerdictStore
         + Send
         + Sync
         + 'static

@@ -14,6 +14,8 @@
 //!    id matches; a creation must be for a store or owner the principal sees.
 //! 6. [`super::policy::enforce`]: the write policies, with a compensating change of the
 //!    server where they refuse an effect.
+//! 7. [`verdicts::is_submission`]: a submission keeps its merged document for the server's
+//!    verdict, which the push asks for next (it needs the master data).
 //!
 //! Only if every stage passes is anything written: the device's new changes, the server's
 //! compensation (if any), and the projection of the result.
@@ -32,6 +34,7 @@ use crate::scope::ReadScope;
 use crate::store::documents::{
     ChangeOrigin, ExpectedVersion, LoadedDocument, NewChange, Projection, StoredDocument,
 };
+use crate::verdicts;
 
 /// Who pushes, as the merge needs to know it.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +57,8 @@ pub enum MergeVerdict {
         changes: Vec<NewChange>,
         projection: Projection,
         refused_edits: Vec<RefusedEdit>,
+        /// The push submits the document: the server's verdict comes next (`verdicts`).
+        submission: Option<Box<Submission>>,
     },
     /// Every pushed change is already stored: answer `Stored { new_changes: 0 }`.
     Replay,
@@ -64,6 +69,22 @@ pub enum MergeVerdict {
         reason: &'static str,
         message: String,
     },
+}
+
+/// A merged document the push submits, kept for the verdict: the editable document (a hold
+/// is written into it as a change of the server's), its state before the push and now.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub doc: AutoCommit,
+    pub before: Option<AnyDocument>,
+    pub document: AnyDocument,
+}
+
+/// Two submissions are the same when they judge the same states (`doc` is their carrier).
+impl PartialEq for Submission {
+    fn eq(&self, other: &Self) -> bool {
+        self.before == other.before && self.document == other.document
+    }
 }
 
 impl MergeVerdict {
@@ -197,6 +218,13 @@ pub fn merge_document(
         Ok(p) => p,
         Err(e) => return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string()),
     };
+    let submission = verdicts::is_submission(before.as_ref(), &document).then(|| {
+        Box::new(Submission {
+            doc,
+            before,
+            document,
+        })
+    });
     let changes = new_changes
         .iter()
         .map(|c| new_change(c, ChangeOrigin::Device))
@@ -211,6 +239,7 @@ pub fn merge_document(
         changes,
         projection,
         refused_edits,
+        submission,
     }
 }
 
@@ -315,7 +344,7 @@ fn hydrate_checked(doc_id: DocId, kind: DocKind, doc: &AutoCommit) -> Result<Any
     Ok(hydrated)
 }
 
-fn new_change(change: &Change, origin: ChangeOrigin) -> NewChange {
+pub(super) fn new_change(change: &Change, origin: ChangeOrigin) -> NewChange {
     NewChange {
         hash: change.hash().0,
         bytes: change.raw_bytes().to_vec(),

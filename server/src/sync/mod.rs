@@ -8,8 +8,9 @@
 //!    decoded-size limit, then `protocol::decode_request` (400/413/422; nothing stored).
 //! 5. [`check_device_id`]: the request speaks for the signed-in device (403 `device_mismatch`).
 //! 6. [`scope::read_scope`]: what the principal may see, once per request.
-//! 7. [`push::push`]: merge (access, actor and policy checks, [`merge`], [`policy`]) and
-//!    commit the pushed documents (one transaction).
+//! 7. [`push::push`]: merge (access, actor and policy checks, [`merge`], [`policy`]), the
+//!    server's verdict on submissions (`crate::verdicts`, holds written like compensations)
+//!    and commit the pushed documents (one transaction); then store the verdicts' findings.
 //! 8. [`pull::pull`]: a page of what the device lacks, after the commit.
 //! 9. [`encode_response`]: CBOR, gzip when the device accepts it.
 //!
@@ -61,12 +62,12 @@ pub struct SyncApi;
     path = "/v1/sync",
     tag = "sync",
     request_body(
-        content = Vec<u8>,
+        content = inline(crate::http::body::RawBytes),
         content_type = "application/vnd.fieldsync.sync+cbor",
         description = "CBOR SyncRequest; Content-Encoding: gzip optional"
     ),
     responses(
-        (status = 200, description = "CBOR SyncResponse (gzip when accepted)", body = Vec<u8>,
+        (status = 200, description = "CBOR SyncResponse (gzip when accepted)", body = inline(crate::http::body::RawBytes),
             content_type = "application/vnd.fieldsync.sync+cbor"),
         (status = 400, description = "malformed_body, unsupported_protocol_version", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
@@ -117,6 +118,11 @@ pub async fn sync(
         changes_stored,
         bytes_received,
     );
+    for f in &report.findings {
+        state
+            .metrics
+            .record_finding(&f.code, f.severity.as_str(), f.source.as_str());
+    }
     for outcome in &report.outcomes {
         if matches!(&outcome.result, PushResult::Refused { reason, .. } if reason == merge::reasons::OVER_LIMITS)
         {

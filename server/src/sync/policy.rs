@@ -112,7 +112,20 @@ fn compensating_change(
     after: &AnyDocument,
     refused: &[Refusal],
 ) -> Result<Option<Change>, DocumentError> {
-    let target = keep_text_objects(after, policy::compensate(before, after, refused));
+    let target = policy::compensate(before, after, refused);
+    server_change(doc, after, target, commit_message(refused))
+}
+
+/// Writes `target` into `doc` (whose state is `after`) as one change of the server's actor
+/// with `message`; `None` if that writes nothing. Every change the server authors goes through
+/// here: the compensations above and the holds of the server's verdicts.
+pub fn server_change(
+    doc: &mut AutoCommit,
+    after: &AnyDocument,
+    target: AnyDocument,
+    message: String,
+) -> Result<Option<Change>, DocumentError> {
+    let target = keep_text_objects(after, target);
     doc.set_actor(server_actor());
     match &target {
         AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
@@ -120,7 +133,7 @@ fn compensating_change(
     }
     // Seconds, like the devices' changes.
     let options = CommitOptions::default()
-        .with_message(commit_message(refused))
+        .with_message(message)
         .with_time(Timestamp::now().millis() / 1000);
     let Some(hash) = doc.commit_with(options) else {
         return Ok(None);

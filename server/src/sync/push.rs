@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::ActorId;
-use fieldsync_shared::document::DocKind;
+use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind};
 use fieldsync_shared::limits::DocumentLimits;
 use fieldsync_shared::policy::{Field, Refusal};
 use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
-use super::merge::{merge_document, reasons, MergeVerdict, Pusher};
-use super::policy::{refusal_message, UNKNOWN_STORE};
+use super::merge::{merge_document, new_change, reasons, MergeVerdict, Pusher, Submission};
+use super::policy::{refusal_message, server_change, UNKNOWN_STORE};
+use super::projection::project;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
 use crate::store::directory::DirectoryStore;
@@ -20,6 +21,8 @@ use crate::store::documents::{
     ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, ExpectedVersion,
     LoadedDocument, Projection, PushCommit,
 };
+use crate::store::verdicts::{FindingRecord, VerdictStore};
+use crate::verdicts::{self, Judgement};
 
 /// How often a push is recomputed after losing an optimistic-concurrency race before the
 /// device is told to come back later.
@@ -47,6 +50,8 @@ pub struct PushReport {
     pub outcomes: Vec<DocOutcome>,
     /// The documents written by the commit.
     pub committed: Vec<CommittedDocument>,
+    /// The findings of the server's verdicts on the committed submissions (stored).
+    pub findings: Vec<FindingRecord>,
 }
 
 impl PushReport {
@@ -57,7 +62,7 @@ impl PushReport {
 
 /// Merges and commits `docs`. Nothing is acknowledged unless the commit returned.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, device = %ctx.device_id, docs = docs.len()))]
-pub async fn push<S: DocumentStore + DirectoryStore + ?Sized>(
+pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     docs: Vec<DocPush>,
@@ -72,15 +77,18 @@ pub async fn push<S: DocumentStore + DirectoryStore + ?Sized>(
         let verdicts = merge_off_executor(ctx, Arc::clone(&docs), loaded).await?;
         let mut split = split_verdicts(&docs, verdicts);
         refuse_unknown_stores(store, ctx.tenant_id, &mut split).await?;
+        let judged = judge_submissions(store, ctx.tenant_id, &mut split).await?;
         let Split {
             writes,
             decided,
             refused_edits,
+            ..
         } = split;
         if writes.is_empty() {
             return Ok(PushReport {
-                outcomes: outcomes(&docs, decided, refused_edits, &HashMap::new(), &[]),
+                outcomes: outcomes(&docs, decided, refused_edits, &HashMap::new(), &[], &judged),
                 committed: Vec::new(),
+                findings: Vec::new(),
             });
         }
         let compensations = server_changes(&writes);
@@ -93,9 +101,18 @@ pub async fn push<S: DocumentStore + DirectoryStore + ?Sized>(
         };
         match store.commit_push(commit).await? {
             CommitOutcome::Committed(committed) => {
+                let findings = record_findings(store, ctx.tenant_id, &judged, &committed).await;
                 return Ok(PushReport {
-                    outcomes: outcomes(&docs, decided, refused_edits, &compensations, &committed),
+                    outcomes: outcomes(
+                        &docs,
+                        decided,
+                        refused_edits,
+                        &compensations,
+                        &committed,
+                        &judged,
+                    ),
                     committed,
+                    findings,
                 });
             }
             CommitOutcome::VersionConflict(conflicts) => {
@@ -153,6 +170,8 @@ struct Split {
     writes: Vec<DocumentWrite>,
     decided: HashMap<DocId, PushResult>,
     refused_edits: HashMap<DocId, Vec<RefusedEdit>>,
+    /// The writes that submit their document, for the server's verdict.
+    submissions: HashMap<DocId, Box<Submission>>,
 }
 
 /// Splits verdicts into the writes to commit and the outcomes already decided (by doc id).
@@ -161,6 +180,7 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
         writes: Vec::new(),
         decided: HashMap::new(),
         refused_edits: HashMap::new(),
+        submissions: HashMap::new(),
     };
     for (doc, verdict) in docs.iter().zip(verdicts) {
         let result = match verdict {
@@ -169,7 +189,11 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
                 changes,
                 projection,
                 refused_edits,
+                submission,
             } => {
+                if let Some(submission) = submission {
+                    split.submissions.insert(doc.doc_id, submission);
+                }
                 split.writes.push(DocumentWrite {
                     doc_id: doc.doc_id,
                     kind: projection.kind(),
@@ -269,6 +293,7 @@ fn outcomes(
     mut refused_edits: HashMap<DocId, Vec<RefusedEdit>>,
     server_changes: &HashMap<DocId, u64>,
     committed: &[CommittedDocument],
+    judged: &HashMap<DocId, JudgedWrite>,
 ) -> Vec<DocOutcome> {
     let stored: HashMap<DocId, u64> = committed
         .iter()
@@ -286,6 +311,10 @@ fn outcomes(
                         .get(&d.doc_id)
                         .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
                     refused_edits: refused_edits.remove(&d.doc_id).unwrap_or_default(),
+                    findings: judged
+                        .get(&d.doc_id)
+                        .map(|j| verdicts::push_findings(&j.judgement))
+                        .unwrap_or_default(),
                 },
             };
             DocOutcome {
@@ -294,4 +323,113 @@ fn outcomes(
             }
         })
         .collect()
+}
+
+/// A write the server judged: its verdict, and the document and heads it was judged at
+/// (after the hold, if any).
+struct JudgedWrite {
+    judgement: Judgement,
+    document: AnyDocument,
+    heads: Vec<String>,
+}
+
+/// The server's verdict on every write that submits its document (`verdicts`). A hold is
+/// written into the document as a change of the server's actor, after the device's changes and
+/// any compensation, and the write's projection follows it.
+async fn judge_submissions<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    split: &mut Split,
+) -> ApiResult<HashMap<DocId, JudgedWrite>> {
+    let mut judged = HashMap::new();
+    for write in &mut split.writes {
+        let Some(mut submission) = split.submissions.remove(&write.doc_id) else {
+            continue;
+        };
+        let judgement = verdicts::judge_submission(
+            store,
+            tenant,
+            submission.before.as_ref(),
+            &submission.document,
+        )
+        .await?;
+        let mut document = submission.document.clone();
+        if let Some(held) = &judgement.held {
+            if let Some((change, after)) = hold(&mut submission, held, &judgement)? {
+                write
+                    .changes
+                    .push(new_change(&change, ChangeOrigin::Server));
+                write.projection = project(&after).map_err(ApiError::internal)?;
+                document = after;
+            }
+        }
+        let heads = submission
+            .doc
+            .get_heads()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        judged.insert(
+            write.doc_id,
+            JudgedWrite {
+                judgement,
+                document,
+                heads,
+            },
+        );
+    }
+    Ok(judged)
+}
+
+/// Writes the held state into the submission's document; the change and the result.
+fn hold(
+    submission: &mut Submission,
+    held: &AnyDocument,
+    judgement: &Judgement,
+) -> ApiResult<Option<(automerge::Change, AnyDocument)>> {
+    let codes: Vec<&str> = judgement
+        .findings
+        .iter()
+        .filter(|j| j.outcome == crate::store::verdicts::FindingOutcome::Held)
+        .map(|j| j.finding.code.as_str())
+        .collect();
+    let message = format!("{HOLD_PREFIX}{}", codes.join(", "));
+    let Some(change) = server_change(
+        &mut submission.doc,
+        &submission.document,
+        held.clone(),
+        message,
+    )
+    .map_err(ApiError::internal)?
+    else {
+        return Ok(None);
+    };
+    let after = hydrate_any(held.kind(), &submission.doc).map_err(ApiError::internal)?;
+    Ok(Some((change, after)))
+}
+
+/// How the message of a hold (the server undoing a submission its rules refuse) starts.
+pub const HOLD_PREFIX: &str = "fieldsync-server: held by the rules: ";
+
+/// Stores the findings of the committed judged writes. The documents are committed already: a
+/// failure here is logged and leaves them without their findings rows, never unacknowledged.
+async fn record_findings<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    judged: &HashMap<DocId, JudgedWrite>,
+    committed: &[CommittedDocument],
+) -> Vec<FindingRecord> {
+    let at = Timestamp::now();
+    let records: Vec<FindingRecord> = committed
+        .iter()
+        .filter_map(|c| Some((c.doc_id, judged.get(&c.doc_id)?)))
+        .flat_map(|(doc_id, j)| {
+            verdicts::records(doc_id, &j.document, j.heads.clone(), &j.judgement, at)
+        })
+        .collect();
+    if let Err(e) = verdicts::record(store, tenant, &records).await {
+        tracing::error!(error = %e, findings = records.len(), "storing findings failed");
+        return Vec::new();
+    }
+    records
 }

@@ -185,6 +185,7 @@ fn a_new_document_is_written_with_its_projection() {
             changes: written,
             projection: Projection::Visit(p),
             refused_edits,
+            ..
         } => {
             assert_eq!(expected, ExpectedVersion::New);
             assert_eq!(written.len(), 1);
@@ -788,6 +789,8 @@ fn an_order_is_projected_with_its_number_and_lines() {
         notes: autosurgeon::Text::with_value("送货前电话 call first"),
         created_at: Timestamp(1_700_000_000_000),
         submitted_at: Some(Timestamp(1_700_000_100_000)),
+        evaluated_against: None,
+        findings: Vec::new(),
     };
     let mut doc = new_document(rep.actor.clone());
     reconcile_order(&mut doc, &order).unwrap();

@@ -13,6 +13,7 @@ pub mod freshness;
 pub mod geofence;
 pub mod photos;
 pub mod pricing;
+pub mod submission;
 pub mod visit_timing;
 
 /// Version of the rule set as a whole; bumped whenever any rule's behaviour changes.
@@ -57,6 +58,24 @@ pub enum Severity {
     NeedsApproval,
     /// The action is refused.
     Block,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Flag => "flag",
+            Severity::NeedsApproval => "needs_approval",
+            Severity::Block => "block",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "flag" => Some(Severity::Flag),
+            "needs_approval" => Some(Severity::NeedsApproval),
+            "block" => Some(Severity::Block),
+            _ => None,
+        }
+    }
 }
 
 /// One outcome of one rule. `code` is machine-readable (snake_case, stable), `message` is for

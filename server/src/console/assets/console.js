@@ -5,14 +5,19 @@
 
   function cards() { return Array.prototype.slice.call(document.querySelectorAll("article.card")); }
   function selected() { return document.querySelector("article.card.selected"); }
-  function select(card) {
+  function select(card, focus) {
     cards().forEach(function (c) { c.classList.remove("selected"); });
-    if (card) { card.classList.add("selected"); card.focus({ preventScroll: false }); }
+    if (card) {
+      card.classList.add("selected");
+      // Not on a click: moving the focus off a clicked button would make htmx forget which
+      // button submitted the form.
+      if (focus) { card.focus(); card.scrollIntoView({ block: "nearest" }); }
+    }
   }
   function move(step) {
     var all = cards(); if (all.length === 0) { return; }
     var i = all.indexOf(selected());
-    select(all[Math.max(0, Math.min(all.length - 1, i + step))]);
+    select(all[Math.max(0, Math.min(all.length - 1, i + step))], true);
   }
   // The decision form a shortcut acts on: the selected card's, else the page's own.
   function form() {
@@ -78,6 +83,6 @@
 
   document.addEventListener("click", function (e) {
     var card = e.target.closest && e.target.closest("article.card");
-    if (card) { select(card); }
+    if (card) { select(card, false); }
   });
 })();

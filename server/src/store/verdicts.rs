@@ -1,0 +1,153 @@
+//! Findings (`findings`, migration 0011): what the server's rules found on submitted documents
+//! and the flags only the server can raise, each linked to the document and its heads; and the
+//! reads the verdicts need (the master rows a document is judged against, with their versions,
+//! and a person's open orders of a store). The SQL, the same for both engines, is in
+//! `verdicts_sql`. docs/verdicts.md.
+
+use std::collections::{BTreeMap, HashSet};
+
+use fieldsync_shared::document::DocKind;
+use fieldsync_shared::master::{CreditSnapshot, Product, Store};
+use fieldsync_shared::rules::Severity;
+use fieldsync_shared::{DocId, Sku, StoreId, TenantId, Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+
+use super::StoreResult;
+
+/// A master data row with the master version it was last written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: i64,
+}
+
+/// The master rows one document is judged against, as the server holds them now.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleData {
+    /// The tenant's current master version.
+    pub master_version: i64,
+    pub store: Option<Versioned<Store>>,
+    /// The products asked for that exist.
+    pub products: Vec<Versioned<Product>>,
+    pub credit: Option<Versioned<CreditSnapshot>>,
+}
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $variant,)* }
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire,)* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// What kind of finding a row is.
+    FindingKind {
+        /// A shared rule evaluated by the server at submission.
+        RuleVerdict = "rule_verdict",
+        /// A check only the server can make, with every device's data together.
+        CrossDevice = "cross_device",
+    }
+);
+
+wire_enum!(
+    /// Whose data a finding was computed with.
+    FindingSource {
+        /// The master data the phone recorded it used (`evaluated_against`).
+        DeviceBasis = "device_basis",
+        /// The server's current master data.
+        ServerData = "server_data",
+        /// Server-only checks (cross-device flags).
+        Server = "server",
+    }
+);
+
+wire_enum!(
+    /// What the server did about a finding.
+    FindingOutcome {
+        /// The submission was undone by a compensating change of the server's.
+        Held = "held",
+        /// The document was kept and flagged for the supervisor.
+        Flagged = "flagged",
+        /// Recorded only: it agrees with what the phone did.
+        Noted = "noted",
+    }
+);
+
+/// One stored finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub doc_id: DocId,
+    pub doc_kind: DocKind,
+    /// The document's heads (hex change hashes) the finding was computed at.
+    pub doc_heads: Vec<String>,
+    pub kind: FindingKind,
+    pub source: FindingSource,
+    /// `rules::RuleId::as_str`, or the name of a server-only check.
+    pub rule: String,
+    pub rule_version: u32,
+    pub severity: Severity,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+    /// The values the rule used, or the evidence of a cross-device flag.
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    /// The master data version used (`None`: unknown).
+    pub data_version: Option<i64>,
+    pub outcome: FindingOutcome,
+    pub created_at: Timestamp,
+}
+
+/// Findings and the reads verdicts need.
+#[async_trait::async_trait]
+pub trait VerdictStore: Send + Sync {
+    /// The store, the products of `skus` and the store's credit snapshot, with their
+    /// versions, and the tenant's master version, in one consistent read.
+    async fn rule_data(
+        &self,
+        tenant: TenantId,
+        store: StoreId,
+        skus: &[Sku],
+    ) -> StoreResult<RuleData>;
+
+    /// The documents (JSON) of `person`'s orders of `store` that count against its credit
+    /// (submitted, pending approval, approved), except `except`.
+    async fn open_orders(
+        &self,
+        tenant: TenantId,
+        store: StoreId,
+        person: UserId,
+        except: DocId,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Appends findings (never updated).
+    async fn insert_findings(
+        &self,
+        tenant: TenantId,
+        findings: &[FindingRecord],
+    ) -> StoreResult<()>;
+
+    /// Every finding of `docs`, oldest first.
+    async fn findings_of(
+        &self,
+        tenant: TenantId,
+        docs: &[DocId],
+    ) -> StoreResult<Vec<FindingRecord>>;
+
+    /// Which of `docs` carry a finding that was held or flagged (with `code`, if given).
+    async fn flagged_among(
+        &self,
+        tenant: TenantId,
+        docs: &[DocId],
+        code: Option<&str>,
+    ) -> StoreResult<HashSet<DocId>>;
+}

@@ -1,0 +1,289 @@
+//! The pure part of a verdict: evaluate a submitted document with `shared::rules::submission`
+//! (the phone's own call) against the data the phone said it used and against the server's
+//! current master data, and decide per finding what happens (`decision`).
+
+use std::collections::BTreeMap;
+
+use fieldsync_shared::document::AnyDocument;
+use fieldsync_shared::master::Product;
+use fieldsync_shared::order::{Order, OrderStatus};
+use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings, VisitData};
+use fieldsync_shared::rules::{Finding, RuleId, Verdict};
+use fieldsync_shared::values::{Money, Timestamp};
+use fieldsync_shared::visit::{Visit, VisitStatus};
+
+use super::decision::{self, PhoneView};
+use crate::store::verdicts::{FindingOutcome, FindingSource, RuleData};
+
+/// One finding with whose data it was computed and what the server did about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub source: FindingSource,
+    pub finding: Finding,
+    pub outcome: FindingOutcome,
+    /// The master version of the data used (`None`: unknown).
+    pub data_version: Option<i64>,
+}
+
+/// The verdict on one submitted document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Judgement {
+    pub findings: Vec<Judged>,
+    /// The state the server puts the document in (a hold), if it must undo the submission.
+    pub held: Option<AnyDocument>,
+}
+
+/// Does the change `before -> after` submit something the server judges? An order moving to
+/// `submitted`/`pending_approval`, or a submitted order whose lines, terms or store changed;
+/// a visit moving to `submitted`. A replayed or unrelated edit (notes) judges nothing, so a
+/// hold the device has pulled is never judged again.
+pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool {
+    match (before, after) {
+        (before, AnyDocument::Order(o)) => {
+            let submitted = matches!(
+                o.status,
+                OrderStatus::Submitted | OrderStatus::PendingApproval
+            );
+            submitted
+                && match before {
+                    Some(AnyDocument::Order(b)) => {
+                        b.status != o.status
+                            || b.lines != o.lines
+                            || b.payment != o.payment
+                            || b.requested_delivery != o.requested_delivery
+                            || b.store_id != o.store_id
+                    }
+                    _ => true,
+                }
+        }
+        (before, AnyDocument::Visit(v)) => {
+            v.status == VisitStatus::Submitted
+                && !matches!(before, Some(AnyDocument::Visit(b)) if b.status == VisitStatus::Submitted)
+        }
+    }
+}
+
+/// The verdict on `doc` (as merged), with `data` read for it and `server_open_orders` (the
+/// owner's other open orders of the store, by the server's projections). `before`: the
+/// document before the push (where a held visit goes back to).
+pub fn judge(
+    before: Option<&AnyDocument>,
+    doc: &AnyDocument,
+    data: &RuleData,
+    server_open_orders: Money,
+    now: Timestamp,
+) -> Judgement {
+    let Some(store) = &data.store else {
+        // A document of an unknown store is refused before this (`refuse_unknown_stores`)
+        // when created; one whose store was since deleted has nothing to be judged against.
+        return Judgement::default();
+    };
+    let products: BTreeMap<String, Product> = data
+        .products
+        .iter()
+        .map(|p| (p.value.sku.as_str().to_string(), p.value.clone()))
+        .collect();
+    let settings = RuleSettings::default();
+    match doc {
+        AnyDocument::Order(order) => {
+            let current = submission::evaluate_order(
+                order,
+                &OrderData {
+                    store: &store.value,
+                    products: &products,
+                    credit: data.credit.as_ref().map(|c| &c.value),
+                    open_orders: server_open_orders,
+                    today: now.utc_date(),
+                },
+                &settings,
+            );
+            let phone = PhoneBasis::of(order, data, &products, &settings);
+            judge_order(order, current, data.master_version, &phone)
+        }
+        AnyDocument::Visit(visit) => {
+            // Photo reuse across visits is a cross-device check of its own.
+            let current = submission::evaluate_visit(
+                visit,
+                &VisitData {
+                    store: &store.value,
+                    products: &products,
+                    photos_elsewhere: &[],
+                },
+                &settings,
+            );
+            judge_visit(before, visit, current, data.master_version)
+        }
+    }
+}
+
+/// The phone's evaluation, rebuilt from the basis it recorded where the server can.
+struct PhoneBasis {
+    /// `None`: no basis recorded.
+    verdict: Option<Verdict>,
+    master_version: Option<i64>,
+    /// Rules whose master rows changed after the phone's version.
+    not_reconstructable: Vec<RuleId>,
+}
+
+impl PhoneBasis {
+    fn of(
+        order: &Order,
+        data: &RuleData,
+        products: &BTreeMap<String, Product>,
+        settings: &RuleSettings,
+    ) -> Self {
+        let Some(basis) = &order.evaluated_against else {
+            return PhoneBasis {
+                verdict: None,
+                master_version: None,
+                not_reconstructable: Vec::new(),
+            };
+        };
+        let seen = |version: i64| version <= basis.master_version;
+        let mut not_reconstructable = Vec::new();
+        if !data.products.iter().all(|p| seen(p.version)) {
+            not_reconstructable.push(RuleId::Pricing);
+        }
+        if !data.store.as_ref().is_some_and(|s| seen(s.version)) {
+            not_reconstructable.push(RuleId::DeliveryDate);
+        }
+        // The credit rule replays from the snapshot values the phone recorded.
+        let store = data.store.as_ref().map(|s| &s.value);
+        let verdict = store.map(|store| {
+            let snapshot = basis
+                .credit
+                .as_ref()
+                .map(|c| submission::recorded_snapshot(c, order.store_id));
+            submission::evaluate_order(
+                order,
+                &OrderData {
+                    store,
+                    products,
+                    credit: snapshot.as_ref(),
+                    open_orders: basis.credit.as_ref().map_or(Money::ZERO, |c| c.open_orders),
+                    today: basis.evaluated_at.utc_date(),
+                },
+                settings,
+            )
+        });
+        PhoneBasis {
+            verdict,
+            master_version: Some(basis.master_version),
+            not_reconstructable,
+        }
+    }
+
+    fn view(&self, finding: &Finding) -> PhoneView {
+        match &self.verdict {
+            None => PhoneView::Unrecorded,
+            Some(_) if self.not_reconstructable.contains(&finding.rule) => {
+                PhoneView::NotReconstructable
+            }
+            Some(v) if v.findings.iter().any(|f| f.code == finding.code) => PhoneView::FoundToo,
+            Some(_) => PhoneView::NotFound,
+        }
+    }
+
+    /// What the server could make of the phone's basis for `rule`, said on every finding.
+    fn describe(&self, rule: RuleId) -> String {
+        match (
+            self.master_version,
+            self.not_reconstructable.contains(&rule),
+        ) {
+            (None, _) => "not recorded".into(),
+            (Some(v), true) => format!("master version {v}: not reconstructable (changed since)"),
+            (Some(v), false) => format!("master version {v}: reconstructed"),
+        }
+    }
+}
+
+fn judge_order(
+    order: &Order,
+    current: Verdict,
+    master_version: i64,
+    phone: &PhoneBasis,
+) -> Judgement {
+    let mut findings = Vec::new();
+    let mut landing: Option<OrderStatus> = None;
+    for finding in current.findings {
+        let outcome = decision::order_outcome(&finding, order.status, phone.view(&finding));
+        if outcome == FindingOutcome::Held {
+            let status = decision::held_order_status(&finding);
+            landing = Some(landing.map_or(status, |l| decision::stricter(l, status)));
+        }
+        let described = phone.describe(finding.rule);
+        findings.push(Judged {
+            source: FindingSource::ServerData,
+            finding: finding.input("device_basis", described),
+            outcome,
+            data_version: Some(master_version),
+        });
+    }
+    // The phone's own evaluation, replayed, for the record.
+    if let Some(verdict) = &phone.verdict {
+        for finding in &verdict.findings {
+            if phone.not_reconstructable.contains(&finding.rule) {
+                continue;
+            }
+            findings.push(Judged {
+                source: FindingSource::DeviceBasis,
+                finding: finding.clone(),
+                outcome: FindingOutcome::Noted,
+                data_version: phone.master_version,
+            });
+        }
+    }
+    let held = landing.filter(|l| *l != order.status).map(|status| {
+        let mut held = order.clone();
+        held.status = status;
+        if status == OrderStatus::Draft {
+            held.submitted_at = None;
+        }
+        AnyDocument::Order(held)
+    });
+    if held.is_none() {
+        // Nothing to undo (the phone already put the order where the rules would): kept,
+        // and flagged for the supervisor.
+        for j in &mut findings {
+            if j.outcome == FindingOutcome::Held {
+                j.outcome = FindingOutcome::Flagged;
+            }
+        }
+    }
+    Judgement { findings, held }
+}
+
+fn judge_visit(
+    before: Option<&AnyDocument>,
+    visit: &Visit,
+    current: Verdict,
+    master_version: i64,
+) -> Judgement {
+    let findings: Vec<Judged> = current
+        .findings
+        .into_iter()
+        .map(|finding| Judged {
+            outcome: decision::visit_outcome(&finding),
+            source: FindingSource::ServerData,
+            finding,
+            data_version: Some(master_version),
+        })
+        .collect();
+    let held = findings
+        .iter()
+        .any(|j| j.outcome == FindingOutcome::Held)
+        .then(|| {
+            let mut held = visit.clone();
+            held.status = match before {
+                Some(AnyDocument::Visit(b)) if b.status != VisitStatus::Submitted => b.status,
+                _ if visit.check_out.is_some() => VisitStatus::CheckedOut,
+                _ if visit.check_in.is_some() => VisitStatus::InProgress,
+                _ => VisitStatus::Planned,
+            };
+            AnyDocument::Visit(held)
+        });
+    Judgement { findings, held }
+}
+
+#[cfg(test)]
+mod tests;

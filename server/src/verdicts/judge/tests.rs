@@ -1,0 +1,253 @@
+use std::collections::BTreeMap;
+
+use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
+use fieldsync_shared::order::{OrderLine, OrderNumber, PaymentMethod, ORDER_SCHEMA_VERSION};
+use fieldsync_shared::rules::submission;
+use fieldsync_shared::values::{
+    Date, DeviceId, DocId, PersonCode, Position, Sku, StoreCode, StoreId, UserId,
+};
+
+use super::*;
+use crate::store::verdicts::Versioned;
+
+/// 2026-11-22T12:00Z.
+const NOW: Timestamp = Timestamp(1_795_348_800_000);
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn shop(id: StoreId) -> Store {
+    Store {
+        id,
+        code: StoreCode::parse("NKA-0001").unwrap(),
+        name: "Hypermarket".into(),
+        channel: Channel::Nka,
+        grade: Grade::A,
+        address: "1 People's Square".into(),
+        location: Position::new(31.2304, 121.4737).unwrap(),
+        geofence_radius_m: 100,
+        delivery_lead_days: 2,
+    }
+}
+
+fn cola() -> Product {
+    Product {
+        sku: Sku::parse("COLA-330").unwrap(),
+        name: "Cola".into(),
+        case_pack: 24,
+        sold_by_case: true,
+        shelf_life_days: 270,
+        list_price: Money(400),
+        floor_price: Money(300),
+    }
+}
+
+fn snapshot(store: StoreId, overdue: i64) -> CreditSnapshot {
+    CreditSnapshot {
+        store_id: store,
+        credit_limit: Money(1_000_000),
+        receivables: Money(0),
+        overdue: Money(overdue),
+        as_of: date("2026-11-21"),
+    }
+}
+
+/// A submitted credit order of 24 x 3.80 on 2026-11-22, delivery 11-25.
+fn order(quantity: u32, price: i64) -> Order {
+    let sku = Sku::parse("COLA-330").unwrap();
+    Order {
+        schema: ORDER_SCHEMA_VERSION,
+        id: DocId::new_random(),
+        number: OrderNumber::generate(
+            &PersonCode::parse("R001").unwrap(),
+            date("2026-11-22"),
+            &DeviceId::new_random(),
+            1,
+        ),
+        store_id: StoreId::new_random(),
+        person_id: UserId::new_random(),
+        visit_id: None,
+        order_date: date("2026-11-22"),
+        requested_delivery: date("2026-11-25"),
+        payment: PaymentMethod::Credit,
+        status: OrderStatus::Submitted,
+        lines: BTreeMap::from([(
+            sku.to_string(),
+            OrderLine {
+                sku,
+                quantity,
+                unit_price: Money(price),
+            },
+        )]),
+        notes: autosurgeon::Text::with_value(""),
+        created_at: NOW,
+        submitted_at: Some(NOW),
+        evaluated_against: None,
+        findings: Vec::new(),
+    }
+}
+
+/// Master data at version 10 (store and product at 5), with the given credit snapshot.
+fn data(o: &Order, credit: CreditSnapshot, credit_version: i64) -> RuleData {
+    RuleData {
+        master_version: 10,
+        store: Some(Versioned {
+            value: shop(o.store_id),
+            version: 5,
+        }),
+        products: vec![Versioned {
+            value: cola(),
+            version: 5,
+        }],
+        credit: Some(Versioned {
+            value: credit,
+            version: credit_version,
+        }),
+    }
+}
+
+fn outcomes(j: &Judgement, source: FindingSource) -> Vec<(&str, FindingOutcome)> {
+    j.findings
+        .iter()
+        .filter(|f| f.source == source)
+        .map(|f| (f.finding.code.as_str(), f.outcome))
+        .collect()
+}
+
+fn judged(o: &Order, data: &RuleData) -> Judgement {
+    judge(None, &AnyDocument::Order(o.clone()), data, Money::ZERO, NOW)
+}
+
+fn held_status(j: &Judgement) -> Option<OrderStatus> {
+    match &j.held {
+        Some(AnyDocument::Order(o)) => Some(o.status),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_clean_submission_has_no_findings() {
+    let o = order(24, 380);
+    let j = judged(&o, &data(&o, snapshot(o.store_id, 0), 8));
+    assert_eq!(j, Judgement::default());
+}
+
+#[test]
+fn without_a_basis_the_server_rules_hold() {
+    let o = order(24, 380);
+    let j = judged(&o, &data(&o, snapshot(o.store_id, 500), 8));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("overdue_receivables", FindingOutcome::Held)]
+    );
+    assert_eq!(held_status(&j), Some(OrderStatus::PendingApproval));
+    let f = &j.findings[0].finding;
+    assert_eq!(f.inputs["device_basis"], "not recorded");
+}
+
+#[test]
+fn a_broken_case_pack_goes_back_to_draft() {
+    let o = order(5, 380);
+    let j = judged(&o, &data(&o, snapshot(o.store_id, 0), 8));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("quantity_not_case_multiple", FindingOutcome::Held)]
+    );
+    let Some(AnyDocument::Order(held)) = &j.held else {
+        panic!("held: {j:?}");
+    };
+    assert_eq!(held.status, OrderStatus::Draft);
+    assert_eq!(held.submitted_at, None);
+}
+
+#[test]
+fn an_honest_phone_with_an_older_credit_snapshot_is_flagged_not_held() {
+    let mut o = order(24, 380);
+    // The phone saw no overdue amount, at master version 7.
+    let seen = snapshot(o.store_id, 0);
+    o.evaluated_against = Some(submission::basis(7, NOW, Some((&seen, Money::ZERO))));
+    // The server has since imported a snapshot with an overdue amount (version 9).
+    let j = judged(&o, &data(&o, snapshot(o.store_id, 500), 9));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("overdue_receivables", FindingOutcome::Flagged)]
+    );
+    assert!(outcomes(&j, FindingSource::DeviceBasis).is_empty());
+    assert_eq!(j.held, None);
+    let f = &j.findings[0].finding;
+    assert_eq!(f.inputs["device_basis"], "master version 7: reconstructed");
+}
+
+#[test]
+fn a_phone_that_should_have_known_is_held() {
+    let mut o = order(24, 380);
+    let seen = snapshot(o.store_id, 500);
+    o.evaluated_against = Some(submission::basis(9, NOW, Some((&seen, Money::ZERO))));
+    let j = judged(&o, &data(&o, seen.clone(), 9));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("overdue_receivables", FindingOutcome::Held)]
+    );
+    assert_eq!(
+        outcomes(&j, FindingSource::DeviceBasis),
+        [("overdue_receivables", FindingOutcome::Noted)]
+    );
+    assert_eq!(held_status(&j), Some(OrderStatus::PendingApproval));
+}
+
+#[test]
+fn a_price_floor_raised_after_the_phones_version_is_flagged() {
+    let mut o = order(24, 320);
+    let seen = snapshot(o.store_id, 0);
+    o.evaluated_against = Some(submission::basis(4, NOW, Some((&seen, Money::ZERO))));
+    // Product at version 5 > 4: the phone's price list cannot be rebuilt.
+    let mut d = data(&o, seen, 3);
+    d.products[0].value.floor_price = Money(350);
+    let j = judged(&o, &d);
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [
+            ("price_below_floor", FindingOutcome::Flagged),
+            ("discount_beyond_authority", FindingOutcome::Flagged)
+        ]
+    );
+    assert_eq!(j.held, None);
+}
+
+#[test]
+fn approval_already_asked_for_is_only_noted() {
+    let mut o = order(24, 340); // 15 % off list: beyond authority
+    o.status = OrderStatus::PendingApproval;
+    let j = judged(&o, &data(&o, snapshot(o.store_id, 0), 8));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("discount_beyond_authority", FindingOutcome::Noted)]
+    );
+    assert_eq!(j.held, None);
+}
+
+#[test]
+fn only_submissions_are_judged() {
+    let draft = {
+        let mut o = order(24, 380);
+        o.status = OrderStatus::Draft;
+        AnyDocument::Order(o)
+    };
+    let submitted = AnyDocument::Order(order(24, 380));
+    assert!(!is_submission(None, &draft));
+    assert!(is_submission(None, &submitted));
+    assert!(is_submission(Some(&draft), &submitted));
+    // A notes edit of a submitted order, or a replayed state, is not judged again.
+    let mut noted = submitted.clone();
+    if let AnyDocument::Order(o) = &mut noted {
+        o.notes = autosurgeon::Text::with_value("call first");
+    }
+    assert!(!is_submission(Some(&submitted), &noted));
+    // A held order (pending approval) is not judged again until it changes.
+    let mut pending = submitted.clone();
+    if let AnyDocument::Order(o) = &mut pending {
+        o.status = OrderStatus::PendingApproval;
+    }
+    assert!(!is_submission(Some(&pending), &pending));
+}

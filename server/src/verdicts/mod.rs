@@ -1,0 +1,137 @@
+//! Verdicts: the server runs the shared rules on every submission (docs/verdicts.md).
+//!
+//! When a push submits a visit or an order (or changes a submitted order), sync's push asks
+//! this capability for a verdict before it commits:
+//! 1. [`judge::is_submission`]: is this push a submission to judge? (pure, in the merge);
+//! 2. [`judge_submission`]: read the master rows the document is judged against (with their
+//!    versions) and the owner's open orders, then [`judge::judge`]: evaluate with
+//!    `shared::rules::submission` (the phone's own entry point) against the data the phone
+//!    recorded it used and against the server's current data, and decide per finding
+//!    ([`decision`]): held (sync undoes the submission with a change of the server's actor),
+//!    flagged for the supervisor, or noted;
+//! 3. after the commit, [`record`]: store the findings with the document's heads
+//!    (`store::verdicts`), and [`push_findings`] for the device's push report.
+
+pub mod decision;
+pub mod judge;
+
+use fieldsync_shared::document::AnyDocument;
+use fieldsync_shared::order::{Order, OrderStatus};
+use fieldsync_shared::protocol::PushFinding;
+use fieldsync_shared::values::{DocId, Money, Sku, TenantId, Timestamp};
+
+use crate::http::ApiResult;
+use crate::store::verdicts::{FindingKind, FindingOutcome, FindingRecord, VerdictStore};
+pub use judge::{is_submission, Judged, Judgement};
+
+/// Reads what `doc` is judged against and judges it (`judge::judge`).
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+pub async fn judge_submission<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    before: Option<&AnyDocument>,
+    doc: &AnyDocument,
+) -> ApiResult<Judgement> {
+    let (store_id, skus, open_orders) = match doc {
+        AnyDocument::Order(o) => {
+            let skus: Vec<Sku> = o.lines.values().map(|l| l.sku.clone()).collect();
+            let open = store
+                .open_orders(tenant, o.store_id, o.person_id, o.id)
+                .await?;
+            (o.store_id, skus, open_total(&open))
+        }
+        AnyDocument::Visit(v) => {
+            let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
+            (v.store_id, skus, Money::ZERO)
+        }
+    };
+    let data = store.rule_data(tenant, store_id, &skus).await?;
+    Ok(judge::judge(
+        before,
+        doc,
+        &data,
+        open_orders,
+        Timestamp::now(),
+    ))
+}
+
+/// The sum of the open orders' totals (projection JSON), saturating like the phone's sum.
+fn open_total(documents: &[String]) -> Money {
+    documents
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Order>(json).ok())
+        .filter(|o| {
+            matches!(
+                o.status,
+                OrderStatus::Submitted | OrderStatus::PendingApproval | OrderStatus::Approved
+            )
+        })
+        .filter_map(|o| o.total())
+        .fold(Money::ZERO, |acc, t| {
+            acc.checked_add(t).unwrap_or(Money(i64::MAX))
+        })
+}
+
+/// The rows to store for a judged document at `heads` (hex change hashes).
+pub fn records(
+    doc_id: DocId,
+    doc: &AnyDocument,
+    heads: Vec<String>,
+    judgement: &Judgement,
+    at: Timestamp,
+) -> Vec<FindingRecord> {
+    judgement
+        .findings
+        .iter()
+        .map(|j| FindingRecord {
+            doc_id,
+            doc_kind: doc.kind(),
+            doc_heads: heads.clone(),
+            kind: FindingKind::RuleVerdict,
+            source: j.source,
+            rule: j.finding.rule.as_str().to_string(),
+            rule_version: j.finding.rule_version,
+            severity: j.finding.severity,
+            code: j.finding.code.clone(),
+            message: j.finding.message.clone(),
+            field: j.finding.field.clone(),
+            inputs: j
+                .finding
+                .inputs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .collect(),
+            data_version: j.data_version,
+            outcome: j.outcome,
+            created_at: at,
+        })
+        .collect()
+}
+
+/// Stores the findings of committed documents.
+pub async fn record<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    records: &[FindingRecord],
+) -> ApiResult<()> {
+    if !records.is_empty() {
+        store.insert_findings(tenant, records).await?;
+    }
+    Ok(())
+}
+
+/// What the device's push report carries: the findings the server acted on (held or flagged).
+pub fn push_findings(judgement: &Judgement) -> Vec<PushFinding> {
+    judgement
+        .findings
+        .iter()
+        .filter(|j| j.outcome != FindingOutcome::Noted)
+        .map(|j| PushFinding {
+            code: j.finding.code.clone(),
+            message: j.finding.message.clone(),
+            field: j.finding.field.clone(),
+            severity: j.finding.severity.as_str().to_string(),
+            outcome: j.outcome.as_str().to_string(),
+        })
+        .collect()
+}
