@@ -1,29 +1,74 @@
 //! The supervisors' web console in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, driven over WebDriver by `fieldsync_e2e::webdriver`): rep1's device
 //! submits a visit with a photo; sup1 signs in, sees it in the queue with its thumbnail and
-//! flags, is refused a rejection without a comment, approves with a comment; rep1's device
-//! has the approval after a sync, with sup1's console named in the history. A rep signed in
+//! flags, sees a new submission appear without reloading (live stream), is refused a
+//! rejection without a comment, approves with a comment; rep1's device, subscribed to its
+//! own live stream, has the approval within seconds without a manual sync, with sup1's
+//! console named in the history. A rep signed in
 //! to the console cannot approve (write policy), another team's supervisor gets 404, and a
 //! form posted without its CSRF token is refused. Screenshots of the queue and the visit page
 //! are written to `<target dir>/console-screenshots/`.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
-use fieldsync_client::{AuditInput, Store, VisitStatus, VisitStep};
+use fieldsync_client::{
+    AuditInput, BackgroundSync, Device, LiveEvent, Store, SyncObserver, SyncSchedule, SyncState,
+    VisitStatus, VisitStep,
+};
 use fieldsync_e2e::webdriver::{screenshot_dir, Browser};
 use fieldsync_e2e::{http, png_bytes, write_file, TestDevice, TestServer, DEMO_PASSWORD};
 use fieldsync_shared::visit::ReviewDecision;
 use fieldsync_shared::{DocId, Money, Timestamp};
 
-use crate::write_policies::{at, first_store, today};
+use crate::write_policies::{at, today};
+
+/// rep1's first NKA store (in the demo data, in rep1's territory).
+fn first_store_of(device: &Device) -> Store {
+    device
+        .stores()
+        .expect("stores")
+        .into_iter()
+        .find(|s| s.code.as_str().starts_with("NKA-"))
+        .expect("an NKA store")
+}
 
 /// A tablet in landscape.
 const WIDTH: u32 = 1180;
 const HEIGHT: u32 = 820;
 
+/// Long enough for a loaded machine; waits end as soon as the condition holds.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !f() {
+        assert!(Instant::now() < deadline, "waited in vain for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Tells when the device's live stream is caught up.
+#[derive(Default)]
+struct LiveReady(AtomicBool);
+
+impl SyncObserver for LiveReady {
+    fn on_state(&self, _state: &SyncState) {}
+
+    fn on_live(&self, event: &LiveEvent) {
+        if matches!(event, LiveEvent::Ready { .. }) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// A visit of `device`'s user at `store` with a shelf photo and a stale-stock audit line,
-/// submitted and synced.
-fn submitted_visit_with_photo(device: &TestDevice, store: &Store, seed: u8) -> DocId {
+/// submitted and synced (`dir`: where the photo file is written).
+fn submitted_visit_with_photo(device: &Device, dir: &Path, store: &Store, seed: u8) -> DocId {
     let visit = device.start_visit(store.id, today()).expect("start visit");
     device
         .check_in(visit, at(store), Timestamp::now())
@@ -46,7 +91,7 @@ fn submitted_visit_with_photo(device: &TestDevice, store: &Store, seed: u8) -> D
         )
         .expect("audit line");
     let photo = write_file(
-        device.dir.path(),
+        dir,
         &format!("shelf-{seed}.png"),
         &png_bytes(640, 480, seed),
     );
@@ -103,10 +148,23 @@ fn other_team_supervisor(server: &TestServer) {
 #[test]
 fn supervisor_reviews_a_visit_in_the_console() {
     let server = TestServer::start();
-    let rep1 = TestDevice::login(&server, "rep1");
-    let store = first_store(&rep1);
-    let visit = submitted_visit_with_photo(&rep1, &store, 7);
-    let second = submitted_visit_with_photo(&rep1, &store, 9);
+    let TestDevice { device, dir } = TestDevice::login(&server, "rep1");
+    let rep1 = Arc::new(device);
+    let store = first_store_of(&rep1);
+    let visit = submitted_visit_with_photo(&rep1, dir.path(), &store, 7);
+    let second = submitted_visit_with_photo(&rep1, dir.path(), &store, 9);
+    // rep1's phone holds its live stream, as the app's background sync does; no schedule.
+    let live = Arc::new(LiveReady::default());
+    let background = BackgroundSync::start_live(
+        rep1.clone(),
+        SyncSchedule {
+            interval: None,
+            min_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+        },
+        live.clone(),
+    );
+    eventually("rep1's live stream", || live.0.load(Ordering::SeqCst));
     let shots = screenshot_dir("console-screenshots");
     let browser = Browser::start(WIDTH, HEIGHT);
 
@@ -114,6 +172,16 @@ fn supervisor_reviews_a_visit_in_the_console() {
     sign_in(&browser, &server, "sup1");
     let card = format!("#visit-{visit}");
     browser.wait_for(&card);
+
+    // A new submission appears in the open queue without a reload (the live stream).
+    browser.run("window.notReloaded = true; return 1", json!([]));
+    let third = submitted_visit_with_photo(&rep1, dir.path(), &store, 11);
+    browser.wait_for(&format!("#visit-{third}"));
+    assert_eq!(
+        browser.run("return window.notReloaded === true", json!([])),
+        true,
+        "the queue was refreshed in place"
+    );
     browser.wait_until(
         "the thumbnail to load",
         &format!(
@@ -159,8 +227,13 @@ fn supervisor_reviews_a_visit_in_the_console() {
         .text(&browser.wait_for("#decision"))
         .contains("Approved"));
 
-    // rep1's device has the approval, with the comment and the supervisor, after a sync.
-    rep1.sync().expect("sync");
+    // rep1's device has the approval, with the comment and the supervisor, without a manual
+    // sync: its live stream told it to pull.
+    eventually(
+        "the approval on rep1's device",
+        || matches!(rep1.visit(visit), Ok(v) if v.status == VisitStatus::Approved),
+    );
+    background.stop();
     let approved = rep1.visit(visit).expect("visit");
     assert_eq!(approved.status, VisitStatus::Approved);
     let review = approved.review.expect("a review");

@@ -26,7 +26,7 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::auth;
+use crate::auth::{self, Claims, Principal};
 use crate::http::listener::ConnectionSlot;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
@@ -93,6 +93,20 @@ pub async fn live(
         .or(params.after)
         .map(|text| parse_position(&text))
         .transpose()?;
+    open_stream(state, &streams, claims, principal, resume).await
+}
+
+/// Opens a stream for a verified principal (`claims` are its token's: their expiry ends the
+/// stream) from feed position `resume` (`None`: from now on), within this instance's limits.
+/// The API's route above and the web console's (with the claims of a token issued for its
+/// session) both open their streams here.
+pub async fn open_stream(
+    state: AppState,
+    streams: &Arc<OpenStreams>,
+    claims: Claims,
+    principal: Principal,
+    resume: Option<i64>,
+) -> ApiResult<Response> {
     let ticket = streams
         .admit(
             principal.tenant_id,

@@ -81,6 +81,30 @@
     }
   });
 
+  // Live queue: the server's stream says the feed advanced; refresh the list through htmx,
+  // unless a comment is being written (then offer the refresh instead of losing the text).
+  function busy() {
+    return Array.prototype.some.call(document.querySelectorAll("#queue textarea"), function (t) {
+      return t === document.activeElement || t.value.trim() !== "";
+    });
+  }
+  function subscribe() {
+    var page = document.querySelector("[data-live]");
+    if (!page || !window.EventSource || !window.htmx) { return; }
+    var stream = new EventSource(page.dataset.live);
+    stream.addEventListener("changes", function () {
+      var note = document.getElementById("live-note");
+      if (busy()) { if (note) { note.hidden = false; } return; }
+      if (note) { note.hidden = true; }
+      window.htmx.trigger(document.body, "live-refresh");
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var note = document.getElementById("live-note");
+    if (note && e.detail && e.detail.target && e.detail.target.id === "queue") { note.hidden = true; }
+  });
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", subscribe); } else { subscribe(); }
+
   document.addEventListener("click", function (e) {
     var card = e.target.closest && e.target.closest("article.card");
     if (card) { select(card, false); }
