@@ -18,6 +18,7 @@ use axum::Extension;
 
 use super::auth::ConsoleUser;
 use super::error::{ConsoleError, ConsoleResult};
+use crate::http::listener::ConnectionSlot;
 use crate::http::ApiError;
 use crate::live::open_stream;
 use crate::live::open_streams::OpenStreams;
@@ -28,6 +29,7 @@ pub async fn live(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<OpenStreams>>,
     user: ConsoleUser,
+    slot: Option<Extension<ConnectionSlot>>,
     headers: HeaderMap,
     axum::extract::Query(params): axum::extract::Query<LiveParams>,
 ) -> ConsoleResult<Response> {
@@ -47,7 +49,8 @@ pub async fn live(
         .or(params.after)
         .and_then(|text| text.trim().parse::<i64>().ok())
         .filter(|seq| *seq >= 0);
-    Ok(open_stream(state, &streams, claims, user.principal, resume).await?)
+    let slot = slot.map(|Extension(slot)| slot);
+    Ok(open_stream(state, &streams, claims, user.principal, resume, slot).await?)
 }
 
 /// `after`: the feed position the page was rendered at.

@@ -93,19 +93,22 @@ pub async fn live(
         .or(params.after)
         .map(|text| parse_position(&text))
         .transpose()?;
-    open_stream(state, &streams, claims, principal, resume).await
+    let slot = slot.map(|Extension(slot)| slot);
+    open_stream(state, &streams, claims, principal, resume, slot).await
 }
 
 /// Opens a stream for a verified principal (`claims` are its token's: their expiry ends the
 /// stream) from feed position `resume` (`None`: from now on), within this instance's limits.
 /// The API's route above and the web console's (with the claims of a token issued for its
-/// session) both open their streams here.
+/// session) both open their streams here. `slot`: the connection's place under the listener's
+/// cap, given back once the stream is admitted.
 pub async fn open_stream(
     state: AppState,
     streams: &Arc<OpenStreams>,
     claims: Claims,
     principal: Principal,
     resume: Option<i64>,
+    slot: Option<ConnectionSlot>,
 ) -> ApiResult<Response> {
     let ticket = streams
         .admit(
@@ -127,7 +130,7 @@ pub async fn open_stream(
         })?;
     // The stream counts under its own cap from now on: its connection's place under the
     // listener's cap goes back to requests (the answer closes the connection when it ends).
-    if let Some(Extension(slot)) = slot {
+    if let Some(slot) = slot {
         slot.give_back();
     }
     // Subscribed before the first read of the feed, so no commit falls between the two.
