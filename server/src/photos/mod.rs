@@ -219,7 +219,7 @@ pub async fn head_photo(photo: InScope<VisiblePhoto>) -> ApiResult<StatusCode> {
     tag = "photos",
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
-    request_body(content = inline(crate::http::body::RawBytes), description = "The photo bytes", content_type = "image/jpeg"),
+    request_body(content((inline(crate::http::body::RawBytes) = "image/jpeg"), (inline(crate::http::body::RawBytes) = "image/png"), (inline(crate::http::body::RawBytes) = "image/webp"), (inline(crate::http::body::RawBytes) = "image/heic")), description = "The photo bytes; `Content-Type` one of the four image types"),
     responses(
         (status = 201, description = "Stored", body = PhotoStored),
         (status = 200, description = "Already stored (`already_stored: true`); nothing was written. Send `Expect: 100-continue` (or HEAD first) to skip sending the bytes", body = PhotoStored),
@@ -337,7 +337,7 @@ fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
     responses(
-        (status = 200, description = "The photo bytes with their content type (embedded blob store)", body = inline(crate::http::body::RawBytes), content_type = "image/jpeg"),
+        (status = 200, description = "The photo bytes with the content type they were uploaded with (embedded blob store)", content((inline(crate::http::body::RawBytes) = "image/jpeg"), (inline(crate::http::body::RawBytes) = "image/png"), (inline(crate::http::body::RawBytes) = "image/webp"), (inline(crate::http::body::RawBytes) = "image/heic"))),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET; follow it without the `Authorization` header"),
         (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
         (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
