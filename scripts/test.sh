@@ -31,11 +31,32 @@ if ! command -v python3 >/dev/null; then
     fi
 fi
 
+# The web console's browser test (tests/e2e/console.rs) drives a headless Chromium over
+# WebDriver: Debian's chromium and chromium-driver, and CJK fonts for the Chinese names in its
+# screenshots. Installed here when missing, like python3 above.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
+    ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+        step "installing chromium, chromium-driver, fonts-noto-cjk (console browser test)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            chromium chromium-driver fonts-noto-cjk
+    else
+        echo "error: chromium/chromedriver not found; the console browser test needs them" \
+            "(Debian: apt-get install -y chromium chromium-driver fonts-noto-cjk)" >&2
+        exit 1
+    fi
+fi
+
 # The Kotlin binding tests (tests/e2e/kotlin_bindings.rs) compile the Kotlin bindings and a
 # Kotlin suite and run them on the JVM: a JDK and JNA from Debian, the pinned Kotlin compiler
 # from npm, cached in ~/.cache/fieldsync/kotlin like Garage (seconds when already there).
 step "Kotlin toolchain (binding tests)"
 scripts/kotlin-toolchain.sh
+
+# The API fuzz test (tests/e2e/api_fuzz.rs) runs schemathesis, pinned and hash-checked from
+# PyPI into a virtual environment in ~/.cache/fieldsync (seconds when already there).
+step "schemathesis (API fuzz test)"
+scripts/api-fuzz-tools.sh
 
 if [[ "${FIELDSYNC_SKIP_LINT:-0}" != "1" ]]; then
     step "rustfmt"

@@ -1,15 +1,18 @@
 -- Near-duplicate photos (docs/photo-uploads.md): the 64-bit perceptual hash of each photo's
 -- server thumbnail. `hash`: the 64 bits as a signed integer; `algorithm`: which hash (rows
 -- of another algorithm are ignored and recomputed); `stored_at`: when the photo was stored
--- (unix ms), from which the 90-day lookup window counts. Photos the server cannot decode
--- (HEIC) have no row. Existing photos get theirs from the background backfill.
+-- (unix ms), from which the 90-day lookup window counts; `recorded_at`: when the row was
+-- written (unix ms), by which the in-memory indexes of every instance catch up. Photos the
+-- server cannot decode (HEIC) have no row. Existing photos get theirs from the background
+-- backfill.
 CREATE TABLE photo_hashes (
     tenant_id  TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
     sha256     TEXT COLLATE "C" NOT NULL,
     algorithm  TEXT NOT NULL,
     hash       BIGINT NOT NULL,
     stored_at  BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, sha256)
 );
--- Loading a tenant's index: its hashes by age.
-CREATE INDEX photo_hashes_tenant_stored ON photo_hashes (tenant_id, stored_at, sha256);
+-- Loading a tenant's index and catching up: its hashes in the order they were written.
+CREATE INDEX photo_hashes_tenant_recorded ON photo_hashes (tenant_id, recorded_at, sha256);

@@ -142,7 +142,7 @@ pub struct HistoryEntry {
 /// The history of a visit or an order.
 #[utoipa::path(
     get, path = "/v1/documents/{id}/history", tag = "queries",
-    params(("id" = String, Path, description = "document id (uuid)"), HistoryParams),
+    params(("id" = uuid::Uuid, Path, description = "document id (uuid)"), HistoryParams),
     responses(
         (status = 200, description = "one page of the document's changes, oldest first", body = History),
         (status = 400, description = "invalid_query: the id, limit or after does not parse; invalid_cursor: after is not a change of this document", body = ErrorBody),

@@ -2,6 +2,8 @@
 //! capability's part (`*Api`) merged under one title, the tags and the Bearer security scheme.
 //! No handler imports this module; it imports them.
 
+mod common_responses;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -57,5 +59,6 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(part);
     }
+    common_responses::add(&mut doc);
     doc
 }

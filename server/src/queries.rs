@@ -320,7 +320,7 @@ pub async fn list_visits(
 /// One visit.
 #[utoipa::path(
     get, path = "/v1/visits/{id}", tag = "queries",
-    params(("id" = String, Path, description = "visit document id (uuid)")),
+    params(("id" = uuid::Uuid, Path, description = "visit document id (uuid)")),
     responses(
         (status = 200, description = "the visit", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
@@ -374,7 +374,7 @@ pub async fn list_orders(
 /// One order.
 #[utoipa::path(
     get, path = "/v1/orders/{id}", tag = "queries",
-    params(("id" = String, Path, description = "order document id (uuid)")),
+    params(("id" = uuid::Uuid, Path, description = "order document id (uuid)")),
     responses(
         (status = 200, description = "the order", body = DocumentItem),
         (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),

@@ -23,7 +23,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(crate::history::router())
         .merge(master_data::router())
         .merge(crate::admin::router())
-        .merge(crate::console::router(state.config.console.enabled))
+        .merge(crate::console::router(&state))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(
             state.config.limits.max_body_bytes,

@@ -215,7 +215,6 @@ impl Application {
         let _photo_hash_backfill = photos::similarity::backfill::spawn(self.state.clone());
         let metrics = self.state.metrics.clone();
         let connections = self.state.config.connections.clone();
-        let max_live_streams = self.state.config.live.max_streams as usize;
         let feed_events = self.state.feed_events.clone();
         let ops = ops_router(self.state);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -231,11 +230,9 @@ impl Application {
         };
         tracing::info!(port = self.port, ops_port = self.ops_port, "listening");
         // Timeouts and the connection cap; requests carry the peer address (login throttling).
-        // Live streams hold their connection for hours and have their own cap: the listener's
-        // cap is raised by it, so streams never take the connections requests need.
         let limits = ListenerLimits {
             header_read_timeout: connections.header_read_timeout(),
-            max_connections: connections.max_connections as usize + max_live_streams,
+            max_connections: connections.max_connections as usize,
         };
         let main = http::listener::serve(
             self.listener,

@@ -122,6 +122,7 @@ async fn hashes_are_kept_per_tenant_and_found_by_the_index<S>(
         sha256: meta.sha256,
         hash,
         stored_at: meta.created_at,
+        recorded_at: Timestamp(meta.created_at.millis() + 1),
     };
     // All 64 bits survive the signed column.
     let recent_hash = 0xF000_0000_0000_FF00;
@@ -157,7 +158,7 @@ async fn hashes_are_kept_per_tenant_and_found_by_the_index<S>(
         .unwrap()
         .is_empty());
     let page = store
-        .photo_hashes_page(tenant, ALGORITHM, since, None, 10)
+        .photo_hashes_page(tenant, ALGORITHM, since, (Timestamp(i64::MIN), None), 10)
         .await
         .unwrap();
     assert_eq!(page, vec![row(&recent, recent_hash)]);
@@ -193,6 +194,23 @@ async fn hashes_are_kept_per_tenant_and_found_by_the_index<S>(
         .unwrap();
     let found: Vec<(Sha256, u32)> = near.iter().map(|n| (n.photo.sha256, n.distance)).collect();
     assert_eq!(found, vec![(newer.sha256, 2), (recent.sha256, 3)]);
+
+    // A hash another instance recorded: read when the next lookup catches up.
+    let elsewhere = photo(tenant, "recorded elsewhere", now);
+    store.insert_photo_if_absent(&elsewhere).await.unwrap();
+    store
+        .upsert_photo_hash(tenant, ALGORITHM, &row(&elsewhere, recent_hash ^ 0b11))
+        .await
+        .unwrap();
+    let near = indexes
+        .within(store, tenant, query, NEAR_DUPLICATE_DISTANCE, now)
+        .await
+        .unwrap();
+    let found: Vec<(Sha256, u32)> = near.iter().map(|n| (n.photo.sha256, n.distance)).collect();
+    assert_eq!(
+        found,
+        vec![(elsewhere.sha256, 1), (newer.sha256, 2), (recent.sha256, 3)]
+    );
     let far = indexes
         .within(
             store,

@@ -593,6 +593,36 @@ fn metrics_and_openapi_are_on_the_ops_listener() {
     assert_eq!(app.get("/metrics", None).status, 404);
 }
 
+/// A photo is served with the type it was uploaded with, and the description says so (it
+/// once named only image/jpeg).
+#[test]
+fn photos_are_served_with_their_uploaded_type_as_described() {
+    let app = spawn();
+    let token = app.token("demo", "rep1", "demo1234");
+    let bytes = jpeg(2, 3000);
+    let sha = Sha256::digest(&bytes).to_hex();
+    assert_eq!(app.put_photo(&token, &sha, "image/png", &bytes).status, 201);
+    let got = app.get(&format!("/v1/photos/{sha}"), Some(&token));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("image/png"));
+
+    let spec: Value =
+        serde_json::from_str(&fieldsync_server::openapi::spec().to_json().unwrap()).unwrap();
+    let photo = &spec["paths"]["/v1/photos/{sha256}"];
+    for media in ["image/jpeg", "image/png", "image/webp", "image/heic"] {
+        assert!(
+            photo["get"]["responses"]["200"]["content"]
+                .get(media)
+                .is_some(),
+            "{media}"
+        );
+        assert!(
+            photo["put"]["requestBody"]["content"].get(media).is_some(),
+            "{media}"
+        );
+    }
+}
+
 #[test]
 fn demo_seed_is_idempotent() {
     let app = spawn();

@@ -94,8 +94,8 @@ fn random_phash(rng: &mut Rng) -> u64 {
 /// `hash` with `swaps` set bits moved to clear positions (distance 2 x swaps, 31 bits kept).
 fn moved_bits(mut hash: u64, swaps: u32, rng: &mut Rng) -> u64 {
     for _ in 0..swaps {
-        let ones: Vec<u32> = (0..64).filter(|b| hash >> b & 1 == 1).collect();
-        let zeros: Vec<u32> = (0..63).filter(|b| hash >> b & 1 == 0).collect();
+        let ones: Vec<u32> = (0..64).filter(|b| (hash >> b) & 1 == 1).collect();
+        let zeros: Vec<u32> = (0..63).filter(|b| (hash >> b) & 1 == 0).collect();
         hash ^= 1 << ones[rng.range(0, ones.len() as u32) as usize];
         hash ^= 1 << zeros[rng.range(0, zeros.len() as u32) as usize];
     }

@@ -3,13 +3,15 @@
 //! rep's background-synced device without `sync_now`; a rep never hears of a visit outside its
 //! read scope; a cut stream resumes from its last event id with nothing missed; revocation and
 //! token expiry end the stream; a write on one instance reaches a stream on another sharing
-//! the PostgreSQL database; the per-user limit refuses one stream too many.
+//! the PostgreSQL database; the per-user limit refuses one stream too many; streams leave the
+//! connection cap to requests; `fieldsync watch` prints each change as it arrives.
 //!
 //! Timing is never asserted: every wait polls with a generous deadline.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use fieldsync_client::{
     BackgroundSync, LiveEvent, SyncObserver, SyncSchedule, SyncState, VisitStatus,
 };
 use fieldsync_e2e::process::{PgDatabase, ServerProcess};
-use fieldsync_e2e::{http, TestDevice, TestServer};
+use fieldsync_e2e::{http, workspace_binary, TestDevice, TestServer};
 use fieldsync_server::config::Secret;
 use fieldsync_shared::{DocId, Timestamp};
 
@@ -485,6 +487,87 @@ fn one_stream_too_many_for_a_user_is_refused() {
     open(&server.url, &server.token("rep2"), Start::Now)
         .expect("rep2's stream")
         .ready();
+}
+
+#[test]
+fn fieldsync_watch_prints_each_change_as_it_arrives() {
+    let (server, _db) = on(false, |_| {});
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cli = workspace_binary("fieldsync");
+    let login = Command::new(&cli)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["login", "--server", &server.url, "--tenant", "demo"])
+        .args(["--username", "rep1", "--password", "demo1234"])
+        .output()
+        .expect("fieldsync login");
+    assert!(login.status.success(), "{login:?}");
+    let mut watch = Command::new(&cli)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--json", "watch", "--count", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("fieldsync watch");
+    let (tx, lines) = mpsc::channel();
+    let stdout = watch.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next_line = |what: &str| {
+        lines
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("fieldsync watch printed no {what}"))
+    };
+    while !next_line("ready").contains("\"event\":\"ready\"") {}
+
+    // Another phone of the same rep records a visit: the watching one prints it and pulls it.
+    let phone = TestDevice::login(&server, "rep1");
+    let visit = phone
+        .start_visit(first_store(&phone).id, Timestamp::now().utc_date())
+        .expect("a visit");
+    phone.sync().expect("sync");
+    loop {
+        let line = next_line("change");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("one JSON object a line");
+        if event["event"] == "changes" {
+            assert_eq!(event["changed"][0]["doc_id"], visit.to_string(), "{line}");
+            break;
+        }
+    }
+    let status = watch
+        .wait()
+        .expect("fieldsync watch ends after --count changes");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn streams_leave_the_connection_cap_to_requests() {
+    let (server, _db) = on(false, |c| c.connections.max_connections = 3);
+    let tokens: Vec<String> = ["rep1", "rep2", "sup1", "merch1", "mgr1"]
+        .iter()
+        .map(|user| server.token(user))
+        .collect();
+    // The logins' connections are closed by now; each stream gives its place back.
+    let mut streams: Vec<Stream> = tokens
+        .iter()
+        .map(|token| open(&server.url, token, Start::Now).expect("a stream"))
+        .collect();
+    for stream in &mut streams {
+        stream.ready();
+    }
+    assert_eq!(server.metric("live_streams"), 5.0);
+    // Five streams over a connection cap of three, and requests still get in.
+    for _ in 0..3 {
+        let status = http()
+            .get(&format!("{}/health", server.url))
+            .call()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        assert_eq!(status, 200);
+    }
 }
 
 #[test]

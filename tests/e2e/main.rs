@@ -1,10 +1,12 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod api_fuzz;
 mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
+mod console;
 mod crash;
 mod db_faults;
 mod device_kill;
@@ -15,6 +17,7 @@ mod instances;
 mod kotlin_bindings;
 mod live_push;
 mod lost_state;
+mod near_duplicate_photos;
 mod photo_queue;
 mod policy_matrix;
 mod python_bindings;

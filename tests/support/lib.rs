@@ -8,6 +8,7 @@ use std::time::Duration;
 
 pub mod process;
 pub mod proxy;
+pub mod webdriver;
 
 use fieldsync_client::Device;
 use fieldsync_server::config::{Config, Secret};

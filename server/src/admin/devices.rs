@@ -118,7 +118,7 @@ pub async fn list_devices(
 /// Revokes a device and every session on it (idempotent). Its local data stays on the phone;
 /// it can sign in again only as a new installation.
 #[utoipa::path(post, path = "/v1/admin/devices/{id}/revoke", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Device id")),
+    params(("id" = Uuid, Path, description = "Device id")),
     responses(
         (status = 200, description = "The revoked device", body = AdminDevice),
         (status = 403, description = "`forbidden`: not an administrator", body = crate::http::ErrorBody),

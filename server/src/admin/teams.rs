@@ -78,7 +78,7 @@ impl From<Team> for TeamView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRegion {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Name,
     /// A user with role `manager`.
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -90,7 +90,7 @@ pub struct CreateRegion {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRegion {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     #[serde(default)]
     pub name: Option<Name>,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -102,7 +102,7 @@ pub struct UpdateRegion {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTeam {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Name,
     /// A user with role `supervisor`.
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -111,7 +111,7 @@ pub struct CreateTeam {
     #[serde(default)]
     pub region_id: Option<Uuid>,
     /// Reps and merchandisers; each leaves any other team.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     #[serde(default)]
     pub member_ids: Vec<UserId>,
 }
@@ -120,7 +120,7 @@ pub struct CreateTeam {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTeam {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     #[serde(default)]
     pub name: Option<Name>,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -129,7 +129,7 @@ pub struct UpdateTeam {
     #[schema(value_type = Option<String>, format = Uuid)]
     #[serde(default, deserialize_with = "double_option")]
     pub region_id: Option<Option<Uuid>>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     #[serde(default)]
     pub member_ids: Option<Vec<UserId>>,
 }
@@ -232,7 +232,7 @@ pub async fn create_region(
 }
 
 #[utoipa::path(get, path = "/v1/admin/regions/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Region id")),
+    params(("id" = Uuid, Path, description = "Region id")),
     responses((status = 200, description = "The region", body = RegionView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
@@ -248,7 +248,7 @@ pub async fn get_region(
 }
 
 #[utoipa::path(patch, path = "/v1/admin/regions/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Region id")),
+    params(("id" = Uuid, Path, description = "Region id")),
     request_body = UpdateRegion,
     responses((status = 200, description = "Updated", body = RegionView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody),
@@ -359,7 +359,7 @@ pub async fn create_team(
 }
 
 #[utoipa::path(get, path = "/v1/admin/teams/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id")),
+    params(("id" = Uuid, Path, description = "Team id")),
     responses((status = 200, description = "The team", body = TeamView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
@@ -375,7 +375,7 @@ pub async fn get_team(
 }
 
 #[utoipa::path(patch, path = "/v1/admin/teams/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id")),
+    params(("id" = Uuid, Path, description = "Team id")),
     request_body = UpdateTeam,
     responses((status = 200, description = "Updated", body = TeamView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody),

@@ -59,12 +59,12 @@ impl From<Territory> for TerritoryView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTerritory {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Name,
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     #[serde(default)]
     pub store_ids: Vec<StoreId>,
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     #[serde(default)]
     pub user_ids: Vec<UserId>,
 }
@@ -73,13 +73,13 @@ pub struct CreateTerritory {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTerritory {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     #[serde(default)]
     pub name: Option<Name>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     #[serde(default)]
     pub store_ids: Option<Vec<StoreId>>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     #[serde(default)]
     pub user_ids: Option<Vec<UserId>>,
 }
@@ -161,7 +161,7 @@ pub async fn create_territory(
 }
 
 #[utoipa::path(get, path = "/v1/admin/territories/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Territory id")),
+    params(("id" = Uuid, Path, description = "Territory id")),
     responses((status = 200, description = "The territory", body = TerritoryView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody)))]
 #[tracing::instrument(skip(state, principal), fields(tenant = %principal.tenant_id))]
@@ -177,7 +177,7 @@ pub async fn get_territory(
 }
 
 #[utoipa::path(patch, path = "/v1/admin/territories/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Territory id")),
+    params(("id" = Uuid, Path, description = "Territory id")),
     request_body = UpdateTerritory,
     responses((status = 200, description = "Updated", body = TerritoryView),
               (status = 404, description = "`not_found`", body = crate::http::ErrorBody),

@@ -35,7 +35,7 @@ pub struct AdminUser {
     pub username: String,
     pub display_name: String,
     /// merchandiser, rep, supervisor, manager or admin.
-    #[schema(value_type = String, example = "rep")]
+    #[schema(value_type = String, example = "rep", pattern = "^(rep|merchandiser|supervisor|manager|admin)$")]
     pub role: Role,
     #[schema(value_type = String, example = "R001")]
     pub code: PersonCode,
@@ -61,17 +61,17 @@ impl From<OrgUser> for AdminUser {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 64)]
     pub username: Username,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub display_name: Name,
-    #[schema(value_type = String, example = "rep")]
+    #[schema(value_type = String, example = "rep", pattern = "^(rep|merchandiser|supervisor|manager|admin)$")]
     pub role: Role,
     #[schema(value_type = String, example = "R003")]
     pub code: PersonCode,
     /// At least 8 characters. Without one the user cannot sign in until a password is set
     /// with `PATCH /v1/admin/users/{id}`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 8)]
     #[serde(default)]
     pub password: Option<Password>,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -84,16 +84,16 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     #[serde(default)]
     pub display_name: Option<Name>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(rep|merchandiser|supervisor|manager|admin)$")]
     #[serde(default)]
     pub role: Option<Role>,
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub code: Option<PersonCode>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 8)]
     #[serde(default)]
     pub password: Option<Password>,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -203,7 +203,7 @@ pub async fn create_user(
 
 /// One user.
 #[utoipa::path(get, path = "/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = AdminUser),
         (status = 404, description = "`not_found` (also for another tenant's user)", body = crate::http::ErrorBody),
@@ -225,7 +225,7 @@ pub async fn get_user(
 /// Changes a user's name, role, code, team or password. A new password ends every session of
 /// the user (all their devices sign in again; their local work is kept).
 #[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = Uuid, Path, description = "User id")),
     request_body = UpdateUser,
     responses(
         (status = 200, description = "The updated user", body = AdminUser),

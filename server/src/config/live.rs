@@ -5,9 +5,9 @@ use std::time::Duration;
 /// How many live streams the API listener serves and how they are kept alive.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct LiveSettings {
-    /// Most live streams open at once on this instance; one more is answered 503
-    /// `too_many_streams`. The API listener's connection cap is raised by this much, so
-    /// streams never take the connections ordinary requests need (`--max-connections`).
+    /// Most live streams open at once on this instance; one more is answered 503. A stream
+    /// gives its connection's place under `--max-connections` back, so streams never take the
+    /// connections requests need: the process may hold up to both caps together.
     #[arg(
         long = "live-max-streams",
         env = "FIELDSYNC_LIVE_MAX_STREAMS",
@@ -18,7 +18,7 @@ pub struct LiveSettings {
     pub max_streams: u32,
 
     /// Most live streams one user holds open at once (phones, browser tabs); one more is
-    /// answered 429 `too_many_streams`.
+    /// answered 429.
     #[arg(
         long = "live-max-streams-per-user",
         env = "FIELDSYNC_LIVE_MAX_STREAMS_PER_USER",

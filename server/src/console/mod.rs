@@ -9,7 +9,7 @@
 //! One file per page or concern: [`auth`] (sign-in, the signed-in extractor, sign-out),
 //! [`csrf`] (tokens on every form), [`layout`] (the page shell), [`queue`] (visits awaiting
 //! review), [`visit`] (one visit), [`plot`] (the store, its geofence and the positions, as
-//! SVG), [`orders`] (orders awaiting approval), [`decisions`] (approve / reject),
+//! SVG), [`live`] (the queue's live updates), [`orders`] (orders awaiting approval), [`decisions`] (approve / reject),
 //! [`findings`] (what a visit is flagged for), [`directory`] (names of stores, people,
 //! products), [`photos`] (photos and thumbnails through the scope), [`error`] (error pages).
 
@@ -21,6 +21,7 @@ mod directory;
 mod error;
 mod findings;
 mod layout;
+mod live;
 mod orders;
 mod photos;
 mod plot;
@@ -29,18 +30,20 @@ mod visit;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 
+use crate::live::open_streams::OpenStreams;
 use crate::state::AppState;
 
 /// Where the console lives.
 pub const BASE: &str = "/console";
 
 /// The console's routes (none when it is switched off).
-pub fn router(enabled: bool) -> Router<AppState> {
-    if !enabled {
+pub fn router(state: &AppState) -> Router<AppState> {
+    if !state.config.console.enabled {
         return Router::new();
     }
+    let streams = OpenStreams::new(&state.config.live, state.metrics.clone());
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/queue") }))
         .route(
@@ -63,4 +66,6 @@ pub fn router(enabled: bool) -> Router<AppState> {
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/console/assets/{file}", get(assets::asset))
+        .route("/console/live", get(live::live))
+        .layer(Extension(streams))
 }

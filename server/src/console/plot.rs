@@ -21,26 +21,40 @@ fn local_m(origin: &Position, p: &Position) -> (f64, f64) {
     (east, north)
 }
 
+/// A check-in or check-out fix as drawn.
+struct Fix {
+    class: &'static str,
+    label: &'static str,
+    /// Metres east and north of the store.
+    at: (f64, f64),
+    accuracy_m: f64,
+    /// Where the label goes: above right for the check-in, below right for the check-out, so
+    /// both stay readable when the two fixes coincide.
+    label_dy: f64,
+}
+
 /// The plot of `visit` at `store`.
 pub fn visit_plot(store: &Store, visit: &Visit) -> Markup {
     let centre = &store.location;
     let radius = f64::from(store.geofence_radius_m).max(1.0);
-    let mut points: Vec<(&str, &str, (f64, f64), f64)> = Vec::new();
+    let mut points: Vec<Fix> = Vec::new();
     if let Some(c) = &visit.check_in {
-        points.push((
-            "check-in",
-            "In 签到",
-            local_m(centre, &c.position),
-            c.accuracy_m,
-        ));
+        points.push(Fix {
+            class: "check-in",
+            label: "In 签到",
+            at: local_m(centre, &c.position),
+            accuracy_m: c.accuracy_m,
+            label_dy: -9.0,
+        });
     }
     if let Some(c) = &visit.check_out {
-        points.push((
-            "check-out",
-            "Out 签退",
-            local_m(centre, &c.position),
-            c.accuracy_m,
-        ));
+        points.push(Fix {
+            class: "check-out",
+            label: "Out 签退",
+            at: local_m(centre, &c.position),
+            accuracy_m: c.accuracy_m,
+            label_dy: 18.0,
+        });
     }
     let photos: Vec<(f64, f64)> = visit
         .photos
@@ -51,7 +65,7 @@ pub fn visit_plot(store: &Store, visit: &Visit) -> Markup {
     // Metres from the centre to the plot's edge: the fence and every point, with a margin.
     let farthest = points
         .iter()
-        .map(|(_, _, (x, y), _)| x.hypot(*y))
+        .map(|f| f.at.0.hypot(f.at.1))
         .chain(photos.iter().map(|(x, y)| x.hypot(*y)))
         .fold(radius, f64::max);
     let scale = HALF / (farthest * 1.25);
@@ -62,7 +76,11 @@ pub fn visit_plot(store: &Store, visit: &Visit) -> Markup {
         store.geofence_radius_m,
         points
             .iter()
-            .map(|(_, label, (x, y), _)| format!(", {label} {:.0} m from the centre", x.hypot(*y)))
+            .map(|f| format!(
+                ", {} {:.0} m from the centre",
+                f.label,
+                f.at.0.hypot(f.at.1)
+            ))
             .collect::<String>()
     );
     html! {
@@ -75,20 +93,19 @@ pub fn visit_plot(store: &Store, visit: &Visit) -> Markup {
                 text.plot-north x="0" y="-140" text-anchor="middle" { "N" }
                 circle.geofence cx="0" cy="0" r=(fmt(radius * scale)) {}
                 rect.store-mark x="-6" y="-6" width="12" height="12" {}
-                text.plot-label x="10" y="16" { (store.name) }
                 @for (x, y) in &photos {
                     @let (px, py) = at((*x, *y));
                     circle.photo-mark cx=(fmt(px)) cy=(fmt(py)) r="3" {}
                 }
-                @for (class, label, pos, accuracy) in &points {
-                    @let (px, py) = at(*pos);
-                    circle class=(format!("accuracy {class}")) cx=(fmt(px)) cy=(fmt(py)) r=(fmt((accuracy.max(0.0) * scale).min(HALF))) {}
-                    circle class=(format!("fix {class}")) cx=(fmt(px)) cy=(fmt(py)) r="5" {}
-                    text.plot-label x=(fmt(px + 8.0)) y=(fmt(py - 6.0)) { (label) }
+                @for f in &points {
+                    @let (px, py) = at(f.at);
+                    circle class=(format!("accuracy {}", f.class)) cx=(fmt(px)) cy=(fmt(py)) r=(fmt((f.accuracy_m.max(0.0) * scale).min(HALF))) {}
+                    circle class=(format!("fix {}", f.class)) cx=(fmt(px)) cy=(fmt(py)) r="5" {}
+                    text.plot-label x=(fmt(px + 9.0)) y=(fmt(py + f.label_dy)) { (f.label) }
                 }
                 text.plot-scale x="-150" y="150" { "Fence radius " (store.geofence_radius_m) " m" }
             }
-            figcaption { "Store ■, geofence ◯, check-in/out ●, photos ·" }
+            figcaption { (store.name) ": store ■, geofence ◯, check-in/out ●, photos ●" }
         }
     }
 }

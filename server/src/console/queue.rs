@@ -66,6 +66,8 @@ pub async fn queue_page(
     headers: HeaderMap,
     Query(filter): Query<QueueFilter>,
 ) -> ConsoleResult<Response> {
+    // Read before the listing: the live stream starts here, so nothing after it is missed.
+    let head = state.store.feed_head(user.principal.tenant_id).await?.seq;
     let directory = Directory::load(&state, user.principal.tenant_id).await?;
     let scope = read_scope(state.store.as_ref(), &user.principal).await?;
     let bad = |what: &str| ApiError::bad_request("invalid_query", format!("{what} does not parse"));
@@ -128,7 +130,7 @@ pub async fn queue_page(
         .filter(|s| scope.can_see_store(s.id))
         .collect();
     let body = html! {
-        main {
+        main data-live=(format!("/console/live?after={head}")) {
             h1 { "Review queue 待审核" }
             form.filters method="get" action="/console/queue" hx-get="/console/queue" hx-target="#queue" hx-swap="outerHTML" hx-push-url="true" hx-trigger="change, submit" role="search" aria-label="Filter the queue" {
                 label { "Person 人员"
@@ -160,6 +162,10 @@ pub async fn queue_page(
                     }
                 }
                 button type="submit" { "Filter" }
+            }
+            p #live-note hidden role="status" {
+                "New submissions arrived. 有新的提交。 "
+                button type="button" hx-get=(format!("/console/queue?{}", filter.query_string())) hx-target="#queue" hx-swap="outerHTML" { "Show them" }
             }
             (list)
         }

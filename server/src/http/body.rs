@@ -112,3 +112,19 @@ pub async fn receive_limited(
     let digest: [u8; 32] = hasher.finalize().into();
     Ok((Bytes::from(buf), Sha256::from_bytes(digest)))
 }
+
+/// How the OpenAPI description names raw bytes, a photo or a CBOR body: `type: string,
+/// format: binary` (a `Vec<u8>` would be described as an array of integers).
+pub struct RawBytes;
+
+impl utoipa::PartialSchema for RawBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RawBytes {}

@@ -8,7 +8,10 @@
 //!   Nothing can be answered then (no request was read). Metric `http_timeouts_total{kind="header"}`.
 //! * Connection cap: a connection over it is answered 503 `too_many_connections` with
 //!   `Retry-After` and closed at once, before anything is read. Metric
-//!   `http_connections_refused_total`; open connections: `http_connections_open`.
+//!   `http_connections_refused_total`; open connections: `http_connections_open`. Each
+//!   request carries its connection's [`ConnectionSlot`]: a handler that turns the connection
+//!   into a long-lived stream (`GET /v1/live`) gives the slot back, since streams have a cap
+//!   of their own, so that they never take the places requests need.
 //! * The body timeout is per request, in [`super::timeouts`] (API routes only: the operations
 //!   routes read no body).
 //! * The metrics count the API listener only; the operations listener's own connections
@@ -29,7 +32,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
 use crate::metrics::Metrics;
@@ -39,6 +42,20 @@ use crate::metrics::Metrics;
 pub struct ListenerLimits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+}
+
+/// A connection's place under the connection cap, in every request's extensions.
+#[derive(Clone)]
+pub struct ConnectionSlot(Arc<std::sync::Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl ConnectionSlot {
+    /// Frees the place for another connection while this one stays open: for a connection
+    /// that became a long-lived stream counted under its own cap. The answer must close the
+    /// connection when it ends (`Connection: close`), or later requests on it would be
+    /// uncounted.
+    pub fn give_back(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 /// The answer to a connection over the cap (a whole HTTP/1.1 response; nothing is read).
@@ -92,10 +109,13 @@ pub async fn serve(
         if let Some(metrics) = &metrics {
             metrics.record_connection_opened();
         }
+        let slot = ConnectionSlot(Arc::new(std::sync::Mutex::new(Some(permit))));
+        let request_slot = slot.clone();
         let service = router
             .clone()
             .map_request(move |mut req: axum::http::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut().insert(request_slot.clone());
                 req.map(axum::body::Body::new)
             });
         let conn =
@@ -116,7 +136,7 @@ pub async fn serve(
             if let Some(metrics) = &metrics {
                 metrics.record_connection_closed();
             }
-            drop(permit);
+            drop(slot);
         });
     }
     drop(listener);

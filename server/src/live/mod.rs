@@ -26,7 +26,8 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::auth;
+use crate::auth::{self, Claims, Principal};
+use crate::http::listener::ConnectionSlot;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
@@ -78,6 +79,7 @@ pub struct LiveParams {
 pub async fn live(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<OpenStreams>>,
+    slot: Option<Extension<ConnectionSlot>>,
     headers: HeaderMap,
     params: Result<Query<LiveParams>, QueryRejection>,
 ) -> ApiResult<Response> {
@@ -91,6 +93,23 @@ pub async fn live(
         .or(params.after)
         .map(|text| parse_position(&text))
         .transpose()?;
+    let slot = slot.map(|Extension(slot)| slot);
+    open_stream(state, &streams, claims, principal, resume, slot).await
+}
+
+/// Opens a stream for a verified principal (`claims` are its token's: their expiry ends the
+/// stream) from feed position `resume` (`None`: from now on), within this instance's limits.
+/// The API's route above and the web console's (with the claims of a token issued for its
+/// session) both open their streams here. `slot`: the connection's place under the listener's
+/// cap, given back once the stream is admitted.
+pub async fn open_stream(
+    state: AppState,
+    streams: &Arc<OpenStreams>,
+    claims: Claims,
+    principal: Principal,
+    resume: Option<i64>,
+    slot: Option<ConnectionSlot>,
+) -> ApiResult<Response> {
     let ticket = streams
         .admit(
             principal.tenant_id,
@@ -109,6 +128,11 @@ pub async fn live(
                 },
             }
         })?;
+    // The stream counts under its own cap from now on: its connection's place under the
+    // listener's cap goes back to requests (the answer closes the connection when it ends).
+    if let Some(slot) = slot {
+        slot.give_back();
+    }
     // Subscribed before the first read of the feed, so no commit falls between the two.
     let events = state.feed_events.subscribe();
     let cursor = match resume {

@@ -65,6 +65,9 @@ pub fn response(frames: mpsc::Receiver<Bytes>) -> Response {
         HeaderValue::from_static("text/event-stream"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // The connection gave its place under the connection cap back (`live`): it serves no
+    // request after the stream.
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     // Reverse proxies (nginx) must pass events on at once, not buffer them.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     resp

@@ -9,9 +9,10 @@
 //! there on all 64 bits. An entry found in several bands is reported from the first only.
 //!
 //! With `n` entries spread evenly, a bucket holds `n / 65536` of them: about 15 at a million,
-//! so a lookup at `d = 10` checks about 4 x 137 x 15 = 8,000 candidates (see
-//! docs/performance.md for measured times). Inserting is pushing to four buckets; entries leave
-//! only when the index is rebuilt ([`HashIndex::retain_since`]).
+//! so a lookup at `d = 12` checks about 4 x 697 x 15 = 42,000 candidates, each one XOR and
+//! popcount of the hash kept in the bucket (docs/performance.md has measured times, also for
+//! unevenly spread hashes). Inserting is pushing to four buckets; entries leave only when the
+//! index is rebuilt ([`HashIndex::retain_since`]).
 
 use std::sync::OnceLock;
 
@@ -45,8 +46,10 @@ pub struct Neighbour {
 /// The hashes of one tenant's photos, indexed by band.
 pub struct HashIndex {
     photos: Vec<IndexedPhoto>,
-    /// `bands[b][value]`: positions in `photos` whose band `b` is `value`.
-    bands: Vec<Vec<Vec<u32>>>,
+    /// `bands[b][value]`: the hashes whose band `b` is `value`, with their positions in
+    /// `photos`. The hash is kept next to the position so that checking a candidate reads the
+    /// bucket only (contiguous), not the photo (a cache miss each).
+    bands: Vec<Vec<Vec<(u64, u32)>>>,
 }
 
 impl Default for HashIndex {
@@ -99,13 +102,13 @@ impl HashIndex {
     pub fn insert(&mut self, photo: IndexedPhoto) -> bool {
         let known = self.bands[0][band(photo.hash, 0)]
             .iter()
-            .any(|&i| self.photos[i as usize].sha256 == photo.sha256);
+            .any(|&(_, i)| self.photos[i as usize].sha256 == photo.sha256);
         if known {
             return false;
         }
         let position = u32::try_from(self.photos.len()).expect("fewer than 2^32 photos");
         for (b, table) in self.bands.iter_mut().enumerate() {
-            table[band(photo.hash, b)].push(position);
+            table[band(photo.hash, b)].push((photo.hash.0, position));
         }
         self.photos.push(photo);
         true
@@ -117,20 +120,21 @@ impl HashIndex {
         let max_distance = max_distance.min(MAX_DISTANCE);
         let radius = max_distance / BANDS as u32;
         let mut found = Vec::new();
-        for b in 0..BANDS {
+        for (b, table) in self.bands.iter().enumerate() {
             let value = band(hash, b);
             for &mask in masks(radius) {
-                for &i in &self.bands[b][value ^ mask] {
-                    let photo = self.photos[i as usize];
-                    // Reported from the first band within the radius only.
-                    let earlier = (0..b).any(|e| {
-                        ((band(photo.hash, e) ^ band(hash, e)) as u32).count_ones() <= radius
-                    });
-                    if earlier || photo.stored_at < since {
+                for &(candidate, i) in &table[value ^ mask] {
+                    let distance = (candidate ^ hash.0).count_ones();
+                    if distance > max_distance {
                         continue;
                     }
-                    let distance = photo.hash.distance(hash);
-                    if distance <= max_distance {
+                    // Reported from the first band within the radius only.
+                    let earlier = (0..b).any(|e| {
+                        ((band(PhotoHash(candidate), e) ^ band(hash, e)) as u32).count_ones()
+                            <= radius
+                    });
+                    let photo = self.photos[i as usize];
+                    if !earlier && photo.stored_at >= since {
                         found.push(Neighbour { photo, distance });
                     }
                 }
@@ -163,8 +167,11 @@ impl HashIndex {
             .bands
             .iter()
             .map(|table| {
-                table.capacity() * std::mem::size_of::<Vec<u32>>()
-                    + table.iter().map(|b| b.capacity() * 4).sum::<usize>()
+                table.capacity() * std::mem::size_of::<Vec<(u64, u32)>>()
+                    + table
+                        .iter()
+                        .map(|b| b.capacity() * std::mem::size_of::<(u64, u32)>())
+                        .sum::<usize>()
             })
             .sum();
         photos + tables

@@ -198,8 +198,12 @@ pub(crate) fn too_large(max: u64) -> ApiError {
     path = "/v1/photos/{sha256}",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
-    responses((status = 200, description = "Stored, and the caller may see it"), (status = 404, description = "Not stored, or not a photo the caller may see"))
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "Stored, and the caller may see it"),
+        (status = 400, description = "`invalid_sha256` (no body: HEAD)"),
+        (status = 404, description = "Not stored, or not a photo the caller may see (no body: HEAD)"),
+    )
 )]
 #[tracing::instrument(skip_all, fields(tenant = %photo.principal.tenant_id))]
 pub async fn head_photo(photo: InScope<VisiblePhoto>) -> ApiResult<StatusCode> {
@@ -214,8 +218,8 @@ pub async fn head_photo(photo: InScope<VisiblePhoto>) -> ApiResult<StatusCode> {
     path = "/v1/photos/{sha256}",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
-    request_body(content = Vec<u8>, description = "The photo bytes", content_type = "image/jpeg"),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
+    request_body(content((inline(crate::http::body::RawBytes) = "image/jpeg"), (inline(crate::http::body::RawBytes) = "image/png"), (inline(crate::http::body::RawBytes) = "image/webp"), (inline(crate::http::body::RawBytes) = "image/heic")), description = "The photo bytes; `Content-Type` one of the four image types"),
     responses(
         (status = 201, description = "Stored", body = PhotoStored),
         (status = 200, description = "Already stored (`already_stored: true`); nothing was written. Send `Expect: 100-continue` (or HEAD first) to skip sending the bytes", body = PhotoStored),
@@ -331,10 +335,11 @@ fn immutable_bytes(content_type: &str, bytes: Bytes) -> Response {
     path = "/v1/photos/{sha256}",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
     responses(
-        (status = 200, description = "The photo bytes with their content type (embedded blob store)", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 200, description = "The photo bytes with the content type they were uploaded with (embedded blob store)", content((inline(crate::http::body::RawBytes) = "image/jpeg"), (inline(crate::http::body::RawBytes) = "image/png"), (inline(crate::http::body::RawBytes) = "image/webp"), (inline(crate::http::body::RawBytes) = "image/heic"))),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET; follow it without the `Authorization` header"),
+        (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
         (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
@@ -365,9 +370,10 @@ pub async fn get_photo(
     path = "/v1/photos/{sha256}/url",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
     responses(
         (status = 200, description = "Where to download the photo", body = PhotoUrl),
+        (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
         (status = 404, description = "Not stored for this tenant, or no visit the caller may see references it", body = crate::http::ErrorBody),
     )
 )]
@@ -400,10 +406,11 @@ pub async fn photo_url(
     path = "/v1/photos/{sha256}/thumbnail",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits")),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
     responses(
-        (status = 200, description = "The thumbnail (embedded blob store); `Cache-Control: no-cache` while it is the device's", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 200, description = "The thumbnail (embedded blob store); `Cache-Control: no-cache` while it is the device's", body = inline(crate::http::body::RawBytes), content_type = "image/jpeg"),
         (status = 307, description = "Object store: `Location` is a short-lived presigned GET"),
+        (status = 400, description = "`invalid_sha256`", body = crate::http::ErrorBody),
         (status = 404, description = "No photo the caller may see, or it has no thumbnail yet (not stored and no device thumbnail; an image the server cannot decode, e.g. HEIC)", body = crate::http::ErrorBody),
     )
 )]

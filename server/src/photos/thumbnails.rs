@@ -171,8 +171,8 @@ fn too_large() -> ApiError {
     path = "/v1/photos/{sha256}/thumbnail",
     tag = "photos",
     security(("bearer" = [])),
-    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes (not of the thumbnail), 64 hex digits")),
-    request_body(content = Vec<u8>, description = "The thumbnail: a JPEG of at most 256 px on its longer side and 64 KiB", content_type = "image/jpeg"),
+    params(("sha256" = String, Path, description = "SHA-256 of the photo bytes (not of the thumbnail), 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
+    request_body(content = inline(crate::http::body::RawBytes), description = "The thumbnail: a JPEG of at most 256 px on its longer side and 64 KiB", content_type = "image/jpeg"),
     responses(
         (status = 201, description = "Stored (`status: stored`)", body = ThumbnailStored),
         (status = 200, description = "A valid thumbnail, nothing written: stored before (`stored`, idempotent), or the server already rendered its own from the stored photo (`kept_server_thumbnail`)", body = ThumbnailStored),

@@ -14,6 +14,8 @@ pub struct PhotoHashRow {
     pub hash: u64,
     /// When the photo was stored.
     pub stored_at: Timestamp,
+    /// When this row was written (indexes of other instances catch up by it).
+    pub recorded_at: Timestamp,
 }
 
 /// A photo still to hash (the backfill): stored, of a tenant, without a hash of the current
@@ -52,13 +54,14 @@ pub trait PhotoHashStore: Send + Sync {
         sha256: &Sha256,
     ) -> StoreResult<Option<PhotoHashRow>>;
     /// The tenant's hashes of `algorithm` of photos stored at or after `since`, ordered by
-    /// (`stored_at`, `sha256`), starting after `after`, at most `limit` (keyset pages).
+    /// (`recorded_at`, `sha256`), after `after` (a `recorded_at` and, within it, a `sha256`;
+    /// `None`: every one of that time), at most `limit` (keyset pages).
     async fn photo_hashes_page(
         &self,
         tenant: TenantId,
         algorithm: &str,
         since: Timestamp,
-        after: Option<(Timestamp, Sha256)>,
+        after: (Timestamp, Option<Sha256>),
         limit: u32,
     ) -> StoreResult<Vec<PhotoHashRow>>;
     /// Photos of every tenant stored at or after `since` without a hash of `algorithm`,

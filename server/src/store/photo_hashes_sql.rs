@@ -15,6 +15,7 @@ macro_rules! photo_hash_store {
                 sha256: Sha256::parse(row.try_get("sha256")?).map_err(corrupt)?,
                 hash: row.try_get::<i64, _>("hash")? as u64,
                 stored_at: Timestamp(row.try_get("stored_at")?),
+                recorded_at: Timestamp(row.try_get("recorded_at")?),
             })
         }
 
@@ -28,16 +29,18 @@ macro_rules! photo_hash_store {
                 row: &PhotoHashRow,
             ) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO photo_hashes (tenant_id, sha256, algorithm, hash, stored_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
+                    "INSERT INTO photo_hashes (tenant_id, sha256, algorithm, hash, stored_at, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (tenant_id, sha256) DO UPDATE SET \
-                       algorithm = excluded.algorithm, hash = excluded.hash",
+                       algorithm = excluded.algorithm, hash = excluded.hash, \
+                       recorded_at = excluded.recorded_at",
                 )
                 .bind(tenant.to_string())
                 .bind(row.sha256.to_hex())
                 .bind(algorithm)
                 .bind(row.hash as i64)
                 .bind(row.stored_at.millis())
+                .bind(row.recorded_at.millis())
                 .execute(self.pool())
                 .await?;
                 Ok(())
@@ -51,7 +54,7 @@ macro_rules! photo_hash_store {
                 sha256: &Sha256,
             ) -> StoreResult<Option<PhotoHashRow>> {
                 let row = sqlx::query(
-                    "SELECT sha256, hash, stored_at FROM photo_hashes \
+                    "SELECT sha256, hash, stored_at, recorded_at FROM photo_hashes \
                      WHERE tenant_id = $1 AND sha256 = $2 AND algorithm = $3",
                 )
                 .bind(tenant.to_string())
@@ -68,18 +71,16 @@ macro_rules! photo_hash_store {
                 tenant: TenantId,
                 algorithm: &str,
                 since: Timestamp,
-                after: Option<(Timestamp, Sha256)>,
+                after: (Timestamp, Option<Sha256>),
                 limit: u32,
             ) -> StoreResult<Vec<PhotoHashRow>> {
-                let (after_at, after_sha) = match after {
-                    Some((at, sha)) => (at.millis(), sha.to_hex()),
-                    None => (i64::MIN, String::new()),
-                };
+                // Every SHA-256 in hex is greater than "".
+                let (after_at, after_sha) = (after.0.millis(), after.1.map(|s| s.to_hex()).unwrap_or_default());
                 let rows = sqlx::query(
-                    "SELECT sha256, hash, stored_at FROM photo_hashes \
+                    "SELECT sha256, hash, stored_at, recorded_at FROM photo_hashes \
                      WHERE tenant_id = $1 AND algorithm = $2 AND stored_at >= $3 \
-                       AND (stored_at > $4 OR (stored_at = $4 AND sha256 > $5)) \
-                     ORDER BY stored_at, sha256 LIMIT $6",
+                       AND (recorded_at > $4 OR (recorded_at = $4 AND sha256 > $5)) \
+                     ORDER BY recorded_at, sha256 LIMIT $6",
                 )
                 .bind(tenant.to_string())
                 .bind(algorithm)

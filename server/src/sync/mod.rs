@@ -62,12 +62,12 @@ pub struct SyncApi;
     path = "/v1/sync",
     tag = "sync",
     request_body(
-        content = Vec<u8>,
+        content = inline(crate::http::body::RawBytes),
         content_type = "application/vnd.fieldsync.sync+cbor",
         description = "CBOR SyncRequest; Content-Encoding: gzip optional"
     ),
     responses(
-        (status = 200, description = "CBOR SyncResponse (gzip when accepted)", body = Vec<u8>,
+        (status = 200, description = "CBOR SyncResponse (gzip when accepted)", body = inline(crate::http::body::RawBytes),
             content_type = "application/vnd.fieldsync.sync+cbor"),
         (status = 400, description = "malformed_body, unsupported_protocol_version", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),

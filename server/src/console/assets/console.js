@@ -5,14 +5,19 @@
 
   function cards() { return Array.prototype.slice.call(document.querySelectorAll("article.card")); }
   function selected() { return document.querySelector("article.card.selected"); }
-  function select(card) {
+  function select(card, focus) {
     cards().forEach(function (c) { c.classList.remove("selected"); });
-    if (card) { card.classList.add("selected"); card.focus({ preventScroll: false }); }
+    if (card) {
+      card.classList.add("selected");
+      // Not on a click: moving the focus off a clicked button would make htmx forget which
+      // button submitted the form.
+      if (focus) { card.focus(); card.scrollIntoView({ block: "nearest" }); }
+    }
   }
   function move(step) {
     var all = cards(); if (all.length === 0) { return; }
     var i = all.indexOf(selected());
-    select(all[Math.max(0, Math.min(all.length - 1, i + step))]);
+    select(all[Math.max(0, Math.min(all.length - 1, i + step))], true);
   }
   // The decision form a shortcut acts on: the selected card's, else the page's own.
   function form() {
@@ -76,8 +81,32 @@
     }
   });
 
+  // Live queue: the server's stream says the feed advanced; refresh the list through htmx,
+  // unless a comment is being written (then offer the refresh instead of losing the text).
+  function busy() {
+    return Array.prototype.some.call(document.querySelectorAll("#queue textarea"), function (t) {
+      return t === document.activeElement || t.value.trim() !== "";
+    });
+  }
+  function subscribe() {
+    var page = document.querySelector("[data-live]");
+    if (!page || !window.EventSource || !window.htmx) { return; }
+    var stream = new EventSource(page.dataset.live);
+    stream.addEventListener("changes", function () {
+      var note = document.getElementById("live-note");
+      if (busy()) { if (note) { note.hidden = false; } return; }
+      if (note) { note.hidden = true; }
+      window.htmx.trigger(document.body, "live-refresh");
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var note = document.getElementById("live-note");
+    if (note && e.detail && e.detail.target && e.detail.target.id === "queue") { note.hidden = true; }
+  });
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", subscribe); } else { subscribe(); }
+
   document.addEventListener("click", function (e) {
     var card = e.target.closest && e.target.closest("article.card");
-    if (card) { select(card); }
+    if (card) { select(card, false); }
   });
 })();

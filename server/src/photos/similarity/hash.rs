@@ -5,8 +5,8 @@
 //! stored and one computed later from the stored thumbnail agree):
 //!
 //! * [`dhash`]: the 9x8 grey image, one bit per pair of horizontal neighbours (brighter or not);
-//! * [`phash`]: the 32x32 grey image, its 2-D DCT, one bit per low-frequency coefficient
-//!   (the 8x8 block without the DC term plus... see [`phash`]) above the median.
+//! * [`phash`]: the 32x32 grey image, its 2-D DCT, one bit per coefficient of the 8x8 lowest
+//!   frequencies: above the median of the 63 non-DC ones or not.
 //!
 //! [`PhotoHash`] is what the server stores and indexes; [`ALGORITHM`] names which of the two
 //! it is (docs/photo-uploads.md, "Near-duplicate photos", says why).
@@ -51,8 +51,8 @@ const DCT_SIZE: usize = 32;
 const LOW: usize = 8;
 
 /// pHash: shrink to 32x32 grey, 2-D DCT-II, keep the 8x8 lowest frequencies; bit = "above
-/// the median of those 64" (the DC term, the mean brightness, is compared too but never decides
-/// alone: brightening moves it and the median together).
+/// the median of the 63 non-DC ones". The DC term (mean brightness, which brightening moves)
+/// is always 0, the top bit. So every hash has 31 bits set and distances are even.
 pub fn phash(image: &DynamicImage) -> PhotoHash {
     let small = grey(image, DCT_SIZE as u32, DCT_SIZE as u32);
     let pixels: Vec<f32> = small.pixels().map(|p| f32::from(p.0[0])).collect();
@@ -66,9 +66,9 @@ pub fn phash(image: &DynamicImage) -> PhotoHash {
         }
     }
     let mut coefficients = [0f32; LOW * LOW];
-    for v in 0..LOW {
+    for (v, cosines_v) in table.iter().enumerate() {
         for u in 0..LOW {
-            coefficients[v * LOW + u] = (0..DCT_SIZE).map(|y| rows[y][u] * table[v][y]).sum();
+            coefficients[v * LOW + u] = rows.iter().zip(cosines_v).map(|(row, c)| row[u] * c).sum();
         }
     }
     // The DC term is much larger than the others: the median of the 63 AC terms.

@@ -54,8 +54,8 @@ pub async fn record_thumbnail(
     }
 }
 
-/// Records a photo's hash: the row first, then the index (which a concurrent load would
-/// otherwise miss; see [`crate::photo_index::tenants`]).
+/// Records a photo's hash: the row first (which every instance's index reads when it catches
+/// up), then this instance's index.
 pub async fn record(
     state: &AppState,
     tenant: TenantId,
@@ -67,6 +67,7 @@ pub async fn record(
         sha256,
         hash: hash.0,
         stored_at,
+        recorded_at: Timestamp::now(),
     };
     state
         .store

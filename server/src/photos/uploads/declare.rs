@@ -27,9 +27,12 @@ pub(super) const MAX_DECLARE_BODY_BYTES: u64 = 16 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeclareUpload {
     /// SHA-256 of the whole photo, 64 hex digits.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub sha256: String,
+    #[schema(minimum = 1)]
     pub size_bytes: u64,
     /// image/jpeg, image/png, image/webp or image/heic.
+    #[schema(pattern = "^image/(jpeg|png|webp|heic)$")]
     pub content_type: String,
 }
 

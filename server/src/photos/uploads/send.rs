@@ -109,7 +109,7 @@ pub async fn part_url(
         ("n" = u32, Path, description = "Part number, 1 to `parts`"),
         PutPartQuery,
     ),
-    request_body(content = Vec<u8>, description = "The part's bytes: exactly `part_size` (the last part: what is left)", content_type = "application/octet-stream"),
+    request_body(content = inline(crate::http::body::RawBytes), description = "The part's bytes: exactly `part_size` (the last part: what is left)", content_type = "application/octet-stream"),
     responses(
         (status = 204, description = "Stored (replacing an earlier copy of the part)"),
         (status = 400, description = "`invalid_part_number`, `invalid_part_size` (shorter than the part), `not_multipart`", body = crate::http::ErrorBody),
@@ -191,7 +191,7 @@ async fn receive_part(
     tag = "photos",
     security(("bearer" = [])),
     params(("upload_id" = Uuid, Path, description = "From the declaration")),
-    request_body(content = Vec<u8>, description = "The photo bytes (exactly `size_bytes`)", content_type = "application/octet-stream"),
+    request_body(content = inline(crate::http::body::RawBytes), description = "The photo bytes (exactly `size_bytes`)", content_type = "application/octet-stream"),
     responses(
         (status = 204, description = "Received and checked; now complete the upload"),
         (status = 400, description = "`not_single`: a multipart upload", body = crate::http::ErrorBody),
