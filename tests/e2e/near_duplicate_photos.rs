@@ -12,7 +12,6 @@ use fieldsync_server::photos::similarity::synthetic_shelves::{
     edited, photo_bytes, shelf, Edit, Rng, Style,
 };
 use fieldsync_server::photos::similarity::NEAR_DUPLICATE_DISTANCE;
-use fieldsync_server::store::PhotoHashStore;
 use fieldsync_shared::visit::VisitStep;
 use fieldsync_shared::{Sha256, Timestamp};
 
