@@ -2,36 +2,12 @@
 //! data together. Real server, real devices; both engines.
 
 use fieldsync_client::OrderStatus;
-use fieldsync_e2e::process::PgDatabase;
-use fieldsync_e2e::{TestDevice, TestServer};
-use fieldsync_server::config::Secret;
+use fieldsync_e2e::TestDevice;
 use fieldsync_server::demo::{demo_store_id, demo_tenant_id};
 use fieldsync_shared::master::CreditSnapshot;
-use fieldsync_shared::order::PaymentMethod;
-use fieldsync_shared::{DocId, Money, Timestamp};
+use fieldsync_shared::{Money, Timestamp};
 
-fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
-    let db = postgres.then(PgDatabase::create);
-    let server = TestServer::start_with(|c| {
-        if let Some(db) = &db {
-            c.database_url = Some(Secret::new(db.url()));
-        }
-    });
-    (server, db)
-}
-
-/// A draft credit order of 24 x COLA-330 at list price for `store`, on the device only.
-fn draft_order(device: &TestDevice, store: &str) -> DocId {
-    let store = device.store_by_code(store).expect("store");
-    let delivery = Timestamp::now().utc_date().add_days(5);
-    let (order, _) = device
-        .create_order(store.id, delivery, PaymentMethod::Credit, None)
-        .expect("create order");
-    device
-        .set_order_line(order, "COLA-330", 24, None)
-        .expect("line");
-    order
-}
+use crate::verdicts::{local_draft_order, start};
 
 fn two_phones_offline_each_order_sixty_percent_of_the_allowance(postgres: bool) {
     let (server, _db) = start(postgres);
@@ -39,7 +15,7 @@ fn two_phones_offline_each_order_sixty_percent_of_the_allowance(postgres: bool) 
     // The rep's two phones, both with master data, then offline.
     let first = TestDevice::login(&server, "rep1");
     let second = TestDevice::login(&server, "rep1");
-    let a = draft_order(&first, "NKA-001");
+    let a = local_draft_order(&first, "NKA-001");
     let total = first.order(a).unwrap().total().expect("total");
 
     // The customer's remaining allowance is such that each order is 60% of it.
@@ -62,7 +38,7 @@ fn two_phones_offline_each_order_sixty_percent_of_the_allowance(postgres: bool) 
     second.sync().expect("second phone pulls the snapshot");
 
     // Offline, each phone submits its order: each fits the allowance on its own.
-    let b = draft_order(&second, "NKA-001");
+    let b = local_draft_order(&second, "NKA-001");
     first.submit_order(a).expect("submit on the first phone");
     second.submit_order(b).expect("submit on the second phone");
     assert_eq!(first.order(a).unwrap().status, OrderStatus::Submitted);

@@ -19,7 +19,8 @@ use fieldsync_shared::{DocId, Money, Timestamp};
 
 use crate::write_policies::{at, push_raw};
 
-fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
+/// A server on SQLite, or on a fresh PostgreSQL database when `postgres`.
+pub(crate) fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
     let db = postgres.then(PgDatabase::create);
     let server = TestServer::start_with(|c| {
         if let Some(db) = &db {
@@ -29,15 +30,23 @@ fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
     (server, db)
 }
 
-/// A synced draft credit order of 24 x COLA-330 at list price (a clean order) for `store`.
-fn draft_order(rep: &TestDevice, store: &str) -> DocId {
-    let store = rep.store_by_code(store).expect("store");
+/// A draft credit order of 24 x COLA-330 at list price (a clean order) for `store`, on the
+/// device only.
+pub(crate) fn local_draft_order(device: &TestDevice, store: &str) -> DocId {
+    let store = device.store_by_code(store).expect("store");
     let delivery = Timestamp::now().utc_date().add_days(5);
-    let (order, _) = rep
+    let (order, _) = device
         .create_order(store.id, delivery, PaymentMethod::Credit, None)
         .expect("create order");
-    rep.set_order_line(order, "COLA-330", 24, None)
+    device
+        .set_order_line(order, "COLA-330", 24, None)
         .expect("line");
+    order
+}
+
+/// [`local_draft_order`], synced.
+fn draft_order(rep: &TestDevice, store: &str) -> DocId {
+    let order = local_draft_order(rep, store);
     rep.sync().expect("sync the draft");
     order
 }
