@@ -21,7 +21,11 @@ pub fn cpu_ms_per_doc(devices: &[Device]) -> f64 {
             .map(|c| Change::from_bytes(c.clone()).expect("change parses"))
             .collect();
         replica.apply_changes(changes).expect("changes apply");
-        assert_eq!(replica.get_heads(), doc.heads, "replica reaches the device's heads");
+        assert_eq!(
+            replica.get_heads(),
+            doc.heads,
+            "replica reaches the device's heads"
+        );
         saved += replica.save().len();
         docs += 1;
     }

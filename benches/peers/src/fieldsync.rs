@@ -175,7 +175,10 @@ impl Session {
             for payload in page.docs {
                 for data in payload.data {
                     let loaded = match docs.get_mut(&payload.doc_id) {
-                        Some(doc) => doc.load_incremental(&data).map(drop).map_err(|e| e.to_string()),
+                        Some(doc) => doc
+                            .load_incremental(&data)
+                            .map(drop)
+                            .map_err(|e| e.to_string()),
                         None => load_document(&data)
                             .map(|doc| drop(docs.insert(payload.doc_id, doc)))
                             .map_err(|e| e.to_string()),
@@ -190,4 +193,3 @@ impl Session {
         }
     }
 }
-

@@ -110,7 +110,12 @@ fn main() {
     }
     report::wire(&devices, &figures);
 
-    let errors: usize = runs.iter().flatten().chain(&figures).map(|f| f.errors).sum();
+    let errors: usize = runs
+        .iter()
+        .flatten()
+        .chain(&figures)
+        .map(|f| f.errors)
+        .sum();
     if errors > 0 {
         eprintln!("{errors} documents were not stored with their heads");
         std::process::exit(1);

@@ -237,13 +237,16 @@ impl Peer {
                 self.send(opening, &id, &data)?;
                 open += 1;
             }
-            let Some(incoming) = self.receive(deadline).or_else(|e| {
-                if e == "timed out" {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })?
+            let Some(incoming) =
+                self.receive(deadline).or_else(
+                    |e| {
+                        if e == "timed out" {
+                            Ok(None)
+                        } else {
+                            Err(e)
+                        }
+                    },
+                )?
             else {
                 if Instant::now() > deadline {
                     break;

@@ -119,7 +119,8 @@ pub fn concurrency(devices: &[Device], figures: &[Figures], ceiling_ms: f64) {
 
 /// A rep-day on the wire against its saved size, and a sync with nothing new.
 pub fn wire(devices: &[Device], figures: &[Figures]) {
-    let saved = devices.iter().map(Device::saved_bytes).sum::<usize>() as f64 / devices.len() as f64;
+    let saved =
+        devices.iter().map(Device::saved_bytes).sum::<usize>() as f64 / devices.len() as f64;
     println!(
         "\n### On the wire ({} devices; a rep-day saved by Automerge: {:.1} KiB)\n",
         devices.len(),

@@ -115,7 +115,10 @@ fn free_addr() -> SocketAddr {
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
-        assert!(start.elapsed() < timeout, "{what} did not start within {timeout:?}");
+        assert!(
+            start.elapsed() < timeout,
+            "{what} did not start within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -142,7 +145,9 @@ impl Server {
                     .map(|pg| pg.create_database(&format!("bench_peers_{run}")));
                 let fieldsync = |args: &[&str]| {
                     let mut cmd = Command::new(&programs.fieldsync);
-                    cmd.arg("--data-dir").arg(dir.path().join("data")).args(args);
+                    cmd.arg("--data-dir")
+                        .arg(dir.path().join("data"))
+                        .args(args);
                     if let Some(url) = &database_url {
                         cmd.env("DATABASE_URL", url);
                     }
@@ -153,7 +158,11 @@ impl Server {
                     .stderr(log("seed.err"))
                     .status()
                     .expect("fieldsync-server runs");
-                assert!(seeded.success(), "seed-demo failed ({})", dir.path().display());
+                assert!(
+                    seeded.success(),
+                    "seed-demo failed ({})",
+                    dir.path().display()
+                );
                 let ops = free_addr();
                 let child = fieldsync(&[])
                     .env("FIELDSYNC_LISTEN", addr.to_string())

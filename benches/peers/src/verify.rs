@@ -52,7 +52,10 @@ pub fn fieldsync(proxy: &Proxy, devices: &[Device]) -> Result<Verified, String> 
     let mut nothing = HashMap::new();
     reader.pull_all(cursor, &mut nothing)?;
     if !nothing.is_empty() {
-        return Err(format!("a sync with nothing new brought {} documents", nothing.len()));
+        return Err(format!(
+            "a sync with nothing new brought {} documents",
+            nothing.len()
+        ));
     }
     Ok(Verified {
         errors,
@@ -85,7 +88,9 @@ pub fn repo(proxy: &Proxy, devices: &[Device]) -> Result<Verified, String> {
     again.close();
     let noop = proxy.bytes().since(before);
     if unsynced > 0 {
-        return Err(format!("{unsynced} documents did not sync with nothing new"));
+        return Err(format!(
+            "{unsynced} documents did not sync with nothing new"
+        ));
     }
     Ok(Verified {
         errors,

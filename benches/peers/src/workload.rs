@@ -181,7 +181,13 @@ fn device_day(master: &MasterData, person: UserId, date: Date) -> Device {
         // Fifteen minutes per visit, ten of them in the store.
         let check_in = day_start + k as i64 * 900_000;
         docs.push(visit(
-            master, &actor, person, date, store, check_in, check_in + 600_000,
+            master,
+            &actor,
+            person,
+            date,
+            store,
+            check_in,
+            check_in + 600_000,
         ));
     }
     let order_stores = master
@@ -190,7 +196,9 @@ fn device_day(master: &MasterData, person: UserId, date: Date) -> Device {
         .filter(|s| !OVERDUE_STORES.contains(&s.code.as_str()));
     for (k, store) in order_stores.cycle().take(ORDERS).enumerate() {
         let at = day_start + k as i64 * 900_000 + 300_000;
-        docs.push(order(master, &actor, &device_id, person, date, store, at, k));
+        docs.push(order(
+            master, &actor, &device_id, person, date, store, at, k,
+        ));
     }
     Device {
         device_id,

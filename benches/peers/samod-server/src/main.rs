@@ -37,13 +37,16 @@ async fn main() {
         .await;
     let url = samod::Url::parse(&format!("ws://{listen}/")).expect("listen address");
     let acceptor = repo.make_acceptor(url).expect("acceptor");
-    let app = Router::new().route("/", get(websocket)).with_state(acceptor);
+    let app = Router::new()
+        .route("/", get(websocket))
+        .with_state(acceptor);
     let listener = tokio::net::TcpListener::bind(listen).await.expect("bind");
     println!("listening on {}", listener.local_addr().expect("address"));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             term.recv().await;
         })
         .await
