@@ -309,3 +309,48 @@ fn supervisor_reviews_a_visit_in_the_console() {
     );
     eprintln!("console screenshots: {}", shots.display());
 }
+
+/// With photos in the S3 store (Garage), the console's images are redirects to presigned URLs
+/// of the object store: the page's Content-Security-Policy allows that origin, so the
+/// thumbnail and the full-size photo show, and still nothing else's.
+#[test]
+fn console_shows_photos_kept_in_the_object_store() {
+    let server = TestServer::start_with(fieldsync_e2e::use_test_s3);
+    let TestDevice { device, dir } = TestDevice::login(&server, "rep1");
+    let store = first_store_of(&device);
+    let visit = submitted_visit_with_photo(&device, dir.path(), &store, 13);
+    let endpoint = fieldsync_e2e::test_s3_endpoint();
+
+    let resp = http()
+        .get(&format!("{}/console/login", server.url))
+        .call()
+        .expect("login page");
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .expect("a CSP")
+        .to_str()
+        .expect("ASCII")
+        .to_string();
+    let origin = endpoint.trim_end_matches('/');
+    assert!(
+        csp.contains(&format!("img-src 'self' {origin};")),
+        "the object store's origin is an image source: {csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+
+    let browser = Browser::start(WIDTH, HEIGHT);
+    sign_in(&browser, &server, "sup1");
+    browser.wait_until(
+        "the thumbnail from the object store",
+        &format!(
+            "const i = document.querySelector('#visit-{visit} .thumbs img'); \
+             return !!i && i.complete && i.naturalWidth > 0;"
+        ),
+    );
+    browser.goto(&format!("{}/console/visits/{visit}", server.url));
+    browser.wait_until(
+        "the full-size photo from the object store",
+        "const i = document.querySelector('.photos img'); return !!i && i.complete && i.naturalWidth > 0;",
+    );
+}
