@@ -288,6 +288,7 @@ fn commit_of(tenant: TenantId, device: DeviceId, documents: Vec<DocumentWrite>) 
         user_id: UserId::new_random(),
         at: Timestamp(1_700_000_000_000),
         documents,
+        findings: Vec::new(),
     }
 }
 

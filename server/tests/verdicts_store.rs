@@ -4,16 +4,22 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use automerge::Change;
+use fieldsync_server::store::documents::{
+    ChangeOrigin, CommitOutcome, DocumentStore, DocumentWrite, ExpectedVersion, NewChange,
+    Projection, PushCommit, VisitProjection,
+};
 use fieldsync_server::store::verdicts::{
     FindingKind, FindingOutcome, FindingRecord, FindingSource,
 };
 use fieldsync_server::store::{DirectoryStore, VerdictStore};
-use fieldsync_shared::document::DocKind;
+use fieldsync_shared::document::{new_document, reconcile_visit, DocKind};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
 use fieldsync_shared::rules::Severity;
 use fieldsync_shared::values::{
-    Date, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp,
+    Date, DeviceId, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
 };
+use fieldsync_shared::visit::Visit;
 
 mod support;
 
@@ -160,11 +166,91 @@ async fn findings_are_per_document_and_flagged_by_code<S: VerdictStore>(
         .is_empty());
 }
 
+/// A push creating one visit, with `findings` on it.
+fn push_creating_a_visit(tenant: TenantId, findings: Vec<FindingRecord>) -> PushCommit {
+    let id = findings[0].doc_id;
+    let date = Date::parse("2026-11-22").unwrap();
+    let visit = Visit::new(id, StoreId::new_random(), UserId::new_random(), date);
+    let mut doc = new_document(automerge::ActorId::random());
+    reconcile_visit(&mut doc, &visit).unwrap();
+    doc.commit();
+    let bytes = doc.save();
+    let changes = automerge::Automerge::load(&bytes)
+        .unwrap()
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect::<Vec<_>>();
+    PushCommit {
+        tenant_id: tenant,
+        device_id: DeviceId::new_random(),
+        user_id: visit.person_id,
+        at: Timestamp(1_795_000_000_000),
+        documents: vec![DocumentWrite {
+            doc_id: id,
+            kind: DocKind::Visit,
+            expected: ExpectedVersion::New,
+            changes: changes
+                .iter()
+                .map(|b| NewChange {
+                    hash: Change::from_bytes(b.clone()).unwrap().hash().0,
+                    bytes: b.clone(),
+                    origin: ChangeOrigin::Device,
+                })
+                .collect(),
+            projection: Projection::Visit(VisitProjection {
+                store_id: visit.store_id,
+                person_id: visit.person_id,
+                planned_date: date,
+                status: "planned",
+                document_json: format!("{{\"id\":\"{id}\"}}"),
+            }),
+        }],
+        findings,
+    }
+}
+
+/// A push's findings are written in the push's own transaction: stored with its documents, and
+/// gone with them when the push is rolled back (a version conflict).
+async fn findings_commit_with_their_push<S: DocumentStore + VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let id = DocId::new_random();
+    let mut held = finding(id, "photos_missing", FindingOutcome::Held);
+    held.doc_kind = DocKind::Visit;
+    let outcome = store
+        .commit_push(push_creating_a_visit(tenant, vec![held.clone()]))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        store.findings_of(tenant, &[id]).await.unwrap(),
+        [held.clone()]
+    );
+
+    // The same creation again conflicts: nothing of it is written, its findings neither.
+    let mut again = held.clone();
+    again.code = "step_missing".into();
+    let outcome = store
+        .commit_push(push_creating_a_visit(tenant, vec![again]))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CommitOutcome::VersionConflict(vec![id]));
+    assert_eq!(store.findings_of(tenant, &[id]).await.unwrap(), [held]);
+}
+
 macro_rules! verdicts_suite {
     ($engine:ident) => {
         mod $engine {
             async fn fixture() -> crate::support::Fixture<
-                impl crate::support::TestStore + super::DirectoryStore + super::VerdictStore,
+                impl crate::support::TestStore
+                    + super::DirectoryStore
+                    + super::DocumentStore
+                    + super::VerdictStore,
             > {
                 crate::support::$engine().await
             }
@@ -173,6 +259,13 @@ macro_rules! verdicts_suite {
             async fn rule_data_reads_rows_with_their_versions() {
                 let f = fixture().await;
                 super::rule_data_reads_rows_with_their_versions(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn findings_commit_with_their_push() {
+                let f = fixture().await;
+                super::findings_commit_with_their_push(&f.store, f.tenant).await;
                 f.finish().await;
             }
 

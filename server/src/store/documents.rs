@@ -19,6 +19,7 @@ use fieldsync_shared::document::DocKind;
 use fieldsync_shared::protocol::Cursor;
 use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
+use super::verdicts::FindingRecord;
 use super::StoreResult;
 
 /// A document as stored: the latest snapshot and the changes stored after it.
@@ -175,6 +176,9 @@ pub struct PushCommit {
     pub user_id: UserId,
     pub at: Timestamp,
     pub documents: Vec<DocumentWrite>,
+    /// The findings of the server's verdicts on these documents, stored in the same
+    /// transaction (docs/verdicts.md).
+    pub findings: Vec<FindingRecord>,
 }
 
 /// What the commit wrote for one document.

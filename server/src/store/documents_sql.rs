@@ -162,6 +162,14 @@ macro_rules! document_store {
                     tx.rollback().await?;
                     return Ok(CommitOutcome::VersionConflict(conflicts));
                 }
+                // The verdicts' findings on these documents are durable with them: a crash
+                // after the commit cannot lose one, and none outlives a rolled-back push.
+                $crate::store::verdicts_sql::$engine::insert_findings_in(
+                    &mut tx,
+                    commit.tenant_id,
+                    &commit.findings,
+                )
+                .await?;
                 <$store>::doc_announce_feed(&mut tx, commit.tenant_id, first_seq + count - 1)
                     .await?;
                 tx.commit().await?;

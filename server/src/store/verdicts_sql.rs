@@ -109,6 +109,40 @@ macro_rules! verdict_store {
             })
         }
 
+        /// Appends `findings` in the caller's transaction: a push's findings commit with its
+        /// documents (`DocumentStore::commit_push`), never after them.
+        pub(crate) async fn insert_findings_in(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            tenant: TenantId,
+            findings: &[FindingRecord],
+        ) -> StoreResult<()> {
+            for f in findings {
+                sqlx::query(concat!(
+                    "INSERT INTO findings (tenant_id, ", finding_columns!(), ") \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                ))
+                .bind(tenant.to_string())
+                .bind(f.doc_id.to_string())
+                .bind(f.doc_kind.as_str())
+                .bind(serde_json::to_string(&f.doc_heads).map_err(corrupt)?)
+                .bind(f.kind.as_str())
+                .bind(f.source.as_str())
+                .bind(&f.rule)
+                .bind(i64::from(f.rule_version))
+                .bind(f.severity.as_str())
+                .bind(&f.code)
+                .bind(&f.message)
+                .bind(f.field.as_deref())
+                .bind(serde_json::to_string(&f.inputs).map_err(corrupt)?)
+                .bind(f.data_version)
+                .bind(f.outcome.as_str())
+                .bind(f.created_at.millis())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::verdicts::VerdictStore for $store {
             #[tracing::instrument(skip(self, skus), fields(skus = skus.len()))]
@@ -182,30 +216,7 @@ macro_rules! verdict_store {
                 findings: &[FindingRecord],
             ) -> StoreResult<()> {
                 let mut tx = self.pool().begin().await?;
-                for f in findings {
-                    sqlx::query(concat!(
-                        "INSERT INTO findings (tenant_id, ", finding_columns!(), ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-                    ))
-                    .bind(tenant.to_string())
-                    .bind(f.doc_id.to_string())
-                    .bind(f.doc_kind.as_str())
-                    .bind(serde_json::to_string(&f.doc_heads).map_err(corrupt)?)
-                    .bind(f.kind.as_str())
-                    .bind(f.source.as_str())
-                    .bind(&f.rule)
-                    .bind(i64::from(f.rule_version))
-                    .bind(f.severity.as_str())
-                    .bind(&f.code)
-                    .bind(&f.message)
-                    .bind(f.field.as_deref())
-                    .bind(serde_json::to_string(&f.inputs).map_err(corrupt)?)
-                    .bind(f.data_version)
-                    .bind(f.outcome.as_str())
-                    .bind(f.created_at.millis())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_findings_in(&mut tx, tenant, findings).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -259,7 +270,7 @@ macro_rules! verdict_store {
     };
 }
 
-mod sqlite {
+pub(crate) mod sqlite {
     verdict_store!(
         crate::store::sqlite::SqliteStore,
         sqlx::sqlite::SqliteRow,
@@ -267,7 +278,7 @@ mod sqlite {
     );
 }
 
-mod postgres {
+pub(crate) mod postgres {
     verdict_store!(
         crate::store::postgres::PgStore,
         sqlx::postgres::PgRow,

@@ -50,7 +50,7 @@ pub struct PushReport {
     pub outcomes: Vec<DocOutcome>,
     /// The documents written by the commit.
     pub committed: Vec<CommittedDocument>,
-    /// The findings of the server's verdicts on the committed submissions (stored).
+    /// The findings of the server's verdicts on the committed submissions (stored with them).
     pub findings: Vec<FindingRecord>,
 }
 
@@ -92,16 +92,18 @@ pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
             });
         }
         let compensations = server_changes(&writes);
+        let at = Timestamp::now();
+        let findings = finding_records(&ids, &judged, at);
         let commit = PushCommit {
             tenant_id: ctx.tenant_id,
             device_id: ctx.device_id,
             user_id: ctx.user_id,
-            at: Timestamp::now(),
+            at,
             documents: writes,
+            findings: findings.clone(),
         };
         match store.commit_push(commit).await? {
             CommitOutcome::Committed(committed) => {
-                let findings = record_findings(store, ctx.tenant_id, &judged, &committed).await;
                 return Ok(PushReport {
                     outcomes: outcomes(
                         &docs,
@@ -411,25 +413,17 @@ fn hold(
 /// How the message of a hold (the server undoing a submission its rules refuse) starts.
 pub const HOLD_PREFIX: &str = "fieldsync-server: held by the rules: ";
 
-/// Stores the findings of the committed judged writes. The documents are committed already: a
-/// failure here is logged and leaves them without their findings rows, never unacknowledged.
-async fn record_findings<S: VerdictStore + ?Sized>(
-    store: &S,
-    tenant: TenantId,
+/// The findings of the judged writes, in request order, to store with them. A push commits
+/// all its writes or none, so every judged write's findings go into the commit.
+fn finding_records(
+    ids: &[DocId],
     judged: &HashMap<DocId, JudgedWrite>,
-    committed: &[CommittedDocument],
+    at: Timestamp,
 ) -> Vec<FindingRecord> {
-    let at = Timestamp::now();
-    let records: Vec<FindingRecord> = committed
-        .iter()
-        .filter_map(|c| Some((c.doc_id, judged.get(&c.doc_id)?)))
+    ids.iter()
+        .filter_map(|id| Some((*id, judged.get(id)?)))
         .flat_map(|(doc_id, j)| {
             verdicts::records(doc_id, &j.document, j.heads.clone(), &j.judgement, at)
         })
-        .collect();
-    if let Err(e) = verdicts::record(store, tenant, &records).await {
-        tracing::error!(error = %e, findings = records.len(), "storing findings failed");
-        return Vec::new();
-    }
-    records
+        .collect()
 }

@@ -9,8 +9,9 @@
 //!    recorded it used and against the server's current data, and decide per finding
 //!    ([`decision`]): held (sync undoes the submission with a change of the server's actor),
 //!    flagged for the supervisor, or noted;
-//! 3. after the commit, [`record`]: store the findings with the document's heads
-//!    (`store::verdicts`), and [`push_findings`] for the device's push report.
+//! 3. [`records`]: the findings with the document's heads, which sync's commit stores in the
+//!    push's own transaction (`store::verdicts`), and [`push_findings`] for the device's push
+//!    report.
 
 pub mod cross_device;
 pub mod decision;
@@ -97,18 +98,6 @@ pub fn records(
             created_at: at,
         })
         .collect()
-}
-
-/// Stores the findings of committed documents.
-pub async fn record<S: VerdictStore + ?Sized>(
-    store: &S,
-    tenant: TenantId,
-    records: &[FindingRecord],
-) -> ApiResult<()> {
-    if !records.is_empty() {
-        store.insert_findings(tenant, records).await?;
-    }
-    Ok(())
 }
 
 /// What the device's push report carries: the findings the server acted on (held or flagged).
