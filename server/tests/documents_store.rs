@@ -158,6 +158,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
         actor: device.actor.clone(),
         scope: Arc::new(scope),
         limits: Default::default(),
+        cross_device: Default::default(),
     }
 }
 

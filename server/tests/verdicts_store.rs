@@ -10,16 +10,17 @@ use fieldsync_server::store::documents::{
     Projection, PushCommit, VisitProjection,
 };
 use fieldsync_server::store::verdicts::{
-    FindingKind, FindingOutcome, FindingRecord, FindingSource,
+    CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
 };
 use fieldsync_server::store::{DirectoryStore, VerdictStore};
 use fieldsync_shared::document::{new_document, reconcile_visit, DocKind};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
 use fieldsync_shared::rules::Severity;
 use fieldsync_shared::values::{
-    Date, DeviceId, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
+    Date, DeviceId, DocId, Money, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp,
+    UserId,
 };
-use fieldsync_shared::visit::Visit;
+use fieldsync_shared::visit::{PhotoRef, Visit};
 
 mod support;
 
@@ -171,8 +172,14 @@ fn push_creating_a_visit(tenant: TenantId, findings: Vec<FindingRecord>) -> Push
     let id = findings[0].doc_id;
     let date = Date::parse("2026-11-22").unwrap();
     let visit = Visit::new(id, StoreId::new_random(), UserId::new_random(), date);
+    push_creating(tenant, &visit, findings)
+}
+
+/// A push creating `visit` (its projection's JSON is the visit's), with `findings` on it.
+fn push_creating(tenant: TenantId, visit: &Visit, findings: Vec<FindingRecord>) -> PushCommit {
+    let (id, date) = (visit.id, visit.planned_date);
     let mut doc = new_document(automerge::ActorId::random());
-    reconcile_visit(&mut doc, &visit).unwrap();
+    reconcile_visit(&mut doc, visit).unwrap();
     doc.commit();
     let bytes = doc.save();
     let changes = automerge::Automerge::load(&bytes)
@@ -203,7 +210,7 @@ fn push_creating_a_visit(tenant: TenantId, findings: Vec<FindingRecord>) -> Push
                 person_id: visit.person_id,
                 planned_date: date,
                 status: "planned",
-                document_json: format!("{{\"id\":\"{id}\"}}"),
+                document_json: serde_json::to_string(visit).unwrap(),
             }),
         }],
         findings,
@@ -243,6 +250,142 @@ async fn findings_commit_with_their_push<S: DocumentStore + VerdictStore>(
     assert_eq!(store.findings_of(tenant, &[id]).await.unwrap(), [held]);
 }
 
+/// The other visits of a visit's photos and of its person, from the projections.
+async fn photo_uses_and_person_visits_read_the_projections<S: DocumentStore + VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let person = UserId::new_random();
+    let date = Date::parse("2026-11-22").unwrap();
+    let mut visit = Visit::new(DocId::new_random(), StoreId::new_random(), person, date);
+    let sha = Sha256::digest(b"shelf");
+    visit.photos.insert(
+        sha.to_hex(),
+        PhotoRef {
+            sha256: sha,
+            size_bytes: 5,
+            content_type: "image/jpeg".into(),
+            step: None,
+            taken_at: Timestamp(1_795_000_000_000),
+            taken_by: person,
+            position: None,
+        },
+    );
+    let outcome = store
+        .commit_push(push_creating(tenant, &visit, Vec::new()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+
+    let later = DocId::new_random();
+    let uses = store.photo_uses(tenant, &[sha], later).await.unwrap();
+    assert_eq!(
+        uses,
+        [PhotoUse {
+            sha256: sha,
+            visit: visit.id,
+            store_id: visit.store_id,
+            person_id: person,
+            date,
+        }]
+    );
+    assert!(store
+        .photo_uses(tenant, &[sha], visit.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .photo_uses(other, &[sha], later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .photo_uses(tenant, &[], later)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let around = |from: &str, to: &str, except| {
+        store.person_visits(
+            tenant,
+            person,
+            Date::parse(from).unwrap(),
+            Date::parse(to).unwrap(),
+            except,
+        )
+    };
+    let found = around("2026-11-21", "2026-11-23", later).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let read: Visit = serde_json::from_str(&found[0]).unwrap();
+    assert_eq!(read.id, visit.id);
+    assert!(around("2026-11-23", "2026-11-24", later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(around("2026-11-21", "2026-11-23", visit.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// A credit import's queue: one waiting row per customer, each taken by one caller, taken
+/// again after the lease unless finished.
+async fn credit_rechecks_are_queued_once_and_taken_once<S: VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let (a, b) = (StoreId::new_random(), StoreId::new_random());
+    let pairs = |taken: Vec<CreditRecheck>| -> Vec<(TenantId, StoreId)> {
+        taken.iter().map(|r| (r.tenant_id, r.store_id)).collect()
+    };
+    store
+        .enqueue_credit_rechecks(tenant, &[a, b], Timestamp(1_000))
+        .await
+        .unwrap();
+    // Already waiting: not queued twice.
+    store
+        .enqueue_credit_rechecks(tenant, &[a], Timestamp(2_000))
+        .await
+        .unwrap();
+    store
+        .enqueue_credit_rechecks(other, &[a], Timestamp(2_000))
+        .await
+        .unwrap();
+
+    let first = store
+        .claim_credit_rechecks(Timestamp(10_000), Timestamp(9_000), 2)
+        .await
+        .unwrap();
+    assert_eq!(pairs(first.clone()), [(tenant, a), (tenant, b)]);
+    let next = store
+        .claim_credit_rechecks(Timestamp(10_001), Timestamp(9_001), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs(next.clone()),
+        [(other, a)],
+        "taken ones are not taken twice"
+    );
+    store.finish_credit_recheck(first[0].id).await.unwrap();
+    store.finish_credit_recheck(next[0].id).await.unwrap();
+    assert!(store
+        .claim_credit_rechecks(Timestamp(10_002), Timestamp(9_002), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Past its lease, the unfinished one is taken again.
+    let again = store
+        .claim_credit_rechecks(Timestamp(20_000), Timestamp(15_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(pairs(again), [(tenant, b)]);
+}
+
 macro_rules! verdicts_suite {
     ($engine:ident) => {
         mod $engine {
@@ -259,6 +402,24 @@ macro_rules! verdicts_suite {
             async fn rule_data_reads_rows_with_their_versions() {
                 let f = fixture().await;
                 super::rule_data_reads_rows_with_their_versions(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn photo_uses_and_person_visits_read_the_projections() {
+                let f = fixture().await;
+                super::photo_uses_and_person_visits_read_the_projections(
+                    &f.store, f.tenant, f.other,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn credit_rechecks_are_queued_once_and_taken_once() {
+                let f = fixture().await;
+                super::credit_rechecks_are_queued_once_and_taken_once(&f.store, f.tenant, f.other)
+                    .await;
                 f.finish().await;
             }
 

@@ -263,6 +263,10 @@ where
         actor: device.actor,
         scope: Arc::clone(scope),
         limits: state.config.documents.limits(),
+        cross_device: crate::verdicts::Limits::for_tenant(
+            &state.config.verdicts,
+            principal.tenant_id,
+        ),
     };
     let report = push(
         state.store.as_ref(),

@@ -109,6 +109,10 @@ pub async fn sync(
         actor: device.actor.clone(),
         scope: std::sync::Arc::new(scope),
         limits: state.config.documents.limits(),
+        cross_device: crate::verdicts::Limits::for_tenant(
+            &state.config.verdicts,
+            principal.tenant_id,
+        ),
     };
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();

@@ -41,6 +41,8 @@ pub struct PushContext {
     pub scope: Arc<ReadScope>,
     /// The shape every pushed document must keep.
     pub limits: DocumentLimits,
+    /// The tenant's bounds of the verdicts' cross-device checks.
+    pub cross_device: verdicts::Limits,
 }
 
 /// What a push did.
@@ -77,7 +79,7 @@ pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
         let verdicts = merge_off_executor(ctx, Arc::clone(&docs), loaded).await?;
         let mut split = split_verdicts(&docs, verdicts);
         refuse_unknown_stores(store, ctx.tenant_id, &mut split).await?;
-        let judged = judge_submissions(store, ctx.tenant_id, &mut split).await?;
+        let judged = judge_submissions(store, ctx, &mut split).await?;
         let Split {
             writes,
             decided,
@@ -340,7 +342,7 @@ struct JudgedWrite {
 /// any compensation, and the write's projection follows it.
 async fn judge_submissions<S: VerdictStore + ?Sized>(
     store: &S,
-    tenant: TenantId,
+    ctx: &PushContext,
     split: &mut Split,
 ) -> ApiResult<HashMap<DocId, JudgedWrite>> {
     let mut judged = HashMap::new();
@@ -350,9 +352,10 @@ async fn judge_submissions<S: VerdictStore + ?Sized>(
         };
         let judgement = verdicts::judge_submission(
             store,
-            tenant,
+            ctx.tenant_id,
             submission.before.as_ref(),
             &submission.document,
+            &ctx.cross_device,
         )
         .await?;
         let mut document = submission.document.clone();
