@@ -176,11 +176,26 @@ pub fn merge_document(
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
-    if let Err(e) = doc.apply_changes(new_changes.iter().cloned()) {
-        return MergeVerdict::refused(
-            reasons::MALFORMED_CHANGE,
-            format!("changes do not apply: {e}"),
-        );
+    // Automerge asserts on some malformed changes instead of returning an error (found by the
+    // `sync_push` fuzz target): such a panic is the pusher's bad input, refused like any
+    // other; the half-applied document is this request's own copy and is dropped with it.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(new_changes.iter().cloned())
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                format!("changes do not apply: {e}"),
+            )
+        }
+        Err(_) => {
+            return MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                "changes do not apply: their history is inconsistent".to_string(),
+            )
+        }
     }
     // Changes whose dependencies are absent sit in Automerge's queue; storing them would leave
     // the document incomplete for every other device.
