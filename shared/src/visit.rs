@@ -3,7 +3,8 @@
 //!
 //! Collections are maps keyed by their natural identity (step name, `SKU@location`, photo
 //! SHA-256), not lists: two devices recording the same audit line concurrently merge into one
-//! line field by field instead of producing a duplicate.
+//! line field by field instead of producing a duplicate. Notes are a list of entries: two
+//! people adding a note at once both keep theirs, as separate entries.
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,20 @@ pub struct PhotoRef {
     pub position: Option<Position>,
 }
 
+/// Author name shown for the notes of visits written before notes were entries (one text).
+pub const EARLIER_NOTES_AUTHOR: &str = "earlier notes";
+
+/// One note on a visit: who wrote it, when, what. Entries are only ever appended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct NoteEntry {
+    pub by: UserId,
+    /// The author's display name when they wrote it (shown without a user lookup).
+    pub by_name: String,
+    /// Device time.
+    pub at: Timestamp,
+    pub text: String,
+}
+
 /// The supervisor's review of a submitted visit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Review {
@@ -134,9 +149,16 @@ pub struct Visit {
     pub audit: BTreeMap<String, AuditLine>,
     /// Keyed by the photo's SHA-256 hex.
     pub photos: BTreeMap<String, PhotoRef>,
-    /// Free-form notes; a collaborative Text so concurrent edits interleave instead of clobbering.
+    /// Notes of visits written before notes were entries: one collaborative Text, read as one
+    /// entry by [`EARLIER_NOTES_AUTHOR`]. New notes go to `note_entries` (a separate key so
+    /// older devices keep their Text and newer ones their list).
     #[serde(with = "crate::values::text_serde")]
     pub notes: Text,
+    /// Notes as entries, in insertion order (an Automerge list: entries added at once on two
+    /// devices are both kept). Shown by [`Visit::notes_in_order`].
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub note_entries: Vec<NoteEntry>,
     pub review: Option<Review>,
     /// The master data the phone judged the visit against when it submitted it; `None`
     /// before submission and for visits written before this was recorded ("unknown").
@@ -166,9 +188,39 @@ impl Visit {
             audit: BTreeMap::new(),
             photos: BTreeMap::new(),
             notes: Text::with_value(""),
+            note_entries: Vec::new(),
             review: None,
             evaluated_against: None,
             findings: Vec::new(),
         }
+    }
+}
+
+impl Visit {
+    /// The notes in display order: the earlier notes text (if any) first, then the entries by
+    /// time, then author, so every device shows the same order whatever order they merged in.
+    pub fn notes_in_order(&self) -> Vec<NoteEntry> {
+        let earlier = self.notes.as_str().trim();
+        let mut entries = self.note_entries.clone();
+        // Stable: one author's notes of the same millisecond keep the list's order.
+        entries.sort_by_key(|n| (n.at, n.by));
+        if !earlier.is_empty() {
+            entries.insert(
+                0,
+                NoteEntry {
+                    by: self.person_id,
+                    by_name: EARLIER_NOTES_AUTHOR.to_string(),
+                    at: Timestamp(0),
+                    text: earlier.to_string(),
+                },
+            );
+        }
+        entries
+    }
+
+    /// The notes' texts, one per line, in [`Visit::notes_in_order`] order.
+    pub fn notes_text(&self) -> String {
+        let texts: Vec<String> = self.notes_in_order().into_iter().map(|n| n.text).collect();
+        texts.join("\n")
     }
 }

@@ -150,7 +150,7 @@ fn documents_past_the_limits_are_refused(postgres: bool) {
     }
     let refused = refused.expect("a note past the text limit is refused on the device");
     assert!(refused.contains("65536"), "{refused}");
-    let notes = rep1.visit(visit).unwrap().notes.as_str().len();
+    let notes = rep1.visit(visit).unwrap().notes_text().len();
     assert!(notes <= 65_536, "{notes}");
     rep1.sync().unwrap();
 }

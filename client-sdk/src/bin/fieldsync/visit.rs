@@ -347,9 +347,10 @@ fn describe_visit(device: &Device, v: &Visit) -> String {
             ));
         }
     }
-    if !v.notes.as_str().is_empty() {
+    let notes = v.notes_text();
+    if !notes.is_empty() {
         s.push_str("notes:\n");
-        for line in v.notes.as_str().lines() {
+        for line in notes.lines() {
             s.push_str(&format!("  {line}\n"));
         }
     }
