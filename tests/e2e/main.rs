@@ -8,6 +8,7 @@ mod bindgen;
 mod cli_walkthrough;
 mod console;
 mod crash;
+mod cross_checks;
 mod db_faults;
 mod device_kill;
 mod device_sync;

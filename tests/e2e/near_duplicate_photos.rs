@@ -1,7 +1,8 @@
 //! Near-duplicate photos (docs/photo-uploads.md): a rep attaches a shelf photo to a visit of
 //! one store, and a brightened copy of it to a visit of another store; a third visit gets a
 //! photo of a different shelf of the same chain. Once the photos are uploaded, the server has
-//! hashed their thumbnails and finds the copy's original on the other store's visit, and no
+//! hashed their thumbnails, finds the copy's original on the other store's visit and has
+//! flagged the copy's visit (`photo_near_duplicate`, with the evidence), and finds no
 //! near-duplicate of the different shelf.
 
 use fieldsync_client::GeoFix;
@@ -12,7 +13,6 @@ use fieldsync_server::photos::similarity::synthetic_shelves::{
     edited, photo_bytes, shelf, Edit, Rng, Style,
 };
 use fieldsync_server::photos::similarity::NEAR_DUPLICATE_DISTANCE;
-use fieldsync_server::store::PhotoHashStore;
 use fieldsync_shared::visit::VisitStep;
 use fieldsync_shared::{Sha256, Timestamp};
 
@@ -76,4 +76,26 @@ fn a_reused_shelf_photo_is_found_on_another_stores_visit() {
     assert_eq!(near_duplicates_of(visits[0].1).len(), 1);
     // A different shelf of the same chain is no near-duplicate.
     assert_eq!(near_duplicates_of(visits[2].1), vec![]);
+
+    // The copy arrived after the original (photos are uploaded oldest first): its visit is
+    // flagged, with the evidence; the other shelf's visit is not.
+    let flags_of = |visit| {
+        server
+            .block_on(state.store.findings_of(tenant, &[visit]))
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.code == "photo_near_duplicate")
+            .collect::<Vec<_>>()
+    };
+    let flags = flags_of(visits[1].0);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    let evidence = &flags[0].inputs;
+    assert_eq!(evidence["photo"], visits[1].1.to_hex());
+    assert_eq!(evidence["other_photo"], visits[0].1.to_hex());
+    assert_eq!(evidence["other_visit"], visits[0].0.to_string());
+    assert_eq!(evidence["other_store"], stores[0].id.to_string());
+    assert_eq!(evidence["other_date"], today.to_string());
+    assert!(evidence["distance"].as_u64().unwrap() <= u64::from(NEAR_DUPLICATE_DISTANCE));
+    assert!(!flags[0].doc_heads.is_empty());
+    assert!(flags_of(visits[2].0).is_empty());
 }

@@ -2,12 +2,13 @@
 //! client that skips the device's rules is held by the server with the finding on its push
 //! report; an honest phone whose credit snapshot went stale is flagged, never refused; a
 //! second push loops nowhere; findings show in `/v1/orders` (`flagged=true`, `flag=<code>`),
-//! in the history and in the metrics. On both engines.
+//! in the history and in the metrics; the findings the phone showed the rep stay in the
+//! document. On both engines.
 
 use automerge::{AutoCommit, ChangeHash};
-use fieldsync_client::OrderStatus;
+use fieldsync_client::{GeoFix, OrderStatus, VisitStep};
 use fieldsync_e2e::process::PgDatabase;
-use fieldsync_e2e::{DeviceToken, TestDevice, TestServer};
+use fieldsync_e2e::{photo_file, DeviceToken, TestDevice, TestServer};
 use fieldsync_server::config::Secret;
 use fieldsync_server::demo::{demo_store_id, demo_tenant_id};
 use fieldsync_shared::document::{hydrate_order, load_document, reconcile_order, DocKind};
@@ -16,9 +17,10 @@ use fieldsync_shared::order::{Order, PaymentMethod};
 use fieldsync_shared::protocol::{PushFinding, PushResult};
 use fieldsync_shared::{DocId, Money, Timestamp};
 
-use crate::write_policies::push_raw;
+use crate::write_policies::{at, push_raw};
 
-fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
+/// A server on SQLite, or on a fresh PostgreSQL database when `postgres`.
+pub(crate) fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
     let db = postgres.then(PgDatabase::create);
     let server = TestServer::start_with(|c| {
         if let Some(db) = &db {
@@ -28,15 +30,23 @@ fn start(postgres: bool) -> (TestServer, Option<PgDatabase>) {
     (server, db)
 }
 
-/// A synced draft credit order of 24 x COLA-330 at list price (a clean order) for `store`.
-fn draft_order(rep: &TestDevice, store: &str) -> DocId {
-    let store = rep.store_by_code(store).expect("store");
+/// A draft credit order of 24 x COLA-330 at list price (a clean order) for `store`, on the
+/// device only.
+pub(crate) fn local_draft_order(device: &TestDevice, store: &str) -> DocId {
+    let store = device.store_by_code(store).expect("store");
     let delivery = Timestamp::now().utc_date().add_days(5);
-    let (order, _) = rep
+    let (order, _) = device
         .create_order(store.id, delivery, PaymentMethod::Credit, None)
         .expect("create order");
-    rep.set_order_line(order, "COLA-330", 24, None)
+    device
+        .set_order_line(order, "COLA-330", 24, None)
         .expect("line");
+    order
+}
+
+/// [`local_draft_order`], synced.
+fn draft_order(rep: &TestDevice, store: &str) -> DocId {
+    let order = local_draft_order(rep, store);
     rep.sync().expect("sync the draft");
     order
 }
@@ -288,4 +298,67 @@ fn an_honest_phone_with_a_stale_credit_snapshot_is_flagged_not_refused_sqlite() 
 #[test]
 fn an_honest_phone_with_a_stale_credit_snapshot_is_flagged_not_refused_postgres() {
     an_honest_phone_with_a_stale_credit_snapshot_is_flagged_not_refused(true);
+}
+
+/// A visit checked in far from its store: the phone shows the rep a flag and keeps it in the
+/// document; the server judges the submission with the same rules and flags it for review.
+fn an_off_site_visit_keeps_what_the_rep_was_told_and_is_flagged(postgres: bool) {
+    let (server, _db) = start(postgres);
+    let rep = TestDevice::login(&server, "rep1");
+    let token = server.token("sup1");
+    let store = rep.store_by_code("NKA-002").expect("store");
+    let visit = rep
+        .start_visit(store.id, Timestamp::now().utc_date())
+        .unwrap();
+    let far = GeoFix {
+        lat: store.location.lat() + 0.05,
+        ..at(&store)
+    };
+    let shown = rep
+        .check_in(visit, far, Timestamp::now())
+        .expect("check in");
+    assert_eq!(shown.findings[0].code, "outside_geofence");
+    for step in VisitStep::ALL {
+        rep.record_step(visit, *step, None).unwrap();
+    }
+    rep.attach_photo(
+        visit,
+        &photo_file(rep.dir.path(), "shelf.jpg", 9),
+        Some(VisitStep::Merchandise),
+    )
+    .unwrap();
+    rep.check_out(visit, at(&store), Timestamp::now()).unwrap();
+    rep.submit_visit(visit).unwrap();
+    let report = rep.sync().expect("sync");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code == "outside_geofence" && f.outcome == "flagged"),
+        "{:?}",
+        report.findings
+    );
+
+    let item = server.get_json(&token, &format!("/v1/visits/{visit}"));
+    assert_eq!(item["document"]["status"], "submitted");
+    assert_eq!(item["document"]["findings"][0]["code"], "outside_geofence");
+    assert_eq!(item["document"]["findings"][0]["severity"], "flag");
+    assert!(item["document"]["evaluated_against"]["master_version"].is_i64());
+    let flagged: Vec<String> = server.get_json(&token, "/v1/visits?flag=outside_geofence")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(flagged, [visit.to_string()]);
+}
+
+#[test]
+fn an_off_site_visit_keeps_what_the_rep_was_told_and_is_flagged_sqlite() {
+    an_off_site_visit_keeps_what_the_rep_was_told_and_is_flagged(false);
+}
+
+#[test]
+fn an_off_site_visit_keeps_what_the_rep_was_told_and_is_flagged_postgres() {
+    an_off_site_visit_keeps_what_the_rep_was_told_and_is_flagged(true);
 }

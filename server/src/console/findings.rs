@@ -1,13 +1,21 @@
-//! What a visit is flagged for, from what its document holds: the shared rules' geofence
-//! (outside the fence, mock location) and freshness findings, and shelf prices below the
-//! price-list floor. The console shows them; it decides nothing with them.
+//! What a visit is flagged for: from what its document holds, the shared rules' geofence
+//! (outside the fence, mock location) and freshness findings and shelf prices below the
+//! price-list floor; and the server's verdicts recorded at submission (`verdicts`). The
+//! console shows them; it decides nothing with them.
 
 use fieldsync_shared::master::Store;
 use fieldsync_shared::rules::{freshness, geofence, Finding, RuleId, Severity};
 use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::{AuditLine, GeoStamp, Visit};
 
+use std::collections::HashMap;
+
+use fieldsync_shared::values::{DocId, TenantId};
+
 use super::directory::Directory;
+use super::error::ConsoleResult;
+use crate::state::AppState;
+use crate::store::verdicts::{FindingOutcome, FindingRecord};
 
 /// The flags the queue filters by, with their labels.
 pub const FLAGS: &[(&str, &str)] = &[
@@ -89,4 +97,41 @@ pub fn check_in_distance_m(visit: &Visit, directory: &Directory) -> Option<f64> 
     let store = directory.store(visit.store_id)?;
     let stamp = visit.check_in.as_ref()?;
     Some(store.location.distance_m(&stamp.position))
+}
+
+/// The server's verdicts on `docs` (`verdicts`: the shared rules run at submission, and the
+/// server-only checks) that held or flagged something, one per code, by document.
+pub async fn server_verdicts(
+    state: &AppState,
+    tenant: TenantId,
+    docs: &[DocId],
+) -> ConsoleResult<HashMap<DocId, Vec<FindingRecord>>> {
+    let mut by_doc: HashMap<DocId, Vec<FindingRecord>> = HashMap::new();
+    if docs.is_empty() {
+        return Ok(by_doc);
+    }
+    for f in state.store.findings_of(tenant, docs).await? {
+        if f.outcome == FindingOutcome::Noted {
+            continue;
+        }
+        let list = by_doc.entry(f.doc_id).or_default();
+        // Oldest first: a later finding of the same code replaces the earlier one.
+        list.retain(|g| g.code != f.code);
+        list.push(f);
+    }
+    Ok(by_doc)
+}
+
+/// The codes a visit is flagged with: its document's findings and the server's verdicts.
+pub fn codes<'a>(local: &'a [Finding], server: &'a [FindingRecord]) -> Vec<(&'a str, &'a str)> {
+    let mut codes: Vec<(&str, &str)> = local
+        .iter()
+        .map(|f| (f.code.as_str(), f.message.as_str()))
+        .collect();
+    for f in server {
+        if !codes.iter().any(|(c, _)| *c == f.code) {
+            codes.push((f.code.as_str(), f.message.as_str()));
+        }
+    }
+    codes
 }

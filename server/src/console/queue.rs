@@ -3,6 +3,8 @@
 //! geofence centre, photo thumbnails and flags, and the decision form. Filters by person,
 //! store, date and flag. Read through the same read scope as the API's listings.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -23,6 +25,7 @@ use crate::http::ApiError;
 use crate::scope::read_scope;
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter};
+use crate::store::verdicts::FindingRecord;
 
 /// Most visits one queue page lists.
 const MAX_VISITS: u32 = 500;
@@ -104,16 +107,20 @@ pub async fn queue_page(
         .iter()
         .map(visit_of)
         .collect::<ConsoleResult<Vec<Visit>>>()?;
+    let ids: Vec<DocId> = visits.iter().map(|v| v.id).collect();
+    let verdicts = findings::server_verdicts(&state, user.principal.tenant_id, &ids).await?;
+    let verdicts_of = |id: &DocId| verdicts.get(id).map_or(&[][..], Vec::as_slice);
     if !filter.flag.is_empty() {
         visits.retain(|v| {
-            findings::of_visit(v, &directory)
+            let local = findings::of_visit(v, &directory);
+            findings::codes(&local, verdicts_of(&v.id))
                 .iter()
-                .any(|f| filter.flag == "any" || f.code == filter.flag)
+                .any(|(code, _)| filter.flag == "any" || *code == filter.flag)
         });
     }
     // Oldest first: the one waiting longest is reviewed first.
     visits.sort_by_key(|v| (v.planned_date, v.check_out.as_ref().map(|c| c.at), v.id));
-    let list = list(&user, &directory, &visits, &filter);
+    let list = list(&user, &directory, &visits, &verdicts, &filter);
     if layout::is_htmx(&headers) {
         return Ok(layout::fragment(list));
     }
@@ -181,6 +188,7 @@ fn list(
     user: &ConsoleUser,
     directory: &Directory,
     visits: &[Visit],
+    verdicts: &HashMap<DocId, Vec<FindingRecord>>,
     filter: &QueueFilter,
 ) -> Markup {
     let refresh = format!("/console/queue?{}", filter.query_string());
@@ -191,7 +199,7 @@ fn list(
                 p.empty { "Nothing to review. 暂无待审核拜访。" }
             }
             @for v in visits {
-                (card(user, directory, v, None))
+                (card(user, directory, v, verdicts.get(&v.id).map_or(&[][..], Vec::as_slice), None))
             }
         }
     }
@@ -202,11 +210,13 @@ pub fn card(
     user: &ConsoleUser,
     directory: &Directory,
     visit: &Visit,
+    verdicts: &[FindingRecord],
     outcome: Option<&Outcome>,
 ) -> Markup {
     let id = visit.id;
     let href = format!("/console/visits/{id}");
-    let flags = findings::of_visit(visit, directory);
+    let local = findings::of_visit(visit, directory);
+    let flags = findings::codes(&local, verdicts);
     let on_site = match (&visit.check_in, &visit.check_out) {
         (Some(i), Some(o)) => layout::duration(o.at.millis() - i.at.millis()),
         _ => "—".to_string(),
@@ -226,8 +236,8 @@ pub fn card(
                 }
                 @if !flags.is_empty() {
                     ul.flags aria-label="Flags" {
-                        @for f in &flags {
-                            li.flag title=(f.message) { (findings::label(&f.code)) }
+                        @for (code, message) in &flags {
+                            li.flag title=(message) { (findings::label(code)) }
                         }
                     }
                 }
@@ -310,10 +320,13 @@ pub async fn card_after_decision(
         .await?
         .ok_or(ConsoleError::NotFound)?;
     let visit = visit_of(&row)?;
+    let verdicts = findings::server_verdicts(state, user.principal.tenant_id, &[id]).await?;
+    let of_visit = verdicts.get(&id).map_or(&[][..], Vec::as_slice);
     Ok(layout::fragment(card(
         user,
         &directory,
         &visit,
+        of_visit,
         Some(outcome),
     )))
 }

@@ -67,6 +67,9 @@ pub async fn page_with_outcome(
     )
     .await?
     .0;
+    let verdicts = findings::server_verdicts(state, user.principal.tenant_id, &[id]).await?;
+    let local = findings::of_visit(&visit, &directory);
+    let flags = findings::codes(&local, verdicts.get(&id).map_or(&[][..], Vec::as_slice));
     let status = if matches!(outcome, Some(Outcome::Refused(_))) {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -90,6 +93,17 @@ pub async fn page_with_outcome(
                     (stamps(&visit, &directory))
                 }
                 (decision_panel(user, &visit, &directory, outcome))
+            }
+            section aria-labelledby="findings" {
+                h2 #findings { "Flags 标记" }
+                @if flags.is_empty() { p.muted { "Nothing flagged. 无异常。" } }
+                @else {
+                    ul.findings {
+                        @for (code, message) in &flags {
+                            li { span.flag { (findings::label(code)) } " " (message) }
+                        }
+                    }
+                }
             }
             (steps(&visit, &directory))
             (audit(&visit, &directory))

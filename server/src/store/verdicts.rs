@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::master::{CreditSnapshot, Product, Store};
 use fieldsync_shared::rules::Severity;
-use fieldsync_shared::{DocId, Sku, StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::{DocId, Sku, StoreId, TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::StoreResult;
@@ -119,13 +119,12 @@ pub trait VerdictStore: Send + Sync {
         skus: &[Sku],
     ) -> StoreResult<RuleData>;
 
-    /// The documents (JSON) of `person`'s orders of `store` that count against its credit
+    /// The documents (JSON) of every rep's orders of `store` that count against its credit
     /// (submitted, pending approval, approved), except `except`.
     async fn open_orders(
         &self,
         tenant: TenantId,
         store: StoreId,
-        person: UserId,
         except: DocId,
     ) -> StoreResult<Vec<String>>;
 

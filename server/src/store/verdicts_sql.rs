@@ -23,7 +23,7 @@ macro_rules! verdict_store {
         use fieldsync_shared::master::{CreditSnapshot, Product, Store};
         use fieldsync_shared::rules::Severity;
         use fieldsync_shared::{
-            Date, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
+            Date, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp,
         };
         use sqlx::Row;
 
@@ -161,17 +161,15 @@ macro_rules! verdict_store {
                 &self,
                 tenant: TenantId,
                 store: StoreId,
-                person: UserId,
                 except: DocId,
             ) -> StoreResult<Vec<String>> {
                 Ok(sqlx::query_scalar(
                     "SELECT document FROM orders WHERE tenant_id = $1 AND store_id = $2 \
-                       AND person_id = $3 AND doc_id <> $4 \
+                       AND doc_id <> $3 \
                        AND status IN ('submitted', 'pending_approval', 'approved')",
                 )
                 .bind(tenant.to_string())
                 .bind(store.to_string())
-                .bind(person.to_string())
                 .bind(except.to_string())
                 .fetch_all(self.pool())
                 .await?)

@@ -21,7 +21,7 @@ use crate::store::documents::{
     ChangeOrigin, CommitOutcome, CommittedDocument, DocumentStore, DocumentWrite, ExpectedVersion,
     LoadedDocument, Projection, PushCommit,
 };
-use crate::store::verdicts::{FindingRecord, VerdictStore};
+use crate::store::verdicts::{FindingOutcome, FindingRecord, VerdictStore};
 use crate::verdicts::{self, Judgement};
 
 /// How often a push is recomputed after losing an optimistic-concurrency race before the
@@ -390,7 +390,7 @@ fn hold(
     let codes: Vec<&str> = judgement
         .findings
         .iter()
-        .filter(|j| j.outcome == crate::store::verdicts::FindingOutcome::Held)
+        .filter(|j| j.outcome == FindingOutcome::Held)
         .map(|j| j.finding.code.as_str())
         .collect();
     let message = format!("{HOLD_PREFIX}{}", codes.join(", "));

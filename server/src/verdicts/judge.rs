@@ -12,6 +12,7 @@ use fieldsync_shared::rules::{Finding, RuleId, Verdict};
 use fieldsync_shared::values::{Money, Timestamp};
 use fieldsync_shared::visit::{Visit, VisitStatus};
 
+use super::cross_device::{self, OpenOrders};
 use super::decision::{self, PhoneView};
 use crate::store::verdicts::{FindingOutcome, FindingSource, RuleData};
 
@@ -63,14 +64,14 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
     }
 }
 
-/// The verdict on `doc` (as merged), with `data` read for it and `server_open_orders` (the
-/// owner's other open orders of the store, by the server's projections). `before`: the
+/// The verdict on `doc` (as merged), with `data` read for it and `open` (the store's other
+/// open orders, the owner's and other reps', by the server's projections). `before`: the
 /// document before the push (where a held visit goes back to).
 pub fn judge(
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     data: &RuleData,
-    server_open_orders: Money,
+    open: &OpenOrders,
     now: Timestamp,
 ) -> Judgement {
     let Some(store) = &data.store else {
@@ -86,19 +87,34 @@ pub fn judge(
     let settings = RuleSettings::default();
     match doc {
         AnyDocument::Order(order) => {
-            let current = submission::evaluate_order(
+            let server_data = |open_orders| OrderData {
+                store: &store.value,
+                products: &products,
+                credit: data.credit.as_ref().map(|c| &c.value),
+                open_orders,
+                today: now.utc_date(),
+            };
+            let current = submission::evaluate_order(order, &server_data(open.own), &settings);
+            let phone = PhoneBasis::of(order, data, &products, &settings);
+            let mut judgement = judge_order(order, current, data.master_version, &phone);
+            // The same call with the open orders the phone counted, and with every open order
+            // of the store (all reps, all devices): what no phone can see.
+            let counted = submission::evaluate_order(
                 order,
-                &OrderData {
-                    store: &store.value,
-                    products: &products,
-                    credit: data.credit.as_ref().map(|c| &c.value),
-                    open_orders: server_open_orders,
-                    today: now.utc_date(),
-                },
+                &server_data(cross_device::credit::counted_by_phone(order, open)),
                 &settings,
             );
-            let phone = PhoneBasis::of(order, data, &products, &settings);
-            judge_order(order, current, data.master_version, &phone)
+            let combined =
+                submission::evaluate_order(order, &server_data(open.combined()), &settings);
+            cross_device::credit::flag_combined_credit(
+                order,
+                open,
+                &counted,
+                &combined,
+                data.master_version,
+                &mut judgement,
+            );
+            judgement
         }
         AnyDocument::Visit(visit) => {
             // Photo reuse across visits is a cross-device check of its own.

@@ -12,16 +12,20 @@
 //! 3. after the commit, [`record`]: store the findings with the document's heads
 //!    (`store::verdicts`), and [`push_findings`] for the device's push report.
 
+pub mod cross_device;
 pub mod decision;
 pub mod judge;
 
 use fieldsync_shared::document::AnyDocument;
-use fieldsync_shared::order::{Order, OrderStatus};
+use fieldsync_shared::order::Order;
 use fieldsync_shared::protocol::PushFinding;
-use fieldsync_shared::values::{DocId, Money, Sku, TenantId, Timestamp};
+use fieldsync_shared::values::{DocId, Sku, TenantId, Timestamp};
 
 use crate::http::ApiResult;
-use crate::store::verdicts::{FindingKind, FindingOutcome, FindingRecord, VerdictStore};
+use crate::store::verdicts::{
+    FindingKind, FindingOutcome, FindingRecord, FindingSource, VerdictStore,
+};
+pub use cross_device::OpenOrders;
 pub use judge::{is_submission, Judged, Judgement};
 
 /// Reads what `doc` is judged against and judges it (`judge::judge`).
@@ -35,14 +39,15 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
     let (store_id, skus, open_orders) = match doc {
         AnyDocument::Order(o) => {
             let skus: Vec<Sku> = o.lines.values().map(|l| l.sku.clone()).collect();
-            let open = store
-                .open_orders(tenant, o.store_id, o.person_id, o.id)
-                .await?;
-            (o.store_id, skus, open_total(&open))
+            let open = store.open_orders(tenant, o.store_id, o.id).await?;
+            let open = open
+                .iter()
+                .filter_map(|json| serde_json::from_str::<Order>(json).ok());
+            (o.store_id, skus, OpenOrders::split(o, open))
         }
         AnyDocument::Visit(v) => {
             let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
-            (v.store_id, skus, Money::ZERO)
+            (v.store_id, skus, OpenOrders::default())
         }
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
@@ -50,26 +55,9 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
         before,
         doc,
         &data,
-        open_orders,
+        &open_orders,
         Timestamp::now(),
     ))
-}
-
-/// The sum of the open orders' totals (projection JSON), saturating like the phone's sum.
-fn open_total(documents: &[String]) -> Money {
-    documents
-        .iter()
-        .filter_map(|json| serde_json::from_str::<Order>(json).ok())
-        .filter(|o| {
-            matches!(
-                o.status,
-                OrderStatus::Submitted | OrderStatus::PendingApproval | OrderStatus::Approved
-            )
-        })
-        .filter_map(|o| o.total())
-        .fold(Money::ZERO, |acc, t| {
-            acc.checked_add(t).unwrap_or(Money(i64::MAX))
-        })
 }
 
 /// The rows to store for a judged document at `heads` (hex change hashes).
@@ -87,7 +75,10 @@ pub fn records(
             doc_id,
             doc_kind: doc.kind(),
             doc_heads: heads.clone(),
-            kind: FindingKind::RuleVerdict,
+            kind: match j.source {
+                FindingSource::Server => FindingKind::CrossDevice,
+                FindingSource::DeviceBasis | FindingSource::ServerData => FindingKind::RuleVerdict,
+            },
             source: j.source,
             rule: j.finding.rule.as_str().to_string(),
             rule_version: j.finding.rule_version,

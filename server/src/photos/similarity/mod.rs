@@ -5,6 +5,7 @@
 //! * [`hash`]: the 64-bit perceptual hash of a photo's server thumbnail;
 //! * [`near_duplicates`]: the photos of other visits (other store or other day) near a visit's
 //!   photo, with their distances;
+//! * [`flags`]: the `photo_near_duplicate` finding on visits whose photo has near-duplicates;
 //! * [`backfill`]: hashes photos stored before hashing existed (a background task at start);
 //! * [`synthetic_shelves`]: drawn shelf photos for the tests and the benchmark.
 //!
@@ -13,6 +14,7 @@
 //! state).
 
 pub mod backfill;
+pub mod flags;
 pub mod hash;
 pub mod near_duplicates;
 pub mod synthetic_shelves;
@@ -32,8 +34,9 @@ pub const NEAR_DUPLICATE_DISTANCE: u32 = 12;
 /// How far back a lookup looks: photos stored in the last 90 days.
 pub const WINDOW_DAYS: u32 = 90;
 
-/// Hashes a server thumbnail just stored and records the hash (table, then this instance's
-/// index). Failures are logged: a photo without a hash is still a stored photo.
+/// Hashes a server thumbnail just stored, records the hash (table, then this instance's
+/// index) and flags the photo's visits that have near-duplicates elsewhere ([`flags`]).
+/// Failures are logged: a photo without a hash or flag is still a stored photo.
 pub async fn record_thumbnail(
     state: &AppState,
     tenant: TenantId,
@@ -45,13 +48,14 @@ pub async fn record_thumbnail(
         tracing::warn!(sha256 = %sha256, "the server thumbnail has no perceptual hash");
         return None;
     };
-    match record(state, tenant, *sha256, hash, Timestamp::now()).await {
-        Ok(()) => Some(hash),
-        Err(e) => {
-            tracing::warn!(sha256 = %sha256, error = %e, "recording the photo hash failed");
-            None
-        }
+    if let Err(e) = record(state, tenant, *sha256, hash, Timestamp::now()).await {
+        tracing::warn!(sha256 = %sha256, error = %e, "recording the photo hash failed");
+        return None;
     }
+    if let Err(e) = flags::flag_visits_of(state, tenant, sha256).await {
+        tracing::warn!(sha256 = %sha256, error = %e, "the near-duplicate check failed");
+    }
+    Some(hash)
 }
 
 /// Records a photo's hash: the row first (which every instance's index reads when it catches

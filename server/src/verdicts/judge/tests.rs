@@ -116,7 +116,13 @@ fn outcomes(j: &Judgement, source: FindingSource) -> Vec<(&str, FindingOutcome)>
 }
 
 fn judged(o: &Order, data: &RuleData) -> Judgement {
-    judge(None, &AnyDocument::Order(o.clone()), data, Money::ZERO, NOW)
+    judge(
+        None,
+        &AnyDocument::Order(o.clone()),
+        data,
+        &OpenOrders::default(),
+        NOW,
+    )
 }
 
 fn held_status(j: &Judgement) -> Option<OrderStatus> {
@@ -250,4 +256,80 @@ fn only_submissions_are_judged() {
         o.status = OrderStatus::PendingApproval;
     }
     assert!(!is_submission(Some(&pending), &pending));
+}
+
+#[test]
+fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
+    let o = order(24, 380);
+    let credit = data(&o, tight(snapshot(o.store_id, 0)), 9);
+    // Alone, the order fits the limit (91.20 of 150.00).
+    assert!(judged(&o, &credit).findings.is_empty());
+    let mut other = order(24, 380);
+    other.store_id = o.store_id;
+    let open = OpenOrders::split(&o, [other.clone()]);
+    assert_eq!(open.others, [(other.id, Money(9_120))]);
+    let j = judge(None, &AnyDocument::Order(o.clone()), &credit, &open, NOW);
+    assert_eq!(
+        outcomes(&j, FindingSource::Server),
+        [("credit_combined", FindingOutcome::Held)]
+    );
+    assert_eq!(held_status(&j), Some(OrderStatus::PendingApproval));
+    let evidence = &j.findings[0].finding.inputs;
+    assert_eq!(evidence["other_orders"], other.id.to_string());
+
+    // The owner's own orders are the phone's business: the credit rule itself holds them.
+    let mut own = other;
+    own.person_id = o.person_id;
+    let j = judge(
+        None,
+        &AnyDocument::Order(o.clone()),
+        &credit,
+        &OpenOrders::split(&o, [own]),
+        NOW,
+    );
+    assert!(outcomes(&j, FindingSource::Server).is_empty());
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("credit_limit_exceeded", FindingOutcome::Held)]
+    );
+
+    // Already pending approval: flagged, nothing undone.
+    let mut pending = o.clone();
+    pending.status = OrderStatus::PendingApproval;
+    let j = judge(None, &AnyDocument::Order(pending), &credit, &open, NOW);
+    assert_eq!(
+        outcomes(&j, FindingSource::Server),
+        [("credit_combined", FindingOutcome::Flagged)]
+    );
+    assert_eq!(j.held, None);
+}
+
+#[test]
+fn the_owners_order_from_another_phone_holds_the_later_one_too() {
+    // The phone counted no open orders; the owner's other phone submitted one first.
+    let mut o = order(24, 380);
+    let seen = tight(snapshot(o.store_id, 0));
+    o.evaluated_against = Some(submission::basis(9, NOW, Some((&seen, Money::ZERO))));
+    let mut first = order(24, 380);
+    first.store_id = o.store_id;
+    first.person_id = o.person_id;
+    let open = OpenOrders::split(&o, [first]);
+    let j = judge(
+        None,
+        &AnyDocument::Order(o.clone()),
+        &data(&o, seen, 9),
+        &open,
+        NOW,
+    );
+    assert_eq!(
+        outcomes(&j, FindingSource::Server),
+        [("credit_combined", FindingOutcome::Held)]
+    );
+    assert_eq!(held_status(&j), Some(OrderStatus::PendingApproval));
+}
+
+/// A snapshot whose limit (150.00) fits one 91.20 order, not two.
+fn tight(mut snapshot: CreditSnapshot) -> CreditSnapshot {
+    snapshot.credit_limit = Money(15_000);
+    snapshot
 }
