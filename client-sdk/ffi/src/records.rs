@@ -346,16 +346,14 @@ pub struct Visit {
     pub steps: Vec<StepDone>,
     pub audit: Vec<AuditLine>,
     pub photos: Vec<Photo>,
-    /// The notes' texts, one per line, in the order of `note_entries`.
-    pub notes: String,
-    /// By time, then author (the same order on every device).
-    pub note_entries: Vec<Note>,
+    /// By time, then author (the same order on every device); the earlier notes first.
+    pub notes: Vec<Note>,
     pub review: Option<Review>,
 }
 
 impl From<client::Visit> for Visit {
     fn from(v: client::Visit) -> Self {
-        let note_entries: Vec<Note> = v
+        let notes: Vec<Note> = v
             .notes_in_order()
             .into_iter()
             .map(|n| Note {
@@ -415,12 +413,7 @@ impl From<client::Visit> for Visit {
                     taken_by: p.taken_by.to_string(),
                 })
                 .collect(),
-            notes: note_entries
-                .iter()
-                .map(|n| n.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-            note_entries,
+            notes,
             review: v.review.map(|r| Review {
                 decision: r.decision.into(),
                 comment: r.comment.map(|c| c.to_string()),

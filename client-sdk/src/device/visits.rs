@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, Value, ROOT};
-use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
+use fieldsync_shared::document::reconcile_visit;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
@@ -157,7 +155,9 @@ impl Device {
     }
 
     /// Adds a note to the visit: one entry (author, time, text) appended to the visit's list of
-    /// notes, so notes added at once on two devices are both kept as separate entries.
+    /// notes, so notes added at once on two devices are both kept as separate entries. A visit
+    /// written before notes were entries takes the note as a line of its earlier notes until
+    /// the server has added the list ([`Visit::add_note`]).
     pub fn append_note(&self, visit: DocId, text: &str) -> Result<()> {
         if text.trim().is_empty() {
             return Err(ParseError::new("note", "must not be empty").into());
@@ -170,7 +170,7 @@ impl Device {
             .into());
         }
         self.edit_visit(visit, "append note", |_, profile, v| {
-            v.note_entries.push(NoteEntry {
+            v.add_note(NoteEntry {
                 by: profile.id,
                 by_name: profile.display_name.clone(),
                 at: Timestamp::now(),
