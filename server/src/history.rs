@@ -429,6 +429,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Order, "number" | "visit_id" | "order_date" | "created_at") => Field::Identity,
         (_, "status") => Field::Status,
         (_, "notes") => Field::Notes,
+        (DocKind::Visit, "note_entries") => Field::Notes,
         (DocKind::Visit, "check_in") => Field::CheckIn,
         (DocKind::Visit, "check_out") => Field::CheckOut,
         (DocKind::Visit, "steps") => Field::Steps,

@@ -18,6 +18,7 @@ mod instances;
 mod kotlin_bindings;
 mod live_push;
 mod lost_state;
+mod merges;
 mod near_duplicate_photos;
 mod photo_queue;
 mod policy_matrix;

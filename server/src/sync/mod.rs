@@ -23,6 +23,7 @@ pub mod policy;
 pub mod projection;
 pub mod pull;
 pub mod push;
+pub mod upgrade;
 
 use axum::body::Body;
 use axum::extract::State;

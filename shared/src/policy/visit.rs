@@ -47,7 +47,7 @@ field_members! {
         Steps => [steps];
         Audit => [audit];
         Photos => [photos];
-        Notes => [] text(notes);
+        Notes => [note_entries] text(notes);
         Review => [review];
     }
 }
