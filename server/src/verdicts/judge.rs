@@ -61,6 +61,8 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
             v.status == VisitStatus::Submitted
                 && !matches!(before, Some(AnyDocument::Visit(b)) if b.status == VisitStatus::Submitted)
         }
+        // No shared rule judges a plan.
+        (_, AnyDocument::Plan(_)) => false,
     }
 }
 
@@ -86,6 +88,7 @@ pub fn judge(
         .collect();
     let settings = RuleSettings::default();
     match doc {
+        AnyDocument::Plan(_) => Judgement::default(),
         AnyDocument::Order(order) => {
             let server_data = |open_orders| OrderData {
                 store: &store.value,

@@ -50,6 +50,8 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
             let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
             (v.store_id, skus, OpenOrders::default())
         }
+        // No shared rule judges a plan.
+        AnyDocument::Plan(_) => return Ok(Judgement::default()),
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
     Ok(judge::judge(
