@@ -29,7 +29,7 @@ mod sync;
 mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
-pub use device::{AuditInput, Device, GeoFix};
+pub use device::{AuditInput, Device, GeoFix, PlanSettings};
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};

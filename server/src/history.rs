@@ -438,7 +438,10 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
-        (DocKind::Order, "submitted_at") => Field::SubmittedAt,
+        (DocKind::Order | DocKind::Plan, "submitted_at") => Field::SubmittedAt,
+        (DocKind::Plan, "week") => Field::Identity,
+        (DocKind::Plan, "entries" | "removed" | "days" | "generated_at") => Field::Entries,
+        (DocKind::Plan, "review") => Field::Review,
         _ => return None,
     })
 }

@@ -183,6 +183,11 @@ pub struct Visit {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub findings: Vec<ShownFinding>,
+    /// The weekly plan this visit carries out (its entry is the one of the visit's store);
+    /// `None`: an unplanned visit.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub plan_id: Option<DocId>,
 }
 
 impl Visit {
@@ -205,6 +210,7 @@ impl Visit {
             review: None,
             evaluated_against: None,
             findings: Vec::new(),
+            plan_id: None,
         }
     }
 

@@ -440,5 +440,6 @@ fn hydrated_id(doc: &AnyDocument) -> DocId {
     match doc {
         AnyDocument::Visit(v) => v.id,
         AnyDocument::Order(o) => o.id,
+        AnyDocument::Plan(p) => p.id,
     }
 }

@@ -12,7 +12,7 @@ use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
 use super::merge::{merge_document, new_change, reasons, MergeVerdict, Pusher, Submission};
-use super::policy::{refusal_message, server_change, UNKNOWN_STORE};
+use super::policy::{refusal_message, server_change, NO_STORE, UNKNOWN_STORE};
 use super::projection::project;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
@@ -223,7 +223,8 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
 /// A document may only be created for a store of the tenant's master data: a visit or an
 /// order of a store no one can look up would sit in every listing without a name. Checked
 /// after the merge, which is pure, because the store id is known only once the document
-/// hydrates. Documents that exist already keep their store (identity never changes).
+/// hydrates. Documents that exist already keep their store (identity never changes); a plan
+/// has no store.
 async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     store: &S,
     tenant: TenantId,
@@ -233,7 +234,7 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
         .writes
         .iter()
         .filter(|w| w.expected == ExpectedVersion::New)
-        .map(|w| projected_store(&w.projection))
+        .filter_map(|w| projected_store(&w.projection))
         .collect();
     if created.is_empty() {
         return Ok(());
@@ -242,7 +243,8 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     let (keep, unknown): (Vec<_>, Vec<_>) = std::mem::take(&mut split.writes)
         .into_iter()
         .partition(|w| {
-            w.expected != ExpectedVersion::New || known.contains(&projected_store(&w.projection))
+            w.expected != ExpectedVersion::New
+                || projected_store(&w.projection).is_none_or(|s| known.contains(&s))
         });
     split.writes = keep;
     for write in unknown {
@@ -251,7 +253,7 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
             code: UNKNOWN_STORE.to_string(),
             message: format!(
                 "store {} is not one of this company's stores; choose a store from the list",
-                projected_store(&write.projection)
+                projected_store(&write.projection).unwrap_or(NO_STORE)
             ),
         };
         tracing::info!(doc_id = %write.doc_id, code = UNKNOWN_STORE, "creation refused");
@@ -267,10 +269,11 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     Ok(())
 }
 
-fn projected_store(projection: &Projection) -> StoreId {
+fn projected_store(projection: &Projection) -> Option<StoreId> {
     match projection {
-        Projection::Visit(v) => v.store_id,
-        Projection::Order(o) => o.store_id,
+        Projection::Visit(v) => Some(v.store_id),
+        Projection::Order(o) => Some(o.store_id),
+        Projection::Plan(_) => None,
     }
 }
 

@@ -63,6 +63,8 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
             v.status == VisitStatus::Submitted
                 && !matches!(before, Some(AnyDocument::Visit(b)) if b.status == VisitStatus::Submitted)
         }
+        // No shared rule judges a plan.
+        (_, AnyDocument::Plan(_)) => false,
     }
 }
 
@@ -90,6 +92,7 @@ pub fn judge(
         .collect();
     let settings = RuleSettings::default();
     match doc {
+        AnyDocument::Plan(_) => Judgement::default(),
         AnyDocument::Order(order) => {
             let server_data = |open_orders| OrderData {
                 store: &store.value,

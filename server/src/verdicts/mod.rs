@@ -59,6 +59,8 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
                 elsewhere_of_visit(store, tenant, v).await?,
             )
         }
+        // No shared rule judges a plan.
+        AnyDocument::Plan(_) => return Ok(Judgement::default()),
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
     let now = Timestamp::now();

@@ -1,22 +1,19 @@
-//! Weekly visit plans: which stores a rep visits in an ISO week, on which day, in which order.
+//! Weekly visit plans: the plan document, one per rep and ISO week, which the rep edits offline
+//! and the supervisor approves or returns.
 //!
 //! * [`week`]: the ISO week a plan covers and the rep's working days.
-//! * [`route`]: ordering one day's stops (nearest neighbour + 2-opt) and its length in km.
-//! * [`generate`]: the planner — due stores by grade frequency, days, routes, and the rep's
-//!   own changes kept on regeneration.
+//! * [`document`]: the plan document and the rep's edits of it (add, move, remove entries).
 //!
-//! Pure functions, run the same on the phone (from its master data and visit history) and on
-//! the server.
+//! The planner that fills a plan (due stores by grade frequency, days, routes) is a rule:
+//! [`crate::rules::plan`].
 
-pub mod generate;
-pub mod route;
+pub mod document;
 pub mod week;
 
-pub use generate::{
-    generate, DayRoute, EntryReason, GeneratedPlan, PinnedEntry, PlanRequest, PlanStore,
-    PlannedEntry, VisitFrequency,
+pub use document::{
+    EntryReason, Plan, PlanDay, PlanDecision, PlanEditError, PlanEntry, PlanReview, PlanStatus,
 };
 pub use week::{IsoWeek, WorkingDays};
 
 #[cfg(test)]
-mod tests;
+mod document_tests;

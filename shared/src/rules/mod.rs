@@ -12,6 +12,7 @@ pub mod frequency;
 pub mod freshness;
 pub mod geofence;
 pub mod photos;
+pub mod plan;
 pub mod pricing;
 pub mod submission;
 pub mod visit_timing;

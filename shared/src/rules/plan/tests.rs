@@ -7,8 +7,9 @@ use chrono::Weekday;
 use super::route::path_length_km;
 use super::*;
 use crate::master::Grade;
+use crate::plan::{EntryReason, IsoWeek, Plan, PlanEditError, PlanEntry, WorkingDays};
 use crate::testkit::{date, pos};
-use crate::values::{Date, Position, StoreId};
+use crate::values::{Date, Position, StoreId, Timestamp, UserId};
 
 /// Week 2026-W50: Monday 2026-12-07 to Sunday 2026-12-13.
 fn week() -> IsoWeek {
@@ -19,8 +20,8 @@ fn id(n: u8) -> StoreId {
     StoreId(uuid::Uuid::from_bytes([n; 16]))
 }
 
-fn store(n: u8, grade: Grade, last: Option<&str>, at: Position) -> PlanStore {
-    PlanStore {
+fn store(n: u8, grade: Grade, last: Option<&str>, at: Position) -> TerritoryStore {
+    TerritoryStore {
         store_id: id(n),
         grade,
         location: at,
@@ -29,7 +30,7 @@ fn store(n: u8, grade: Grade, last: Option<&str>, at: Position) -> PlanStore {
 }
 
 /// Stores 1-8 with known due dates in the week (east of 121.0° E, 0.01° apart).
-fn territory() -> Vec<PlanStore> {
+fn territory() -> Vec<TerritoryStore> {
     let at = |k: u8| pos(31.0, 121.0 + f64::from(k) * 0.01);
     vec![
         store(1, Grade::A, Some("2026-12-01"), at(1)), // due 12-08: due
@@ -44,10 +45,10 @@ fn territory() -> Vec<PlanStore> {
 }
 
 fn request<'a>(
-    stores: &'a [PlanStore],
+    stores: &'a [TerritoryStore],
     days: &'a WorkingDays,
     capacity: u32,
-    pinned: &'a [PinnedEntry],
+    pinned: &'a [PlanEntry],
     removed: &'a BTreeSet<StoreId>,
 ) -> PlanRequest<'a> {
     PlanRequest {
@@ -138,7 +139,7 @@ fn stores_beyond_capacity_are_reported_unscheduled() {
 #[test]
 fn a_days_route_is_shorter_than_the_due_order() {
     // Twelve stores scattered over a 10 km square, all overdue, one working day.
-    let stores: Vec<PlanStore> = (0..12u8)
+    let stores: Vec<TerritoryStore> = (0..12u8)
         .map(|k| {
             let (x, y) = ((k * 7) % 12, (k * 5) % 12);
             let at = pos(31.0 + f64::from(y) * 0.008, 121.0 + f64::from(x) * 0.009);
@@ -157,7 +158,7 @@ fn a_days_route_is_shorter_than_the_due_order() {
         plan.total_km()
     );
     // The reported length is the length of the entries' order.
-    let by_id = |e: &PlannedEntry| stores.iter().find(|s| s.store_id == e.store_id).unwrap();
+    let by_id = |e: &PlanEntry| stores.iter().find(|s| s.store_id == e.store_id).unwrap();
     let routed: Vec<Position> = plan.entries.iter().map(|e| by_id(e).location).collect();
     assert!((path_length_km(start, &routed) - plan.total_km()).abs() < 1e-9);
 }
@@ -169,17 +170,19 @@ fn regeneration_keeps_the_reps_changes() {
     // The rep moved store 2 to Friday, added store 6 (not due) first on Monday, and removed
     // store 8.
     let pinned = [
-        PinnedEntry {
+        PlanEntry {
             store_id: id(2),
             day: date("2026-12-11"),
             seq: 1,
             reason: EntryReason::Overdue,
+            pinned: true,
         },
-        PinnedEntry {
+        PlanEntry {
             store_id: id(6),
             day: date("2026-12-07"),
             seq: 1,
             reason: EntryReason::Manual,
+            pinned: true,
         },
     ];
     let removed = BTreeSet::from([id(8)]);
@@ -218,11 +221,12 @@ fn regeneration_keeps_the_reps_changes() {
 fn a_pinned_place_past_the_days_end_goes_last() {
     let stores = territory();
     let days = WorkingDays::new([Weekday::Mon]);
-    let pinned = [PinnedEntry {
+    let pinned = [PlanEntry {
         store_id: id(3),
         day: date("2026-12-07"),
         seq: 9,
         reason: EntryReason::Manual,
+        pinned: true,
     }];
     let removed = BTreeSet::from([id(8)]);
     let plan = generate(&request(&stores, &days, 3, &pinned, &removed));
@@ -232,4 +236,84 @@ fn a_pinned_place_past_the_days_end_goes_last() {
         .map(|e| (e.store_id.0.as_bytes()[0], e.seq))
         .collect();
     assert_eq!(seqs, [(2, 1), (7, 2), (3, 3)]);
+}
+
+// -----------------------------------------------------------------------------------------
+// Regenerating a plan document
+// -----------------------------------------------------------------------------------------
+
+fn six_a_stores() -> Vec<TerritoryStore> {
+    (0..6u8)
+        .map(|k| TerritoryStore {
+            store_id: StoreId(uuid::Uuid::from_bytes([k + 1; 16])),
+            grade: Grade::A,
+            location: pos(31.0, 121.0 + f64::from(k) * 0.01),
+            last_visit: Some(date("2026-11-30")),
+        })
+        .collect()
+}
+
+/// Generates `plan`'s week from the stores, keeping what the rep did.
+fn regenerate(plan: &mut Plan, stores: &[TerritoryStore]) {
+    let days = WorkingDays::default();
+    let (pinned, removed) = (plan.pinned(), plan.removed_stores());
+    let generated = generate(&PlanRequest {
+        week: plan.week,
+        stores,
+        frequency: VisitFrequency::default(),
+        working_days: &days,
+        daily_capacity: 3,
+        start: None,
+        pinned: &pinned,
+        removed: &removed,
+    });
+    plan.apply(generated.entries, generated.days, Timestamp(1_000));
+}
+
+fn day_of(plan: &Plan, store: StoreId) -> (Date, u32, bool) {
+    let e = &plan.entries[&store.to_string()];
+    (e.day, e.seq, e.pinned)
+}
+
+#[test]
+fn the_reps_move_add_and_remove_survive_regeneration() {
+    let stores = six_a_stores();
+    let ids: Vec<StoreId> = stores.iter().map(|s| s.store_id).collect();
+    let mut plan = Plan::new(UserId::new_random(), week());
+    regenerate(&mut plan, &stores[..5]);
+    // All five A stores are due Monday 12-07: three Monday, two Tuesday.
+    assert_eq!(plan.entries.len(), 5);
+    assert_eq!(plan.days.len(), 5);
+
+    plan.move_entry(ids[0], date("2026-12-11"), 1).unwrap();
+    plan.remove_entry(ids[1]).unwrap();
+    plan.add_entry(ids[5], date("2026-12-10"), 1).unwrap();
+    assert_eq!(
+        plan.add_entry(ids[5], date("2026-12-10"), 1),
+        Err(PlanEditError::AlreadyPlanned(ids[5]))
+    );
+    assert!(matches!(
+        plan.add_entry(ids[1], date("2026-12-14"), 1),
+        Err(PlanEditError::OutsideWeek { .. })
+    ));
+    let edited = plan.clone();
+
+    regenerate(&mut plan, &stores);
+    assert_eq!(day_of(&plan, ids[0]), (date("2026-12-11"), 1, true));
+    assert_eq!(day_of(&plan, ids[5]), (date("2026-12-10"), 1, true));
+    assert_eq!(
+        plan.entries[&ids[5].to_string()].reason,
+        EntryReason::Manual
+    );
+    assert!(!plan.entries.contains_key(&ids[1].to_string()));
+    assert_eq!(plan.removed_stores(), BTreeSet::from([ids[1]]));
+    // The generated entries are the other three, on Monday.
+    let generated: BTreeSet<StoreId> = plan
+        .entries
+        .values()
+        .filter(|e| !e.pinned)
+        .map(|e| e.store_id)
+        .collect();
+    assert_eq!(generated, BTreeSet::from([ids[2], ids[3], ids[4]]));
+    assert_eq!(plan.pinned(), edited.pinned());
 }

@@ -1,36 +1,33 @@
-//! Which stores a rep should visit in a week, on which day, in which order.
+//! The weekly visit planner: which stores a rep should visit in a week, on which day, in which
+//! order. Pure; run the same on the phone (from its master data and visit history) and on the
+//! server, and written into the plan document ([`crate::plan`]) with [`Plan::apply`].
 //!
 //! A store is due in the week when its last visit plus its grade's interval falls on or before
 //! the week's Sunday (never visited: overdue). Days are filled in order: first the stores that
 //! are due by that day (earliest due first), then, up to an even share of what is left, the
 //! store nearest to the last one chosen, so that a day's stops lie close together. Each
-//! day is then ordered into a route ([`super::route`]).
+//! day is then ordered into a route ([`route`]: nearest neighbour + 2-opt, length in km).
 //!
-//! Regeneration keeps the rep's own changes: entries the rep added or moved ([`PinnedEntry`])
-//! keep their day and place in the day and take up that day's capacity; stores the rep removed
-//! are not planned again.
+//! Regeneration keeps the rep's own changes: entries the rep added or moved (pinned entries,
+//! [`Plan::pinned`]) keep their day and place in the day and take up that day's capacity;
+//! stores the rep removed ([`Plan::removed_stores`]) are not planned again.
+//!
+//! [`Plan::apply`]: crate::plan::Plan::apply
+//! [`Plan::pinned`]: crate::plan::Plan::pinned
+//! [`Plan::removed_stores`]: crate::plan::Plan::removed_stores
+
+pub mod route;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::route::{path_length_km, plan_route};
-use super::week::{IsoWeek, WorkingDays};
-use crate::master::Grade;
-use crate::rules::frequency::max_interval_days;
-use crate::values::{string_enum, Date, Position, StoreId};
+use route::{path_length_km, plan_route};
 
-string_enum!(
-    /// Why a store is in the plan.
-    EntryReason, "plan entry reason" {
-        /// Its next visit falls due in the week.
-        Due = "due",
-        /// Its next visit was due before the week began (or it was never visited).
-        Overdue = "overdue",
-        /// The rep added it.
-        Manual = "manual",
-    }
-);
+use super::frequency::max_interval_days;
+use crate::master::Grade;
+use crate::plan::{EntryReason, IsoWeek, PlanDay, PlanEntry, WorkingDays};
+use crate::values::{Date, Position, StoreId};
 
 /// Days between two visits of a store, per grade; set per tenant. The default is the
 /// frequency rule's (A 7, B 14, C 30).
@@ -68,7 +65,7 @@ impl Default for VisitFrequency {
 
 /// A store of the rep's territory as the planner sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanStore {
+pub struct TerritoryStore {
     pub store_id: StoreId,
     pub grade: Grade,
     pub location: Position,
@@ -76,60 +73,30 @@ pub struct PlanStore {
     pub last_visit: Option<Date>,
 }
 
-/// An entry the rep added or moved: regeneration leaves it where the rep put it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PinnedEntry {
-    pub store_id: StoreId,
-    pub day: Date,
-    /// 1-based place in the day.
-    pub seq: u32,
-    pub reason: EntryReason,
-}
-
 /// Everything the planner needs; the same on the phone and on the server.
 #[derive(Debug, Clone)]
 pub struct PlanRequest<'a> {
     pub week: IsoWeek,
-    pub stores: &'a [PlanStore],
+    pub stores: &'a [TerritoryStore],
     pub frequency: VisitFrequency,
     pub working_days: &'a WorkingDays,
     /// Most visits in one day (pinned entries included).
     pub daily_capacity: u32,
     /// Where each day starts (the rep's home or depot), when known.
     pub start: Option<Position>,
-    pub pinned: &'a [PinnedEntry],
+    /// Entries the rep added or moved (`pinned`), kept where the rep put them.
+    pub pinned: &'a [PlanEntry],
     /// Stores the rep removed from this week's plan.
     pub removed: &'a BTreeSet<StoreId>,
-}
-
-/// One planned visit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedEntry {
-    pub store_id: StoreId,
-    pub day: Date,
-    /// 1-based place in the day's route.
-    pub seq: u32,
-    pub reason: EntryReason,
-    /// Placed by the rep (kept as is on regeneration).
-    pub pinned: bool,
-}
-
-/// One day's route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DayRoute {
-    pub day: Date,
-    pub stops: u32,
-    /// From the start position (when given) through every stop in order.
-    pub length_km: f64,
 }
 
 /// The week's plan as generated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratedPlan {
     /// By day, then place in the day.
-    pub entries: Vec<PlannedEntry>,
-    /// Every working day (and any day holding a pinned entry), in order.
-    pub days: Vec<DayRoute>,
+    pub entries: Vec<PlanEntry>,
+    /// Every working day (and any day holding a pinned entry), in order, with its route.
+    pub days: Vec<PlanDay>,
     /// Stores due in the week that found no room (capacity too small), earliest due first.
     pub unscheduled: Vec<StoreId>,
 }
@@ -142,7 +109,7 @@ impl GeneratedPlan {
 
 /// A store due in the week, waiting for a day.
 struct Candidate<'a> {
-    store: &'a PlanStore,
+    store: &'a TerritoryStore,
     /// `None`: never visited.
     due: Option<Date>,
     reason: EntryReason,
@@ -153,7 +120,7 @@ pub fn generate(req: &PlanRequest<'_>) -> GeneratedPlan {
     let pinned_ids: BTreeSet<StoreId> = req.pinned.iter().map(|p| p.store_id).collect();
     let mut candidates = due_candidates(req, &pinned_ids);
 
-    let mut pinned_by_day: BTreeMap<Date, Vec<&PinnedEntry>> = BTreeMap::new();
+    let mut pinned_by_day: BTreeMap<Date, Vec<&PlanEntry>> = BTreeMap::new();
     for p in req.pinned {
         pinned_by_day.entry(p.day).or_default().push(p);
     }
@@ -257,20 +224,20 @@ fn nearest(candidates: &[Candidate], at: Position) -> usize {
 fn order_day(
     start: Option<Position>,
     day: Date,
-    pinned: &[&PinnedEntry],
+    pinned: &[&PlanEntry],
     chosen: Vec<Candidate>,
     locations: &BTreeMap<StoreId, Position>,
-) -> (Vec<PlannedEntry>, DayRoute) {
+) -> (Vec<PlanEntry>, PlanDay) {
     let points: Vec<Position> = chosen.iter().map(|c| c.store.location).collect();
     let route = plan_route(start, &points);
-    let mut routed = route.order.iter().map(|&i| PlannedEntry {
+    let mut routed = route.order.iter().map(|&i| PlanEntry {
         store_id: chosen[i].store.store_id,
         day,
         seq: 0,
         reason: chosen[i].reason,
         pinned: false,
     });
-    let mut pinned: Vec<&PinnedEntry> = pinned.to_vec();
+    let mut pinned: Vec<&PlanEntry> = pinned.to_vec();
     pinned.sort_by_key(|p| (p.seq, p.store_id));
     let total = pinned.len() + chosen.len();
     let mut entries = Vec::with_capacity(total);
@@ -294,7 +261,7 @@ fn order_day(
         .filter_map(|e| locations.get(&e.store_id).copied())
         .collect();
     let length_km = path_length_km(start, &path);
-    let route = DayRoute {
+    let route = PlanDay {
         day,
         stops: total as u32,
         length_km,
@@ -302,8 +269,8 @@ fn order_day(
     (entries, route)
 }
 
-fn pinned_entry(p: &PinnedEntry, day: Date) -> PlannedEntry {
-    PlannedEntry {
+fn pinned_entry(p: &PlanEntry, day: Date) -> PlanEntry {
+    PlanEntry {
         store_id: p.store_id,
         day,
         seq: 0,
@@ -311,3 +278,6 @@ fn pinned_entry(p: &PinnedEntry, day: Date) -> PlannedEntry {
         pinned: true,
     }
 }
+
+#[cfg(test)]
+mod tests;
