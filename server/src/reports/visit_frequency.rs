@@ -252,8 +252,8 @@ mod tests {
             last_before: &last_before,
             frequency: VisitFrequency::default(),
         };
-        let rows = rows(&inputs, None);
-        let view: Vec<(u32, u8, u32, u32, u32, u32, bool)> = rows
+        let all = rows(&inputs, None);
+        let view: Vec<(u32, u8, u32, u32, u32, u32, bool)> = all
             .iter()
             .map(|r| {
                 (
@@ -280,7 +280,7 @@ mod tests {
             (48, 1, 1, 0, 1, 1, false), (48, 2, 1, 0, 0, 0, true),  (48, 3, 1, 0, 0, 0, true),
         ];
         assert_eq!(view, expected);
-        let t = totals(&weeks, &rows);
+        let t = totals(&weeks, &all);
         assert_eq!(
             t.iter()
                 .map(|t| (t.required, t.planned, t.done, t.overdue))
@@ -288,7 +288,7 @@ mod tests {
             [(3, 1, 2, 1), (2, 1, 0, 2), (3, 1, 1, 2), (3, 0, 1, 2)]
         );
         assert_eq!(rows(&inputs, Some(Grade::C)).len(), 4);
-        let text = csv(&rows[..1]);
+        let text = csv(&all[..1]);
         assert!(text.starts_with("week,person_id,"));
         assert!(
             text.contains(",S-1,\"Store, 1\",A,1,1,1,0,false,2026-11-03\r\n"),
