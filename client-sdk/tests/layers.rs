@@ -16,7 +16,10 @@ use layer_check::{
 /// `fieldsync-shared`: parsed values at the bottom, the rules and policies at the top.
 const SHARED: Layers = &[
     ("values", &["values", "evaluation"]),
-    ("documents and the organisation", &["visit", "order", "org"]),
+    (
+        "documents and the organisation",
+        &["visit", "order", "org", "tiers"],
+    ),
     (
         "document bridge, master data and limits",
         &["document", "master", "limits"],
@@ -43,6 +46,7 @@ const CLIENT: Layers = &[
             "sync",
             "sync_status",
             "network_policy",
+            "photo_capture",
         ],
     ),
     ("device API", &["device"]),

@@ -19,6 +19,7 @@ mod kotlin_bindings;
 mod live_push;
 mod lost_state;
 mod near_duplicate_photos;
+mod photo_provenance;
 mod photo_queue;
 mod policy_matrix;
 mod python_bindings;

@@ -25,6 +25,7 @@ use fieldsync_shared::DeviceId;
 use crate::error::Result;
 use crate::store::Database;
 
+pub use review::ReviewItem;
 pub use visits::{AuditInput, GeoFix};
 
 /// One installation of the app: a data directory with its SQLite database and photo folder.
