@@ -6,11 +6,14 @@
 
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
-use fieldsync_shared::document::{hydrate_order, hydrate_visit, reconcile_order, reconcile_visit};
+use fieldsync_shared::document::{
+    hydrate_order, hydrate_plan, hydrate_visit, reconcile_order, reconcile_plan, reconcile_visit,
+};
 use fieldsync_shared::limits::{self, DocumentLimits};
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::Order;
 use fieldsync_shared::org::{Editor, OrgView};
+use fieldsync_shared::plan::Plan;
 use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::rules::Verdict;
 use fieldsync_shared::visit::Visit;
@@ -60,6 +63,23 @@ impl Document for Order {
     }
     fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
         policy::check_order(editor, before, after)
+    }
+}
+
+impl Document for Plan {
+    const KIND: DocKind = DocKind::Plan;
+    fn hydrate(doc: &AutoCommit) -> Result<Self> {
+        Ok(hydrate_plan(doc)?)
+    }
+    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
+        Ok(reconcile_plan(doc, self)?)
+    }
+    /// A plan has no store: the nil id, in no territory, so its owner alone counts.
+    fn owner(&self) -> (UserId, StoreId) {
+        (self.person_id, StoreId(uuid::Uuid::nil()))
+    }
+    fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
+        policy::check_plan(editor, before, after)
     }
 }
 

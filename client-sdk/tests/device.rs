@@ -381,7 +381,7 @@ fn a_full_visit_follows_its_lifecycle() {
     assert!(v.audit.contains_key("COLA-330@MAIN-SHELF"));
     assert_eq!(v.photos[&sha.to_hex()].content_type, "image/jpeg");
     assert_eq!(
-        v.notes.as_str(),
+        v.notes_text(),
         "Endcap rebuilt.\n货架已整理\nManager wants more facings."
     );
     // The photo bytes were copied into the device and queued.
@@ -415,8 +415,7 @@ fn a_full_visit_follows_its_lifecycle() {
     assert!(device
         .visit(visit)
         .unwrap()
-        .notes
-        .as_str()
+        .notes_text()
         .ends_with("\nlate"));
 }
 
@@ -482,7 +481,7 @@ fn everything_survives_closing_and_reopening_the_device() {
     assert!(device.credit(store_id()).unwrap().is_some());
     assert_eq!(device.document_save(visit).unwrap(), saved_visit);
     assert_eq!(device.document_save(order).unwrap(), saved_order);
-    assert_eq!(device.visit(visit).unwrap().notes.as_str(), "kept");
+    assert_eq!(device.visit(visit).unwrap().notes_text(), "kept");
     assert!(device
         .visit(visit)
         .unwrap()
@@ -588,7 +587,7 @@ fn two_devices_editing_one_visit_merge() {
     assert!(va.steps.contains_key("greet") && va.steps.contains_key("merchandise"));
     assert_eq!(va.status, VisitStatus::InProgress);
     assert!(va.check_in.is_some());
-    let notes = va.notes.as_str();
+    let notes = va.notes_text();
     assert!(notes.starts_with("Rep arrived.\n"), "{notes}");
     assert!(
         notes.contains("Manager asks for more facings.") && notes.contains("Endcap rebuilt."),

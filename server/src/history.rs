@@ -429,6 +429,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Order, "number" | "visit_id" | "order_date" | "created_at") => Field::Identity,
         (_, "status") => Field::Status,
         (_, "notes") => Field::Notes,
+        (DocKind::Visit, "note_entries") => Field::Notes,
         (DocKind::Visit, "check_in") => Field::CheckIn,
         (DocKind::Visit, "check_out") => Field::CheckOut,
         (DocKind::Visit, "steps") => Field::Steps,
@@ -437,7 +438,10 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
-        (DocKind::Order, "submitted_at") => Field::SubmittedAt,
+        (DocKind::Order | DocKind::Plan, "submitted_at") => Field::SubmittedAt,
+        (DocKind::Plan, "week") => Field::Identity,
+        (DocKind::Plan, "entries" | "removed" | "days" | "generated_at") => Field::Entries,
+        (DocKind::Plan, "review") => Field::Review,
         _ => return None,
     })
 }

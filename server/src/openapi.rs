@@ -38,6 +38,8 @@ impl Modify for BearerAuth {
         (name = "photos", description = "Content-addressed photo upload and download"),
         (name = "master data", description = "Stores, products and credit snapshots for devices"),
         (name = "operations", description = "Health"),
+        (name = "plans", description = "Weekly visit plans: generate the caller's week"),
+        (name = "reports", description = "Reports (JSON or CSV) within the caller's read scope"),
         (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports"),
     )
 )]
@@ -54,6 +56,8 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::admin::AdminApi::openapi(),
         crate::sync::SyncApi::openapi(),
         crate::queries::QueriesApi::openapi(),
+        crate::plans::PlansApi::openapi(),
+        crate::reports::ReportsApi::openapi(),
         crate::history::HistoryApi::openapi(),
         crate::live::LiveApi::openapi(),
     ] {

@@ -1,10 +1,12 @@
-//! `GET /v1/visits`, `/v1/visits/{id}`, `/v1/orders`, `/v1/orders/{id}`: filtered reads of the
+//! `GET /v1/visits`, `/v1/visits/{id}`, `/v1/orders`, `/v1/orders/{id}`, `/v1/plans`,
+//! `/v1/plans/{id}`: filtered reads of the
 //! hydrated documents, from the projections the sync commit maintains. Every read is bound to
 //! the principal's tenant and read scope (`crate::scope`): listings hold only documents the
 //! principal may see, and another tenant's or another territory's document is answered 404,
 //! like an absent one.
 //!
-//! Listings are newest date first (visit: planned date, order: order date), then by id, with
+//! Listings are newest date first (visit: planned date, order: order date, plan: the week's
+//! Monday), then by id, with
 //! keyset pagination: `next` is an opaque cursor to pass back as `after`.
 //!
 //! Every document comes with its findings (the server's verdicts, `store::verdicts`);
@@ -19,6 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::order::OrderStatus;
+use fieldsync_shared::plan::PlanStatus;
 use fieldsync_shared::values::{Date, DocId, ParseError, StoreId, TenantId, UserId};
 use fieldsync_shared::visit::VisitStatus;
 use serde::{Deserialize, Serialize};
@@ -26,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
-use crate::scope::named::{InScope, VisibleOrder, VisibleVisit};
+use crate::scope::named::{InScope, VisibleOrder, VisiblePlan, VisibleVisit};
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};
 use crate::store::verdicts::FindingRecord;
@@ -42,12 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/visits/{id}", get(get_visit))
         .route("/v1/orders", get(list_orders))
         .route("/v1/orders/{id}", get(get_order))
+        .route("/v1/plans", get(list_plans))
+        .route("/v1/plans/{id}", get(get_plan))
 }
 
 /// OpenAPI description of the query endpoints (merged into the served spec by `openapi`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_visits, get_visit, list_orders, get_order),
+    paths(list_visits, get_visit, list_orders, get_order, list_plans, get_plan),
     components(schemas(DocumentItem, DocumentList, ErrorBody))
 )]
 pub struct QueriesApi;
@@ -163,6 +168,8 @@ impl ListParams {
                 DocKind::Visit => parse_opt("status", self.status.as_deref(), VisitStatus::parse)?
                     .map(|s| s.as_str()),
                 DocKind::Order => parse_opt("status", self.status.as_deref(), OrderStatus::parse)?
+                    .map(|s| s.as_str()),
+                DocKind::Plan => parse_opt("status", self.status.as_deref(), PlanStatus::parse)?
                     .map(|s| s.as_str()),
             };
         Ok(ProjectionFilter {
@@ -390,6 +397,48 @@ pub async fn get_order(
 ) -> ApiResult<Json<DocumentItem>> {
     let tenant = order.principal.tenant_id;
     one(&state, tenant, order.object.0).await
+}
+
+/// List weekly visit plans (filters: person, week range by its Monday, status). A plan has no
+/// store: `store_id` matches none.
+#[utoipa::path(
+    get, path = "/v1/plans", tag = "queries",
+    params(ListParams),
+    responses(
+        (status = 200, description = "one page of the plans the caller may see (own; team; region), newest week first", body = DocumentList),
+        (status = 400, description = "invalid_query: a parameter does not parse", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn list_plans(
+    State(state): State<AppState>,
+    principal: Principal,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Json<DocumentList>> {
+    list(&state, &principal, DocKind::Plan, params).await
+}
+
+/// One weekly visit plan.
+#[utoipa::path(
+    get, path = "/v1/plans/{id}", tag = "queries",
+    params(("id" = uuid::Uuid, Path, description = "plan document id (uuid)")),
+    responses(
+        (status = 200, description = "the plan", body = DocumentItem),
+        (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %plan.principal.tenant_id, user = %plan.principal.user_id, id = %plan.object.0.doc_id))]
+pub async fn get_plan(
+    State(state): State<AppState>,
+    plan: InScope<VisiblePlan>,
+) -> ApiResult<Json<DocumentItem>> {
+    let tenant = plan.principal.tenant_id;
+    one(&state, tenant, plan.object.0).await
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub fn api_router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(crate::sync::router())
         .merge(crate::queries::router())
+        .merge(crate::plans::router())
+        .merge(crate::reports::router())
         .merge(crate::history::router())
         .merge(master_data::router())
         .merge(crate::admin::router())

@@ -213,6 +213,8 @@ impl Application {
         let _session_purge = crate::sessions::purge::spawn(self.state.clone());
         // Hashes of photos stored before near-duplicate checks; stops with the server.
         let _photo_hash_backfill = photos::similarity::backfill::spawn(self.state.clone());
+        // Re-checks of open orders after credit imports; stops with the server.
+        let _credit_rechecks = crate::admin::csv_import::credit_recheck::spawn(self.state.clone());
         let metrics = self.state.metrics.clone();
         let connections = self.state.config.connections.clone();
         let feed_events = self.state.feed_events.clone();

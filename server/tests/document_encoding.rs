@@ -1,4 +1,5 @@
-//! docs/document-encoding.md against the shared crate: every field a visit or an order writes,
+//! docs/document-encoding.md against the shared crate: every field a visit, an order or a plan
+//! writes,
 //! with its Automerge type and whether it may be null, is a row of the page, and every row is
 //! a field. A field added to the schema without its row (or with another type) fails here.
 
@@ -6,10 +7,13 @@ use std::collections::BTreeMap;
 
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use autosurgeon::Text;
-use fieldsync_shared::document::{new_document, reconcile_order, reconcile_visit};
+use fieldsync_shared::document::{new_document, reconcile_order, reconcile_plan, reconcile_visit};
 use fieldsync_shared::evaluation::{CreditBasis, RulesBasis, ShownFinding};
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
+};
+use fieldsync_shared::plan::{
+    EntryReason, IsoWeek, Plan, PlanDay, PlanDecision, PlanEntry, PlanReview, PlanStatus,
 };
 use fieldsync_shared::values::{
     Date, DeviceId, DocId, Money, PersonCode, Position, Sha256, ShelfLocation, ShortText, Sku,
@@ -21,7 +25,9 @@ use fieldsync_shared::visit::{
 };
 
 /// Maps whose keys are data (an entry's identity), written `*` in the page.
-const COLLECTIONS: &[&str] = &["steps", "audit", "photos", "lines"];
+const COLLECTIONS: &[&str] = &[
+    "steps", "audit", "photos", "lines", "entries", "removed", "days",
+];
 
 /// One row of the page: type and nullable.
 type Rows = BTreeMap<String, (String, bool)>;
@@ -167,6 +173,7 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
     visit.notes = Text::with_value("note");
     visit.evaluated_against = basis(full, reviewed);
     visit.findings = findings(full);
+    visit.plan_id = full.then(DocId::new_random);
     visit.review = (full || reviewed).then(|| Review {
         decision: ReviewDecision::Rejected,
         comment: full.then_some(ShortText::parse("redo").unwrap()),
@@ -301,6 +308,60 @@ fn the_visit_encoding_is_documented() {
         "Visit",
         &visit(true, false),
         &[visit(false, false), visit(false, true)],
+    );
+}
+
+/// A plan with every field set (`full`) or as sparse as it gets (with a review without a
+/// comment when `reviewed`).
+fn plan(full: bool, reviewed: bool) -> AutoCommit {
+    let week = IsoWeek::parse("2026-W50").unwrap();
+    let mut plan = Plan::new(user(), week);
+    let store = StoreId::new_random();
+    let entry = PlanEntry {
+        store_id: store,
+        day: week.monday(),
+        seq: 1,
+        reason: EntryReason::Overdue,
+        pinned: false,
+    };
+    let day = PlanDay {
+        day: week.monday(),
+        stops: 1,
+        length_km: 3.25,
+    };
+    plan.apply(vec![entry], vec![day], at());
+    let removed = StoreId::new_random();
+    plan.removed.insert(removed.to_string(), removed);
+    if full {
+        plan.status = PlanStatus::Returned;
+        plan.submitted_at = Some(at());
+        plan.review = Some(PlanReview {
+            decision: PlanDecision::Returned,
+            comment: Some(ShortText::parse("add store 12").unwrap()),
+            by: user(),
+            at: at(),
+        });
+    } else {
+        plan.generated_at = None;
+        plan.review = reviewed.then(|| PlanReview {
+            decision: PlanDecision::Approved,
+            comment: None,
+            by: user(),
+            at: at(),
+        });
+    }
+    let mut doc = new_document(automerge::ActorId::random());
+    reconcile_plan(&mut doc, &plan).unwrap();
+    doc.commit();
+    doc
+}
+
+#[test]
+fn the_plan_encoding_is_documented() {
+    assert_page_matches(
+        "Plan",
+        &plan(true, false),
+        &[plan(false, false), plan(false, true)],
     );
 }
 

@@ -158,6 +158,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
         actor: device.actor.clone(),
         scope: Arc::new(scope),
         limits: Default::default(),
+        cross_device: Default::default(),
     }
 }
 
@@ -288,6 +289,7 @@ fn commit_of(tenant: TenantId, device: DeviceId, documents: Vec<DocumentWrite>) 
         user_id: UserId::new_random(),
         at: Timestamp(1_700_000_000_000),
         documents,
+        findings: Vec::new(),
     }
 }
 

@@ -35,6 +35,8 @@ const LAYERS: Layers = &[
             "photos",
             "history",
             "queries",
+            "plans",
+            "reports",
             "master_data",
             "admin",
             "sessions",

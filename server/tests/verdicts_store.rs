@@ -4,16 +4,23 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use automerge::Change;
+use fieldsync_server::store::documents::{
+    ChangeOrigin, CommitOutcome, DocumentStore, DocumentWrite, ExpectedVersion, NewChange,
+    Projection, PushCommit, VisitProjection,
+};
 use fieldsync_server::store::verdicts::{
-    FindingKind, FindingOutcome, FindingRecord, FindingSource,
+    CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
 };
 use fieldsync_server::store::{DirectoryStore, VerdictStore};
-use fieldsync_shared::document::DocKind;
+use fieldsync_shared::document::{new_document, reconcile_visit, DocKind};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
 use fieldsync_shared::rules::Severity;
 use fieldsync_shared::values::{
-    Date, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp,
+    Date, DeviceId, DocId, Money, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp,
+    UserId,
 };
+use fieldsync_shared::visit::{PhotoRef, Visit};
 
 mod support;
 
@@ -160,11 +167,234 @@ async fn findings_are_per_document_and_flagged_by_code<S: VerdictStore>(
         .is_empty());
 }
 
+/// A push creating one visit, with `findings` on it.
+fn push_creating_a_visit(tenant: TenantId, findings: Vec<FindingRecord>) -> PushCommit {
+    let id = findings[0].doc_id;
+    let date = Date::parse("2026-11-22").unwrap();
+    let visit = Visit::new(id, StoreId::new_random(), UserId::new_random(), date);
+    push_creating(tenant, &visit, findings)
+}
+
+/// A push creating `visit` (its projection's JSON is the visit's), with `findings` on it.
+fn push_creating(tenant: TenantId, visit: &Visit, findings: Vec<FindingRecord>) -> PushCommit {
+    let (id, date) = (visit.id, visit.planned_date);
+    let mut doc = new_document(automerge::ActorId::random());
+    reconcile_visit(&mut doc, visit).unwrap();
+    doc.commit();
+    let bytes = doc.save();
+    let changes = automerge::Automerge::load(&bytes)
+        .unwrap()
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect::<Vec<_>>();
+    PushCommit {
+        tenant_id: tenant,
+        device_id: DeviceId::new_random(),
+        user_id: visit.person_id,
+        at: Timestamp(1_795_000_000_000),
+        documents: vec![DocumentWrite {
+            doc_id: id,
+            kind: DocKind::Visit,
+            expected: ExpectedVersion::New,
+            changes: changes
+                .iter()
+                .map(|b| NewChange {
+                    hash: Change::from_bytes(b.clone()).unwrap().hash().0,
+                    bytes: b.clone(),
+                    origin: ChangeOrigin::Device,
+                })
+                .collect(),
+            projection: Projection::Visit(VisitProjection {
+                store_id: visit.store_id,
+                person_id: visit.person_id,
+                planned_date: date,
+                status: "planned",
+                document_json: serde_json::to_string(visit).unwrap(),
+            }),
+        }],
+        findings,
+    }
+}
+
+/// A push's findings are written in the push's own transaction: stored with its documents, and
+/// gone with them when the push is rolled back (a version conflict).
+async fn findings_commit_with_their_push<S: DocumentStore + VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let id = DocId::new_random();
+    let mut held = finding(id, "photos_missing", FindingOutcome::Held);
+    held.doc_kind = DocKind::Visit;
+    let outcome = store
+        .commit_push(push_creating_a_visit(tenant, vec![held.clone()]))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        store.findings_of(tenant, &[id]).await.unwrap(),
+        [held.clone()]
+    );
+
+    // The same creation again conflicts: nothing of it is written, its findings neither.
+    let mut again = held.clone();
+    again.code = "step_missing".into();
+    let outcome = store
+        .commit_push(push_creating_a_visit(tenant, vec![again]))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CommitOutcome::VersionConflict(vec![id]));
+    assert_eq!(store.findings_of(tenant, &[id]).await.unwrap(), [held]);
+}
+
+/// The other visits of a visit's photos and of its person, from the projections.
+async fn photo_uses_and_person_visits_read_the_projections<S: DocumentStore + VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let person = UserId::new_random();
+    let date = Date::parse("2026-11-22").unwrap();
+    let mut visit = Visit::new(DocId::new_random(), StoreId::new_random(), person, date);
+    let sha = Sha256::digest(b"shelf");
+    visit.photos.insert(
+        sha.to_hex(),
+        PhotoRef {
+            sha256: sha,
+            size_bytes: 5,
+            content_type: "image/jpeg".into(),
+            step: None,
+            taken_at: Timestamp(1_795_000_000_000),
+            taken_by: person,
+            position: None,
+            capture: None,
+        },
+    );
+    let outcome = store
+        .commit_push(push_creating(tenant, &visit, Vec::new()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed(_)),
+        "{outcome:?}"
+    );
+
+    let later = DocId::new_random();
+    let uses = store.photo_uses(tenant, &[sha], later).await.unwrap();
+    assert_eq!(
+        uses,
+        [PhotoUse {
+            sha256: sha,
+            visit: visit.id,
+            store_id: visit.store_id,
+            person_id: person,
+            date,
+        }]
+    );
+    assert!(store
+        .photo_uses(tenant, &[sha], visit.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .photo_uses(other, &[sha], later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .photo_uses(tenant, &[], later)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let around = |from: &str, to: &str, except| {
+        store.person_visits(
+            tenant,
+            person,
+            Date::parse(from).unwrap(),
+            Date::parse(to).unwrap(),
+            except,
+        )
+    };
+    let found = around("2026-11-21", "2026-11-23", later).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let read: Visit = serde_json::from_str(&found[0]).unwrap();
+    assert_eq!(read.id, visit.id);
+    assert!(around("2026-11-23", "2026-11-24", later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(around("2026-11-21", "2026-11-23", visit.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// A credit import's queue: one waiting row per customer, each taken by one caller, taken
+/// again after the lease unless finished.
+async fn credit_rechecks_are_queued_once_and_taken_once<S: VerdictStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    let (a, b) = (StoreId::new_random(), StoreId::new_random());
+    let pairs = |taken: Vec<CreditRecheck>| -> Vec<(TenantId, StoreId)> {
+        taken.iter().map(|r| (r.tenant_id, r.store_id)).collect()
+    };
+    store
+        .enqueue_credit_rechecks(tenant, &[a, b], Timestamp(1_000))
+        .await
+        .unwrap();
+    // Already waiting: not queued twice.
+    store
+        .enqueue_credit_rechecks(tenant, &[a], Timestamp(2_000))
+        .await
+        .unwrap();
+    store
+        .enqueue_credit_rechecks(other, &[a], Timestamp(2_000))
+        .await
+        .unwrap();
+
+    let first = store
+        .claim_credit_rechecks(Timestamp(10_000), Timestamp(9_000), 2)
+        .await
+        .unwrap();
+    assert_eq!(pairs(first.clone()), [(tenant, a), (tenant, b)]);
+    let next = store
+        .claim_credit_rechecks(Timestamp(10_001), Timestamp(9_001), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs(next.clone()),
+        [(other, a)],
+        "taken ones are not taken twice"
+    );
+    store.finish_credit_recheck(first[0].id).await.unwrap();
+    store.finish_credit_recheck(next[0].id).await.unwrap();
+    assert!(store
+        .claim_credit_rechecks(Timestamp(10_002), Timestamp(9_002), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Past its lease, the unfinished one is taken again.
+    let again = store
+        .claim_credit_rechecks(Timestamp(20_000), Timestamp(15_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(pairs(again), [(tenant, b)]);
+}
+
 macro_rules! verdicts_suite {
     ($engine:ident) => {
         mod $engine {
             async fn fixture() -> crate::support::Fixture<
-                impl crate::support::TestStore + super::DirectoryStore + super::VerdictStore,
+                impl crate::support::TestStore
+                    + super::DirectoryStore
+                    + super::DocumentStore
+                    + super::VerdictStore,
             > {
                 crate::support::$engine().await
             }
@@ -173,6 +403,31 @@ macro_rules! verdicts_suite {
             async fn rule_data_reads_rows_with_their_versions() {
                 let f = fixture().await;
                 super::rule_data_reads_rows_with_their_versions(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn photo_uses_and_person_visits_read_the_projections() {
+                let f = fixture().await;
+                super::photo_uses_and_person_visits_read_the_projections(
+                    &f.store, f.tenant, f.other,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn credit_rechecks_are_queued_once_and_taken_once() {
+                let f = fixture().await;
+                super::credit_rechecks_are_queued_once_and_taken_once(&f.store, f.tenant, f.other)
+                    .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn findings_commit_with_their_push() {
+                let f = fixture().await;
+                super::findings_commit_with_their_push(&f.store, f.tenant).await;
                 f.finish().await;
             }
 

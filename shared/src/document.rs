@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::order::Order;
+use crate::plan::Plan;
 use crate::visit::Visit;
 
 /// The kinds of CRDT document Fieldsync syncs. Wire name: [`DocKind::as_str`].
@@ -20,14 +21,17 @@ use crate::visit::Visit;
 pub enum DocKind {
     Visit,
     Order,
+    /// A rep's weekly visit plan.
+    Plan,
 }
 
 impl DocKind {
-    pub const ALL: &'static [DocKind] = &[DocKind::Visit, DocKind::Order];
+    pub const ALL: &'static [DocKind] = &[DocKind::Visit, DocKind::Order, DocKind::Plan];
     pub fn as_str(&self) -> &'static str {
         match self {
             DocKind::Visit => "visit",
             DocKind::Order => "order",
+            DocKind::Plan => "plan",
         }
     }
     /// `None` for a name this version does not know.
@@ -35,6 +39,7 @@ impl DocKind {
         match s {
             "visit" => Some(DocKind::Visit),
             "order" => Some(DocKind::Order),
+            "plan" => Some(DocKind::Plan),
             _ => None,
         }
     }
@@ -55,12 +60,13 @@ pub enum DocumentError {
     Automerge(#[from] automerge::AutomergeError),
 }
 
-/// A hydrated document of either kind.
+/// A hydrated document of any kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnyDocument {
     Visit(Visit),
     Order(Order),
+    Plan(Plan),
 }
 
 impl AnyDocument {
@@ -68,6 +74,7 @@ impl AnyDocument {
         match self {
             AnyDocument::Visit(_) => DocKind::Visit,
             AnyDocument::Order(_) => DocKind::Order,
+            AnyDocument::Plan(_) => DocKind::Plan,
         }
     }
 }
@@ -141,6 +148,20 @@ pub fn hydrate_order<D: ReadDoc>(doc: &D) -> Result<Order, DocumentError> {
     Ok(order)
 }
 
+/// Reads a plan out of an Automerge document; entries and removed stores must be keyed by the
+/// store id, days by the date.
+pub fn hydrate_plan<D: ReadDoc>(doc: &D) -> Result<Plan, DocumentError> {
+    let schema = |source| DocumentError::Schema {
+        kind: "plan",
+        source,
+    };
+    let plan: Plan = autosurgeon::hydrate(doc).map_err(schema)?;
+    check_keys("entries", &plan.entries, |e| e.store_id.to_string()).map_err(schema)?;
+    check_keys("removed", &plan.removed, |s| s.to_string()).map_err(schema)?;
+    check_keys("days", &plan.days, |d| d.day.to_string()).map_err(schema)?;
+    Ok(plan)
+}
+
 fn check_keys<T>(
     collection: &str,
     map: &BTreeMap<String, T>,
@@ -163,6 +184,7 @@ pub fn hydrate_any<D: ReadDoc>(kind: DocKind, doc: &D) -> Result<AnyDocument, Do
     Ok(match kind {
         DocKind::Visit => AnyDocument::Visit(hydrate_visit(doc)?),
         DocKind::Order => AnyDocument::Order(hydrate_order(doc)?),
+        DocKind::Plan => AnyDocument::Plan(hydrate_plan(doc)?),
     })
 }
 
@@ -172,6 +194,10 @@ pub fn reconcile_visit(doc: &mut AutoCommit, value: &Visit) -> Result<(), Docume
 }
 
 pub fn reconcile_order(doc: &mut AutoCommit, value: &Order) -> Result<(), DocumentError> {
+    Ok(autosurgeon::reconcile(doc, value)?)
+}
+
+pub fn reconcile_plan(doc: &mut AutoCommit, value: &Plan) -> Result<(), DocumentError> {
     Ok(autosurgeon::reconcile(doc, value)?)
 }
 
@@ -479,6 +505,44 @@ mod tests {
             hydrate_any(DocKind::Order, &doc).unwrap(),
             AnyDocument::Order(o)
         );
+    }
+
+    #[test]
+    fn plans_round_trip_and_check_their_keys() {
+        use crate::plan::{EntryReason, IsoWeek, Plan, PlanDay, PlanEntry};
+        let week = IsoWeek::parse("2026-W50").unwrap();
+        let mut plan = Plan::new(UserId::new_random(), week);
+        let entry = |store: crate::values::StoreId| PlanEntry {
+            store_id: store,
+            day: week.monday(),
+            seq: 1,
+            reason: EntryReason::Due,
+            pinned: false,
+        };
+        let route = PlanDay {
+            day: week.monday(),
+            stops: 1,
+            length_km: 2.5,
+        };
+        let store = crate::values::StoreId::new_random();
+        plan.apply(vec![entry(store)], vec![route], crate::values::Timestamp(1));
+        let mut doc = new_document(ActorId::random());
+        reconcile_plan(&mut doc, &plan).unwrap();
+        doc.commit();
+        assert_eq!(
+            hydrate_any(DocKind::Plan, &doc).unwrap(),
+            AnyDocument::Plan(plan.clone())
+        );
+
+        let mut miskeyed = plan.clone();
+        miskeyed.entries.insert(
+            "not-the-store".into(),
+            entry(crate::values::StoreId::new_random()),
+        );
+        let mut doc = new_document(ActorId::random());
+        reconcile_plan(&mut doc, &miskeyed).unwrap();
+        doc.commit();
+        assert_schema_error(hydrate_plan(&doc), "entries");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
 //! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
+//! * [`plan`]: the weekly visit plan document (its planner is [`rules::plan`]).
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
@@ -22,6 +23,7 @@ pub mod limits;
 pub mod master;
 pub mod order;
 pub mod org;
+pub mod plan;
 pub mod policy;
 pub mod protocol;
 pub mod rules;

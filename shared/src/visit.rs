@@ -2,8 +2,11 @@
 //! and a merchandiser at once) and merged by Automerge.
 //!
 //! Collections are maps keyed by their natural identity (step name, `SKU@location`, photo
-//! SHA-256), not lists: two devices recording the same audit line concurrently merge into one
-//! line field by field instead of producing a duplicate.
+//! SHA-256), not lists: two devices recording the same audit line concurrently leave one line
+//! instead of a duplicate, and since a recording replaces the line as a whole (its time is
+//! the line's autosurgeon key) that line is one person's observation, never a mix. Notes are a
+//! list of entries: two people adding a note at once both keep theirs, as separate entries.
+//! docs/document-encoding.md says what every field does when two people edit it at once.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +70,9 @@ pub struct GeoStamp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct StepRecord {
     pub step: VisitStep,
+    /// The record's key: recording a step again replaces the record as a whole, so two
+    /// people recording it at once leave one whole record, never a mix of both.
+    #[key]
     pub at: Timestamp,
     pub by: UserId,
     /// `None`: done. `Some(reason)`: skipped.
@@ -83,6 +89,9 @@ pub struct AuditLine {
     pub shelf_price: Option<Money>,
     pub oldest_production_date: Option<Date>,
     pub recorded_by: UserId,
+    /// The line's key: recording the line again replaces it as a whole, so two people
+    /// recording it at once leave one whole observation, never a mix of both.
+    #[key]
     pub recorded_at: Timestamp,
 }
 
@@ -129,6 +138,22 @@ pub struct PhotoCapture {
     pub position: Option<Position>,
 }
 
+/// Author name shown for the notes of visits written before notes were entries (one text).
+pub const EARLIER_NOTES_AUTHOR: &str = "earlier notes";
+
+/// One note on a visit: who wrote it, when, what. Entries are only ever appended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct NoteEntry {
+    pub by: UserId,
+    /// The author's display name when they wrote it (shown without a user lookup).
+    pub by_name: String,
+    /// Device time. The list's key when a compensation reconciles an earlier list into the
+    /// merged one: entries are matched by time, so removing one removes that one.
+    #[key]
+    pub at: Timestamp,
+    pub text: String,
+}
+
 /// The supervisor's review of a submitted visit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Review {
@@ -155,9 +180,19 @@ pub struct Visit {
     pub audit: BTreeMap<String, AuditLine>,
     /// Keyed by the photo's SHA-256 hex.
     pub photos: BTreeMap<String, PhotoRef>,
-    /// Free-form notes; a collaborative Text so concurrent edits interleave instead of clobbering.
+    /// Notes of visits written before notes were entries: one collaborative Text, read as one
+    /// entry by [`EARLIER_NOTES_AUTHOR`]. New notes go to `note_entries` (a separate key so
+    /// older devices keep their Text and newer ones their list).
     #[serde(with = "crate::values::text_serde")]
     pub notes: Text,
+    /// Notes as entries, in insertion order (an Automerge list: entries added at once on two
+    /// devices are both kept). Shown by [`Visit::notes_in_order`]. The list is created with
+    /// the visit; `None` for a visit written before notes were entries, until the server adds
+    /// the list (once, under its own actor). A device never creates it on an existing visit:
+    /// two devices doing so at once would make two lists under one key, and one would be lost.
+    #[autosurgeon(missing = "Option::default", reconcile = "reconcile_note_list")]
+    #[serde(default)]
+    pub note_entries: Option<Vec<NoteEntry>>,
     pub review: Option<Review>,
     /// The master data the phone judged the visit against when it submitted it; `None`
     /// before submission and for visits written before this was recorded ("unknown").
@@ -169,6 +204,11 @@ pub struct Visit {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub findings: Vec<ShownFinding>,
+    /// The weekly plan this visit carries out (its entry is the one of the visit's store);
+    /// `None`: an unplanned visit.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub plan_id: Option<DocId>,
 }
 
 impl Visit {
@@ -187,9 +227,73 @@ impl Visit {
             audit: BTreeMap::new(),
             photos: BTreeMap::new(),
             notes: Text::with_value(""),
+            note_entries: Some(Vec::new()),
             review: None,
             evaluated_against: None,
             findings: Vec::new(),
+            plan_id: None,
         }
+    }
+
+    /// Adds a note. To the list of entries when the visit has it; otherwise (a visit written
+    /// before notes were entries, not yet upgraded by the server) as a line of the earlier
+    /// notes text, ending in a newline so that lines added at once on two devices stay
+    /// separate lines. Either way the note merges with every other and is never lost.
+    pub fn add_note(&mut self, note: NoteEntry) {
+        match &mut self.note_entries {
+            Some(entries) => entries.push(note),
+            None => {
+                let existing = self.notes.as_str();
+                let separator = if existing.is_empty() || existing.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
+                let insert = format!("{separator}{}\n", note.text);
+                // Spliced at the end (a byte offset, as autosurgeon's Text counts): no diff of
+                // the whole text.
+                let end = existing.len();
+                self.notes.splice(end, 0, insert);
+            }
+        }
+    }
+
+    /// The notes in display order: the earlier notes text (if any) first, then the entries by
+    /// time, then author, so every device shows the same order whatever order they merged in.
+    pub fn notes_in_order(&self) -> Vec<NoteEntry> {
+        let earlier = self.notes.as_str().trim();
+        let mut entries = self.note_entries.clone().unwrap_or_default();
+        // Stable: one author's notes of the same millisecond keep the list's order.
+        entries.sort_by_key(|n| (n.at, n.by));
+        if !earlier.is_empty() {
+            entries.insert(
+                0,
+                NoteEntry {
+                    by: self.person_id,
+                    by_name: EARLIER_NOTES_AUTHOR.to_string(),
+                    at: Timestamp(0),
+                    text: earlier.to_string(),
+                },
+            );
+        }
+        entries
+    }
+
+    /// The notes' texts, one per line, in [`Visit::notes_in_order`] order.
+    pub fn notes_text(&self) -> String {
+        let texts: Vec<String> = self.notes_in_order().into_iter().map(|n| n.text).collect();
+        texts.join("\n")
+    }
+}
+
+/// Writes the list of notes when the visit has one; writes nothing when it has none, so that
+/// reconciling a visit read without the list never creates it (see [`Visit::note_entries`]).
+fn reconcile_note_list<R: autosurgeon::Reconciler>(
+    entries: &Option<Vec<NoteEntry>>,
+    reconciler: R,
+) -> Result<(), R::Error> {
+    match entries {
+        Some(entries) => entries.reconcile(reconciler),
+        None => Ok(()),
     }
 }

@@ -221,10 +221,16 @@ fn the_readme_walkthrough_works() {
     let doc = &items[0]["document"];
     assert_eq!(doc["audit"].as_object().unwrap().len(), 2);
     assert_eq!(doc["photos"].as_object().unwrap().len(), 1);
-    let notes = doc["notes"].as_str().unwrap();
+    let notes: Vec<&str> = doc["note_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
     assert!(
-        notes.contains("Endcap rebuilt") && notes.contains("more facings"),
-        "{notes}"
+        notes.iter().any(|n| n.contains("Endcap rebuilt"))
+            && notes.iter().any(|n| n.contains("more facings")),
+        "{notes:?}"
     );
 
     let served_order = server.get_json(&token, &format!("/v1/orders/{order}"));

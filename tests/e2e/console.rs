@@ -106,9 +106,14 @@ fn submitted_visit_with_photo(device: &Device, dir: &Path, store: &Store, seed: 
     visit
 }
 
-/// Signs in to the console through its form.
+/// Signs in to the console through its form, as a browser never used before.
 fn sign_in(browser: &Browser, server: &TestServer, username: &str) {
     browser.delete_cookies();
+    sign_in_again(browser, server, username);
+}
+
+/// Signs in through the form, keeping the browser's cookies.
+fn sign_in_again(browser: &Browser, server: &TestServer, username: &str) {
     browser.goto(&format!("{}/console/login", server.url));
     let user = browser.wait_for("#username");
     browser.type_into(&user, username);
@@ -308,4 +313,65 @@ fn supervisor_reviews_a_visit_in_the_console() {
         "the 404 page shows nothing of the visit"
     );
     eprintln!("console screenshots: {}", shots.display());
+}
+
+/// With photos in the S3 store (Garage), the console's images are redirects to presigned URLs
+/// of the object store: the page's Content-Security-Policy allows that origin, so the
+/// thumbnail and the full-size photo show, and still nothing else's. Signing in again in the
+/// same browser reuses its console device.
+#[test]
+fn console_shows_object_store_photos_and_keeps_one_device_per_browser() {
+    let server = TestServer::start_with(fieldsync_e2e::use_test_s3);
+    let TestDevice { device, dir } = TestDevice::login(&server, "rep1");
+    let store = first_store_of(&device);
+    let visit = submitted_visit_with_photo(&device, dir.path(), &store, 13);
+    let endpoint = fieldsync_e2e::test_s3_endpoint();
+
+    let resp = http()
+        .get(&format!("{}/console/login", server.url))
+        .call()
+        .expect("login page");
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .expect("a CSP")
+        .to_str()
+        .expect("ASCII")
+        .to_string();
+    let origin = endpoint.trim_end_matches('/');
+    assert!(
+        csp.contains(&format!("img-src 'self' {origin};")),
+        "the object store's origin is an image source: {csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+
+    let browser = Browser::start(WIDTH, HEIGHT);
+    sign_in(&browser, &server, "sup1");
+    browser.wait_until(
+        "the thumbnail from the object store",
+        &format!(
+            "const i = document.querySelector('#visit-{visit} .thumbs img'); \
+             return !!i && i.complete && i.naturalWidth > 0;"
+        ),
+    );
+    browser.goto(&format!("{}/console/visits/{visit}", server.url));
+    browser.wait_until(
+        "the full-size photo from the object store",
+        "const i = document.querySelector('.photos img'); return !!i && i.complete && i.naturalWidth > 0;",
+    );
+
+    // Signing out and in again in the same browser reuses its console device: one device
+    // (one Automerge actor) per browser and user, not one more per sign-in.
+    browser.click(&browser.wait_for("form[action='/console/logout'] button"));
+    browser.wait_for("#username");
+    sign_in_again(&browser, &server, "sup1");
+    let devices = server.get_json(&server.token("admin"), "/v1/admin/devices");
+    let consoles: Vec<&Value> = devices["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter(|d| d["platform"] == "web")
+        .collect();
+    assert_eq!(consoles.len(), 1, "one console device: {consoles:?}");
+    assert!(consoles[0]["revoked_at"].is_null());
 }

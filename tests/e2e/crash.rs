@@ -292,7 +292,7 @@ fn compaction_under_concurrent_syncs(engine: Engine) {
         for round in 0..ROUNDS {
             for e in (0..EDITS_PER_ROUND).step_by(2) {
                 let note = format!("d{n} r{round} e{e}. ");
-                assert!(merged.notes.as_str().contains(&note), "note {note:?} lost");
+                assert!(merged.notes_text().contains(&note), "note {note:?} lost");
             }
         }
     }

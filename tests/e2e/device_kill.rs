@@ -117,7 +117,7 @@ fn assert_acked_present(device: &Device, acked: &[String]) {
             }
             ["acked", "note", v, text] => {
                 let visit = device.visit(doc(v)).expect(line);
-                assert!(visit.notes.as_str().contains(text), "lost: {line}");
+                assert!(visit.notes_text().contains(text), "lost: {line}");
             }
             ["acked", "order", o, number] => {
                 let order = device.order(doc(o)).expect(line);

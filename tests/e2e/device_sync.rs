@@ -119,7 +119,7 @@ fn a_server_restored_from_a_backup_gets_the_whole_history_again() {
         dev.document_heads(visit).unwrap()
     );
     assert_eq!(fresh.visit(visit).unwrap(), dev.visit(visit).unwrap());
-    assert!(fresh.visit(visit).unwrap().notes.as_str().contains("two"));
+    assert!(fresh.visit(visit).unwrap().notes_text().contains("two"));
 }
 
 #[test]
@@ -176,7 +176,7 @@ fn pulled_documents_are_stored_and_acknowledged() {
     let report = dev.sync().unwrap();
     assert_eq!(report.docs_received, 1);
     assert_eq!(
-        dev.visit(visit).unwrap().notes.as_str(),
+        dev.visit(visit).unwrap().notes_text(),
         "from the other device"
     );
     assert_eq!(

@@ -204,7 +204,7 @@ fn devices_alternating_between_two_instances_converge() {
     for round in 0..ROUNDS {
         for who in ["rep", "merch"] {
             let note = format!("{who} round {round}. ");
-            assert!(on_rep.notes.as_str().contains(&note), "{note:?} lost");
+            assert!(on_rep.notes_text().contains(&note), "{note:?} lost");
         }
     }
     assert!(on_rep.photos.contains_key(&photo.to_hex()));

@@ -63,8 +63,7 @@ fn a_reinstalled_device_gets_everything_back() {
     assert!(old
         .visit(visits[0])
         .unwrap()
-        .notes
-        .as_str()
+        .notes_text()
         .contains("Follow-up on Friday."));
     assert_eq!(
         old.document_heads(visits[0]).unwrap(),

@@ -364,6 +364,7 @@ fn server_doc(server: &TestServer, token: &str, kind: DocKind, id: DocId) -> ser
     let path = match kind {
         DocKind::Visit => format!("/v1/visits/{id}"),
         DocKind::Order => format!("/v1/orders/{id}"),
+        DocKind::Plan => format!("/v1/plans/{id}"),
     };
     server.get_json(token, &path)["document"].clone()
 }

@@ -271,8 +271,7 @@ fn moving_a_store(server: &TestServer) {
     assert!(rep2
         .visit(m1_moved)
         .unwrap()
-        .notes
-        .as_str()
+        .notes_text()
         .contains("restocked"));
     assert!(!held(&rep1).contains(&m1_moved));
     let t_rep1 = server.token("rep1");

@@ -15,6 +15,7 @@ use fieldsync_shared::document::{load_document, DocKind};
 use fieldsync_shared::protocol::PushResult;
 use fieldsync_shared::Timestamp;
 
+use crate::merges::visit_from_an_older_app;
 use crate::write_policies::{copy_for, push_raw};
 
 #[test]
@@ -137,9 +138,13 @@ fn documents_past_the_limits_are_refused(postgres: bool) {
     };
     assert_eq!(status, 200);
 
-    // The device enforces the same limits before it commits: the note that would take the
-    // visit's notes past 64 KiB is refused and not saved; the visit still syncs.
-    rep1.sync().unwrap();
+    // The device enforces the same limits before it commits: the note that would take a
+    // text past 64 KiB is refused and not saved; the visit still syncs. Notes are entries of
+    // at most 10,000 characters each, so the text that can grow is the earlier notes of a
+    // visit written before notes were entries, on a phone the server's list has not reached.
+    let (visit, earlier) = visit_from_an_older_app(&server, &raw, &rep1, &store);
+    rep1.receive_document(visit, DocKind::Visit, &earlier)
+        .unwrap();
     let note = "x".repeat(10_000);
     let mut refused = None;
     for _ in 0..10 {
@@ -150,7 +155,7 @@ fn documents_past_the_limits_are_refused(postgres: bool) {
     }
     let refused = refused.expect("a note past the text limit is refused on the device");
     assert!(refused.contains("65536"), "{refused}");
-    let notes = rep1.visit(visit).unwrap().notes.as_str().len();
+    let notes = rep1.visit(visit).unwrap().notes_text().len();
     assert!(notes <= 65_536, "{notes}");
     rep1.sync().unwrap();
 }

@@ -118,7 +118,7 @@ fn concurrent_edits_converge(first: First) {
     assert!(on_rep.photos.contains_key(&p1.to_hex()) && on_rep.photos.contains_key(&p2.to_hex()));
     assert!(on_rep.steps.contains_key(VisitStep::Greet.as_str()));
     assert!(on_rep.check_in.is_some());
-    let notes = on_rep.notes.as_str();
+    let notes = on_rep.notes_text();
     assert!(
         notes.contains("Endcap rebuilt") && notes.contains("more facings"),
         "notes: {notes}"

@@ -177,8 +177,9 @@ fn a_note_racing_an_approval_is_undone_and_the_rep_is_told() {
     // The server kept the approval and the notes as they were when approved.
     let stored = server_visit(&server, &token, visit);
     assert_eq!(stored["status"], "approved");
+    let stored_visit: Visit = serde_json::from_value(stored.clone()).expect("visit JSON");
     assert!(
-        !stored["notes"].as_str().unwrap().contains(LATE_NOTE),
+        !stored_visit.notes_text().contains(LATE_NOTE),
         "the late note is not in the approved visit: {stored}"
     );
     assert_eq!(stored["review"]["decision"], "approved");

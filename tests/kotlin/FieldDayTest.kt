@@ -75,7 +75,9 @@ object FieldDayTest : Suite("FieldDay") {
             assertEquals(VisitStep.entries, local.steps.map { it.step })
             assertEquals(2, local.audit.size)
             assertEquals(setOf(first.sha256, second.sha256), local.photos.map { it.sha256 }.toSet())
-            assertContains(local.notes, "TEA-500 out of stock")
+            // Notes are entries (author, time, text), in order.
+            assertEquals(listOf("TEA-500 out of stock on the endcap; backroom empty"), local.notes.map { it.text })
+            assertTrue(local.notes[0].atMs > 0 && local.notes[0].byName.isNotEmpty())
             val waiting = merch.pending()
             assertEquals(2, waiting.photos)
             assertContains(waiting.docs.map { it.docId }, visit.id)
@@ -153,7 +155,7 @@ object FieldDayTest : Suite("FieldDay") {
                 )
             }
             assertEquals("audit" to "visit_frozen", frozenAudit.field to frozenAudit.code)
-            assertFalse(merch.visit(visit.id).notes.contains("one more thing"))
+            assertFalse(merch.visit(visit.id).notes.any { it.text == "one more thing" })
             assertEquals(0, merch.pending().documents)
         }
     }

@@ -192,7 +192,7 @@ impl FieldsyncDevice {
         })
     }
 
-    /// Appends a line to the visit's notes (concurrent notes from two phones are both kept).
+    /// Adds a note entry to the visit (notes added at once on two phones are both kept).
     pub fn append_note(&self, visit_id: String, text: String) -> Result<()> {
         Ok(self
             .device

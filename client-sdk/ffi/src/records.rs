@@ -340,6 +340,16 @@ impl From<shared_visit::PhotoCapture> for PhotoCapture {
     }
 }
 
+/// One note on a visit. The notes of visits written before notes were entries come as one
+/// entry by "earlier notes" (author id: the visit's owner, time 0).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Note {
+    pub by_user_id: String,
+    pub by_name: String,
+    pub at_ms: i64,
+    pub text: String,
+}
+
 /// The supervisor's decision on a submitted visit.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Review {
@@ -363,8 +373,8 @@ pub struct Visit {
     pub steps: Vec<StepDone>,
     pub audit: Vec<AuditLine>,
     pub photos: Vec<Photo>,
-    /// One note per line.
-    pub notes: String,
+    /// By time, then author (the same order on every device); the earlier notes first.
+    pub notes: Vec<Note>,
     pub review: Option<Review>,
     /// The findings the author's phone showed during the visit, oldest first.
     pub findings: Vec<RecordedFinding>,
@@ -372,6 +382,16 @@ pub struct Visit {
 
 impl From<client::Visit> for Visit {
     fn from(v: client::Visit) -> Self {
+        let notes: Vec<Note> = v
+            .notes_in_order()
+            .into_iter()
+            .map(|n| Note {
+                by_user_id: n.by.to_string(),
+                by_name: n.by_name,
+                at_ms: n.at.millis(),
+                text: n.text,
+            })
+            .collect();
         let mut steps: Vec<StepDone> = v
             .steps
             .into_values()
@@ -423,7 +443,7 @@ impl From<client::Visit> for Visit {
                     capture: p.capture.map(PhotoCapture::from),
                 })
                 .collect(),
-            notes: v.notes.as_str().to_string(),
+            notes,
             review: v.review.map(|r| Review {
                 decision: r.decision.into(),
                 comment: r.comment.map(|c| c.to_string()),

@@ -13,6 +13,7 @@ mod master_data;
 mod network;
 mod orders;
 mod photos;
+mod plans;
 mod review;
 mod session;
 mod sync;
@@ -25,6 +26,7 @@ use fieldsync_shared::DeviceId;
 use crate::error::Result;
 use crate::store::Database;
 
+pub use plans::PlanSettings;
 pub use review::ReviewItem;
 pub use visits::{AuditInput, GeoFix};
 

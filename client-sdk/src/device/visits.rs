@@ -5,15 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, Value, ROOT};
-use fieldsync_shared::document::{hydrate_visit, reconcile_visit};
+use fieldsync_shared::document::reconcile_visit;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
 use fieldsync_shared::rules::{freshness, Verdict};
-use fieldsync_shared::visit::{AuditLine, GeoStamp, StepRecord, Visit, VisitStatus, VisitStep};
+use fieldsync_shared::visit::{
+    AuditLine, GeoStamp, NoteEntry, StepRecord, Visit, VisitStatus, VisitStep,
+};
 use fieldsync_shared::{
     Date, DocId, DocKind, Money, ParseError, Position, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp,
@@ -154,8 +154,10 @@ impl Device {
         })
     }
 
-    /// Appends to the visit's notes. Notes are Automerge Text and the text is spliced in at the
-    /// end, so notes appended concurrently on two devices are both kept.
+    /// Adds a note to the visit: one entry (author, time, text) appended to the visit's list of
+    /// notes, so notes added at once on two devices are both kept as separate entries. A visit
+    /// written before notes were entries takes the note as a line of its earlier notes until
+    /// the server has added the list ([`Visit::add_note`]).
     pub fn append_note(&self, visit: DocId, text: &str) -> Result<()> {
         if text.trim().is_empty() {
             return Err(ParseError::new("note", "must not be empty").into());
@@ -167,35 +169,15 @@ impl Device {
             )
             .into());
         }
-        let mut conn = self.db.lock();
-        let profile = store::require_profile(&conn)?;
-        let row = edits::load_row(&conn, visit, DocKind::Visit)?;
-        let mut doc = row.load(self.db.actor())?;
-        let before = hydrate_visit(&doc)?;
-        let notes = match doc.get(ROOT, "notes")? {
-            Some((Value::Object(ObjType::Text), id)) => id,
-            _ => return Err(DeviceError::Document("the visit has no notes text".into())),
-        };
-        let existing = doc.text(&notes)?;
-        // One note per line; positions are in the document's own text units (`length`), so
-        // any script (Chinese included) splices at the right place.
-        let insert = if existing.is_empty() || existing.ends_with('\n') {
-            text.to_string()
-        } else {
-            format!("\n{text}")
-        };
-        let end = doc.length(&notes);
-        doc.splice_text(&notes, end, 0, &insert)?;
-        // Refused: the uncommitted splice is dropped with `doc`.
-        edits::authorize(&conn, &profile, Some(&before), &hydrate_visit(&doc)?)?;
-        edits::commit(
-            &mut conn,
-            visit,
-            DocKind::Visit,
-            &mut doc,
-            "append note",
-            |_, _| Ok(()),
-        )
+        self.edit_visit(visit, "append note", |_, profile, v| {
+            v.add_note(NoteEntry {
+                by: profile.id,
+                by_name: profile.display_name.clone(),
+                at: Timestamp::now(),
+                text: text.to_string(),
+            });
+            Ok(())
+        })
     }
 
     /// Checks out. Blocked (`Invalid`) when not checked in, stamped before the check-in, or

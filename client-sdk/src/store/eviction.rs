@@ -38,6 +38,7 @@ pub fn delete_evicted(conn: &Connection, id: DocId, me: UserId) -> Result<Option
                 (v.person_id, v.photos.values().map(|p| p.sha256).collect())
             }
             Ok(AnyDocument::Order(o)) => (o.person_id, Vec::new()),
+            Ok(AnyDocument::Plan(p)) => (p.person_id, Vec::new()),
             Err(_) => return Ok(None),
         };
     if owner == me {

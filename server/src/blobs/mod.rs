@@ -191,6 +191,12 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn abort_multipart(&self, key: &BlobKey, upload: &MultipartId) -> Result<(), BlobError>;
     /// Unfinished multipart uploads started before `before` (unix ms).
     async fn list_multipart(&self, before: i64) -> Result<Vec<PendingMultipart>, BlobError>;
+
+    /// The origin (`scheme://host[:port]`) that [`Self::presign_get`] URLs point to, when it is
+    /// not the server's own: a browser page showing photos must allow it as an image source.
+    fn download_origin(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Opens the blob store the settings name: the S3 bucket (checked to be reachable), else

@@ -36,6 +36,8 @@ pub struct S3BlobStore {
     client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
+    /// Where presigned downloads point (see [`BlobStore::download_origin`]).
+    download_origin: Option<String>,
 }
 
 impl S3BlobStore {
@@ -43,7 +45,8 @@ impl S3BlobStore {
     /// credentials (`HeadBucket`), so a misconfigured store fails at startup, not at the first
     /// photo.
     pub async fn open(settings: S3Settings) -> Result<Self, BlobError> {
-        let store = Self::new(&settings);
+        let mut store = Self::new(&settings);
+        store.download_origin = store.probe_download_origin().await;
         let place = format!(
             "S3 bucket {:?} at {}",
             settings.bucket,
@@ -124,7 +127,24 @@ impl S3BlobStore {
             client: aws_sdk_s3::Client::from_conf(config.build()),
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
+            download_origin: None,
         }
+    }
+
+    /// The origin of a presigned download URL, found by presigning one (a local computation:
+    /// the SDK decides between path-style and virtual-hosted addresses, so ask it).
+    async fn probe_download_origin(&self) -> Option<String> {
+        let ttl = Duration::from_secs(60);
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(&BlobKey("origin-probe".to_string())))
+            .presigned(presigning(ttl).ok()?)
+            .await
+            .ok()?;
+        let uri: axum::http::Uri = req.uri().parse().ok()?;
+        Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
     }
 
     fn object_key(&self, key: &BlobKey) -> String {
@@ -566,6 +586,10 @@ impl BlobStore for S3BlobStore {
     }
 
     #[tracing::instrument(skip(self))]
+    fn download_origin(&self) -> Option<&str> {
+        self.download_origin.as_deref()
+    }
+
     async fn list_multipart(&self, before: i64) -> Result<Vec<PendingMultipart>, BlobError> {
         let mut pending = Vec::new();
         let mut key_marker: Option<String> = None;

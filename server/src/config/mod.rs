@@ -18,6 +18,7 @@ mod database;
 mod documents;
 mod live;
 mod photos;
+mod verdicts;
 
 pub use blobs::{
     BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
@@ -31,6 +32,7 @@ pub use photos::{
     PhotoSettings, DEFAULT_MULTIPART_THRESHOLD_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES,
     MIN_PRESIGNED_PART_BYTES,
 };
+pub use verdicts::{VerdictSettings, DEFAULT_MAX_TRAVEL_KMH, DEFAULT_MIN_VISIT_MINUTES};
 
 /// Default size limit of one uploaded photo: 20 MiB.
 pub const DEFAULT_MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
@@ -329,6 +331,10 @@ pub struct Config {
     #[command(flatten)]
     pub console: ConsoleSettings,
 
+    /// Bounds of the server's cross-device checks (travel speed, shortest visit).
+    #[command(flatten)]
+    pub verdicts: VerdictSettings,
+
     /// Largest request body of the JSON and sync endpoints (`POST /v1/sync`), in bytes as sent
     /// (after compression). The other sync limits keep their defaults.
     #[arg(
@@ -374,6 +380,7 @@ impl Config {
             live: LiveSettings::default(),
             documents: DocumentLimitSettings::default(),
             console: ConsoleSettings::default(),
+            verdicts: VerdictSettings::default(),
             limits: Limits::default(),
         }
     }

@@ -35,6 +35,12 @@ const SESSION_COOKIE: &str = "fieldsync_console";
 const LOGIN_COOKIE: &str = "fieldsync_console_login";
 /// How long a sign-in form stays valid, seconds.
 const LOGIN_FORM_SECS: u64 = 3600;
+/// The cookie naming this browser's console device, so that each sign-in in the same browser
+/// reuses one device (and actor) instead of registering another: not a credential, a device id
+/// is only reused for the user it belongs to.
+const DEVICE_COOKIE: &str = "fieldsync_console_device";
+/// How long a browser remembers its console device, seconds (400 days, the most browsers keep).
+const DEVICE_COOKIE_SECS: u64 = 400 * 24 * 3600;
 
 /// The signed-in user of a console request.
 #[derive(Debug, Clone)]
@@ -215,12 +221,23 @@ pub async fn login(
         Err(AuthError::Api(e)) => return Err(e.into()),
         Err(AuthError::Refused { message, .. }) => return Err(ApiError::Forbidden(message).into()),
     };
-    let token = open_console_session(&state, &profile).await?;
+    let known_device = cookie(&headers, DEVICE_COOKIE).and_then(|v| DeviceId::parse(v).ok());
+    let (token, device) = open_console_session(&state, &profile, known_device).await?;
     let ttl = console_ttl_secs(&state);
     let mut resp = Redirect::to("/console/queue").into_response();
     set_cookie(
         &mut resp,
         &cookie_value(&state, &headers, SESSION_COOKIE, &token, ttl),
+    );
+    set_cookie(
+        &mut resp,
+        &cookie_value(
+            &state,
+            &headers,
+            DEVICE_COOKIE,
+            &device.to_string(),
+            DEVICE_COOKIE_SECS,
+        ),
     );
     set_cookie(&mut resp, &expired_cookie(LOGIN_COOKIE));
     tracing::info!(user = %profile.id, tenant = %profile.tenant_id, "console signed in");
@@ -236,16 +253,39 @@ fn console_ttl_secs(state: &AppState) -> u64 {
         .min(state.config.session_max_age_secs)
 }
 
-/// Registers a console device for `user`, opens its session and stores the sign-in; returns
-/// the cookie's token.
-async fn open_console_session(state: &AppState, user: &UserProfile) -> ConsoleResult<String> {
-    let registration = DeviceRegistration {
-        id: DeviceId::new_random(),
-        tenant_id: user.tenant_id,
-        user_id: user.id,
-        actor: automerge::ActorId::random(),
-        name: "Web console".to_string(),
-        platform: "web".to_string(),
+/// Opens a console session for `user` on this browser's console device — the one the browser
+/// names (`known`) if it is the user's, not revoked, and a console's, else a newly registered
+/// one — and stores the sign-in; returns the cookie's token and the device.
+async fn open_console_session(
+    state: &AppState,
+    user: &UserProfile,
+    known: Option<DeviceId>,
+) -> ConsoleResult<(String, DeviceId)> {
+    let reusable = match known {
+        Some(id) => state
+            .store
+            .get_device(user.tenant_id, id)
+            .await?
+            .filter(|d| d.user_id == user.id && d.revoked_at.is_none() && d.platform == "web"),
+        None => None,
+    };
+    let registration = match reusable {
+        Some(device) => DeviceRegistration {
+            id: device.id,
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            actor: device.actor,
+            name: device.name,
+            platform: device.platform,
+        },
+        None => DeviceRegistration {
+            id: DeviceId::new_random(),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            actor: automerge::ActorId::random(),
+            name: "Web console".to_string(),
+            platform: "web".to_string(),
+        },
     };
     let session = open_device_session(state, user, &registration)
         .await
@@ -266,7 +306,7 @@ async fn open_console_session(state: &AppState, user: &UserProfile) -> ConsoleRe
             expires_at: Timestamp(now.millis().saturating_add(ttl_ms)),
         })
         .await?;
-    Ok(token)
+    Ok((token, registration.id))
 }
 
 /// The sign-out form as posted.

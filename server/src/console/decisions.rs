@@ -15,7 +15,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_order, reconcile_visit, AnyDocument, DocKind,
+    hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, AnyDocument, DocKind,
 };
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::OrderStatus;
@@ -234,6 +234,7 @@ where
             match &after {
                 AnyDocument::Visit(v) => reconcile_visit(&mut doc, v),
                 AnyDocument::Order(o) => reconcile_order(&mut doc, o),
+                AnyDocument::Plan(p) => reconcile_plan(&mut doc, p),
             }
             .map_err(ApiError::internal)?;
             let options = CommitOptions::default()
@@ -263,6 +264,10 @@ where
         actor: device.actor,
         scope: Arc::clone(scope),
         limits: state.config.documents.limits(),
+        cross_device: crate::verdicts::Limits::for_tenant(
+            &state.config.verdicts,
+            principal.tenant_id,
+        ),
     };
     let report = push(
         state.store.as_ref(),

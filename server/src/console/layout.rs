@@ -73,21 +73,30 @@ fn head(title: &str) -> Markup {
     }
 }
 
-/// An HTML answer with the console's security headers: a strict CSP (own scripts, styles and
-/// images only), no framing, no caching of pages that show a person's work.
+/// The console's Content-Security-Policy, set on every console answer by the router: its own
+/// scripts, styles and images only — plus the object store's origin as an image source when
+/// photos are downloaded from presigned URLs there (`photo_origin`).
+pub fn content_security_policy(photo_origin: Option<&str>) -> HeaderValue {
+    let img_src = match photo_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_string(),
+    };
+    let policy = format!(
+        "default-src 'self'; img-src {img_src}; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    );
+    // An origin is built from a parsed URI's scheme and authority: always a valid value.
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| content_security_policy(None))
+}
+
+/// An HTML answer with the console's security headers (the CSP comes from the router): no
+/// framing, no caching of pages that show a person's work.
 pub fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut resp = (status, body.into_string()).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
-             connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

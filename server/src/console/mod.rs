@@ -28,7 +28,9 @@ mod plot;
 mod queue;
 mod visit;
 
-use axum::response::Redirect;
+use axum::http::header;
+use axum::middleware;
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
@@ -44,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         return Router::new();
     }
     let streams = OpenStreams::new(&state.config.live, state.metrics.clone());
+    let csp = layout::content_security_policy(state.blobs.download_origin());
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/queue") }))
         .route(
@@ -68,4 +71,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/assets/{file}", get(assets::asset))
         .route("/console/live", get(live::live))
         .layer(Extension(streams))
+        .layer(middleware::map_response(move |mut resp: Response| {
+            resp.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+            std::future::ready(resp)
+        }))
 }

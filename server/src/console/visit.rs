@@ -110,8 +110,9 @@ pub async fn page_with_outcome(
             (photos(&visit))
             section aria-labelledby="notes" {
                 h2 #notes { "Notes 备注" }
-                @if visit.notes.as_str().is_empty() { p.muted { "No notes." } }
-                @else { p.notes { (visit.notes.as_str()) } }
+                @let notes = visit.notes_text();
+                @if notes.is_empty() { p.muted { "No notes." } }
+                @else { p.notes { (notes) } }
             }
             (history_table(&history))
         }

@@ -118,7 +118,22 @@ impl Named for VisibleOrder {
     }
 }
 
-/// A document of either kind (`{id}`) the caller may see. Judged by its projection, so
+/// A weekly plan (`{id}`) the caller may see (by its owner: a plan has no store).
+#[derive(Debug)]
+pub struct VisiblePlan(pub ProjectedDocument);
+
+impl Named for VisiblePlan {
+    const PARAM: &'static str = "id";
+    const WHAT: &'static str = "plan";
+    async fn load(store: &dyn Store, principal: &Principal, raw: &str) -> ApiResult<Option<Self>> {
+        let id = parse_doc_id(raw)?;
+        Ok(visible_projection(store, principal, DocKind::Plan, id)
+            .await?
+            .map(VisiblePlan))
+    }
+}
+
+/// A document of any kind (`{id}`) the caller may see. Judged by its projection, so
 /// nothing of a document outside the scope is loaded.
 #[derive(Debug, Clone, Copy)]
 pub struct VisibleDocument {
@@ -131,7 +146,7 @@ impl Named for VisibleDocument {
     const WHAT: &'static str = "document";
     async fn load(store: &dyn Store, principal: &Principal, raw: &str) -> ApiResult<Option<Self>> {
         let id = parse_doc_id(raw)?;
-        for kind in [DocKind::Visit, DocKind::Order] {
+        for kind in DocKind::ALL.iter().copied() {
             if visible_projection(store, principal, kind, id)
                 .await?
                 .is_some()

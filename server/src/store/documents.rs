@@ -19,6 +19,7 @@ use fieldsync_shared::document::DocKind;
 use fieldsync_shared::protocol::Cursor;
 use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
+use super::verdicts::FindingRecord;
 use super::StoreResult;
 
 /// A document as stored: the latest snapshot and the changes stored after it.
@@ -139,10 +140,38 @@ pub struct OrderProjection {
     pub document_json: String,
 }
 
+/// The query projection of a weekly plan, with its entries (what the visit-frequency report
+/// counts as planned). A plan has no store: read scopes judge it by its owner alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanProjection {
+    pub person_id: UserId,
+    /// ISO week, `2026-W50`.
+    pub week: String,
+    /// The week's Monday.
+    pub week_start: Date,
+    /// `PlanStatus::as_str()`.
+    pub status: &'static str,
+    pub entries: Vec<PlanEntryRow>,
+    /// `serde_json` of the hydrated `Plan`.
+    pub document_json: String,
+}
+
+/// One entry of a plan as projected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEntryRow {
+    pub store_id: StoreId,
+    pub day: Date,
+    pub seq: u32,
+    /// `EntryReason::as_str()`.
+    pub reason: &'static str,
+    pub pinned: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     Visit(VisitProjection),
     Order(OrderProjection),
+    Plan(PlanProjection),
 }
 
 impl Projection {
@@ -150,6 +179,7 @@ impl Projection {
         match self {
             Projection::Visit(_) => DocKind::Visit,
             Projection::Order(_) => DocKind::Order,
+            Projection::Plan(_) => DocKind::Plan,
         }
     }
 }
@@ -175,6 +205,9 @@ pub struct PushCommit {
     pub user_id: UserId,
     pub at: Timestamp,
     pub documents: Vec<DocumentWrite>,
+    /// The findings of the server's verdicts on these documents, stored in the same
+    /// transaction (docs/verdicts.md).
+    pub findings: Vec<FindingRecord>,
 }
 
 /// What the commit wrote for one document.

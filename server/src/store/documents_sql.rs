@@ -53,7 +53,7 @@ pub(crate) fn random_mark() -> StoreResult<i64> {
 /// The tenant + date order is served by `<table>_tenant_date (tenant_id, date, doc_id)`.
 #[rustfmt::skip] // keeps the SQL readable: rustfmt would put each concat! piece on its own line
 macro_rules! list_projected_sql {
-    ($engine:ident, $table:literal, $date:literal) => {
+    ($engine:ident, $table:expr, $date:literal) => {
         concat!(
             "SELECT doc_id, store_id, person_id, updated_seq, ", $date, ", document FROM ", $table, "
              WHERE tenant_id = $1
@@ -94,6 +94,7 @@ macro_rules! document_store {
             ProjectedRow, ScopeChangeRow,
         };
         use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
+        use $crate::store::plans_sql::{plan_no_store, plans_as_projection};
         use $crate::store::{StoreError, StoreResult};
 
         type Tx = sqlx::Transaction<'static, $db>;
@@ -162,6 +163,14 @@ macro_rules! document_store {
                     tx.rollback().await?;
                     return Ok(CommitOutcome::VersionConflict(conflicts));
                 }
+                // The verdicts' findings on these documents are durable with them: a crash
+                // after the commit cannot lose one, and none outlives a rolled-back push.
+                $crate::store::verdicts_sql::$engine::insert_findings_in(
+                    &mut tx,
+                    commit.tenant_id,
+                    &commit.findings,
+                )
+                .await?;
                 <$store>::doc_announce_feed(&mut tx, commit.tenant_id, first_seq + count - 1)
                     .await?;
                 tx.commit().await?;
@@ -245,7 +254,9 @@ macro_rules! document_store {
                                       OR v.person_id IN ", json_list!($engine, "$5"), "))
                             OR EXISTS (SELECT 1 FROM orders o WHERE o.doc_id = f.doc_id
                                  AND (o.store_id IN ", json_list!($engine, "$4"), "
-                                      OR o.person_id IN ", json_list!($engine, "$5"), ")))
+                                      OR o.person_id IN ", json_list!($engine, "$5"), "))
+                            OR EXISTS (SELECT 1 FROM plans p WHERE p.doc_id = f.doc_id
+                                 AND p.person_id IN ", json_list!($engine, "$5"), "))
                      ORDER BY f.seq
                      LIMIT $6"
                 ))
@@ -284,7 +295,10 @@ macro_rules! document_store {
                                  FROM visits WHERE tenant_id = $1
                                UNION ALL
                                SELECT doc_id, CAST('order' AS TEXT) AS kind, store_id, person_id
-                                 FROM orders WHERE tenant_id = $1) d
+                                 FROM orders WHERE tenant_id = $1
+                               UNION ALL
+                               SELECT doc_id, CAST('plan' AS TEXT) AS kind, ", plan_no_store!(), " AS store_id, person_id
+                                 FROM plans WHERE tenant_id = $1) d
                          WHERE $8 IS NULL OR d.doc_id > $8
                      ) x
                      WHERE (held AND NOT gained) OR (gained AND NOT sure)
@@ -468,6 +482,7 @@ macro_rules! document_store {
                 let sql = match kind {
                     DocKind::Visit => list_projected_sql!($engine, "visits", "planned_date"),
                     DocKind::Order => list_projected_sql!($engine, "orders", "order_date"),
+                    DocKind::Plan => list_projected_sql!($engine, plans_as_projection!(), "week_start"),
                 };
                 let (stores, people) = Visibility::bind_pair(filter.visible.as_ref());
                 let rows: Vec<ProjectedRow> = sqlx::query_as(sql)
@@ -503,6 +518,10 @@ macro_rules! document_store {
                         "SELECT doc_id, store_id, person_id, updated_seq, order_date, document
                          FROM orders WHERE doc_id = $1 AND tenant_id = $2"
                     }
+                    DocKind::Plan => concat!(
+                        "SELECT doc_id, store_id, person_id, updated_seq, week_start, document
+                         FROM ", plans_as_projection!(), " WHERE doc_id = $1 AND tenant_id = $2"
+                    ),
                 };
                 let row: Option<ProjectedRow> = sqlx::query_as(sql)
                     .bind(doc_id.to_string())
@@ -683,9 +702,12 @@ macro_rules! document_store {
                     .execute(&mut **tx)
                     .await?;
                 }
+                Projection::Plan(p) => upsert_plan(tx, tenant, doc.doc_id, p, seq).await?,
             }
             Ok(())
         }
+
+        $crate::store::plans_sql::plan_projection_writes!();
 
         /// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).
         /// References it already had keep their adder; new ones are `pusher`'s.

@@ -3,7 +3,8 @@
 //! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections
 //!   (one macro body, `documents_sql`, the same SQL on both engines; `documents_rows` decodes its rows).
 //! * [`directory::DirectoryStore`]: tenants, users, master data (one macro body,
-//!   `directory_sql`).
+//!   `directory_sql`). Plans are a third kind of document: their projection's SQL is
+//!   `plans_sql`, expanded in the same body.
 //! * [`photos::PhotoStore`]: photo metadata, declared uploads, thumbnails (one macro body,
 //!   `photos_sql`).
 //! * [`photo_hashes::PhotoHashStore`]: perceptual hashes of photos for the near-duplicate
@@ -12,6 +13,8 @@
 //!   territories, read scope) with the all-or-nothing imports (one macro body each, the same
 //!   SQL on both engines).
 //! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
+//! * [`plans::PlanStore`]: what the planner and the visit-frequency report read (one macro
+//!   body, `plans_sql`, which also holds the plan projection's writes).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -32,6 +35,8 @@ pub mod photo_hashes;
 mod photo_hashes_sql;
 pub mod photos;
 mod photos_sql;
+pub mod plans;
+mod plans_sql;
 pub mod postgres;
 pub mod sqlite;
 pub mod verdicts;
@@ -43,6 +48,7 @@ pub use documents::DocumentStore;
 pub use organisation::OrganisationStore;
 pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
+pub use plans::PlanStore;
 pub use verdicts::VerdictStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +132,7 @@ pub trait Store:
     + OrganisationStore
     + DeviceStore
     + VerdictStore
+    + PlanStore
     + Send
     + Sync
     + 'static
@@ -139,6 +146,7 @@ impl<T> Store for T where
         + OrganisationStore
         + DeviceStore
         + VerdictStore
+        + PlanStore
         + Send
         + Sync
         + 'static

@@ -1,15 +1,15 @@
 //! Findings (`findings`, migration 0011): what the server's rules found on submitted documents
 //! and the flags only the server can raise, each linked to the document and its heads; and the
-//! reads the verdicts need (the master rows a document is judged against, with their versions,
-//! and a person's open orders of a store). The SQL, the same for both engines, is in
-//! `verdicts_sql`. docs/verdicts.md.
+//! reads the verdicts need (the master rows a document is judged against, with their versions;
+//! a store's open orders; the other visits of a visit's photos and of its person). The SQL, the
+//! same for both engines, is in `verdicts_sql`. docs/verdicts.md.
 
 use std::collections::{BTreeMap, HashSet};
 
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::master::{CreditSnapshot, Product, Store};
 use fieldsync_shared::rules::Severity;
-use fieldsync_shared::{DocId, Sku, StoreId, TenantId, Timestamp};
+use fieldsync_shared::{Date, DocId, Sha256, Sku, StoreId, TenantId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::StoreResult;
@@ -30,6 +30,25 @@ pub struct RuleData {
     /// The products asked for that exist.
     pub products: Vec<Versioned<Product>>,
     pub credit: Option<Versioned<CreditSnapshot>>,
+}
+
+/// A photo attached to another visit (`photo_refs` joined with the `visits` projection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoUse {
+    pub sha256: Sha256,
+    pub visit: DocId,
+    pub store_id: StoreId,
+    pub person_id: UserId,
+    pub date: Date,
+}
+
+/// A customer queued for a re-check of its open orders after its credit changed
+/// (`credit_rechecks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditRecheck {
+    pub id: i64,
+    pub tenant_id: TenantId,
+    pub store_id: StoreId,
 }
 
 macro_rules! wire_enum {
@@ -127,6 +146,45 @@ pub trait VerdictStore: Send + Sync {
         store: StoreId,
         except: DocId,
     ) -> StoreResult<Vec<String>>;
+
+    /// Where `photos` are attached on the tenant's visits other than `except`.
+    async fn photo_uses(
+        &self,
+        tenant: TenantId,
+        photos: &[Sha256],
+        except: DocId,
+    ) -> StoreResult<Vec<PhotoUse>>;
+
+    /// The documents (JSON) of `person`'s visits planned from `from` to `to` (inclusive),
+    /// except `except`.
+    async fn person_visits(
+        &self,
+        tenant: TenantId,
+        person: UserId,
+        from: Date,
+        to: Date,
+        except: DocId,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Queues `stores` for a re-check of their open orders, except those already waiting.
+    async fn enqueue_credit_rechecks(
+        &self,
+        tenant: TenantId,
+        stores: &[StoreId],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Takes at most `limit` queued re-checks, oldest first, of every tenant: those waiting
+    /// and those taken before `stale` (a job that stopped). Each is taken by one caller.
+    async fn claim_credit_rechecks(
+        &self,
+        now: Timestamp,
+        stale: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditRecheck>>;
+
+    /// Removes a re-check that is done.
+    async fn finish_credit_recheck(&self, id: i64) -> StoreResult<()>;
 
     /// Appends findings (never updated).
     async fn insert_findings(

@@ -23,14 +23,16 @@ macro_rules! verdict_store {
         use fieldsync_shared::master::{CreditSnapshot, Product, Store};
         use fieldsync_shared::rules::Severity;
         use fieldsync_shared::{
-            Date, DocId, Money, Position, Sku, StoreCode, StoreId, TenantId, Timestamp,
+            Date, DocId, Money, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp,
+            UserId,
         };
         use sqlx::Row;
 
         use $crate::store::decode::{corrupt, json_ids, u32_of};
         use $crate::store::directory_sql::{parse_channel, parse_grade};
         use $crate::store::verdicts::{
-            FindingKind, FindingOutcome, FindingRecord, FindingSource, RuleData, Versioned,
+            CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
+            RuleData, Versioned,
         };
         use $crate::store::{StoreError, StoreResult};
 
@@ -109,6 +111,40 @@ macro_rules! verdict_store {
             })
         }
 
+        /// Appends `findings` in the caller's transaction: a push's findings commit with its
+        /// documents (`DocumentStore::commit_push`), never after them.
+        pub(crate) async fn insert_findings_in(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            tenant: TenantId,
+            findings: &[FindingRecord],
+        ) -> StoreResult<()> {
+            for f in findings {
+                sqlx::query(concat!(
+                    "INSERT INTO findings (tenant_id, ", finding_columns!(), ") \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                ))
+                .bind(tenant.to_string())
+                .bind(f.doc_id.to_string())
+                .bind(f.doc_kind.as_str())
+                .bind(serde_json::to_string(&f.doc_heads).map_err(corrupt)?)
+                .bind(f.kind.as_str())
+                .bind(f.source.as_str())
+                .bind(&f.rule)
+                .bind(i64::from(f.rule_version))
+                .bind(f.severity.as_str())
+                .bind(&f.code)
+                .bind(&f.message)
+                .bind(f.field.as_deref())
+                .bind(serde_json::to_string(&f.inputs).map_err(corrupt)?)
+                .bind(f.data_version)
+                .bind(f.outcome.as_str())
+                .bind(f.created_at.millis())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::verdicts::VerdictStore for $store {
             #[tracing::instrument(skip(self, skus), fields(skus = skus.len()))]
@@ -175,6 +211,134 @@ macro_rules! verdict_store {
                 .await?)
             }
 
+            #[tracing::instrument(skip(self, photos), fields(photos = photos.len()))]
+            async fn photo_uses(
+                &self,
+                tenant: TenantId,
+                photos: &[Sha256],
+                except: DocId,
+            ) -> StoreResult<Vec<PhotoUse>> {
+                if photos.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let hex: Vec<String> = photos.iter().map(Sha256::to_hex).collect();
+                let rows = sqlx::query(concat!(
+                    "SELECT r.sha256, v.doc_id, v.store_id, v.person_id, v.planned_date \
+                     FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id \
+                     WHERE r.tenant_id = $1 AND r.doc_id <> $3 AND r.sha256 IN ",
+                    $crate::store::documents_sql::json_list!($engine, "$2"),
+                    " ORDER BY v.planned_date, v.doc_id"
+                ))
+                .bind(tenant.to_string())
+                .bind(json_ids(&hex))
+                .bind(except.to_string())
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let text = |col: &str| -> StoreResult<String> { Ok(row.try_get(col)?) };
+                        Ok(PhotoUse {
+                            sha256: Sha256::parse(&text("sha256")?).map_err(corrupt)?,
+                            visit: DocId::parse(&text("doc_id")?).map_err(corrupt)?,
+                            store_id: StoreId::parse(&text("store_id")?).map_err(corrupt)?,
+                            person_id: UserId::parse(&text("person_id")?).map_err(corrupt)?,
+                            date: Date::parse(&text("planned_date")?).map_err(corrupt)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn person_visits(
+                &self,
+                tenant: TenantId,
+                person: UserId,
+                from: Date,
+                to: Date,
+                except: DocId,
+            ) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT document FROM visits WHERE tenant_id = $1 AND person_id = $2 \
+                       AND planned_date >= $3 AND planned_date <= $4 AND doc_id <> $5",
+                )
+                .bind(tenant.to_string())
+                .bind(person.to_string())
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .bind(except.to_string())
+                .fetch_all(self.pool())
+                .await?)
+            }
+
+            #[tracing::instrument(skip(self, stores), fields(stores = stores.len()))]
+            async fn enqueue_credit_rechecks(
+                &self,
+                tenant: TenantId,
+                stores: &[StoreId],
+                at: Timestamp,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool().begin().await?;
+                for store in stores {
+                    sqlx::query(
+                        "INSERT INTO credit_rechecks (tenant_id, store_id, enqueued_at) \
+                         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM credit_rechecks \
+                           WHERE tenant_id = $1 AND store_id = $2 AND claimed_at IS NULL)",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(store.to_string())
+                    .bind(at.millis())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn claim_credit_rechecks(
+                &self,
+                now: Timestamp,
+                stale: Timestamp,
+                limit: u32,
+            ) -> StoreResult<Vec<CreditRecheck>> {
+                // The outer condition is checked again on rows another instance claimed
+                // meanwhile (PostgreSQL re-reads a row it waited for), so each is taken once.
+                let rows = sqlx::query(
+                    "UPDATE credit_rechecks SET claimed_at = $1 \
+                     WHERE id IN (SELECT id FROM credit_rechecks \
+                                  WHERE claimed_at IS NULL OR claimed_at < $2 ORDER BY id LIMIT $3) \
+                       AND (claimed_at IS NULL OR claimed_at < $2) \
+                     RETURNING id, tenant_id, store_id",
+                )
+                .bind(now.millis())
+                .bind(stale.millis())
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?;
+                let mut taken = rows
+                    .iter()
+                    .map(|row| {
+                        Ok(CreditRecheck {
+                            id: row.try_get("id")?,
+                            tenant_id: TenantId::parse(row.try_get("tenant_id")?)
+                                .map_err(corrupt)?,
+                            store_id: StoreId::parse(row.try_get("store_id")?).map_err(corrupt)?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                taken.sort_by_key(|r| r.id);
+                Ok(taken)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn finish_credit_recheck(&self, id: i64) -> StoreResult<()> {
+                sqlx::query("DELETE FROM credit_rechecks WHERE id = $1")
+                    .bind(id)
+                    .execute(self.pool())
+                    .await?;
+                Ok(())
+            }
+
             #[tracing::instrument(skip(self, findings), fields(count = findings.len()))]
             async fn insert_findings(
                 &self,
@@ -182,30 +346,7 @@ macro_rules! verdict_store {
                 findings: &[FindingRecord],
             ) -> StoreResult<()> {
                 let mut tx = self.pool().begin().await?;
-                for f in findings {
-                    sqlx::query(concat!(
-                        "INSERT INTO findings (tenant_id, ", finding_columns!(), ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-                    ))
-                    .bind(tenant.to_string())
-                    .bind(f.doc_id.to_string())
-                    .bind(f.doc_kind.as_str())
-                    .bind(serde_json::to_string(&f.doc_heads).map_err(corrupt)?)
-                    .bind(f.kind.as_str())
-                    .bind(f.source.as_str())
-                    .bind(&f.rule)
-                    .bind(i64::from(f.rule_version))
-                    .bind(f.severity.as_str())
-                    .bind(&f.code)
-                    .bind(&f.message)
-                    .bind(f.field.as_deref())
-                    .bind(serde_json::to_string(&f.inputs).map_err(corrupt)?)
-                    .bind(f.data_version)
-                    .bind(f.outcome.as_str())
-                    .bind(f.created_at.millis())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_findings_in(&mut tx, tenant, findings).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -259,7 +400,7 @@ macro_rules! verdict_store {
     };
 }
 
-mod sqlite {
+pub(crate) mod sqlite {
     verdict_store!(
         crate::store::sqlite::SqliteStore,
         sqlx::sqlite::SqliteRow,
@@ -267,7 +408,7 @@ mod sqlite {
     );
 }
 
-mod postgres {
+pub(crate) mod postgres {
     verdict_store!(
         crate::store::postgres::PgStore,
         sqlx::postgres::PgRow,

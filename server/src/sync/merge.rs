@@ -14,11 +14,13 @@
 //!    id matches; a creation must be for a store or owner the principal sees.
 //! 6. [`super::policy::enforce`]: the write policies, with a compensating change of the
 //!    server where they refuse an effect.
-//! 7. [`verdicts::is_submission`]: a submission keeps its merged document for the server's
+//! 7. [`super::upgrade::upgrade`]: a visit written by an older app gets what the current
+//!    schema adds (the list of notes), as a change of the server's.
+//! 8. [`verdicts::is_submission`]: a submission keeps its merged document for the server's
 //!    verdict, which the push asks for next (it needs the master data).
 //!
 //! Only if every stage passes is anything written: the device's new changes, the server's
-//! compensation (if any), and the projection of the result.
+//! compensation and upgrade (if any), and the projection of the result.
 
 use std::collections::HashSet;
 
@@ -30,6 +32,7 @@ use fieldsync_shared::values::DocId;
 
 use super::policy::{self, owner_and_store, PolicyVerdict};
 use super::projection::project;
+use super::upgrade::upgrade;
 use crate::scope::ReadScope;
 use crate::store::documents::{
     ChangeOrigin, ExpectedVersion, LoadedDocument, NewChange, Projection, StoredDocument,
@@ -176,11 +179,26 @@ pub fn merge_document(
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
-    if let Err(e) = doc.apply_changes(new_changes.iter().cloned()) {
-        return MergeVerdict::refused(
-            reasons::MALFORMED_CHANGE,
-            format!("changes do not apply: {e}"),
-        );
+    // Automerge asserts on some malformed changes instead of returning an error (found by the
+    // `sync_push` fuzz target): such a panic is the pusher's bad input, refused like any
+    // other; the half-applied document is this request's own copy and is dropped with it.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(new_changes.iter().cloned())
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                format!("changes do not apply: {e}"),
+            )
+        }
+        Err(_) => {
+            return MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                "changes do not apply: their history is inconsistent".to_string(),
+            )
+        }
     }
     // Changes whose dependencies are absent sit in Automerge's queue; storing them would leave
     // the document incomplete for every other device.
@@ -198,7 +216,7 @@ pub fn merge_document(
         return Refused::unavailable().into();
     }
 
-    let (document, compensation, refused_edits) =
+    let (mut document, compensation, refused_edits) =
         match policy::enforce(&mut doc, &pusher.scope.org, before.as_ref(), after) {
             Ok(PolicyVerdict::Allowed { document }) => (document, None, Vec::new()),
             Ok(PolicyVerdict::Compensated {
@@ -214,6 +232,13 @@ pub fn merge_document(
                 return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
             }
         };
+    let upgrade = match upgrade(&mut doc, &mut document) {
+        Ok(change) => change,
+        Err(e) => {
+            tracing::error!(%doc_id, error = %e, "upgrading a document failed");
+            return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string());
+        }
+    };
     let projection = match project(&document) {
         Ok(p) => p,
         Err(e) => return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string()),
@@ -231,6 +256,7 @@ pub fn merge_document(
         .chain(
             compensation
                 .iter()
+                .chain(&upgrade)
                 .map(|c| new_change(c, ChangeOrigin::Server)),
         )
         .collect();
@@ -414,5 +440,6 @@ fn hydrated_id(doc: &AnyDocument) -> DocId {
     match doc {
         AnyDocument::Visit(v) => v.id,
         AnyDocument::Order(o) => o.id,
+        AnyDocument::Plan(p) => p.id,
     }
 }

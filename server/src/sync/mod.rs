@@ -23,6 +23,7 @@ pub mod policy;
 pub mod projection;
 pub mod pull;
 pub mod push;
+pub mod upgrade;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -109,6 +110,10 @@ pub async fn sync(
         actor: device.actor.clone(),
         scope: std::sync::Arc::new(scope),
         limits: state.config.documents.limits(),
+        cross_device: crate::verdicts::Limits::for_tenant(
+            &state.config.verdicts,
+            principal.tenant_id,
+        ),
     };
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();

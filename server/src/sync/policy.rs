@@ -22,7 +22,8 @@ use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Change};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_order, reconcile_visit, server_actor, AnyDocument, DocumentError,
+    hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, server_actor, AnyDocument,
+    DocumentError,
 };
 use fieldsync_shared::org::{Editor, OrgView};
 use fieldsync_shared::policy::{self, Refusal};
@@ -48,13 +49,18 @@ pub enum PolicyVerdict {
     Refused { refused: Vec<Refusal> },
 }
 
-/// The owner (`person_id`) and store of a document: what relations are computed from.
+/// The owner (`person_id`) and store of a document: what relations are computed from. A plan
+/// has no store: [`NO_STORE`], in no scope's or territory's stores, so its owner alone counts.
 pub fn owner_and_store(doc: &AnyDocument) -> (UserId, StoreId) {
     match doc {
         AnyDocument::Visit(v) => (v.person_id, v.store_id),
         AnyDocument::Order(o) => (o.person_id, o.store_id),
+        AnyDocument::Plan(p) => (p.person_id, NO_STORE),
     }
 }
+
+/// The store of a document that has none (a plan): the nil id, which no store has.
+pub const NO_STORE: StoreId = StoreId(uuid::Uuid::nil());
 
 /// The editor the pushing user is for this document: owner and store as stored before the
 /// batch (`after` only when the batch creates the document), so a batch cannot change its
@@ -130,6 +136,7 @@ pub fn server_change(
     match &target {
         AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
         AnyDocument::Order(o) => reconcile_order(doc, o)?,
+        AnyDocument::Plan(p) => reconcile_plan(doc, p)?,
     }
     // Seconds, like the devices' changes.
     let options = CommitOptions::default()

@@ -1,9 +1,12 @@
-//! The query projection of a hydrated document: the columns `GET /v1/visits` and `/v1/orders`
-//! filter on, plus the document as JSON (what those endpoints return).
+//! The query projection of a hydrated document: the columns `GET /v1/visits`, `/v1/orders` and
+//! `/v1/plans` filter on, plus the document as JSON (what those endpoints return); for a plan
+//! also its entries (the planned visits the visit-frequency report counts).
 
 use fieldsync_shared::document::AnyDocument;
 
-use crate::store::documents::{OrderProjection, Projection, VisitProjection};
+use crate::store::documents::{
+    OrderProjection, PlanEntryRow, PlanProjection, Projection, VisitProjection,
+};
 
 /// Builds the projection row of `doc`.
 pub fn project(doc: &AnyDocument) -> Result<Projection, serde_json::Error> {
@@ -22,6 +25,24 @@ pub fn project(doc: &AnyDocument) -> Result<Projection, serde_json::Error> {
             status: o.status.as_str(),
             number: o.number.as_str().to_string(),
             document_json: serde_json::to_string(o)?,
+        }),
+        AnyDocument::Plan(p) => Projection::Plan(PlanProjection {
+            person_id: p.person_id,
+            week: p.week.to_string(),
+            week_start: p.week.monday(),
+            status: p.status.as_str(),
+            entries: p
+                .entries
+                .values()
+                .map(|e| PlanEntryRow {
+                    store_id: e.store_id,
+                    day: e.day,
+                    seq: e.seq,
+                    reason: e.reason.as_str(),
+                    pinned: e.pinned,
+                })
+                .collect(),
+            document_json: serde_json::to_string(p)?,
         }),
     })
 }

@@ -12,7 +12,7 @@ use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
 use fieldsync_shared::values::{DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
 
 use super::merge::{merge_document, new_change, reasons, MergeVerdict, Pusher, Submission};
-use super::policy::{refusal_message, server_change, UNKNOWN_STORE};
+use super::policy::{refusal_message, server_change, NO_STORE, UNKNOWN_STORE};
 use super::projection::project;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
@@ -41,6 +41,8 @@ pub struct PushContext {
     pub scope: Arc<ReadScope>,
     /// The shape every pushed document must keep.
     pub limits: DocumentLimits,
+    /// The tenant's bounds of the verdicts' cross-device checks.
+    pub cross_device: verdicts::Limits,
 }
 
 /// What a push did.
@@ -50,7 +52,7 @@ pub struct PushReport {
     pub outcomes: Vec<DocOutcome>,
     /// The documents written by the commit.
     pub committed: Vec<CommittedDocument>,
-    /// The findings of the server's verdicts on the committed submissions (stored).
+    /// The findings of the server's verdicts on the committed submissions (stored with them).
     pub findings: Vec<FindingRecord>,
 }
 
@@ -77,7 +79,7 @@ pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
         let verdicts = merge_off_executor(ctx, Arc::clone(&docs), loaded).await?;
         let mut split = split_verdicts(&docs, verdicts);
         refuse_unknown_stores(store, ctx.tenant_id, &mut split).await?;
-        let judged = judge_submissions(store, ctx.tenant_id, &mut split).await?;
+        let judged = judge_submissions(store, ctx, &mut split).await?;
         let Split {
             writes,
             decided,
@@ -92,16 +94,18 @@ pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
             });
         }
         let compensations = server_changes(&writes);
+        let at = Timestamp::now();
+        let findings = finding_records(&ids, &judged, at);
         let commit = PushCommit {
             tenant_id: ctx.tenant_id,
             device_id: ctx.device_id,
             user_id: ctx.user_id,
-            at: Timestamp::now(),
+            at,
             documents: writes,
+            findings: findings.clone(),
         };
         match store.commit_push(commit).await? {
             CommitOutcome::Committed(committed) => {
-                let findings = record_findings(store, ctx.tenant_id, &judged, &committed).await;
                 return Ok(PushReport {
                     outcomes: outcomes(
                         &docs,
@@ -219,7 +223,8 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
 /// A document may only be created for a store of the tenant's master data: a visit or an
 /// order of a store no one can look up would sit in every listing without a name. Checked
 /// after the merge, which is pure, because the store id is known only once the document
-/// hydrates. Documents that exist already keep their store (identity never changes).
+/// hydrates. Documents that exist already keep their store (identity never changes); a plan
+/// has no store.
 async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     store: &S,
     tenant: TenantId,
@@ -229,7 +234,7 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
         .writes
         .iter()
         .filter(|w| w.expected == ExpectedVersion::New)
-        .map(|w| projected_store(&w.projection))
+        .filter_map(|w| projected_store(&w.projection))
         .collect();
     if created.is_empty() {
         return Ok(());
@@ -238,7 +243,8 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     let (keep, unknown): (Vec<_>, Vec<_>) = std::mem::take(&mut split.writes)
         .into_iter()
         .partition(|w| {
-            w.expected != ExpectedVersion::New || known.contains(&projected_store(&w.projection))
+            w.expected != ExpectedVersion::New
+                || projected_store(&w.projection).is_none_or(|s| known.contains(&s))
         });
     split.writes = keep;
     for write in unknown {
@@ -247,7 +253,7 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
             code: UNKNOWN_STORE.to_string(),
             message: format!(
                 "store {} is not one of this company's stores; choose a store from the list",
-                projected_store(&write.projection)
+                projected_store(&write.projection).unwrap_or(NO_STORE)
             ),
         };
         tracing::info!(doc_id = %write.doc_id, code = UNKNOWN_STORE, "creation refused");
@@ -263,10 +269,11 @@ async fn refuse_unknown_stores<S: DirectoryStore + ?Sized>(
     Ok(())
 }
 
-fn projected_store(projection: &Projection) -> StoreId {
+fn projected_store(projection: &Projection) -> Option<StoreId> {
     match projection {
-        Projection::Visit(v) => v.store_id,
-        Projection::Order(o) => o.store_id,
+        Projection::Visit(v) => Some(v.store_id),
+        Projection::Order(o) => Some(o.store_id),
+        Projection::Plan(_) => None,
     }
 }
 
@@ -338,7 +345,7 @@ struct JudgedWrite {
 /// any compensation, and the write's projection follows it.
 async fn judge_submissions<S: VerdictStore + ?Sized>(
     store: &S,
-    tenant: TenantId,
+    ctx: &PushContext,
     split: &mut Split,
 ) -> ApiResult<HashMap<DocId, JudgedWrite>> {
     let mut judged = HashMap::new();
@@ -348,9 +355,10 @@ async fn judge_submissions<S: VerdictStore + ?Sized>(
         };
         let judgement = verdicts::judge_submission(
             store,
-            tenant,
+            ctx.tenant_id,
             submission.before.as_ref(),
             &submission.document,
+            &ctx.cross_device,
         )
         .await?;
         let mut document = submission.document.clone();
@@ -411,25 +419,17 @@ fn hold(
 /// How the message of a hold (the server undoing a submission its rules refuse) starts.
 pub const HOLD_PREFIX: &str = "fieldsync-server: held by the rules: ";
 
-/// Stores the findings of the committed judged writes. The documents are committed already: a
-/// failure here is logged and leaves them without their findings rows, never unacknowledged.
-async fn record_findings<S: VerdictStore + ?Sized>(
-    store: &S,
-    tenant: TenantId,
+/// The findings of the judged writes, in request order, to store with them. A push commits
+/// all its writes or none, so every judged write's findings go into the commit.
+fn finding_records(
+    ids: &[DocId],
     judged: &HashMap<DocId, JudgedWrite>,
-    committed: &[CommittedDocument],
+    at: Timestamp,
 ) -> Vec<FindingRecord> {
-    let at = Timestamp::now();
-    let records: Vec<FindingRecord> = committed
-        .iter()
-        .filter_map(|c| Some((c.doc_id, judged.get(&c.doc_id)?)))
+    ids.iter()
+        .filter_map(|id| Some((*id, judged.get(id)?)))
         .flat_map(|(doc_id, j)| {
             verdicts::records(doc_id, &j.document, j.heads.clone(), &j.judgement, at)
         })
-        .collect();
-    if let Err(e) = verdicts::record(store, tenant, &records).await {
-        tracing::error!(error = %e, findings = records.len(), "storing findings failed");
-        return Vec::new();
-    }
-    records
+        .collect()
 }

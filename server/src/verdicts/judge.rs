@@ -12,7 +12,7 @@ use fieldsync_shared::rules::{Finding, RuleId, Verdict};
 use fieldsync_shared::values::{Money, Timestamp};
 use fieldsync_shared::visit::{Visit, VisitStatus};
 
-use super::cross_device::{self, OpenOrders};
+use super::cross_device::{self, Elsewhere};
 use super::decision::{self, PhoneView};
 use crate::store::verdicts::{FindingOutcome, FindingSource, RuleData};
 
@@ -20,6 +20,8 @@ use crate::store::verdicts::{FindingOutcome, FindingSource, RuleData};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judged {
     pub source: FindingSource,
+    /// The server-only check that raised it (stored as its rule), `None` for a shared rule's.
+    pub check: Option<&'static str>,
     pub finding: Finding,
     pub outcome: FindingOutcome,
     /// The master version of the data used (`None`: unknown).
@@ -61,19 +63,23 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
             v.status == VisitStatus::Submitted
                 && !matches!(before, Some(AnyDocument::Visit(b)) if b.status == VisitStatus::Submitted)
         }
+        // No shared rule judges a plan.
+        (_, AnyDocument::Plan(_)) => false,
     }
 }
 
-/// The verdict on `doc` (as merged), with `data` read for it and `open` (the store's other
-/// open orders, the owner's and other reps', by the server's projections). `before`: the
-/// document before the push (where a held visit goes back to).
+/// The verdict on `doc` (as merged), with `data` read for it and what the server holds of
+/// other documents (`elsewhere`: the store's other open orders, the owner's and other reps',
+/// and the visit's photos on other visits). `before`: the document before the push (where a
+/// held visit goes back to).
 pub fn judge(
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     data: &RuleData,
-    open: &OpenOrders,
+    elsewhere: &Elsewhere,
     now: Timestamp,
 ) -> Judgement {
+    let open = &elsewhere.open;
     let Some(store) = &data.store else {
         // A document of an unknown store is refused before this (`refuse_unknown_stores`)
         // when created; one whose store was since deleted has nothing to be judged against.
@@ -86,6 +92,7 @@ pub fn judge(
         .collect();
     let settings = RuleSettings::default();
     match doc {
+        AnyDocument::Plan(_) => Judgement::default(),
         AnyDocument::Order(order) => {
             let server_data = |open_orders| OrderData {
                 store: &store.value,
@@ -117,13 +124,13 @@ pub fn judge(
             judgement
         }
         AnyDocument::Visit(visit) => {
-            // Photo reuse across visits is a cross-device check of its own.
+            // Photos the server finds on visits of other stores or days (any device's).
             let current = submission::evaluate_visit(
                 visit,
                 &VisitData {
                     store: &store.value,
                     products: &products,
-                    photos_elsewhere: &[],
+                    photos_elsewhere: &elsewhere.reused_photos(visit),
                 },
                 &settings,
             );
@@ -230,6 +237,7 @@ fn judge_order(
         let described = phone.describe(finding.rule);
         findings.push(Judged {
             source: FindingSource::ServerData,
+            check: None,
             finding: finding.input("device_basis", described),
             outcome,
             data_version: Some(master_version),
@@ -243,6 +251,7 @@ fn judge_order(
             }
             findings.push(Judged {
                 source: FindingSource::DeviceBasis,
+                check: None,
                 finding: finding.clone(),
                 outcome: FindingOutcome::Noted,
                 data_version: phone.master_version,
@@ -281,6 +290,7 @@ fn judge_visit(
         .map(|finding| Judged {
             outcome: decision::visit_outcome(&finding),
             source: FindingSource::ServerData,
+            check: None,
             finding,
             data_version: Some(master_version),
         })

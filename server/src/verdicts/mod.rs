@@ -4,60 +4,132 @@
 //! this capability for a verdict before it commits:
 //! 1. [`judge::is_submission`]: is this push a submission to judge? (pure, in the merge);
 //! 2. [`judge_submission`]: read the master rows the document is judged against (with their
-//!    versions) and the owner's open orders, then [`judge::judge`]: evaluate with
+//!    versions) and what the server holds of other documents (the store's open orders, the
+//!    visit's photos on other visits, its person's other visits), then [`judge::judge`]: evaluate with
 //!    `shared::rules::submission` (the phone's own entry point) against the data the phone
 //!    recorded it used and against the server's current data, and decide per finding
 //!    ([`decision`]): held (sync undoes the submission with a change of the server's actor),
-//!    flagged for the supervisor, or noted;
-//! 3. after the commit, [`record`]: store the findings with the document's heads
-//!    (`store::verdicts`), and [`push_findings`] for the device's push report.
+//!    flagged for the supervisor, or noted; and the cross-device flags ([`cross_device`]);
+//! 3. [`records`]: the findings with the document's heads, which sync's commit stores in the
+//!    push's own transaction (`store::verdicts`), and [`push_findings`] for the device's push
+//!    report.
 
 pub mod cross_device;
 pub mod decision;
 pub mod judge;
+pub mod recheck;
 
 use fieldsync_shared::document::AnyDocument;
 use fieldsync_shared::order::Order;
 use fieldsync_shared::protocol::PushFinding;
-use fieldsync_shared::values::{DocId, Sku, TenantId, Timestamp};
+use fieldsync_shared::values::{DocId, Sha256, Sku, TenantId, Timestamp};
+use fieldsync_shared::visit::Visit;
 
 use crate::http::ApiResult;
 use crate::store::verdicts::{
     FindingKind, FindingOutcome, FindingRecord, FindingSource, VerdictStore,
 };
-pub use cross_device::OpenOrders;
+pub use cross_device::{Elsewhere, Limits, OpenOrders};
 pub use judge::{is_submission, Judged, Judgement};
 
-/// Reads what `doc` is judged against and judges it (`judge::judge`).
+/// Reads what `doc` is judged against, judges it (`judge::judge`) and adds the cross-device
+/// flags (`cross_device`), with the tenant's `limits`.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn judge_submission<S: VerdictStore + ?Sized>(
     store: &S,
     tenant: TenantId,
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
+    limits: &Limits,
 ) -> ApiResult<Judgement> {
-    let (store_id, skus, open_orders) = match doc {
+    let (store_id, skus, elsewhere) = match doc {
         AnyDocument::Order(o) => {
             let skus: Vec<Sku> = o.lines.values().map(|l| l.sku.clone()).collect();
-            let open = store.open_orders(tenant, o.store_id, o.id).await?;
-            let open = open
-                .iter()
-                .filter_map(|json| serde_json::from_str::<Order>(json).ok());
-            (o.store_id, skus, OpenOrders::split(o, open))
+            (
+                o.store_id,
+                skus,
+                elsewhere_of_order(store, tenant, o).await?,
+            )
         }
         AnyDocument::Visit(v) => {
             let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
-            (v.store_id, skus, OpenOrders::default())
+            (
+                v.store_id,
+                skus,
+                elsewhere_of_visit(store, tenant, v).await?,
+            )
         }
+        // No shared rule judges a plan.
+        AnyDocument::Plan(_) => return Ok(Judgement::default()),
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
-    Ok(judge::judge(
-        before,
-        doc,
-        &data,
-        &open_orders,
-        Timestamp::now(),
-    ))
+    let now = Timestamp::now();
+    let mut judgement = judge::judge(before, doc, &data, &elsewhere, now);
+    if data.store.is_some() {
+        match doc {
+            AnyDocument::Order(o) => {
+                cross_device::duplicates::flag_duplicates(o, &elsewhere.open_orders, &mut judgement)
+            }
+            AnyDocument::Visit(v) => {
+                cross_device::photos::add_evidence(v, &elsewhere.photo_uses, &mut judgement);
+                cross_device::travel::flag_visit(
+                    v,
+                    &elsewhere.person_visits,
+                    limits,
+                    now,
+                    &mut judgement,
+                );
+            }
+        }
+    }
+    Ok(judgement)
+}
+
+/// The store's other open orders, every rep's.
+async fn elsewhere_of_order<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    order: &Order,
+) -> ApiResult<Elsewhere> {
+    let open: Vec<Order> = store
+        .open_orders(tenant, order.store_id, order.id)
+        .await?
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Order>(json).ok())
+        .collect();
+    Ok(Elsewhere {
+        open: OpenOrders::split(order, open.iter().cloned()),
+        open_orders: open,
+        ..Elsewhere::default()
+    })
+}
+
+/// The visit's photos on other visits, and its person's visits of the day before to the day
+/// after (consecutive check-ins cross midnight; a visit may be done a day off its plan).
+async fn elsewhere_of_visit<S: VerdictStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    visit: &Visit,
+) -> ApiResult<Elsewhere> {
+    let photos: Vec<Sha256> = visit.photos.values().map(|p| p.sha256).collect();
+    let photo_uses = store.photo_uses(tenant, &photos, visit.id).await?;
+    let person_visits = store
+        .person_visits(
+            tenant,
+            visit.person_id,
+            visit.planned_date.add_days(-1),
+            visit.planned_date.add_days(1),
+            visit.id,
+        )
+        .await?
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Visit>(json).ok())
+        .collect();
+    Ok(Elsewhere {
+        photo_uses,
+        person_visits,
+        ..Elsewhere::default()
+    })
 }
 
 /// The rows to store for a judged document at `heads` (hex change hashes).
@@ -80,7 +152,7 @@ pub fn records(
                 FindingSource::DeviceBasis | FindingSource::ServerData => FindingKind::RuleVerdict,
             },
             source: j.source,
-            rule: j.finding.rule.as_str().to_string(),
+            rule: j.check.unwrap_or(j.finding.rule.as_str()).to_string(),
             rule_version: j.finding.rule_version,
             severity: j.finding.severity,
             code: j.finding.code.clone(),
@@ -97,18 +169,6 @@ pub fn records(
             created_at: at,
         })
         .collect()
-}
-
-/// Stores the findings of committed documents.
-pub async fn record<S: VerdictStore + ?Sized>(
-    store: &S,
-    tenant: TenantId,
-    records: &[FindingRecord],
-) -> ApiResult<()> {
-    if !records.is_empty() {
-        store.insert_findings(tenant, records).await?;
-    }
-    Ok(())
 }
 
 /// What the device's push report carries: the findings the server acted on (held or flagged).

@@ -1,16 +1,18 @@
 //! The check of either document kind, and what the kinds' status rules share.
 
-use super::{check_order, check_visit, codes, Field, Refusal};
+use super::{check_order, check_plan, check_visit, codes, Field, Refusal};
 use crate::document::AnyDocument;
 use crate::org::Editor;
 
-/// Either kind. `before` and `after` must be of the same kind.
+/// Any kind. `before` and `after` must be of the same kind.
 pub fn check(editor: &Editor, before: Option<&AnyDocument>, after: &AnyDocument) -> Vec<Refusal> {
     match (before, after) {
         (None, AnyDocument::Visit(a)) => check_visit(editor, None, a),
         (Some(AnyDocument::Visit(b)), AnyDocument::Visit(a)) => check_visit(editor, Some(b), a),
         (None, AnyDocument::Order(a)) => check_order(editor, None, a),
         (Some(AnyDocument::Order(b)), AnyDocument::Order(a)) => check_order(editor, Some(b), a),
+        (None, AnyDocument::Plan(a)) => check_plan(editor, None, a),
+        (Some(AnyDocument::Plan(b)), AnyDocument::Plan(a)) => check_plan(editor, Some(b), a),
         _ => vec![Refusal::new(
             Field::Identity,
             codes::KIND_CHANGED,

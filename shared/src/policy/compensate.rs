@@ -23,6 +23,7 @@ pub fn compensate(before: &AnyDocument, after: &AnyDocument, refused: &[Refusal]
         (AnyDocument::Order(b), AnyDocument::Order(a)) => {
             AnyDocument::Order(put_back(b, a, &refused))
         }
+        (AnyDocument::Plan(b), AnyDocument::Plan(a)) => AnyDocument::Plan(put_back(b, a, &refused)),
         // A change of kind is refused as a whole.
         _ => before.clone(),
     }

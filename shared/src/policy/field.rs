@@ -23,8 +23,10 @@ pub enum Field {
     Lines,
     /// Order payment method and requested delivery date.
     Terms,
-    /// Order `submitted_at`.
+    /// Order and plan `submitted_at`.
     SubmittedAt,
+    /// Plan entries (with the stores the rep removed and the routes).
+    Entries,
 }
 
 impl Field {
@@ -42,6 +44,7 @@ impl Field {
             Field::Lines => "lines",
             Field::Terms => "terms",
             Field::SubmittedAt => "submitted_at",
+            Field::Entries => "entries",
         }
     }
 }

@@ -11,7 +11,7 @@
 
 //! * [`field`]: the parts of a document policies speak about, and per document type which
 //!   members each part stands for (one table gives both "did it change" and "put it back").
-//! * [`visit`], [`order`]: the policy of each document kind (status moves, who may edit what).
+//! * [`visit`], [`order`], [`plan`]: the policy of each document kind (status moves, who may edit what).
 //! * [`check`] and [`compensate`]: either kind, as the device and the server call them.
 //! * [`Refusal`] and its stable [`codes`].
 //!
@@ -22,6 +22,7 @@ mod check;
 mod compensate;
 mod field;
 mod order;
+mod plan;
 mod refusal;
 mod visit;
 
@@ -29,8 +30,11 @@ pub use check::check;
 pub use compensate::compensate;
 pub use field::Field;
 pub use order::check_order;
+pub use plan::check_plan;
 pub use refusal::{codes, Refusal};
 pub use visit::check_visit;
 
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod tests;

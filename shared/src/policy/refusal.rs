@@ -40,4 +40,5 @@ pub mod codes {
     pub const ORDER_CLOSED: &str = "order_closed";
     pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
     pub const KIND_CHANGED: &str = "kind_changed";
+    pub const PLAN_SUBMITTED: &str = "plan_submitted";
 }

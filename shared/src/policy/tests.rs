@@ -21,10 +21,11 @@ use Relation::*;
 use Role::*;
 use VisitStatus as V;
 
-const ROLES: [Role; 5] = [Merchandiser, Rep, Supervisor, Manager, Admin];
-const RELATIONS: [Relation; 5] = [Author, Colleague, TeamSupervisor, RegionManager, Other];
+pub(super) const ROLES: [Role; 5] = [Merchandiser, Rep, Supervisor, Manager, Admin];
+pub(super) const RELATIONS: [Relation; 5] =
+    [Author, Colleague, TeamSupervisor, RegionManager, Other];
 
-fn editor(role: Role, relation: Relation, owner: UserId) -> Editor {
+pub(super) fn editor(role: Role, relation: Relation, owner: UserId) -> Editor {
     Editor {
         user_id: if relation == Author {
             owner
@@ -36,7 +37,7 @@ fn editor(role: Role, relation: Relation, owner: UserId) -> Editor {
     }
 }
 
-fn codes_of(refusals: &[Refusal]) -> Vec<&str> {
+pub(super) fn codes_of(refusals: &[Refusal]) -> Vec<&str> {
     refusals.iter().map(|r| r.code.as_str()).collect()
 }
 
@@ -133,7 +134,7 @@ fn apply_visit(edit: VEdit, ed: &Editor, v: &mut Visit) {
     }
 }
 
-const NOT_ALLOWED: &str = codes::STATUS_TRANSITION_NOT_ALLOWED;
+pub(super) const NOT_ALLOWED: &str = codes::STATUS_TRANSITION_NOT_ALLOWED;
 
 /// (role, relation, status before, edit, refusal codes in field order; empty = allowed).
 /// One or more rows for every row of the table in docs/write-policies.md.
@@ -534,7 +535,7 @@ fn order_edits() -> Vec<Vec<OEdit>> {
 }
 
 /// The properties `compensate` promises, for one checked change.
-fn assert_compensation(
+pub(super) fn assert_compensation(
     ed: &Editor,
     before: &AnyDocument,
     after: &AnyDocument,

@@ -40,14 +40,14 @@ fn visit_moves(relation: Relation) -> &'static [(VisitStatus, VisitStatus)] {
 
 field_members! {
     Visit {
-        Identity => [schema, id, store_id, person_id, planned_date];
+        Identity => [schema, id, store_id, person_id, planned_date, plan_id];
         Status => [status];
         CheckIn => [check_in];
         CheckOut => [check_out];
         Steps => [steps];
         Audit => [audit];
         Photos => [photos];
-        Notes => [] text(notes);
+        Notes => [note_entries] text(notes);
         Review => [review];
     }
 }
@@ -266,7 +266,7 @@ fn check_visit_change(editor: &Editor, before: &Visit, after: &Visit) -> Vec<Ref
                     review_problem.clone().map(|r| Refusal { field, ..r })
                 }
             }
-            Field::Lines | Field::Terms | Field::SubmittedAt => None,
+            Field::Lines | Field::Terms | Field::SubmittedAt | Field::Entries => None,
         };
         out.extend(refusal);
     }

@@ -13,6 +13,7 @@ pub mod frequency;
 pub mod freshness;
 pub mod geofence;
 pub mod photos;
+pub mod plan;
 pub mod pricing;
 pub mod submission;
 pub mod visit_timing;

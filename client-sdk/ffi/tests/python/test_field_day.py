@@ -89,7 +89,9 @@ class FieldDay(unittest.TestCase):
         self.assertEqual([s.step for s in local.steps], list(VisitStep))
         self.assertEqual(len(local.audit), 2)
         self.assertEqual({p.sha256 for p in local.photos}, {first.sha256, second.sha256})
-        self.assertIn("TEA-500 out of stock", local.notes)
+        # Notes are entries (author, time, text), in order.
+        self.assertEqual([n.text for n in local.notes], ["TEA-500 out of stock on the endcap; backroom empty"])
+        self.assertTrue(local.notes[0].at_ms > 0 and local.notes[0].by_name)
         waiting = merch.pending()
         self.assertEqual(waiting.photos, 2)
         self.assertIn(visit.id, [d.doc_id for d in waiting.docs])
@@ -173,7 +175,7 @@ class FieldDay(unittest.TestCase):
             )
         self.assertEqual(forbidden.exception.field, "audit")
         self.assertEqual(forbidden.exception.code, "visit_frozen")
-        self.assertNotIn("one more thing", merch.visit(visit.id).notes)
+        self.assertNotIn("one more thing", [n.text for n in merch.visit(visit.id).notes])
         self.assertEqual(merch.pending().documents, 0)
 
 

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use fieldsync_client::{Device, DocKind};
 use serde_json::json;
 
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::ids::{resolve, resolve_any};
 use crate::output::{amount, describe_store, Out};
 
@@ -71,6 +71,7 @@ pub fn run(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
             match kind {
                 DocKind::Visit => device.approve_visit(id, comment.as_deref())?,
                 DocKind::Order => device.approve_order(id)?,
+                DocKind::Plan => return Err(not_reviewed_here()),
             }
             out.value(&json!({"ok": true, "status": "approved"}), || {
                 format!("{} approved", kind.as_str())
@@ -82,6 +83,7 @@ pub fn run(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
             match kind {
                 DocKind::Visit => device.reject_visit(id, &comment)?,
                 DocKind::Order => device.reject_order(id, &comment)?,
+                DocKind::Plan => return Err(not_reviewed_here()),
             }
             out.value(&json!({"ok": true, "status": "rejected"}), || {
                 format!("{} rejected", kind.as_str())
@@ -96,4 +98,9 @@ pub fn run(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// Plans are reviewed from the console or the app, not from this command.
+fn not_reviewed_here() -> CliError {
+    CliError::Usage("plans are approved or returned from the console or the app".into())
 }

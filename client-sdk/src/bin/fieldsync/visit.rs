@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use fieldsync_client::{
     AuditInput, Date, Device, DeviceError, DocKind, GeoFix, Money, Timestamp, Visit, VisitStep,
 };
+use fieldsync_shared::visit::EARLIER_NOTES_AUTHOR;
 use serde_json::json;
 
 use crate::error::{CliError, CliResult};
@@ -347,10 +348,19 @@ fn describe_visit(device: &Device, v: &Visit) -> String {
             ));
         }
     }
-    if !v.notes.as_str().is_empty() {
+    let notes = v.notes_in_order();
+    if !notes.is_empty() {
         s.push_str("notes:\n");
-        for line in v.notes.as_str().lines() {
-            s.push_str(&format!("  {line}\n"));
+        for note in notes {
+            // The earlier notes (one text, before notes were entries) have no time of their own.
+            if note.by_name == EARLIER_NOTES_AUTHOR {
+                s.push_str(&format!("  {}:\n", note.by_name));
+            } else {
+                s.push_str(&format!("  {} {}:\n", note.at, note.by_name));
+            }
+            for line in note.text.lines() {
+                s.push_str(&format!("    {line}\n"));
+            }
         }
     }
     if let Some(r) = &v.review {

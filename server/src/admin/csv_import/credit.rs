@@ -1,11 +1,14 @@
-//! `credit` files: one row a store's credit snapshot, replacing the store's previous one.
+//! `credit` files: one row a store's credit snapshot, replacing the store's previous one. The
+//! customers whose credit changed are queued for a re-check of their open orders
+//! ([`credit_recheck`](super::credit_recheck)).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use fieldsync_shared::master::CreditSnapshot;
-use fieldsync_shared::{Date, StoreCode, StoreId, TenantId};
+use fieldsync_shared::{Date, StoreCode, StoreId, TenantId, Timestamp};
 
 use super::cells::parse_money;
+use super::credit_recheck::changes_credit;
 use super::pipeline::{first_seen, Columns, Errors, ImportError, NewRows, Row, RowImport, Upserts};
 use crate::store::organisation::ImportCounts;
 use crate::store::Store as DataStore;
@@ -21,7 +24,12 @@ pub const COLUMNS: Columns = Columns {
     optional: &[],
 };
 
-pub(super) type CreditRows = Upserts<CreditSnapshot>;
+/// The checked snapshots, and the stores whose credit they change.
+#[derive(Default)]
+pub(super) struct CreditRows {
+    upserts: Upserts<CreditSnapshot>,
+    changed: Vec<StoreId>,
+}
 
 #[async_trait::async_trait]
 impl RowImport for CreditRows {
@@ -33,11 +41,12 @@ impl RowImport for CreditRows {
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
         let page = store.master_page(tenant, 0).await?;
-        let with_credit: HashSet<StoreId> = page.credit.iter().map(|c| c.store_id).collect();
+        let before: HashMap<StoreId, CreditSnapshot> =
+            page.credit.into_iter().map(|c| (c.store_id, c)).collect();
         let stores: HashMap<StoreCode, StoreId> =
             page.stores.into_iter().map(|s| (s.code, s.id)).collect();
         let mut seen = BTreeMap::new();
-        let mut out = Upserts::default();
+        let mut out = CreditRows::default();
         for r in rows {
             let store_id = r.parse(errors, "store_code", |s| {
                 let code = StoreCode::parse(s).map_err(|e| e.to_string())?;
@@ -65,17 +74,18 @@ impl RowImport for CreditRows {
             else {
                 continue;
             };
-            let existed = with_credit.contains(&store_id);
-            out.push(
-                CreditSnapshot {
-                    store_id,
-                    credit_limit,
-                    receivables,
-                    overdue,
-                    as_of,
-                },
-                existed,
-            );
+            let snapshot = CreditSnapshot {
+                store_id,
+                credit_limit,
+                receivables,
+                overdue,
+                as_of,
+            };
+            let previous = before.get(&store_id);
+            if changes_credit(previous, &snapshot) {
+                out.changed.push(store_id);
+            }
+            out.upserts.push(snapshot, previous.is_some());
         }
         Ok(out)
     }
@@ -85,7 +95,12 @@ impl RowImport for CreditRows {
         store: &dyn DataStore,
         tenant: TenantId,
     ) -> Result<ImportCounts, ImportError> {
-        store.upsert_credit(tenant, &self.rows).await?;
-        Ok(self.counts)
+        store.upsert_credit(tenant, &self.upserts.rows).await?;
+        // After the snapshots are stored, which the re-check reads. The import is answered
+        // now; the background job flags the open orders.
+        store
+            .enqueue_credit_rechecks(tenant, &self.changed, Timestamp::now())
+            .await?;
+        Ok(self.upserts.counts)
     }
 }

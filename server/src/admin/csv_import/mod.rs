@@ -19,6 +19,7 @@
 
 mod cells;
 pub mod credit;
+pub mod credit_recheck;
 pub mod handler;
 pub mod pipeline;
 pub mod products;

@@ -44,6 +44,11 @@ pub async fn flag_visits_of(
             .map(|other| finding(&visit, sha256, other, heads.clone(), Timestamp::now()))
             .collect();
         state.store.insert_findings(tenant, &records).await?;
+        for r in &records {
+            state
+                .metrics
+                .record_finding(&r.code, r.severity.as_str(), r.source.as_str());
+        }
         stored += records.len();
         tracing::info!(%tenant, visit = %visit.visit, sha256 = %sha256, near_duplicates = records.len(), "photo_near_duplicate flagged");
     }

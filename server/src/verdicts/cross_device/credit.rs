@@ -137,6 +137,7 @@ pub fn flag_combined_credit(
     }
     judgement.findings.push(Judged {
         source: FindingSource::Server,
+        check: None,
         finding: flag,
         outcome,
         data_version: Some(master_version),

@@ -9,6 +9,7 @@ use fieldsync_shared::values::{
 
 use super::*;
 use crate::store::verdicts::Versioned;
+use crate::verdicts::cross_device::OpenOrders;
 
 /// 2026-11-22T12:00Z.
 const NOW: Timestamp = Timestamp(1_795_348_800_000);
@@ -120,7 +121,7 @@ fn judged(o: &Order, data: &RuleData) -> Judgement {
         None,
         &AnyDocument::Order(o.clone()),
         data,
-        &OpenOrders::default(),
+        &Elsewhere::default(),
         NOW,
     )
 }
@@ -268,7 +269,13 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
     other.store_id = o.store_id;
     let open = OpenOrders::split(&o, [other.clone()]);
     assert_eq!(open.others, [(other.id, Money(9_120))]);
-    let j = judge(None, &AnyDocument::Order(o.clone()), &credit, &open, NOW);
+    let j = judge(
+        None,
+        &AnyDocument::Order(o.clone()),
+        &credit,
+        &open.clone().into(),
+        NOW,
+    );
     assert_eq!(
         outcomes(&j, FindingSource::Server),
         [("credit_combined", FindingOutcome::Held)]
@@ -284,7 +291,7 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
         None,
         &AnyDocument::Order(o.clone()),
         &credit,
-        &OpenOrders::split(&o, [own]),
+        &OpenOrders::split(&o, [own]).into(),
         NOW,
     );
     assert!(outcomes(&j, FindingSource::Server).is_empty());
@@ -296,7 +303,13 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
     // Already pending approval: flagged, nothing undone.
     let mut pending = o.clone();
     pending.status = OrderStatus::PendingApproval;
-    let j = judge(None, &AnyDocument::Order(pending), &credit, &open, NOW);
+    let j = judge(
+        None,
+        &AnyDocument::Order(pending),
+        &credit,
+        &open.clone().into(),
+        NOW,
+    );
     assert_eq!(
         outcomes(&j, FindingSource::Server),
         [("credit_combined", FindingOutcome::Flagged)]
@@ -318,7 +331,7 @@ fn the_owners_order_from_another_phone_holds_the_later_one_too() {
         None,
         &AnyDocument::Order(o.clone()),
         &data(&o, seen, 9),
-        &open,
+        &open.clone().into(),
         NOW,
     );
     assert_eq!(
@@ -332,4 +345,33 @@ fn the_owners_order_from_another_phone_holds_the_later_one_too() {
 fn tight(mut snapshot: CreditSnapshot) -> CreditSnapshot {
     snapshot.credit_limit = Money(15_000);
     snapshot
+}
+
+#[test]
+fn a_recheck_flags_what_the_new_credit_data_finds_once() {
+    use crate::verdicts::recheck::{credit_flags, AFTER_CREDIT_IMPORT};
+    // A broken case pack too: a re-check after a credit import only speaks of credit.
+    let o = order(5, 380);
+    let on_hold = data(&o, snapshot(o.store_id, 500), 8);
+    let j = credit_flags(&o, std::slice::from_ref(&o), &on_hold, &[], NOW);
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("overdue_receivables", FindingOutcome::Flagged)]
+    );
+    assert_eq!(
+        j.held, None,
+        "an accepted order is never held after the fact"
+    );
+    assert_eq!(
+        j.findings[0].finding.inputs["rechecked"],
+        AFTER_CREDIT_IMPORT
+    );
+    // Already flagged at this data version: nothing new.
+    let stored =
+        crate::verdicts::records(o.id, &AnyDocument::Order(o.clone()), Vec::new(), &j, NOW);
+    let again = credit_flags(&o, &[], &on_hold, &stored, NOW);
+    assert!(again.findings.is_empty(), "{again:?}");
+    // Nothing on clean data.
+    let clean = data(&o, snapshot(o.store_id, 0), 9);
+    assert!(credit_flags(&o, &[], &clean, &[], NOW).findings.is_empty());
 }
