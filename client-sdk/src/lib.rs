@@ -22,6 +22,7 @@ mod edits;
 mod error;
 mod http;
 mod network_policy;
+mod photo_capture;
 mod schema;
 mod send_queue;
 mod store;
@@ -29,7 +30,7 @@ mod sync;
 mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
-pub use device::{AuditInput, Device, GeoFix, PlanSettings};
+pub use device::{AuditInput, Device, GeoFix, PlanSettings, ReviewItem};
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};

@@ -69,6 +69,7 @@ fn master() -> MasterDataPage {
         generated_at: Timestamp::now(),
         org: None,
         stores_complete: false,
+        approval_tiers: None,
     }
 }
 

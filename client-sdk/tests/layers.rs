@@ -18,7 +18,7 @@ const SHARED: Layers = &[
     ("values", &["values", "evaluation"]),
     (
         "documents and the organisation",
-        &["visit", "order", "plan", "org"],
+        &["visit", "order", "plan", "org", "tiers"],
     ),
     (
         "document bridge, master data and limits",
@@ -46,6 +46,7 @@ const CLIENT: Layers = &[
             "sync",
             "sync_status",
             "network_policy",
+            "photo_capture",
         ],
     ),
     ("device API", &["device"]),

@@ -61,6 +61,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         generated_at: Timestamp::now(),
         org,
         stores_complete: false,
+        approval_tiers: None,
     }
 }
 

@@ -20,7 +20,8 @@ use fieldsync_shared::values::{
     StoreId, Timestamp, UserId,
 };
 use fieldsync_shared::visit::{
-    AuditLine, GeoStamp, PhotoRef, Review, ReviewDecision, StepRecord, Visit, VisitStep,
+    AuditLine, GeoStamp, PhotoCapture, PhotoRef, Review, ReviewDecision, StepRecord, Visit,
+    VisitStep,
 };
 
 /// Maps whose keys are data (an entry's identity), written `*` in the page.
@@ -162,6 +163,11 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
             taken_at: at(),
             taken_by: user(),
             position: full.then_some(position()),
+            capture: full.then(|| PhotoCapture {
+                at: Some(at()),
+                zone_known: true,
+                position: Some(position()),
+            }),
         },
     );
     visit.notes = Text::with_value("note");

@@ -530,6 +530,7 @@ impl TestApp {
                     taken_at: Timestamp::now(),
                     taken_by: device.user,
                     position: None,
+                    capture: None,
                 },
             );
         }

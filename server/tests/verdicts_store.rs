@@ -270,6 +270,7 @@ async fn photo_uses_and_person_visits_read_the_projections<S: DocumentStore + Ve
             taken_at: Timestamp(1_795_000_000_000),
             taken_by: person,
             position: None,
+            capture: None,
         },
     );
     let outcome = store

@@ -13,6 +13,7 @@
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
 //! * [`thumbnail`]: the photo thumbnail rule (render, and check what a device sent).
+//! * [`tiers`]: approval tiers, each role's limit (discounts, order amounts), per tenant.
 //!
 //! Nothing in this crate performs I/O.
 
@@ -27,6 +28,7 @@ pub mod policy;
 pub mod protocol;
 pub mod rules;
 pub mod thumbnail;
+pub mod tiers;
 pub mod values;
 pub mod visit;
 

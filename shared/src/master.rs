@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::org::OrgView;
+use crate::tiers::ApprovalTiers;
 use crate::values::{
     Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
 };
@@ -104,4 +105,9 @@ pub struct MasterDataPage {
     /// not listed (and their credit).
     #[serde(default)]
     pub stores_complete: bool,
+    /// The tenant's approval tiers (discount and order amount limits per role), sent on every
+    /// page like `org`; `None` from a server that has none: the defaults
+    /// (`ApprovalTiers::default`).
+    #[serde(default)]
+    pub approval_tiers: Option<ApprovalTiers>,
 }

@@ -114,6 +114,7 @@ pub fn photo(content: &[u8], taken_at: i64, by: UserId) -> PhotoRef {
         taken_at: Timestamp(taken_at),
         taken_by: by,
         position: Some(pos(STORE_LAT, STORE_LON)),
+        capture: None,
     }
 }
 

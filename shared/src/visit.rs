@@ -112,8 +112,29 @@ pub struct PhotoRef {
     pub size_bytes: u64,
     pub content_type: String,
     pub step: Option<VisitStep>,
+    /// When the photo was attached to the visit (the phone's clock), not when it was taken:
+    /// that is [`PhotoRef::capture`].
     pub taken_at: Timestamp,
     pub taken_by: UserId,
+    pub position: Option<Position>,
+    /// When and where the camera says the photo was taken (its EXIF), as the phone read it
+    /// when attaching. `None`: not read (photos attached by apps before this was recorded).
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub capture: Option<PhotoCapture>,
+}
+
+/// The capture time and place a photo's EXIF records. Both parts are optional: a screenshot
+/// or an edited image often has neither, a camera without location access has no position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct PhotoCapture {
+    /// When the photo was taken. EXIF times are wall-clock times: with the camera's UTC
+    /// offset (`OffsetTimeOriginal`) or its GPS time this is the instant; without either it is
+    /// the wall-clock time read as UTC and `zone_known` is false.
+    pub at: Option<Timestamp>,
+    /// `at` is an instant (the camera recorded its zone or a GPS time).
+    pub zone_known: bool,
+    /// The GPS position the camera recorded.
     pub position: Option<Position>,
 }
 

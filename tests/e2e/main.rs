@@ -20,6 +20,7 @@ mod live_push;
 mod lost_state;
 mod merges;
 mod near_duplicate_photos;
+mod photo_provenance;
 mod photo_queue;
 mod plans;
 mod policy_matrix;

@@ -116,6 +116,7 @@ fn a_known_hash_grants_no_photo(postgres: bool) {
                     taken_at: Timestamp::now(),
                     taken_by: rep2_id,
                     position: None,
+                    capture: None,
                 },
             );
         }

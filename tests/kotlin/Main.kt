@@ -10,6 +10,7 @@ val suites =
         NetworkPolicyTest,
         OperationsTest,
         SyncStatusTest,
+        ReviewFindingsTest,
         ExampleTest,
     )
 

@@ -154,3 +154,47 @@ fun writeJpegLike(file: File, seed: Int, size: Int = 8192): File {
 /** The copy of a photo the device keeps in its data directory (`photos/ab/<sha>.<ext>`). */
 fun storedPhoto(dataDir: File, sha256: String): File =
     dataDir.walkTopDown().single { it.isFile && it.name.startsWith(sha256) }
+
+/** A little-endian TIFF IFD at offset `start`: entries (tag, type, count, value bytes). */
+private fun ifd(entries: List<Triple<Int, Int, ByteArray>>, start: Int): ByteArray {
+    val dataAt = start + 2 + 12 * entries.size + 4
+    val head = java.nio.ByteBuffer.allocate(2 + 12 * entries.size + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+    val data = java.io.ByteArrayOutputStream()
+    head.putShort(entries.size.toShort())
+    for ((tag, type, value) in entries.sortedBy { it.first }) {
+        head.putShort(tag.toShort()).putShort(type.toShort())
+        head.putInt(if (type == 2) value.size else value.size / 4)
+        if (value.size <= 4) {
+            head.put(value.copyOf(4))
+        } else {
+            head.putInt(dataAt + data.size())
+            data.write(value)
+            if (value.size % 2 == 1) data.write(0)
+        }
+    }
+    head.putInt(0)
+    return head.array() + data.toByteArray()
+}
+
+/**
+ * A JPEG-like photo (see [writeJpegLike]) whose EXIF says the camera took it at `takenAt`, on
+ * a clock set to UTC+08:00 (DateTimeOriginal with OffsetTimeOriginal, as phone cameras write).
+ */
+fun writeCameraJpeg(file: File, seed: Int, takenAt: java.time.Instant): File {
+    val local = takenAt.atOffset(ZoneOffset.ofHours(8))
+    val stamp = java.time.format.DateTimeFormatter.ofPattern("yyyy:MM:dd HH:mm:ss").format(local)
+    val ascii = { s: String -> s.toByteArray(Charsets.US_ASCII) + byteArrayOf(0) }
+    val ifd0Size = 2 + 12 + 4
+    val exif = ifd(listOf(Triple(0x9003, 2, ascii(stamp)), Triple(0x9011, 2, ascii("+08:00"))), 8 + ifd0Size)
+    val pointer = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(8 + ifd0Size).array()
+    val ifd0 = ifd(listOf(Triple(0x8769, 4, pointer)), 8)
+    val header = byteArrayOf(0x49, 0x49, 0x2A, 0, 8, 0, 0, 0)
+    val app1 = "Exif".toByteArray() + byteArrayOf(0, 0) + header + ifd0 + exif
+    val length = app1.size + 2
+    val body = ByteArray(4096) { i -> (((i * 31 + seed * 17) xor (i shr 3)) % 256).toByte() }
+    file.writeBytes(
+        byteArrayOf(0xFF.toByte(), 0xD8.toByte(), 0xFF.toByte(), 0xE1.toByte(), (length shr 8).toByte(), length.toByte()) +
+            app1 + body,
+    )
+    return file
+}

@@ -13,6 +13,7 @@ use fieldsync_shared::visit as shared_visit;
 use fieldsync_shared::{Date, Money, Timestamp};
 
 use crate::error::{FieldsyncError, Finding, Result};
+use crate::findings::{RecordedFinding, ServerFinding};
 use crate::mirror::mirror_enum;
 
 /// A count from the boundary (quantity, facings): negative is `Invalid` naming the field.
@@ -309,8 +310,34 @@ pub struct Photo {
     pub size_bytes: i64,
     pub content_type: String,
     pub step: Option<VisitStep>,
+    /// When the photo was attached to the visit (the phone's clock).
     pub taken_at_ms: i64,
     pub taken_by: String,
+    /// When and where the camera says it was taken (EXIF), as read when attached; `None`: not
+    /// read (attached by an older app).
+    pub capture: Option<PhotoCapture>,
+}
+
+/// A photo's capture time and place, from its EXIF.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PhotoCapture {
+    /// `None`: the file records no capture time (a screenshot, an edited or stripped file).
+    pub at_ms: Option<i64>,
+    /// `at_ms` is an instant; `false`: a wall-clock time of an unknown zone, read as UTC.
+    pub zone_known: bool,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+impl From<shared_visit::PhotoCapture> for PhotoCapture {
+    fn from(c: shared_visit::PhotoCapture) -> Self {
+        PhotoCapture {
+            at_ms: c.at.map(|t| t.millis()),
+            zone_known: c.zone_known,
+            lat: c.position.map(|p| p.lat()),
+            lon: c.position.map(|p| p.lon()),
+        }
+    }
 }
 
 /// One note on a visit. The notes of visits written before notes were entries come as one
@@ -349,6 +376,8 @@ pub struct Visit {
     /// By time, then author (the same order on every device); the earlier notes first.
     pub notes: Vec<Note>,
     pub review: Option<Review>,
+    /// The findings the author's phone showed during the visit, oldest first.
+    pub findings: Vec<RecordedFinding>,
 }
 
 impl From<client::Visit> for Visit {
@@ -411,6 +440,7 @@ impl From<client::Visit> for Visit {
                     step: p.step.map(VisitStep::from),
                     taken_at_ms: p.taken_at.millis(),
                     taken_by: p.taken_by.to_string(),
+                    capture: p.capture.map(PhotoCapture::from),
                 })
                 .collect(),
             notes,
@@ -420,6 +450,7 @@ impl From<client::Visit> for Visit {
                 by_user_id: r.by.to_string(),
                 at_ms: r.at.millis(),
             }),
+            findings: v.findings.into_iter().map(RecordedFinding::from).collect(),
         }
     }
 }
@@ -458,6 +489,8 @@ pub struct Order {
     pub notes: String,
     pub created_at_ms: i64,
     pub submitted_at_ms: Option<i64>,
+    /// The findings the author's phone showed (its lines, its submission), oldest first.
+    pub findings: Vec<RecordedFinding>,
 }
 
 impl From<client::Order> for Order {
@@ -487,6 +520,7 @@ impl From<client::Order> for Order {
             notes: o.notes.as_str().to_string(),
             created_at_ms: o.created_at.millis(),
             submitted_at_ms: o.submitted_at.map(|t| t.millis()),
+            findings: o.findings.into_iter().map(RecordedFinding::from).collect(),
         }
     }
 }
@@ -537,6 +571,10 @@ pub struct SyncReport {
     /// Effects of this device's edits that the server's write policies refused and undid
     /// (e.g. a note added to a visit approved meanwhile); also kept in `refused_edits()`.
     pub refused_edits: Vec<RefusedEdit>,
+    /// What the server's rules found on the visits and orders this sync submitted: `held`
+    /// (the submission was undone, also in `refused_edits`) or `flagged` (kept, for the
+    /// supervisor).
+    pub findings: Vec<ServerFinding>,
     /// The server did not know this device's position: everything was exchanged again.
     pub reset: bool,
     /// What did not go through (photos that stay queued, ...), for a log or a banner.
@@ -561,6 +599,7 @@ impl From<client::SyncReport> for SyncReport {
                 })
                 .collect(),
             refused_edits: r.refused_edits.into_iter().map(RefusedEdit::from).collect(),
+            findings: r.findings.into_iter().map(ServerFinding::from).collect(),
             reset: r.reset,
             warnings: r.warnings,
         }

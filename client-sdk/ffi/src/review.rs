@@ -2,10 +2,12 @@
 //! policy that the server enforces runs on the device first, so a refused action fails here
 //! with `Forbidden` before anything is committed.
 
+use fieldsync_client as client;
 use fieldsync_shared::Sha256;
 
 use crate::device::{doc_id, FieldsyncDevice};
 use crate::error::{FieldsyncError, Result};
+use crate::findings::ServerFinding;
 use crate::records::{Order, Visit};
 use crate::worker::off_thread;
 
@@ -29,6 +31,21 @@ impl FieldsyncDevice {
             .into_iter()
             .map(Visit::from)
             .collect())
+    }
+
+    /// [`Self::visits_awaiting_review`], each with why it may be suspicious: the findings its
+    /// author's phone showed (`visit.findings`) and the server's (one request; `None` when
+    /// offline). Async (`suspend` in Kotlin).
+    pub async fn visits_to_review(&self) -> Result<Vec<VisitForReview>> {
+        let device = self.device.clone();
+        off_thread("review list", move || {
+            Ok(device
+                .visits_to_review()?
+                .into_iter()
+                .map(VisitForReview::from)
+                .collect())
+        })
+        .await
     }
 
     /// Approves a submitted visit, with an optional comment. Syncs with the next sync.
@@ -63,6 +80,20 @@ impl FieldsyncDevice {
             .collect())
     }
 
+    /// [`Self::orders_awaiting_approval`], each with the findings its author's phone showed
+    /// (`order.findings`) and the server's (one request; `None` when offline). Async.
+    pub async fn orders_to_approve(&self) -> Result<Vec<OrderForApproval>> {
+        let device = self.device.clone();
+        off_thread("approval list", move || {
+            Ok(device
+                .orders_to_approve()?
+                .into_iter()
+                .map(OrderForApproval::from)
+                .collect())
+        })
+        .await
+    }
+
     pub fn approve_order(&self, order_id: String) -> Result<()> {
         Ok(self.device.approve_order(doc_id("order_id", &order_id)?)?)
     }
@@ -76,5 +107,48 @@ impl FieldsyncDevice {
         Ok(self
             .device
             .reject_order(doc_id("order_id", &order_id)?, &comment)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// review lists
+
+fn server_findings(findings: Option<Vec<client::FindingReport>>) -> Option<Vec<ServerFinding>> {
+    findings.map(|f| f.into_iter().map(ServerFinding::from).collect())
+}
+
+/// A submitted visit to review, with why it may be suspicious: `visit.findings` (what its
+/// author's phone showed) and the server's findings.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitForReview {
+    pub visit: Visit,
+    /// `None`: the server could not be asked (offline, signed out, server error).
+    pub server_findings: Option<Vec<ServerFinding>>,
+}
+
+impl From<client::ReviewItem<client::Visit>> for VisitForReview {
+    fn from(item: client::ReviewItem<client::Visit>) -> Self {
+        VisitForReview {
+            visit: item.document.into(),
+            server_findings: server_findings(item.server_findings),
+        }
+    }
+}
+
+/// An order waiting for approval, with `order.findings` (what its author's phone showed) and
+/// the server's findings.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OrderForApproval {
+    pub order: Order,
+    /// `None`: the server could not be asked (offline, signed out, server error).
+    pub server_findings: Option<Vec<ServerFinding>>,
+}
+
+impl From<client::ReviewItem<client::Order>> for OrderForApproval {
+    fn from(item: client::ReviewItem<client::Order>) -> Self {
+        OrderForApproval {
+            order: item.document.into(),
+            server_findings: server_findings(item.server_findings),
+        }
     }
 }

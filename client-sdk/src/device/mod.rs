@@ -27,6 +27,7 @@ use crate::error::Result;
 use crate::store::Database;
 
 pub use plans::PlanSettings;
+pub use review::ReviewItem;
 pub use visits::{AuditInput, GeoFix};
 
 /// One installation of the app: a data directory with its SQLite database and photo folder.

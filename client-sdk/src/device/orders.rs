@@ -9,7 +9,7 @@ use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
     Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
-use fieldsync_shared::rules::pricing::{self, DiscountAuthority};
+use fieldsync_shared::rules::pricing;
 use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings};
 use fieldsync_shared::rules::{delivery, Verdict};
 use fieldsync_shared::{Date, DocId, DocKind, Money, Sku, StoreId, Timestamp};
@@ -89,8 +89,9 @@ impl Device {
 
     /// Sets the quantity (and optionally the net unit price; default: the list price) of a line
     /// of a draft order. Block findings (quantity 0, not a case multiple, below floor price,
-    /// unknown product) refuse the edit; a discount beyond authority is returned as
-    /// NeedsApproval and sends the order to approval when it is submitted.
+    /// unknown product) refuse the edit; a discount beyond the signed-in user's tier (the
+    /// tenant's approval tiers) is returned as NeedsApproval and sends the order to approval
+    /// when it is submitted.
     pub fn set_order_line(
         &self,
         order: DocId,
@@ -109,8 +110,9 @@ impl Device {
                 quantity,
                 unit_price,
             };
+            let settings = RuleSettings::with_tiers(store::approval_tiers(conn)?, profile.role);
             let verdict =
-                pricing::check_line(&line, product.as_ref(), DiscountAuthority::default());
+                pricing::check_line(&line, product.as_ref(), settings.discount_authority());
             let mut next = o.clone();
             next.lines.insert(sku.as_str().to_string(), line);
             edits::authorize(conn, profile, Some(o), &next)?;
@@ -132,9 +134,9 @@ impl Device {
 
     /// Submits a draft order. Every rule runs again on the final order
     /// (`submission::evaluate_order`, the call the server makes too); Block findings refuse
-    /// it, NeedsApproval findings (stale credit data, discount beyond authority) submit it as
-    /// `pending_approval`. The order records the master data it was judged against and the
-    /// findings shown.
+    /// it, NeedsApproval findings (stale credit data, a discount or an amount beyond the
+    /// submitter's tier) submit it as `pending_approval`. The order records the master data it
+    /// was judged against and the findings shown.
     pub fn submit_order(&self, order: DocId) -> Result<Verdict> {
         let own_orders = self.orders()?;
         self.edit_order(order, "submit order", |conn, profile, o| {
@@ -181,7 +183,7 @@ impl Device {
                     open_orders,
                     today: now.utc_date(),
                 },
-                &RuleSettings::default(),
+                &RuleSettings::with_tiers(store::approval_tiers(conn)?, profile.role),
             );
             edits::refuse_if_blocked(&verdict)?;
             let credit_used = (o.payment == PaymentMethod::Credit)

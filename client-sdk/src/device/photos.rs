@@ -1,20 +1,22 @@
 //! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
 //! user's gallery file may be deleted before sync), referenced from the visit document by
-//! hash, and queued for upload (the order and the upload itself: `send_queue`); thumbnails
+//! hash with the capture time and place of its EXIF (`photo_capture`), and queued for upload (the order and the upload itself: `send_queue`); thumbnails
 //! read back from the server for review screens.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fieldsync_shared::document::hydrate_visit;
-use fieldsync_shared::rules::submission::{self, PHOTO_GRACE_MS};
-use fieldsync_shared::rules::{photos as photo_rule, Verdict};
+use fieldsync_shared::rules::photos::{self as photo_rule, PhotoTolerance};
+use fieldsync_shared::rules::submission;
+use fieldsync_shared::rules::Verdict;
 use fieldsync_shared::visit::{PhotoRef, Visit, VisitStep};
 use fieldsync_shared::{DocId, DocKind, ParseError, Sha256, Timestamp, UserId};
 
 use super::Device;
 use crate::edits;
 use crate::error::{DeviceError, Result};
+use crate::photo_capture;
 use crate::send_queue::{self, PhotoUpload};
 use crate::store::{self, NewPhoto};
 
@@ -34,8 +36,9 @@ impl Device {
             .map(|(sha, _)| sha)
     }
 
-    /// [`Device::attach_photo`], also returning the photo rule's findings (taken outside the
-    /// visit, reused from another visit), which are flags for the supervisor.
+    /// [`Device::attach_photo`], also returning the photo rule's findings (attached or, by its
+    /// EXIF, taken outside the visit or away from the store; no capture time; reused from
+    /// another visit), which are flags for the supervisor.
     pub fn attach_photo_checked(
         &self,
         visit: DocId,
@@ -53,6 +56,7 @@ impl Device {
             .ok_or_else(|| ParseError::new("photo", "not a JPEG, PNG, WebP or HEIC image"))?;
         let sha = Sha256::digest(&bytes);
         let taken_at = Timestamp::now();
+        let capture = photo_capture::read(&bytes);
         let photo_by = |by: UserId| PhotoRef {
             sha256: sha,
             size_bytes: bytes.len() as u64,
@@ -61,6 +65,7 @@ impl Device {
             taken_at,
             taken_by: by,
             position: None,
+            capture: Some(capture.clone()),
         };
         // Refuse early (before copying bytes) when the write policy refuses the photo.
         {
@@ -90,9 +95,17 @@ impl Device {
             &self.db,
             visit,
             "attach photo",
-            |_, profile, v: &mut Visit| {
+            |conn, profile, v: &mut Visit| {
                 let photo = photo_by(profile.id);
-                let verdict = photo_rule::check_photo(v, &photo, &known_elsewhere, PHOTO_GRACE_MS);
+                let store = store::store(conn, v.store_id)?
+                    .ok_or_else(|| DeviceError::not_found("store", v.store_id))?;
+                let verdict = photo_rule::check_photo(
+                    v,
+                    &photo,
+                    &store,
+                    &known_elsewhere,
+                    PhotoTolerance::default(),
+                );
                 edits::refuse_if_blocked(&verdict)?;
                 if !v.photos.contains_key(&sha.to_hex()) {
                     v.findings.extend(submission::shown(&verdict, taken_at));

@@ -3,6 +3,12 @@
 //! waiting for approval. Each decision is an ordinary edit of the document and goes through
 //! the same write policy as every other edit (`fieldsync_shared::policy`): the device refuses
 //! what the server would refuse.
+//!
+//! The review lists ([`Device::visits_to_review`], [`Device::orders_to_approve`]) show why a
+//! document may be suspicious before it is approved: the findings its author's phone showed
+//! (kept in the document, offline) and the findings of the server's rules (read online).
+
+use std::collections::BTreeMap;
 
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{Order, OrderStatus};
@@ -11,6 +17,18 @@ use fieldsync_shared::{DocId, ShortText, Timestamp};
 
 use super::Device;
 use crate::error::Result;
+use crate::sync::FindingReport;
+
+/// A document of a review list with the server's findings on it. The findings its author's
+/// phone showed are in the document itself (`findings`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewItem<T> {
+    pub document: T,
+    /// The server's held or flagged findings (docs/verdicts.md); `None` when the server could
+    /// not be asked (offline, signed out, a server error): the list still shows, from the
+    /// device.
+    pub server_findings: Option<Vec<FindingReport>>,
+}
 
 impl Device {
     /// Submitted visits of the people this user supervises, oldest planned date first.
@@ -23,6 +41,14 @@ impl Device {
                 v.status == VisitStatus::Submitted && org.team_members.contains(&v.person_id)
             })
             .collect())
+    }
+
+    /// [`Device::visits_awaiting_review`], each with the server's findings (one request; see
+    /// [`ReviewItem`]).
+    pub fn visits_to_review(&self) -> Result<Vec<ReviewItem<Visit>>> {
+        let visits = self.visits_awaiting_review()?;
+        let server = self.server_findings("visits", VisitStatus::Submitted.as_str());
+        Ok(with_findings(visits, |v| v.id, server))
     }
 
     /// Approves a submitted visit of a team member (supervisors), with an optional comment.
@@ -60,6 +86,35 @@ impl Device {
                         || org.region_members.contains(&o.person_id))
             })
             .collect())
+    }
+
+    /// [`Device::orders_awaiting_approval`], each with the server's findings (one request; see
+    /// [`ReviewItem`]).
+    pub fn orders_to_approve(&self) -> Result<Vec<ReviewItem<Order>>> {
+        let orders = self.orders_awaiting_approval()?;
+        let server = self.server_findings("orders", OrderStatus::PendingApproval.as_str());
+        Ok(with_findings(orders, |o| o.id, server))
+    }
+
+    /// The server's findings on a listing's documents in `status`; `None` if it cannot be
+    /// asked now (the review list does not depend on the network).
+    fn server_findings(
+        &self,
+        listing: &str,
+        status: &str,
+    ) -> Option<BTreeMap<DocId, Vec<FindingReport>>> {
+        let found = self
+            .session_http()
+            .and_then(|http| http.flagged_findings(listing, status));
+        match found {
+            Ok(by_doc) => Some(
+                by_doc
+                    .into_iter()
+                    .map(|(id, findings)| (id, FindingReport::from_push(id, findings)))
+                    .collect(),
+            ),
+            Err(_) => None,
+        }
     }
 
     /// Approves an order waiting for approval.
@@ -121,6 +176,26 @@ impl Device {
             Ok(())
         })
     }
+}
+
+/// Pairs each document with its findings from `server` (none listed: none found).
+fn with_findings<T>(
+    documents: Vec<T>,
+    id: impl Fn(&T) -> DocId,
+    server: Option<BTreeMap<DocId, Vec<FindingReport>>>,
+) -> Vec<ReviewItem<T>> {
+    documents
+        .into_iter()
+        .map(|document| {
+            let server_findings = server
+                .as_ref()
+                .map(|by_doc| by_doc.get(&id(&document)).cloned().unwrap_or_default());
+            ReviewItem {
+                document,
+                server_findings,
+            }
+        })
+        .collect()
 }
 
 fn signature(profile: &UserProfile) -> &str {

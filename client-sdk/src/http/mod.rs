@@ -11,11 +11,13 @@
 //! `session_expired` (the session reached the server's maximum session age).
 //!
 //! `errors.rs` maps answers to [`DeviceError`]s, `session.rs` holds the session's tokens and
-//! calls, `sync.rs` and `photos.rs` the endpoints of each protocol, `live.rs` the live stream.
+//! calls, `sync.rs` and `photos.rs` the endpoints of each protocol, `queries.rs` the server's
+//! findings for review screens, `live.rs` the live stream.
 
 mod errors;
 mod live;
 mod photos;
+mod queries;
 mod session;
 mod sync;
 

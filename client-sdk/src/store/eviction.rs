@@ -106,6 +106,7 @@ mod tests {
             taken_at: Timestamp::now(),
             taken_by: UserId::new_random(),
             position: None,
+            capture: None,
         };
         (sha, photo)
     }

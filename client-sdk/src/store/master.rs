@@ -3,6 +3,7 @@
 
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store};
 use fieldsync_shared::org::OrgView;
+use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Sku, StoreId};
 use rusqlite::{params, params_from_iter, Connection};
 use serde::de::DeserializeOwned;
@@ -35,7 +36,17 @@ pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
         Some(org) => meta_set(conn, keys::ORG_VIEW, &serde_json::to_string(org)?)?,
         None => meta_delete(conn, keys::ORG_VIEW)?,
     }
+    // The tiers too: a server that sends none has none (the defaults apply).
+    match &page.approval_tiers {
+        Some(tiers) => meta_set(conn, keys::APPROVAL_TIERS, &serde_json::to_string(tiers)?)?,
+        None => meta_delete(conn, keys::APPROVAL_TIERS)?,
+    }
     Ok(())
+}
+
+/// The tenant's approval tiers received with the last master data page, else the defaults.
+pub fn approval_tiers(conn: &Connection) -> Result<ApprovalTiers> {
+    Ok(meta_json(conn, keys::APPROVAL_TIERS)?.unwrap_or_default())
 }
 
 /// The org view received with the last master data page, if any.

@@ -20,6 +20,8 @@ pub mod keys {
     pub const MASTER_VERSION: &str = "master_version";
     /// The org view received with master data (JSON of `OrgView`).
     pub const ORG_VIEW: &str = "org_view";
+    /// The tenant's approval tiers received with master data (JSON of `ApprovalTiers`).
+    pub const APPROVAL_TIERS: &str = "approval_tiers";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }

@@ -424,6 +424,7 @@ macro_rules! directory_store {
                     generated_at: Timestamp::now(),
                     org: None,
                     stores_complete: false,
+                    approval_tiers: None,
                 })
             }
         }

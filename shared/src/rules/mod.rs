@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub mod approval;
 pub mod credit;
 pub mod delivery;
 pub mod frequency;
@@ -17,8 +18,9 @@ pub mod pricing;
 pub mod submission;
 pub mod visit_timing;
 
-/// Version of the rule set as a whole; bumped whenever any rule's behaviour changes.
-pub const RULES_VERSION: u32 = 1;
+/// Version of the rule set as a whole; bumped whenever any rule's behaviour changes (2: photo
+/// provenance from EXIF, approval tiers per role and amount).
+pub const RULES_VERSION: u32 = 2;
 
 /// Which rule produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,6 +34,7 @@ pub enum RuleId {
     Pricing,
     DeliveryDate,
     VisitFrequency,
+    Approval,
 }
 
 impl RuleId {
@@ -45,6 +48,7 @@ impl RuleId {
             RuleId::Pricing => "pricing",
             RuleId::DeliveryDate => "delivery_date",
             RuleId::VisitFrequency => "visit_frequency",
+            RuleId::Approval => "approval",
         }
     }
 }

@@ -6,40 +6,64 @@
 
 use std::collections::BTreeMap;
 
+use super::approval;
 use super::credit::{self, CreditCheck};
 use super::geofence::{self, GeofenceTolerance};
+use super::photos::PhotoTolerance;
 use super::pricing::{self, DiscountAuthority};
 use super::visit_timing::{self, VisitRequirements};
 use super::{delivery, freshness, photos, Finding, Verdict, RULES_VERSION};
 use crate::evaluation::{CreditBasis, RulesBasis, ShownFinding};
 use crate::master::{CreditSnapshot, Product, Store};
 use crate::order::{Order, OrderStatus, PaymentMethod};
+use crate::org::Role;
+use crate::tiers::ApprovalTiers;
 use crate::values::{Date, Money, Sha256, StoreId, Timestamp};
 use crate::visit::Visit;
 
 /// A credit snapshot older than this sends credit orders to approval instead of deciding.
 pub const CREDIT_MAX_AGE_DAYS: u32 = 7;
-/// Slack around the check-in/check-out interval for "photo taken during the visit".
-pub const PHOTO_GRACE_MS: i64 = 5 * 60 * 1000;
 
 /// The tunable parts of the rules, the same on the phone and on the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleSettings {
     pub credit_max_age_days: u32,
-    pub discount: DiscountAuthority,
+    /// The tenant's approval tiers (discount and order amount limits per role).
+    pub approval: ApprovalTiers,
+    /// Whose limits apply: the person submitting.
+    pub role: Role,
     pub visit: VisitRequirements,
     pub geofence: GeofenceTolerance,
-    pub photo_grace_ms: i64,
+    pub photos: PhotoTolerance,
+}
+
+impl RuleSettings {
+    /// The default settings with a tenant's approval tiers, for a person of `role`.
+    pub fn with_tiers(approval: ApprovalTiers, role: Role) -> Self {
+        RuleSettings {
+            approval,
+            role,
+            ..RuleSettings::default()
+        }
+    }
+
+    /// The discount `role`'s limit allows without approval (no limit: any).
+    pub fn discount_authority(&self) -> DiscountAuthority {
+        DiscountAuthority {
+            max_discount_bp: self.approval.discount_bp.of(self.role).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 impl Default for RuleSettings {
     fn default() -> Self {
         RuleSettings {
             credit_max_age_days: CREDIT_MAX_AGE_DAYS,
-            discount: DiscountAuthority::default(),
+            approval: ApprovalTiers::default(),
+            role: Role::Rep,
             visit: VisitRequirements::default(),
             geofence: GeofenceTolerance::default(),
-            photo_grace_ms: PHOTO_GRACE_MS,
+            photos: PhotoTolerance::default(),
         }
     }
 }
@@ -59,15 +83,25 @@ pub struct OrderData<'a> {
     pub today: Date,
 }
 
-/// Every rule of an order being submitted: pricing and case packs per line, the delivery
+/// Every rule of an order being submitted: pricing and case packs per line (the discount
+/// against the submitter's tier), the order amount against the submitter's tier, the delivery
 /// date, and credit for credit orders. Block findings refuse the submission; NeedsApproval
 /// findings submit it as `pending_approval` ([`submitted_status`]).
 pub fn evaluate_order(order: &Order, data: &OrderData<'_>, settings: &RuleSettings) -> Verdict {
     let mut verdict = Verdict::default();
     for line in order.lines.values() {
         let product = data.products.get(line.sku.as_str());
-        verdict.extend(pricing::check_line(line, product, settings.discount));
+        verdict.extend(pricing::check_line(
+            line,
+            product,
+            settings.discount_authority(),
+        ));
     }
+    verdict.extend(approval::check_order_amount(
+        order.total(),
+        settings.role,
+        &settings.approval,
+    ));
     verdict.extend(delivery::check_delivery_date(
         order.order_date,
         order.requested_delivery,
@@ -108,7 +142,8 @@ pub struct VisitData<'a> {
 }
 
 /// Every rule of a visit being submitted: timing and requirements (Block), and the flags of
-/// its check-in and check-out positions, its audit lines' freshness and its photos.
+/// its check-in and check-out positions, its audit lines' freshness and its photos (attached
+/// and, from their EXIF, taken during the visit at the store).
 pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettings) -> Verdict {
     let mut verdict = visit_timing::submit(visit, &settings.visit);
     for stamp in [&visit.check_in, &visit.check_out].into_iter().flatten() {
@@ -131,8 +166,9 @@ pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettin
         verdict.extend(photos::check_photo(
             visit,
             photo,
+            data.store,
             data.photos_elsewhere,
-            settings.photo_grace_ms,
+            settings.photos,
         ));
     }
     verdict

@@ -192,3 +192,40 @@ def write_jpeg_like(path, seed, size=8192):
     with open(path, "wb") as f:
         f.write(b"\xff\xd8\xff\xe0" + body)
     return path
+
+
+def _ifd(entries, start):
+    """A little-endian TIFF IFD at offset `start`: (tag, type, count, value bytes) entries,
+    values over 4 bytes stored after the directory."""
+    data_at = start + 2 + 12 * len(entries) + 4
+    head, data = struct.pack("<H", len(entries)), b""
+    for tag, kind, count, value in sorted(entries):
+        if len(value) <= 4:
+            head += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0")
+        else:
+            head += struct.pack("<HHII", tag, kind, count, data_at + len(data))
+            data += value + (b"\0" if len(value) % 2 else b"")
+    return head + struct.pack("<I", 0) + data
+
+
+def write_camera_jpeg(path, seed, taken_at, utc_offset_hours=8):
+    """A JPEG-like photo (see `write_jpeg_like`) whose EXIF APP1 segment says the camera took
+    it at `taken_at` (an aware datetime), on a clock set to UTC+`utc_offset_hours`:
+    DateTimeOriginal with OffsetTimeOriginal, as phone cameras write them."""
+    local = taken_at.astimezone(timezone(timedelta(hours=utc_offset_hours)))
+    when = local.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0"
+    sign = "+" if utc_offset_hours >= 0 else "-"
+    offset = f"{sign}{abs(utc_offset_hours):02d}:00".encode() + b"\0"
+    ascii_type, long_type = 2, 4
+    ifd0_size = 2 + 12 + 4
+    exif_ifd = _ifd(
+        [(0x9003, ascii_type, len(when), when), (0x9011, ascii_type, len(offset), offset)],
+        8 + ifd0_size,
+    )
+    ifd0 = _ifd([(0x8769, long_type, 1, struct.pack("<I", 8 + ifd0_size))], 8)
+    tiff = b"II*\0" + struct.pack("<I", 8) + ifd0 + exif_ifd
+    app1 = b"Exif\0\0" + tiff
+    body = bytes(((i * 31 + seed * 17) ^ (i >> 3)) % 256 for i in range(4096))
+    with open(path, "wb") as f:
+        f.write(b"\xff\xd8\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + body)
+    return path

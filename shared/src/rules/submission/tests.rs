@@ -25,6 +25,10 @@ fn credit_order() -> Order {
 }
 
 fn judge(o: &Order, snapshot: Option<&CreditSnapshot>) -> Verdict {
+    judge_with(o, snapshot, &RuleSettings::default())
+}
+
+fn judge_with(o: &Order, snapshot: Option<&CreditSnapshot>, settings: &RuleSettings) -> Verdict {
     let shop = store();
     let products = products();
     evaluate_order(
@@ -36,7 +40,7 @@ fn judge(o: &Order, snapshot: Option<&CreditSnapshot>) -> Verdict {
             open_orders: Money::ZERO,
             today: date("2026-11-22"),
         },
-        &RuleSettings::default(),
+        settings,
     )
 }
 
@@ -157,4 +161,76 @@ fn shown_findings_keep_what_the_rep_was_told() {
         Severity::parse(&kept[0].severity),
         Some(Severity::NeedsApproval)
     );
+}
+
+/// Rep 10 %, supervisor 15 %, manager 25 %; orders: a rep alone up to 100.00, a supervisor up
+/// to 500.00, a manager any.
+fn tiered(role: Role) -> RuleSettings {
+    use crate::tiers::RoleLimits;
+    RuleSettings::with_tiers(
+        ApprovalTiers {
+            discount_bp: RoleLimits {
+                rep: Some(1000),
+                supervisor: Some(1500),
+                manager: Some(2500),
+            },
+            order_amount: RoleLimits {
+                rep: Some(Money(10_000)),
+                supervisor: Some(Money(50_000)),
+                manager: None,
+            },
+        },
+        role,
+    )
+}
+
+/// A cash order of 24 x COLA-330 (list 4.00) at `price`.
+fn cash_order_at(price: &str) -> Order {
+    let mut o = order();
+    o.payment = PaymentMethod::Cash;
+    o.lines
+        .insert("COLA-330".into(), order_line("COLA-330", 24, price));
+    o
+}
+
+#[test]
+fn discount_authority_follows_the_submitters_tier() {
+    let eight = cash_order_at("3.68");
+    let fifteen = cash_order_at("3.40");
+    assert!(judge_with(&eight, None, &tiered(Role::Rep))
+        .findings
+        .is_empty());
+    let rep = judge_with(&fifteen, None, &tiered(Role::Rep));
+    assert_eq!(
+        codes(&rep),
+        [("discount_beyond_authority", Severity::NeedsApproval)]
+    );
+    assert_eq!(submitted_status(&rep), Some(OrderStatus::PendingApproval));
+    // A supervisor's phone may give 15 %.
+    assert!(judge_with(&fifteen, None, &tiered(Role::Supervisor))
+        .findings
+        .is_empty());
+}
+
+#[test]
+fn an_order_above_the_supervisors_amount_needs_the_manager() {
+    // 24 x 4.00 = 96.00: within the rep's 100.00.
+    assert!(judge_with(&cash_order_at("4.00"), None, &tiered(Role::Rep))
+        .findings
+        .is_empty());
+    let mut big = cash_order_at("4.00");
+    big.lines
+        .insert("COLA-330".into(), order_line("COLA-330", 240, "4.00"));
+    // 960.00: above the supervisor's 500.00.
+    for role in [Role::Rep, Role::Supervisor] {
+        let v = judge_with(&big, None, &tiered(role));
+        assert_eq!(
+            codes(&v),
+            [("order_amount_needs_approval", Severity::NeedsApproval)]
+        );
+        assert_eq!(v.findings[0].inputs["approver"], "manager");
+    }
+    assert!(judge_with(&big, None, &tiered(Role::Manager))
+        .findings
+        .is_empty());
 }
