@@ -268,7 +268,7 @@ fn visit(
         w.commit_visit(&v, "record audit lines");
     }
 
-    let _ = v.notes.splice(
+    v.notes.splice(
         0,
         0,
         "货架已整理，端架按成功图像陈列。Endcap restocked, price tags fixed.",

@@ -80,6 +80,7 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
                     &mut judgement,
                 );
             }
+            AnyDocument::Plan(_) => {}
         }
     }
     Ok(judgement)
