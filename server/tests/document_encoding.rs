@@ -163,10 +163,12 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
             taken_at: at(),
             taken_by: user(),
             position: full.then_some(position()),
-            capture: full.then(|| PhotoCapture {
-                at: Some(at()),
-                zone_known: true,
-                position: Some(position()),
+            // Full: the camera's time and place; the reviewed sparse visit: a capture record
+            // without either (a file with no EXIF time or GPS); the other: no record (older app).
+            capture: (full || reviewed).then(|| PhotoCapture {
+                at: full.then(at),
+                zone_known: full,
+                position: full.then(position),
             }),
         },
     );

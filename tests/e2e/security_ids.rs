@@ -77,6 +77,7 @@ struct Victim {
     photo: String,
     user: String,
     device: String,
+    plan: String,
 }
 
 impl Victim {
@@ -87,6 +88,7 @@ impl Victim {
             (r, "id") if r.starts_with("/v1/visits/") => &self.visit,
             (r, "id") if r.starts_with("/v1/orders/") => &self.order,
             (r, "id") if r.starts_with("/v1/documents/") => &self.visit,
+            (r, "id") if r.starts_with("/v1/plans/") => &self.plan,
             (_, "upload_id") => &self.upload,
             (_, "sha256") => &self.photo,
             (r, "id") if r.starts_with("/v1/admin/users/") => &self.user,
@@ -273,6 +275,14 @@ fn rep1_objects(server: &TestServer) -> Victim {
     assert_eq!(resp.status(), 201);
     let declared: Value = resp.body_mut().read_json().unwrap();
 
+    let mut resp = http()
+        .post(&format!("{}/v1/plans/generate", server.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({"week": "2026-W50", "daily_capacity": 4}))
+        .expect("generate a plan");
+    assert_eq!(resp.status(), 200);
+    let plan: Value = resp.body_mut().read_json().unwrap();
+
     let devices = server.get_json(&server.token("admin"), "/v1/admin/devices");
     let rep1_id = demo_user_id("rep1").to_string();
     let device = devices["devices"]
@@ -290,6 +300,10 @@ fn rep1_objects(server: &TestServer) -> Victim {
         photo: photo.to_hex(),
         user: rep1_id,
         device,
+        plan: plan["plan"]["id"]
+            .as_str()
+            .expect("the plan's id")
+            .to_string(),
     }
 }
 

@@ -423,7 +423,7 @@ fn the_history_shows_the_rep_the_supervisor_and_the_server() {
         .any(|f| f == "review"));
     let late = rep_entries.last().unwrap();
     assert_eq!(late["fields"], serde_json::json!(["notes"]));
-    assert_eq!(late["paths"], serde_json::json!(["notes"]));
+    assert_eq!(late["paths"], serde_json::json!(["note_entries"]));
 
     let server_entries: Vec<_> = entries.iter().filter(|e| e["by"] == "server").collect();
     assert_eq!(server_entries.len(), 1, "{history}");
