@@ -1,5 +1,5 @@
 //! Approval tiers: how far each role may go on its own, per tenant. [`RoleLimits`] is the
-//! reusable shape (each role's limit: a discount, an order amount; expenses later);
+//! reusable shape (each role's limit: a discount, an order amount, an expense);
 //! [`ApprovalTiers`] a tenant's tiers for orders, master data delivered to the phones. The
 //! rule that applies them is `rules::approval` (order amounts) and `rules::pricing`
 //! (discounts).
@@ -75,6 +75,14 @@ pub struct ApprovalTiers {
     /// alone: an order above the rep's limit needs a supervisor, above the supervisor's a
     /// manager.
     pub order_amount: RoleLimits<Money>,
+    /// The largest single expense each role may incur (reps) or pre-approve (supervisors,
+    /// managers) alone. Absent in tiers written before expenses existed: no limit.
+    #[serde(default = "no_limits")]
+    pub expense_amount: RoleLimits<Money>,
+}
+
+fn no_limits() -> RoleLimits<Money> {
+    RoleLimits::uniform(None)
 }
 
 impl Default for ApprovalTiers {
@@ -83,6 +91,7 @@ impl Default for ApprovalTiers {
         ApprovalTiers {
             discount_bp: RoleLimits::uniform(Some(1000)),
             order_amount: RoleLimits::uniform(None),
+            expense_amount: RoleLimits::uniform(None),
         }
     }
 }
@@ -97,11 +106,16 @@ impl ApprovalTiers {
                 role.as_str()
             ));
         }
-        if let Err(role) = self.order_amount.check_order() {
-            return Err(format!(
-                "order_amount.{}: below the limit of the role beneath it",
-                role.as_str()
-            ));
+        for (name, limits) in [
+            ("order_amount", &self.order_amount),
+            ("expense_amount", &self.expense_amount),
+        ] {
+            if let Err(role) = limits.check_order() {
+                return Err(format!(
+                    "{name}.{}: below the limit of the role beneath it",
+                    role.as_str()
+                ));
+            }
         }
         for role in LADDER {
             if self.discount_bp.of(role).is_some_and(|bp| bp > 10_000) {
@@ -112,6 +126,13 @@ impl ApprovalTiers {
             }
             if self.order_amount.of(role).is_some_and(|m| m < Money::ZERO) {
                 return Err(format!("order_amount.{}: negative", role.as_str()));
+            }
+            if self
+                .expense_amount
+                .of(role)
+                .is_some_and(|m| m < Money::ZERO)
+            {
+                return Err(format!("expense_amount.{}: negative", role.as_str()));
             }
         }
         Ok(())
@@ -136,6 +157,7 @@ mod tests {
                 supervisor: Some(Money(2_000_000)),
                 manager: None,
             },
+            expense_amount: RoleLimits::uniform(None),
         }
     }
 
@@ -179,6 +201,22 @@ mod tests {
         let mut t = tiers();
         t.order_amount.rep = Some(Money(-1));
         assert!(t.validate().unwrap_err().starts_with("order_amount.rep"));
+        let mut t = tiers();
+        t.expense_amount.rep = Some(Money(10_000));
+        t.expense_amount.supervisor = Some(Money(5_000));
+        assert!(t
+            .validate()
+            .unwrap_err()
+            .starts_with("expense_amount.supervisor"));
+    }
+
+    #[test]
+    fn tiers_written_before_expenses_read_as_no_expense_limit() {
+        let old = r#"{"discount_bp":{"rep":1000,"supervisor":1500,"manager":null},
+                      "order_amount":{"rep":null,"supervisor":null,"manager":null}}"#;
+        let t: ApprovalTiers = serde_json::from_str(old).unwrap();
+        assert_eq!(t.expense_amount, RoleLimits::uniform(None));
+        assert_eq!(t.discount_bp.of(Role::Supervisor), Some(1500));
     }
 
     #[test]

@@ -52,6 +52,7 @@ mod tests {
                 supervisor: Some(Money(2_000_000)),
                 manager: None,
             },
+            expense_amount: RoleLimits::uniform(None),
         }
     }
 

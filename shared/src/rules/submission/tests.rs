@@ -179,6 +179,7 @@ fn tiered(role: Role) -> RuleSettings {
                 supervisor: Some(Money(50_000)),
                 manager: None,
             },
+            expense_amount: RoleLimits::uniform(None),
         },
         role,
     )
