@@ -63,8 +63,9 @@ pub enum MergeVerdict {
         /// The push submits the document: the server's verdict comes next (`verdicts`).
         submission: Option<Box<Submission>>,
     },
-    /// Every pushed change is already stored: answer `Stored { new_changes: 0 }`.
-    Replay,
+    /// Every pushed change is already stored: answer `Stored { new_changes: 0 }`, with the
+    /// refusals the server made of them when they first came (that answer may have been lost).
+    Replay { refused_edits: Vec<RefusedEdit> },
     /// Some pushed change depends on a change the server lacks.
     MissingDeps,
     /// Refused as a whole; nothing of it is stored.
@@ -171,9 +172,13 @@ pub fn merge_document(
         Ok(changes) => changes,
         Err(message) => return MergeVerdict::refused(reasons::MALFORMED_CHANGE, message),
     };
+    // Pushed again: the answer to their first push, with its refusals, may have been lost.
+    let earlier_refusals = policy::earlier_refusals(&mut doc, &changes);
     let new_changes = not_yet_present(&mut doc, changes);
     if new_changes.is_empty() && expected != ExpectedVersion::New {
-        return MergeVerdict::Replay;
+        return MergeVerdict::Replay {
+            refused_edits: earlier_refusals,
+        };
     }
     if let Err(message) = check_actors(&new_changes, pusher.actor) {
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
@@ -232,6 +237,7 @@ pub fn merge_document(
                 return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
             }
         };
+    let refused_edits = earlier_refusals.into_iter().chain(refused_edits).collect();
     let upgrade = match upgrade(&mut doc, &mut document) {
         Ok(change) => change,
         Err(e) => {

@@ -18,8 +18,10 @@
 // contract); it is large, but these functions run once per pushed document.
 #![allow(clippy::result_large_err)]
 
+use std::collections::HashSet;
+
 use automerge::transaction::CommitOptions;
-use automerge::{AutoCommit, Change};
+use automerge::{AutoCommit, Change, ChangeHash};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
     hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, server_actor, AnyDocument,
@@ -177,6 +179,41 @@ pub fn commit_message(refused: &[Refusal]) -> String {
         .map(|r| format!("{} ({})", r.field.as_str(), r.code))
         .collect();
     format!("{COMPENSATION_PREFIX}{}", parts.join(", "))
+}
+
+/// The refusals of the compensating changes that undid some of `pushed` (changes the document
+/// already holds: pushed again because the answer to their first push was lost), read back
+/// from the compensations' messages ([`commit_message`]). A compensation is the server's
+/// change right after the batch it judged, so it depends on the batch's last change.
+pub fn earlier_refusals(doc: &mut AutoCommit, pushed: &[Change]) -> Vec<RefusedEdit> {
+    let present: HashSet<ChangeHash> = pushed
+        .iter()
+        .map(|c| c.hash())
+        .filter(|h| doc.get_change_meta_by_hash(h).is_some())
+        .collect();
+    if present.is_empty() {
+        return Vec::new();
+    }
+    let server = server_actor();
+    doc.get_changes(&[])
+        .iter()
+        .filter(|c| *c.actor_id() == server && c.deps().iter().any(|d| present.contains(d)))
+        .filter_map(|c| {
+            c.message()
+                .and_then(|m| m.strip_prefix(COMPENSATION_PREFIX))
+        })
+        .flat_map(|refused| refused.split(", "))
+        .filter_map(|part| {
+            let (field, code) = part.strip_suffix(')')?.split_once(" (")?;
+            Some(RefusedEdit {
+                field: field.to_string(),
+                code: code.to_string(),
+                message: format!(
+                    "the server undid this edit of {field} ({code}) when it first arrived"
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The refusal code of a creation for a store the tenant does not have (field `identity`);
