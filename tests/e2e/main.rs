@@ -2,6 +2,7 @@
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
 mod api_fuzz;
+mod approval_tiers;
 mod background_sync;
 mod bad_input;
 mod bindgen;
