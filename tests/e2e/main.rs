@@ -8,6 +8,7 @@ mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
 mod console;
+mod console_reports;
 mod crash;
 mod cross_checks;
 mod db_faults;
