@@ -35,6 +35,7 @@ mod security_documents;
 mod security_ids;
 mod security_photos;
 mod security_slow_clients;
+mod simulation;
 mod thumbnails_first;
 mod verdicts;
 mod visit_merge;
