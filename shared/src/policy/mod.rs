@@ -13,6 +13,7 @@
 //!   members each part stands for (one table gives both "did it change" and "put it back").
 //! * [`visit`], [`order`], [`plan`]: the policy of each document kind (status moves, who may edit what).
 //! * [`check`] and [`compensate`]: either kind, as the device and the server call them.
+//! * [`overtaken`]: a decision that met a concurrent one the server stored first.
 //! * [`Refusal`] and its stable [`codes`].
 //!
 //! Who the editor is ([`Editor`], [`Relation`], [`OrgView`]) is the organisation's business:
@@ -20,6 +21,7 @@
 
 mod check;
 mod compensate;
+mod concurrent;
 mod field;
 mod order;
 mod plan;
@@ -28,6 +30,7 @@ mod visit;
 
 pub use check::check;
 pub use compensate::compensate;
+pub use concurrent::{overtaken, Overtaken};
 pub use field::Field;
 pub use order::check_order;
 pub use plan::check_plan;

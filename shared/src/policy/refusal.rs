@@ -41,4 +41,6 @@ pub mod codes {
     pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
     pub const KIND_CHANGED: &str = "kind_changed";
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
+    /// A decision made concurrently with one the server stored first (`policy::overtaken`).
+    pub const DECIDED_CONCURRENTLY: &str = "decided_concurrently";
 }
