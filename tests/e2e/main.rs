@@ -8,6 +8,7 @@ mod bindgen;
 mod cli_walkthrough;
 mod console;
 mod crash;
+mod crash_loop;
 mod cross_checks;
 mod db_faults;
 mod device_kill;
