@@ -11,6 +11,7 @@ mod cli_walkthrough;
 mod console;
 mod console_reports;
 mod crash;
+mod crash_loop;
 mod cross_checks;
 mod db_faults;
 mod device_kill;

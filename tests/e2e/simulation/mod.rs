@@ -10,7 +10,7 @@
 //! is quiet) and `oracle.rs` judges the result. A failing schedule is shrunk (`shrink.rs`) and
 //! printed as a script, one line per step.
 //!
-//! * `FIELDSYNC_SIM_SCHEDULES=<n>`: schedules in all (default 4 x 50 on SQLite, split over
+//! * `FIELDSYNC_SIM_SCHEDULES=<n>`: schedules in all (default 4 x 40 on SQLite, split over
 //!   four tests that run side by side; 5 on PostgreSQL); `FIELDSYNC_SIM_SEED=<n>`: the
 //!   first seed (default 0 on SQLite, 1000000 on PostgreSQL; seeds follow on). A failure
 //!   prints the command that replays its seed alone.
@@ -33,7 +33,7 @@ use schedule::Schedule;
 use world::{Stats, World};
 
 /// Schedules of each SQLite test unless `FIELDSYNC_SIM_SCHEDULES` says otherwise.
-const SQLITE_SCHEDULES: u64 = 50;
+const SQLITE_SCHEDULES: u64 = 40;
 const POSTGRES_SCHEDULES: u64 = 5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
