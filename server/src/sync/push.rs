@@ -208,7 +208,11 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
                 split.refused_edits.insert(doc.doc_id, refused_edits);
                 continue;
             }
-            MergeVerdict::Replay => PushResult::stored(0),
+            MergeVerdict::Replay { refused_edits } => PushResult::Stored {
+                new_changes: 0,
+                refused_edits,
+                findings: Vec::new(),
+            },
             MergeVerdict::MissingDeps => PushResult::MissingDeps,
             MergeVerdict::Refused { reason, message } => PushResult::Refused {
                 reason: reason.to_string(),

@@ -184,8 +184,6 @@ fn run_script(schedule: Schedule) {
 /// note (the visit is decided) and the network loses its answer, so the rep's phone learns of
 /// the refusal only from the next sync.
 #[test]
-#[ignore = "the server answers a replayed push `stored` without the refusals its first answer \
-            carried: the author of an edit refused while the answer was lost is never told"]
 fn a_refused_edit_whose_answer_was_lost_is_reported_on_the_next_sync() {
     use schedule::{FaultKind, NetFault, Op, Step};
     for kind in [FaultKind::DropResponse, FaultKind::CutResponse] {
