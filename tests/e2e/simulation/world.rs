@@ -38,6 +38,8 @@ pub struct Stats {
     pub failed_syncs: u64,
     pub refusals_reported: u64,
     pub resets: u64,
+    /// Documents a phone kept apart from the server after being told of their refusal.
+    pub kept_refused: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -51,6 +53,7 @@ impl std::ops::AddAssign for Stats {
         self.failed_syncs += o.failed_syncs;
         self.refusals_reported += o.refusals_reported;
         self.resets += o.resets;
+        self.kept_refused += o.kept_refused;
     }
 }
 
@@ -352,11 +355,10 @@ impl World {
                 let id = self.visit(visit)?;
                 let shop = dev.store(dev.visit(id)?.store_id)?;
                 let photo = self.photo_file(3);
-                let mut parts: Vec<(Effect, Box<dyn Fn() -> Result<(), DeviceError> + '_>)> =
-                    vec![(
-                        Effect::set("check_in", "set"),
-                        Box::new(|| dev.check_in(id, at(&shop), now).map(drop)),
-                    )];
+                let mut parts: Vec<Part<'_>> = vec![(
+                    Effect::set("check_in", "set"),
+                    Box::new(|| dev.check_in(id, at(&shop), now).map(drop)),
+                )];
                 for step in VisitStep::ALL {
                     parts.push((
                         Effect::set(&format!("step/{}", step.as_str()), "done"),
@@ -638,7 +640,15 @@ impl World {
         let mut moved = 0;
         let mut last = String::new();
         for _ in 0..HEAL_ATTEMPTS {
-            match self.sync_once(i) {
+            let outcome = self.sync_once(i);
+            self.log.push(format!(
+                "heal: device {i}: {}",
+                match &outcome {
+                    Ok(report) => summarize(report),
+                    Err(e) => format!("sync failed: {e}"),
+                }
+            ));
+            match outcome {
                 Ok(report) => {
                     moved += report.docs_pushed + report.docs_received + report.photos_uploaded;
                     let pending = self.devices[i]
@@ -661,6 +671,9 @@ impl World {
         ))
     }
 }
+
+/// One edit of a step that makes several, and what it sets.
+type Part<'a> = (Effect, Box<dyn Fn() -> Result<(), DeviceError> + 'a>);
 
 /// Records the change an edit made: the document's heads before, and the single new head
 /// after (a local edit is one Automerge change on top of everything the device holds).
