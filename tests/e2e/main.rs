@@ -1,6 +1,7 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod admission;
 mod api_fuzz;
 mod approval_tiers;
 mod background_sync;
@@ -8,7 +9,9 @@ mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
 mod console;
+mod console_reports;
 mod crash;
+mod crash_loop;
 mod cross_checks;
 mod db_faults;
 mod device_kill;
