@@ -79,11 +79,7 @@ pub struct PersonWeekTotals {
 impl PersonWeekTotals {
     /// Required stores visited, in percent (100 when nothing was required).
     pub fn compliance_percent(&self) -> u32 {
-        if self.required == 0 {
-            100
-        } else {
-            self.met * 100 / self.required
-        }
+        (self.met * 100).checked_div(self.required).unwrap_or(100)
     }
 }
 
