@@ -1,7 +1,9 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod admission;
 mod api_fuzz;
+mod approval_tiers;
 mod background_sync;
 mod bad_input;
 mod bindgen;
@@ -9,6 +11,7 @@ mod cli_walkthrough;
 mod console;
 mod console_reports;
 mod crash;
+mod crash_loop;
 mod cross_checks;
 mod db_faults;
 mod device_kill;

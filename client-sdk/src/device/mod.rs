@@ -63,6 +63,12 @@ impl Device {
         self.db.device_id()
     }
 
+    /// The Automerge actor of this installation's edits (the server binds it to the device
+    /// at login): for tools that write a device's documents themselves, like load generators.
+    pub fn actor_id(&self) -> automerge::ActorId {
+        self.db.actor().clone()
+    }
+
     /// The data directory this device lives in.
     pub fn data_dir(&self) -> &Path {
         self.db.dir()

@@ -19,7 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 use automerge::transaction::CommitOptions;
-use automerge::{AutoCommit, Change, ObjId, ReadDoc, ROOT};
+use automerge::{AutoCommit, Change, ChangeHash, ObjId, ReadDoc, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
     hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, server_actor, AnyDocument,
@@ -226,6 +226,42 @@ pub const UNKNOWN_STORE: &str = "unknown_store";
 
 /// How every compensating change's message starts.
 pub const COMPENSATION_PREFIX: &str = "fieldsync-server: refused ";
+
+/// The refusals the server answered when it first stored `pushed` (changes it already has:
+/// a device sending them again never received that answer), read back from the compensating
+/// changes that build on them: their messages name each field and code ([`commit_message`]).
+/// Refusals that needed no compensation (a decision overtaken without undoing) are not
+/// recovered.
+pub fn earlier_refusals(doc: &mut AutoCommit, pushed: &[ChangeHash]) -> Vec<RefusedEdit> {
+    if pushed.is_empty() {
+        return Vec::new();
+    }
+    let server = server_actor();
+    let mut out = Vec::new();
+    for change in doc.get_changes(&[]) {
+        let Some(refused) = change
+            .message()
+            .and_then(|m| m.strip_prefix(COMPENSATION_PREFIX))
+        else {
+            continue;
+        };
+        if change.actor_id() != &server || !change.deps().iter().any(|d| pushed.contains(d)) {
+            continue;
+        }
+        for part in refused.split(", ") {
+            let Some((field, code)) = part.strip_suffix(')').and_then(|p| p.split_once(" ("))
+            else {
+                continue;
+            };
+            out.push(RefusedEdit {
+                field: field.to_string(),
+                code: code.to_string(),
+                message: policy::codes::describe(code).to_string(),
+            });
+        }
+    }
+    out
+}
 
 /// The wire form of a refusal.
 pub fn refused_edit(r: &Refusal) -> RefusedEdit {

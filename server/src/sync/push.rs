@@ -208,7 +208,11 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
                 split.refused_edits.insert(doc.doc_id, refused_edits);
                 continue;
             }
-            MergeVerdict::Replay => PushResult::stored(0),
+            MergeVerdict::Replay { refused_edits } => PushResult::Stored {
+                new_changes: 0,
+                refused_edits,
+                findings: Vec::new(),
+            },
             MergeVerdict::MissingDeps => PushResult::MissingDeps,
             MergeVerdict::Refused { reason, message } => PushResult::Refused {
                 reason: reason.to_string(),
@@ -343,7 +347,7 @@ struct JudgedWrite {
 /// The server's verdict on every write that submits its document (`verdicts`). A hold is
 /// written into the document as a change of the server's actor, after the device's changes and
 /// any compensation, and the write's projection follows it.
-async fn judge_submissions<S: VerdictStore + ?Sized>(
+async fn judge_submissions<S: VerdictStore + DirectoryStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     split: &mut Split,

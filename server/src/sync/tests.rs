@@ -206,7 +206,12 @@ fn pushing_stored_changes_again_is_a_replay() {
     let (id, mut doc) = rep.new_visit();
     let changes = all_changes(&mut doc);
     let verdict = rep.merge(id, &changes, &stored(id, changes.clone()));
-    assert_eq!(verdict, MergeVerdict::Replay);
+    assert_eq!(
+        verdict,
+        MergeVerdict::Replay {
+            refused_edits: Vec::new()
+        }
+    );
 }
 
 #[test]

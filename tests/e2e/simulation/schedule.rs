@@ -12,6 +12,11 @@ pub const USERS: [(&str, &str); 5] = [
     ("mgr1", "manager"),
 ];
 
+/// Supervisors and managers review; the others work in the field.
+fn is_reviewer(user: usize) -> bool {
+    matches!(USERS[user].1, "supervisor" | "manager")
+}
+
 /// Photos the devices attach, by index: the same index is the same picture (the same bytes, so
 /// the same SHA-256) on every device. Index 0 is above the multipart threshold.
 pub const PHOTOS: u8 = 4;
@@ -60,7 +65,8 @@ pub enum Step {
     Restore,
 }
 
-/// A fault of the network on the `nth` request (from 1) of one sync.
+/// A fault of the network on the `nth` request (from 1) of one sync, counting its rounds of
+/// `POST /v1/sync` and its photo uploads.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NetFault {
     pub kind: FaultKind,
@@ -95,8 +101,9 @@ pub enum Op {
         step: u8,
         skipped: bool,
     },
-    /// Every standard step recorded as done, one edit each.
-    AllSteps {
+    /// The whole visit, one edit each: check in, every standard step done, photo P3, check
+    /// out, submit (stops at the first the device refuses).
+    CompleteVisit {
         visit: u8,
     },
     Audit {
@@ -222,6 +229,22 @@ struct Made {
     visits: u8,
     orders: u8,
     plans: u8,
+    /// The user whose device made each visit, order and plan (generation only).
+    visit_users: Vec<usize>,
+    order_users: Vec<usize>,
+    plan_users: Vec<usize>,
+}
+
+/// A document number out of `count`, one of `user`'s own most of the time when `own` is set.
+fn pick(rng: &mut Rng, count: u8, users: &[usize], user: usize, own: bool) -> u8 {
+    let mine: Vec<u8> = (0..count)
+        .filter(|i| users.get(usize::from(*i)) == Some(&user))
+        .collect();
+    if own && !mine.is_empty() && rng.chance(70) {
+        mine[rng.below(mine.len() as u64) as usize]
+    } else {
+        rng.below(u64::from(count)) as u8
+    }
 }
 
 impl Schedule {
@@ -245,7 +268,7 @@ impl Schedule {
             let step = match rng.weighted(&[62, 26, 4, 3, 2, 2, 2]) {
                 0 => Step::Edit {
                     device,
-                    op: draw_op(&mut rng, &mut made),
+                    op: draw_op(&mut rng, &mut made, devices[device]),
                 },
                 1 => Step::Sync {
                     device,
@@ -331,7 +354,7 @@ impl Schedule {
                     FaultKind::CutResponse => "cuts the response to request",
                 };
                 format!(
-                    "{} syncs; the network {what} {nth} of the sync",
+                    "{} syncs; the network {what} {nth} of the sync (master data aside)",
                     self.device_name(device)
                 )
             }
@@ -354,14 +377,30 @@ impl Schedule {
     }
 }
 
-fn draw_op(rng: &mut Rng, made: &mut Made) -> Op {
-    let visit = |rng: &mut Rng, made: &Made| rng.below(u64::from(made.visits)) as u8;
-    let order = |rng: &mut Rng, made: &Made| rng.below(u64::from(made.orders)) as u8;
-    let plan = |rng: &mut Rng, made: &Made| rng.below(u64::from(made.plans)) as u8;
+/// Weights of the operations below (by their `kind` number) for people in the field (reps,
+/// merchandisers) and for reviewers (supervisors, managers). Each role mostly does its own
+/// work, and sometimes what its role may not (the write policies refuse it).
+const FIELD_WEIGHTS: [u64; 25] = [
+    8, 5, 5, 4, 10, 8, 6, 5, 5, 1, 1, 1, 6, 8, 2, 4, 1, 1, 2, 2, 2, 1, 2, 1, 1,
+];
+const REVIEW_WEIGHTS: [u64; 25] = [
+    1, 1, 1, 1, 2, 4, 1, 1, 1, 8, 6, 3, 1, 2, 1, 1, 6, 4, 1, 1, 1, 1, 1, 4, 3,
+];
+
+fn draw_op(rng: &mut Rng, made: &mut Made, user: usize) -> Op {
+    let reviewer = is_reviewer(user);
+    let visit =
+        |rng: &mut Rng, made: &Made| pick(rng, made.visits, &made.visit_users, user, !reviewer);
+    let order =
+        |rng: &mut Rng, made: &Made| pick(rng, made.orders, &made.order_users, user, !reviewer);
+    let plan =
+        |rng: &mut Rng, made: &Made| pick(rng, made.plans, &made.plan_users, user, !reviewer);
     loop {
-        let kind = rng.weighted(&[
-            8, 5, 5, 4, 10, 8, 6, 5, 5, 4, 3, 2, 6, 8, 2, 4, 3, 2, 2, 2, 2, 1, 2, 1, 1,
-        ]);
+        let kind = rng.weighted(if reviewer {
+            &REVIEW_WEIGHTS
+        } else {
+            &FIELD_WEIGHTS
+        });
         let needs_visit = (1..=11).contains(&kind);
         let needs_order = (13..=17).contains(&kind);
         let needs_plan = (19..=24).contains(&kind);
@@ -374,6 +413,7 @@ fn draw_op(rng: &mut Rng, made: &mut Made) -> Op {
         return match kind {
             0 => {
                 made.visits += 1;
+                made.visit_users.push(user);
                 Op::StartVisit {
                     store: rng.below(u64::from(STORES)) as u8,
                 }
@@ -387,7 +427,7 @@ fn draw_op(rng: &mut Rng, made: &mut Made) -> Op {
                 step: rng.below(8) as u8,
                 skipped: rng.chance(30),
             },
-            3 => Op::AllSteps {
+            3 => Op::CompleteVisit {
                 visit: visit(rng, made),
             },
             4 => Op::Audit {
@@ -421,6 +461,7 @@ fn draw_op(rng: &mut Rng, made: &mut Made) -> Op {
             12 => {
                 let linked = made.visits > 0 && rng.chance(30);
                 made.orders += 1;
+                made.order_users.push(user);
                 Op::CreateOrder {
                     store: rng.below(u64::from(STORES)) as u8,
                     visit: linked.then(|| visit(rng, made)),
@@ -447,6 +488,7 @@ fn draw_op(rng: &mut Rng, made: &mut Made) -> Op {
             },
             18 => {
                 made.plans += 1;
+                made.plan_users.push(user);
                 Op::GeneratePlan
             }
             19 => Op::AddPlanEntry {
@@ -495,7 +537,9 @@ fn describe_op(op: Op, made: &mut Made) -> String {
             if skipped { "skip" } else { "record" },
             step + 1
         ),
-        Op::AllSteps { visit } => format!("record all 8 steps of visit #{visit}"),
+        Op::CompleteVisit { visit } => format!(
+            "check in, do all 8 steps, attach photo P3, check out and submit visit #{visit}"
+        ),
         Op::Audit {
             visit,
             sku,

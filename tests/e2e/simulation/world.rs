@@ -32,10 +32,14 @@ pub struct Stats {
     pub steps: u64,
     pub edits: u64,
     pub refused_on_device: u64,
+    /// Edits of a document the device did not hold (yet).
+    pub not_on_device: u64,
     pub syncs: u64,
     pub failed_syncs: u64,
     pub refusals_reported: u64,
     pub resets: u64,
+    /// Documents a phone kept apart from the server after being told of their refusal.
+    pub kept_refused: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -44,10 +48,12 @@ impl std::ops::AddAssign for Stats {
         self.steps += o.steps;
         self.edits += o.edits;
         self.refused_on_device += o.refused_on_device;
+        self.not_on_device += o.not_on_device;
         self.syncs += o.syncs;
         self.failed_syncs += o.failed_syncs;
         self.refusals_reported += o.refusals_reported;
         self.resets += o.resets;
+        self.kept_refused += o.kept_refused;
     }
 }
 
@@ -183,8 +189,10 @@ impl World {
                 FaultKind::DropResponse => Fault::DropResponse,
                 FaultKind::CutResponse => Fault::CutResponseBody,
             };
-            d.proxy
-                .fault_nth(fault, usize::from(nth), Some(1), |_| true);
+            // Counted over the sync rounds and photo uploads: master data is a plain GET.
+            d.proxy.fault_nth(fault, usize::from(nth), Some(1), |r| {
+                !r.is("GET", "/v1/master")
+            });
         }
         let result = self.sync_once(device);
         self.devices[device].proxy.clear_faults();
@@ -257,6 +265,10 @@ impl World {
     fn edit(&mut self, index: usize, device: usize, op: Op) -> String {
         match self.try_edit(index, device, op) {
             Ok(done) => done,
+            Err(e @ DeviceError::NotFound { .. }) => {
+                self.stats.not_on_device += 1;
+                format!("not possible: {e}")
+            }
             Err(e) => {
                 self.stats.refused_on_device += 1;
                 format!("refused on the device: {e}")
@@ -339,17 +351,43 @@ impl World {
                 let value = if skipped { "skipped" } else { "done" };
                 edits.push((id, Effect::set(&format!("step/{}", step.as_str()), value)));
             }
-            Op::AllSteps { visit } => {
+            Op::CompleteVisit { visit } => {
                 let id = self.visit(visit)?;
+                let shop = dev.store(dev.visit(id)?.store_id)?;
+                let photo = self.photo_file(3);
+                let mut parts: Vec<Part<'_>> = vec![(
+                    Effect::set("check_in", "set"),
+                    Box::new(|| dev.check_in(id, at(&shop), now).map(drop)),
+                )];
                 for step in VisitStep::ALL {
+                    parts.push((
+                        Effect::set(&format!("step/{}", step.as_str()), "done"),
+                        Box::new(move || dev.record_step(id, *step, None)),
+                    ));
+                }
+                let sha =
+                    fieldsync_shared::Sha256::digest(&std::fs::read(&photo).expect("photo file"));
+                parts.push((
+                    Effect::Photo(sha.to_hex()),
+                    Box::new(|| dev.attach_photo(id, &photo, None).map(drop)),
+                ));
+                parts.push((
+                    Effect::set("check_out", "set"),
+                    Box::new(|| dev.check_out(id, at(&shop), Timestamp::now()).map(drop)),
+                ));
+                parts.push((
+                    Effect::set("status", "submitted"),
+                    Box::new(|| dev.submit_visit(id)),
+                ));
+                for (effect, part) in parts {
                     guard.before(id)?;
-                    dev.record_step(id, *step, None)?;
-                    let effect = Effect::set(&format!("step/{}", step.as_str()), "done");
+                    part()?;
                     if let Some(change) = guard.after(id)? {
                         let edit = self.edit_of(index, device, id, change, effect);
                         self.ledger.push(edit);
                     }
                 }
+                return Ok(format!("done: {id}, checked out and submitted"));
             }
             Op::Audit {
                 visit,
@@ -602,7 +640,15 @@ impl World {
         let mut moved = 0;
         let mut last = String::new();
         for _ in 0..HEAL_ATTEMPTS {
-            match self.sync_once(i) {
+            let outcome = self.sync_once(i);
+            self.log.push(format!(
+                "heal: device {i}: {}",
+                match &outcome {
+                    Ok(report) => summarize(report),
+                    Err(e) => format!("sync failed: {e}"),
+                }
+            ));
+            match outcome {
                 Ok(report) => {
                     moved += report.docs_pushed + report.docs_received + report.photos_uploaded;
                     let pending = self.devices[i]
@@ -625,6 +671,9 @@ impl World {
         ))
     }
 }
+
+/// One edit of a step that makes several, and what it sets.
+type Part<'a> = (Effect, Box<dyn Fn() -> Result<(), DeviceError> + 'a>);
 
 /// Records the change an edit made: the document's heads before, and the single new head
 /// after (a local edit is one Automerge change on top of everything the device holds).
