@@ -3,12 +3,15 @@
 
 mod admission;
 mod api_fuzz;
+mod approval_tiers;
 mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
 mod console;
+mod console_reports;
 mod crash;
+mod crash_loop;
 mod cross_checks;
 mod db_faults;
 mod device_kill;

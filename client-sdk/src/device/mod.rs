@@ -6,6 +6,7 @@
 //! * `master_data.rs`: stores, products, credit snapshots, the user's org view (offline).
 //! * `documents.rs`: raw document access (save bytes, heads, kinds, ids).
 //! * `visits.rs`, `orders.rs`, `review.rs`, `photos.rs`: the edit operations.
+//! * `plans.rs`: weekly visit plans; `reports.rs`: the rep's weekly report, offline.
 //! * `sync.rs`: sync, pending work, refused edits, documents received outside sync.
 
 mod documents;
@@ -14,6 +15,7 @@ mod network;
 mod orders;
 mod photos;
 mod plans;
+mod reports;
 mod review;
 mod session;
 mod sync;

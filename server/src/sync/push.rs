@@ -343,7 +343,7 @@ struct JudgedWrite {
 /// The server's verdict on every write that submits its document (`verdicts`). A hold is
 /// written into the document as a change of the server's actor, after the device's changes and
 /// any compensation, and the write's projection follows it.
-async fn judge_submissions<S: VerdictStore + ?Sized>(
+async fn judge_submissions<S: VerdictStore + DirectoryStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     split: &mut Split,

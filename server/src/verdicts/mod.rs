@@ -21,32 +21,36 @@ pub mod recheck;
 
 use fieldsync_shared::document::AnyDocument;
 use fieldsync_shared::order::Order;
+use fieldsync_shared::org::Role;
 use fieldsync_shared::protocol::PushFinding;
-use fieldsync_shared::values::{DocId, Sha256, Sku, TenantId, Timestamp};
+use fieldsync_shared::values::{DocId, Sha256, Sku, TenantId, Timestamp, UserId};
 use fieldsync_shared::visit::Visit;
 
 use crate::http::ApiResult;
+use crate::store::directory::DirectoryStore;
 use crate::store::verdicts::{
     FindingKind, FindingOutcome, FindingRecord, FindingSource, VerdictStore,
 };
+use crate::store::StoreResult;
 pub use cross_device::{Elsewhere, Limits, OpenOrders};
 pub use judge::{is_submission, Judged, Judgement};
 
 /// Reads what `doc` is judged against, judges it (`judge::judge`) and adds the cross-device
 /// flags (`cross_device`), with the tenant's `limits`.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn judge_submission<S: VerdictStore + ?Sized>(
+pub async fn judge_submission<S: VerdictStore + DirectoryStore + ?Sized>(
     store: &S,
     tenant: TenantId,
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     limits: &Limits,
 ) -> ApiResult<Judgement> {
-    let (store_id, skus, elsewhere) = match doc {
+    let (store_id, person, skus, elsewhere) = match doc {
         AnyDocument::Order(o) => {
             let skus: Vec<Sku> = o.lines.values().map(|l| l.sku.clone()).collect();
             (
                 o.store_id,
+                o.person_id,
                 skus,
                 elsewhere_of_order(store, tenant, o).await?,
             )
@@ -55,6 +59,7 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
             let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
             (
                 v.store_id,
+                v.person_id,
                 skus,
                 elsewhere_of_visit(store, tenant, v).await?,
             )
@@ -63,8 +68,9 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
         AnyDocument::Plan(_) => return Ok(Judgement::default()),
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
+    let submitter = submitter_role(store, tenant, person).await?;
     let now = Timestamp::now();
-    let mut judgement = judge::judge(before, doc, &data, &elsewhere, now);
+    let mut judgement = judge::judge(before, doc, &data, &elsewhere, submitter, now);
     if data.store.is_some() {
         match doc {
             AnyDocument::Order(o) => {
@@ -84,6 +90,20 @@ pub async fn judge_submission<S: VerdictStore + ?Sized>(
         }
     }
     Ok(judgement)
+}
+
+/// The role of `person`, a document's author (only the author submits: the write policy):
+/// whose approval tiers apply, as on their phone. Someone no longer in the directory is judged
+/// with a rep's limits, the lowest.
+pub async fn submitter_role<S: DirectoryStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    person: UserId,
+) -> StoreResult<Role> {
+    Ok(store
+        .find_user(tenant, person)
+        .await?
+        .map_or(Role::Rep, |u| u.role))
 }
 
 /// The store's other open orders, every rep's.

@@ -86,18 +86,27 @@ fn check_plan_creation(editor: &Editor, after: &Plan) -> Vec<Refusal> {
             "a plan's id is derived from its person and week",
         ));
     }
-    if after.status != PlanStatus::Draft {
+    // A plan made and submitted offline reaches the server in one batch: its creation may
+    // carry the author's own moves (draft -> submitted), as the device allowed them one by one.
+    if !reachable(PLAN_AUTHOR_MOVES, PlanStatus::Draft, after.status) {
         out.push(Refusal::new(
             Field::Status,
             codes::STATUS_TRANSITION_NOT_ALLOWED,
-            format!("a new plan starts out draft, not {}", after.status),
+            format!("a new plan cannot start out {}", after.status),
         ));
     }
-    if after.review.is_some() || after.submitted_at.is_some() {
+    if after.submitted_at.is_some() != (after.status != PlanStatus::Draft) {
+        out.push(Refusal::new(
+            Field::SubmittedAt,
+            codes::SUBMITTED_AT_FIXED,
+            "a new plan carries a submission time exactly when it is no longer a draft",
+        ));
+    }
+    if after.review.is_some() {
         out.push(Refusal::new(
             Field::Review,
             codes::NOT_REVIEWER,
-            "a new plan cannot carry a review or a submission",
+            "a new plan cannot carry a review",
         ));
     }
     out

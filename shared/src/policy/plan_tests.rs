@@ -161,7 +161,11 @@ fn plan_creation_matrix() {
         (Admin, Author, P::Draft, &["not_allowed_to_create"]),
         (Supervisor, TeamSupervisor, P::Draft, &["not_allowed_to_create"]),
         (Rep, Colleague, P::Draft, &["not_allowed_to_create"]),
-        (Rep, Author, P::Submitted, &[NOT_ALLOWED, "not_reviewer"]),
+        // Made and submitted offline: one batch, the author's own moves.
+        (Rep, Author, P::Submitted, &[]),
+        (Supervisor, Author, P::Submitted, &[]),
+        (Rep, Author, P::Approved, &[NOT_ALLOWED]),
+        (Rep, Author, P::Returned, &[NOT_ALLOWED]),
     ];
     for &(role, relation, status, expected) in cases {
         let plan = plan_in(status);
@@ -177,6 +181,23 @@ fn plan_creation_matrix() {
     plan.id = crate::values::DocId::new_random();
     let ed = editor(Rep, Author, plan.person_id);
     assert_eq!(codes_of(&check_plan(&ed, None, &plan)), ["identity_fixed"]);
+    // A submission time goes with the submission; a review is never the author's.
+    let mut plan = plan_in(P::Draft);
+    plan.submitted_at = Some(Timestamp(2_000));
+    let ed = editor(Rep, Author, plan.person_id);
+    assert_eq!(
+        codes_of(&check_plan(&ed, None, &plan)),
+        ["submitted_at_fixed"]
+    );
+    let mut plan = plan_in(P::Submitted);
+    plan.review = Some(crate::plan::PlanReview {
+        decision: PlanDecision::Approved,
+        comment: None,
+        by: plan.person_id,
+        at: Timestamp(3_000),
+    });
+    let ed = editor(Rep, Author, plan.person_id);
+    assert_eq!(codes_of(&check_plan(&ed, None, &plan)), ["not_reviewer"]);
 }
 
 #[test]
