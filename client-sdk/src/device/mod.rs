@@ -5,10 +5,12 @@
 //! * `session.rs`: login, logout, the signed-in profile, the session's tokens.
 //! * `master_data.rs`: stores, products, credit snapshots, the user's org view (offline).
 //! * `documents.rs`: raw document access (save bytes, heads, kinds, ids).
-//! * `visits.rs`, `orders.rs`, `review.rs`, `photos.rs`: the edit operations.
+//! * `visits.rs`, `orders.rs`, `plans.rs`, `expenses.rs`, `review.rs`, `photos.rs`: the edit
+//!   operations.
 //! * `sync.rs`: sync, pending work, refused edits, documents received outside sync.
 
 mod documents;
+mod expenses;
 mod master_data;
 mod network;
 mod orders;
@@ -26,6 +28,7 @@ use fieldsync_shared::DeviceId;
 use crate::error::Result;
 use crate::store::Database;
 
+pub use expenses::NewExpense;
 pub use plans::PlanSettings;
 pub use review::ReviewItem;
 pub use visits::{AuditInput, GeoFix};

@@ -1,5 +1,5 @@
-//! Administration under `/v1/admin/...`: users, regions, teams, territories, devices and CSV
-//! imports.
+//! Administration under `/v1/admin/...`: users, regions, teams, territories, devices, the
+//! expense budget and CSV imports.
 //!
 //! Only principals with role `admin` get in (403 otherwise); objects of another tenant answer
 //! 404, like absent ones. JSON bodies refuse unknown fields (mass assignment) with 422
@@ -8,6 +8,7 @@
 
 pub mod csv_import;
 pub mod devices;
+pub mod expense_budget;
 pub mod teams;
 pub mod territories;
 pub mod users;
@@ -50,10 +51,13 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
         territories::update_territory,
         csv_import::import,
         devices::list_devices,
-        devices::revoke_device
+        devices::revoke_device,
+        expense_budget::get_expense_budget,
+        expense_budget::put_expense_budget
     ),
     components(schemas(
         devices::AdminDevice,
+        expense_budget::ExpenseBudgetBody,
         devices::DeviceList,
         users::AdminUser,
         users::CreateUser,
@@ -78,6 +82,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(devices::router())
+        .merge(expense_budget::router())
         .merge(teams::router())
         .merge(territories::router())
 }

@@ -425,6 +425,7 @@ macro_rules! directory_store {
                     org: None,
                     stores_complete: false,
                     approval_tiers: None,
+                    expense_budget: None,
                 })
             }
         }

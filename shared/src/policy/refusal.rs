@@ -41,4 +41,6 @@ pub mod codes {
     pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
     pub const KIND_CHANGED: &str = "kind_changed";
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
+    pub const EXPENSE_SUBMITTED: &str = "expense_submitted";
+    pub const APPROVER_REQUIRED: &str = "approver_required";
 }
