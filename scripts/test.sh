@@ -79,3 +79,11 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     scripts/with-postgres.sh scripts/with-garage.sh cargo test --workspace --locked --no-fail-fast
 fi
+
+# The benchmarks' smoke modes, so they never rot: seconds each, no timing assertions, but every
+# document must be stored with its expected heads and every device must finish. The peers bench
+# needs Node.js (installed from Debian when missing) and builds the samod server once into
+# ~/.cache/fieldsync/samod-server (a few minutes the first time; seconds when cached).
+step "benchmark smoke runs (peers, morning storm)"
+scripts/bench-peers.sh --smoke
+scripts/bench-storm.sh --smoke

@@ -25,6 +25,7 @@ const SHARED: Layers = &[
         &["document", "master", "limits"],
     ),
     ("rules", &["protocol", "policy", "rules", "thumbnail"]),
+    ("reports", &["report"]),
     ("crate root and test kit", &["lib", "testkit"]),
 ];
 

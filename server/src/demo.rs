@@ -19,6 +19,9 @@
 //!   - **overdue debt** (orders blocked): `NKA-003`, `RKA-005`, `LKA-002`, `OTH-004`;
 //!   - **stale snapshot** (as of 45 days before seeding; orders go to approval): `LKA-006`;
 //!   - **at its credit limit** (receivables 98 % of limit, no overdue): `OTH-006`.
+//! * Approval tiers ([`demo_tiers`]): discounts a rep 10 %, a supervisor 15 %, a manager 25 %;
+//!   orders a rep alone up to 5,000.00, a supervisor up to 20,000.00, a manager any; expenses
+//!   a rep up to 200.00, a supervisor up to 1,000.00, a manager any.
 //! * Organisation: region `武汉 Wuhan` (manager `mgr1`); team `武汉KA一组 Wuhan KA Team 1`
 //!   in that region, supervisor `sup1`, members `rep1`, `rep2`, `merch1`; territories
 //!   (`territories.csv`) `rep1 NKA+RKA` (`NKA-*`, `RKA-*`; rep1), `rep2 LKA+OTH` (`LKA-*`,
@@ -28,10 +31,12 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use fieldsync_shared::{Date, StoreCode, StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::tiers::{ApprovalTiers, RoleLimits};
+use fieldsync_shared::{Date, Money, StoreCode, StoreId, TenantId, Timestamp, UserId};
 use sha2::Digest;
 use uuid::Uuid;
 
+use crate::admin::approval_tiers::{self, SaveError};
 use crate::admin::csv_import::{run_import, ImportError, ImportKind, NewRows, Silent};
 use crate::http::ApiError;
 use crate::store::directory::Tenant;
@@ -70,6 +75,8 @@ pub enum DemoError {
         kind: &'static str,
         source: ImportError,
     },
+    #[error("the demo approval tiers are refused: {0}")]
+    Tiers(#[from] SaveError),
 }
 
 /// What [`seed`] did.
@@ -98,6 +105,27 @@ pub fn demo_user_id(username: &str) -> UserId {
 /// The id of the demo store with `code`, e.g. `NKA-001`.
 pub fn demo_store_id(code: &str) -> StoreId {
     StoreId(demo_uuid(&format!("store/{code}")))
+}
+
+/// The demo tenant's approval tiers (amounts in fen).
+pub fn demo_tiers() -> ApprovalTiers {
+    ApprovalTiers {
+        discount_bp: RoleLimits {
+            rep: Some(1000),
+            supervisor: Some(1500),
+            manager: Some(2500),
+        },
+        order_amount: RoleLimits {
+            rep: Some(Money(500_000)),
+            supervisor: Some(Money(2_000_000)),
+            manager: None,
+        },
+        expense_amount: RoleLimits {
+            rep: Some(Money(20_000)),
+            supervisor: Some(Money(100_000)),
+            manager: None,
+        },
+    }
 }
 
 pub fn demo_region_id() -> Uuid {
@@ -164,7 +192,7 @@ fn credit_csv(today: Date) -> String {
 
 /// Creates the demo tenant and its data. Does nothing if a previous seed completed (the
 /// territories, imported last in one transaction, exist); a seed interrupted half-way is
-/// completed (the imports upsert).
+/// completed (the imports upsert, the tiers are set again).
 pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
     let tenant_id = demo_tenant_id();
     let existing = store.find_tenant_by_slug(DEMO_TENANT).await?;
@@ -190,6 +218,7 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
     import(store, ImportKind::Credit, &credit).await?;
     import(store, ImportKind::Users, USERS_CSV).await?;
     seed_region_and_team(store).await?;
+    approval_tiers::save(store, tenant_id, &demo_tiers()).await?;
     import(store, ImportKind::Territories, TERRITORIES_CSV).await?;
     tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
     Ok(SeedOutcome::Created)
@@ -284,6 +313,11 @@ mod tests {
             };
             assert_eq!(as_of, expected.to_string(), "{line}");
         }
+    }
+
+    #[test]
+    fn the_demo_tiers_are_valid() {
+        assert_eq!(demo_tiers().validate(), Ok(()));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! delivered read-only to devices for offline rule evaluation.
 //!
 //! Stores and credit snapshots only of the stores in the principal's read scope (products: the
-//! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::org::OrgView) on
-//! every page. Every organisation change takes a master version (`org_seq`): a device whose
+//! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::org::OrgView) and the
+//! tenant's approval tiers on every page. Every organisation change takes a master version (`org_seq`): a device whose
 //! `since` is older receives the complete store list of its scope (`stores_complete`) and
 //! drops the stores it no longer may hold. A lost response changes nothing: the device asks
 //! with the same `since` again.
@@ -172,6 +172,9 @@ mod schema {
         /// `stores` (with `credit`) lists every store of the caller's read scope: drop the stores
         /// held that are not listed (after an organisation change, or on a first page).
         stores_complete: bool,
+        /// The tenant's approval tiers, on every page (`GET /v1/admin/approval-tiers` has the
+        /// same shape); absent or `null`: the defaults (10 % for every role, no amount limit).
+        approval_tiers: Option<crate::admin::approval_tiers::ApprovalTiersBody>,
     }
 }
 use schema::{

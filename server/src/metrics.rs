@@ -17,6 +17,9 @@
 //!   cap, answered 503), `http_timeouts_total{kind}` (`header`: headers not complete in time,
 //!   connection closed; `body`: a request body went silent, answered 408): slow clients
 //!   (`http::listener`, `http::timeouts`);
+//! * `sync_requests_in_flight`, `sync_requests_queued` (gauges) and
+//!   `sync_requests_refused_total{reason}` (`queue_full`: refused at once, `queue_timeout`:
+//!   waited too long; both answered 503 `overloaded`): sync admission (`sync::admission`);
 //! * `documents_refused_over_limits_total`: pushed documents refused by the document limits
 //!   (`sync`);
 //! * `live_streams` (gauge: open live streams), `live_events_sent_total` (change events sent
@@ -103,6 +106,9 @@ pub struct Metrics {
     connections_refused: Counter,
     timeouts: Family<KindLabels, Counter>,
     documents_over_limits: Counter,
+    sync_in_flight: Gauge,
+    sync_queued: Gauge,
+    sync_refused: Family<ReasonLabels, Counter>,
     live_streams: Gauge,
     live_events_sent: Counter,
     live_streams_ended: Family<ReasonLabels, Counter>,
@@ -229,6 +235,29 @@ impl Metrics {
             "Pushed documents refused because they exceed a document limit",
             documents_over_limits.clone(),
         );
+        let sync_in_flight = Gauge::default();
+        let sync_queued = Gauge::default();
+        let sync_refused = Family::<ReasonLabels, Counter>::default();
+        for reason in ["queue_full", "queue_timeout"] {
+            let _ = sync_refused.get_or_create(&ReasonLabels {
+                reason: reason.into(),
+            });
+        }
+        registry.register(
+            "sync_requests_in_flight",
+            "Sync requests being worked on (admitted)",
+            sync_in_flight.clone(),
+        );
+        registry.register(
+            "sync_requests_queued",
+            "Sync requests waiting for a turn",
+            sync_queued.clone(),
+        );
+        registry.register(
+            "sync_requests_refused",
+            "Sync requests answered 503 overloaded: queue_full (at once) or queue_timeout",
+            sync_refused.clone(),
+        );
         let live_streams = Gauge::default();
         let live_events_sent = Counter::default();
         let live_streams_ended = Family::<ReasonLabels, Counter>::default();
@@ -270,6 +299,9 @@ impl Metrics {
             connections_refused,
             timeouts,
             documents_over_limits,
+            sync_in_flight,
+            sync_queued,
+            sync_refused,
             sessions_purged,
             feed_events_received,
             feed_listener_retries,
@@ -395,6 +427,25 @@ impl Metrics {
     /// Why a live stream ended.
     pub fn record_live_stream_ended(&self, reason: &'static str) {
         self.live_streams_ended
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A sync request started (`+1`) or finished (`-1`) its work.
+    pub fn add_sync_in_flight(&self, delta: i64) {
+        self.sync_in_flight.inc_by(delta);
+    }
+
+    /// A sync request started (`+1`) or stopped (`-1`) waiting for a turn.
+    pub fn add_sync_queued(&self, delta: i64) {
+        self.sync_queued.inc_by(delta);
+    }
+
+    /// A sync request refused by admission (`queue_full`, `queue_timeout`).
+    pub fn record_sync_refused(&self, reason: &'static str) {
+        self.sync_refused
             .get_or_create(&ReasonLabels {
                 reason: reason.to_owned(),
             })

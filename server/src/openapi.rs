@@ -41,7 +41,7 @@ impl Modify for BearerAuth {
         (name = "plans", description = "Weekly visit plans: generate the caller's week"),
         (name = "targets", description = "Sales targets, their change requests and achievement"),
         (name = "reports", description = "Reports (JSON or CSV) within the caller's read scope"),
-        (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports"),
+        (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports; approval tiers (everyone reads, managers may set them too)"),
     )
 )]
 pub struct FieldsyncApi;

@@ -18,7 +18,7 @@ pub fn api_router(state: AppState) -> Router {
     // their own (larger) limit.
     let limited = Router::new()
         .merge(sessions::router())
-        .merge(crate::sync::router())
+        .merge(crate::sync::router(&state))
         .merge(crate::queries::router())
         .merge(crate::plans::router())
         .merge(crate::targets::router())

@@ -1,4 +1,4 @@
-//! Conformance tests of [`DirectoryStore`] (tenants, users, master data) and [`PhotoStore`]
+//! Conformance tests of [`DirectoryStore`] (tenants, users, master data, approval tiers) and [`PhotoStore`]
 //! (photo metadata),
 //! generic over the trait; `directory_suite!` at the end runs them on SQLite and PostgreSQL
 //! (the latter needs `FIELDSYNC_TEST_DATABASE_URL`, which `scripts/with-postgres.sh` sets).
@@ -7,6 +7,7 @@ use fieldsync_server::store::directory::Tenant;
 use fieldsync_server::store::photos::PhotoMeta;
 use fieldsync_server::store::{DirectoryStore, PhotoStore, StoreError};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Role, Store, UserProfile};
+use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::values::{
     Date, Money, PersonCode, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
 };
@@ -413,6 +414,38 @@ pub async fn master_data_refusals<S: DirectoryStore>(store: &S, tenant: TenantId
     assert_eq!(store.master_page(other, 0).await.unwrap().version, 0);
 }
 
+/// A tenant's approval tiers: none until set; set at a new master version; on every master
+/// page whatever its `since`; another tenant's are its own.
+pub async fn approval_tiers_are_per_tenant_and_on_every_page<S: DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    assert_eq!(store.approval_tiers(tenant).await.unwrap(), None);
+    assert_eq!(
+        store.master_page(tenant, 0).await.unwrap().approval_tiers,
+        None
+    );
+    let mut tiers = ApprovalTiers::default();
+    tiers.discount_bp.supervisor = Some(1500);
+    tiers.order_amount.rep = Some(Money(500_000));
+    let before = store.master_page(tenant, 0).await.unwrap().version;
+    let version = store.set_approval_tiers(tenant, &tiers).await.unwrap();
+    assert_eq!(version, before + 1, "tiers take a master version");
+    assert_eq!(store.approval_tiers(tenant).await.unwrap(), Some(tiers));
+    let page = store.master_page(tenant, version).await.unwrap();
+    assert_eq!((page.version, page.approval_tiers), (version, Some(tiers)));
+    // Replaced, not added.
+    tiers.discount_bp.manager = Some(2500);
+    store.set_approval_tiers(tenant, &tiers).await.unwrap();
+    assert_eq!(store.approval_tiers(tenant).await.unwrap(), Some(tiers));
+    assert_eq!(store.approval_tiers(other).await.unwrap(), None);
+    assert_eq!(
+        store.master_page(other, 0).await.unwrap().approval_tiers,
+        None
+    );
+}
+
 pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
@@ -502,6 +535,14 @@ macro_rules! directory_suite {
             async fn master_data_refusals() {
                 let f = fixture().await;
                 super::master_data_refusals(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn approval_tiers_are_per_tenant_and_on_every_page() {
+                let f = fixture().await;
+                super::approval_tiers_are_per_tenant_and_on_every_page(&f.store, f.tenant, f.other)
+                    .await;
                 f.finish().await;
             }
 

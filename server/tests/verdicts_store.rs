@@ -16,6 +16,7 @@ use fieldsync_server::store::{DirectoryStore, VerdictStore};
 use fieldsync_shared::document::{new_document, reconcile_visit, DocKind};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
 use fieldsync_shared::rules::Severity;
+use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::values::{
     Date, DeviceId, DocId, Money, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp,
     UserId,
@@ -110,12 +111,22 @@ async fn rule_data_reads_rows_with_their_versions<S: DirectoryStore + VerdictSto
     );
     assert_eq!(data.products[0].value, product("COLA-330"));
     assert_eq!(data.products[0].version, v_products);
+    assert_eq!(data.approval, None, "no tiers set: the defaults");
     let credit = data.credit.expect("the credit snapshot");
     assert_eq!((credit.value, credit.version), (snap, v_credit));
+
+    let mut tiers = ApprovalTiers::default();
+    tiers.discount_bp.manager = Some(2500);
+    let v_tiers = store.set_approval_tiers(tenant, &tiers).await.unwrap();
+    let data = store.rule_data(tenant, s.id, &skus).await.unwrap();
+    let approval = data.approval.as_ref().expect("the tenant's tiers");
+    assert_eq!((approval.value, approval.version), (tiers, v_tiers));
+    assert_eq!((data.tiers(), data.master_version), (tiers, v_tiers));
 
     // Another tenant sees none of it.
     let theirs = store.rule_data(other, s.id, &skus).await.unwrap();
     assert!(theirs.store.is_none() && theirs.products.is_empty() && theirs.credit.is_none());
+    assert_eq!(theirs.approval, None);
 }
 
 async fn findings_are_per_document_and_flagged_by_code<S: VerdictStore>(

@@ -14,6 +14,7 @@
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
 //! * [`thumbnail`]: the photo thumbnail rule (render, and check what a device sent).
+//! * [`report`]: reports computed alike on the phone and the server (the rep's week).
 //! * [`tiers`]: approval tiers, each role's limit (discounts, order amounts, expenses), per tenant.
 //!
 //! Nothing in this crate performs I/O.
@@ -28,6 +29,7 @@ pub mod org;
 pub mod plan;
 pub mod policy;
 pub mod protocol;
+pub mod report;
 pub mod rules;
 pub mod thumbnail;
 pub mod tiers;

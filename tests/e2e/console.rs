@@ -38,8 +38,8 @@ fn first_store_of(device: &Device) -> Store {
 }
 
 /// A tablet in landscape.
-const WIDTH: u32 = 1180;
-const HEIGHT: u32 = 820;
+pub(crate) const WIDTH: u32 = 1180;
+pub(crate) const HEIGHT: u32 = 820;
 
 /// Long enough for a loaded machine; waits end as soon as the condition holds.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -107,7 +107,7 @@ fn submitted_visit_with_photo(device: &Device, dir: &Path, store: &Store, seed: 
 }
 
 /// Signs in to the console through its form, as a browser never used before.
-fn sign_in(browser: &Browser, server: &TestServer, username: &str) {
+pub(crate) fn sign_in(browser: &Browser, server: &TestServer, username: &str) {
     browser.delete_cookies();
     sign_in_again(browser, server, username);
 }

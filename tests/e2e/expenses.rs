@@ -1,9 +1,11 @@
 //! Expenses end to end (docs/expenses.md): a rep records and submits expenses offline; the
-//! expense rule on the phone sends one over the month's budget (which grows with the rep's
+//! expense rule on the phone sends one above the rep's tier to the supervisor, one above the
+//! supervisor's to the manager, and one over the month's budget (which grows with the rep's
 //! achieved sales) to the supervisor; a raw client that skips the rule is held by the server
-//! where the rule puts it; a rep cannot approve; the supervisor approves from their phone; and
+//! where the rule puts it; a rep cannot approve, nor a supervisor what needs the manager; and
 //! `GET /v1/expenses` answers within the read scopes (rep own, supervisor team, manager
-//! region). On both engines.
+//! region). On both engines. The demo tenant's expense tiers: a rep alone up to 200.00, a
+//! supervisor up to 1,000.00, a manager any.
 
 use automerge::AutoCommit;
 use fieldsync_client::NewExpense;
@@ -114,20 +116,21 @@ fn raw_submitted_expense(
 
 fn over_budget_goes_to_the_supervisor_offline_and_on_the_server(postgres: bool) {
     let (server, _db) = start(postgres);
-    // 500.00 a month and 10 % of achieved sales; rep1 has sold nothing yet.
-    set_budget(&server, money("500.00"), 1000);
+    // 200.00 a month and 10 % of achieved sales; rep1 has sold nothing yet.
+    set_budget(&server, money("200.00"), 1000);
     let rep = TestDevice::login(&server, "rep1");
     let me = rep.org_view().unwrap().user_id;
 
-    // Offline: the first 300.00 fits, the second takes the month to 600.00.
-    let first = record(&rep, "300.00");
+    // Offline: the first 150.00 fits, the second takes the month to 300.00.
+    let first = record(&rep, "150.00");
     let verdict = rep.submit_expense(first).unwrap();
     assert!(verdict.findings.is_empty(), "{verdict:?}");
     assert_eq!(rep.expense(first).unwrap().status, ExpenseStatus::Submitted);
-    let second = record(&rep, "300.00");
+    let second = record(&rep, "150.00");
     let verdict = rep.submit_expense(second).unwrap();
+    assert_eq!(verdict.findings.len(), 1, "{verdict:?}");
     assert_eq!(verdict.findings[0].code, "expense_over_budget");
-    assert_eq!(verdict.findings[0].inputs["budget"], "500.00");
+    assert_eq!(verdict.findings[0].inputs["budget"], "200.00");
     let e = rep.expense(second).unwrap();
     assert_eq!(
         (e.status, e.approver),
@@ -230,6 +233,87 @@ fn the_budget_grows_with_achieved_sales(postgres: bool) {
     );
     let findings = server.get_json(&token, &format!("/v1/expenses/{fits}"))["findings"].clone();
     assert_eq!(findings, json!([]), "nothing held or flagged");
+}
+
+fn tiers_send_expenses_to_the_supervisor_then_the_manager(postgres: bool) {
+    let (server, _db) = start(postgres);
+    // A budget no expense here reaches: only the tiers decide.
+    set_budget(&server, money("100000.00"), 0);
+    let rep = TestDevice::login(&server, "rep1");
+    let me = rep.org_view().unwrap().user_id;
+    let token = server.token("rep1");
+
+    // Offline on the phone.
+    let small = record(&rep, "200.00");
+    let medium = record(&rep, "200.01");
+    let large = record(&rep, "1000.01");
+    for id in [small, medium, large] {
+        rep.submit_expense(id).unwrap();
+    }
+    let placed = |id| {
+        let e = rep.expense(id).unwrap();
+        (e.status, e.approver)
+    };
+    assert_eq!(placed(small), (ExpenseStatus::Submitted, None));
+    assert_eq!(
+        placed(medium),
+        (ExpenseStatus::PendingApproval, Some(Approver::Supervisor))
+    );
+    assert_eq!(
+        placed(large),
+        (ExpenseStatus::PendingApproval, Some(Approver::Manager))
+    );
+    let finding = &rep.expense(large).unwrap().findings[0];
+    assert_eq!(finding.code, "expense_amount_needs_approval");
+    rep.sync().unwrap();
+    assert_eq!(on_server(&server, &token, small).0, "submitted");
+    assert_eq!(
+        on_server(&server, &token, medium),
+        ("pending_approval".into(), json!("supervisor"))
+    );
+    assert_eq!(
+        on_server(&server, &token, large),
+        ("pending_approval".into(), json!("manager"))
+    );
+
+    // On the server: a raw client's 1,000.01 sent as submitted waits for the manager.
+    let raw = server.device_token("rep1");
+    let (sneaky, findings) = raw_submitted_expense(&server, &raw, me, "1000.01");
+    assert_eq!(
+        findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [("expense_amount_needs_approval", "held")]
+    );
+    assert_eq!(
+        on_server(&server, &token, sneaky),
+        ("pending_approval".into(), json!("manager"))
+    );
+
+    // The supervisor decides what names a supervisor, not what needs the manager.
+    let sup = TestDevice::login(&server, "sup1");
+    sup.approve_expense(medium, None).unwrap();
+    let refused = sup.approve_expense(large, None).unwrap_err();
+    assert!(refused.to_string().contains("manager"), "{refused}");
+    sup.sync().unwrap();
+    let mgr = TestDevice::login(&server, "mgr1");
+    mgr.approve_expense(large, Some("trade fair")).unwrap();
+    mgr.reject_expense(sneaky, "not ours").unwrap();
+    mgr.sync().unwrap();
+    assert_eq!(on_server(&server, &token, medium).0, "approved");
+    assert_eq!(on_server(&server, &token, large).0, "approved");
+    assert_eq!(on_server(&server, &token, sneaky).0, "rejected");
+}
+
+#[test]
+fn tiers_send_expenses_to_the_supervisor_then_the_manager_sqlite() {
+    tiers_send_expenses_to_the_supervisor_then_the_manager(false);
+}
+
+#[test]
+fn tiers_send_expenses_to_the_supervisor_then_the_manager_postgres() {
+    tiers_send_expenses_to_the_supervisor_then_the_manager(true);
 }
 
 #[test]

@@ -1,12 +1,15 @@
 //! End-to-end tests: a real server on a loopback port (fresh data directory each), real devices
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
+mod admission;
 mod api_fuzz;
+mod approval_tiers;
 mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
 mod console;
+mod console_reports;
 mod crash;
 mod cross_checks;
 mod db_faults;
@@ -35,6 +38,7 @@ mod security_documents;
 mod security_ids;
 mod security_photos;
 mod security_slow_clients;
+mod simulation;
 mod targets;
 mod thumbnails_first;
 mod verdicts;

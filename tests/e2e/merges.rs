@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use fieldsync_client::{
-    AuditInput, DocKind, Money, Order, PaymentMethod, Store, Timestamp, VisitStatus, VisitStep,
+    AuditInput, DocKind, Money, Order, OrderStatus, PaymentMethod, Store, Timestamp, VisitStatus,
+    VisitStep,
 };
 use fieldsync_e2e::{DeviceToken, TestDevice, TestServer};
 use fieldsync_shared::document::{
@@ -460,7 +461,6 @@ fn order_edit(doc: &mut AutoCommit, edit: impl FnOnce(&mut Order)) -> Vec<Vec<u8
 }
 
 #[test]
-#[ignore = "passes on its own branch, fails since merging the plan document's policy changes: the later decision is not refused (under investigation)"]
 fn two_decisions_on_one_visit_the_first_stored_stands() {
     for first in [First::A, First::B] {
         let server = TestServer::start();
@@ -500,6 +500,47 @@ fn two_decisions_on_one_visit_the_first_stored_stands() {
                 _ => ReviewDecision::Rejected,
             },
             "the review goes with the status"
+        );
+    }
+}
+
+#[test]
+fn two_decisions_on_one_order_the_first_stored_stands() {
+    for first in [First::A, First::B] {
+        let server = TestServer::start();
+        let rep = TestDevice::login(&server, "rep2");
+        // A credit order on a stale credit snapshot: it waits for approval.
+        let order = crate::verdicts::local_draft_order(&rep, "LKA-006");
+        rep.submit_order(order).unwrap();
+        rep.sync().unwrap();
+        assert_eq!(
+            served_order(&server, order).status,
+            OrderStatus::PendingApproval
+        );
+        // The supervisor's phone and laptop, both offline: approve on one, reject on the other.
+        let phone = TestDevice::login(&server, "sup1");
+        let laptop = TestDevice::login(&server, "sup1");
+        phone.approve_order(order).unwrap();
+        laptop
+            .reject_order(order, "Collect the overdue first")
+            .unwrap();
+        let (winner, loser, status) = match first {
+            First::A => (&phone, &laptop, OrderStatus::Approved),
+            First::B => (&laptop, &phone, OrderStatus::Rejected),
+        };
+        let won = winner.sync().unwrap();
+        assert!(won.refused_edits.is_empty(), "{won:?}");
+        let lost = loser.sync().unwrap();
+        assert!(
+            lost.refused_edits
+                .iter()
+                .any(|r| r.field == "status" && r.code == "decided_concurrently"),
+            "the later decision is refused and its author told: {lost:?}"
+        );
+        winner.sync().unwrap();
+        assert_eq!(
+            order_converged(&server, winner, loser, order).status,
+            status
         );
     }
 }

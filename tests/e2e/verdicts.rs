@@ -65,7 +65,7 @@ fn raw_edit(doc: &mut AutoCommit, edit: impl FnOnce(&mut Order)) -> Vec<Vec<u8>>
 }
 
 /// Submits the order through the raw client with `edit` done first, skipping every rule.
-fn raw_submit(
+pub(crate) fn raw_submit(
     server: &TestServer,
     rep: &TestDevice,
     raw: &DeviceToken,

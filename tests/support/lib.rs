@@ -130,24 +130,7 @@ impl TestServer {
     /// A consistent copy of the data directory taken while the server runs, as an operator's
     /// backup would be: the database through SQLite's `VACUUM INTO`, plus key and photo files.
     pub fn backup(&self) -> TempDir {
-        let backup = tempfile::tempdir().expect("temp dir");
-        let src = self.data_dir.path();
-        let db = rusqlite::Connection::open(src.join("fieldsync.db")).expect("open database");
-        db.execute(
-            "VACUUM INTO ?1",
-            [backup
-                .path()
-                .join("fieldsync.db")
-                .to_str()
-                .expect("utf-8 path")],
-        )
-        .expect("VACUUM INTO");
-        copy_tree(
-            src,
-            backup.path(),
-            &["fieldsync.db", "fieldsync.db-wal", "fieldsync.db-shm"],
-        );
-        backup
+        backup_data_dir(self.data_dir.path())
     }
 
     /// Logs a demo user in through the HTTP API with a fresh device registration and returns
@@ -173,6 +156,28 @@ impl TestServer {
         assert_eq!(resp.status(), 200, "GET {path_and_query}");
         resp.body_mut().read_json().expect("JSON body")
     }
+}
+
+/// A consistent copy of a running SQLite server's data directory `src`, as an operator's
+/// backup would be: the database through SQLite's `VACUUM INTO`, plus key and photo files.
+pub fn backup_data_dir(src: &Path) -> TempDir {
+    let backup = tempfile::tempdir().expect("temp dir");
+    let db = rusqlite::Connection::open(src.join("fieldsync.db")).expect("open database");
+    db.execute(
+        "VACUUM INTO ?1",
+        [backup
+            .path()
+            .join("fieldsync.db")
+            .to_str()
+            .expect("utf-8 path")],
+    )
+    .expect("VACUUM INTO");
+    copy_tree(
+        src,
+        backup.path(),
+        &["fieldsync.db", "fieldsync.db-wal", "fieldsync.db-shm"],
+    );
+    backup
 }
 
 /// A demo user signed in as a newly registered device.

@@ -6,21 +6,12 @@
 //! Run through `scripts/bench-peers.sh`, which installs and builds the servers and passes their
 //! paths. Prints Markdown tables; asserts nothing about speed.
 
-mod ceiling;
-mod fieldsync;
-mod repo_protocol;
-mod report;
-mod run;
-mod servers;
-mod verify;
-mod wire;
-mod workload;
-
 use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::servers::{Kind, Postgres, Programs};
+use fieldsync_bench_peers::servers::{Kind, Postgres, Programs};
+use fieldsync_bench_peers::{ceiling, report, run, workload};
 
 #[derive(Parser)]
 #[command(about = "Fieldsync side by side with automerge-repo and samod")]

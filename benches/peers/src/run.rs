@@ -45,7 +45,18 @@ const PUSH_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Runs `devices` against a fresh `kind` server; `run` names its database.
 pub fn measure(kind: Kind, programs: &Programs, devices: &[Device], run: &str) -> Figures {
-    let server = Server::start(kind, programs, run);
+    // The peers queue every push until it is done; so does Fieldsync here (its admission
+    // control keeps its default number of syncs in flight, and lets the others wait as long as
+    // the push timeout instead of answering 503): the same work, measured the same way.
+    let env = [
+        ("FIELDSYNC_SYNC_MAX_QUEUED", "1000000".to_string()),
+        (
+            "FIELDSYNC_SYNC_QUEUE_TIMEOUT_MS",
+            PUSH_TIMEOUT.as_millis().to_string(),
+        ),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let server = Server::start_with_env(kind, programs, run, &env);
     let proxy = Proxy::start(server.addr);
     let documents = devices.iter().map(|d| d.docs.len()).sum();
 

@@ -99,6 +99,10 @@ impl Postgres {
 pub struct Server {
     pub kind: Kind,
     pub addr: SocketAddr,
+    /// Fieldsync's operations listener (`/metrics`, `/health`).
+    pub ops_addr: Option<SocketAddr>,
+    /// Fieldsync on PostgreSQL: its database.
+    pub database_url: Option<String>,
     child: Child,
     postgres: Option<Postgres>,
     /// Data (and logs) of this server; removed when it is dropped.
@@ -126,13 +130,23 @@ fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 impl Server {
     /// Starts `kind` with an empty store; `run` names its database.
     pub fn start(kind: Kind, programs: &Programs, run: &str) -> Server {
+        Server::start_with_env(kind, programs, run, &[])
+    }
+
+    /// [`Server::start`] with more environment for the server (Fieldsync's settings).
+    pub fn start_with_env(
+        kind: Kind,
+        programs: &Programs,
+        run: &str,
+        env: &[(String, String)],
+    ) -> Server {
         let dir = tempfile::Builder::new()
             .prefix(&format!("bench-peers-{}-", kind.name()))
             .tempdir()
             .expect("temp dir");
         let addr = free_addr();
         let log = |name: &str| File::create(dir.path().join(name)).expect("log file");
-        let (child, postgres) = match kind {
+        let (child, postgres, ops_addr, database_url) = match kind {
             Kind::FieldsyncSqlite | Kind::FieldsyncPostgres => {
                 let postgres = (kind == Kind::FieldsyncPostgres).then(|| {
                     programs
@@ -167,6 +181,7 @@ impl Server {
                 let child = fieldsync(&[])
                     .env("FIELDSYNC_LISTEN", addr.to_string())
                     .env("FIELDSYNC_OPS_LISTEN", ops.to_string())
+                    .envs(env.iter().map(|(k, v)| (k, v)))
                     .stdout(log("server.log"))
                     .stderr(log("server.err"))
                     .spawn()
@@ -175,7 +190,7 @@ impl Server {
                 wait_until("fieldsync-server", Duration::from_secs(60), || {
                     ureq::get(&health).call().is_ok()
                 });
-                (child, postgres)
+                (child, postgres, Some(ops), database_url)
             }
             Kind::AutomergeRepo => {
                 let folder = programs
@@ -194,7 +209,7 @@ impl Server {
                 wait_until("automerge-repo server", Duration::from_secs(30), || {
                     TcpStream::connect(addr).is_ok()
                 });
-                (child, None)
+                (child, None, None, None)
             }
             Kind::Samod => {
                 let program = programs.samod.as_ref().expect("samod needs --samod-server");
@@ -209,12 +224,14 @@ impl Server {
                 wait_until("samod server", Duration::from_secs(30), || {
                     TcpStream::connect(addr).is_ok()
                 });
-                (child, None)
+                (child, None, None, None)
             }
         };
         Server {
             kind,
             addr,
+            ops_addr,
+            database_url,
             child,
             postgres,
             dir,

@@ -111,11 +111,35 @@ fn master_data() -> MasterData {
 /// The days of `devices` phones.
 pub fn generate(devices: usize) -> Vec<Device> {
     let master = master_data();
-    let person = demo_user_id(USERNAME);
+    let rep = Rep {
+        person: demo_user_id(USERNAME),
+        code: PersonCode::parse(PERSON_CODE).expect("person code"),
+    };
     let today = Timestamp::now().utc_date();
     (0..devices)
-        .map(|i| device_day(&master, person, today.add_days(-(i as i64))))
+        .map(|i| {
+            let date = today.add_days(-(i as i64));
+            device_day(
+                &master,
+                &rep,
+                date,
+                DeviceId::new_random(),
+                ActorId::random(),
+            )
+        })
         .collect()
+}
+
+/// Who records a day: the user, and their person code (in order numbers).
+pub struct Rep {
+    pub person: UserId,
+    pub code: PersonCode,
+}
+
+/// One rep-day of `rep` on `date`, recorded by the installation `device_id` with `actor`
+/// (for a device that exists already, e.g. the device SDK's).
+pub fn day(rep: &Rep, date: Date, device_id: DeviceId, actor: ActorId) -> Device {
+    device_day(&master_data(), rep, date, device_id, actor)
 }
 
 /// Commits the typed value as one change, like one edit on the device.
@@ -167,9 +191,14 @@ impl Writer {
     }
 }
 
-fn device_day(master: &MasterData, person: UserId, date: Date) -> Device {
-    let device_id = DeviceId::new_random();
-    let actor = ActorId::random();
+fn device_day(
+    master: &MasterData,
+    rep: &Rep,
+    date: Date,
+    device_id: DeviceId,
+    actor: ActorId,
+) -> Device {
+    let person = rep.person;
     let day_start = date
         .naive()
         .and_hms_opt(8, 0, 0)
@@ -196,9 +225,7 @@ fn device_day(master: &MasterData, person: UserId, date: Date) -> Device {
         .filter(|s| !OVERDUE_STORES.contains(&s.code.as_str()));
     for (k, store) in order_stores.cycle().take(ORDERS).enumerate() {
         let at = day_start + k as i64 * 900_000 + 300_000;
-        docs.push(order(
-            master, &actor, &device_id, person, date, store, at, k,
-        ));
+        docs.push(order(master, &actor, &device_id, rep, date, store, at, k));
     }
     Device {
         device_id,
@@ -290,23 +317,19 @@ fn order(
     master: &MasterData,
     actor: &ActorId,
     device: &DeviceId,
-    person: UserId,
+    rep: &Rep,
     date: Date,
     store: &StoreRow,
     at: i64,
     seq: usize,
 ) -> Document {
+    let person = rep.person;
     let id = DocId::new_random();
     let mut w = Writer::new(actor, at);
     let mut o = Order {
         schema: ORDER_SCHEMA_VERSION,
         id,
-        number: OrderNumber::generate(
-            &PersonCode::parse(PERSON_CODE).expect("person code"),
-            date,
-            device,
-            seq as u32 + 1,
-        ),
+        number: OrderNumber::generate(&rep.code, date, device, seq as u32 + 1),
         store_id: store.id,
         person_id: person,
         visit_id: None,

@@ -147,10 +147,17 @@ impl Device {
                         e.id, e.status
                     )));
                 }
-                let now = Timestamp::now();
+                // Strictly after this device's earlier submissions, so that every judge
+                // orders them alike (`month_spent` counts what was submitted before).
+                let latest = expenses.iter().filter_map(|x| x.submitted_at).max();
+                let now = Timestamp(
+                    Timestamp::now()
+                        .millis()
+                        .max(latest.map_or(i64::MIN, |t| t.millis().saturating_add(1))),
+                );
                 let data = ExpenseData {
                     achieved: expense::achieved_sales(&orders, e.person_id, e.date),
-                    spent: expense::month_spent(&expenses, e.person_id, e.date, e.id),
+                    spent: expense::month_spent(&expenses, e, now),
                     budget: store::expense_budget(conn)?,
                 };
                 let verdict = expense::evaluate_expense(

@@ -5,8 +5,9 @@
 //! * `session.rs`: login, logout, the signed-in profile, the session's tokens.
 //! * `master_data.rs`: stores, products, credit snapshots, the user's org view (offline).
 //! * `documents.rs`: raw document access (save bytes, heads, kinds, ids).
-//! * `visits.rs`, `orders.rs`, `plans.rs`, `expenses.rs`, `review.rs`, `photos.rs`: the edit
-//!   operations.
+//! * `visits.rs`, `orders.rs`, `review.rs`, `photos.rs`: the edit operations.
+//! * `plans.rs`: weekly visit plans; `expenses.rs`: expenses; `reports.rs`: the rep's weekly
+//!   report, offline.
 //! * `sync.rs`: sync, pending work, refused edits, documents received outside sync.
 
 mod documents;
@@ -16,6 +17,7 @@ mod network;
 mod orders;
 mod photos;
 mod plans;
+mod reports;
 mod review;
 mod session;
 mod sync;
@@ -62,6 +64,12 @@ impl Device {
 
     pub fn device_id(&self) -> DeviceId {
         self.db.device_id()
+    }
+
+    /// The Automerge actor of this installation's edits (the server binds it to the device
+    /// at login): for tools that write a device's documents themselves, like load generators.
+    pub fn actor_id(&self) -> automerge::ActorId {
+        self.db.actor().clone()
     }
 
     /// The data directory this device lives in.

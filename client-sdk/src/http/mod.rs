@@ -10,12 +10,16 @@
 //! `refresh_token_reused`, device revoked, password changed by an administrator, or
 //! `session_expired` (the session reached the server's maximum session age).
 //!
+//! A sync the server refuses as `overloaded` (503 with `Retry-After`) is sent again after the
+//! delay it asks for, with jitter (`overload.rs`).
+//!
 //! `errors.rs` maps answers to [`DeviceError`]s, `session.rs` holds the session's tokens and
 //! calls, `sync.rs` and `photos.rs` the endpoints of each protocol, `queries.rs` the server's
 //! findings for review screens, `live.rs` the live stream.
 
 mod errors;
 mod live;
+mod overload;
 mod photos;
 mod queries;
 mod session;
@@ -90,14 +94,22 @@ impl<'a> Http<'a> {
         &self,
         send: impl Fn(&str) -> std::result::Result<Response<Body>, ureq::Error>,
     ) -> Result<Response<Body>> {
+        check(self.authed_unchecked(send)?)
+    }
+
+    /// [`Http::authed`] without the status mapping: the answer as it came (after a refresh on
+    /// 401), for callers that look at an error's headers first.
+    fn authed_unchecked(
+        &self,
+        send: impl Fn(&str) -> std::result::Result<Response<Body>, ureq::Error>,
+    ) -> Result<Response<Body>> {
         let token = self.access_token().ok_or(DeviceError::NotLoggedIn)?;
         let resp = send(&format!("Bearer {token}")).map_err(transport)?;
         if resp.status().as_u16() != 401 || self.tokens.is_none() {
-            return check(resp);
+            return Ok(resp);
         }
         let fresh = self.refresh_after(&token)?;
-        let resp = send(&format!("Bearer {fresh}")).map_err(transport)?;
-        check(resp)
+        send(&format!("Bearer {fresh}")).map_err(transport)
     }
 
     /// An authenticated `GET`.

@@ -3,7 +3,8 @@
 use fieldsync_shared::master::MasterDataPage;
 use fieldsync_shared::protocol::{self, SyncRequest, SyncResponse, SYNC_CONTENT_TYPE};
 
-use super::errors::{bad_response, read_bytes, read_json, MAX_RESPONSE_BYTES};
+use super::errors::{bad_response, check, read_bytes, read_json, MAX_RESPONSE_BYTES};
+use super::overload::{self, OverloadWaits};
 use super::Http;
 use crate::error::Result;
 
@@ -22,18 +23,26 @@ impl Http<'_> {
         let gzipped = body.len() > GZIP_THRESHOLD;
         let body = if gzipped { protocol::gzip(&body) } else { body };
         let url = self.url("/v1/sync");
-        let mut resp = self.authed(|auth| {
-            let mut builder = self
-                .agent
-                .post(&url)
-                .header("Authorization", auth)
-                .header("Content-Type", SYNC_CONTENT_TYPE)
-                .header("Accept-Encoding", "gzip");
-            if gzipped {
-                builder = builder.header("Content-Encoding", "gzip");
+        let mut waits = OverloadWaits::new();
+        let mut resp = loop {
+            let resp = self.authed_unchecked(|auth| {
+                let mut builder = self
+                    .agent
+                    .post(&url)
+                    .header("Authorization", auth)
+                    .header("Content-Type", SYNC_CONTENT_TYPE)
+                    .header("Accept-Encoding", "gzip");
+                if gzipped {
+                    builder = builder.header("Content-Encoding", "gzip");
+                }
+                builder.send(&body[..])
+            })?;
+            // Refused before any work: sending it again is safe.
+            match overload::retry_after(&resp).and_then(|after| waits.next(after)) {
+                Some(delay) => std::thread::sleep(delay),
+                None => break check(resp)?,
             }
-            builder.send(&body[..])
-        })?;
+        };
         // ureq's gzip feature decodes `Content-Encoding: gzip` itself and removes the header;
         // if the header is still there, the body was left encoded and we decode it here.
         let still_gzipped = resp

@@ -1,11 +1,13 @@
-//! Administration under `/v1/admin/...`: users, regions, teams, territories, devices, the
-//! expense budget and CSV imports.
+//! Administration under `/v1/admin/...`: users, regions, teams, territories, devices, CSV
+//! imports, the tenant's approval tiers and its expense budget.
 //!
-//! Only principals with role `admin` get in (403 otherwise); objects of another tenant answer
-//! 404, like absent ones. JSON bodies refuse unknown fields (mass assignment) with 422
+//! Only principals with role `admin` get in (403 otherwise), except for the approval tiers
+//! (everyone reads them, managers may set them too: `approval_tiers`); objects of another
+//! tenant answer 404, like absent ones. JSON bodies refuse unknown fields (mass assignment) with 422
 //! `invalid_body`; values are parsed into the shared newtypes (or the server-side ones below)
 //! before anything is stored. Password hashes are never returned.
 
+pub mod approval_tiers;
 pub mod csv_import;
 pub mod devices;
 pub mod expense_budget;
@@ -52,6 +54,8 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
         csv_import::import,
         devices::list_devices,
         devices::revoke_device,
+        approval_tiers::get_approval_tiers,
+        approval_tiers::put_approval_tiers,
         expense_budget::get_expense_budget,
         expense_budget::put_expense_budget
     ),
@@ -73,7 +77,10 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
         territories::UpdateTerritory,
         csv_import::ImportReport,
         csv_import::InvalidRows,
-        csv_import::RowError
+        csv_import::RowError,
+        approval_tiers::ApprovalTiersBody,
+        approval_tiers::DiscountLimits,
+        approval_tiers::AmountLimits
     ))
 )]
 pub struct AdminApi;
@@ -85,6 +92,7 @@ pub fn router() -> Router<AppState> {
         .merge(expense_budget::router())
         .merge(teams::router())
         .merge(territories::router())
+        .merge(approval_tiers::router())
 }
 
 /// The CSV import router: it has its own body limit, larger than the JSON one.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use fieldsync_shared::protocol::Limits;
 
+mod admission;
 mod blobs;
 mod connections;
 mod console;
@@ -20,6 +21,7 @@ mod live;
 mod photos;
 mod verdicts;
 
+pub use admission::SyncAdmissionSettings;
 pub use blobs::{
     BlobSettings, InvalidBlobSettings, S3Settings, DEFAULT_S3_REGION, DEFAULT_S3_TIMEOUT_MS,
 };
@@ -323,6 +325,10 @@ pub struct Config {
     #[command(flatten)]
     pub live: LiveSettings,
 
+    /// Sync requests worked on at once and waiting for a turn (503 `overloaded` past them).
+    #[command(flatten)]
+    pub sync_admission: SyncAdmissionSettings,
+
     /// Limits on the shape of pushed documents.
     #[command(flatten)]
     pub documents: DocumentLimitSettings,
@@ -378,6 +384,7 @@ impl Config {
             blobs: BlobSettings::default(),
             connections: ConnectionSettings::default(),
             live: LiveSettings::default(),
+            sync_admission: SyncAdmissionSettings::default(),
             documents: DocumentLimitSettings::default(),
             console: ConsoleSettings::default(),
             verdicts: VerdictSettings::default(),

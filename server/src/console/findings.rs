@@ -17,12 +17,59 @@ use super::error::ConsoleResult;
 use crate::state::AppState;
 use crate::store::verdicts::{FindingOutcome, FindingRecord};
 
-/// The flags the queue filters by, with their labels.
+/// The flags the visit queue filters by, with their labels: the document's own findings and
+/// the server's checks across devices.
 pub const FLAGS: &[(&str, &str)] = &[
     ("outside_geofence", "Outside geofence 不在范围"),
     ("mock_location", "Mock location 虚拟定位"),
     ("stale_stock", "Stale stock 货龄超标"),
     (SHELF_PRICE_BELOW_FLOOR, "Price below floor 价格低于底价"),
+    ("photo_reused", "Photo reused 照片重复使用"),
+    ("photo_near_duplicate", "Near-duplicate photo 疑似重复照片"),
+    (
+        "photo_taken_outside_visit",
+        "Photo not taken in the visit 照片非现场拍摄",
+    ),
+    (
+        "photo_capture_time_unknown",
+        "Photo time unknown 拍摄时间未知",
+    ),
+    ("impossible_travel", "Impossible travel 行程速度异常"),
+    ("visit_too_short", "Visit too short 拜访时间过短"),
+    ("overlapping_visit", "Overlapping visits 拜访时间重叠"),
+];
+
+/// Labels of the other codes the console shows (orders' findings, visits' other findings).
+const OTHER_LABELS: &[(&str, &str)] = &[
+    (
+        "photo_outside_visit",
+        "Photo outside the visit's time 照片不在拜访时段",
+    ),
+    ("photos_missing", "Photos missing 缺少照片"),
+    ("step_missing", "Step missing 缺少步骤"),
+    ("order_duplicate", "Duplicate order 重复订单"),
+    (
+        "credit_combined",
+        "Combined credit over limit 合计超信用额度",
+    ),
+    ("credit_limit_exceeded", "Credit limit exceeded 超信用额度"),
+    ("overdue_receivables", "Overdue receivables 有逾期欠款"),
+    (
+        "credit_snapshot_stale",
+        "Credit data out of date 信用数据过期",
+    ),
+    ("credit_unknown", "Credit unknown 信用未知"),
+    (
+        "discount_beyond_authority",
+        "Discount beyond authority 折扣超权限",
+    ),
+    (
+        "order_amount_needs_approval",
+        "Amount needs approval 金额需审批",
+    ),
+    ("price_below_floor", "Price below floor 价格低于底价"),
+    ("quantity_not_case_multiple", "Not whole cases 非整箱"),
+    ("delivery_too_early", "Delivery too early 交货日期过早"),
 ];
 
 /// The code of an audit line whose shelf price is below the product's floor price.
@@ -32,6 +79,7 @@ pub const SHELF_PRICE_BELOW_FLOOR: &str = "shelf_price_below_floor";
 pub fn label(code: &str) -> &str {
     FLAGS
         .iter()
+        .chain(OTHER_LABELS)
         .find(|(c, _)| *c == code)
         .map_or(code, |(_, label)| label)
 }
@@ -134,4 +182,35 @@ pub fn codes<'a>(local: &'a [Finding], server: &'a [FindingRecord]) -> Vec<(&'a 
         }
     }
     codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdicts::cross_device::{credit, duplicates, photos, travel};
+
+    #[test]
+    fn the_server_checks_codes_have_labels_in_both_languages() {
+        for code in [
+            photos::PHOTO_REUSED,
+            crate::photos::similarity::flags::CODE,
+            travel::IMPOSSIBLE_TRAVEL,
+            travel::VISIT_TOO_SHORT,
+            travel::OVERLAPPING_VISIT,
+            duplicates::ORDER_DUPLICATE,
+            credit::CREDIT_COMBINED,
+            "photo_taken_outside_visit",
+            "photo_capture_time_unknown",
+        ] {
+            let label = label(code);
+            assert_ne!(label, code, "{code} has no label");
+            assert!(
+                label
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{code}: {label} has no Chinese"
+            );
+        }
+        assert_eq!(label("no_such_code"), "no_such_code");
+    }
 }

@@ -16,6 +16,8 @@ pub enum Section {
     Queue,
     Orders,
     Visit,
+    VisitFrequency,
+    WeeklyReport,
 }
 
 /// A page of a signed-in user.
@@ -31,6 +33,8 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                     nav aria-label="Console sections" {
                         a href="/console/queue" aria-current=[(section == Section::Queue).then_some("page")] { "Review queue 待审核" }
                         a href="/console/orders" aria-current=[(section == Section::Orders).then_some("page")] { "Orders 订单" }
+                        a href="/console/reports/visit-frequency" aria-current=[(section == Section::VisitFrequency).then_some("page")] { "Visit frequency 拜访频率" }
+                        a href="/console/reports/rep-weekly" aria-current=[(section == Section::WeeklyReport).then_some("page")] { "Weekly report 周报" }
                     }
                     div.who {
                         span { (user.profile.display_name) " · " (user.profile.role.as_str()) }
@@ -136,4 +140,16 @@ pub fn duration(ms: i64) -> String {
     } else {
         format!("{minutes} min")
     }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -10,11 +10,13 @@
 //! [`csrf`] (tokens on every form), [`layout`] (the page shell), [`queue`] (visits awaiting
 //! review), [`visit`] (one visit), [`plot`] (the store, its geofence and the positions, as
 //! SVG), [`live`] (the queue's live updates), [`orders`] (orders awaiting approval), [`decisions`] (approve / reject),
+//! [`reports`] (the managers' reports), [`chart`] (their charts, as SVG),
 //! [`findings`] (what a visit is flagged for), [`directory`] (names of stores, people,
 //! products), [`photos`] (photos and thumbnails through the scope), [`error`] (error pages).
 
 mod assets;
 mod auth;
+mod chart;
 mod csrf;
 mod decisions;
 mod directory;
@@ -26,6 +28,7 @@ mod orders;
 mod photos;
 mod plot;
 mod queue;
+mod reports;
 mod visit;
 
 use axum::http::header;
@@ -65,6 +68,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/orders/{id}/decision",
             post(decisions::decide_order),
+        )
+        .route(
+            reports::visit_frequency::PAGE,
+            get(reports::visit_frequency::page),
+        )
+        .route(
+            "/console/reports/visit-frequency.xlsx",
+            get(reports::visit_frequency::xlsx),
+        )
+        .route(reports::rep_weekly::PAGE, get(reports::rep_weekly::page))
+        .route(
+            "/console/reports/rep-weekly.xlsx",
+            get(reports::rep_weekly::xlsx),
         )
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))

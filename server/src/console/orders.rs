@@ -109,7 +109,7 @@ fn card(
                                     td.num { (line.unit_price) }
                                     td.num { @if let Some(p) = product { (p.list_price) } }
                                     td.num { @if let Some(p) = product { (p.floor_price) } }
-                                    td { @for f in &found { span.flag title=(f.message) { (f.code) } " " } }
+                                    td { @for f in &found { span.flag title=(f.message) { (super::findings::label(&f.code)) } " " } }
                                 }
                             }
                         }

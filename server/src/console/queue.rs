@@ -56,7 +56,7 @@ impl QueueFilter {
         pairs
             .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .map(|(k, v)| format!("{k}={}", layout::urlencode(v)))
             .collect::<Vec<_>>()
             .join("&")
     }
@@ -334,16 +334,4 @@ pub async fn card_after_decision(
 /// The visit a projection holds.
 pub fn visit_of(row: &ProjectedDocument) -> ConsoleResult<Visit> {
     serde_json::from_str(&row.document_json).map_err(|e| ConsoleError::Api(ApiError::internal(e)))
-}
-
-/// Percent-encodes a query value.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

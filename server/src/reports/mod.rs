@@ -3,15 +3,22 @@
 //! the caller's read scope: a rep sees their own figures, a supervisor the team's, a manager
 //! the region's, an admin the tenant's.
 //!
-//! * [`visit_frequency`]: `GET /v1/reports/visit-frequency` (docs/plans.md).
+//! * [`visit_frequency`]: `GET /v1/reports/visit-frequency` (docs/reports.md).
+//! * [`rep_weekly`]: `GET /v1/reports/rep-weekly`, the rep's weekly report.
+//!
+//! [`format`] chooses the answer's form (JSON, CSV, XLSX) and builds it; [`xlsx`] writes
+//! workbooks.
 
+pub mod format;
+pub mod rep_weekly;
 pub mod visit_frequency;
+pub mod xlsx;
 
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,6 +32,8 @@ use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope::read_scope;
 use crate::state::AppState;
+use format::ReportFormat;
+use rep_weekly::{RepWeeklyParams, RepWeeklyReport, RepWeeklyRow};
 use visit_frequency::{FrequencyRow, Inputs, WeekTotals};
 
 /// Most weeks one request may span.
@@ -33,14 +42,23 @@ pub const MAX_WEEKS: usize = 26;
 pub const MAX_ROWS: usize = 20_000;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/reports/visit-frequency", get(visit_frequency_report))
+    Router::new()
+        .route("/v1/reports/visit-frequency", get(visit_frequency_report))
+        .route("/v1/reports/rep-weekly", get(rep_weekly_report))
 }
 
 /// OpenAPI description of the report endpoints (merged into the served spec by `openapi`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(visit_frequency_report),
-    components(schemas(FrequencyReport, FrequencyRow, WeekTotals, ErrorBody))
+    paths(visit_frequency_report, rep_weekly_report),
+    components(schemas(
+        FrequencyReport,
+        FrequencyRow,
+        WeekTotals,
+        RepWeeklyReport,
+        RepWeeklyRow,
+        ErrorBody
+    ))
 )]
 pub struct ReportsApi;
 
@@ -56,7 +74,8 @@ pub struct FrequencyParams {
     pub person_id: Option<String>,
     /// Only stores of this grade: `A`, `B` or `C`.
     pub grade: Option<String>,
-    /// `csv` for CSV (as `Accept: text/csv`); JSON otherwise.
+    /// `csv` for CSV (as `Accept: text/csv`), `xlsx` for an XLSX workbook (as `Accept:
+    /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`); JSON otherwise.
     pub format: Option<String>,
 }
 
@@ -77,10 +96,11 @@ pub struct FrequencyQuery {
     pub weeks: Vec<IsoWeek>,
     pub person: Option<UserId>,
     pub grade: Option<Grade>,
-    pub csv: bool,
+    pub format: ReportFormat,
 }
 
-fn invalid(param: &str, reason: impl std::fmt::Display) -> ApiError {
+/// A query parameter that does not parse.
+pub fn invalid(param: &str, reason: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(
         "invalid_query",
         format!("query parameter {param}: {reason}"),
@@ -121,21 +141,12 @@ impl FrequencyParams {
             Some("C" | "c") => Some(Grade::C),
             Some(other) => return Err(invalid("grade", format!("{other:?} is not A, B or C"))),
         };
-        let accept_csv = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv"));
-        let csv = match self.format.as_deref() {
-            None => accept_csv,
-            Some("csv") => true,
-            Some("json") => false,
-            Some(other) => return Err(invalid("format", format!("{other:?} is not csv or json"))),
-        };
+        let format = ReportFormat::parse(self.format.as_deref(), headers)?;
         Ok(FrequencyQuery {
             weeks,
             person,
             grade,
-            csv,
+            format,
         })
     }
 }
@@ -219,7 +230,7 @@ pub async fn frequency_report(
     get, path = "/v1/reports/visit-frequency", tag = "reports",
     params(FrequencyParams),
     responses(
-        (status = 200, description = "the report as JSON, or as CSV (`Accept: text/csv` or `format=csv`)", body = FrequencyReport),
+        (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`) or as an XLSX workbook (`format=xlsx` or its media type in `Accept`: sheets of the week totals, the totals per rep and week, and the rows)", body = FrequencyReport),
         (status = 400, description = "invalid_query: a week, person, grade or format does not parse, or the range is too long", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
         (status = 422, description = "too_many_rows: narrow the filters", body = ErrorBody),
@@ -238,15 +249,89 @@ pub async fn visit_frequency_report(
     })?;
     let query = params.parse(&headers)?;
     let (weeks, rows) = frequency_report(&state, &principal, &query).await?;
-    if query.csv {
-        let body = visit_frequency::csv(&rows);
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
+    match query.format {
+        ReportFormat::Csv => Ok(format::csv_response(visit_frequency::csv(&rows))),
+        ReportFormat::Xlsx => frequency_xlsx(&state, &principal, &query, &weeks, &rows).await,
+        ReportFormat::Json => {
+            let report = FrequencyReport {
+                from: query.weeks[0].to_string(),
+                to: query.weeks[query.weeks.len() - 1].to_string(),
+                weeks,
+                rows,
+            };
+            Ok(Json(report).into_response())
+        }
     }
-    let report = FrequencyReport {
-        from: query.weeks[0].to_string(),
-        to: query.weeks[query.weeks.len() - 1].to_string(),
-        weeks,
-        rows,
-    };
-    Ok(Json(report).into_response())
+}
+
+/// The visit-frequency report as an XLSX download (the API's and the console's), with the
+/// people's names.
+pub async fn frequency_xlsx(
+    state: &AppState,
+    principal: &Principal,
+    query: &FrequencyQuery,
+    weeks: &[WeekTotals],
+    rows: &[FrequencyRow],
+) -> ApiResult<Response> {
+    let names = person_names(state, principal).await?;
+    let sheets = visit_frequency::sheets(weeks, rows, &names);
+    let file_name = format!(
+        "visit-frequency-{}-{}.xlsx",
+        query.weeks[0],
+        query.weeks[query.weeks.len() - 1]
+    );
+    format::xlsx_response(sheets, &file_name).await
+}
+
+/// The tenant's people's display names, by id.
+pub async fn person_names(
+    state: &AppState,
+    principal: &Principal,
+) -> ApiResult<HashMap<UserId, String>> {
+    Ok(state
+        .store
+        .list_org_users(principal.tenant_id)
+        .await?
+        .into_iter()
+        .map(|u| (u.profile.id, u.profile.display_name))
+        .collect())
+}
+
+/// The rep's weekly report: per rep (or merchandiser) in the caller's read scope, the week's
+/// visits planned, done and unplanned, orders and their amount, audit findings by code and
+/// open issues; computed by the same function as the phone's offline report.
+#[utoipa::path(
+    get, path = "/v1/reports/rep-weekly", tag = "reports",
+    params(RepWeeklyParams),
+    responses(
+        (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per rep) or as an XLSX workbook (`format=xlsx`: sheets of the reps, their findings and their open issues)", body = RepWeeklyReport),
+        (status = 400, description = "invalid_query: the week, person or format does not parse", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn rep_weekly_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    params: Result<Query<RepWeeklyParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
+    })?;
+    let query = params.parse(&headers)?;
+    let computed = rep_weekly::rep_weekly_reports(&state, &principal, &query).await?;
+    match query.format {
+        ReportFormat::Csv => Ok(format::csv_response(rep_weekly::csv(&computed.rows))),
+        ReportFormat::Xlsx => {
+            let file_name = format!("rep-weekly-{}.xlsx", query.week);
+            format::xlsx_response(rep_weekly::sheets(&computed), &file_name).await
+        }
+        ReportFormat::Json => Ok(Json(RepWeeklyReport {
+            week: query.week.to_string(),
+            reps: computed.rows,
+        })
+        .into_response()),
+    }
 }

@@ -20,6 +20,8 @@ use fieldsync_shared::rules::plan::VisitFrequency;
 use fieldsync_shared::values::{Date, StoreId, UserId};
 use serde::Serialize;
 
+use super::format::csv_field;
+use super::xlsx::Sheet;
 use crate::store::plans::{CoveredStore, DoneVisit, PlannedVisit};
 
 /// One rep, store and week.
@@ -56,6 +58,33 @@ pub struct WeekTotals {
     pub unplanned: u32,
     /// Stores overdue at the week's end.
     pub overdue: u32,
+}
+
+/// One rep's totals in one week: the console's table and the workbook's second sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonWeekTotals {
+    pub week: IsoWeek,
+    pub person_id: UserId,
+    /// Stores covered.
+    pub stores: u32,
+    pub required: u32,
+    pub planned: u32,
+    pub done: u32,
+    pub unplanned: u32,
+    pub overdue: u32,
+    /// Required stores the rep visited in the week.
+    pub met: u32,
+}
+
+impl PersonWeekTotals {
+    /// Required stores visited, in percent (100 when nothing was required).
+    pub fn compliance_percent(&self) -> u32 {
+        if self.required == 0 {
+            100
+        } else {
+            self.met * 100 / self.required
+        }
+    }
 }
 
 /// What the report is computed from.
@@ -157,6 +186,139 @@ pub fn totals(weeks: &[IsoWeek], rows: &[FrequencyRow]) -> Vec<WeekTotals> {
     by_week.into_values().collect()
 }
 
+/// Totals per rep and week, by rep then week.
+pub fn by_person(rows: &[FrequencyRow]) -> Vec<PersonWeekTotals> {
+    let mut by: BTreeMap<(UserId, IsoWeek), PersonWeekTotals> = BTreeMap::new();
+    for r in rows {
+        let t = by
+            .entry((r.person_id, r.week))
+            .or_insert_with(|| PersonWeekTotals {
+                week: r.week,
+                person_id: r.person_id,
+                stores: 0,
+                required: 0,
+                planned: 0,
+                done: 0,
+                unplanned: 0,
+                overdue: 0,
+                met: 0,
+            });
+        t.stores += 1;
+        t.required += r.required;
+        t.planned += r.planned;
+        t.done += r.done;
+        t.unplanned += r.unplanned;
+        t.overdue += u32::from(r.overdue);
+        t.met += u32::from(r.required > 0 && r.done > 0);
+    }
+    by.into_values().collect()
+}
+
+/// The report as workbook sheets: week totals, totals per rep and week, and the rows (with
+/// the people's names from `names`).
+pub fn sheets(
+    weeks: &[WeekTotals],
+    rows: &[FrequencyRow],
+    names: &HashMap<UserId, String>,
+) -> Vec<Sheet> {
+    let name = |id: &UserId| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let weeks_sheet = Sheet {
+        name: "Weeks 周汇总".into(),
+        header: vec![
+            "week",
+            "required",
+            "planned",
+            "done",
+            "unplanned",
+            "overdue",
+        ],
+        rows: weeks
+            .iter()
+            .map(|w| {
+                vec![
+                    w.week.to_string().into(),
+                    w.required.into(),
+                    w.planned.into(),
+                    w.done.into(),
+                    w.unplanned.into(),
+                    w.overdue.into(),
+                ]
+            })
+            .collect(),
+    };
+    let people_sheet = Sheet {
+        name: "Reps 人员".into(),
+        header: vec![
+            "week",
+            "person_id",
+            "person",
+            "stores",
+            "required",
+            "planned",
+            "done",
+            "unplanned",
+            "overdue",
+            "compliance_percent",
+        ],
+        rows: by_person(rows)
+            .iter()
+            .map(|t| {
+                vec![
+                    t.week.to_string().into(),
+                    t.person_id.to_string().into(),
+                    name(&t.person_id).into(),
+                    t.stores.into(),
+                    t.required.into(),
+                    t.planned.into(),
+                    t.done.into(),
+                    t.unplanned.into(),
+                    t.overdue.into(),
+                    t.compliance_percent().into(),
+                ]
+            })
+            .collect(),
+    };
+    let stores_sheet = Sheet {
+        name: "Stores 门店".into(),
+        header: vec![
+            "week",
+            "person_id",
+            "person",
+            "store_id",
+            "store_code",
+            "store_name",
+            "grade",
+            "required",
+            "planned",
+            "done",
+            "unplanned",
+            "overdue",
+            "last_visit",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.week.to_string().into(),
+                    r.person_id.to_string().into(),
+                    name(&r.person_id).into(),
+                    r.store_id.to_string().into(),
+                    r.store_code.clone().into(),
+                    r.store_name.clone().into(),
+                    format!("{:?}", r.grade).into(),
+                    r.required.into(),
+                    r.planned.into(),
+                    r.done.into(),
+                    r.unplanned.into(),
+                    r.overdue.into(),
+                    r.last_visit.map(|d| d.to_string()).into(),
+                ]
+            })
+            .collect(),
+    };
+    vec![weeks_sheet, people_sheet, stores_sheet]
+}
+
 /// The rows as CSV (RFC 4180: fields with a comma, quote or line break are quoted).
 pub fn csv(rows: &[FrequencyRow]) -> String {
     let mut out = String::from(
@@ -177,24 +339,17 @@ pub fn csv(rows: &[FrequencyRow]) -> String {
             r.overdue.to_string(),
             r.last_visit.map(|d| d.to_string()).unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| quoted(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
     out
 }
 
-fn quoted(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::xlsx::Cell;
 
     fn date(s: &str) -> Date {
         Date::parse(s).unwrap()
@@ -288,6 +443,29 @@ mod tests {
             [(3, 1, 2, 1), (2, 1, 0, 2), (3, 1, 1, 2), (3, 0, 1, 2)]
         );
         assert_eq!(rows(&inputs, Some(Grade::C)).len(), 4);
+        let per_rep = by_person(&all);
+        assert_eq!(
+            per_rep
+                .iter()
+                .map(|t| (t.week.week(), t.stores, t.met, t.compliance_percent()))
+                .collect::<Vec<_>>(),
+            [
+                (45, 3, 2, 66),
+                (46, 3, 0, 0),
+                (47, 3, 1, 33),
+                (48, 3, 1, 33)
+            ]
+        );
+        let book = sheets(&t, &all, &HashMap::from([(rep, "李娜 Li Na".to_string())]));
+        assert_eq!(book.len(), 3);
+        assert_eq!(book[0].rows.len(), 4);
+        assert_eq!(book[1].rows[0][2], Cell::Text("李娜 Li Na".into()));
+        assert_eq!(book[2].rows[0][12], Cell::Text("2026-11-03".into()));
+        assert_eq!(
+            book[2].rows[2][12],
+            Cell::Empty,
+            "the C store was never visited"
+        );
         let text = csv(&all[..1]);
         assert!(text.starts_with("week,person_id,"));
         assert!(

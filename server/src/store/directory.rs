@@ -1,9 +1,10 @@
-//! Tenants, users and master data (stores, products, credit snapshots).
+//! Tenants, users and master data (stores, products, credit snapshots, approval tiers).
 
 use std::collections::HashSet;
 use std::fmt;
 
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
+use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{StoreId, TenantId, UserId};
 
 use super::StoreResult;
@@ -66,6 +67,12 @@ pub trait DirectoryStore: Send + Sync {
         tenant: TenantId,
         stores: &[StoreId],
     ) -> StoreResult<HashSet<StoreId>>;
+    /// The tenant's approval tiers; `None`: it set none (the defaults apply).
+    async fn approval_tiers(&self, tenant: TenantId) -> StoreResult<Option<ApprovalTiers>>;
+    /// Replaces the tenant's approval tiers (validated by the caller) at a new master version,
+    /// which is returned.
+    async fn set_approval_tiers(&self, tenant: TenantId, tiers: &ApprovalTiers)
+        -> StoreResult<i64>;
     /// Master rows with `version > since`. A `since` newer than anything this tenant has
     /// (restored database, other server) is answered with everything.
     async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage>;

@@ -7,8 +7,14 @@
 //! `dir_begin_snapshot`.
 
 use fieldsync_shared::master::{Channel, Grade};
+use fieldsync_shared::tiers::ApprovalTiers;
 
 use super::{StoreError, StoreResult};
+
+/// Stored approval tiers (`approval_tiers.tiers`, their JSON).
+pub(crate) fn tiers_from_json(json: &str) -> StoreResult<ApprovalTiers> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("approval tiers: {e}")))
+}
 
 pub(crate) fn channel_str(c: Channel) -> &'static str {
     match c {
@@ -63,7 +69,9 @@ macro_rules! directory_store {
 
         use $crate::store::directory::{Tenant, UserRecord};
         use $crate::store::decode::{corrupt, u32_of};
-        use $crate::store::directory_sql::{channel_str, grade_str, parse_channel, parse_grade};
+        use $crate::store::directory_sql::{
+            channel_str, grade_str, parse_channel, parse_grade, tiers_from_json,
+        };
         use $crate::store::{StoreError, StoreResult};
 
         fn u32_col(row: &$row, col: &str) -> StoreResult<u32> {
@@ -363,6 +371,44 @@ macro_rules! directory_store {
             }
 
             #[tracing::instrument(skip(self))]
+            async fn approval_tiers(
+                &self,
+                tenant: TenantId,
+            ) -> StoreResult<Option<fieldsync_shared::tiers::ApprovalTiers>> {
+                let json: Option<String> =
+                    sqlx::query_scalar("SELECT tiers FROM approval_tiers WHERE tenant_id = $1")
+                        .bind(tenant.to_string())
+                        .fetch_optional(self.pool())
+                        .await?;
+                json.as_deref().map(tiers_from_json).transpose()
+            }
+
+            #[tracing::instrument(skip(self, tiers))]
+            async fn set_approval_tiers(
+                &self,
+                tenant: TenantId,
+                tiers: &fieldsync_shared::tiers::ApprovalTiers,
+            ) -> StoreResult<i64> {
+                let json = serde_json::to_string(tiers).map_err(corrupt)?;
+                let mut tx = self.pool().begin().await?;
+                let version = next_master_version(&mut tx, tenant).await?;
+                sqlx::query(
+                    "INSERT INTO approval_tiers (tenant_id, tiers, version, updated_at) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (tenant_id) DO UPDATE SET tiers = excluded.tiers, \
+                       version = excluded.version, updated_at = excluded.updated_at",
+                )
+                .bind(tenant.to_string())
+                .bind(json)
+                .bind(version)
+                .bind(Timestamp::now().millis())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            #[tracing::instrument(skip(self))]
             async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage> {
                 // One snapshot of the counter and the rows: master upserts of this tenant commit one at
                 // a time (see `next_master_version`), so the rows seen are exactly those with a
@@ -414,6 +460,13 @@ macro_rules! directory_store {
                 .iter()
                 .map(credit_from_row)
                 .collect::<StoreResult<Vec<_>>>()?;
+                // Sent on every page, whatever its version (like the org view).
+                let tiers: Option<String> =
+                    sqlx::query_scalar("SELECT tiers FROM approval_tiers WHERE tenant_id = $1")
+                        .bind(&tid)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let approval_tiers = tiers.as_deref().map(tiers_from_json).transpose()?;
                 tx.commit().await?;
 
                 Ok(MasterDataPage {
@@ -424,7 +477,7 @@ macro_rules! directory_store {
                     generated_at: Timestamp::now(),
                     org: None,
                     stores_complete: false,
-                    approval_tiers: None,
+                    approval_tiers,
                     expense_budget: None,
                 })
             }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::master::{CreditSnapshot, Product, Store};
 use fieldsync_shared::rules::Severity;
+use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Date, DocId, Sha256, Sku, StoreId, TenantId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,15 @@ pub struct RuleData {
     /// The products asked for that exist.
     pub products: Vec<Versioned<Product>>,
     pub credit: Option<Versioned<CreditSnapshot>>,
+    /// The tenant's approval tiers (`None`: it set none, the defaults apply).
+    pub approval: Option<Versioned<ApprovalTiers>>,
+}
+
+impl RuleData {
+    /// The tiers the rules apply: the tenant's, else the defaults.
+    pub fn tiers(&self) -> ApprovalTiers {
+        self.approval.as_ref().map(|t| t.value).unwrap_or_default()
+    }
 }
 
 /// A photo attached to another visit (`photo_refs` joined with the `visits` projection).
@@ -129,8 +139,8 @@ pub struct FindingRecord {
 /// Findings and the reads verdicts need.
 #[async_trait::async_trait]
 pub trait VerdictStore: Send + Sync {
-    /// The store, the products of `skus` and the store's credit snapshot, with their
-    /// versions, and the tenant's master version, in one consistent read.
+    /// The store, the products of `skus`, the store's credit snapshot and the tenant's
+    /// approval tiers, with their versions, and the tenant's master version.
     async fn rule_data(
         &self,
         tenant: TenantId,

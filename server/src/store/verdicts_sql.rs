@@ -29,7 +29,7 @@ macro_rules! verdict_store {
         use sqlx::Row;
 
         use $crate::store::decode::{corrupt, json_ids, u32_of};
-        use $crate::store::directory_sql::{parse_channel, parse_grade};
+        use $crate::store::directory_sql::{parse_channel, parse_grade, tiers_from_json};
         use $crate::store::verdicts::{
             CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
             RuleData, Versioned,
@@ -184,8 +184,23 @@ macro_rules! verdict_store {
                 .bind(store.to_string())
                 .fetch_optional(self.pool())
                 .await?;
+                let approval = sqlx::query(
+                    "SELECT tiers, version FROM approval_tiers WHERE tenant_id = $1",
+                )
+                .bind(tenant.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+                let approval = approval
+                    .map(|row| -> StoreResult<_> {
+                        Ok(Versioned {
+                            value: tiers_from_json(row.try_get("tiers")?)?,
+                            version: row.try_get("version")?,
+                        })
+                    })
+                    .transpose()?;
                 Ok(RuleData {
                     master_version: master_version.unwrap_or(0),
+                    approval,
                     store: store_row.as_ref().map(store_from_row).transpose()?,
                     products: products.iter().map(product_from_row).collect::<StoreResult<_>>()?,
                     credit: credit.as_ref().map(credit_from_row).transpose()?,

@@ -216,22 +216,27 @@ pub fn merge_document(
         return Refused::unavailable().into();
     }
 
-    let (mut document, compensation, refused_edits) =
-        match policy::enforce(&mut doc, &pusher.scope.org, before.as_ref(), after) {
-            Ok(PolicyVerdict::Allowed { document }) => (document, None, Vec::new()),
-            Ok(PolicyVerdict::Compensated {
-                document,
-                change,
-                refused,
-            }) => (document, Some(change), refused),
-            Ok(PolicyVerdict::Refused { refused }) => {
-                return MergeVerdict::refused(reasons::FORBIDDEN, policy::refusal_message(&refused))
-            }
-            Err(e) => {
-                tracing::error!(%doc_id, error = %e, "compensating a refused edit failed");
-                return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
-            }
-        };
+    let (mut document, compensation, refused_edits) = match policy::enforce(
+        &mut doc,
+        &new_changes,
+        &pusher.scope.org,
+        before.as_ref(),
+        after,
+    ) {
+        Ok(PolicyVerdict::Allowed { document, refused }) => (document, None, refused),
+        Ok(PolicyVerdict::Compensated {
+            document,
+            change,
+            refused,
+        }) => (document, Some(change), refused),
+        Ok(PolicyVerdict::Refused { refused }) => {
+            return MergeVerdict::refused(reasons::FORBIDDEN, policy::refusal_message(&refused))
+        }
+        Err(e) => {
+            tracing::error!(%doc_id, error = %e, "compensating a refused edit failed");
+            return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
+        }
+    };
     let upgrade = match upgrade(&mut doc, &mut document) {
         Ok(change) => change,
         Err(e) => {

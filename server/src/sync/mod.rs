@@ -3,7 +3,8 @@
 //! Stages, one function each, in the order a request flows through them:
 //! 1. [`signed_in_device`]: only a device session syncs (403 `device_required`).
 //! 2. [`check_content_type`]: the body must be the sync media type (415).
-//! 3. [`read_body`]: at most `max_body_bytes` (413).
+//! 3. [`read_body`]: at most `max_body_bytes` (413); then a turn from [`admission`] (503
+//!    `overloaded` with `Retry-After` when the server already works on and queues all it takes).
 //! 4. [`decode_body`]: `Content-Encoding` gzip or identity (415 otherwise), gunzip with the
 //!    decoded-size limit, then `protocol::decode_request` (400/413/422; nothing stored).
 //! 5. [`check_device_id`]: the request speaks for the signed-in device (403 `device_mismatch`).
@@ -17,6 +18,7 @@
 //! After the response is decided, documents that grew past
 //! [`compaction::AUTO_COMPACT_AFTER_CHANGES`] are compacted in the background.
 
+pub mod admission;
 pub mod compaction;
 pub mod merge;
 pub mod policy;
@@ -26,10 +28,13 @@ pub mod push;
 pub mod upgrade;
 
 use axum::body::Body;
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::Extension;
 use axum::Router;
 use fieldsync_shared::protocol::{
     self, Limits, ProtocolError, PushResult, SyncRequest, SyncResponse, PROTOCOL_VERSION,
@@ -41,11 +46,15 @@ use crate::http::body::read_body;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
+use admission::Admission;
 use push::PushContext;
 
-/// Routes of the sync endpoint.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/sync", post(sync))
+/// Routes of the sync endpoint, with this instance's admission control.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let admission = Admission::new(&state.config.sync_admission, state.metrics.clone());
+    Router::new()
+        .route("/v1/sync", post(sync))
+        .layer(Extension(Arc::new(admission)))
 }
 
 /// OpenAPI description of the sync endpoint (merged into the served spec by `openapi`).
@@ -76,7 +85,7 @@ pub struct SyncApi;
         (status = 413, description = "body_too_large, limit_exceeded", body = ErrorBody),
         (status = 415, description = "unsupported_media_type (Content-Type), unsupported_content_encoding (Content-Encoding other than gzip or identity)", body = ErrorBody),
         (status = 422, description = "unknown_document_kind, duplicate_document", body = ErrorBody),
-        (status = 503, description = "database unavailable or too much contention; retry", body = ErrorBody),
+        (status = 503, description = "`overloaded`: the server is working on as many syncs as it takes (admission control), or `unavailable`: database unavailable or too much contention; retry after the Retry-After seconds", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -86,6 +95,7 @@ pub struct SyncApi;
 )]
 pub async fn sync(
     State(state): State<AppState>,
+    Extension(admission): Extension<Arc<Admission>>,
     principal: Principal,
     headers: HeaderMap,
     body: Body,
@@ -94,6 +104,10 @@ pub async fn sync(
     let device = signed_in_device(&principal)?;
     check_content_type(&headers)?;
     let raw = read_body(&headers, body, limits.max_body_bytes).await?;
+    let _turn = match admission.admit().await {
+        Ok(turn) => turn,
+        Err(overloaded) => return Ok(overloaded.into_response()),
+    };
     let bytes_received = raw.len() as u64;
     let request = decode_body(&headers, raw, limits).await?;
     check_device_id(device, &request)?;

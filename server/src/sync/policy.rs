@@ -19,7 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 use automerge::transaction::CommitOptions;
-use automerge::{AutoCommit, Change};
+use automerge::{AutoCommit, Change, ObjId, ReadDoc, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
     hydrate_any, reconcile_expense, reconcile_order, reconcile_plan, reconcile_visit, server_actor,
@@ -30,13 +30,18 @@ use fieldsync_shared::policy::{self, Refusal};
 use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::{StoreId, Timestamp, UserId};
 
-/// What the policy made of one batch.
+/// What the policy made of one batch. Every variant but `Refused` may also come with refused
+/// edits that needed no undoing (a decision overtaken by one stored first, see [`enforce`]).
 // One value per pushed document, moved once: boxing the documents would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum PolicyVerdict {
-    /// Every effect is allowed; `document` is the merged document as pushed.
-    Allowed { document: AnyDocument },
+    /// Every effect is allowed (or refused without anything to undo: `refused`); `document`
+    /// is the merged document as pushed.
+    Allowed {
+        document: AnyDocument,
+        refused: Vec<RefusedEdit>,
+    },
     /// Some effects were refused and undone by `change`, which the server stores after the
     /// device's changes; `document` is the result with the compensation applied.
     Compensated {
@@ -71,18 +76,34 @@ pub fn editor_for(org: &OrgView, before: Option<&AnyDocument>, after: &AnyDocume
     org.editor_for(owner, store)
 }
 
-/// Runs the policy on the effect `before -> after` of a batch already applied to `doc`, and
-/// compensates refused effects in `doc` (with the server's actor) where it can.
+/// Runs the policy on the effect `before -> after` of a batch (`new_changes`) already applied
+/// to `doc`, and compensates refused effects in `doc` (with the server's actor) where it can.
+///
+/// A batch whose decision (`status`) is concurrent with one already stored is overtaken
+/// (`policy::overtaken`): the stored decision stands whichever Automerge's tie-break shows.
 pub fn enforce(
     doc: &mut AutoCommit,
+    new_changes: &[Change],
     org: &OrgView,
     before: Option<&AnyDocument>,
     after: AnyDocument,
 ) -> Result<PolicyVerdict, DocumentError> {
     let editor = editor_for(org, before, &after);
-    let refusals = policy::check(&editor, before, &after);
+    let mut refusals = policy::check(&editor, before, &after);
+    let mut told = Vec::new();
+    if let Some(before) = before.filter(|_| decided_concurrently(doc, new_changes)) {
+        let overtaken = policy::overtaken(before, &after);
+        // Said as what happened (a concurrent decision), not as the move it looks like
+        // from the stored state (e.g. "from rejected to approved").
+        refusals.retain(|r| !overtaken.undo.iter().any(|o| o.field == r.field));
+        refusals.extend(overtaken.undo);
+        told = overtaken.tell.iter().map(refused_edit).collect();
+    }
     if refusals.is_empty() {
-        return Ok(PolicyVerdict::Allowed { document: after });
+        return Ok(PolicyVerdict::Allowed {
+            document: after,
+            refused: told,
+        });
     }
     let Some(before) = before else {
         return Ok(PolicyVerdict::Refused { refused: refusals });
@@ -107,8 +128,28 @@ pub fn enforce(
     Ok(PolicyVerdict::Compensated {
         document,
         change,
-        refused: refusals.iter().map(refused_edit).collect(),
+        refused: refusals.iter().map(refused_edit).chain(told).collect(),
     })
+}
+
+/// The document's `status` holds a value set by `new_changes` next to a concurrent value
+/// that was stored before them: two decisions made without seeing each other.
+fn decided_concurrently(doc: &AutoCommit, new_changes: &[Change]) -> bool {
+    let Ok(values) = doc.get_all(ROOT, "status") else {
+        return false;
+    };
+    if values.len() < 2 {
+        return false;
+    }
+    // Automerge names an operation (here: the one that set a value) like an object.
+    let pushed = |id: &ObjId| match id {
+        ObjId::Id(counter, actor, _) => new_changes
+            .iter()
+            .any(|c| c.actor_id() == actor && (c.start_op().get()..=c.max_op()).contains(counter)),
+        ObjId::Root => false,
+    };
+    let from_batch = values.iter().filter(|(_, id)| pushed(id)).count();
+    from_batch > 0 && from_batch < values.len()
 }
 
 /// Reconciles `policy::compensate(before, after, refused)` into `doc` as one change of the

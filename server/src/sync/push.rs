@@ -350,6 +350,7 @@ async fn judge_submissions<S: VerdictStore + DirectoryStore + ExpenseStore + ?Si
     split: &mut Split,
 ) -> ApiResult<HashMap<DocId, JudgedWrite>> {
     let mut judged = HashMap::new();
+    let pushed = verdicts::expense::Pushed::of(split.writes.iter().map(|w| &w.projection));
     for write in &mut split.writes {
         let Some(mut submission) = split.submissions.remove(&write.doc_id) else {
             continue;
@@ -360,6 +361,7 @@ async fn judge_submissions<S: VerdictStore + DirectoryStore + ExpenseStore + ?Si
             submission.before.as_ref(),
             &submission.document,
             &ctx.cross_device,
+            &pushed,
         )
         .await?;
         let mut document = submission.document.clone();

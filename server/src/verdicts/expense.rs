@@ -11,12 +11,50 @@ use fieldsync_shared::order::Order;
 use fieldsync_shared::org::Role;
 use fieldsync_shared::rules::expense::{self, ExpenseData};
 use fieldsync_shared::tiers::ApprovalTiers;
-use fieldsync_shared::values::TenantId;
+use fieldsync_shared::values::{DocId, TenantId, Timestamp};
 
 use super::judge::{Judged, Judgement};
 use crate::http::ApiResult;
+use crate::store::documents::Projection;
 use crate::store::verdicts::{FindingOutcome, FindingSource};
 use crate::store::{DirectoryStore, ExpenseStore};
+
+/// The orders and expenses of the push being judged, as merged: a phone that submitted an
+/// order and then an expense offline sends both in one push, and the expense's month must
+/// count that order (and the push's other expenses) before they are in the projections.
+#[derive(Debug, Clone, Default)]
+pub struct Pushed {
+    orders: Vec<Order>,
+    expenses: Vec<Expense>,
+}
+
+impl Pushed {
+    pub fn of<'a>(projections: impl IntoIterator<Item = &'a Projection>) -> Pushed {
+        let mut pushed = Pushed::default();
+        for p in projections {
+            match p {
+                Projection::Order(o) => pushed
+                    .orders
+                    .extend(serde_json::from_str::<Order>(&o.document_json).ok()),
+                Projection::Expense(e) => pushed
+                    .expenses
+                    .extend(serde_json::from_str::<Expense>(&e.document_json).ok()),
+                Projection::Visit(_) | Projection::Plan(_) => {}
+            }
+        }
+        pushed
+    }
+}
+
+/// `stored` with the pushed version of each document in place of the stored one.
+fn with_pushed<T: Clone>(stored: Vec<T>, pushed: &[T], id: impl Fn(&T) -> DocId) -> Vec<T> {
+    let mut out: Vec<T> = stored
+        .into_iter()
+        .filter(|s| !pushed.iter().any(|p| id(p) == id(s)))
+        .collect();
+    out.extend(pushed.iter().cloned());
+    out
+}
 
 /// Everything the expense rule needs of the server's data for `expense`.
 pub struct ExpenseInputs {
@@ -26,16 +64,17 @@ pub struct ExpenseInputs {
 }
 
 /// Reads the inputs of the rule for `expense`: its person's role, the tenant's budget and
-/// tiers, and the person's achieved sales and other spending of the expense's month.
+/// tiers, and the person's achieved sales and other spending of the expense's month (the
+/// projections' with this push's documents in place).
 pub async fn expense_inputs<S: DirectoryStore + ExpenseStore + ?Sized>(
     store: &S,
     tenant: TenantId,
     expense: &Expense,
+    pushed: &Pushed,
 ) -> ApiResult<ExpenseInputs> {
-    let role = store
-        .find_user(tenant, expense.person_id)
-        .await?
-        .map_or(Role::Rep, |u| u.role);
+    let role = super::submitter_role(store, tenant, expense.person_id).await?;
+    // None stored: the defaults, as on the phones.
+    let tiers = store.approval_tiers(tenant).await?.unwrap_or_default();
     let budget = store.expense_budget(tenant).await?;
     let (first, last) = expense::month_of(expense.date);
     let month = store
@@ -46,26 +85,28 @@ pub async fn expense_inputs<S: DirectoryStore + ExpenseStore + ?Sized>(
         .iter()
         .filter_map(|json| serde_json::from_str(json).ok())
         .collect();
+    let orders = with_pushed(orders, &pushed.orders, |o| o.id);
     let expenses: Vec<Expense> = month
         .expenses
         .iter()
         .filter_map(|json| serde_json::from_str(json).ok())
         .collect();
+    let expenses = with_pushed(expenses, &pushed.expenses, |e| e.id);
     Ok(ExpenseInputs {
         role,
-        tiers: tenant_tiers(),
+        tiers,
         data: ExpenseData {
             achieved: expense::achieved_sales(&orders, expense.person_id, expense.date),
-            spent: expense::month_spent(&expenses, expense.person_id, expense.date, expense.id),
+            // A submission without a time (a client that skipped the rule) is judged after
+            // everything else.
+            spent: expense::month_spent(
+                &expenses,
+                expense,
+                expense.submitted_at.unwrap_or(Timestamp(i64::MAX)),
+            ),
             budget,
         },
     })
-}
-
-/// The tenant's approval tiers as the server holds them: none stored yet, so the defaults,
-/// the same the phones apply when their master data carries none.
-fn tenant_tiers() -> ApprovalTiers {
-    ApprovalTiers::default()
 }
 
 /// How strictly an expense is placed: submitted < waiting for a supervisor < waiting for the

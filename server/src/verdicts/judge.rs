@@ -8,6 +8,7 @@ use fieldsync_shared::document::AnyDocument;
 use fieldsync_shared::expense::ExpenseStatus;
 use fieldsync_shared::master::Product;
 use fieldsync_shared::order::{Order, OrderStatus};
+use fieldsync_shared::org::Role;
 use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings, VisitData};
 use fieldsync_shared::rules::{Finding, RuleId, Verdict};
 use fieldsync_shared::values::{Money, Timestamp};
@@ -78,12 +79,14 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
 /// The verdict on `doc` (as merged), with `data` read for it and what the server holds of
 /// other documents (`elsewhere`: the store's other open orders, the owner's and other reps',
 /// and the visit's photos on other visits). `before`: the document before the push (where a
-/// held visit goes back to).
+/// held visit goes back to). `submitter`: the role of the person who submitted (an order's
+/// author), whose approval tiers apply, as on their phone.
 pub fn judge(
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     data: &RuleData,
     elsewhere: &Elsewhere,
+    submitter: Role,
     now: Timestamp,
 ) -> Judgement {
     let open = &elsewhere.open;
@@ -97,7 +100,7 @@ pub fn judge(
         .iter()
         .map(|p| (p.value.sku.as_str().to_string(), p.value.clone()))
         .collect();
-    let settings = RuleSettings::default();
+    let settings = RuleSettings::with_tiers(data.tiers(), submitter);
     match doc {
         // Expenses are judged by `verdicts::expense`, against no store.
         AnyDocument::Plan(_) | AnyDocument::Expense(_) => Judgement::default(),
@@ -172,8 +175,13 @@ impl PhoneBasis {
         };
         let seen = |version: i64| version <= basis.master_version;
         let mut not_reconstructable = Vec::new();
-        if !data.products.iter().all(|p| seen(p.version)) {
+        // Tiers set after the phone's version: it judged discounts and amounts by older ones.
+        let tiers_seen = data.approval.as_ref().is_none_or(|t| seen(t.version));
+        if !tiers_seen || !data.products.iter().all(|p| seen(p.version)) {
             not_reconstructable.push(RuleId::Pricing);
+        }
+        if !tiers_seen {
+            not_reconstructable.push(RuleId::Approval);
         }
         if !data.store.as_ref().is_some_and(|s| seen(s.version)) {
             not_reconstructable.push(RuleId::DeliveryDate);

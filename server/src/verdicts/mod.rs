@@ -23,20 +23,23 @@ pub mod recheck;
 
 use fieldsync_shared::document::AnyDocument;
 use fieldsync_shared::order::Order;
+use fieldsync_shared::org::Role;
 use fieldsync_shared::protocol::PushFinding;
-use fieldsync_shared::values::{DocId, Sha256, Sku, TenantId, Timestamp};
+use fieldsync_shared::values::{DocId, Sha256, Sku, TenantId, Timestamp, UserId};
 use fieldsync_shared::visit::Visit;
 
 use crate::http::ApiResult;
+use crate::store::directory::DirectoryStore;
 use crate::store::verdicts::{
     FindingKind, FindingOutcome, FindingRecord, FindingSource, VerdictStore,
 };
-use crate::store::{DirectoryStore, ExpenseStore};
+use crate::store::{ExpenseStore, StoreResult};
 pub use cross_device::{Elsewhere, Limits, OpenOrders};
 pub use judge::{is_submission, Judged, Judgement};
 
 /// Reads what `doc` is judged against, judges it (`judge::judge`) and adds the cross-device
-/// flags (`cross_device`), with the tenant's `limits`.
+/// flags (`cross_device`), with the tenant's `limits`; an expense with this push's orders and
+/// expenses (`pushed`) counted in its month.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + ?Sized>(
     store: &S,
@@ -44,12 +47,14 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + 
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     limits: &Limits,
+    pushed: &expense::Pushed,
 ) -> ApiResult<Judgement> {
-    let (store_id, skus, elsewhere) = match doc {
+    let (store_id, person, skus, elsewhere) = match doc {
         AnyDocument::Order(o) => {
             let skus: Vec<Sku> = o.lines.values().map(|l| l.sku.clone()).collect();
             (
                 o.store_id,
+                o.person_id,
                 skus,
                 elsewhere_of_order(store, tenant, o).await?,
             )
@@ -58,6 +63,7 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + 
             let skus: Vec<Sku> = v.audit.values().map(|l| l.sku.clone()).collect();
             (
                 v.store_id,
+                v.person_id,
                 skus,
                 elsewhere_of_visit(store, tenant, v).await?,
             )
@@ -66,13 +72,14 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + 
         AnyDocument::Plan(_) => return Ok(Judgement::default()),
         // An expense is judged against the person's month, not a store's master rows.
         AnyDocument::Expense(e) => {
-            let inputs = expense::expense_inputs(store, tenant, e).await?;
+            let inputs = expense::expense_inputs(store, tenant, e, pushed).await?;
             return Ok(expense::judge_expense(e, &inputs));
         }
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
+    let submitter = submitter_role(store, tenant, person).await?;
     let now = Timestamp::now();
-    let mut judgement = judge::judge(before, doc, &data, &elsewhere, now);
+    let mut judgement = judge::judge(before, doc, &data, &elsewhere, submitter, now);
     if data.store.is_some() {
         match doc {
             AnyDocument::Order(o) => {
@@ -92,6 +99,20 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + 
         }
     }
     Ok(judgement)
+}
+
+/// The role of `person`, a document's author (only the author submits: the write policy):
+/// whose approval tiers apply, as on their phone. Someone no longer in the directory is judged
+/// with a rep's limits, the lowest.
+pub async fn submitter_role<S: DirectoryStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    person: UserId,
+) -> StoreResult<Role> {
+    Ok(store
+        .find_user(tenant, person)
+        .await?
+        .map_or(Role::Rep, |u| u.role))
 }
 
 /// The store's other open orders, every rep's.

@@ -6,6 +6,7 @@
 
 use fieldsync_shared::document::AnyDocument;
 use fieldsync_shared::order::Order;
+use fieldsync_shared::org::Role;
 use fieldsync_shared::rules::{RuleId, Severity};
 use fieldsync_shared::values::Timestamp;
 
@@ -17,19 +18,20 @@ use crate::store::verdicts::{FindingOutcome, FindingRecord, FindingSource, RuleD
 pub const AFTER_CREDIT_IMPORT: &str = "credit snapshot import";
 
 /// The flags of a re-check of `order`, one of the store's open orders `open` (every rep's),
-/// with the server's current `data`: the credit rule's findings that hold or need approval
-/// (`credit_combined` too), each flagged, except those the order already carries at this
-/// data version (`already`: its stored findings).
+/// with the server's current `data` and its author's role (`submitter`): the credit rule's
+/// findings that hold or need approval (`credit_combined` too), each flagged, except those the
+/// order already carries at this data version (`already`: its stored findings).
 pub fn credit_flags(
     order: &Order,
     open: &[Order],
     data: &RuleData,
     already: &[FindingRecord],
+    submitter: Role,
     now: Timestamp,
 ) -> Judgement {
     let elsewhere = Elsewhere::from(OpenOrders::split(order, open.iter().cloned()));
     let doc = AnyDocument::Order(order.clone());
-    let judged = judge::judge(None, &doc, data, &elsewhere, now);
+    let judged = judge::judge(None, &doc, data, &elsewhere, submitter, now);
     let findings = judged
         .findings
         .into_iter()

@@ -3,7 +3,7 @@
 //! checked by the server's verdict) approves or rejects it: the owner's supervisor, or the
 //! region's manager, who may also stand in for the supervisor. Nobody approves their own.
 
-use super::check::reachable;
+use super::check::{self, reachable, Decision};
 use super::field::{field_members, FieldMembers};
 use super::{codes, Field, Refusal};
 use crate::expense::{Expense, ExpenseDecision, ExpenseStatus};
@@ -96,8 +96,9 @@ fn check_expense_creation(editor: &Editor, after: &Expense) -> Vec<Refusal> {
     out
 }
 
-/// What is wrong with the approver's decision, if anything: the role the expense names, a
-/// review of theirs that says what the status says, a comment to reject.
+/// What is wrong with the approver's decision, if anything: the role the expense names, then
+/// the review every reviewer's move needs (`check::review_problem`: theirs, saying what the
+/// status says, a comment to reject).
 fn decision_problem(editor: &Editor, before: &Expense, after: &Expense) -> Option<Refusal> {
     let named = before
         .approver
@@ -112,43 +113,30 @@ fn decision_problem(editor: &Editor, before: &Expense, after: &Expense) -> Optio
             ),
         ));
     }
-    let decision = match after.status {
-        ExpenseStatus::Approved => ExpenseDecision::Approved,
-        _ => ExpenseDecision::Rejected,
+    let (expected, comment_required) = match after.status {
+        ExpenseStatus::Approved => (ExpenseDecision::Approved, None),
+        _ => (
+            ExpenseDecision::Rejected,
+            Some("say why: a comment is required to reject an expense"),
+        ),
     };
-    let Some(review) = after
+    let review = after
         .review
         .as_ref()
         .filter(|_| after.review != before.review)
-    else {
-        return Some(Refusal::new(
-            Field::Status,
-            codes::REVIEW_REQUIRED,
-            format!("to mark this expense {} add your decision", after.status),
-        ));
-    };
-    if review.by != editor.user_id || review.decision != decision {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::REVIEW_INVALID,
-            format!(
-                "the decision must be yours and say {decision}, as the expense becomes {}",
-                after.status
-            ),
-        ));
-    }
-    let has_comment = review
-        .comment
-        .as_ref()
-        .is_some_and(|c| !c.as_str().trim().is_empty());
-    if decision == ExpenseDecision::Rejected && !has_comment {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::COMMENT_REQUIRED,
-            "say why: a comment is required to reject an expense",
-        ));
-    }
-    None
+        .map(|r| Decision {
+            by: r.by,
+            decision: r.decision,
+            comment: r.comment.as_ref().map(|c| c.as_str()),
+        });
+    check::review_problem(
+        editor,
+        "expense",
+        after.status,
+        expected,
+        review,
+        comment_required,
+    )
 }
 
 fn check_expense_change(editor: &Editor, before: &Expense, after: &Expense) -> Vec<Refusal> {

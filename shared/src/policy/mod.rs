@@ -14,6 +14,7 @@
 //! * [`visit`], [`order`], [`plan`], [`expense`]: the policy of each document kind (status moves,
 //!   who may edit what).
 //! * [`check`] and [`compensate`]: either kind, as the device and the server call them.
+//! * [`overtaken`]: a decision that met a concurrent one the server stored first.
 //! * [`Refusal`] and its stable [`codes`].
 //!
 //! Who the editor is ([`Editor`], [`Relation`], [`OrgView`]) is the organisation's business:
@@ -21,6 +22,7 @@
 
 mod check;
 mod compensate;
+mod concurrent;
 mod expense;
 mod field;
 mod order;
@@ -30,6 +32,7 @@ mod visit;
 
 pub use check::check;
 pub use compensate::compensate;
+pub use concurrent::{overtaken, Overtaken};
 pub use expense::check_expense;
 pub use field::Field;
 pub use order::check_order;

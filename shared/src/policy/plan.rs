@@ -1,7 +1,7 @@
 //! The policy of plans: the rep prepares and submits their week; the supervisor (or the
 //! region's manager) approves it or returns it with a comment.
 
-use super::check::reachable;
+use super::check::{self, reachable, Decision};
 use super::field::{field_members, FieldMembers};
 use super::{codes, Field, Refusal};
 use crate::org::{Editor, Relation, Role};
@@ -105,43 +105,30 @@ fn check_plan_creation(editor: &Editor, after: &Plan) -> Vec<Refusal> {
 
 /// What is wrong with the review a reviewer's status move carries, if anything.
 fn review_problem(editor: &Editor, before: &Plan, after: &Plan) -> Option<Refusal> {
-    let decision = match after.status {
-        PlanStatus::Approved => PlanDecision::Approved,
-        _ => PlanDecision::Returned,
+    let (expected, comment_required) = match after.status {
+        PlanStatus::Approved => (PlanDecision::Approved, None),
+        _ => (
+            PlanDecision::Returned,
+            Some("say what to change: a comment is required to return a plan"),
+        ),
     };
-    let Some(review) = after
+    let review = after
         .review
         .as_ref()
         .filter(|_| after.review != before.review)
-    else {
-        return Some(Refusal::new(
-            Field::Status,
-            codes::REVIEW_REQUIRED,
-            format!("to mark this plan {} add your review", after.status),
-        ));
-    };
-    if review.by != editor.user_id || review.decision != decision {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::REVIEW_INVALID,
-            format!(
-                "the review must be yours and say {decision}, as the plan becomes {}",
-                after.status
-            ),
-        ));
-    }
-    let has_comment = review
-        .comment
-        .as_ref()
-        .is_some_and(|c| !c.as_str().trim().is_empty());
-    if decision == PlanDecision::Returned && !has_comment {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::COMMENT_REQUIRED,
-            "say what to change: a comment is required to return a plan",
-        ));
-    }
-    None
+        .map(|r| Decision {
+            by: r.by,
+            decision: r.decision,
+            comment: r.comment.as_ref().map(|c| c.as_str()),
+        });
+    check::review_problem(
+        editor,
+        "plan",
+        after.status,
+        expected,
+        review,
+        comment_required,
+    )
 }
 
 fn check_plan_change(editor: &Editor, before: &Plan, after: &Plan) -> Vec<Refusal> {

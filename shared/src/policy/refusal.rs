@@ -43,4 +43,6 @@ pub mod codes {
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
     pub const EXPENSE_SUBMITTED: &str = "expense_submitted";
     pub const APPROVER_REQUIRED: &str = "approver_required";
+    /// A decision made concurrently with one the server stored first (`policy::overtaken`).
+    pub const DECIDED_CONCURRENTLY: &str = "decided_concurrently";
 }

@@ -1,6 +1,6 @@
 //! The policy of visits: who moves a visit between statuses, who edits which part, when.
 
-use super::check::reachable;
+use super::check::{self, reachable, Decision};
 use super::field::{field_members, FieldMembers};
 use super::{codes, Field, Refusal};
 use crate::org::{Editor, Relation, Role};
@@ -69,43 +69,30 @@ pub(super) const VISIT_FIELDS: [Field; 9] = [
 
 /// What is wrong with the review a reviewer's status move carries, if anything.
 fn review_problem(editor: &Editor, before: &Visit, after: &Visit) -> Option<Refusal> {
-    let decision = match after.status {
-        VisitStatus::Approved => ReviewDecision::Approved,
-        _ => ReviewDecision::Rejected,
+    let (expected, comment_required) = match after.status {
+        VisitStatus::Approved => (ReviewDecision::Approved, None),
+        _ => (
+            ReviewDecision::Rejected,
+            Some("say what has to be reworked: a comment is required to send a visit back"),
+        ),
     };
-    let Some(review) = after
+    let review = after
         .review
         .as_ref()
         .filter(|_| after.review != before.review)
-    else {
-        return Some(Refusal::new(
-            Field::Status,
-            codes::REVIEW_REQUIRED,
-            format!("to mark this visit {} add your review", after.status),
-        ));
-    };
-    if review.by != editor.user_id || review.decision != decision {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::REVIEW_INVALID,
-            format!(
-                "the review must be yours and say {decision}, as the visit becomes {}",
-                after.status
-            ),
-        ));
-    }
-    let has_comment = review
-        .comment
-        .as_ref()
-        .is_some_and(|c| !c.as_str().trim().is_empty());
-    if decision == ReviewDecision::Rejected && !has_comment {
-        return Some(Refusal::new(
-            Field::Review,
-            codes::COMMENT_REQUIRED,
-            "say what has to be reworked: a comment is required to send a visit back",
-        ));
-    }
-    None
+        .map(|r| Decision {
+            by: r.by,
+            decision: r.decision,
+            comment: r.comment.as_ref().map(|c| c.as_str()),
+        });
+    check::review_problem(
+        editor,
+        "visit",
+        after.status,
+        expected,
+        review,
+        comment_required,
+    )
 }
 
 /// Refused effects of changing a visit from `before` (`None`: the batch creates it) to `after`.

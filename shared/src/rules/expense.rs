@@ -24,7 +24,7 @@ pub use crate::expense::ExpenseBudget;
 use crate::expense::{Approver, Expense, ExpenseStatus};
 use crate::org::Role;
 use crate::tiers::ApprovalTiers;
-use crate::values::{Date, DocId, Money, UserId};
+use crate::values::{Money, Timestamp};
 
 /// The figures of the expense's month the budget check uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,19 +36,21 @@ pub struct ExpenseData {
     pub budget: ExpenseBudget,
 }
 
-/// `person`'s expenses in `date`'s month that count against the budget, other than
-/// `except` (the expense being judged).
+/// What `judged`'s person had spent in its month when `judged` was submitted at `at`: their
+/// other expenses of the month that count against the budget and were submitted before `at`
+/// (one without a submission time counts). So an expense is judged alike whenever, and
+/// wherever, it is judged: later submissions never count against an earlier one.
 pub fn month_spent<'a>(
     expenses: impl IntoIterator<Item = &'a Expense>,
-    person: UserId,
-    date: Date,
-    except: DocId,
+    judged: &Expense,
+    at: Timestamp,
 ) -> Money {
-    let (first, last) = month_of(date);
+    let (first, last) = month_of(judged.date);
     expenses
         .into_iter()
-        .filter(|e| e.id != except && e.person_id == person)
+        .filter(|e| e.id != judged.id && e.person_id == judged.person_id)
         .filter(|e| e.date >= first && e.date <= last && e.counts_against_budget())
+        .filter(|e| e.submitted_at.is_none_or(|t| t < at))
         .map(|e| e.amount)
         .fold(Money::ZERO, saturating_add)
 }

@@ -114,7 +114,9 @@ async fn recheck_store(
             .filter(|f| f.doc_id == order.id)
             .cloned()
             .collect();
-        let flags = verdicts::recheck::credit_flags(order, &open, &data, &mine, now);
+        let submitter =
+            verdicts::submitter_role(state.store.as_ref(), tenant, order.person_id).await?;
+        let flags = verdicts::recheck::credit_flags(order, &open, &data, &mine, submitter, now);
         if flags.findings.is_empty() {
             continue;
         }

@@ -105,6 +105,7 @@ fn data(o: &Order, credit: CreditSnapshot, credit_version: i64) -> RuleData {
             value: credit,
             version: credit_version,
         }),
+        approval: None,
     }
 }
 
@@ -122,6 +123,7 @@ fn judged(o: &Order, data: &RuleData) -> Judgement {
         &AnyDocument::Order(o.clone()),
         data,
         &Elsewhere::default(),
+        Role::Rep,
         NOW,
     )
 }
@@ -274,6 +276,7 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
         &AnyDocument::Order(o.clone()),
         &credit,
         &open.clone().into(),
+        Role::Rep,
         NOW,
     );
     assert_eq!(
@@ -292,6 +295,7 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
         &AnyDocument::Order(o.clone()),
         &credit,
         &OpenOrders::split(&o, [own]).into(),
+        Role::Rep,
         NOW,
     );
     assert!(outcomes(&j, FindingSource::Server).is_empty());
@@ -308,6 +312,7 @@ fn other_reps_open_orders_over_the_limit_hold_the_later_order_for_approval() {
         &AnyDocument::Order(pending),
         &credit,
         &open.clone().into(),
+        Role::Rep,
         NOW,
     );
     assert_eq!(
@@ -332,6 +337,7 @@ fn the_owners_order_from_another_phone_holds_the_later_one_too() {
         &AnyDocument::Order(o.clone()),
         &data(&o, seen, 9),
         &open.clone().into(),
+        Role::Rep,
         NOW,
     );
     assert_eq!(
@@ -353,7 +359,7 @@ fn a_recheck_flags_what_the_new_credit_data_finds_once() {
     // A broken case pack too: a re-check after a credit import only speaks of credit.
     let o = order(5, 380);
     let on_hold = data(&o, snapshot(o.store_id, 500), 8);
-    let j = credit_flags(&o, std::slice::from_ref(&o), &on_hold, &[], NOW);
+    let j = credit_flags(&o, std::slice::from_ref(&o), &on_hold, &[], Role::Rep, NOW);
     assert_eq!(
         outcomes(&j, FindingSource::ServerData),
         [("overdue_receivables", FindingOutcome::Flagged)]
@@ -369,9 +375,98 @@ fn a_recheck_flags_what_the_new_credit_data_finds_once() {
     // Already flagged at this data version: nothing new.
     let stored =
         crate::verdicts::records(o.id, &AnyDocument::Order(o.clone()), Vec::new(), &j, NOW);
-    let again = credit_flags(&o, &[], &on_hold, &stored, NOW);
+    let again = credit_flags(&o, &[], &on_hold, &stored, Role::Rep, NOW);
     assert!(again.findings.is_empty(), "{again:?}");
     // Nothing on clean data.
     let clean = data(&o, snapshot(o.store_id, 0), 9);
-    assert!(credit_flags(&o, &[], &clean, &[], NOW).findings.is_empty());
+    assert!(credit_flags(&o, &[], &clean, &[], Role::Rep, NOW)
+        .findings
+        .is_empty());
+}
+
+/// Discounts: a rep 10 %, a supervisor 15 %, a manager 25 %; orders: a rep alone up to
+/// 500.00, a supervisor up to 2,000.00, a manager any; written at master version `version`.
+fn tiered(mut d: RuleData, version: i64) -> RuleData {
+    use fieldsync_shared::tiers::{ApprovalTiers, RoleLimits};
+    d.approval = Some(Versioned {
+        value: ApprovalTiers {
+            discount_bp: RoleLimits {
+                rep: Some(1000),
+                supervisor: Some(1500),
+                manager: Some(2500),
+            },
+            order_amount: RoleLimits {
+                rep: Some(Money(50_000)),
+                supervisor: Some(Money(200_000)),
+                manager: None,
+            },
+            expense_amount: RoleLimits::uniform(None),
+        },
+        version,
+    });
+    d
+}
+
+fn judged_as(o: &Order, data: &RuleData, submitter: Role) -> Judgement {
+    let doc = AnyDocument::Order(o.clone());
+    judge(None, &doc, data, &Elsewhere::default(), submitter, NOW)
+}
+
+#[test]
+fn the_tenants_tiers_apply_with_the_submitters_role() {
+    // 15 % off list (4.00): beyond a rep's 10 %, within a supervisor's 15 %.
+    let o = order(24, 340);
+    let d = tiered(data(&o, snapshot(o.store_id, 0), 8), 6);
+    let rep = judged_as(&o, &d, Role::Rep);
+    assert_eq!(
+        outcomes(&rep, FindingSource::ServerData),
+        [("discount_beyond_authority", FindingOutcome::Held)]
+    );
+    assert_eq!(held_status(&rep), Some(OrderStatus::PendingApproval));
+    assert!(judged_as(&o, &d, Role::Supervisor).findings.is_empty());
+
+    // 120 x 3.80 = 456.00 is a rep's; 144 x 3.80 = 547.20 needs a supervisor, 600 x 3.80 =
+    // 2,280.00 a manager.
+    assert!(judged_as(&order(120, 380), &d, Role::Rep)
+        .findings
+        .is_empty());
+    for (quantity, approver) in [(144, "supervisor"), (600, "manager")] {
+        let o = order(quantity, 380);
+        let j = judged_as(&o, &d, Role::Rep);
+        assert_eq!(
+            outcomes(&j, FindingSource::ServerData),
+            [("order_amount_needs_approval", FindingOutcome::Held)]
+        );
+        assert_eq!(j.findings[0].finding.inputs["approver"], approver);
+        assert_eq!(held_status(&j), Some(OrderStatus::PendingApproval));
+    }
+    assert!(judged_as(&order(600, 380), &d, Role::Manager)
+        .findings
+        .is_empty());
+}
+
+#[test]
+fn tiers_lowered_after_the_phones_version_are_flagged_not_held() {
+    // The phone judged at master version 7 (12 % off list was within its tiers then); the
+    // tenant's tiers were set at version 9.
+    let mut o = order(24, 352);
+    let seen = snapshot(o.store_id, 0);
+    o.evaluated_against = Some(submission::basis(7, NOW, Some((&seen, Money::ZERO))));
+    let j = judged(&o, &tiered(data(&o, seen.clone(), 3), 9));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("discount_beyond_authority", FindingOutcome::Flagged)]
+    );
+    assert_eq!(j.held, None);
+    assert_eq!(
+        j.findings[0].finding.inputs["device_basis"],
+        "master version 7: not reconstructable (changed since)"
+    );
+    // A phone that had the tiers (version 9) should have known: held.
+    o.evaluated_against = Some(submission::basis(9, NOW, Some((&seen, Money::ZERO))));
+    let j = judged(&o, &tiered(data(&o, seen, 3), 9));
+    assert_eq!(
+        outcomes(&j, FindingSource::ServerData),
+        [("discount_beyond_authority", FindingOutcome::Held)]
+    );
 }

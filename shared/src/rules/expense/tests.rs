@@ -3,7 +3,7 @@ use crate::expense::ExpenseType;
 use crate::order::OrderStatus;
 use crate::testkit::{date, money, order, order_line};
 use crate::tiers::RoleLimits;
-use crate::values::Timestamp;
+use crate::values::{Timestamp, UserId};
 
 /// Expenses: a rep alone up to 200.00, a supervisor up to 1,000.00, a manager any.
 fn tiers() -> ApprovalTiers {
@@ -176,9 +176,14 @@ fn the_months_spending_counts_what_is_submitted_waiting_or_approved() {
         e.person_id = rep;
         e.date = date(day);
         e.status = status;
+        e.submitted_at = Some(Timestamp(5_000));
         e
     };
     let judged = mk("2026-12-20", "999.00", ExpenseStatus::Draft);
+    let mut later = mk("2026-12-06", "640.00", ExpenseStatus::Submitted);
+    later.submitted_at = Some(Timestamp(9_000));
+    let mut untimed = mk("2026-12-07", "1.00", ExpenseStatus::Submitted);
+    untimed.submitted_at = None;
     let expenses = [
         mk("2026-12-01", "10.00", ExpenseStatus::Submitted),
         mk("2026-12-02", "20.00", ExpenseStatus::PendingApproval),
@@ -186,11 +191,18 @@ fn the_months_spending_counts_what_is_submitted_waiting_or_approved() {
         mk("2026-12-04", "80.00", ExpenseStatus::Rejected),
         mk("2026-12-05", "160.00", ExpenseStatus::Draft),
         mk("2027-01-01", "320.00", ExpenseStatus::Submitted),
+        later,
+        untimed,
         judged.clone(),
     ];
+    // Submitted before 9,000: not the later one.
     assert_eq!(
-        month_spent(&expenses, rep, judged.date, judged.id),
-        money("70.00")
+        month_spent(&expenses, &judged, Timestamp(9_000)),
+        money("71.00")
+    );
+    assert_eq!(
+        month_spent(&expenses, &judged, Timestamp(9_001)),
+        money("711.00")
     );
     assert_eq!(
         month_of(date("2026-02-14")),

@@ -1,0 +1,7 @@
+//! Reports computed the same way on the phone (offline, from its own documents) and on the
+//! server (from the documents its projections hold): pure functions over typed documents and
+//! master data.
+//!
+//! * [`rep_weekly`]: the rep's weekly report (docs/reports.md).
+
+pub mod rep_weekly;
