@@ -504,6 +504,7 @@ macro_rules! directory_store {
                     org: None,
                     stores_complete: false,
                     approval_tiers,
+                    expense_budget: None,
                 })
             }
         }

@@ -462,5 +462,6 @@ fn hydrated_id(doc: &AnyDocument) -> DocId {
         AnyDocument::Visit(v) => v.id,
         AnyDocument::Order(o) => o.id,
         AnyDocument::Plan(p) => p.id,
+        AnyDocument::Expense(e) => e.id,
     }
 }

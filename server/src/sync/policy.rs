@@ -22,8 +22,8 @@ use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Change, ChangeHash, ObjId, ReadDoc, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, server_actor, AnyDocument,
-    DocumentError,
+    hydrate_any, reconcile_expense, reconcile_order, reconcile_plan, reconcile_visit, server_actor,
+    AnyDocument, DocumentError,
 };
 use fieldsync_shared::org::{Editor, OrgView};
 use fieldsync_shared::policy::{self, Refusal};
@@ -55,12 +55,13 @@ pub enum PolicyVerdict {
 }
 
 /// The owner (`person_id`) and store of a document: what relations are computed from. A plan
-/// has no store: [`NO_STORE`], in no scope's or territory's stores, so its owner alone counts.
+/// has no store, and an expense is judged by its owner alone: [`NO_STORE`], in no scope's or territory's stores, so its owner alone counts.
 pub fn owner_and_store(doc: &AnyDocument) -> (UserId, StoreId) {
     match doc {
         AnyDocument::Visit(v) => (v.person_id, v.store_id),
         AnyDocument::Order(o) => (o.person_id, o.store_id),
         AnyDocument::Plan(p) => (p.person_id, NO_STORE),
+        AnyDocument::Expense(e) => (e.person_id, NO_STORE),
     }
 }
 
@@ -178,6 +179,7 @@ pub fn server_change(
         AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
         AnyDocument::Order(o) => reconcile_order(doc, o)?,
         AnyDocument::Plan(p) => reconcile_plan(doc, p)?,
+        AnyDocument::Expense(e) => reconcile_expense(doc, e)?,
     }
     // Seconds, like the devices' changes.
     let options = CommitOptions::default()

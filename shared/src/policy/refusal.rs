@@ -41,6 +41,8 @@ pub mod codes {
     pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
     pub const KIND_CHANGED: &str = "kind_changed";
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
+    pub const EXPENSE_SUBMITTED: &str = "expense_submitted";
+    pub const APPROVER_REQUIRED: &str = "approver_required";
     /// A decision made concurrently with one the server stored first (`policy::overtaken`).
     pub const DECIDED_CONCURRENTLY: &str = "decided_concurrently";
 
