@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh                      every target, 10 minutes each
 #   scripts/fuzz.sh --seconds 3600 tokens csv_import
+#   scripts/fuzz.sh --parallel --seconds 3600   every target at once, one process each
 #   scripts/fuzz.sh --list
 #
 # A crash stops that target: libFuzzer writes the input to fuzz/artifacts/<target>/. Fix the
@@ -14,11 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=600
+parallel=0
 targets=()
 all=(sync_request sync_push photo_upload csv_import tokens query_filters)
 while (($#)); do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
+        --parallel) parallel=1; shift ;;
         --list) printf '%s\n' "${all[@]}"; exit 0 ;;
         -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -47,9 +50,12 @@ CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}" \
 export CARGO_TARGET_DIR="$cache/fuzz-target"
 log=fuzz/fuzzing-log.tsv
 [[ -f "$log" ]] || printf 'started_utc\ttarget\tseconds\texecutions\tresult\n' > "$log"
-for target in "${targets[@]}"; do
+# One target for $seconds; appends its line to the log.
+fuzz_one() {
+    local target="$1"
     echo "fuzz: $target for ${seconds}s"
     mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
+    local started t0 out rc ran execs result
     started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     t0=$SECONDS
     out="$(mktemp)"
@@ -57,7 +63,8 @@ for target in "${targets[@]}"; do
     cargo +nightly fuzz run --fuzz-dir fuzz --features libfuzzer "$target" \
         "fuzz/corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
         -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 2>&1 | tee "$out" \
-        | grep --line-buffered -E '^#[0-9]+.*(pulse|NEW|REDUCE)|ERROR|panicked' | sed -n '1~50p'
+        | grep --line-buffered -E '^#[0-9]+.*(pulse|NEW|REDUCE)|ERROR|panicked' | sed -n '1~50p' \
+        | sed "s/^/$target: /"
     rc=${PIPESTATUS[0]}
     set -e
     ran=$((SECONDS - t0))
@@ -66,6 +73,15 @@ for target in "${targets[@]}"; do
     printf '%s\t%s\t%s\t%s\t%s\n' "$started" "$target" "$ran" "${execs:-0}" "$result" >> "$log"
     echo "fuzz: $target: ${ran}s, ${execs:-0} executions, $result"
     rm -f "$out"
-done
+}
+
+if ((parallel)); then
+    # Build once before the targets start side by side (they share the build directory).
+    cargo +nightly fuzz build --fuzz-dir fuzz --features libfuzzer
+    for target in "${targets[@]}"; do fuzz_one "$target" & done
+    wait
+else
+    for target in "${targets[@]}"; do fuzz_one "$target"; done
+fi
 echo "fuzz: cumulative seconds per target:"
 awk -F'\t' 'NR > 1 { s[$2] += $3 } END { for (t in s) printf "  %-14s %7d s\n", t, s[t] }' "$log"

@@ -7,8 +7,10 @@
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
 use fieldsync_shared::document::{
-    hydrate_order, hydrate_plan, hydrate_visit, reconcile_order, reconcile_plan, reconcile_visit,
+    hydrate_expense, hydrate_order, hydrate_plan, hydrate_visit, reconcile_expense,
+    reconcile_order, reconcile_plan, reconcile_visit,
 };
+use fieldsync_shared::expense::Expense;
 use fieldsync_shared::limits::{self, DocumentLimits};
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::Order;
@@ -80,6 +82,23 @@ impl Document for Plan {
     }
     fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
         policy::check_plan(editor, before, after)
+    }
+}
+
+impl Document for Expense {
+    const KIND: DocKind = DocKind::Expense;
+    fn hydrate(doc: &AutoCommit) -> Result<Self> {
+        Ok(hydrate_expense(doc)?)
+    }
+    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
+        Ok(reconcile_expense(doc, self)?)
+    }
+    /// An expense is judged by its owner alone (the store it was for gives no one a say).
+    fn owner(&self) -> (UserId, StoreId) {
+        (self.person_id, StoreId(uuid::Uuid::nil()))
+    }
+    fn check(editor: &Editor, before: Option<&Self>, after: &Self) -> Vec<Refusal> {
+        policy::check_expense(editor, before, after)
     }
 }
 

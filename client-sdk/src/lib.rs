@@ -30,7 +30,7 @@ mod sync;
 mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
-pub use device::{AuditInput, Device, GeoFix, PlanSettings, ReviewItem};
+pub use device::{AuditInput, Device, GeoFix, NewExpense, PlanSettings, ReviewItem};
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};
@@ -41,6 +41,7 @@ pub use sync::{FindingReport, Pending, PendingDoc, RefusedDoc, SyncReport};
 pub use sync_status::{SyncFailure, SyncStatus};
 
 // Re-exported so that callers (the CLI, tests, bindings) use the same types as the API.
+pub use fieldsync_shared::expense::{Approver, Expense, ExpenseStatus, ExpenseType};
 pub use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
 pub use fieldsync_shared::order::{Order, OrderNumber, OrderStatus, PaymentMethod};
 pub use fieldsync_shared::org::{OrgView, Relation};

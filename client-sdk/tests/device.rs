@@ -70,6 +70,7 @@ fn master() -> MasterDataPage {
         org: None,
         stores_complete: false,
         approval_tiers: None,
+        expense_budget: None,
     }
 }
 

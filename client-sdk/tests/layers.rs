@@ -18,7 +18,7 @@ const SHARED: Layers = &[
     ("values", &["values", "evaluation"]),
     (
         "documents and the organisation",
-        &["visit", "order", "plan", "org", "tiers"],
+        &["visit", "order", "plan", "expense", "org", "tiers"],
     ),
     (
         "document bridge, master data and limits",

@@ -62,6 +62,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         org,
         stores_complete: false,
         approval_tiers: None,
+        expense_budget: None,
     }
 }
 

@@ -424,6 +424,8 @@ fn fold_paths(raw: Vec<Vec<String>>) -> Vec<String> {
 /// schema does not have).
 pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
     Some(match (kind, key) {
+        // The store an expense was for is one of its details, not its identity.
+        (DocKind::Expense, "store_id") => Field::Details,
         (_, "schema" | "id" | "store_id" | "person_id") => Field::Identity,
         (DocKind::Visit, "planned_date") => Field::Identity,
         (DocKind::Order, "number" | "visit_id" | "order_date" | "created_at") => Field::Identity,
@@ -441,7 +443,15 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Order | DocKind::Plan, "submitted_at") => Field::SubmittedAt,
         (DocKind::Plan, "week") => Field::Identity,
         (DocKind::Plan, "entries" | "removed" | "days" | "generated_at") => Field::Entries,
-        (DocKind::Plan, "review") => Field::Review,
+        (DocKind::Plan | DocKind::Expense, "review") => Field::Review,
+        (DocKind::Expense, "created_at") => Field::Identity,
+        (DocKind::Expense, "expense_type" | "amount" | "date" | "visit_id" | "description") => {
+            Field::Details
+        }
+        (DocKind::Expense, "receipt") => Field::Photos,
+        (DocKind::Expense, "submitted_at" | "approver" | "evaluated_against" | "findings") => {
+            Field::SubmittedAt
+        }
         _ => return None,
     })
 }

@@ -45,5 +45,6 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod targets;
 pub mod telemetry;
 pub mod verdicts;

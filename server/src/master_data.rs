@@ -89,6 +89,7 @@ pub async fn master_page(
         // A `since` beyond the counter (a restored server) was answered from version 0.
         page.stores_complete = complete || q.since > page.version;
         page.org = Some(scope.org);
+        page.expense_budget = Some(store.expense_budget(principal.tenant_id).await?);
         return Ok(Json(page));
     }
     Err(ApiError::Unavailable {

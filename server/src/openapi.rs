@@ -39,6 +39,7 @@ impl Modify for BearerAuth {
         (name = "master data", description = "Stores, products and credit snapshots for devices"),
         (name = "operations", description = "Health"),
         (name = "plans", description = "Weekly visit plans: generate the caller's week"),
+        (name = "targets", description = "Sales targets, their change requests and achievement"),
         (name = "reports", description = "Reports (JSON or CSV) within the caller's read scope"),
         (name = "admin", description = "Administration (role admin): users, regions, teams, territories, devices, CSV imports; approval tiers (everyone reads, managers may set them too)"),
     )
@@ -57,6 +58,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::sync::SyncApi::openapi(),
         crate::queries::QueriesApi::openapi(),
         crate::plans::PlansApi::openapi(),
+        crate::targets::TargetsApi::openapi(),
         crate::reports::ReportsApi::openapi(),
         crate::history::HistoryApi::openapi(),
         crate::live::LiveApi::openapi(),

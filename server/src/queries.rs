@@ -1,12 +1,12 @@
 //! `GET /v1/visits`, `/v1/visits/{id}`, `/v1/orders`, `/v1/orders/{id}`, `/v1/plans`,
-//! `/v1/plans/{id}`: filtered reads of the
+//! `/v1/plans/{id}`, `/v1/expenses`, `/v1/expenses/{id}`: filtered reads of the
 //! hydrated documents, from the projections the sync commit maintains. Every read is bound to
 //! the principal's tenant and read scope (`crate::scope`): listings hold only documents the
 //! principal may see, and another tenant's or another territory's document is answered 404,
 //! like an absent one.
 //!
 //! Listings are newest date first (visit: planned date, order: order date, plan: the week's
-//! Monday), then by id, with
+//! Monday, expense: the day it was spent), then by id, with
 //! keyset pagination: `next` is an opaque cursor to pass back as `after`.
 //!
 //! Every document comes with its findings (the server's verdicts, `store::verdicts`);
@@ -20,6 +20,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use fieldsync_shared::document::DocKind;
+use fieldsync_shared::expense::ExpenseStatus;
 use fieldsync_shared::order::OrderStatus;
 use fieldsync_shared::plan::PlanStatus;
 use fieldsync_shared::values::{Date, DocId, ParseError, StoreId, TenantId, UserId};
@@ -29,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope;
-use crate::scope::named::{InScope, VisibleOrder, VisiblePlan, VisibleVisit};
+use crate::scope::named::{InScope, VisibleExpense, VisibleOrder, VisiblePlan, VisibleVisit};
 use crate::state::AppState;
 use crate::store::documents::{ProjectedDocument, ProjectionFilter, ProjectionKey};
 use crate::store::verdicts::FindingRecord;
@@ -47,12 +48,23 @@ pub fn router() -> Router<AppState> {
         .route("/v1/orders/{id}", get(get_order))
         .route("/v1/plans", get(list_plans))
         .route("/v1/plans/{id}", get(get_plan))
+        .route("/v1/expenses", get(list_expenses))
+        .route("/v1/expenses/{id}", get(get_expense))
 }
 
 /// OpenAPI description of the query endpoints (merged into the served spec by `openapi`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_visits, get_visit, list_orders, get_order, list_plans, get_plan),
+    paths(
+        list_visits,
+        get_visit,
+        list_orders,
+        get_order,
+        list_plans,
+        get_plan,
+        list_expenses,
+        get_expense
+    ),
     components(schemas(DocumentItem, DocumentList, ErrorBody))
 )]
 pub struct QueriesApi;
@@ -163,15 +175,19 @@ impl ListParams {
 
     /// The store filter for a listing of `kind`.
     fn parse(&self, kind: DocKind) -> ApiResult<ProjectionFilter> {
-        let status =
-            match kind {
-                DocKind::Visit => parse_opt("status", self.status.as_deref(), VisitStatus::parse)?
-                    .map(|s| s.as_str()),
-                DocKind::Order => parse_opt("status", self.status.as_deref(), OrderStatus::parse)?
-                    .map(|s| s.as_str()),
-                DocKind::Plan => parse_opt("status", self.status.as_deref(), PlanStatus::parse)?
-                    .map(|s| s.as_str()),
-            };
+        let status = match kind {
+            DocKind::Visit => {
+                parse_opt("status", self.status.as_deref(), VisitStatus::parse)?.map(|s| s.as_str())
+            }
+            DocKind::Order => {
+                parse_opt("status", self.status.as_deref(), OrderStatus::parse)?.map(|s| s.as_str())
+            }
+            DocKind::Plan => {
+                parse_opt("status", self.status.as_deref(), PlanStatus::parse)?.map(|s| s.as_str())
+            }
+            DocKind::Expense => parse_opt("status", self.status.as_deref(), ExpenseStatus::parse)?
+                .map(|s| s.as_str()),
+        };
         Ok(ProjectionFilter {
             store_id: parse_opt("store_id", self.store_id.as_deref(), StoreId::parse)?,
             person_id: parse_opt("person_id", self.person_id.as_deref(), UserId::parse)?,
@@ -439,6 +455,48 @@ pub async fn get_plan(
 ) -> ApiResult<Json<DocumentItem>> {
     let tenant = plan.principal.tenant_id;
     one(&state, tenant, plan.object.0).await
+}
+
+/// List expenses (filters: person, date range, status). Read scopes judge an expense by its
+/// owner alone: `store_id` matches none.
+#[utoipa::path(
+    get, path = "/v1/expenses", tag = "queries",
+    params(ListParams),
+    responses(
+        (status = 200, description = "one page of the expenses the caller may see (own; team; region), newest first", body = DocumentList),
+        (status = 400, description = "invalid_query: a parameter does not parse", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn list_expenses(
+    State(state): State<AppState>,
+    principal: Principal,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Json<DocumentList>> {
+    list(&state, &principal, DocKind::Expense, params).await
+}
+
+/// One expense.
+#[utoipa::path(
+    get, path = "/v1/expenses/{id}", tag = "queries",
+    params(("id" = uuid::Uuid, Path, description = "expense document id (uuid)")),
+    responses(
+        (status = 200, description = "the expense", body = DocumentItem),
+        (status = 400, description = "invalid_query: the id is not a uuid", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 404, description = "absent, another tenant's, or outside the caller's read scope", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %expense.principal.tenant_id, user = %expense.principal.user_id, id = %expense.object.0.doc_id))]
+pub async fn get_expense(
+    State(state): State<AppState>,
+    expense: InScope<VisibleExpense>,
+) -> ApiResult<Json<DocumentItem>> {
+    let tenant = expense.principal.tenant_id;
+    one(&state, tenant, expense.object.0).await
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(crate::sync::router(&state))
         .merge(crate::queries::router())
         .merge(crate::plans::router())
+        .merge(crate::targets::router())
         .merge(crate::reports::router())
         .merge(crate::history::router())
         .merge(master_data::router())

@@ -15,7 +15,7 @@ use fieldsync_server::store::documents::{
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
-use fieldsync_server::store::{DirectoryStore, Store, VerdictStore};
+use fieldsync_server::store::{DirectoryStore, ExpenseStore, Store, VerdictStore};
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -164,7 +164,7 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
 
 /// Pushes `ids`, each document as its owner (one push per owner), and returns the outcomes in
 /// the order of `ids`.
-async fn push_docs<S: DocumentStore + DirectoryStore + VerdictStore>(
+async fn push_docs<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore>(
     store: &S,
     tenant: TenantId,
     device: &mut Device,
@@ -219,7 +219,7 @@ async fn add_stores<S: DirectoryStore>(store: &S, tenant: TenantId, ids: &[Store
     }
 }
 
-async fn load_one<S: DocumentStore + DirectoryStore + VerdictStore>(
+async fn load_one<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -229,7 +229,7 @@ async fn load_one<S: DocumentStore + DirectoryStore + VerdictStore>(
     loaded.remove(0).1
 }
 
-async fn load_found<S: DocumentStore + DirectoryStore + VerdictStore>(
+async fn load_found<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -240,7 +240,7 @@ async fn load_found<S: DocumentStore + DirectoryStore + VerdictStore>(
     }
 }
 
-async fn server_doc<S: DocumentStore + DirectoryStore + VerdictStore>(
+async fn server_doc<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore>(
     store: &S,
     tenant: TenantId,
     id: DocId,
@@ -248,7 +248,7 @@ async fn server_doc<S: DocumentStore + DirectoryStore + VerdictStore>(
     open_stored(&load_found(store, tenant, id).await).expect("stored document loads")
 }
 
-async fn feed_len<S: DocumentStore + DirectoryStore + VerdictStore>(
+async fn feed_len<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore>(
     store: &S,
     tenant: TenantId,
 ) -> usize {
@@ -332,7 +332,9 @@ async fn pull_all<S: Store>(
 // ---------------------------------------------------------------------------------------------
 // The suite.
 
-pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore + VerdictStore>(
+pub async fn commit_and_load_round_trip<
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
+>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -397,7 +399,9 @@ pub async fn commit_and_load_round_trip<S: DocumentStore + DirectoryStore + Verd
     );
 }
 
-pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore + VerdictStore>(
+pub async fn each_write_gets_its_own_feed_seq<
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
+>(
     store: &S,
     tenant: TenantId,
 ) {
@@ -427,7 +431,7 @@ pub async fn each_write_gets_its_own_feed_seq<S: DocumentStore + DirectoryStore 
 }
 
 pub async fn replay_stores_nothing_and_appends_no_feed_entry<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -465,7 +469,7 @@ pub async fn replay_stores_nothing_and_appends_no_feed_entry<
 }
 
 pub async fn version_conflict_is_detected_and_writes_nothing<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -1035,7 +1039,7 @@ pub async fn compaction_keeps_every_change<S: Store>(store: &S, tenant: TenantId
 }
 
 pub async fn compaction_during_concurrent_pushes_loses_nothing<
-    S: DocumentStore + DirectoryStore + VerdictStore + 'static,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore + 'static,
 >(
     store: Arc<S>,
     tenant: TenantId,
@@ -1083,7 +1087,7 @@ pub async fn compaction_during_concurrent_pushes_loses_nothing<
 /// see seqs appear without gaps (a seq visible before a smaller one that commits later would be
 /// skipped by every puller past it).
 pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
-    S: DocumentStore + DirectoryStore + VerdictStore + 'static,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore + 'static,
 >(
     store: Arc<S>,
     tenant: TenantId,
@@ -1164,7 +1168,9 @@ pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
     assert_eq!(reader.await.unwrap(), total);
 }
 
-pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore + VerdictStore>(
+pub async fn projections_filter_and_page<
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
+>(
     store: &S,
     tenant: TenantId,
     other: TenantId,
@@ -1312,7 +1318,7 @@ pub async fn projections_filter_and_page<S: DocumentStore + DirectoryStore + Ver
 /// A server change (compensation) written with a device's push is stored under the nil device,
 /// so the pull of that device, which skips its own changes, still delivers it.
 pub async fn server_changes_reach_the_pushing_device<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -1371,7 +1377,7 @@ pub async fn server_changes_reach_the_pushing_device<
 }
 
 pub async fn push_refuses_another_tenants_document<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -1396,7 +1402,7 @@ pub async fn push_refuses_another_tenants_document<
 /// Each stored change records when the server stored it, within the push that sent it; a
 /// replayed change keeps its first time; another tenant reads none. Returns the document.
 pub async fn changes_record_when_the_server_stored_them<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -1446,7 +1452,7 @@ pub async fn changes_record_when_the_server_stored_them<
 /// cleared with SQL (as for changes stored before migration 0007): the changes are still
 /// listed, their receive time unknown.
 pub async fn changes_stored_before_receive_times_have_none<
-    S: DocumentStore + DirectoryStore + VerdictStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
 >(
     store: &S,
     tenant: TenantId,

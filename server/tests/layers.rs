@@ -36,6 +36,7 @@ const LAYERS: Layers = &[
             "history",
             "queries",
             "plans",
+            "targets",
             "reports",
             "master_data",
             "admin",

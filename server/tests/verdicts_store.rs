@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use automerge::Change;
+use fieldsync_server::admin::csv_import::credit_recheck::changes_credit;
 use fieldsync_server::store::documents::{
     ChangeOrigin, CommitOutcome, DocumentStore, DocumentWrite, ExpectedVersion, NewChange,
     Projection, PushCommit, VisitProjection,
@@ -12,7 +13,7 @@ use fieldsync_server::store::documents::{
 use fieldsync_server::store::verdicts::{
     CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
 };
-use fieldsync_server::store::{DirectoryStore, VerdictStore};
+use fieldsync_server::store::{DirectoryStore, StoreError, VerdictStore};
 use fieldsync_shared::document::{new_document, reconcile_visit, DocKind};
 use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Store};
 use fieldsync_shared::rules::Severity;
@@ -398,6 +399,72 @@ async fn credit_rechecks_are_queued_once_and_taken_once<S: VerdictStore>(
     assert_eq!(pairs(again), [(tenant, b)]);
 }
 
+/// A credit import queues the re-checks of the customers whose credit it changes in the
+/// transaction that stores the snapshots: both are stored, or neither.
+async fn a_credit_import_queues_its_rechecks_with_its_snapshots<
+    S: DirectoryStore + VerdictStore,
+>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let (s, t) = (shop(), StoreId::new_random());
+    store
+        .upsert_stores(tenant, std::slice::from_ref(&s))
+        .await
+        .unwrap();
+    let snapshot = |overdue: i64, as_of: &str| CreditSnapshot {
+        store_id: s.id,
+        credit_limit: Money(100_000),
+        receivables: Money(20_000),
+        overdue: Money(overdue),
+        as_of: Date::parse(as_of).unwrap(),
+    };
+    let mut clock = 0;
+    let mut queued = || {
+        clock += 10_000;
+        async move {
+            let taken = store
+                .claim_credit_rechecks(Timestamp(clock), Timestamp(0), 10)
+                .await
+                .unwrap();
+            for r in &taken {
+                store.finish_credit_recheck(r.id).await.unwrap();
+            }
+            taken.iter().map(|r| r.store_id).collect::<Vec<_>>()
+        }
+    };
+    let import = |rows: Vec<CreditSnapshot>| async move {
+        store
+            .import_credit(tenant, &rows, changes_credit, Timestamp(1))
+            .await
+    };
+    // A first snapshot changes the credit; a new date alone does not.
+    import(vec![snapshot(0, "2026-11-20")]).await.unwrap();
+    assert_eq!(queued().await, [s.id]);
+    import(vec![snapshot(0, "2026-11-21")]).await.unwrap();
+    assert!(queued().await.is_empty());
+    // On hold, in an import that fails (a store of no one's): neither the snapshot nor its
+    // re-check is stored.
+    let mut unknown = snapshot(0, "2026-11-22");
+    unknown.store_id = t;
+    let failed = import(vec![snapshot(5_000, "2026-11-22"), unknown]).await;
+    assert!(matches!(failed, Err(StoreError::NotFound(_))), "{failed:?}");
+    let data = store.rule_data(tenant, s.id, &[]).await.unwrap();
+    assert_eq!(data.credit.unwrap().value, snapshot(0, "2026-11-21"));
+    assert!(queued().await.is_empty());
+    // The same import without the stranger: both.
+    import(vec![snapshot(5_000, "2026-11-22")]).await.unwrap();
+    let data = store.rule_data(tenant, s.id, &[]).await.unwrap();
+    assert_eq!(data.credit.unwrap().value, snapshot(5_000, "2026-11-22"));
+    assert_eq!(queued().await, [s.id]);
+    // A plain upsert (not an import) queues nothing.
+    store
+        .upsert_credit(tenant, &[snapshot(0, "2026-11-23")])
+        .await
+        .unwrap();
+    assert!(queued().await.is_empty());
+}
+
 macro_rules! verdicts_suite {
     ($engine:ident) => {
         mod $engine {
@@ -431,6 +498,14 @@ macro_rules! verdicts_suite {
             async fn credit_rechecks_are_queued_once_and_taken_once() {
                 let f = fixture().await;
                 super::credit_rechecks_are_queued_once_and_taken_once(&f.store, f.tenant, f.other)
+                    .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn a_credit_import_queues_its_rechecks_with_its_snapshots() {
+                let f = fixture().await;
+                super::a_credit_import_queues_its_rechecks_with_its_snapshots(&f.store, f.tenant)
                     .await;
                 f.finish().await;
             }

@@ -11,6 +11,7 @@ use autosurgeon::ReadDoc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::expense::Expense;
 use crate::order::Order;
 use crate::plan::Plan;
 use crate::visit::Visit;
@@ -23,15 +24,23 @@ pub enum DocKind {
     Order,
     /// A rep's weekly visit plan.
     Plan,
+    /// One expense of one person.
+    Expense,
 }
 
 impl DocKind {
-    pub const ALL: &'static [DocKind] = &[DocKind::Visit, DocKind::Order, DocKind::Plan];
+    pub const ALL: &'static [DocKind] = &[
+        DocKind::Visit,
+        DocKind::Order,
+        DocKind::Plan,
+        DocKind::Expense,
+    ];
     pub fn as_str(&self) -> &'static str {
         match self {
             DocKind::Visit => "visit",
             DocKind::Order => "order",
             DocKind::Plan => "plan",
+            DocKind::Expense => "expense",
         }
     }
     /// `None` for a name this version does not know.
@@ -40,6 +49,7 @@ impl DocKind {
             "visit" => Some(DocKind::Visit),
             "order" => Some(DocKind::Order),
             "plan" => Some(DocKind::Plan),
+            "expense" => Some(DocKind::Expense),
             _ => None,
         }
     }
@@ -67,6 +77,7 @@ pub enum AnyDocument {
     Visit(Visit),
     Order(Order),
     Plan(Plan),
+    Expense(Expense),
 }
 
 impl AnyDocument {
@@ -75,6 +86,7 @@ impl AnyDocument {
             AnyDocument::Visit(_) => DocKind::Visit,
             AnyDocument::Order(_) => DocKind::Order,
             AnyDocument::Plan(_) => DocKind::Plan,
+            AnyDocument::Expense(_) => DocKind::Expense,
         }
     }
 }
@@ -162,6 +174,14 @@ pub fn hydrate_plan<D: ReadDoc>(doc: &D) -> Result<Plan, DocumentError> {
     Ok(plan)
 }
 
+/// Reads an expense out of an Automerge document.
+pub fn hydrate_expense<D: ReadDoc>(doc: &D) -> Result<Expense, DocumentError> {
+    autosurgeon::hydrate(doc).map_err(|source| DocumentError::Schema {
+        kind: "expense",
+        source,
+    })
+}
+
 fn check_keys<T>(
     collection: &str,
     map: &BTreeMap<String, T>,
@@ -185,6 +205,7 @@ pub fn hydrate_any<D: ReadDoc>(kind: DocKind, doc: &D) -> Result<AnyDocument, Do
         DocKind::Visit => AnyDocument::Visit(hydrate_visit(doc)?),
         DocKind::Order => AnyDocument::Order(hydrate_order(doc)?),
         DocKind::Plan => AnyDocument::Plan(hydrate_plan(doc)?),
+        DocKind::Expense => AnyDocument::Expense(hydrate_expense(doc)?),
     })
 }
 
@@ -198,6 +219,10 @@ pub fn reconcile_order(doc: &mut AutoCommit, value: &Order) -> Result<(), Docume
 }
 
 pub fn reconcile_plan(doc: &mut AutoCommit, value: &Plan) -> Result<(), DocumentError> {
+    Ok(autosurgeon::reconcile(doc, value)?)
+}
+
+pub fn reconcile_expense(doc: &mut AutoCommit, value: &Expense) -> Result<(), DocumentError> {
     Ok(autosurgeon::reconcile(doc, value)?)
 }
 

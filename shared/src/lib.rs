@@ -9,17 +9,19 @@
 //! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
 //! * [`plan`]: the weekly visit plan document (its planner is [`rules::plan`]).
+//! * [`expense`]: the expense document (its pre-approval rule is [`rules::expense`]).
 //! * [`rules`]: the business rules of DOMAIN.md as pure functions returning typed findings.
 //! * [`policy`]: write policies (who may change which field, in which status).
 //! * [`protocol`]: the sync wire protocol (types, encoding, limits).
 //! * [`thumbnail`]: the photo thumbnail rule (render, and check what a device sent).
 //! * [`report`]: reports computed alike on the phone and the server (the rep's week).
-//! * [`tiers`]: approval tiers, each role's limit (discounts, order amounts), per tenant.
+//! * [`tiers`]: approval tiers, each role's limit (discounts, order amounts, expenses), per tenant.
 //!
 //! Nothing in this crate performs I/O.
 
 pub mod document;
 pub mod evaluation;
+pub mod expense;
 pub mod limits;
 pub mod master;
 pub mod order;

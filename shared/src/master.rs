@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::expense::ExpenseBudget;
 use crate::org::OrgView;
 use crate::tiers::ApprovalTiers;
 use crate::values::{
@@ -110,4 +111,8 @@ pub struct MasterDataPage {
     /// (`ApprovalTiers::default`).
     #[serde(default)]
     pub approval_tiers: Option<ApprovalTiers>,
+    /// The tenant's monthly expense budget, sent on every page like the tiers; `None` from a
+    /// server that has none: the defaults (`ExpenseBudget::default`).
+    #[serde(default)]
+    pub expense_budget: Option<ExpenseBudget>,
 }

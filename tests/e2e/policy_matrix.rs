@@ -365,6 +365,7 @@ fn server_doc(server: &TestServer, token: &str, kind: DocKind, id: DocId) -> ser
         DocKind::Visit => format!("/v1/visits/{id}"),
         DocKind::Order => format!("/v1/orders/{id}"),
         DocKind::Plan => format!("/v1/plans/{id}"),
+        DocKind::Expense => format!("/v1/expenses/{id}"),
     };
     server.get_json(token, &path)["document"].clone()
 }

@@ -1,12 +1,16 @@
-//! The visit-frequency report over the API: planned, done, required and overdue per rep, store
-//! and week from the projections, within each caller's read scope, as JSON and CSV (on either
-//! engine: run under scripts/with-postgres.sh too). The computation itself is checked against
-//! a month worked out by hand in `server/src/reports/visit_frequency.rs`.
+//! The reports over the API, each on SQLite and on PostgreSQL (the `_postgres` variants, run
+//! under scripts/with-postgres.sh): the visit-frequency report (planned, done, required and
+//! overdue per rep, store and week from the projections, within each caller's read scope, as
+//! JSON and CSV), and the rep's weekly report of a generated week with known answers, against
+//! the API's JSON, CSV and XLSX and the phone's offline report. The computations themselves are
+//! checked against a month and a week worked out by hand in `server/src/reports/visit_frequency.rs`
+//! and `shared/src/report/rep_weekly.rs`.
 
 use fieldsync_e2e::{TestDevice, TestServer};
 use fieldsync_shared::plan::IsoWeek;
 use serde_json::{json, Value};
 
+use crate::verdicts::start;
 use crate::write_policies::{submitted_visit, today};
 
 fn get(server: &TestServer, token: &str, path: &str, accept: &str) -> (u16, String, String) {
@@ -47,7 +51,16 @@ fn count(rows: &Value, pred: impl Fn(&Value) -> bool) -> usize {
 
 #[test]
 fn planned_done_required_and_overdue_per_rep_store_and_week_within_read_scopes() {
-    let server = TestServer::start();
+    visit_frequency_within_read_scopes(false);
+}
+
+#[test]
+fn planned_done_required_and_overdue_within_read_scopes_on_postgres() {
+    visit_frequency_within_read_scopes(true);
+}
+
+fn visit_frequency_within_read_scopes(postgres: bool) {
+    let (server, _db) = start(postgres);
     let week = IsoWeek::of(today());
     let rep1 = TestDevice::login(&server, "rep1");
     let rep2 = TestDevice::login(&server, "rep2");
@@ -160,13 +173,22 @@ fn report_filters_are_checked_with_clear_errors() {
 /// on rep1's phone offline: the same figures, computed by the same shared function.
 #[test]
 fn rep_weekly_report_has_the_known_answers_on_the_server_and_the_phone() {
+    rep_weekly_known_answers(false);
+}
+
+#[test]
+fn rep_weekly_report_has_the_known_answers_on_postgres() {
+    rep_weekly_known_answers(true);
+}
+
+fn rep_weekly_known_answers(postgres: bool) {
     use fieldsync_client::{AuditInput, PaymentMethod};
     use fieldsync_shared::plan::Plan;
     use fieldsync_shared::{Money, Timestamp};
 
     use crate::write_policies::at;
 
-    let server = TestServer::start();
+    let (server, _db) = start(postgres);
     let week = IsoWeek::of(today());
     let rep1 = TestDevice::login(&server, "rep1");
     let rep1_id = rep1.profile().unwrap().unwrap().id;

@@ -3,7 +3,7 @@
 //! library carries everything a phone needs; it does not link the server's stack.
 //!
 //! * [`FieldsyncDevice`]: open a data directory, log in, work offline (visits, photos, orders,
-//!   supervisor reviews), sync now or in the background with a [`SyncObserver`] (and, for live
+//!   expenses, supervisor reviews), sync now or in the background with a [`SyncObserver`] (and, for live
 //!   push, a [`LiveObserver`]).
 //! * [`FieldsyncError`]: the one error of the interface, converted from the device library's
 //!   error in one place (`error.rs`); [`CallbackError`]: an exception of an app callback,
@@ -19,6 +19,7 @@ mod mirror;
 mod background;
 mod device;
 mod error;
+mod expenses;
 mod findings;
 mod logging;
 mod network;
@@ -30,6 +31,7 @@ mod worker;
 pub use background::{LiveChange, LiveEvent, LiveObserver, SyncObserver, SyncState};
 pub use device::FieldsyncDevice;
 pub use error::{CallbackError, FieldsyncError, Finding, Severity};
+pub use expenses::{Expense, ExpenseApprover, ExpenseInput, ExpenseStatus, ExpenseType};
 pub use findings::{RecordedFinding, ServerFinding};
 pub use logging::{set_log_sink, LogLevel, LogSink};
 pub use network::{Connectivity, PhotoNetworks};

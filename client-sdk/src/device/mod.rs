@@ -6,10 +6,12 @@
 //! * `master_data.rs`: stores, products, credit snapshots, the user's org view (offline).
 //! * `documents.rs`: raw document access (save bytes, heads, kinds, ids).
 //! * `visits.rs`, `orders.rs`, `review.rs`, `photos.rs`: the edit operations.
-//! * `plans.rs`: weekly visit plans; `reports.rs`: the rep's weekly report, offline.
+//! * `plans.rs`: weekly visit plans; `expenses.rs`: expenses; `reports.rs`: the rep's weekly
+//!   report, offline.
 //! * `sync.rs`: sync, pending work, refused edits, documents received outside sync.
 
 mod documents;
+mod expenses;
 mod master_data;
 mod network;
 mod orders;
@@ -28,6 +30,7 @@ use fieldsync_shared::DeviceId;
 use crate::error::Result;
 use crate::store::Database;
 
+pub use expenses::NewExpense;
 pub use plans::PlanSettings;
 pub use review::ReviewItem;
 pub use visits::{AuditInput, GeoFix};

@@ -1,4 +1,4 @@
-//! Shelf photos: content-addressed by SHA-256, copied into the device's `photos/` folder (the
+//! Shelf photos (and expense receipts, `expenses`): content-addressed by SHA-256, copied into the device's `photos/` folder (the
 //! user's gallery file may be deleted before sync), referenced from the visit document by
 //! hash with the capture time and place of its EXIF (`photo_capture`), and queued for upload (the order and the upload itself: `send_queue`); thumbnails
 //! read back from the server for review screens.
@@ -18,7 +18,7 @@ use crate::edits;
 use crate::error::{DeviceError, Result};
 use crate::photo_capture;
 use crate::send_queue::{self, PhotoUpload};
-use crate::store::{self, NewPhoto};
+use crate::store::{self, Database, NewPhoto};
 
 /// Folder (inside the device directory) holding photo bytes.
 const PHOTO_DIR: &str = "photos";
@@ -45,18 +45,10 @@ impl Device {
         file: &Path,
         step: Option<VisitStep>,
     ) -> Result<(Sha256, Verdict)> {
-        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DeviceError::not_found("file", file.display()),
-            _ => DeviceError::Storage(format!("reading {}: {e}", file.display())),
-        })?;
-        if bytes.is_empty() {
-            return Err(ParseError::new("photo", "the file is empty").into());
-        }
-        let content_type = content_type_of(&bytes, file)
-            .ok_or_else(|| ParseError::new("photo", "not a JPEG, PNG, WebP or HEIC image"))?;
-        let sha = Sha256::digest(&bytes);
+        let file = read_photo(file)?;
+        let (bytes, content_type, sha) = (&file.bytes, file.content_type, file.sha256);
         let taken_at = Timestamp::now();
-        let capture = photo_capture::read(&bytes);
+        let capture = photo_capture::read(bytes);
         let photo_by = |by: UserId| PhotoRef {
             sha256: sha,
             size_bytes: bytes.len() as u64,
@@ -80,17 +72,8 @@ impl Device {
                 .or_insert(photo_by(profile.id));
             edits::authorize(&conn, &profile, Some(&before), &after)?;
         }
-        let relative = relative_path(&sha, content_type);
         let known_elsewhere = photo_hashes_elsewhere(&edits::read_all(&self.db)?, visit);
-        // The bytes are on disk before the document references them; a crash in between
-        // leaves an unreferenced file, never a reference without bytes.
-        write_durably(&self.db.dir().join(&relative), &bytes)?;
-        let row = NewPhoto {
-            sha256: sha,
-            path: relative.to_string_lossy().into_owned(),
-            size_bytes: bytes.len() as u64,
-            content_type: content_type.to_string(),
-        };
+        let row = store_photo_bytes(&self.db, &file)?;
         let verdict = edits::edit(
             &self.db,
             visit,
@@ -150,6 +133,46 @@ impl Device {
         let path = store::photo_file(&self.db.lock(), sha)?;
         Ok(path.map(|p| self.db.dir().join(p)))
     }
+}
+
+/// A photo file read for attaching: its bytes, type and hash.
+pub(super) struct PhotoFile {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub sha256: Sha256,
+}
+
+/// Reads a photo the app names: not empty, an image type the pipeline takes.
+pub(super) fn read_photo(file: &Path) -> Result<PhotoFile> {
+    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DeviceError::not_found("file", file.display()),
+        _ => DeviceError::Storage(format!("reading {}: {e}", file.display())),
+    })?;
+    if bytes.is_empty() {
+        return Err(ParseError::new("photo", "the file is empty").into());
+    }
+    let content_type = content_type_of(&bytes, file)
+        .ok_or_else(|| ParseError::new("photo", "not a JPEG, PNG, WebP or HEIC image"))?;
+    let sha256 = Sha256::digest(&bytes);
+    Ok(PhotoFile {
+        bytes,
+        content_type,
+        sha256,
+    })
+}
+
+/// Copies the photo into the device's photo folder, durably, and returns its upload queue
+/// row. The bytes are on disk before a document references them; a crash in between leaves
+/// an unreferenced file, never a reference without bytes.
+pub(super) fn store_photo_bytes(db: &Database, file: &PhotoFile) -> Result<NewPhoto> {
+    let relative = relative_path(&file.sha256, file.content_type);
+    write_durably(&db.dir().join(&relative), &file.bytes)?;
+    Ok(NewPhoto {
+        sha256: file.sha256,
+        path: relative.to_string_lossy().into_owned(),
+        size_bytes: file.bytes.len() as u64,
+        content_type: file.content_type.to_string(),
+    })
 }
 
 /// Hashes of the photos attached to visits (other than `except`), for the reuse rule.

@@ -48,7 +48,12 @@ pub(super) fn server_error(mut resp: Response<Body>) -> DeviceError {
         .limit(64 * 1024)
         .read_to_vec()
         .unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&body) {
+    error_from_body(status, &body)
+}
+
+/// The error an answer of `status` with (at most 64 KiB of) `body` stands for.
+pub(super) fn error_from_body(status: u16, body: &[u8]) -> DeviceError {
+    match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) => DeviceError::Server {
             status,
             reason: e.reason,
@@ -57,7 +62,7 @@ pub(super) fn server_error(mut resp: Response<Body>) -> DeviceError {
         Err(_) => DeviceError::Server {
             status,
             reason: format!("http_{status}"),
-            message: String::from_utf8_lossy(&body).chars().take(500).collect(),
+            message: String::from_utf8_lossy(body).chars().take(500).collect(),
         },
     }
 }

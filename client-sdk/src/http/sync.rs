@@ -4,7 +4,7 @@ use fieldsync_shared::master::MasterDataPage;
 use fieldsync_shared::protocol::{self, SyncRequest, SyncResponse, SYNC_CONTENT_TYPE};
 
 use super::errors::{bad_response, check, read_bytes, read_json, MAX_RESPONSE_BYTES};
-use super::overload::{self, OverloadWaits};
+use super::overload::{self, Answer, OverloadWaits};
 use super::Http;
 use crate::error::Result;
 
@@ -37,10 +37,13 @@ impl Http<'_> {
                 }
                 builder.send(&body[..])
             })?;
-            // Refused before any work: sending it again is safe.
-            match overload::retry_after(&resp).and_then(|after| waits.next(after)) {
-                Some(delay) => std::thread::sleep(delay),
-                None => break check(resp)?,
+            match overload::answer(resp) {
+                Answer::Other(resp) => break check(resp)?,
+                // Refused before any work: sending it again is safe.
+                Answer::Overloaded { after, error } => match waits.next(after) {
+                    Some(delay) => std::thread::sleep(delay),
+                    None => return Err(error),
+                },
             }
         };
         // ureq's gzip feature decodes `Content-Encoding: gzip` itself and removes the header;

@@ -39,6 +39,9 @@ pub fn delete_evicted(conn: &Connection, id: DocId, me: UserId) -> Result<Option
             }
             Ok(AnyDocument::Order(o)) => (o.person_id, Vec::new()),
             Ok(AnyDocument::Plan(p)) => (p.person_id, Vec::new()),
+            Ok(AnyDocument::Expense(e)) => {
+                (e.person_id, e.receipt.iter().map(|r| r.sha256).collect())
+            }
             Err(_) => return Ok(None),
         };
     if owner == me {

@@ -1,6 +1,7 @@
 //! Master data as the server sent it: the stores in the user's read scope, the product
 //! catalogue, and each store's credit snapshot, each row kept as its JSON.
 
+use fieldsync_shared::expense::ExpenseBudget;
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store};
 use fieldsync_shared::org::OrgView;
 use fieldsync_shared::tiers::ApprovalTiers;
@@ -41,7 +42,16 @@ pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
         Some(tiers) => meta_set(conn, keys::APPROVAL_TIERS, &serde_json::to_string(tiers)?)?,
         None => meta_delete(conn, keys::APPROVAL_TIERS)?,
     }
+    match &page.expense_budget {
+        Some(budget) => meta_set(conn, keys::EXPENSE_BUDGET, &serde_json::to_string(budget)?)?,
+        None => meta_delete(conn, keys::EXPENSE_BUDGET)?,
+    }
     Ok(())
+}
+
+/// The tenant's expense budget received with the last master data page, else the defaults.
+pub fn expense_budget(conn: &Connection) -> Result<ExpenseBudget> {
+    Ok(meta_json(conn, keys::EXPENSE_BUDGET)?.unwrap_or_default())
 }
 
 /// The tenant's approval tiers received with the last master data page, else the defaults.

@@ -22,6 +22,8 @@ pub mod keys {
     pub const ORG_VIEW: &str = "org_view";
     /// The tenant's approval tiers received with master data (JSON of `ApprovalTiers`).
     pub const APPROVAL_TIERS: &str = "approval_tiers";
+    /// The tenant's monthly expense budget received with master data (JSON of `ExpenseBudget`).
+    pub const EXPENSE_BUDGET: &str = "expense_budget";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }

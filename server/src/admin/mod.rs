@@ -1,5 +1,5 @@
 //! Administration under `/v1/admin/...`: users, regions, teams, territories, devices, CSV
-//! imports and the tenant's approval tiers.
+//! imports, the tenant's approval tiers and its expense budget.
 //!
 //! Only principals with role `admin` get in (403 otherwise), except for the approval tiers
 //! (everyone reads them, managers may set them too: `approval_tiers`); objects of another
@@ -10,6 +10,7 @@
 pub mod approval_tiers;
 pub mod csv_import;
 pub mod devices;
+pub mod expense_budget;
 pub mod teams;
 pub mod territories;
 pub mod users;
@@ -54,10 +55,13 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
         devices::list_devices,
         devices::revoke_device,
         approval_tiers::get_approval_tiers,
-        approval_tiers::put_approval_tiers
+        approval_tiers::put_approval_tiers,
+        expense_budget::get_expense_budget,
+        expense_budget::put_expense_budget
     ),
     components(schemas(
         devices::AdminDevice,
+        expense_budget::ExpenseBudgetBody,
         devices::DeviceList,
         users::AdminUser,
         users::CreateUser,
@@ -85,6 +89,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(devices::router())
+        .merge(expense_budget::router())
         .merge(teams::router())
         .merge(territories::router())
         .merge(approval_tiers::router())

@@ -15,7 +15,8 @@ use axum::Form;
 use serde::Deserialize;
 
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, AnyDocument, DocKind,
+    hydrate_any, reconcile_expense, reconcile_order, reconcile_plan, reconcile_visit, AnyDocument,
+    DocKind,
 };
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::OrderStatus;
@@ -235,6 +236,7 @@ where
                 AnyDocument::Visit(v) => reconcile_visit(&mut doc, v),
                 AnyDocument::Order(o) => reconcile_order(&mut doc, o),
                 AnyDocument::Plan(p) => reconcile_plan(&mut doc, p),
+                AnyDocument::Expense(e) => reconcile_expense(&mut doc, e),
             }
             .map_err(ApiError::internal)?;
             let options = CommitOptions::default()

@@ -133,6 +133,21 @@ impl Named for VisiblePlan {
     }
 }
 
+/// An expense (`{id}`) the caller may see (by its owner, like a plan).
+#[derive(Debug)]
+pub struct VisibleExpense(pub ProjectedDocument);
+
+impl Named for VisibleExpense {
+    const PARAM: &'static str = "id";
+    const WHAT: &'static str = "expense";
+    async fn load(store: &dyn Store, principal: &Principal, raw: &str) -> ApiResult<Option<Self>> {
+        let id = parse_doc_id(raw)?;
+        Ok(visible_projection(store, principal, DocKind::Expense, id)
+            .await?
+            .map(VisibleExpense))
+    }
+}
+
 /// A document of any kind (`{id}`) the caller may see. Judged by its projection, so
 /// nothing of a document outside the scope is loaded.
 #[derive(Debug, Clone, Copy)]

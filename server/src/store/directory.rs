@@ -5,7 +5,7 @@ use std::fmt;
 
 use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
 use fieldsync_shared::tiers::ApprovalTiers;
-use fieldsync_shared::{StoreId, TenantId, UserId};
+use fieldsync_shared::{StoreId, TenantId, Timestamp, UserId};
 
 use super::StoreResult;
 
@@ -34,6 +34,10 @@ impl fmt::Debug for UserRecord {
     }
 }
 
+/// Whether a new credit snapshot of a store changes what the credit rule decides, given the one
+/// it replaces (`None`: its first): such a store's open orders are re-checked.
+pub type CreditChanged = fn(Option<&CreditSnapshot>, &CreditSnapshot) -> bool;
+
 /// Tenants, users, master data. Every query is bound to a tenant.
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync {
@@ -59,8 +63,23 @@ pub trait DirectoryStore: Send + Sync {
     /// Inserts or updates products by SKU; returns the new master version.
     async fn upsert_products(&self, tenant: TenantId, products: &[Product]) -> StoreResult<i64>;
     /// Inserts or replaces each store's credit snapshot; returns the new master version.
-    /// `NotFound` if a snapshot names a store this tenant does not have.
-    async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64>;
+    /// `NotFound` if a snapshot names a store this tenant does not have. Queues no re-check.
+    async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64> {
+        self.import_credit(tenant, credit, |_, _| false, Timestamp::now())
+            .await
+    }
+    /// [`upsert_credit`](Self::upsert_credit), and in the same transaction queues for a
+    /// re-check of its open orders (`credit_rechecks`, at `at`, unless already waiting) every
+    /// store whose new snapshot `changed` says changes its credit, against the snapshot it
+    /// replaces as read in that transaction: a changed credit is never stored without its
+    /// re-check, and a failure stores neither.
+    async fn import_credit(
+        &self,
+        tenant: TenantId,
+        credit: &[CreditSnapshot],
+        changed: CreditChanged,
+        at: Timestamp,
+    ) -> StoreResult<i64>;
     /// Which of `stores` are stores of this tenant's master data.
     async fn known_stores(
         &self,

@@ -54,10 +54,11 @@ pub(crate) fn parse_grade(s: &str) -> StoreResult<Grade> {
 
 /// Implements [`DirectoryStore`](super::DirectoryStore) for `$store` (an engine's store with a
 /// `pool()` and a `dir_begin_snapshot()` opening a read-only snapshot transaction), where `$db`
-/// is the engine's [`sqlx::Database`] and `$row` its row type. It also brings the imports the
+/// is the engine's [`sqlx::Database`], `$row` its row type and `$engine` (`sqlite` or
+/// `postgres`) its module of `verdicts_sql` (a credit import queues its re-checks there). It also brings the imports the
 /// body needs (`StoreResult`, ...) into the invoking module.
 macro_rules! directory_store {
-    ($store:ty, $db:ty, $row:ty) => {
+    ($store:ty, $db:ty, $row:ty, $engine:ident) => {
         use fieldsync_shared::master::{
             CreditSnapshot, MasterDataPage, Product, Role, Store, UserProfile,
         };
@@ -332,9 +333,17 @@ macro_rules! directory_store {
                 Ok(known)
             }
 
-            #[tracing::instrument(skip(self, credit), fields(count = credit.len()))]
-            async fn upsert_credit(&self, tenant: TenantId, credit: &[CreditSnapshot]) -> StoreResult<i64> {
+            #[tracing::instrument(skip(self, credit, changed), fields(count = credit.len()))]
+            async fn import_credit(
+                &self,
+                tenant: TenantId,
+                credit: &[CreditSnapshot],
+                changed: $crate::store::directory::CreditChanged,
+                at: Timestamp,
+            ) -> StoreResult<i64> {
                 let mut tx = self.pool().begin().await?;
+                // The tenant's row is locked from here to the commit: the snapshots read below
+                // are the ones these replace, whatever another import does.
                 let version = next_master_version(&mut tx, tenant).await?;
                 let now = Timestamp::now().millis();
                 for c in credit {
@@ -346,6 +355,23 @@ macro_rules! directory_store {
                             .await?;
                     if known.is_none() {
                         return Err(StoreError::NotFound("store"));
+                    }
+                    let previous = sqlx::query(
+                        "SELECT store_id, credit_limit, receivables, overdue, as_of \
+                         FROM credit_snapshots WHERE tenant_id = $1 AND store_id = $2",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(c.store_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .as_ref()
+                    .map(credit_from_row)
+                    .transpose()?;
+                    if changed(previous.as_ref(), c) {
+                        $crate::store::verdicts_sql::$engine::enqueue_credit_recheck_in(
+                            &mut tx, tenant, c.store_id, at,
+                        )
+                        .await?;
                     }
                     sqlx::query(
                         "INSERT INTO credit_snapshots (tenant_id, store_id, credit_limit, receivables, overdue, \
@@ -478,6 +504,7 @@ macro_rules! directory_store {
                     org: None,
                     stores_complete: false,
                     approval_tiers,
+                    expense_budget: None,
                 })
             }
         }

@@ -167,11 +167,32 @@ pub struct PlanEntryRow {
     pub pinned: bool,
 }
 
+/// The query projection of an expense. Read scopes judge it by its owner alone; `store_id` is
+/// the store it was for, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpenseProjection {
+    pub person_id: UserId,
+    pub store_id: Option<StoreId>,
+    pub date: Date,
+    /// `ExpenseType::as_str()`.
+    pub expense_type: &'static str,
+    pub amount: fieldsync_shared::values::Money,
+    /// `ExpenseStatus::as_str()`.
+    pub status: &'static str,
+    /// `Approver::as_str()`, while one is named.
+    pub approver: Option<&'static str>,
+    /// The receipt photo's SHA-256 (lower-case hex), kept in `photo_refs` like a visit's photos.
+    pub receipt: Option<String>,
+    /// `serde_json` of the hydrated `Expense`.
+    pub document_json: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     Visit(VisitProjection),
     Order(OrderProjection),
     Plan(PlanProjection),
+    Expense(ExpenseProjection),
 }
 
 impl Projection {
@@ -180,6 +201,7 @@ impl Projection {
             Projection::Visit(_) => DocKind::Visit,
             Projection::Order(_) => DocKind::Order,
             Projection::Plan(_) => DocKind::Plan,
+            Projection::Expense(_) => DocKind::Expense,
         }
     }
 }

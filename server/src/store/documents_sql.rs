@@ -94,6 +94,7 @@ macro_rules! document_store {
             ProjectedRow, ScopeChangeRow,
         };
         use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
+        use $crate::store::expenses_sql::expenses_as_projection;
         use $crate::store::plans_sql::{plan_no_store, plans_as_projection};
         use $crate::store::{StoreError, StoreResult};
 
@@ -256,7 +257,9 @@ macro_rules! document_store {
                                  AND (o.store_id IN ", json_list!($engine, "$4"), "
                                       OR o.person_id IN ", json_list!($engine, "$5"), "))
                             OR EXISTS (SELECT 1 FROM plans p WHERE p.doc_id = f.doc_id
-                                 AND p.person_id IN ", json_list!($engine, "$5"), "))
+                                 AND p.person_id IN ", json_list!($engine, "$5"), ")
+                            OR EXISTS (SELECT 1 FROM expenses e WHERE e.doc_id = f.doc_id
+                                 AND e.person_id IN ", json_list!($engine, "$5"), "))
                      ORDER BY f.seq
                      LIMIT $6"
                 ))
@@ -298,7 +301,10 @@ macro_rules! document_store {
                                  FROM orders WHERE tenant_id = $1
                                UNION ALL
                                SELECT doc_id, CAST('plan' AS TEXT) AS kind, ", plan_no_store!(), " AS store_id, person_id
-                                 FROM plans WHERE tenant_id = $1) d
+                                 FROM plans WHERE tenant_id = $1
+                               UNION ALL
+                               SELECT doc_id, CAST('expense' AS TEXT) AS kind, ", plan_no_store!(), " AS store_id, person_id
+                                 FROM expenses WHERE tenant_id = $1) d
                          WHERE $8 IS NULL OR d.doc_id > $8
                      ) x
                      WHERE (held AND NOT gained) OR (gained AND NOT sure)
@@ -328,7 +334,11 @@ macro_rules! document_store {
             ) -> StoreResult<bool> {
                 let (stores, people) = Visibility::bind_pair(visible);
                 let found: Option<String> = sqlx::query_scalar(concat!(
-                    "SELECT r.doc_id FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id
+                    "SELECT r.doc_id FROM photo_refs r
+                     JOIN (SELECT doc_id, store_id, person_id FROM visits
+                           UNION ALL
+                           SELECT doc_id, ", plan_no_store!(), ", person_id FROM expenses) v
+                       ON v.doc_id = r.doc_id
                      WHERE r.tenant_id = $1 AND r.sha256 = $2
                        AND (r.added_by IS NULL OR r.added_by = COALESCE(
                             (SELECT p.uploaded_by FROM photos p
@@ -483,6 +493,7 @@ macro_rules! document_store {
                     DocKind::Visit => list_projected_sql!($engine, "visits", "planned_date"),
                     DocKind::Order => list_projected_sql!($engine, "orders", "order_date"),
                     DocKind::Plan => list_projected_sql!($engine, plans_as_projection!(), "week_start"),
+                    DocKind::Expense => list_projected_sql!($engine, expenses_as_projection!(), "expense_date"),
                 };
                 let (stores, people) = Visibility::bind_pair(filter.visible.as_ref());
                 let rows: Vec<ProjectedRow> = sqlx::query_as(sql)
@@ -521,6 +532,10 @@ macro_rules! document_store {
                     DocKind::Plan => concat!(
                         "SELECT doc_id, store_id, person_id, updated_seq, week_start, document
                          FROM ", plans_as_projection!(), " WHERE doc_id = $1 AND tenant_id = $2"
+                    ),
+                    DocKind::Expense => concat!(
+                        "SELECT doc_id, store_id, person_id, updated_seq, expense_date, document
+                         FROM ", expenses_as_projection!(), " WHERE doc_id = $1 AND tenant_id = $2"
                     ),
                 };
                 let row: Option<ProjectedRow> = sqlx::query_as(sql)
@@ -703,11 +718,17 @@ macro_rules! document_store {
                     .await?;
                 }
                 Projection::Plan(p) => upsert_plan(tx, tenant, doc.doc_id, p, seq).await?,
+                Projection::Expense(e) => {
+                    upsert_expense(tx, tenant, doc.doc_id, e, seq).await?;
+                    let receipt: Vec<String> = e.receipt.iter().cloned().collect();
+                    replace_photo_refs(tx, tenant, pusher, doc.doc_id, &receipt).await?;
+                }
             }
             Ok(())
         }
 
         $crate::store::plans_sql::plan_projection_writes!();
+        $crate::store::expenses_sql::expense_projection_writes!();
 
         /// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).
         /// References it already had keep their adder; new ones are `pusher`'s.

@@ -15,6 +15,11 @@
 //! * [`devices::DeviceStore`]: registered devices, sessions, refresh tokens (one macro body).
 //! * [`plans::PlanStore`]: what the planner and the visit-frequency report read (one macro
 //!   body, `plans_sql`, which also holds the plan projection's writes).
+//! * [`expenses::ExpenseStore`]: each tenant's expense budget and a person's documents of a
+//!   month for the expense rule (one macro body, `expenses_sql`, which also holds the expense
+//!   projection's writes).
+//! * [`targets::TargetStore`]: sales targets and their change requests (one macro body,
+//!   `targets_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -30,6 +35,8 @@ mod directory_sql;
 pub mod documents;
 mod documents_rows;
 mod documents_sql;
+pub mod expenses;
+mod expenses_sql;
 pub mod organisation;
 pub mod photo_hashes;
 mod photo_hashes_sql;
@@ -39,16 +46,20 @@ pub mod plans;
 mod plans_sql;
 pub mod postgres;
 pub mod sqlite;
+pub mod targets;
+mod targets_sql;
 pub mod verdicts;
 mod verdicts_sql;
 
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
+pub use expenses::ExpenseStore;
 pub use organisation::OrganisationStore;
 pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
 pub use plans::PlanStore;
+pub use targets::TargetStore;
 pub use verdicts::VerdictStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +144,8 @@ pub trait Store:
     + DeviceStore
     + VerdictStore
     + PlanStore
+    + ExpenseStore
+    + TargetStore
     + Send
     + Sync
     + 'static
@@ -147,6 +160,8 @@ impl<T> Store for T where
         + DeviceStore
         + VerdictStore
         + PlanStore
+        + ExpenseStore
+        + TargetStore
         + Send
         + Sync
         + 'static

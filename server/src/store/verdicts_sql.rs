@@ -145,6 +145,28 @@ macro_rules! verdict_store {
             Ok(())
         }
 
+        /// Queues `store` for a re-check of its open orders in the caller's transaction, unless
+        /// it is already waiting: a credit import queues with the snapshots it stores
+        /// (`DirectoryStore::import_credit`).
+        pub(crate) async fn enqueue_credit_recheck_in(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            tenant: TenantId,
+            store: StoreId,
+            at: Timestamp,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO credit_rechecks (tenant_id, store_id, enqueued_at) \
+                 SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM credit_rechecks \
+                   WHERE tenant_id = $1 AND store_id = $2 AND claimed_at IS NULL)",
+            )
+            .bind(tenant.to_string())
+            .bind(store.to_string())
+            .bind(at.millis())
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::verdicts::VerdictStore for $store {
             #[tracing::instrument(skip(self, skus), fields(skus = skus.len()))]
@@ -294,16 +316,7 @@ macro_rules! verdict_store {
             ) -> StoreResult<()> {
                 let mut tx = self.pool().begin().await?;
                 for store in stores {
-                    sqlx::query(
-                        "INSERT INTO credit_rechecks (tenant_id, store_id, enqueued_at) \
-                         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM credit_rechecks \
-                           WHERE tenant_id = $1 AND store_id = $2 AND claimed_at IS NULL)",
-                    )
-                    .bind(tenant.to_string())
-                    .bind(store.to_string())
-                    .bind(at.millis())
-                    .execute(&mut *tx)
-                    .await?;
+                    enqueue_credit_recheck_in(&mut tx, tenant, *store, at).await?;
                 }
                 tx.commit().await?;
                 Ok(())

@@ -24,7 +24,7 @@
 
 use std::collections::HashSet;
 
-use automerge::{ActorId, AutoCommit, Automerge, Change, LoadOptions};
+use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash, LoadOptions};
 use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind, TEXT_ENCODING};
 use fieldsync_shared::limits::{self, DocumentLimits, LimitExceeded};
 use fieldsync_shared::protocol::RefusedEdit;
@@ -63,8 +63,8 @@ pub enum MergeVerdict {
         /// The push submits the document: the server's verdict comes next (`verdicts`).
         submission: Option<Box<Submission>>,
     },
-    /// Every pushed change is already stored: answer `Stored { new_changes: 0 }`, with the
-    /// refusals the server made of them when they first came (that answer may have been lost).
+    /// Every pushed change is already stored: answer `Stored { new_changes: 0 }` with the
+    /// refusals of the first answer, which the device did not receive.
     Replay { refused_edits: Vec<RefusedEdit> },
     /// Some pushed change depends on a change the server lacks.
     MissingDeps,
@@ -172,9 +172,11 @@ pub fn merge_document(
         Ok(changes) => changes,
         Err(message) => return MergeVerdict::refused(reasons::MALFORMED_CHANGE, message),
     };
-    // Pushed again: the answer to their first push, with its refusals, may have been lost.
-    let earlier_refusals = policy::earlier_refusals(&mut doc, &changes);
-    let new_changes = not_yet_present(&mut doc, changes);
+    let (new_changes, present) = not_yet_present(&mut doc, changes);
+    // Changes stored before come again when the answer to their push was lost: that answer's
+    // refusals are told again (from the compensations built on them).
+    let present: Vec<ChangeHash> = present.iter().map(Change::hash).collect();
+    let earlier_refusals = policy::earlier_refusals(&mut doc, &present);
     if new_changes.is_empty() && expected != ExpectedVersion::New {
         return MergeVerdict::Replay {
             refused_edits: earlier_refusals,
@@ -221,7 +223,7 @@ pub fn merge_document(
         return Refused::unavailable().into();
     }
 
-    let (mut document, compensation, refused_edits) = match policy::enforce(
+    let (mut document, compensation, mut refused_edits) = match policy::enforce(
         &mut doc,
         &new_changes,
         &pusher.scope.org,
@@ -242,7 +244,7 @@ pub fn merge_document(
             return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
         }
     };
-    let refused_edits = earlier_refusals.into_iter().chain(refused_edits).collect();
+    refused_edits.splice(0..0, earlier_refusals);
     let upgrade = match upgrade(&mut doc, &mut document) {
         Ok(change) => change,
         Err(e) => {
@@ -438,13 +440,21 @@ fn parse_changes(pushed: &[impl AsRef<[u8]>]) -> Result<Vec<Change>, String> {
         .collect()
 }
 
-/// The changes `doc` does not have yet, each once, in push order.
-fn not_yet_present(doc: &mut AutoCommit, changes: Vec<Change>) -> Vec<Change> {
+/// The changes `doc` does not have yet, each once, in push order; and the newest of the pushed
+/// changes `doc` already has (those no other such change builds on): what a lost answer was
+/// about. Older stored changes come again too when a device sends whole histories.
+fn not_yet_present(doc: &mut AutoCommit, changes: Vec<Change>) -> (Vec<Change>, Vec<Change>) {
     let mut seen = HashSet::new();
-    changes
+    let (present, new): (Vec<Change>, Vec<Change>) = changes
         .into_iter()
-        .filter(|c| seen.insert(c.hash()) && doc.get_change_meta_by_hash(&c.hash()).is_none())
-        .collect()
+        .filter(|c| seen.insert(c.hash()))
+        .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some());
+    let built_on: HashSet<ChangeHash> = present.iter().flat_map(|c| c.deps().to_vec()).collect();
+    let newest_present = present
+        .into_iter()
+        .filter(|c| !built_on.contains(&c.hash()))
+        .collect();
+    (new, newest_present)
 }
 
 fn hydrated_id(doc: &AnyDocument) -> DocId {
@@ -452,5 +462,6 @@ fn hydrated_id(doc: &AnyDocument) -> DocId {
         AnyDocument::Visit(v) => v.id,
         AnyDocument::Order(o) => o.id,
         AnyDocument::Plan(p) => p.id,
+        AnyDocument::Expense(e) => e.id,
     }
 }

@@ -18,14 +18,12 @@
 // contract); it is large, but these functions run once per pushed document.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashSet;
-
 use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Change, ChangeHash, ObjId, ReadDoc, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_order, reconcile_plan, reconcile_visit, server_actor, AnyDocument,
-    DocumentError,
+    hydrate_any, reconcile_expense, reconcile_order, reconcile_plan, reconcile_visit, server_actor,
+    AnyDocument, DocumentError,
 };
 use fieldsync_shared::org::{Editor, OrgView};
 use fieldsync_shared::policy::{self, Refusal};
@@ -57,12 +55,13 @@ pub enum PolicyVerdict {
 }
 
 /// The owner (`person_id`) and store of a document: what relations are computed from. A plan
-/// has no store: [`NO_STORE`], in no scope's or territory's stores, so its owner alone counts.
+/// has no store, and an expense is judged by its owner alone: [`NO_STORE`], in no scope's or territory's stores, so its owner alone counts.
 pub fn owner_and_store(doc: &AnyDocument) -> (UserId, StoreId) {
     match doc {
         AnyDocument::Visit(v) => (v.person_id, v.store_id),
         AnyDocument::Order(o) => (o.person_id, o.store_id),
         AnyDocument::Plan(p) => (p.person_id, NO_STORE),
+        AnyDocument::Expense(e) => (e.person_id, NO_STORE),
     }
 }
 
@@ -180,6 +179,7 @@ pub fn server_change(
         AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
         AnyDocument::Order(o) => reconcile_order(doc, o)?,
         AnyDocument::Plan(p) => reconcile_plan(doc, p)?,
+        AnyDocument::Expense(e) => reconcile_expense(doc, e)?,
     }
     // Seconds, like the devices' changes.
     let options = CommitOptions::default()
@@ -222,47 +222,48 @@ pub fn commit_message(refused: &[Refusal]) -> String {
     format!("{COMPENSATION_PREFIX}{}", parts.join(", "))
 }
 
-/// The refusals of the compensating changes that undid some of `pushed` (changes the document
-/// already holds: pushed again because the answer to their first push was lost), read back
-/// from the compensations' messages ([`commit_message`]). A compensation is the server's
-/// change right after the batch it judged, so it depends on the batch's last change.
-pub fn earlier_refusals(doc: &mut AutoCommit, pushed: &[Change]) -> Vec<RefusedEdit> {
-    let present: HashSet<ChangeHash> = pushed
-        .iter()
-        .map(|c| c.hash())
-        .filter(|h| doc.get_change_meta_by_hash(h).is_some())
-        .collect();
-    if present.is_empty() {
-        return Vec::new();
-    }
-    let server = server_actor();
-    doc.get_changes(&[])
-        .iter()
-        .filter(|c| *c.actor_id() == server && c.deps().iter().any(|d| present.contains(d)))
-        .filter_map(|c| {
-            c.message()
-                .and_then(|m| m.strip_prefix(COMPENSATION_PREFIX))
-        })
-        .flat_map(|refused| refused.split(", "))
-        .filter_map(|part| {
-            let (field, code) = part.strip_suffix(')')?.split_once(" (")?;
-            Some(RefusedEdit {
-                field: field.to_string(),
-                code: code.to_string(),
-                message: format!(
-                    "the server undid this edit of {field} ({code}) when it first arrived"
-                ),
-            })
-        })
-        .collect()
-}
-
 /// The refusal code of a creation for a store the tenant does not have (field `identity`);
 /// checked by the push against the master data, which the shared rules cannot see.
 pub const UNKNOWN_STORE: &str = "unknown_store";
 
 /// How every compensating change's message starts.
 pub const COMPENSATION_PREFIX: &str = "fieldsync-server: refused ";
+
+/// The refusals the server answered when it first stored `pushed` (changes it already has:
+/// a device sending them again never received that answer), read back from the compensating
+/// changes that build on them: their messages name each field and code ([`commit_message`]).
+/// Refusals that needed no compensation (a decision overtaken without undoing) are not
+/// recovered.
+pub fn earlier_refusals(doc: &mut AutoCommit, pushed: &[ChangeHash]) -> Vec<RefusedEdit> {
+    if pushed.is_empty() {
+        return Vec::new();
+    }
+    let server = server_actor();
+    let mut out = Vec::new();
+    for change in doc.get_changes(&[]) {
+        let Some(refused) = change
+            .message()
+            .and_then(|m| m.strip_prefix(COMPENSATION_PREFIX))
+        else {
+            continue;
+        };
+        if change.actor_id() != &server || !change.deps().iter().any(|d| pushed.contains(d)) {
+            continue;
+        }
+        for part in refused.split(", ") {
+            let Some((field, code)) = part.strip_suffix(')').and_then(|p| p.split_once(" ("))
+            else {
+                continue;
+            };
+            out.push(RefusedEdit {
+                field: field.to_string(),
+                code: code.to_string(),
+                message: policy::codes::describe(code).to_string(),
+            });
+        }
+    }
+    out
+}
 
 /// The wire form of a refusal.
 pub fn refused_edit(r: &Refusal) -> RefusedEdit {

@@ -1,11 +1,12 @@
 //! The query projection of a hydrated document: the columns `GET /v1/visits`, `/v1/orders` and
 //! `/v1/plans` filter on, plus the document as JSON (what those endpoints return); for a plan
-//! also its entries (the planned visits the visit-frequency report counts).
+//! also its entries (the planned visits the visit-frequency report counts); for an expense
+//! (`/v1/expenses`) also its amount, approver and receipt.
 
 use fieldsync_shared::document::AnyDocument;
 
 use crate::store::documents::{
-    OrderProjection, PlanEntryRow, PlanProjection, Projection, VisitProjection,
+    ExpenseProjection, OrderProjection, PlanEntryRow, PlanProjection, Projection, VisitProjection,
 };
 
 /// Builds the projection row of `doc`.
@@ -43,6 +44,17 @@ pub fn project(doc: &AnyDocument) -> Result<Projection, serde_json::Error> {
                 })
                 .collect(),
             document_json: serde_json::to_string(p)?,
+        }),
+        AnyDocument::Expense(e) => Projection::Expense(ExpenseProjection {
+            person_id: e.person_id,
+            store_id: e.store_id,
+            date: e.date,
+            expense_type: e.expense_type.as_str(),
+            amount: e.amount,
+            status: e.status.as_str(),
+            approver: e.approver.map(|a| a.as_str()),
+            receipt: e.receipt.as_ref().map(|r| r.sha256.to_hex()),
+            document_json: serde_json::to_string(e)?,
         }),
     })
 }

@@ -22,6 +22,7 @@ use crate::store::documents::{
     LoadedDocument, Projection, PushCommit,
 };
 use crate::store::verdicts::{FindingOutcome, FindingRecord, VerdictStore};
+use crate::store::ExpenseStore;
 use crate::verdicts::{self, Judgement};
 
 /// How often a push is recomputed after losing an optimistic-concurrency race before the
@@ -64,7 +65,7 @@ impl PushReport {
 
 /// Merges and commits `docs`. Nothing is acknowledged unless the commit returned.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, device = %ctx.device_id, docs = docs.len()))]
-pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ?Sized>(
+pub async fn push<S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     docs: Vec<DocPush>,
@@ -277,7 +278,7 @@ fn projected_store(projection: &Projection) -> Option<StoreId> {
     match projection {
         Projection::Visit(v) => Some(v.store_id),
         Projection::Order(o) => Some(o.store_id),
-        Projection::Plan(_) => None,
+        Projection::Plan(_) | Projection::Expense(_) => None,
     }
 }
 
@@ -347,12 +348,13 @@ struct JudgedWrite {
 /// The server's verdict on every write that submits its document (`verdicts`). A hold is
 /// written into the document as a change of the server's actor, after the device's changes and
 /// any compensation, and the write's projection follows it.
-async fn judge_submissions<S: VerdictStore + DirectoryStore + ?Sized>(
+async fn judge_submissions<S: VerdictStore + DirectoryStore + ExpenseStore + ?Sized>(
     store: &S,
     ctx: &PushContext,
     split: &mut Split,
 ) -> ApiResult<HashMap<DocId, JudgedWrite>> {
     let mut judged = HashMap::new();
+    let pushed = verdicts::expense::Pushed::of(split.writes.iter().map(|w| &w.projection));
     for write in &mut split.writes {
         let Some(mut submission) = split.submissions.remove(&write.doc_id) else {
             continue;
@@ -363,6 +365,7 @@ async fn judge_submissions<S: VerdictStore + DirectoryStore + ?Sized>(
             submission.before.as_ref(),
             &submission.document,
             &ctx.cross_device,
+            &pushed,
         )
         .await?;
         let mut document = submission.document.clone();

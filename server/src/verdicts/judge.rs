@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use fieldsync_shared::document::AnyDocument;
+use fieldsync_shared::expense::ExpenseStatus;
 use fieldsync_shared::master::Product;
 use fieldsync_shared::order::{Order, OrderStatus};
 use fieldsync_shared::org::Role;
@@ -39,7 +40,7 @@ pub struct Judgement {
 
 /// Does the change `before -> after` submit something the server judges? An order moving to
 /// `submitted`/`pending_approval`, or a submitted order whose lines, terms or store changed;
-/// a visit moving to `submitted`. A replayed or unrelated edit (notes) judges nothing, so a
+/// a visit moving to `submitted`; an expense moving to `submitted` or `pending_approval`. A replayed or unrelated edit (notes) judges nothing, so a
 /// hold the device has pulled is never judged again.
 pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool {
     match (before, after) {
@@ -66,6 +67,12 @@ pub fn is_submission(before: Option<&AnyDocument>, after: &AnyDocument) -> bool 
         }
         // No shared rule judges a plan.
         (_, AnyDocument::Plan(_)) => false,
+        (before, AnyDocument::Expense(e)) => {
+            matches!(
+                e.status,
+                ExpenseStatus::Submitted | ExpenseStatus::PendingApproval
+            ) && !matches!(before, Some(AnyDocument::Expense(b)) if b.status == e.status)
+        }
     }
 }
 
@@ -95,7 +102,8 @@ pub fn judge(
         .collect();
     let settings = RuleSettings::with_tiers(data.tiers(), submitter);
     match doc {
-        AnyDocument::Plan(_) => Judgement::default(),
+        // Expenses are judged by `verdicts::expense`, against no store.
+        AnyDocument::Plan(_) | AnyDocument::Expense(_) => Judgement::default(),
         AnyDocument::Order(order) => {
             let server_data = |open_orders| OrderData {
                 store: &store.value,

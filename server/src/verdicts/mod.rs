@@ -10,12 +10,14 @@
 //!    recorded it used and against the server's current data, and decide per finding
 //!    ([`decision`]): held (sync undoes the submission with a change of the server's actor),
 //!    flagged for the supervisor, or noted; and the cross-device flags ([`cross_device`]);
+//!    an expense is judged by [`expense`] against its person's month;
 //! 3. [`records`]: the findings with the document's heads, which sync's commit stores in the
 //!    push's own transaction (`store::verdicts`), and [`push_findings`] for the device's push
 //!    report.
 
 pub mod cross_device;
 pub mod decision;
+pub mod expense;
 pub mod judge;
 pub mod recheck;
 
@@ -31,19 +33,21 @@ use crate::store::directory::DirectoryStore;
 use crate::store::verdicts::{
     FindingKind, FindingOutcome, FindingRecord, FindingSource, VerdictStore,
 };
-use crate::store::StoreResult;
+use crate::store::{ExpenseStore, StoreResult};
 pub use cross_device::{Elsewhere, Limits, OpenOrders};
 pub use judge::{is_submission, Judged, Judgement};
 
 /// Reads what `doc` is judged against, judges it (`judge::judge`) and adds the cross-device
-/// flags (`cross_device`), with the tenant's `limits`.
+/// flags (`cross_device`), with the tenant's `limits`; an expense with this push's orders and
+/// expenses (`pushed`) counted in its month.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn judge_submission<S: VerdictStore + DirectoryStore + ?Sized>(
+pub async fn judge_submission<S: VerdictStore + DirectoryStore + ExpenseStore + ?Sized>(
     store: &S,
     tenant: TenantId,
     before: Option<&AnyDocument>,
     doc: &AnyDocument,
     limits: &Limits,
+    pushed: &expense::Pushed,
 ) -> ApiResult<Judgement> {
     let (store_id, person, skus, elsewhere) = match doc {
         AnyDocument::Order(o) => {
@@ -66,6 +70,11 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ?Sized>(
         }
         // No shared rule judges a plan.
         AnyDocument::Plan(_) => return Ok(Judgement::default()),
+        // An expense is judged against the person's month, not a store's master rows.
+        AnyDocument::Expense(e) => {
+            let inputs = expense::expense_inputs(store, tenant, e, pushed).await?;
+            return Ok(expense::judge_expense(e, &inputs));
+        }
     };
     let data = store.rule_data(tenant, store_id, &skus).await?;
     let submitter = submitter_role(store, tenant, person).await?;
@@ -86,7 +95,7 @@ pub async fn judge_submission<S: VerdictStore + DirectoryStore + ?Sized>(
                     &mut judgement,
                 );
             }
-            AnyDocument::Plan(_) => {}
+            AnyDocument::Plan(_) | AnyDocument::Expense(_) => {}
         }
     }
     Ok(judgement)

@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use super::{check_order, check_plan, check_visit, codes, Field, Refusal};
+use super::{check_expense, check_order, check_plan, check_visit, codes, Field, Refusal};
 use crate::document::AnyDocument;
 use crate::org::Editor;
 use crate::values::UserId;
@@ -16,6 +16,10 @@ pub fn check(editor: &Editor, before: Option<&AnyDocument>, after: &AnyDocument)
         (Some(AnyDocument::Order(b)), AnyDocument::Order(a)) => check_order(editor, Some(b), a),
         (None, AnyDocument::Plan(a)) => check_plan(editor, None, a),
         (Some(AnyDocument::Plan(b)), AnyDocument::Plan(a)) => check_plan(editor, Some(b), a),
+        (None, AnyDocument::Expense(a)) => check_expense(editor, None, a),
+        (Some(AnyDocument::Expense(b)), AnyDocument::Expense(a)) => {
+            check_expense(editor, Some(b), a)
+        }
         _ => vec![Refusal::new(
             Field::Identity,
             codes::KIND_CHANGED,

@@ -24,6 +24,9 @@ pub fn compensate(before: &AnyDocument, after: &AnyDocument, refused: &[Refusal]
             AnyDocument::Order(put_back(b, a, &refused))
         }
         (AnyDocument::Plan(b), AnyDocument::Plan(a)) => AnyDocument::Plan(put_back(b, a, &refused)),
+        (AnyDocument::Expense(b), AnyDocument::Expense(a)) => {
+            AnyDocument::Expense(put_back(b, a, &refused))
+        }
         // A change of kind is refused as a whole.
         _ => before.clone(),
     }

@@ -21,7 +21,9 @@ pub struct Overtaken {
 /// The parts of a document that make up a decision: they stand or fall together.
 fn decision_fields(doc: &AnyDocument) -> &'static [Field] {
     match doc {
-        AnyDocument::Visit(_) | AnyDocument::Plan(_) => &[Field::Status, Field::Review],
+        AnyDocument::Visit(_) | AnyDocument::Plan(_) | AnyDocument::Expense(_) => {
+            &[Field::Status, Field::Review]
+        }
         AnyDocument::Order(_) => &[Field::Status],
     }
 }
@@ -51,6 +53,7 @@ fn differs(field: Field, before: &AnyDocument, after: &AnyDocument) -> bool {
         (AnyDocument::Visit(b), AnyDocument::Visit(a)) => FieldMembers::differs(field, b, a),
         (AnyDocument::Order(b), AnyDocument::Order(a)) => FieldMembers::differs(field, b, a),
         (AnyDocument::Plan(b), AnyDocument::Plan(a)) => FieldMembers::differs(field, b, a),
+        (AnyDocument::Expense(b), AnyDocument::Expense(a)) => FieldMembers::differs(field, b, a),
         _ => true,
     }
 }

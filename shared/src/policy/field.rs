@@ -23,10 +23,12 @@ pub enum Field {
     Lines,
     /// Order payment method and requested delivery date.
     Terms,
-    /// Order and plan `submitted_at`.
+    /// Order and plan `submitted_at`; an expense's submission record.
     SubmittedAt,
     /// Plan entries (with the stores the rep removed and the routes).
     Entries,
+    /// What an expense is: type, amount, date, store and visit, description.
+    Details,
 }
 
 impl Field {
@@ -45,6 +47,7 @@ impl Field {
             Field::Terms => "terms",
             Field::SubmittedAt => "submitted_at",
             Field::Entries => "entries",
+            Field::Details => "details",
         }
     }
 }

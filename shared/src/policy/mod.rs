@@ -11,7 +11,8 @@
 
 //! * [`field`]: the parts of a document policies speak about, and per document type which
 //!   members each part stands for (one table gives both "did it change" and "put it back").
-//! * [`visit`], [`order`], [`plan`]: the policy of each document kind (status moves, who may edit what).
+//! * [`visit`], [`order`], [`plan`], [`expense`]: the policy of each document kind (status moves,
+//!   who may edit what).
 //! * [`check`] and [`compensate`]: either kind, as the device and the server call them.
 //! * [`overtaken`]: a decision that met a concurrent one the server stored first.
 //! * [`Refusal`] and its stable [`codes`].
@@ -22,6 +23,7 @@
 mod check;
 mod compensate;
 mod concurrent;
+mod expense;
 mod field;
 mod order;
 mod plan;
@@ -31,12 +33,15 @@ mod visit;
 pub use check::check;
 pub use compensate::compensate;
 pub use concurrent::{overtaken, Overtaken};
+pub use expense::check_expense;
 pub use field::Field;
 pub use order::check_order;
 pub use plan::check_plan;
 pub use refusal::{codes, Refusal};
 pub use visit::check_visit;
 
+#[cfg(test)]
+mod expense_tests;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(test)]

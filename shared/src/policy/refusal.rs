@@ -41,6 +41,35 @@ pub mod codes {
     pub const SUBMITTED_AT_FIXED: &str = "submitted_at_fixed";
     pub const KIND_CHANGED: &str = "kind_changed";
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
+    pub const EXPENSE_SUBMITTED: &str = "expense_submitted";
+    pub const APPROVER_REQUIRED: &str = "approver_required";
     /// A decision made concurrently with one the server stored first (`policy::overtaken`).
     pub const DECIDED_CONCURRENTLY: &str = "decided_concurrently";
+
+    /// What a code means, for a person, when only the code is known (a refusal recovered
+    /// from the document's history rather than from the check that made it).
+    pub fn describe(code: &str) -> &'static str {
+        match code {
+            IDENTITY_FIXED => "what identifies the document cannot change",
+            NOT_ALLOWED_TO_CREATE => "you may not create this document",
+            STATUS_TRANSITION_NOT_ALLOWED => "you may not move the document to this status",
+            NOT_AUTHOR => "only its author may change this",
+            NOT_AUTHOR_OR_COLLEAGUE => "only its author or a colleague may change this",
+            VISIT_SUBMITTED => "the visit is submitted; this can no longer change",
+            VISIT_FROZEN => "the visit is decided; this can no longer change",
+            NOT_REVIEWER => "only the reviewer may change the review",
+            REVIEW_REQUIRED => "a decision needs your review",
+            REVIEW_INVALID => "the review must be yours and match the decision",
+            COMMENT_REQUIRED => "sending work back needs a comment",
+            ORDER_SUBMITTED => "the order is submitted; this can no longer change",
+            ORDER_CLOSED => "the order is closed; this can no longer change",
+            SUBMITTED_AT_FIXED => "the submission time cannot change",
+            KIND_CHANGED => "a document cannot change kind",
+            PLAN_SUBMITTED => "the plan is submitted; its entries can no longer change",
+            DECIDED_CONCURRENTLY => {
+                "another decision on this document reached the server first and stands"
+            }
+            _ => "the server undid this edit",
+        }
+    }
 }

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 pub mod approval;
 pub mod credit;
 pub mod delivery;
+pub mod expense;
 pub mod frequency;
 pub mod freshness;
 pub mod geofence;
 pub mod photos;
 pub mod plan;
 pub mod pricing;
+pub mod sales;
 pub mod submission;
 pub mod visit_timing;
 
@@ -35,6 +37,8 @@ pub enum RuleId {
     DeliveryDate,
     VisitFrequency,
     Approval,
+    /// Expense pre-approval: tiers and the month's budget.
+    Expense,
 }
 
 impl RuleId {
@@ -49,6 +53,7 @@ impl RuleId {
             RuleId::DeliveryDate => "delivery_date",
             RuleId::VisitFrequency => "visit_frequency",
             RuleId::Approval => "approval",
+            RuleId::Expense => "expense",
         }
     }
 }

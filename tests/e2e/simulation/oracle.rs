@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use fieldsync_client::{Device, DocKind, PhotoState, SyncReport};
 use fieldsync_e2e::{DEMO_PASSWORD, DEMO_TENANT};
-use fieldsync_shared::document::{hydrate_order, hydrate_plan, hydrate_visit};
+use fieldsync_shared::document::{hydrate_expense, hydrate_order, hydrate_plan, hydrate_visit};
 use fieldsync_shared::DocId;
 use tempfile::TempDir;
 
@@ -272,6 +272,10 @@ fn registers(kind: DocKind, doc: &Automerge) -> Result<BTreeMap<String, String>,
         DocKind::Plan => {
             let p = hydrate_plan(doc).map_err(|e| e.to_string())?;
             out.insert("status".into(), p.status.as_str().to_string());
+        }
+        DocKind::Expense => {
+            let e = hydrate_expense(doc).map_err(|e| e.to_string())?;
+            out.insert("status".into(), e.status.as_str().to_string());
         }
     }
     Ok(out)

@@ -71,6 +71,7 @@ pub fn run(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
             match kind {
                 DocKind::Visit => device.approve_visit(id, comment.as_deref())?,
                 DocKind::Order => device.approve_order(id)?,
+                DocKind::Expense => device.approve_expense(id, comment.as_deref())?,
                 DocKind::Plan => return Err(not_reviewed_here()),
             }
             out.value(&json!({"ok": true, "status": "approved"}), || {
@@ -83,6 +84,7 @@ pub fn run(device: &Device, out: &Out, cmd: ReviewCommand) -> CliResult<()> {
             match kind {
                 DocKind::Visit => device.reject_visit(id, &comment)?,
                 DocKind::Order => device.reject_order(id, &comment)?,
+                DocKind::Expense => device.reject_expense(id, &comment)?,
                 DocKind::Plan => return Err(not_reviewed_here()),
             }
             out.value(&json!({"ok": true, "status": "rejected"}), || {

@@ -1,6 +1,7 @@
 //! `credit` files: one row a store's credit snapshot, replacing the store's previous one. The
-//! customers whose credit changed are queued for a re-check of their open orders
-//! ([`credit_recheck`](super::credit_recheck)).
+//! customers whose credit changed ([`changes_credit`]) are queued for a re-check of their open
+//! orders ([`credit_recheck`](super::credit_recheck)) in the transaction that stores the
+//! snapshots.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,11 +25,10 @@ pub const COLUMNS: Columns = Columns {
     optional: &[],
 };
 
-/// The checked snapshots, and the stores whose credit they change.
+/// The checked snapshots.
 #[derive(Default)]
 pub(super) struct CreditRows {
     upserts: Upserts<CreditSnapshot>,
-    changed: Vec<StoreId>,
 }
 
 #[async_trait::async_trait]
@@ -81,11 +81,7 @@ impl RowImport for CreditRows {
                 overdue,
                 as_of,
             };
-            let previous = before.get(&store_id);
-            if changes_credit(previous, &snapshot) {
-                out.changed.push(store_id);
-            }
-            out.upserts.push(snapshot, previous.is_some());
+            out.upserts.push(snapshot, before.contains_key(&store_id));
         }
         Ok(out)
     }
@@ -95,11 +91,10 @@ impl RowImport for CreditRows {
         store: &dyn DataStore,
         tenant: TenantId,
     ) -> Result<ImportCounts, ImportError> {
-        store.upsert_credit(tenant, &self.upserts.rows).await?;
-        // After the snapshots are stored, which the re-check reads. The import is answered
-        // now; the background job flags the open orders.
+        // The re-checks are queued with the snapshots, which they read, in one transaction:
+        // nothing is answered before both are durable. The background job flags the orders.
         store
-            .enqueue_credit_rechecks(tenant, &self.changed, Timestamp::now())
+            .import_credit(tenant, &self.upserts.rows, changes_credit, Timestamp::now())
             .await?;
         Ok(self.upserts.counts)
     }

@@ -1,4 +1,4 @@
-//! CSV imports of users, stores, territories, products and credit snapshots:
+//! CSV imports of users, stores, territories, products, credit snapshots and sales targets:
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -24,6 +24,7 @@ pub mod handler;
 pub mod pipeline;
 pub mod products;
 pub mod stores;
+pub mod targets;
 pub mod territories;
 pub mod users;
 
@@ -45,15 +46,17 @@ pub enum ImportKind {
     Territories,
     Products,
     Credit,
+    Targets,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 5] = [
+    const ALL: [ImportKind; 6] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
         Self::Products,
         Self::Credit,
+        Self::Targets,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -67,6 +70,7 @@ impl ImportKind {
             Self::Territories => "territories",
             Self::Products => "products",
             Self::Credit => "credit",
+            Self::Targets => "targets",
         }
     }
 
@@ -78,6 +82,7 @@ impl ImportKind {
             Self::Territories => territories::COLUMNS,
             Self::Products => products::COLUMNS,
             Self::Credit => credit::COLUMNS,
+            Self::Targets => targets::COLUMNS,
         }
     }
 }

@@ -16,4 +16,4 @@ impl PgStore {
     }
 }
 
-crate::store::directory_sql::directory_store!(PgStore, Postgres, PgRow);
+crate::store::directory_sql::directory_store!(PgStore, Postgres, PgRow, postgres);

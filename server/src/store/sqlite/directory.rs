@@ -14,4 +14,4 @@ impl SqliteStore {
     }
 }
 
-crate::store::directory_sql::directory_store!(SqliteStore, Sqlite, SqliteRow);
+crate::store::directory_sql::directory_store!(SqliteStore, Sqlite, SqliteRow, sqlite);

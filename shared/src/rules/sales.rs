@@ -1,0 +1,65 @@
+//! Achieved sales: what a person sold in a calendar month, and how far that is towards a
+//! target. One definition for the expense budget (`rules::expense`) and the target
+//! achievement the server reports (`GET /v1/targets/achievement`).
+
+use crate::order::{Order, OrderStatus};
+use crate::values::{Date, Money, UserId};
+
+/// The first and last day of `date`'s calendar month.
+pub fn month_of(date: Date) -> (Date, Date) {
+    use chrono::Datelike;
+    let d = date.naive();
+    let first = d.with_day(1).unwrap_or(d);
+    let next = if first.month() == 12 {
+        first
+            .with_year(first.year() + 1)
+            .and_then(|n| n.with_month(1))
+    } else {
+        first.with_month(first.month() + 1)
+    };
+    let last = next.and_then(|n| n.pred_opt()).unwrap_or(d);
+    (Date::from_naive(first), Date::from_naive(last))
+}
+
+/// `person`'s achieved sales in `date`'s month: their orders dated in it that are submitted
+/// or approved (an order waiting for approval, rejected or cancelled is no sale yet).
+pub fn achieved_sales<'a>(
+    orders: impl IntoIterator<Item = &'a Order>,
+    person: UserId,
+    date: Date,
+) -> Money {
+    let (first, last) = month_of(date);
+    orders
+        .into_iter()
+        .filter(|o| o.person_id == person && o.order_date >= first && o.order_date <= last)
+        .filter(|o| matches!(o.status, OrderStatus::Submitted | OrderStatus::Approved))
+        .map(|o| o.total().unwrap_or(Money(i64::MAX)))
+        .fold(Money::ZERO, saturating_add)
+}
+
+/// `actual` as a share of `target`, in basis points (10000: 100 %), rounded down; `None` for
+/// a target that is not positive.
+pub fn achievement_bp(actual: Money, target: Money) -> Option<i64> {
+    if target <= Money::ZERO {
+        return None;
+    }
+    let bp = i128::from(actual.0.max(0)) * 10_000 / i128::from(target.0);
+    Some(i64::try_from(bp).unwrap_or(i64::MAX))
+}
+
+pub(super) fn saturating_add(a: Money, b: Money) -> Money {
+    a.checked_add(b).unwrap_or(Money(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn achievement_is_actual_over_target_in_basis_points() {
+        assert_eq!(achievement_bp(Money(50_000), Money(40_000)), Some(12_500));
+        assert_eq!(achievement_bp(Money(1), Money(3)), Some(3_333));
+        assert_eq!(achievement_bp(Money(-5), Money(3)), Some(0));
+        assert_eq!(achievement_bp(Money(5), Money::ZERO), None);
+    }
+}
