@@ -133,6 +133,7 @@ fn main() {
                     None,
                     doc,
                     &limits,
+                    &Default::default(),
                 ))
                 .expect("judge");
         }
