@@ -12,13 +12,15 @@
 
 use std::collections::BTreeMap;
 
+use fieldsync_client::NewExpense;
 use fieldsync_e2e::process::PgDatabase;
 use fieldsync_e2e::{http, png_bytes, write_file, TestDevice, TestServer, DEMO_PASSWORD};
 use fieldsync_server::config::Secret;
 use fieldsync_server::demo::{demo_region_id, demo_team_id, demo_territory_id, demo_user_id};
+use fieldsync_shared::expense::ExpenseType;
 use fieldsync_shared::master::Role;
 use fieldsync_shared::order::PaymentMethod;
-use fieldsync_shared::{DocId, PersonCode, Sha256, TenantId, Timestamp, UserId};
+use fieldsync_shared::{DocId, Money, PersonCode, Sha256, TenantId, Timestamp, UserId};
 use serde_json::{json, Value};
 
 #[test]
@@ -78,6 +80,9 @@ struct Victim {
     user: String,
     device: String,
     plan: String,
+    expense: String,
+    target: String,
+    target_change: String,
 }
 
 impl Victim {
@@ -89,6 +94,9 @@ impl Victim {
             (r, "id") if r.starts_with("/v1/orders/") => &self.order,
             (r, "id") if r.starts_with("/v1/documents/") => &self.visit,
             (r, "id") if r.starts_with("/v1/plans/") => &self.plan,
+            (r, "id") if r.starts_with("/v1/expenses/") => &self.expense,
+            (r, "id") if r.starts_with("/v1/targets/") => &self.target,
+            (r, "id") if r.starts_with("/v1/target-changes/") => &self.target_change,
             (_, "upload_id") => &self.upload,
             (_, "sha256") => &self.photo,
             (r, "id") if r.starts_with("/v1/admin/users/") => &self.user,
@@ -238,15 +246,17 @@ fn every_route_with_an_id(postgres: bool) {
         "ids that told something:\n{}",
         failures.join("\n")
     );
-    // Visits, orders, history, uploads (5), photos (6) and administration (9), each by three.
+    // Visits, orders, plans, expenses, history, uploads (5), photos (6), targets (3) and
+    // administration (9), each by three.
     assert!(
-        checked >= 3 * 20,
+        checked >= 3 * 25,
         "only {checked} calls: is the description complete?"
     );
 }
 
-/// rep1's visit with a photo (stored and referenced), an order, an open upload, rep1's user
-/// and device.
+/// rep1's visit with a photo (stored and referenced), an order, an open upload, a plan, an
+/// expense, a month target with a change request (by rep1's supervisor), rep1's user and
+/// device.
 fn rep1_objects(server: &TestServer) -> Victim {
     let rep1 = TestDevice::login(server, "rep1");
     let store = rep1.store_by_code("NKA-001").unwrap();
@@ -261,6 +271,16 @@ fn rep1_objects(server: &TestServer) -> Victim {
             PaymentMethod::Cash,
             Some(visit),
         )
+        .unwrap();
+    let expense = rep1
+        .record_expense(NewExpense {
+            expense_type: ExpenseType::Travel,
+            amount: Money(3_500),
+            date: today,
+            store_id: Some(store.id),
+            visit_id: Some(visit),
+            description: Some("taxi to the store".into()),
+        })
         .unwrap();
     rep1.sync().unwrap();
 
@@ -283,6 +303,8 @@ fn rep1_objects(server: &TestServer) -> Victim {
     assert_eq!(resp.status(), 200);
     let plan: Value = resp.body_mut().read_json().unwrap();
 
+    let (target, target_change) = rep1_target_with_a_change(server);
+
     let devices = server.get_json(&server.token("admin"), "/v1/admin/devices");
     let rep1_id = demo_user_id("rep1").to_string();
     let device = devices["devices"]
@@ -304,7 +326,43 @@ fn rep1_objects(server: &TestServer) -> Victim {
             .as_str()
             .expect("the plan's id")
             .to_string(),
+        expense: expense.to_string(),
+        target,
+        target_change,
     }
+}
+
+/// rep1's target for this month (imported by the administrator) and a change of it that
+/// rep1's supervisor requested: (target id, change request id).
+fn rep1_target_with_a_change(server: &TestServer) -> (String, String) {
+    let month = &Timestamp::now().utc_date().to_string()[..7];
+    let csv = format!("period,rep,category,amount,volume\n{month},rep1,,2000.00,200\n");
+    let mut resp = http()
+        .post(&format!("{}/v1/admin/import/targets", server.url))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", server.token("admin")),
+        )
+        .header("Content-Type", "text/csv")
+        .send(csv.as_bytes())
+        .expect("import targets");
+    assert_eq!(resp.status(), 200, "{:?}", resp.body_mut().read_to_string());
+    let targets = server.get_json(&server.token("rep1"), "/v1/targets");
+    let target = targets.as_array().expect("targets")[0]["id"]
+        .as_str()
+        .expect("the target's id")
+        .to_string();
+    let mut resp = http()
+        .post(&format!("{}/v1/targets/{target}/changes", server.url))
+        .header("Authorization", &format!("Bearer {}", server.token("sup1")))
+        .send_json(
+            json!({"reason": "store closed for renovation", "amount": 150_000, "volume": 150}),
+        )
+        .expect("request a change");
+    assert_eq!(resp.status(), 201);
+    let change: Value = resp.body_mut().read_json().unwrap();
+    let change = change["id"].as_str().expect("the change's id").to_string();
+    (target, change)
 }
 
 /// A supervisor of a team of their own (no members, no territory), signed in.

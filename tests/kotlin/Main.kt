@@ -11,6 +11,7 @@ val suites =
         OperationsTest,
         SyncStatusTest,
         ReviewFindingsTest,
+        ExpensesTest,
         ExampleTest,
     )
 

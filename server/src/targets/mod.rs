@@ -357,7 +357,8 @@ pub async fn request_change(
     Path(id): Path<String>,
     body: Result<Json<ChangeRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<ChangeView>)> {
-    let Json(req) = body.map_err(body_error)?;
+    // The id is resolved before the body is read: an id outside the scope is 404 whatever
+    // was sent, so a malformed body never tells that the id exists.
     let target = visible_target(&state, &principal, &id).await?;
     if !matches!(
         principal.role,
@@ -367,6 +368,7 @@ pub async fn request_change(
             "supervisors and managers request target changes".into(),
         ));
     }
+    let Json(req) = body.map_err(body_error)?;
     let reason = ShortText::parse(&req.reason)
         .map_err(|e| ApiError::unprocessable("invalid_body", format!("reason: {}", e.reason)))?;
     if req.amount < 0 || req.volume < 0 {
@@ -416,7 +418,6 @@ pub async fn decide_change(
     Path(id): Path<String>,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> ApiResult<Json<ChangeView>> {
-    let Json(req) = body.map_err(body_error)?;
     let tenant = principal.tenant_id;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("target change"))?;
     let change = state
@@ -432,6 +433,7 @@ pub async fn decide_change(
             "a manager decides target changes".into(),
         ));
     }
+    let Json(req) = body.map_err(body_error)?;
     if change.requested_by == principal.user_id {
         return Err(ApiError::Forbidden(
             "another manager decides your own request".into(),
