@@ -114,6 +114,44 @@ pub fn new_document(actor: ActorId) -> AutoCommit {
     AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor)
 }
 
+/// The bytes of the actor of every plan's first change, its skeleton ([`new_plan_document`]).
+pub const PLAN_SKELETON_ACTOR: [u8; 16] = *b"fieldsync-plansk";
+
+/// A new plan document for `person` and `week`, for `actor` to fill: its first change is the
+/// plan's skeleton (the empty draft: identity, status and empty maps), the same bytes wherever
+/// it is made (a fixed actor, time and message). A plan's id is its person's and week's, so
+/// two phones of one rep, or a phone and the server, may each create it offline; with one
+/// common first change their entries land in the same maps and merge entry by entry, where
+/// two unrelated creations would each make their own maps and one would hide the other.
+pub fn new_plan_document(
+    person: crate::values::UserId,
+    week: crate::plan::IsoWeek,
+    actor: ActorId,
+) -> Result<AutoCommit, DocumentError> {
+    let mut doc = new_document(ActorId::from(PLAN_SKELETON_ACTOR));
+    reconcile_plan(&mut doc, &Plan::new(person, week))?;
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message("plan".to_string())
+            .with_time(0),
+    );
+    Ok(doc.with_actor(actor))
+}
+
+/// Is `change` the skeleton of the plan of `person` and `week`, byte for byte? The only change
+/// not authored by its device that a server accepts from one.
+pub fn is_plan_skeleton(
+    change: &automerge::Change,
+    person: crate::values::UserId,
+    week: crate::plan::IsoWeek,
+) -> bool {
+    let Ok(skeleton) = new_plan_document(person, week, ActorId::from(PLAN_SKELETON_ACTOR))
+    else {
+        return false;
+    };
+    skeleton.get_heads() == [change.hash()]
+}
+
 /// Loads a saved document (`AutoCommit::save`, or concatenated changes) using
 /// [`TEXT_ENCODING`]. The loaded document gets a random actor; a device that will edit it sets
 /// its own with `with_actor`.

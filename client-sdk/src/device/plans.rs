@@ -197,7 +197,11 @@ impl Device {
         let mut conn = self.db.lock();
         let profile = store::require_profile(&conn)?;
         edits::authorize(&conn, &profile, None, plan)?;
-        let mut doc = fieldsync_shared::document::new_document(self.db.actor().clone());
+        let mut doc = fieldsync_shared::document::new_plan_document(
+            plan.person_id,
+            plan.week,
+            self.db.actor().clone(),
+        )?;
         edits::commit(
             &mut conn,
             plan.id,

@@ -16,7 +16,9 @@ use axum::Json;
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 
-use fieldsync_shared::document::{hydrate_plan, new_document, server_actor, AnyDocument, DocKind};
+use fieldsync_shared::document::{
+    hydrate_plan, new_plan_document, server_actor, AnyDocument, DocKind,
+};
 use fieldsync_shared::plan::{IsoWeek, Plan, PlanDay, WorkingDays};
 use fieldsync_shared::policy;
 use fieldsync_shared::rules::plan::{generate, PlanRequest, TerritoryStore, VisitFrequency};
@@ -121,9 +123,9 @@ pub async fn generate_plan(
         let outcome = tokio::task::spawn_blocking(move || input.run())
             .await
             .map_err(ApiError::internal)??;
-        let Some(change) = outcome.change else {
+        if outcome.changes.is_empty() {
             return Ok(Json(outcome.body));
-        };
+        }
         let projection =
             project(&AnyDocument::Plan(outcome.body.plan.clone())).map_err(ApiError::internal)?;
         let commit = PushCommit {
@@ -138,11 +140,15 @@ pub async fn generate_plan(
                 doc_id: plan_id,
                 kind: DocKind::Plan,
                 expected,
-                changes: vec![NewChange {
-                    hash: change.hash().0,
-                    bytes: change.raw_bytes().to_vec(),
-                    origin: ChangeOrigin::Server,
-                }],
+                changes: outcome
+                    .changes
+                    .iter()
+                    .map(|change| NewChange {
+                        hash: change.hash().0,
+                        bytes: change.raw_bytes().to_vec(),
+                        origin: ChangeOrigin::Server,
+                    })
+                    .collect(),
                 projection,
             }],
             // No shared rule judges a plan.
@@ -213,15 +219,23 @@ struct Regeneration {
 
 struct Attempt {
     body: GeneratedPlanBody,
-    /// `None`: nothing changed.
-    change: Option<automerge::Change>,
+    /// The changes to store, in causal order (a new plan: its skeleton first); empty: nothing
+    /// changed.
+    changes: Vec<automerge::Change>,
 }
 
 impl Regeneration {
     fn run(self) -> ApiResult<Attempt> {
+        // A new plan starts from the skeleton every creator shares, so that the rep's phone
+        // creating the same plan offline merges with this one.
         let mut doc = match &self.stored {
             Some(stored) => open_stored_editable(stored).map_err(ApiError::internal)?,
-            None => new_document(server_actor()),
+            None => new_plan_document(self.person, self.settings.week, server_actor())
+                .map_err(ApiError::internal)?,
+        };
+        let mut changes: Vec<automerge::Change> = match &self.stored {
+            Some(_) => Vec::new(),
+            None => doc.get_changes(&[]),
         };
         let before = match &self.stored {
             Some(_) => Some(hydrate_plan(&doc).map_err(ApiError::internal)?),
@@ -258,6 +272,11 @@ impl Regeneration {
         let current = before.clone().unwrap_or_else(|| after.clone());
         let change = server_change(&mut doc, &current, after, "plan generated".into())
             .map_err(ApiError::internal)?;
+        match change {
+            Some(change) => changes.push(change),
+            // Nothing to write: a new plan's skeleton alone is not stored.
+            None => changes.clear(),
+        }
         let total_km = plan.days.values().map(|d: &PlanDay| d.length_km).sum();
         Ok(Attempt {
             body: GeneratedPlanBody {
@@ -266,7 +285,7 @@ impl Regeneration {
                 unscheduled,
                 total_km,
             },
-            change,
+            changes,
         })
     }
 }

@@ -25,7 +25,9 @@
 use std::collections::HashSet;
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash, LoadOptions};
-use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind, TEXT_ENCODING};
+use fieldsync_shared::document::{
+    hydrate_any, is_plan_skeleton, AnyDocument, DocKind, PLAN_SKELETON_ACTOR, TEXT_ENCODING,
+};
 use fieldsync_shared::limits::{self, DocumentLimits, LimitExceeded};
 use fieldsync_shared::protocol::RefusedEdit;
 use fieldsync_shared::values::DocId;
@@ -182,7 +184,7 @@ pub fn merge_document(
             refused_edits: earlier_refusals,
         };
     }
-    if let Err(message) = check_actors(&new_changes, pusher.actor) {
+    if let Err(message) = check_actors(kind, &new_changes, pusher.actor) {
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
@@ -221,6 +223,9 @@ pub fn merge_document(
     };
     if before.is_none() && !check_access(pusher.scope, &after) {
         return Refused::unavailable().into();
+    }
+    if let Err(message) = check_plan_skeleton(&after, &new_changes) {
+        return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
     let (mut document, compensation, mut refused_edits) = match policy::enforce(
@@ -330,19 +335,45 @@ fn check_access(scope: &ReadScope, doc: &AnyDocument) -> bool {
 
 /// Every new change must be the pushing device's own. Changes the server already has are
 /// not new (a device re-sending another device's changes after `MissingDeps` is fine); the
-/// server's actor is never a device's.
-fn check_actors(new_changes: &[Change], device_actor: &ActorId) -> Result<(), String> {
+/// server's actor is never a device's. A plan's first change, its skeleton, has an actor of
+/// its own: it is checked byte for byte once the document is read ([`check_plan_skeleton`]).
+fn check_actors(
+    kind: DocKind,
+    new_changes: &[Change],
+    device_actor: &ActorId,
+) -> Result<(), String> {
     let server = fieldsync_shared::document::server_actor();
-    match new_changes
-        .iter()
-        .find(|c| c.actor_id() != device_actor || *c.actor_id() == server)
-    {
+    let skeleton = ActorId::from(PLAN_SKELETON_ACTOR);
+    match new_changes.iter().find(|c| {
+        let skeleton_of_a_plan = kind == DocKind::Plan && *c.actor_id() == skeleton;
+        (c.actor_id() != device_actor && !skeleton_of_a_plan) || *c.actor_id() == server
+    }) {
         None => Ok(()),
         Some(c) => Err(format!(
             "change {} is authored by actor {}, not by this device: changes must be authored by \
              the device that sends them; nothing of this document was stored",
             c.hash(),
             c.actor_id()
+        )),
+    }
+}
+
+/// A change of the plan skeleton's actor must be exactly the skeleton of the plan it creates
+/// (`document::new_plan_document`): anything else under that actor is a foreign change.
+fn check_plan_skeleton(after: &AnyDocument, new_changes: &[Change]) -> Result<(), String> {
+    let skeleton = ActorId::from(PLAN_SKELETON_ACTOR);
+    let AnyDocument::Plan(plan) = after else {
+        return Ok(());
+    };
+    match new_changes
+        .iter()
+        .find(|c| *c.actor_id() == skeleton && !is_plan_skeleton(c, plan.person_id, plan.week))
+    {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "change {} is authored by the plan skeleton's actor but is not the skeleton of this \
+             plan; nothing of this document was stored",
+            c.hash()
         )),
     }
 }

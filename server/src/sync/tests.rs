@@ -826,3 +826,54 @@ fn an_order_is_projected_with_its_number_and_lines() {
     let verdict = rep.merge(id, &all_changes(&mut doc), &LoadedDocument::Absent);
     assert_eq!(refused_reason(&verdict), reasons::SCHEMA_VIOLATION);
 }
+
+/// A plan's skeleton is the one change a device may send under an actor not its own, and only
+/// byte for byte: the same actor with anything else in it is a foreign change.
+#[test]
+fn a_plan_skeleton_is_accepted_and_a_forged_one_refused() {
+    use fieldsync_shared::document::{new_plan_document, reconcile_plan, PLAN_SKELETON_ACTOR};
+    use fieldsync_shared::plan::{IsoWeek, Plan, PlanStatus};
+
+    let rep = Person::rep(1);
+    let week = IsoWeek::parse("2026-W50").unwrap();
+    let id = Plan::doc_id(rep.user, week);
+    let mut doc = new_plan_document(rep.user, week, rep.actor.clone()).unwrap();
+    let mut plan = Plan::new(rep.user, week);
+    plan.add_entry(StoreId::new_random(), week.monday(), 1)
+        .unwrap();
+    reconcile_plan(&mut doc, &plan).unwrap();
+    doc.commit();
+    let verdict = merge_document(
+        id,
+        DocKind::Plan,
+        &all_changes(&mut doc),
+        &LoadedDocument::Absent,
+        rep.pusher(),
+    );
+    assert!(matches!(verdict, MergeVerdict::Write { .. }), "{verdict:?}");
+
+    // The skeleton's actor with other content (here: a plan already approved).
+    let mut forged = new_document(ActorId::from(PLAN_SKELETON_ACTOR));
+    let mut approved = Plan::new(rep.user, week);
+    approved.status = PlanStatus::Approved;
+    reconcile_plan(&mut forged, &approved).unwrap();
+    forged.commit();
+    let verdict = merge_document(
+        id,
+        DocKind::Plan,
+        &all_changes(&mut forged),
+        &LoadedDocument::Absent,
+        rep.pusher(),
+    );
+    assert_eq!(refused_reason(&verdict), reasons::FOREIGN_ACTOR);
+    // And a visit has no skeleton: a change under that actor is foreign.
+    let (visit_id, own) = rep.new_visit();
+    let mut visit_doc = own.with_actor(ActorId::from(PLAN_SKELETON_ACTOR));
+    edit(&mut visit_doc, |v| v.status = VisitStatus::InProgress);
+    let verdict = rep.merge(
+        visit_id,
+        &all_changes(&mut visit_doc),
+        &LoadedDocument::Absent,
+    );
+    assert_eq!(refused_reason(&verdict), reasons::FOREIGN_ACTOR);
+}

@@ -231,14 +231,11 @@ fn a_refused_edit_whose_answer_was_lost_is_reported_on_the_next_sync() {
 }
 
 /// Found by the simulation (seed 84, shrunk): two phones of one rep generate the same week's
-/// plan offline. The plan's id is the rep's and the week's, so both create the same document,
-/// each from scratch; the server keeps the first that arrives and refuses the second phone's
-/// history as `forbidden` on every sync: that phone is told, but keeps its own heads for good.
-/// The random schedules count such a document (`kept_refused`) instead of failing.
+/// plan offline. The plan's id is the rep's and the week's, so both create the same document;
+/// each used to create it from scratch, and the server refused the second phone's history as
+/// `forbidden` on every sync while that phone kept it for good. Every creator now starts from
+/// the plan's common skeleton (`document::new_plan_document`), so the two merge.
 #[test]
-#[ignore = "two installations of one rep that generate the same week's plan offline create \
-            one document twice; the server refuses the second history (forbidden) and that \
-            phone keeps it for good, diverging (one creator per plan id is a design decision)"]
 fn two_phones_of_one_rep_generate_the_same_weeks_plan_offline() {
     use schedule::{FaultKind, NetFault, Op, Step};
     run_script(Schedule {
