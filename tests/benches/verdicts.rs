@@ -109,7 +109,7 @@ fn main() {
         (vec![], vec![], vec![], vec![]);
     for run in 0..RUNS {
         let rep = TestDevice::login(&server, "rep1");
-        let ids = record_day(&rep, run as u8 * 97);
+        let ids = record_day(&rep, (run as u8).wrapping_mul(97));
 
         let (t, c) = (Instant::now(), cpu_time());
         let report = rep.sync().expect("push sync");
