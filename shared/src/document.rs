@@ -145,8 +145,7 @@ pub fn is_plan_skeleton(
     person: crate::values::UserId,
     week: crate::plan::IsoWeek,
 ) -> bool {
-    let Ok(skeleton) = new_plan_document(person, week, ActorId::from(PLAN_SKELETON_ACTOR))
-    else {
+    let Ok(skeleton) = new_plan_document(person, week, ActorId::from(PLAN_SKELETON_ACTOR)) else {
         return false;
     };
     skeleton.get_heads() == [change.hash()]
