@@ -33,9 +33,11 @@ fi
 
 # The web console's browser test (tests/e2e/console.rs) drives a headless Chromium over
 # WebDriver: Debian's chromium and chromium-driver, and CJK fonts for the Chinese names in its
-# screenshots. Installed here when missing, like python3 above.
+# screenshots. Installed here when missing, like python3 above. (`grep -q` would stop reading
+# early and, under pipefail, fail the pipeline with fc-list's SIGPIPE: the fonts would be
+# installed again on every run.)
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
-    ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
         step "installing chromium, chromium-driver, fonts-noto-cjk (console browser test)"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
