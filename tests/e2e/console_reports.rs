@@ -27,7 +27,7 @@ wb = openpyxl.load_workbook(sys.argv[1], read_only=True)\n\
 print(json.dumps({ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}, default=str))\n";
 
 /// The workbook at `path` as openpyxl reads it.
-fn read_workbook(path: &Path) -> Value {
+pub(crate) fn read_workbook(path: &Path) -> Value {
     let script = workspace_root().join("scripts/xlsx-check-tools.sh");
     let out = Command::new(&script)
         .output()

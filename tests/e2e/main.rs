@@ -24,6 +24,7 @@ mod kotlin_bindings;
 mod live_push;
 mod lost_state;
 mod merges;
+mod monthly_report;
 mod near_duplicate_photos;
 mod photo_provenance;
 mod photo_queue;

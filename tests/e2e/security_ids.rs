@@ -366,7 +366,7 @@ fn rep1_target_with_a_change(server: &TestServer) -> (String, String) {
 }
 
 /// A supervisor of a team of their own (no members, no territory), signed in.
-fn other_team_supervisor(server: &TestServer) -> String {
+pub(crate) fn other_team_supervisor(server: &TestServer) -> String {
     let admin = server.token("admin");
     let post = |path: &str, body: Value| -> Value {
         let mut resp = http()

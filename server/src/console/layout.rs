@@ -18,6 +18,7 @@ pub enum Section {
     Visit,
     VisitFrequency,
     WeeklyReport,
+    MonthlyReport,
 }
 
 /// A page of a signed-in user.
@@ -35,6 +36,7 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                         a href="/console/orders" aria-current=[(section == Section::Orders).then_some("page")] { "Orders 订单" }
                         a href="/console/reports/visit-frequency" aria-current=[(section == Section::VisitFrequency).then_some("page")] { "Visit frequency 拜访频率" }
                         a href="/console/reports/rep-weekly" aria-current=[(section == Section::WeeklyReport).then_some("page")] { "Weekly report 周报" }
+                        a href="/console/reports/monthly" aria-current=[(section == Section::MonthlyReport).then_some("page")] { "Monthly report 月报" }
                     }
                     div.who {
                         span { (user.profile.display_name) " · " (user.profile.role.as_str()) }

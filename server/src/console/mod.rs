@@ -82,6 +82,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/reports/rep-weekly.xlsx",
             get(reports::rep_weekly::xlsx),
         )
+        .route(reports::monthly::PAGE, get(reports::monthly::page))
+        .route("/console/reports/monthly.xlsx", get(reports::monthly::xlsx))
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/console/assets/{file}", get(assets::asset))

@@ -5,11 +5,13 @@
 //!
 //! * [`visit_frequency`]: `GET /v1/reports/visit-frequency` (docs/reports.md).
 //! * [`rep_weekly`]: `GET /v1/reports/rep-weekly`, the rep's weekly report.
+//! * [`monthly`]: `GET /v1/reports/monthly`, the manager's monthly report per rep and team.
 //!
 //! [`format`] chooses the answer's form (JSON, CSV, XLSX) and builds it; [`xlsx`] writes
 //! workbooks.
 
 pub mod format;
+pub mod monthly;
 pub mod rep_weekly;
 pub mod visit_frequency;
 pub mod xlsx;
@@ -33,6 +35,7 @@ use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope::read_scope;
 use crate::state::AppState;
 use format::ReportFormat;
+use monthly::{Comparison, MonthlyParams, MonthlyReport, MonthlyRow};
 use rep_weekly::{RepWeeklyParams, RepWeeklyReport, RepWeeklyRow};
 use visit_frequency::{FrequencyRow, Inputs, WeekTotals};
 
@@ -45,18 +48,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/reports/visit-frequency", get(visit_frequency_report))
         .route("/v1/reports/rep-weekly", get(rep_weekly_report))
+        .route("/v1/reports/monthly", get(monthly_report))
 }
 
 /// OpenAPI description of the report endpoints (merged into the served spec by `openapi`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(visit_frequency_report, rep_weekly_report),
+    paths(visit_frequency_report, rep_weekly_report, monthly_report),
     components(schemas(
         FrequencyReport,
         FrequencyRow,
         WeekTotals,
         RepWeeklyReport,
         RepWeeklyRow,
+        MonthlyReport,
+        MonthlyRow,
+        Comparison,
         ErrorBody
     ))
 )]
@@ -333,5 +340,43 @@ pub async fn rep_weekly_report(
             reps: computed.rows,
         })
         .into_response()),
+    }
+}
+
+/// The manager's monthly report: per rep or merchandiser in the caller's read scope, per team
+/// and in total, the month's sales amount and volume against target (achievement), new and
+/// dormant stores, expenses and the expense ratio, with last month's and the same month last
+/// year's sales, achievement and expense ratio. Order on-time delivery is not reported:
+/// nothing records an order's actual delivery.
+#[utoipa::path(
+    get, path = "/v1/reports/monthly", tag = "reports",
+    params(MonthlyParams),
+    responses(
+        (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per rep, team and the total) or as an XLSX workbook (`format=xlsx`: sheets `Teams 团队` and `Reps 人员`)", body = MonthlyReport),
+        (status = 400, description = "invalid_query: the month, person or format does not parse", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 422, description = "too_many_rows: more orders, expenses or sales than a report reads; choose one rep", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn monthly_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    params: Result<Query<MonthlyParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
+    })?;
+    let query = params.parse(&headers)?;
+    let report = monthly::monthly_report(&state, &principal, &query).await?;
+    match query.format {
+        ReportFormat::Csv => Ok(format::csv_response(monthly::csv(&report))),
+        ReportFormat::Xlsx => {
+            let file_name = format!("monthly-{}.xlsx", report.month);
+            format::xlsx_response(monthly::sheets(&report), &file_name).await
+        }
+        ReportFormat::Json => Ok(Json(report).into_response()),
     }
 }

@@ -18,6 +18,8 @@
 //! * [`expenses::ExpenseStore`]: each tenant's expense budget and a person's documents of a
 //!   month for the expense rule (one macro body, `expenses_sql`, which also holds the expense
 //!   projection's writes).
+//! * [`sales::SalesStore`]: orders and expenses of many people over a month and the sale
+//!   facts of the manager's monthly report (one macro body, `sales_sql`).
 //! * [`targets::TargetStore`]: sales targets and their change requests (one macro body,
 //!   `targets_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
@@ -45,6 +47,8 @@ mod photos_sql;
 pub mod plans;
 mod plans_sql;
 pub mod postgres;
+pub mod sales;
+mod sales_sql;
 pub mod sqlite;
 pub mod targets;
 mod targets_sql;
@@ -59,6 +63,7 @@ pub use organisation::OrganisationStore;
 pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
 pub use plans::PlanStore;
+pub use sales::SalesStore;
 pub use targets::TargetStore;
 pub use verdicts::VerdictStore;
 
@@ -145,6 +150,7 @@ pub trait Store:
     + VerdictStore
     + PlanStore
     + ExpenseStore
+    + SalesStore
     + TargetStore
     + Send
     + Sync
@@ -161,6 +167,7 @@ impl<T> Store for T where
         + VerdictStore
         + PlanStore
         + ExpenseStore
+        + SalesStore
         + TargetStore
         + Send
         + Sync

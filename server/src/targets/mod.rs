@@ -271,22 +271,9 @@ pub async fn achievement(
         .filter(Period::is_month)
         .ok_or_else(|| invalid("month", "not a month such as 2026-03"))?;
     let scope = scope::read_scope(state.store.as_ref(), &principal).await?;
-    let filter = TargetFilter {
-        people: people_of(&scope),
-        company: false,
-        from: Some(month.start()),
-        to: Some(month.end()),
-    };
-    let targets = state
-        .store
-        .list_targets(principal.tenant_id, &filter)
-        .await?;
+    let targets = month_targets(&state, &principal, people_of(&scope), &month).await?;
     let mut rows = Vec::new();
-    for t in targets
-        .into_iter()
-        .filter(|t| t.period == month.as_str() && t.category.is_none())
-    {
-        let Some(person) = t.person_id else { continue };
+    for (person, t) in targets {
         let actual = actual_sales(&state, &principal, person, month.start()).await?;
         rows.push(AchievementRow {
             person_id: person.to_string(),
@@ -298,6 +285,32 @@ pub async fn achievement(
     }
     rows.sort_by(|a, b| a.person_id.cmp(&b.person_id));
     Ok(Json(rows))
+}
+
+/// The month targets achievement is measured against: each person's target of exactly
+/// `month` for all products (not a quarter's or a category's), for `people` (`None`: everyone
+/// of the tenant), by person.
+pub async fn month_targets(
+    state: &AppState,
+    principal: &Principal,
+    people: Option<Vec<UserId>>,
+    month: &Period,
+) -> ApiResult<std::collections::BTreeMap<UserId, Target>> {
+    let filter = TargetFilter {
+        people,
+        company: false,
+        from: Some(month.start()),
+        to: Some(month.end()),
+    };
+    let targets = state
+        .store
+        .list_targets(principal.tenant_id, &filter)
+        .await?;
+    Ok(targets
+        .into_iter()
+        .filter(|t| t.period == month.as_str() && t.category.is_none())
+        .filter_map(|t| Some((t.person_id?, t)))
+        .collect())
 }
 
 /// `person`'s achieved sales in the month of `day`, from the orders projection.

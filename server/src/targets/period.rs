@@ -70,6 +70,17 @@ impl Period {
     pub fn is_month(&self) -> bool {
         self.text.len() == 7 && !self.text.contains('Q')
     }
+
+    /// The calendar month `months` before this period's first day (`None` before year 0,
+    /// which a period cannot name).
+    pub fn month_before(&self, months: u32) -> Option<Period> {
+        use chrono::Datelike;
+        let first = self
+            .start
+            .naive()
+            .checked_sub_months(chrono::Months::new(months))?;
+        Period::parse(&format!("{:04}-{:02}", first.year(), first.month())).ok()
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +100,14 @@ mod tests {
         assert_eq!(Period::parse(" 2026-q1 ").unwrap().as_str(), "2026-Q1");
         assert!(Period::parse("2026-03").unwrap().is_month());
         assert!(!Period::parse("2026-Q3").unwrap().is_month());
+        let nov = Period::parse("2026-11").unwrap();
+        assert_eq!(nov.month_before(1).unwrap().as_str(), "2026-10");
+        assert_eq!(nov.month_before(12).unwrap().as_str(), "2025-11");
+        assert_eq!(
+            Period::parse("2026-01").unwrap().month_before(3).unwrap(),
+            Period::parse("2025-10").unwrap()
+        );
+        assert!(Period::parse("0000-01").unwrap().month_before(1).is_none());
         for bad in [
             "26", "2026-Q5", "2026-13", "2026-00", "2026-3", "2026/03", "",
         ] {

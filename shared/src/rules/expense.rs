@@ -24,7 +24,7 @@ pub use crate::expense::ExpenseBudget;
 use crate::expense::{Approver, Expense, ExpenseStatus};
 use crate::org::Role;
 use crate::tiers::ApprovalTiers;
-use crate::values::{Money, Timestamp};
+use crate::values::{Date, Money, Timestamp, UserId};
 
 /// The figures of the expense's month the budget check uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +45,35 @@ pub fn month_spent<'a>(
     judged: &Expense,
     at: Timestamp,
 ) -> Money {
-    let (first, last) = month_of(judged.date);
+    budget_expenses(expenses, judged.person_id, judged.date)
+        .filter(|e| e.id != judged.id)
+        .filter(|e| e.submitted_at.is_none_or(|t| t < at))
+        .map(|e| e.amount)
+        .fold(Money::ZERO, saturating_add)
+}
+
+/// `person`'s expenses that count against the budget of `date`'s month: dated in it and
+/// submitted, waiting for approval or approved.
+fn budget_expenses<'a>(
+    expenses: impl IntoIterator<Item = &'a Expense>,
+    person: UserId,
+    date: Date,
+) -> impl Iterator<Item = &'a Expense> {
+    let (first, last) = month_of(date);
     expenses
         .into_iter()
-        .filter(|e| e.id != judged.id && e.person_id == judged.person_id)
-        .filter(|e| e.date >= first && e.date <= last && e.counts_against_budget())
-        .filter(|e| e.submitted_at.is_none_or(|t| t < at))
+        .filter(move |e| e.person_id == person && e.date >= first && e.date <= last)
+        .filter(|e| e.counts_against_budget())
+}
+
+/// What `person` spent in `date`'s month as the budget counts it: the total of all their
+/// expenses that count against it (the monthly report's expense figure).
+pub fn month_expenses<'a>(
+    expenses: impl IntoIterator<Item = &'a Expense>,
+    person: UserId,
+    date: Date,
+) -> Money {
+    budget_expenses(expenses, person, date)
         .map(|e| e.amount)
         .fold(Money::ZERO, saturating_add)
 }

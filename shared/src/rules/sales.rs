@@ -21,20 +21,46 @@ pub fn month_of(date: Date) -> (Date, Date) {
     (Date::from_naive(first), Date::from_naive(last))
 }
 
-/// `person`'s achieved sales in `date`'s month: their orders dated in it that are submitted
-/// or approved (an order waiting for approval, rejected or cancelled is no sale yet).
+/// The statuses of an order that is a sale: submitted or approved (an order waiting for
+/// approval, rejected or cancelled is no sale yet). SQL that selects sales binds these.
+pub const SALE_STATUSES: [OrderStatus; 2] = [OrderStatus::Submitted, OrderStatus::Approved];
+
+/// `person`'s orders that are sales in `date`'s month: dated in it, of a [`SALE_STATUSES`]
+/// status.
+fn month_sales<'a>(
+    orders: impl IntoIterator<Item = &'a Order>,
+    person: UserId,
+    date: Date,
+) -> impl Iterator<Item = &'a Order> {
+    let (first, last) = month_of(date);
+    orders
+        .into_iter()
+        .filter(move |o| o.person_id == person && o.order_date >= first && o.order_date <= last)
+        .filter(|o| SALE_STATUSES.contains(&o.status))
+}
+
+/// `person`'s achieved sales in `date`'s month: the total of their orders that are sales in
+/// it.
 pub fn achieved_sales<'a>(
     orders: impl IntoIterator<Item = &'a Order>,
     person: UserId,
     date: Date,
 ) -> Money {
-    let (first, last) = month_of(date);
-    orders
-        .into_iter()
-        .filter(|o| o.person_id == person && o.order_date >= first && o.order_date <= last)
-        .filter(|o| matches!(o.status, OrderStatus::Submitted | OrderStatus::Approved))
+    month_sales(orders, person, date)
         .map(|o| o.total().unwrap_or(Money(i64::MAX)))
         .fold(Money::ZERO, saturating_add)
+}
+
+/// `person`'s achieved volume in `date`'s month: the units (line quantities) of the same
+/// orders as [`achieved_sales`].
+pub fn achieved_volume<'a>(
+    orders: impl IntoIterator<Item = &'a Order>,
+    person: UserId,
+    date: Date,
+) -> i64 {
+    month_sales(orders, person, date)
+        .flat_map(|o| o.lines.values())
+        .fold(0i64, |acc, l| acc.saturating_add(i64::from(l.quantity)))
 }
 
 /// `actual` as a share of `target`, in basis points (10000: 100 %), rounded down; `None` for

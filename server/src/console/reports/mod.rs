@@ -5,7 +5,9 @@
 //! * [`visit_frequency`]: visit-frequency compliance per week and rep, with a drill-down to
 //!   the stores, and its XLSX download.
 //! * [`rep_weekly`]: the reps' weekly reports, and their XLSX download.
+//! * [`monthly`]: the manager's monthly report per team and rep, and its XLSX download.
 
+pub mod monthly;
 pub mod rep_weekly;
 pub mod visit_frequency;
 

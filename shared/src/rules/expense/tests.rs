@@ -166,6 +166,11 @@ fn achieved_sales_are_the_months_submitted_and_approved_orders() {
         achieved_sales(&orders, rep, date("2026-12-07")),
         money("2000.00")
     );
+    // The same orders' units.
+    assert_eq!(
+        crate::rules::sales::achieved_volume(&orders, rep, date("2026-12-07")),
+        200
+    );
 }
 
 #[test]
@@ -202,6 +207,12 @@ fn the_months_spending_counts_what_is_submitted_waiting_or_approved() {
     );
     assert_eq!(
         month_spent(&expenses, &judged, Timestamp(9_001)),
+        money("711.00")
+    );
+    // The monthly report's figure: all of them that count, whenever submitted, the judged
+    // draft not.
+    assert_eq!(
+        month_expenses(&expenses, rep, date("2026-12-31")),
         money("711.00")
     );
     assert_eq!(
