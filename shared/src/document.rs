@@ -626,4 +626,48 @@ mod tests {
         let back: Visit = serde_json::from_value(json).unwrap();
         assert_eq!(back, v);
     }
+
+    /// Two phones of one rep each create the week's plan offline and add a different store: both
+    /// start from the same skeleton, so after the merge the plan holds both stores, and the fields
+    /// the skeleton set were written once (no conflicting `status` for the policy to see).
+    #[test]
+    fn two_creations_of_one_plan_merge_entry_by_entry() {
+        use crate::plan::{IsoWeek, PlanStatus};
+        use automerge::ReadDoc;
+
+        let week = || IsoWeek::parse("2026-W50").unwrap();
+        let id = |n: u8| crate::values::StoreId(uuid::Uuid::from_bytes([n; 16]));
+
+        let person = crate::values::UserId::new_random();
+        let create = |actor: u8, store: u8| {
+            let mut doc = new_plan_document(person, week(), ActorId::from([actor; 16])).unwrap();
+            let mut plan = Plan::new(person, week());
+            plan.add_entry(id(store), week().monday(), 1).unwrap();
+            reconcile_plan(&mut doc, &plan).unwrap();
+            doc.commit();
+            doc
+        };
+        let (mut a, mut b) = (create(1, 1), create(2, 2));
+        let first = |doc: &mut automerge::AutoCommit| doc.get_changes(&[])[0].clone();
+        assert_eq!(first(&mut a).hash(), first(&mut b).hash(), "one skeleton");
+        assert!(is_plan_skeleton(&first(&mut a), person, week()));
+        let next_week = IsoWeek::parse("2026-W51").unwrap();
+        assert!(!is_plan_skeleton(&first(&mut a), person, next_week));
+        assert!(!is_plan_skeleton(
+            &a.get_changes(&[])[1].clone(),
+            person,
+            week()
+        ));
+
+        a.merge(&mut b).unwrap();
+        let merged = hydrate_plan(&a).unwrap();
+        let stores: Vec<u8> = merged
+            .entries
+            .values()
+            .map(|e| e.store_id.0.as_bytes()[0])
+            .collect();
+        assert_eq!(stores, [1, 2]);
+        assert_eq!(a.get_all(ROOT, "status").unwrap().len(), 1);
+        assert_eq!(merged.status, PlanStatus::Draft);
+    }
 }
