@@ -283,8 +283,10 @@ fn a_session_past_its_maximum_age_signs_in_again_and_keeps_local_work() {
     // The smallest age a test can wait out; the login and first sync must fit in it.
     let max_age = Duration::from_secs(3);
     let server = TestServer::start_with(|c| c.session_max_age_secs = max_age.as_secs());
-    let started = Instant::now();
     let rep = TestDevice::login(&server, "rep1");
+    // Counted from when the session exists (a login under load can take longer than the
+    // margin below, which left the session young enough to sync).
+    let started = Instant::now();
     let refresh_token = meta(rep.dir.path(), "refresh_token").unwrap();
     let visit = visit_at_first_store(&rep);
     std::thread::sleep((max_age + Duration::from_millis(300)).saturating_sub(started.elapsed()));
