@@ -3,7 +3,7 @@
 //! library carries everything a phone needs; it does not link the server's stack.
 //!
 //! * [`FieldsyncDevice`]: open a data directory, log in, work offline (visits, photos, orders,
-//!   expenses, supervisor reviews), sync now or in the background with a [`SyncObserver`] (and, for live
+//!   expenses, weekly plans and the rep's weekly report, supervisor reviews), sync now or in the background with a [`SyncObserver`] (and, for live
 //!   push, a [`LiveObserver`]).
 //! * [`FieldsyncError`]: the one error of the interface, converted from the device library's
 //!   error in one place (`error.rs`); [`CallbackError`]: an exception of an app callback,
@@ -23,6 +23,7 @@ mod expenses;
 mod findings;
 mod logging;
 mod network;
+mod plans;
 mod records;
 mod review;
 mod status;
@@ -35,6 +36,10 @@ pub use expenses::{Expense, ExpenseApprover, ExpenseInput, ExpenseStatus, Expens
 pub use findings::{RecordedFinding, ServerFinding};
 pub use logging::{set_log_sink, LogLevel, LogSink};
 pub use network::{Connectivity, PhotoNetworks};
+pub use plans::{
+    GeneratedPlan, OpenIssue, Plan, PlanEntry, PlanEntryReason, PlanStatus, RepWeeklyReport,
+    WeeklyFinding,
+};
 pub use records::*;
 pub use review::{OrderForApproval, VisitForReview};
 pub use status::{SyncFailure, SyncStatus};
