@@ -63,6 +63,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         stores_complete: false,
         approval_tiers: None,
         expense_budget: None,
+        assortment: None,
     }
 }
 

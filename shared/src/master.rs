@@ -14,7 +14,7 @@ use crate::values::{
 pub use crate::org::Role;
 
 /// Store channel (key-account class).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// National key account (national chains).
@@ -75,6 +75,26 @@ pub struct CreditSnapshot {
     pub as_of: Date,
 }
 
+/// Which stores one must-carry row applies to: one store, or every store of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssortmentScope {
+    Store(StoreId),
+    Channel(Channel),
+}
+
+/// One row of the tenant's must-carry range (docs/assortment.md): the SKU must be on the
+/// shelf of the stores of `scope`. A store's range is its own rows and its channel's
+/// (`rules::assortment::range_of`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssortmentRow {
+    pub scope: AssortmentScope,
+    pub sku: Sku,
+    /// Units the store should hold of the SKU (shelf and back room), when agreed.
+    #[serde(default)]
+    pub safety_stock: Option<u32>,
+}
+
 /// The signed-in person as the device and the server see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
@@ -115,4 +135,9 @@ pub struct MasterDataPage {
     /// server that has none: the defaults (`ExpenseBudget::default`).
     #[serde(default)]
     pub expense_budget: Option<ExpenseBudget>,
+    /// The must-carry rows of the user's stores (their own rows and their channels'), all of
+    /// them: the device replaces what it holds. `None` (and from an older server): unchanged
+    /// since `since`.
+    #[serde(default)]
+    pub assortment: Option<Vec<AssortmentRow>>,
 }

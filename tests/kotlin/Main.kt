@@ -12,6 +12,7 @@ val suites =
         SyncStatusTest,
         ReviewFindingsTest,
         ExpensesTest,
+        AssortmentTest,
         ExampleTest,
     )
 

@@ -6,8 +6,9 @@
 //! part is how `master_page` opens its read snapshot: each engine's store provides
 //! `dir_begin_snapshot`.
 
-use fieldsync_shared::master::{Channel, Grade};
+use fieldsync_shared::master::{AssortmentRow, AssortmentScope, Channel, Grade};
 use fieldsync_shared::tiers::ApprovalTiers;
+use fieldsync_shared::{Sku, StoreId};
 
 use super::{StoreError, StoreResult};
 
@@ -33,6 +34,38 @@ pub(crate) fn parse_channel(s: &str) -> StoreResult<Channel> {
         "other" => Ok(Channel::Other),
         other => Err(StoreError::Corrupt(format!("unknown channel {other:?}"))),
     }
+}
+
+/// The `store_id` and `channel` columns of an assortment row (the other one is '').
+pub(crate) fn assortment_scope_cols(scope: AssortmentScope) -> (String, &'static str) {
+    match scope {
+        AssortmentScope::Store(id) => (id.to_string(), ""),
+        AssortmentScope::Channel(c) => (String::new(), channel_str(c)),
+    }
+}
+
+/// An assortment row from its columns.
+pub(crate) fn assortment_row(
+    store_id: &str,
+    channel: &str,
+    sku: &str,
+    safety_stock: Option<i64>,
+) -> StoreResult<AssortmentRow> {
+    let scope = if store_id.is_empty() {
+        AssortmentScope::Channel(parse_channel(channel)?)
+    } else {
+        AssortmentScope::Store(
+            StoreId::parse(store_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+    };
+    let safety_stock = safety_stock
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("safety stock {n}"))))
+        .transpose()?;
+    Ok(AssortmentRow {
+        scope,
+        sku: Sku::parse(sku).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        safety_stock,
+    })
 }
 
 pub(crate) fn grade_str(g: Grade) -> &'static str {
@@ -71,7 +104,8 @@ macro_rules! directory_store {
         use $crate::store::directory::{Tenant, UserRecord};
         use $crate::store::decode::{corrupt, u32_of};
         use $crate::store::directory_sql::{
-            channel_str, grade_str, parse_channel, parse_grade, tiers_from_json,
+            assortment_row, assortment_scope_cols, channel_str, grade_str, parse_channel,
+            parse_grade, tiers_from_json,
         };
         use $crate::store::{StoreError, StoreResult};
 
@@ -434,6 +468,89 @@ macro_rules! directory_store {
                 Ok(version)
             }
 
+            #[tracing::instrument(skip(self, rows), fields(count = rows.len()))]
+            async fn replace_assortment(
+                &self,
+                tenant: TenantId,
+                rows: &[fieldsync_shared::master::AssortmentRow],
+            ) -> StoreResult<i64> {
+                let mut tx = self.pool().begin().await?;
+                let version = next_master_version(&mut tx, tenant).await?;
+                let now = Timestamp::now().millis();
+                sqlx::query("DELETE FROM assortment WHERE tenant_id = $1")
+                    .bind(tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                for r in rows {
+                    let (store_id, channel) = assortment_scope_cols(r.scope);
+                    if !store_id.is_empty() {
+                        let known: Option<i32> = sqlx::query_scalar(
+                            "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
+                        )
+                        .bind(tenant.to_string())
+                        .bind(&store_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if known.is_none() {
+                            return Err(StoreError::NotFound("store"));
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO assortment (tenant_id, store_id, channel, sku, safety_stock, \
+                           version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(&store_id)
+                    .bind(channel)
+                    .bind(r.sku.as_str())
+                    .bind(r.safety_stock.map(i64::from))
+                    .bind(version)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE tenants SET assortment_version = $1 WHERE id = $2")
+                    .bind(version)
+                    .bind(tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn assortment(
+                &self,
+                tenant: TenantId,
+            ) -> StoreResult<(Vec<fieldsync_shared::master::AssortmentRow>, i64)> {
+                // One snapshot: the rows and the version they were replaced at.
+                let mut tx = self.dir_begin_snapshot().await?;
+                let version: Option<i64> =
+                    sqlx::query_scalar("SELECT assortment_version FROM tenants WHERE id = $1")
+                        .bind(tenant.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let rows = sqlx::query(
+                    "SELECT store_id, channel, sku, safety_stock FROM assortment \
+                     WHERE tenant_id = $1 ORDER BY store_id, channel, sku",
+                )
+                .bind(tenant.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| {
+                    assortment_row(
+                        row.try_get("store_id")?,
+                        row.try_get("channel")?,
+                        row.try_get("sku")?,
+                        row.try_get("safety_stock")?,
+                    )
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                tx.commit().await?;
+                Ok((rows, version.ok_or(StoreError::NotFound("tenant"))?))
+            }
+
             #[tracing::instrument(skip(self))]
             async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage> {
                 // One snapshot of the counter and the rows: master upserts of this tenant commit one at
@@ -441,12 +558,14 @@ macro_rules! directory_store {
                 // version <= the counter seen.
                 let mut tx = self.dir_begin_snapshot().await?;
                 let tid = tenant.to_string();
-                let current: Option<i64> =
-                    sqlx::query_scalar("SELECT master_seq FROM tenants WHERE id = $1")
-                        .bind(&tid)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let current = current.ok_or(StoreError::NotFound("tenant"))?;
+                let counters: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT master_seq, assortment_version FROM tenants WHERE id = $1",
+                )
+                .bind(&tid)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (current, assortment_version) =
+                    counters.ok_or(StoreError::NotFound("tenant"))?;
                 let since = if since > current || since < 0 {
                     0
                 } else {
@@ -493,6 +612,30 @@ macro_rules! directory_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let approval_tiers = tiers.as_deref().map(tiers_from_json).transpose()?;
+                // The range as a whole when it was replaced after `since` (its removed rows
+                // cannot say so themselves).
+                let assortment = if assortment_version > since {
+                    let rows = sqlx::query(
+                        "SELECT store_id, channel, sku, safety_stock FROM assortment \
+                         WHERE tenant_id = $1 ORDER BY store_id, channel, sku",
+                    )
+                    .bind(&tid)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        assortment_row(
+                            row.try_get("store_id")?,
+                            row.try_get("channel")?,
+                            row.try_get("sku")?,
+                            row.try_get("safety_stock")?,
+                        )
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    Some(rows)
+                } else {
+                    None
+                };
                 tx.commit().await?;
 
                 Ok(MasterDataPage {
@@ -505,6 +648,7 @@ macro_rules! directory_store {
                     stores_complete: false,
                     approval_tiers,
                     expense_budget: None,
+                    assortment,
                 })
             }
         }

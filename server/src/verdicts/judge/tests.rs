@@ -106,6 +106,7 @@ fn data(o: &Order, credit: CreditSnapshot, credit_version: i64) -> RuleData {
             version: credit_version,
         }),
         approval: None,
+        assortment: Vec::new(),
     }
 }
 
