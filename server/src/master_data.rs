@@ -92,11 +92,12 @@ pub async fn master_page(
         if page.assortment.is_none() && (complete || !page.stores.is_empty()) {
             page.assortment = Some(store.assortment(principal.tenant_id).await?.0);
         }
-        // Rows of one store only to those who see the store; channel rows name no store.
+        // Rows of one store only to those who see the store; chain and channel rows name no
+        // store.
         if let Some(rows) = &mut page.assortment {
             rows.retain(|r| match r.scope {
                 AssortmentScope::Store(id) => scope.can_see_store(id),
-                AssortmentScope::Channel(_) => true,
+                AssortmentScope::Chain { .. } | AssortmentScope::Channel(_) => true,
             });
         }
         // A `since` beyond the counter (a restored server) was answered from version 0.
@@ -142,6 +143,8 @@ mod schema {
         geofence_radius_m: u32,
         /// Days between order date and earliest delivery date.
         delivery_lead_days: u32,
+        /// The store's retail chain, if any.
+        chain: Option<String>,
     }
 
     /// `fieldsync_shared::master::Product`. Money is in minor units (fen).
@@ -175,8 +178,9 @@ mod schema {
     #[derive(utoipa::ToSchema)]
     #[schema(as = AssortmentRow)]
     pub struct AssortmentRowSchema {
-        /// `{"store": "<store id>"}` (one store) or `{"channel": "nka"}` (every store of the
-        /// channel).
+        /// `{"store": "<store id>"}` (one store), `{"chain": {"chain": "Walmart", "channel":
+        /// "nka"}}` (the chain's stores in the channel) or `{"channel": "nka"}` (every store of
+        /// the channel).
         #[schema(value_type = Object)]
         scope: String,
         #[schema(example = "COLA-330")]

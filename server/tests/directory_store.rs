@@ -31,6 +31,7 @@ fn shop(code: &str, name: &str) -> Store {
         location: Position::new(30.583_123_456_789, 114.271_987_654_321).unwrap(),
         geofence_radius_m: 150,
         delivery_lead_days: 2,
+        chain: None,
     }
 }
 
@@ -459,11 +460,19 @@ pub async fn the_range_is_replaced_whole_and_paged_by_version<S: DirectoryStore>
 ) {
     assert_eq!(store.assortment(tenant).await.unwrap(), (Vec::new(), 0));
     assert_eq!(store.master_page(tenant, 0).await.unwrap().assortment, None);
-    let s = shop("NKA-0001", "mine");
+    // A store of a chain keeps its chain.
+    let s = Store {
+        chain: Some("沃尔玛 Walmart".into()),
+        ..shop("NKA-0001", "mine")
+    };
     store
         .upsert_stores(tenant, std::slice::from_ref(&s))
         .await
         .unwrap();
+    assert_eq!(
+        store.master_page(tenant, 0).await.unwrap().stores,
+        vec![s.clone()]
+    );
     let row = |scope, sku: &str, safety_stock| AssortmentRow {
         scope,
         sku: Sku::parse(sku).unwrap(),
@@ -473,10 +482,23 @@ pub async fn the_range_is_replaced_whole_and_paged_by_version<S: DirectoryStore>
         row(AssortmentScope::Store(s.id), "COLA-330", Some(24)),
         row(AssortmentScope::Channel(Channel::Nka), "TEA-500", None),
         row(AssortmentScope::Channel(Channel::Lka), "COLA-330", Some(0)),
+        row(
+            AssortmentScope::Chain {
+                chain: "沃尔玛 Walmart".into(),
+                channel: Channel::Nka,
+            },
+            "COLA-500",
+            Some(6),
+        ),
     ];
     let version = store.replace_assortment(tenant, &range).await.unwrap();
-    // Channel rows (no store) first, then by store, channel and SKU.
-    let stored = vec![range[2].clone(), range[1].clone(), range[0].clone()];
+    // Channel rows (no store, no chain) first, then chain rows, then by store.
+    let stored = vec![
+        range[2].clone(),
+        range[1].clone(),
+        range[3].clone(),
+        range[0].clone(),
+    ];
     assert_eq!(
         store.assortment(tenant).await.unwrap(),
         (stored.clone(), version)
@@ -509,7 +531,7 @@ pub async fn the_range_is_replaced_whole_and_paged_by_version<S: DirectoryStore>
             .await,
         Err(StoreError::NotFound(_))
     ));
-    assert_eq!(store.assortment(tenant).await.unwrap().0.len(), 3);
+    assert_eq!(store.assortment(tenant).await.unwrap().0.len(), 4);
     assert_eq!(store.assortment(other).await.unwrap(), (Vec::new(), 0));
 
     // Emptied: the pages before it say so with an empty range.

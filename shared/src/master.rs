@@ -48,6 +48,10 @@ pub struct Store {
     pub geofence_radius_m: u32,
     /// Days between order date and earliest delivery date for this store.
     pub delivery_lead_days: u32,
+    /// The retail chain the store belongs to (e.g. `Walmart`), if any: must-carry ranges may
+    /// be agreed per chain and channel.
+    #[serde(default)]
+    pub chain: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,17 +79,19 @@ pub struct CreditSnapshot {
     pub as_of: Date,
 }
 
-/// Which stores one must-carry row applies to: one store, or every store of a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Which stores one must-carry row applies to: one store, every store of a chain in a
+/// channel, or every store of a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssortmentScope {
     Store(StoreId),
+    Chain { chain: String, channel: Channel },
     Channel(Channel),
 }
 
 /// One row of the tenant's must-carry range (docs/assortment.md): the SKU must be on the
-/// shelf of the stores of `scope`. A store's range is its own rows and its channel's
-/// (`rules::assortment::range_of`).
+/// shelf of the stores of `scope`. A store's range is its own rows, its chain's in its channel
+/// and its channel's (`rules::assortment::range_of`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssortmentRow {
     pub scope: AssortmentScope,

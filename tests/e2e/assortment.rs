@@ -14,8 +14,30 @@ use crate::verdicts::start;
 use crate::write_policies::at;
 
 fn import(server: &TestServer, csv: &str) -> (u16, Value) {
+    import_kind(server, "assortment", csv)
+}
+
+/// NKA-001 (rep1's territory) carries COLA-330 (48 held) and TEA-500; every NKA store
+/// COLA-330 (12) and COLA-500 (12); Walmart's NKA stores COLA-1250 (6); LKA-001 (rep2's)
+/// JUICE-APPLE-450; every LKA store WATER-550.
+const RANGE: &str = "store_code,chain,channel,sku,safety_stock
+NKA-001,,,COLA-330,48
+NKA-001,,,TEA-500,
+,,nka,COLA-330,12
+,,nka,COLA-500,12
+,Walmart,nka,COLA-1250,6
+LKA-001,,,JUICE-APPLE-450,
+,,LKA,WATER-550,
+";
+
+/// NKA-001 as in the demo, with its chain.
+const WALMART: &str = "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days,chain
+NKA-001,沃尔玛 光谷店 Walmart Guanggu,nka,A,\"洪山区 珞喻路 889号 / 889 Luoyu Rd, Hongshan, 武汉 Wuhan\",30.5028,114.2175,200,3,Walmart
+";
+
+fn import_kind(server: &TestServer, kind: &str, csv: &str) -> (u16, Value) {
     let mut resp = fieldsync_e2e::http()
-        .post(&format!("{}/v1/admin/import/assortment", server.url))
+        .post(&format!("{}/v1/admin/import/{kind}", server.url))
         .header(
             "Authorization",
             &format!("Bearer {}", server.token("admin")),
@@ -27,18 +49,6 @@ fn import(server: &TestServer, csv: &str) -> (u16, Value) {
     (status, resp.body_mut().read_json().unwrap_or(Value::Null))
 }
 
-/// NKA-001 (rep1's territory) carries COLA-330 (48 held) and TEA-500; every NKA store
-/// COLA-330 (12) and COLA-500 (12); LKA-001 (rep2's) JUICE-APPLE-450; every LKA store
-/// WATER-550.
-const RANGE: &str = "store_code,channel,sku,safety_stock
-NKA-001,,COLA-330,48
-NKA-001,,TEA-500,
-,nka,COLA-330,12
-,nka,COLA-500,12
-LKA-001,,JUICE-APPLE-450,
-,LKA,WATER-550,
-";
-
 /// The assortment rows of the user's master page, as `scope sku` strings, sorted.
 fn delivered(server: &TestServer, user: &str) -> Vec<String> {
     let page = server.get_json(&server.token(user), "/v1/master");
@@ -47,9 +57,14 @@ fn delivered(server: &TestServer, user: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("no assortment in {page}"))
         .iter()
         .map(|r| {
-            let scope = match (&r["scope"]["store"], &r["scope"]["channel"]) {
-                (Value::String(id), _) => format!("store:{id}"),
-                (_, Value::String(c)) => format!("channel:{c}"),
+            let scope = match (
+                &r["scope"]["store"],
+                &r["scope"]["chain"],
+                &r["scope"]["channel"],
+            ) {
+                (Value::String(id), _, _) => format!("store:{id}"),
+                (_, Value::Object(c), _) => format!("chain:{}/{}", c["chain"], c["channel"]),
+                (_, _, Value::String(c)) => format!("channel:{c}"),
                 _ => panic!("scope of {r}"),
             };
             format!("{scope} {}", r["sku"].as_str().unwrap())
@@ -61,15 +76,17 @@ fn delivered(server: &TestServer, user: &str) -> Vec<String> {
 
 fn a_bad_file_is_refused_and_a_good_one_reaches_the_stores_territory(postgres: bool) {
     let (server, _db) = start(postgres);
-    let bad = "store_code,channel,sku,safety_stock
-NKA-001,,COLA-330,48
-NKA-999,,COLA-330,
-,,TEA-500,
-NKA-001,nka,COLA-500,
-NKA-001,,NO-SUCH-SKU,
-NKA-001,,COLA-500,-3
-NKA-001,,COLA-330,
-,kiosk,COLA-330,
+    let bad = "store_code,chain,channel,sku,safety_stock
+NKA-001,,,COLA-330,48
+NKA-999,,,COLA-330,
+,,,TEA-500,
+NKA-001,,nka,COLA-500,
+NKA-001,,,NO-SUCH-SKU,
+NKA-001,,,COLA-500,-3
+NKA-001,,,COLA-330,
+,,kiosk,COLA-330,
+,Walmart,,COLA-330,
+NKA-001,Walmart,,COLA-500,
 ";
     let (status, body) = import(&server, bad);
     assert_eq!(status, 422, "{body}");
@@ -90,12 +107,17 @@ NKA-001,,COLA-330,
             (7, "safety_stock"),
             (8, "sku"),
             (9, "channel"),
+            (10, "channel"),
+            (11, "chain"),
         ],
         "{body}"
     );
     // Nothing of it was stored: the first page has no range.
     assert_eq!(delivered(&server, "rep1"), Vec::<String>::new());
 
+    // NKA-001 is a Walmart store.
+    let (status, body) = import_kind(&server, "stores", WALMART);
+    assert_eq!((status, &body["updated"]), (200, &Value::from(1)), "{body}");
     let (status, body) = import(&server, RANGE);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -107,8 +129,8 @@ NKA-001,,COLA-330,
         ),
         (
             &Value::from("assortment"),
-            &Value::from(6),
-            &Value::from(6),
+            &Value::from(7),
+            &Value::from(7),
             &Value::from(0)
         )
     );
@@ -116,6 +138,7 @@ NKA-001,,COLA-330,
     let nka = format!("store:{}", demo_store_id("NKA-001"));
     let lka = format!("store:{}", demo_store_id("LKA-001"));
     let channels = [
+        "chain:\"Walmart\"/\"nka\" COLA-1250",
         "channel:lka WATER-550",
         "channel:nka COLA-330",
         "channel:nka COLA-500",
@@ -131,7 +154,7 @@ NKA-001,,COLA-330,
     assert_eq!(delivered(&server, "rep2"), rep2);
 
     // A device pulls it with its master data: rep1's visit of NKA-001 expects the store's
-    // rows and its channel's, the store's safety stock before the channel's.
+    // rows, its chain's and its channel's, the store's safety stock before the channel's.
     let rep = TestDevice::login(&server, "rep1");
     let store = rep.store_by_code("NKA-001").unwrap();
     let visit = rep
@@ -146,11 +169,24 @@ NKA-001,,COLA-330,
     assert_eq!(
         expected,
         [
+            ("COLA-1250".to_string(), Some(6), false),
             ("COLA-330".to_string(), Some(48), false),
             ("COLA-500".to_string(), Some(12), false),
             ("TEA-500".to_string(), None, false),
         ]
     );
+    // Another NKA store, of no chain: the channel's rows only.
+    let nka2 = rep.store_by_code("NKA-002").unwrap();
+    let second = rep
+        .start_visit(nka2.id, Timestamp::now().utc_date())
+        .unwrap();
+    let skus: Vec<String> = rep
+        .expected_range(second)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.sku.to_string())
+        .collect();
+    assert_eq!(skus, ["COLA-330", "COLA-500"]);
     // A visit of an RKA store has no range.
     let rka = rep.store_by_code("RKA-001").unwrap();
     let other = rep
@@ -161,7 +197,7 @@ NKA-001,,COLA-330,
     // Importing the file again updates every row; a file with the header alone empties the
     // range, and the device drops it at its next sync.
     let (status, body) = import(&server, RANGE);
-    assert_eq!((status, &body["updated"]), (200, &Value::from(6)), "{body}");
+    assert_eq!((status, &body["updated"]), (200, &Value::from(7)), "{body}");
     let (status, body) = import(&server, "store_code,channel,sku,safety_stock\n");
     assert_eq!(status, 200, "{body}");
     rep.sync().expect("sync");

@@ -36,27 +36,39 @@ pub(crate) fn parse_channel(s: &str) -> StoreResult<Channel> {
     }
 }
 
-/// The `store_id` and `channel` columns of an assortment row (the other one is '').
-pub(crate) fn assortment_scope_cols(scope: AssortmentScope) -> (String, &'static str) {
+/// The `store_id`, `chain` and `channel` columns of an assortment row ('' where unused).
+pub(crate) fn assortment_scope_cols(scope: &AssortmentScope) -> (String, &str, &'static str) {
     match scope {
-        AssortmentScope::Store(id) => (id.to_string(), ""),
-        AssortmentScope::Channel(c) => (String::new(), channel_str(c)),
+        AssortmentScope::Store(id) => (id.to_string(), "", ""),
+        AssortmentScope::Chain { chain, channel } => (String::new(), chain, channel_str(*channel)),
+        AssortmentScope::Channel(c) => (String::new(), "", channel_str(*c)),
     }
+}
+
+/// A store's `chain` column ('' : none).
+pub(crate) fn chain_of(chain: String) -> Option<String> {
+    (!chain.is_empty()).then_some(chain)
 }
 
 /// An assortment row from its columns.
 pub(crate) fn assortment_row(
     store_id: &str,
+    chain: &str,
     channel: &str,
     sku: &str,
     safety_stock: Option<i64>,
 ) -> StoreResult<AssortmentRow> {
-    let scope = if store_id.is_empty() {
-        AssortmentScope::Channel(parse_channel(channel)?)
-    } else {
+    let scope = if !store_id.is_empty() {
         AssortmentScope::Store(
             StoreId::parse(store_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )
+    } else if !chain.is_empty() {
+        AssortmentScope::Chain {
+            chain: chain.to_string(),
+            channel: parse_channel(channel)?,
+        }
+    } else {
+        AssortmentScope::Channel(parse_channel(channel)?)
     };
     let safety_stock = safety_stock
         .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("safety stock {n}"))))
@@ -104,8 +116,8 @@ macro_rules! directory_store {
         use $crate::store::directory::{Tenant, UserRecord};
         use $crate::store::decode::{corrupt, u32_of};
         use $crate::store::directory_sql::{
-            assortment_row, assortment_scope_cols, channel_str, grade_str, parse_channel,
-            parse_grade, tiers_from_json,
+            assortment_row, assortment_scope_cols, chain_of, channel_str, grade_str,
+            parse_channel, parse_grade, tiers_from_json,
         };
         use $crate::store::{StoreError, StoreResult};
 
@@ -135,6 +147,7 @@ macro_rules! directory_store {
                 location: Position::new(row.try_get("lat")?, row.try_get("lon")?).map_err(corrupt)?,
                 geofence_radius_m: u32_col(row, "geofence_radius_m")?,
                 delivery_lead_days: u32_col(row, "delivery_lead_days")?,
+                chain: chain_of(row.try_get("chain")?),
             })
         }
 
@@ -276,14 +289,15 @@ macro_rules! directory_store {
                     // refused below rather than moved across tenants.
                     let done = sqlx::query(
                         "INSERT INTO stores (id, tenant_id, code, name, channel, grade, address, lat, lon, \
-                           geofence_radius_m, delivery_lead_days, version, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                           geofence_radius_m, delivery_lead_days, version, updated_at, chain) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                          ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
                            channel = excluded.channel, grade = excluded.grade, address = excluded.address, \
                            lat = excluded.lat, lon = excluded.lon, \
                            geofence_radius_m = excluded.geofence_radius_m, \
                            delivery_lead_days = excluded.delivery_lead_days, \
-                           version = excluded.version, updated_at = excluded.updated_at \
+                           version = excluded.version, updated_at = excluded.updated_at, \
+                           chain = excluded.chain \
                          WHERE stores.tenant_id = excluded.tenant_id",
                     )
                     .bind(s.id.to_string())
@@ -299,6 +313,7 @@ macro_rules! directory_store {
                     .bind(i64::from(s.delivery_lead_days))
                     .bind(version)
                     .bind(now)
+                    .bind(s.chain.as_deref().unwrap_or(""))
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() != 1 {
@@ -482,7 +497,7 @@ macro_rules! directory_store {
                     .execute(&mut *tx)
                     .await?;
                 for r in rows {
-                    let (store_id, channel) = assortment_scope_cols(r.scope);
+                    let (store_id, chain, channel) = assortment_scope_cols(&r.scope);
                     if !store_id.is_empty() {
                         let known: Option<i32> = sqlx::query_scalar(
                             "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
@@ -496,11 +511,12 @@ macro_rules! directory_store {
                         }
                     }
                     sqlx::query(
-                        "INSERT INTO assortment (tenant_id, store_id, channel, sku, safety_stock, \
-                           version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO assortment (tenant_id, store_id, chain, channel, sku, \
+                           safety_stock, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(tenant.to_string())
                     .bind(&store_id)
+                    .bind(chain)
                     .bind(channel)
                     .bind(r.sku.as_str())
                     .bind(r.safety_stock.map(i64::from))
@@ -531,8 +547,8 @@ macro_rules! directory_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let rows = sqlx::query(
-                    "SELECT store_id, channel, sku, safety_stock FROM assortment \
-                     WHERE tenant_id = $1 ORDER BY store_id, channel, sku",
+                    "SELECT store_id, chain, channel, sku, safety_stock FROM assortment \
+                     WHERE tenant_id = $1 ORDER BY store_id, chain, channel, sku",
                 )
                 .bind(tenant.to_string())
                 .fetch_all(&mut *tx)
@@ -541,6 +557,7 @@ macro_rules! directory_store {
                 .map(|row| {
                     assortment_row(
                         row.try_get("store_id")?,
+                        row.try_get("chain")?,
                         row.try_get("channel")?,
                         row.try_get("sku")?,
                         row.try_get("safety_stock")?,
@@ -574,7 +591,7 @@ macro_rules! directory_store {
 
                 let stores = sqlx::query(
                     "SELECT id, code, name, channel, grade, address, lat, lon, geofence_radius_m, \
-                       delivery_lead_days FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
+                       delivery_lead_days, chain FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
                 )
                 .bind(&tid)
                 .bind(since)
@@ -616,8 +633,8 @@ macro_rules! directory_store {
                 // cannot say so themselves).
                 let assortment = if assortment_version > since {
                     let rows = sqlx::query(
-                        "SELECT store_id, channel, sku, safety_stock FROM assortment \
-                         WHERE tenant_id = $1 ORDER BY store_id, channel, sku",
+                        "SELECT store_id, chain, channel, sku, safety_stock FROM assortment \
+                         WHERE tenant_id = $1 ORDER BY store_id, chain, channel, sku",
                     )
                     .bind(&tid)
                     .fetch_all(&mut *tx)
@@ -626,6 +643,7 @@ macro_rules! directory_store {
                     .map(|row| {
                         assortment_row(
                             row.try_get("store_id")?,
+                            row.try_get("chain")?,
                             row.try_get("channel")?,
                             row.try_get("sku")?,
                             row.try_get("safety_stock")?,

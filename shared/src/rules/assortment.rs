@@ -23,20 +23,26 @@ pub struct RangeItem {
     pub safety_stock: Option<u32>,
 }
 
-/// The range of `store`: the rows naming it and the rows of its channel, one item per SKU,
-/// by SKU. A SKU in both takes the store row's safety stock (the more specific agreement),
-/// else the channel row's.
+/// The range of `store`: the rows naming it, the rows of its chain in its channel and the rows
+/// of its channel, one item per SKU, by SKU. A SKU in several takes the safety stock of the
+/// most specific row (store, then chain, then channel).
 pub fn range_of(store: &Store, rows: &[AssortmentRow]) -> Vec<RangeItem> {
-    let mut range: BTreeMap<&Sku, (bool, Option<u32>)> = BTreeMap::new();
+    // (specificity, safety stock) per SKU: 2 store, 1 chain and channel, 0 channel.
+    let mut range: BTreeMap<&Sku, (u8, Option<u32>)> = BTreeMap::new();
     for row in rows {
-        let own = match row.scope {
-            AssortmentScope::Store(id) if id == store.id => true,
-            AssortmentScope::Channel(c) if c == store.channel => false,
+        let level = match &row.scope {
+            AssortmentScope::Store(id) if *id == store.id => 2,
+            AssortmentScope::Chain { chain, channel }
+                if *channel == store.channel && store.chain.as_ref() == Some(chain) =>
+            {
+                1
+            }
+            AssortmentScope::Channel(c) if *c == store.channel => 0,
             _ => continue,
         };
-        let entry = range.entry(&row.sku).or_insert((own, row.safety_stock));
-        if own && !entry.0 {
-            *entry = (true, row.safety_stock);
+        let entry = range.entry(&row.sku).or_insert((level, row.safety_stock));
+        if level > entry.0 {
+            *entry = (level, row.safety_stock);
         }
     }
     range
@@ -156,19 +162,37 @@ mod tests {
             .collect()
     }
 
+    fn chain(name: &str, channel: Channel) -> AssortmentScope {
+        AssortmentScope::Chain {
+            chain: name.into(),
+            channel,
+        }
+    }
+
     #[test]
-    fn a_stores_range_is_its_rows_and_its_channels() {
-        let shop = store(); // NKA
+    fn a_stores_range_is_its_rows_its_chains_and_its_channels() {
+        let shop = Store {
+            chain: Some("Walmart".into()),
+            ..store() // NKA
+        };
         let other = StoreId::new_random();
         let rows = [
             row(AssortmentScope::Channel(Channel::Nka), "TEA-500", Some(6)),
             row(AssortmentScope::Channel(Channel::Nka), "COLA-330", Some(12)),
+            row(chain("Walmart", Channel::Nka), "COLA-330", Some(24)),
+            row(chain("Walmart", Channel::Nka), "TEA-500", Some(8)),
+            row(chain("Walmart", Channel::Nka), "COLA-500", None),
             row(AssortmentScope::Store(shop.id), "COLA-330", Some(48)),
             row(AssortmentScope::Store(shop.id), "WATER-550", None),
+            // Not this store's: another channel, another chain, the chain in another
+            // channel, another store.
             row(AssortmentScope::Channel(Channel::Lka), "JUICE-1L", None),
+            row(chain("Carrefour", Channel::Nka), "MILK-1L", None),
+            row(chain("Walmart", Channel::Rka), "MILK-250", None),
             row(AssortmentScope::Store(other), "BEER-500", None),
         ];
-        // The store row's safety stock wins over the channel's, whatever the order.
+        // The most specific row's safety stock: store, then chain, then channel, whatever the
+        // order of the rows.
         let mut reversed = rows.clone();
         reversed.reverse();
         for rows in [&rows[..], &reversed[..]] {
@@ -176,12 +200,26 @@ mod tests {
                 items(&range_of(&shop, rows)),
                 [
                     ("COLA-330", Some(48)),
-                    ("TEA-500", Some(6)),
+                    ("COLA-500", None),
+                    ("TEA-500", Some(8)),
                     ("WATER-550", None)
                 ]
             );
         }
-        assert!(range_of(&shop, &rows[4..]).is_empty());
+        assert!(range_of(&shop, &rows[7..]).is_empty());
+        // A store without a chain: its own rows and its channel's.
+        let plain = Store {
+            chain: None,
+            ..shop.clone()
+        };
+        assert_eq!(
+            items(&range_of(&plain, &rows)),
+            [
+                ("COLA-330", Some(48)),
+                ("TEA-500", Some(6)),
+                ("WATER-550", None)
+            ]
+        );
     }
 
     fn range(codes: &[&str]) -> Vec<RangeItem> {

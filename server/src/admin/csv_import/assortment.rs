@@ -1,11 +1,13 @@
 //! `assortment` files: the tenant's whole must-carry range (docs/assortment.md), one row a SKU
-//! that must be on the shelf of one store (`store_code`) or of every store of a channel
-//! (`channel`), with an optional `safety_stock`. The file replaces the range as a whole: a
+//! that must be on the shelf of one store (`store_code`), of every store of a chain in a
+//! channel (`chain` and `channel`) or of every store of a channel (`channel`), with an optional
+//! `safety_stock`. The file replaces the range as a whole: a
 //! row left out is no longer expected (a file with the header alone empties the range).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use fieldsync_shared::master::{AssortmentRow, AssortmentScope};
+use fieldsync_shared::values::Name;
 use fieldsync_shared::{Sku, StoreCode, TenantId};
 
 use super::cells::{parse_channel, parse_u32};
@@ -16,7 +18,7 @@ use crate::store::Store as DataStore;
 
 pub const COLUMNS: Columns = Columns {
     required: &["sku"],
-    optional: &["store_code", "channel", "safety_stock"],
+    optional: &["store_code", "chain", "channel", "safety_stock"],
 };
 
 /// The checked rows: the range to store.
@@ -25,20 +27,38 @@ pub(super) struct AssortmentRows {
     upserts: Upserts<AssortmentRow>,
 }
 
-/// The row's scope: its `store_code` or its `channel`, exactly one of them.
+/// The row's scope: its `store_code`, or its `channel` (with a `chain`: the chain's stores
+/// in that channel).
 fn scope_of(
     r: &Row,
     errors: &mut Errors,
     stores: &std::collections::HashMap<StoreCode, fieldsync_shared::StoreId>,
 ) -> Option<AssortmentScope> {
     let store = r.opt("store_code").filter(|s| !s.is_empty());
+    let chain = r.opt("chain").filter(|s| !s.is_empty());
     let channel = r.opt("channel").filter(|s| !s.is_empty());
+    if store.is_some() && chain.is_some() {
+        errors.add(
+            r.n,
+            "chain",
+            "give a store_code or a chain, not both: a row is for one store or for a chain",
+        );
+        return None;
+    }
     match (store, channel) {
         (Some(_), Some(_)) => {
             errors.add(
                 r.n,
                 "channel",
                 "give a store_code or a channel, not both: a row is for one store or for a channel",
+            );
+            None
+        }
+        (None, None) if chain.is_some() => {
+            errors.add(
+                r.n,
+                "channel",
+                "a chain row names its channel too (nka, rka, lka, other)",
             );
             None
         }
@@ -59,9 +79,19 @@ fn scope_of(
                     .ok_or_else(|| format!("no store with code {code}: import the stores first"))
             })
             .map(AssortmentScope::Store),
-        (None, Some(_)) => r
-            .parse(errors, "channel", parse_channel)
-            .map(AssortmentScope::Channel),
+        (None, Some(_)) => {
+            let channel = r.parse(errors, "channel", parse_channel)?;
+            match chain {
+                None => Some(AssortmentScope::Channel(channel)),
+                Some(_) => {
+                    r.parse(errors, "chain", Name::parse)
+                        .map(|chain| AssortmentScope::Chain {
+                            chain: chain.as_str().to_string(),
+                            channel,
+                        })
+                }
+            }
+        }
     }
 }
 
@@ -113,7 +143,7 @@ impl RowImport for AssortmentRows {
             let (Some(scope), Some(sku)) = (scope, sku) else {
                 continue;
             };
-            let key = (scope, sku.clone());
+            let key = (scope.clone(), sku.clone());
             if !first_seen(&mut seen, errors, key.clone(), r.n, "sku") {
                 continue;
             }
