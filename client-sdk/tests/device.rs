@@ -667,11 +667,13 @@ fn the_range_comes_with_master_data_and_a_page_without_it_keeps_it() {
     ];
     assert_eq!(range(), expected);
 
-    // An older server's page has no `assortment`: it loads, and the range stays.
+    // An older server's page has no `assortment` and its stores no `chain`: it loads, and the
+    // range stays.
     let mut json = serde_json::to_value(master()).unwrap();
     json.as_object_mut().unwrap().remove("assortment");
+    json["stores"][0].as_object_mut().unwrap().remove("chain");
     let older: MasterDataPage = serde_json::from_value(json).unwrap();
-    assert_eq!(older.assortment, None);
+    assert_eq!((&older.assortment, &older.stores[0].chain), (&None, &None));
     device.import_master(&older).unwrap();
     assert_eq!(range(), expected);
 
