@@ -38,6 +38,7 @@ fn master() -> MasterDataPage {
             location: Position::new(LAT, LON).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            chain: None,
         }],
         products: vec![
             Product {
@@ -71,6 +72,7 @@ fn master() -> MasterDataPage {
         stores_complete: false,
         approval_tiers: None,
         expense_budget: None,
+        assortment: None,
     }
 }
 
@@ -600,4 +602,87 @@ fn two_devices_editing_one_visit_merge() {
 fn the_device_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Device>();
+}
+
+#[test]
+fn the_range_comes_with_master_data_and_a_page_without_it_keeps_it() {
+    use fieldsync_shared::master::{AssortmentRow, AssortmentScope};
+    let who = profile("rep1", "R001");
+    let (_dir, device) = new_device(&who);
+    let visit = device.start_visit(store_id(), today()).unwrap();
+    assert!(device.expected_range(visit).unwrap().is_empty());
+
+    let row = |scope, sku: &str, safety_stock| AssortmentRow {
+        scope,
+        sku: Sku::parse(sku).unwrap(),
+        safety_stock,
+    };
+    let page = MasterDataPage {
+        assortment: Some(vec![
+            row(AssortmentScope::Store(store_id()), "COLA-330", Some(24)),
+            row(AssortmentScope::Channel(Channel::Nka), "TEA-500", None),
+            row(AssortmentScope::Channel(Channel::Lka), "WATER-550", None),
+            row(
+                AssortmentScope::Store(StoreId::new_random()),
+                "JUICE-1L",
+                None,
+            ),
+        ]),
+        ..master()
+    };
+    device.import_master(&page).unwrap();
+    device
+        .record_audit_line(
+            visit,
+            AuditInput {
+                sku: "COLA-330".into(),
+                location: "main-shelf".into(),
+                facings: 6,
+                on_shelf: true,
+                shelf_price: None,
+                oldest_production_date: None,
+            },
+        )
+        .unwrap();
+    let range = || -> Vec<(String, String, bool, u32, Option<u32>)> {
+        device
+            .expected_range(visit)
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.sku.to_string(),
+                    e.name,
+                    e.on_shelf,
+                    e.facings,
+                    e.safety_stock,
+                )
+            })
+            .collect()
+    };
+    // The store's row and its channel's (NKA); a SKU missing from the catalogue shows its SKU.
+    let expected = vec![
+        ("COLA-330".into(), "Cola 330 ml".into(), true, 6, Some(24)),
+        ("TEA-500".into(), "TEA-500".into(), false, 0, None),
+    ];
+    assert_eq!(range(), expected);
+
+    // An older server's page has no `assortment` and its stores no `chain`: it loads, and the
+    // range stays.
+    let mut json = serde_json::to_value(master()).unwrap();
+    json.as_object_mut().unwrap().remove("assortment");
+    json["stores"][0].as_object_mut().unwrap().remove("chain");
+    let older: MasterDataPage = serde_json::from_value(json).unwrap();
+    assert_eq!((&older.assortment, &older.stores[0].chain), (&None, &None));
+    device.import_master(&older).unwrap();
+    assert_eq!(range(), expected);
+
+    // A page with an empty range empties it.
+    device
+        .import_master(&MasterDataPage {
+            assortment: Some(Vec::new()),
+            ..master()
+        })
+        .unwrap();
+    assert!(range().is_empty());
 }

@@ -41,6 +41,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
             location: Position::new(LAT, LON).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            chain: None,
         }],
         products: vec![Product {
             sku: Sku::parse("COLA-330").unwrap(),
@@ -63,6 +64,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         stores_complete: false,
         approval_tiers: None,
         expense_budget: None,
+        assortment: None,
     }
 }
 

@@ -102,7 +102,7 @@ fn photo_upload() -> Vec<Vec<u8>> {
 }
 
 fn csv_import() -> Vec<Vec<u8>> {
-    let files: [&str; 5] = [
+    let files: [&str; 6] = [
         "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days\n\
          FZ-001,\"Fuzz, Store\",nka,A,\"1 Road, Town\",30.55,114.34,150,2\n",
         "sku,name,case_pack,sold_by_case,shelf_life_days,list_price,floor_price\n\
@@ -110,6 +110,7 @@ fn csv_import() -> Vec<Vec<u8>> {
         "store_code,credit_limit,receivables,overdue,as_of\nFZ-001,1000.00,10.50,0,2026-11-20\n",
         "territory,store_code,username\nFuzz land,FZ-001,\n",
         "username,display_name,role,code,team,password\nfz1,\"Fuzz, One\",rep,FZ01,,\n",
+        "store_code,channel,sku,safety_stock\nFZ-001,,FZ-SKU,6\n,nka,FZ-SKU,\n",
     ];
     IMPORT_KINDS
         .iter()

@@ -197,7 +197,14 @@ pub fn photo_upload(data: &[u8]) {
 }
 
 /// The import kinds, as `/v1/admin/import/{kind}` names them.
-pub const IMPORT_KINDS: [&str; 5] = ["stores", "products", "credit", "territories", "users"];
+pub const IMPORT_KINDS: [&str; 6] = [
+    "stores",
+    "products",
+    "credit",
+    "territories",
+    "users",
+    "assortment",
+];
 
 /// A CSV file of the kind the first byte picks, imported by the administrator.
 pub fn csv_import(data: &[u8]) {

@@ -1,5 +1,5 @@
-//! `GET /v1/master?since=N`: stores, products and credit snapshots changed after version `N`,
-//! delivered read-only to devices for offline rule evaluation.
+//! `GET /v1/master?since=N`: stores, products, credit snapshots and the must-carry range
+//! changed after version `N`, delivered read-only to devices for offline rule evaluation.
 //!
 //! Stores and credit snapshots only of the stores in the principal's read scope (products: the
 //! whole catalogue), and the principal's [`OrgView`](fieldsync_shared::org::OrgView) and the
@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use fieldsync_shared::master::MasterDataPage;
+use fieldsync_shared::master::{AssortmentScope, MasterDataPage};
 
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
@@ -41,7 +41,8 @@ pub struct MasterQuery {
         StoreSchema,
         ProductSchema,
         CreditSnapshotSchema,
-        PositionSchema
+        PositionSchema,
+        AssortmentRowSchema
     ))
 )]
 pub struct MasterDataApi;
@@ -86,6 +87,19 @@ pub async fn master_page(
         }
         page.stores.retain(|s| scope.can_see_store(s.id));
         page.credit.retain(|c| scope.can_see_store(c.store_id));
+        // A store new to the user (or whose channel changed) may have a range: send it
+        // whole with the stores; otherwise only when it was replaced (`master_page`).
+        if page.assortment.is_none() && (complete || !page.stores.is_empty()) {
+            page.assortment = Some(store.assortment(principal.tenant_id).await?.0);
+        }
+        // Rows of one store only to those who see the store; chain and channel rows name no
+        // store.
+        if let Some(rows) = &mut page.assortment {
+            rows.retain(|r| match r.scope {
+                AssortmentScope::Store(id) => scope.can_see_store(id),
+                AssortmentScope::Chain { .. } | AssortmentScope::Channel(_) => true,
+            });
+        }
         // A `since` beyond the counter (a restored server) was answered from version 0.
         page.stores_complete = complete || q.since > page.version;
         page.org = Some(scope.org);
@@ -129,6 +143,8 @@ mod schema {
         geofence_radius_m: u32,
         /// Days between order date and earliest delivery date.
         delivery_lead_days: u32,
+        /// The store's retail chain, if any.
+        chain: Option<String>,
     }
 
     /// `fieldsync_shared::master::Product`. Money is in minor units (fen).
@@ -158,6 +174,21 @@ mod schema {
         as_of: String,
     }
 
+    /// `fieldsync_shared::master::AssortmentRow`: one SKU of the must-carry range.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = AssortmentRow)]
+    pub struct AssortmentRowSchema {
+        /// `{"store": "<store id>"}` (one store), `{"chain": {"chain": "Walmart", "channel":
+        /// "nka"}}` (the chain's stores in the channel) or `{"channel": "nka"}` (every store of
+        /// the channel).
+        #[schema(value_type = Object)]
+        scope: String,
+        #[schema(example = "COLA-330")]
+        sku: String,
+        /// Units agreed to be held, if any.
+        safety_stock: Option<u32>,
+    }
+
     /// `fieldsync_shared::master::MasterDataPage`.
     #[derive(utoipa::ToSchema)]
     #[schema(as = MasterDataPage)]
@@ -175,8 +206,12 @@ mod schema {
         /// The tenant's approval tiers, on every page (`GET /v1/admin/approval-tiers` has the
         /// same shape); absent or `null`: the defaults (10 % for every role, no amount limit).
         approval_tiers: Option<crate::admin::approval_tiers::ApprovalTiersBody>,
+        /// The must-carry rows of the caller's stores and of every channel, all of them:
+        /// replace what is held. Absent or `null`: unchanged since `since`.
+        assortment: Option<Vec<AssortmentRowSchema>>,
     }
 }
 use schema::{
-    CreditSnapshotSchema, MasterDataPageSchema, PositionSchema, ProductSchema, StoreSchema,
+    AssortmentRowSchema, CreditSnapshotSchema, MasterDataPageSchema, PositionSchema, ProductSchema,
+    StoreSchema,
 };

@@ -6,7 +6,10 @@
 use fieldsync_server::store::directory::Tenant;
 use fieldsync_server::store::photos::PhotoMeta;
 use fieldsync_server::store::{DirectoryStore, PhotoStore, StoreError};
-use fieldsync_shared::master::{Channel, CreditSnapshot, Grade, Product, Role, Store, UserProfile};
+use fieldsync_shared::master::{
+    AssortmentRow, AssortmentScope, Channel, CreditSnapshot, Grade, Product, Role, Store,
+    UserProfile,
+};
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::values::{
     Date, Money, PersonCode, Position, Sha256, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
@@ -28,6 +31,7 @@ fn shop(code: &str, name: &str) -> Store {
         location: Position::new(30.583_123_456_789, 114.271_987_654_321).unwrap(),
         geofence_radius_m: 150,
         delivery_lead_days: 2,
+        chain: None,
     }
 }
 
@@ -446,6 +450,103 @@ pub async fn approval_tiers_are_per_tenant_and_on_every_page<S: DirectoryStore>(
     );
 }
 
+/// The must-carry range: replaced whole at a new master version, on the master pages older
+/// than that version only, emptied by an empty range; a row naming another tenant's store is
+/// refused and changes nothing.
+pub async fn the_range_is_replaced_whole_and_paged_by_version<S: DirectoryStore>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    assert_eq!(store.assortment(tenant).await.unwrap(), (Vec::new(), 0));
+    assert_eq!(store.master_page(tenant, 0).await.unwrap().assortment, None);
+    // A store of a chain keeps its chain.
+    let s = Store {
+        chain: Some("沃尔玛 Walmart".into()),
+        ..shop("NKA-0001", "mine")
+    };
+    store
+        .upsert_stores(tenant, std::slice::from_ref(&s))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.master_page(tenant, 0).await.unwrap().stores,
+        vec![s.clone()]
+    );
+    let row = |scope, sku: &str, safety_stock| AssortmentRow {
+        scope,
+        sku: Sku::parse(sku).unwrap(),
+        safety_stock,
+    };
+    let range = vec![
+        row(AssortmentScope::Store(s.id), "COLA-330", Some(24)),
+        row(AssortmentScope::Channel(Channel::Nka), "TEA-500", None),
+        row(AssortmentScope::Channel(Channel::Lka), "COLA-330", Some(0)),
+        row(
+            AssortmentScope::Chain {
+                chain: "沃尔玛 Walmart".into(),
+                channel: Channel::Nka,
+            },
+            "COLA-500",
+            Some(6),
+        ),
+    ];
+    let version = store.replace_assortment(tenant, &range).await.unwrap();
+    // Channel rows (no store, no chain) first, then chain rows, then by store.
+    let stored = vec![
+        range[2].clone(),
+        range[1].clone(),
+        range[3].clone(),
+        range[0].clone(),
+    ];
+    assert_eq!(
+        store.assortment(tenant).await.unwrap(),
+        (stored.clone(), version)
+    );
+    assert_eq!(
+        store
+            .master_page(tenant, version - 1)
+            .await
+            .unwrap()
+            .assortment,
+        Some(stored)
+    );
+    assert_eq!(
+        store.master_page(tenant, version).await.unwrap().assortment,
+        None
+    );
+
+    // Another tenant's store: refused, nothing changed.
+    let theirs = shop("NKA-0002", "theirs");
+    store
+        .upsert_stores(other, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .replace_assortment(
+                tenant,
+                &[row(AssortmentScope::Store(theirs.id), "COLA-330", None)]
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.assortment(tenant).await.unwrap().0.len(), 4);
+    assert_eq!(store.assortment(other).await.unwrap(), (Vec::new(), 0));
+
+    // Emptied: the pages before it say so with an empty range.
+    let emptied = store.replace_assortment(tenant, &[]).await.unwrap();
+    assert!(emptied > version);
+    assert_eq!(
+        store.assortment(tenant).await.unwrap(),
+        (Vec::new(), emptied)
+    );
+    assert_eq!(
+        store.master_page(tenant, version).await.unwrap().assortment,
+        Some(Vec::new())
+    );
+}
+
 pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
@@ -543,6 +644,16 @@ macro_rules! directory_suite {
                 let f = fixture().await;
                 super::approval_tiers_are_per_tenant_and_on_every_page(&f.store, f.tenant, f.other)
                     .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn the_range_is_replaced_whole_and_paged_by_version() {
+                let f = fixture().await;
+                super::the_range_is_replaced_whole_and_paged_by_version(
+                    &f.store, f.tenant, f.other,
+                )
+                .await;
                 f.finish().await;
             }
 

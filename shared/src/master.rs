@@ -14,7 +14,7 @@ use crate::values::{
 pub use crate::org::Role;
 
 /// Store channel (key-account class).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// National key account (national chains).
@@ -48,6 +48,10 @@ pub struct Store {
     pub geofence_radius_m: u32,
     /// Days between order date and earliest delivery date for this store.
     pub delivery_lead_days: u32,
+    /// The retail chain the store belongs to (e.g. `Walmart`), if any: must-carry ranges may
+    /// be agreed per chain and channel.
+    #[serde(default)]
+    pub chain: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +77,28 @@ pub struct CreditSnapshot {
     pub receivables: Money,
     pub overdue: Money,
     pub as_of: Date,
+}
+
+/// Which stores one must-carry row applies to: one store, every store of a chain in a
+/// channel, or every store of a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssortmentScope {
+    Store(StoreId),
+    Chain { chain: String, channel: Channel },
+    Channel(Channel),
+}
+
+/// One row of the tenant's must-carry range (docs/assortment.md): the SKU must be on the
+/// shelf of the stores of `scope`. A store's range is its own rows, its chain's in its channel
+/// and its channel's (`rules::assortment::range_of`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssortmentRow {
+    pub scope: AssortmentScope,
+    pub sku: Sku,
+    /// Units the store should hold of the SKU (shelf and back room), when agreed.
+    #[serde(default)]
+    pub safety_stock: Option<u32>,
 }
 
 /// The signed-in person as the device and the server see them.
@@ -115,4 +141,9 @@ pub struct MasterDataPage {
     /// server that has none: the defaults (`ExpenseBudget::default`).
     #[serde(default)]
     pub expense_budget: Option<ExpenseBudget>,
+    /// The must-carry rows of the user's stores (their own rows and their channels'), all of
+    /// them: the device replaces what it holds. `None` (and from an older server): unchanged
+    /// since `since`.
+    #[serde(default)]
+    pub assortment: Option<Vec<AssortmentRow>>,
 }

@@ -4,6 +4,7 @@
 mod admission;
 mod api_fuzz;
 mod approval_tiers;
+mod assortment;
 mod background_sync;
 mod bad_input;
 mod bindgen;

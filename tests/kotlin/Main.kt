@@ -13,6 +13,7 @@ val suites =
         ReviewFindingsTest,
         ExpensesTest,
         PlansTest,
+        AssortmentTest,
         ExampleTest,
     )
 

@@ -12,8 +12,9 @@ use fieldsync_shared::{Date, DocId, ParseError, StoreId, Timestamp};
 
 use crate::error::{findings, FieldsyncError, Finding, Result};
 use crate::records::{
-    int, non_negative, AttachedPhoto, AuditInput, GeoFix, Order, PaymentMethod, PendingUploads,
-    PhotoUpload, Product, Profile, RefusedEdit, Store, SyncReport, Visit, VisitStep,
+    int, non_negative, AttachedPhoto, AuditInput, ExpectedSku, GeoFix, Order, PaymentMethod,
+    PendingUploads, PhotoUpload, Product, Profile, RefusedEdit, Store, SyncReport, Visit,
+    VisitStep,
 };
 use crate::worker::off_thread;
 
@@ -212,6 +213,17 @@ impl FieldsyncDevice {
     /// Submits a checked-out visit for review; it can no longer be edited afterwards.
     pub fn submit_visit(&self, visit_id: String) -> Result<()> {
         Ok(self.device.submit_visit(doc_id("visit_id", &visit_id)?)?)
+    }
+
+    /// The must-carry range of the visit's store against the visit's audit so far, by SKU
+    /// (offline): what the audit screen shows as expected, and missing (`on_shelf` false).
+    pub fn expected_range(&self, visit_id: String) -> Result<Vec<ExpectedSku>> {
+        Ok(self
+            .device
+            .expected_range(doc_id("visit_id", &visit_id)?)?
+            .into_iter()
+            .map(ExpectedSku::from)
+            .collect())
     }
 
     pub fn visit(&self, visit_id: String) -> Result<Visit> {

@@ -259,6 +259,32 @@ impl From<client::Product> for Product {
     }
 }
 
+/// One SKU of the visit's store's must-carry range against the visit's audit
+/// (`expected_range`): expected, and on the shelf or missing.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ExpectedSku {
+    pub sku: String,
+    pub name: String,
+    /// At least one facing recorded on the shelf; `false`: expected but missing.
+    pub on_shelf: bool,
+    /// Facings recorded on the shelf, every location together.
+    pub facings: i32,
+    /// Units agreed to be held, if any.
+    pub safety_stock: Option<i32>,
+}
+
+impl From<client::ExpectedSku> for ExpectedSku {
+    fn from(e: client::ExpectedSku) -> Self {
+        ExpectedSku {
+            sku: e.sku.to_string(),
+            name: e.name,
+            on_shelf: e.on_shelf,
+            facings: int(e.facings),
+            safety_stock: e.safety_stock.map(int),
+        }
+    }
+}
+
 /// Where and when the device said it was.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct GeoStamp {

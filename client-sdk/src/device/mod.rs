@@ -33,7 +33,7 @@ use crate::store::Database;
 pub use expenses::NewExpense;
 pub use plans::PlanSettings;
 pub use review::ReviewItem;
-pub use visits::{AuditInput, GeoFix};
+pub use visits::{AuditInput, ExpectedSku, GeoFix};
 
 /// One installation of the app: a data directory with its SQLite database and photo folder.
 ///

@@ -10,7 +10,7 @@ use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
-use fieldsync_shared::rules::{freshness, Verdict};
+use fieldsync_shared::rules::{assortment, freshness, RuleId, Verdict};
 use fieldsync_shared::visit::{
     AuditLine, GeoStamp, NoteEntry, StepRecord, Visit, VisitStatus, VisitStep,
 };
@@ -46,6 +46,20 @@ pub struct AuditInput {
     pub on_shelf: bool,
     pub shelf_price: Option<Money>,
     pub oldest_production_date: Option<Date>,
+}
+
+/// One SKU of the visit's store's must-carry range, as the audit screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedSku {
+    pub sku: Sku,
+    /// The product's name (the SKU when the catalogue does not have it).
+    pub name: String,
+    /// At least one facing recorded on the shelf; `false`: expected but missing.
+    pub on_shelf: bool,
+    /// Facings recorded on the shelf, every location together.
+    pub facings: u32,
+    /// Units agreed to be held, if any.
+    pub safety_stock: Option<u32>,
 }
 
 /// Longest text one `append_note` accepts, in characters.
@@ -226,14 +240,27 @@ impl Device {
                     products.insert(line.sku.as_str().to_string(), product);
                 }
             }
+            let range = assortment::range_of(&store, &store::assortment(conn)?);
             // Photo reuse was judged (and recorded) when each photo was attached.
             let data = VisitData {
                 store: &store,
                 products: &products,
                 photos_elsewhere: &[],
+                range: &range,
             };
             let verdict = submission::evaluate_visit(v, &data, &RuleSettings::default());
             edits::refuse_if_blocked(&verdict)?;
+            // The range is judged on the audit as submitted: its findings are recorded now (the
+            // others were when their check-in, line or photo was recorded).
+            let missing = Verdict::from_findings(
+                verdict
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.rule == RuleId::Assortment)
+                    .collect(),
+            );
+            next.findings
+                .extend(submission::shown(&missing, Timestamp::now()));
             next.evaluated_against = Some(submission::basis(
                 store::master_version(conn)?,
                 Timestamp::now(),
@@ -242,6 +269,31 @@ impl Device {
             *v = next;
             Ok(())
         })
+    }
+
+    /// The visit's store's must-carry range against the visit's audit as recorded so far,
+    /// by SKU (offline: the range held from master data). Empty when the store has none.
+    pub fn expected_range(&self, visit: DocId) -> Result<Vec<ExpectedSku>> {
+        let v: Visit = edits::read(&self.db, visit)?;
+        let conn = self.db.lock();
+        let store = store_of(&conn, &v)?;
+        let range = assortment::range_of(&store, &store::assortment(&conn)?);
+        let check = assortment::check(&range, &v.audit);
+        check
+            .items
+            .into_iter()
+            .map(|i| {
+                let name = store::product(&conn, &i.sku)?
+                    .map_or_else(|| i.sku.as_str().to_string(), |p| p.name);
+                Ok(ExpectedSku {
+                    sku: i.sku,
+                    name,
+                    on_shelf: i.on_shelf,
+                    facings: i.facings,
+                    safety_stock: i.safety_stock,
+                })
+            })
+            .collect()
     }
 
     pub fn visit(&self, id: DocId) -> Result<Visit> {

@@ -1,8 +1,9 @@
 //! Master data as the server sent it: the stores in the user's read scope, the product
-//! catalogue, and each store's credit snapshot, each row kept as its JSON.
+//! catalogue, and each store's credit snapshot, each row kept as its JSON; the must-carry
+//! range as one JSON value (the server sends it whole).
 
 use fieldsync_shared::expense::ExpenseBudget;
-use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store};
+use fieldsync_shared::master::{AssortmentRow, CreditSnapshot, MasterDataPage, Product, Store};
 use fieldsync_shared::org::OrgView;
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Sku, StoreId};
@@ -46,7 +47,16 @@ pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
         Some(budget) => meta_set(conn, keys::EXPENSE_BUDGET, &serde_json::to_string(budget)?)?,
         None => meta_delete(conn, keys::EXPENSE_BUDGET)?,
     }
+    // The range comes whole or not at all: `None` leaves the one held.
+    if let Some(rows) = &page.assortment {
+        meta_set(conn, keys::ASSORTMENT, &serde_json::to_string(rows)?)?;
+    }
     Ok(())
+}
+
+/// The must-carry rows received with master data (none yet: empty).
+pub fn assortment(conn: &Connection) -> Result<Vec<AssortmentRow>> {
+    Ok(meta_json(conn, keys::ASSORTMENT)?.unwrap_or_default())
 }
 
 /// The tenant's expense budget received with the last master data page, else the defaults.
@@ -64,10 +74,11 @@ pub fn org_view(conn: &Connection) -> Result<Option<OrgView>> {
     meta_json(conn, keys::ORG_VIEW)
 }
 
-/// Forgets every store, product and credit snapshot (another company's data must not be used
+/// Forgets every store, product, credit snapshot and the range (another company's data must not be used
 /// for this one's rules).
 pub fn clear_master_rows(conn: &Connection) -> Result<()> {
     conn.execute_batch("DELETE FROM stores; DELETE FROM products; DELETE FROM credit;")?;
+    meta_delete(conn, keys::ASSORTMENT)?;
     Ok(())
 }
 

@@ -24,6 +24,9 @@ pub mod keys {
     pub const APPROVAL_TIERS: &str = "approval_tiers";
     /// The tenant's monthly expense budget received with master data (JSON of `ExpenseBudget`).
     pub const EXPENSE_BUDGET: &str = "expense_budget";
+    /// The must-carry rows of the user's stores received with master data (JSON of
+    /// `Vec<AssortmentRow>`), replaced whenever a page carries them.
+    pub const ASSORTMENT: &str = "assortment";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }

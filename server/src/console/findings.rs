@@ -1,10 +1,11 @@
 //! What a visit is flagged for: from what its document holds, the shared rules' geofence
 //! (outside the fence, mock location) and freshness findings and shelf prices below the
-//! price-list floor; and the server's verdicts recorded at submission (`verdicts`). The
+//! price-list floor; and the server's verdicts recorded at submission (`verdicts`, among
+//! them the must-carry SKUs missing from the shelf). The
 //! console shows them; it decides nothing with them.
 
 use fieldsync_shared::master::Store;
-use fieldsync_shared::rules::{freshness, geofence, Finding, RuleId, Severity};
+use fieldsync_shared::rules::{assortment, freshness, geofence, Finding, RuleId, Severity};
 use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::{AuditLine, GeoStamp, Visit};
 
@@ -37,6 +38,7 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("impossible_travel", "Impossible travel 行程速度异常"),
     ("visit_too_short", "Visit too short 拜访时间过短"),
     ("overlapping_visit", "Overlapping visits 拜访时间重叠"),
+    (assortment::MISSING, "Must-carry SKU missing 必备品缺货"),
 ];
 
 /// Labels of the other codes the console shows (orders' findings, visits' other findings).
@@ -201,6 +203,7 @@ mod tests {
             credit::CREDIT_COMBINED,
             "photo_taken_outside_visit",
             "photo_capture_time_unknown",
+            assortment::MISSING,
         ] {
             let label = label(code);
             assert_ne!(label, code, "{code} has no label");

@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use fieldsync_shared::master::{CreditSnapshot, MasterDataPage, Product, Store, UserProfile};
+use fieldsync_shared::master::{
+    AssortmentRow, CreditSnapshot, MasterDataPage, Product, Store, UserProfile,
+};
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{StoreId, TenantId, Timestamp, UserId};
 
@@ -92,6 +94,17 @@ pub trait DirectoryStore: Send + Sync {
     /// which is returned.
     async fn set_approval_tiers(&self, tenant: TenantId, tiers: &ApprovalTiers)
         -> StoreResult<i64>;
+    /// Replaces the tenant's must-carry range with `rows` at a new master version, which is
+    /// returned (and recorded as the range's version). `NotFound` if a row names a store this
+    /// tenant does not have.
+    async fn replace_assortment(
+        &self,
+        tenant: TenantId,
+        rows: &[AssortmentRow],
+    ) -> StoreResult<i64>;
+    /// The tenant's must-carry range, and the master version it was last replaced at (0:
+    /// never).
+    async fn assortment(&self, tenant: TenantId) -> StoreResult<(Vec<AssortmentRow>, i64)>;
     /// Master rows with `version > since`. A `since` newer than anything this tenant has
     /// (restored database, other server) is answered with everything.
     async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage>;

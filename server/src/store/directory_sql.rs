@@ -6,8 +6,9 @@
 //! part is how `master_page` opens its read snapshot: each engine's store provides
 //! `dir_begin_snapshot`.
 
-use fieldsync_shared::master::{Channel, Grade};
+use fieldsync_shared::master::{AssortmentRow, AssortmentScope, Channel, Grade};
 use fieldsync_shared::tiers::ApprovalTiers;
+use fieldsync_shared::{Sku, StoreId};
 
 use super::{StoreError, StoreResult};
 
@@ -33,6 +34,50 @@ pub(crate) fn parse_channel(s: &str) -> StoreResult<Channel> {
         "other" => Ok(Channel::Other),
         other => Err(StoreError::Corrupt(format!("unknown channel {other:?}"))),
     }
+}
+
+/// The `store_id`, `chain` and `channel` columns of an assortment row ('' where unused).
+pub(crate) fn assortment_scope_cols(scope: &AssortmentScope) -> (String, &str, &'static str) {
+    match scope {
+        AssortmentScope::Store(id) => (id.to_string(), "", ""),
+        AssortmentScope::Chain { chain, channel } => (String::new(), chain, channel_str(*channel)),
+        AssortmentScope::Channel(c) => (String::new(), "", channel_str(*c)),
+    }
+}
+
+/// A store's `chain` column ('' : none).
+pub(crate) fn chain_of(chain: String) -> Option<String> {
+    (!chain.is_empty()).then_some(chain)
+}
+
+/// An assortment row from its columns.
+pub(crate) fn assortment_row(
+    store_id: &str,
+    chain: &str,
+    channel: &str,
+    sku: &str,
+    safety_stock: Option<i64>,
+) -> StoreResult<AssortmentRow> {
+    let scope = if !store_id.is_empty() {
+        AssortmentScope::Store(
+            StoreId::parse(store_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+    } else if !chain.is_empty() {
+        AssortmentScope::Chain {
+            chain: chain.to_string(),
+            channel: parse_channel(channel)?,
+        }
+    } else {
+        AssortmentScope::Channel(parse_channel(channel)?)
+    };
+    let safety_stock = safety_stock
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("safety stock {n}"))))
+        .transpose()?;
+    Ok(AssortmentRow {
+        scope,
+        sku: Sku::parse(sku).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        safety_stock,
+    })
 }
 
 pub(crate) fn grade_str(g: Grade) -> &'static str {
@@ -71,7 +116,8 @@ macro_rules! directory_store {
         use $crate::store::directory::{Tenant, UserRecord};
         use $crate::store::decode::{corrupt, u32_of};
         use $crate::store::directory_sql::{
-            channel_str, grade_str, parse_channel, parse_grade, tiers_from_json,
+            assortment_row, assortment_scope_cols, chain_of, channel_str, grade_str,
+            parse_channel, parse_grade, tiers_from_json,
         };
         use $crate::store::{StoreError, StoreResult};
 
@@ -101,6 +147,7 @@ macro_rules! directory_store {
                 location: Position::new(row.try_get("lat")?, row.try_get("lon")?).map_err(corrupt)?,
                 geofence_radius_m: u32_col(row, "geofence_radius_m")?,
                 delivery_lead_days: u32_col(row, "delivery_lead_days")?,
+                chain: chain_of(row.try_get("chain")?),
             })
         }
 
@@ -242,14 +289,15 @@ macro_rules! directory_store {
                     // refused below rather than moved across tenants.
                     let done = sqlx::query(
                         "INSERT INTO stores (id, tenant_id, code, name, channel, grade, address, lat, lon, \
-                           geofence_radius_m, delivery_lead_days, version, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                           geofence_radius_m, delivery_lead_days, version, updated_at, chain) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                          ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
                            channel = excluded.channel, grade = excluded.grade, address = excluded.address, \
                            lat = excluded.lat, lon = excluded.lon, \
                            geofence_radius_m = excluded.geofence_radius_m, \
                            delivery_lead_days = excluded.delivery_lead_days, \
-                           version = excluded.version, updated_at = excluded.updated_at \
+                           version = excluded.version, updated_at = excluded.updated_at, \
+                           chain = excluded.chain \
                          WHERE stores.tenant_id = excluded.tenant_id",
                     )
                     .bind(s.id.to_string())
@@ -265,6 +313,7 @@ macro_rules! directory_store {
                     .bind(i64::from(s.delivery_lead_days))
                     .bind(version)
                     .bind(now)
+                    .bind(s.chain.as_deref().unwrap_or(""))
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() != 1 {
@@ -434,6 +483,91 @@ macro_rules! directory_store {
                 Ok(version)
             }
 
+            #[tracing::instrument(skip(self, rows), fields(count = rows.len()))]
+            async fn replace_assortment(
+                &self,
+                tenant: TenantId,
+                rows: &[fieldsync_shared::master::AssortmentRow],
+            ) -> StoreResult<i64> {
+                let mut tx = self.pool().begin().await?;
+                let version = next_master_version(&mut tx, tenant).await?;
+                let now = Timestamp::now().millis();
+                sqlx::query("DELETE FROM assortment WHERE tenant_id = $1")
+                    .bind(tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                for r in rows {
+                    let (store_id, chain, channel) = assortment_scope_cols(&r.scope);
+                    if !store_id.is_empty() {
+                        let known: Option<i32> = sqlx::query_scalar(
+                            "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
+                        )
+                        .bind(tenant.to_string())
+                        .bind(&store_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if known.is_none() {
+                            return Err(StoreError::NotFound("store"));
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO assortment (tenant_id, store_id, chain, channel, sku, \
+                           safety_stock, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(&store_id)
+                    .bind(chain)
+                    .bind(channel)
+                    .bind(r.sku.as_str())
+                    .bind(r.safety_stock.map(i64::from))
+                    .bind(version)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE tenants SET assortment_version = $1 WHERE id = $2")
+                    .bind(version)
+                    .bind(tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            #[tracing::instrument(skip(self))]
+            async fn assortment(
+                &self,
+                tenant: TenantId,
+            ) -> StoreResult<(Vec<fieldsync_shared::master::AssortmentRow>, i64)> {
+                // One snapshot: the rows and the version they were replaced at.
+                let mut tx = self.dir_begin_snapshot().await?;
+                let version: Option<i64> =
+                    sqlx::query_scalar("SELECT assortment_version FROM tenants WHERE id = $1")
+                        .bind(tenant.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let rows = sqlx::query(
+                    "SELECT store_id, chain, channel, sku, safety_stock FROM assortment \
+                     WHERE tenant_id = $1 ORDER BY store_id, chain, channel, sku",
+                )
+                .bind(tenant.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| {
+                    assortment_row(
+                        row.try_get("store_id")?,
+                        row.try_get("chain")?,
+                        row.try_get("channel")?,
+                        row.try_get("sku")?,
+                        row.try_get("safety_stock")?,
+                    )
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                tx.commit().await?;
+                Ok((rows, version.ok_or(StoreError::NotFound("tenant"))?))
+            }
+
             #[tracing::instrument(skip(self))]
             async fn master_page(&self, tenant: TenantId, since: i64) -> StoreResult<MasterDataPage> {
                 // One snapshot of the counter and the rows: master upserts of this tenant commit one at
@@ -441,12 +575,14 @@ macro_rules! directory_store {
                 // version <= the counter seen.
                 let mut tx = self.dir_begin_snapshot().await?;
                 let tid = tenant.to_string();
-                let current: Option<i64> =
-                    sqlx::query_scalar("SELECT master_seq FROM tenants WHERE id = $1")
-                        .bind(&tid)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let current = current.ok_or(StoreError::NotFound("tenant"))?;
+                let counters: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT master_seq, assortment_version FROM tenants WHERE id = $1",
+                )
+                .bind(&tid)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (current, assortment_version) =
+                    counters.ok_or(StoreError::NotFound("tenant"))?;
                 let since = if since > current || since < 0 {
                     0
                 } else {
@@ -455,7 +591,7 @@ macro_rules! directory_store {
 
                 let stores = sqlx::query(
                     "SELECT id, code, name, channel, grade, address, lat, lon, geofence_radius_m, \
-                       delivery_lead_days FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
+                       delivery_lead_days, chain FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
                 )
                 .bind(&tid)
                 .bind(since)
@@ -493,6 +629,31 @@ macro_rules! directory_store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let approval_tiers = tiers.as_deref().map(tiers_from_json).transpose()?;
+                // The range as a whole when it was replaced after `since` (its removed rows
+                // cannot say so themselves).
+                let assortment = if assortment_version > since {
+                    let rows = sqlx::query(
+                        "SELECT store_id, chain, channel, sku, safety_stock FROM assortment \
+                         WHERE tenant_id = $1 ORDER BY store_id, chain, channel, sku",
+                    )
+                    .bind(&tid)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        assortment_row(
+                            row.try_get("store_id")?,
+                            row.try_get("chain")?,
+                            row.try_get("channel")?,
+                            row.try_get("sku")?,
+                            row.try_get("safety_stock")?,
+                        )
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                    Some(rows)
+                } else {
+                    None
+                };
                 tx.commit().await?;
 
                 Ok(MasterDataPage {
@@ -505,6 +666,7 @@ macro_rules! directory_store {
                     stores_complete: false,
                     approval_tiers,
                     expense_budget: None,
+                    assortment,
                 })
             }
         }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use fieldsync_shared::document::DocKind;
-use fieldsync_shared::master::{CreditSnapshot, Product, Store};
+use fieldsync_shared::master::{AssortmentRow, CreditSnapshot, Product, Store};
 use fieldsync_shared::rules::Severity;
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Date, DocId, Sha256, Sku, StoreId, TenantId, Timestamp, UserId};
@@ -33,6 +33,8 @@ pub struct RuleData {
     pub credit: Option<Versioned<CreditSnapshot>>,
     /// The tenant's approval tiers (`None`: it set none, the defaults apply).
     pub approval: Option<Versioned<ApprovalTiers>>,
+    /// The must-carry rows of the store and of its channel.
+    pub assortment: Vec<AssortmentRow>,
 }
 
 impl RuleData {

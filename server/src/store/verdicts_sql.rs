@@ -29,7 +29,9 @@ macro_rules! verdict_store {
         use sqlx::Row;
 
         use $crate::store::decode::{corrupt, json_ids, u32_of};
-        use $crate::store::directory_sql::{parse_channel, parse_grade, tiers_from_json};
+        use $crate::store::directory_sql::{
+            assortment_row, chain_of, parse_channel, parse_grade, tiers_from_json,
+        };
         use $crate::store::verdicts::{
             CreditRecheck, FindingKind, FindingOutcome, FindingRecord, FindingSource, PhotoUse,
             RuleData, Versioned,
@@ -52,6 +54,7 @@ macro_rules! verdict_store {
                     .map_err(corrupt)?,
                 geofence_radius_m: u32_col(row, "geofence_radius_m")?,
                 delivery_lead_days: u32_col(row, "delivery_lead_days")?,
+                chain: chain_of(row.try_get("chain")?),
             };
             Ok(Versioned { value, version: row.try_get("version")? })
         }
@@ -183,7 +186,7 @@ macro_rules! verdict_store {
                         .await?;
                 let store_row = sqlx::query(
                     "SELECT id, code, name, channel, grade, address, lat, lon, geofence_radius_m, \
-                       delivery_lead_days, version FROM stores WHERE tenant_id = $1 AND id = $2",
+                       delivery_lead_days, chain, version FROM stores WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant.to_string())
                 .bind(store.to_string())
@@ -220,8 +223,31 @@ macro_rules! verdict_store {
                         })
                     })
                     .transpose()?;
+                let assortment = sqlx::query(
+                    "SELECT store_id, chain, channel, sku, safety_stock FROM assortment \
+                     WHERE tenant_id = $1 AND (store_id = $2 OR (store_id = '' \
+                       AND channel = (SELECT channel FROM stores WHERE tenant_id = $1 AND id = $2) \
+                       AND chain IN ('', (SELECT chain FROM stores WHERE tenant_id = $1 AND id = $2)))) \
+                     ORDER BY store_id, chain, channel, sku",
+                )
+                .bind(tenant.to_string())
+                .bind(store.to_string())
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|row| {
+                    assortment_row(
+                        row.try_get("store_id")?,
+                        row.try_get("chain")?,
+                        row.try_get("channel")?,
+                        row.try_get("sku")?,
+                        row.try_get("safety_stock")?,
+                    )
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
                 Ok(RuleData {
                     master_version: master_version.unwrap_or(0),
+                    assortment,
                     approval,
                     store: store_row.as_ref().map(store_from_row).transpose()?,
                     products: products.iter().map(product_from_row).collect::<StoreResult<_>>()?,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub mod approval;
+pub mod assortment;
 pub mod credit;
 pub mod delivery;
 pub mod expense;
@@ -21,8 +22,8 @@ pub mod submission;
 pub mod visit_timing;
 
 /// Version of the rule set as a whole; bumped whenever any rule's behaviour changes (2: photo
-/// provenance from EXIF, approval tiers per role and amount).
-pub const RULES_VERSION: u32 = 2;
+/// provenance from EXIF, approval tiers per role and amount; 3: the must-carry range).
+pub const RULES_VERSION: u32 = 3;
 
 /// Which rule produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,6 +40,8 @@ pub enum RuleId {
     Approval,
     /// Expense pre-approval: tiers and the month's budget.
     Expense,
+    /// The store's must-carry range against the visit's shelf audit.
+    Assortment,
 }
 
 impl RuleId {
@@ -54,6 +57,7 @@ impl RuleId {
             RuleId::VisitFrequency => "visit_frequency",
             RuleId::Approval => "approval",
             RuleId::Expense => "expense",
+            RuleId::Assortment => "assortment",
         }
     }
 }

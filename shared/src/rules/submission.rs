@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::approval;
+use super::assortment::{self, RangeItem};
 use super::credit::{self, CreditCheck};
 use super::geofence::{self, GeofenceTolerance};
 use super::photos::PhotoTolerance;
@@ -139,11 +140,14 @@ pub struct VisitData<'a> {
     pub products: &'a BTreeMap<String, Product>,
     /// Photo hashes already used on other visits.
     pub photos_elsewhere: &'a [Sha256],
+    /// The store's must-carry range (`assortment::range_of`); empty: none.
+    pub range: &'a [RangeItem],
 }
 
 /// Every rule of a visit being submitted: timing and requirements (Block), and the flags of
 /// its check-in and check-out positions, its audit lines' freshness and its photos (attached
-/// and, from their EXIF, taken during the visit at the store).
+/// and, from their EXIF, taken during the visit at the store), and the must-carry SKUs missing
+/// from its shelf audit (flags).
 pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettings) -> Verdict {
     let mut verdict = visit_timing::submit(visit, &settings.visit);
     for stamp in [&visit.check_in, &visit.check_out].into_iter().flatten() {
@@ -171,6 +175,7 @@ pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettin
             settings.photos,
         ));
     }
+    verdict.extend(assortment::check(data.range, &visit.audit).verdict);
     verdict
 }
 

@@ -1,4 +1,5 @@
-//! CSV imports of users, stores, territories, products, credit snapshots and sales targets:
+//! CSV imports of users, stores, territories, products, credit snapshots, sales targets and
+//! the must-carry range (assortment):
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -17,6 +18,7 @@
 //! without one) comes from a [`NewRows`]: [`FreshRows`] for a customer's file; the demo tenant
 //! derives ids from names, so that docs and tests can name its rows.
 
+pub mod assortment;
 mod cells;
 pub mod credit;
 pub mod credit_recheck;
@@ -47,16 +49,18 @@ pub enum ImportKind {
     Products,
     Credit,
     Targets,
+    Assortment,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 6] = [
+    const ALL: [ImportKind; 7] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
         Self::Products,
         Self::Credit,
         Self::Targets,
+        Self::Assortment,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -71,6 +75,7 @@ impl ImportKind {
             Self::Products => "products",
             Self::Credit => "credit",
             Self::Targets => "targets",
+            Self::Assortment => "assortment",
         }
     }
 
@@ -83,6 +88,7 @@ impl ImportKind {
             Self::Products => products::COLUMNS,
             Self::Credit => credit::COLUMNS,
             Self::Targets => targets::COLUMNS,
+            Self::Assortment => assortment::COLUMNS,
         }
     }
 }

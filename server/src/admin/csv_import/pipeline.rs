@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use fieldsync_shared::{StoreCode, StoreId, TenantId, UserId};
 use uuid::Uuid;
 
-use super::{credit, products, stores, targets, territories, users, ImportKind};
+use super::{assortment, credit, products, stores, targets, territories, users, ImportKind};
 use crate::http::ApiError;
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
@@ -373,6 +373,7 @@ pub async fn run_import(
         ImportKind::Users => run.kind::<users::UserRows>().await?,
         ImportKind::Territories => run.kind::<territories::TerritoryRows>().await?,
         ImportKind::Targets => run.kind::<targets::TargetRows>().await?,
+        ImportKind::Assortment => run.kind::<assortment::AssortmentRows>().await?,
     };
     progress.phase("done");
     Ok(ImportReport {

@@ -1,4 +1,5 @@
-//! `stores` files: one row a store, upserted by its code.
+//! `stores` files: one row a store, upserted by its code. The optional `chain` column names
+//! the store's retail chain (an empty cell: none); a file without it keeps the chains stored.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,7 +24,7 @@ pub const COLUMNS: Columns = Columns {
         "geofence_radius_m",
         "delivery_lead_days",
     ],
-    optional: &[],
+    optional: &["chain"],
 };
 
 /// The tenant's stores by code: what `store_code` cells of other files refer to.
@@ -46,7 +47,13 @@ impl RowImport for StoreRows {
         new: &dyn NewRows,
         errors: &mut Errors,
     ) -> Result<Self, ImportError> {
-        let existing = ids_by_code(store, tenant).await?;
+        let existing: HashMap<StoreCode, Store> = store
+            .master_page(tenant, 0)
+            .await?
+            .stores
+            .into_iter()
+            .map(|s| (s.code.clone(), s))
+            .collect();
         let mut seen = BTreeMap::new();
         let mut out = Upserts::default();
         for r in rows {
@@ -59,6 +66,14 @@ impl RowImport for StoreRows {
             let lon = r.parse(errors, "lon", parse_f64);
             let radius = r.parse(errors, "geofence_radius_m", parse_u32);
             let lead = r.parse(errors, "delivery_lead_days", parse_u32);
+            // `None`: no chain column, the stored chain stays.
+            let chain = match r.opt("chain") {
+                None => None,
+                Some("") => Some(None),
+                Some(_) => r.parse(errors, "chain", |s| {
+                    Name::parse(s).map(|n| Some(n.as_str().to_string()))
+                }),
+            };
             let location = match (lat, lon) {
                 (Some(lat), Some(lon)) => r.parse(errors, "lat", |_| Position::new(lat, lon)),
                 _ => None,
@@ -76,11 +91,12 @@ impl RowImport for StoreRows {
             let (Some(location), Some(radius), Some(lead)) = (location, radius, lead) else {
                 continue;
             };
-            let id = existing.get(&code).copied();
-            let existed = id.is_some();
+            let before = existing.get(&code);
+            let existed = before.is_some();
+            let chain = chain.unwrap_or_else(|| before.and_then(|s| s.chain.clone()));
             out.push(
                 Store {
-                    id: id.unwrap_or_else(|| new.store_id(&code)),
+                    id: before.map_or_else(|| new.store_id(&code), |s| s.id),
                     code,
                     name: name.as_str().to_string(),
                     channel,
@@ -89,6 +105,7 @@ impl RowImport for StoreRows {
                     location,
                     geofence_radius_m: radius,
                     delivery_lead_days: lead,
+                    chain,
                 },
                 existed,
             );

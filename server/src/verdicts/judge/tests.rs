@@ -29,6 +29,7 @@ fn shop(id: StoreId) -> Store {
         location: Position::new(31.2304, 121.4737).unwrap(),
         geofence_radius_m: 100,
         delivery_lead_days: 2,
+        chain: None,
     }
 }
 
@@ -106,6 +107,7 @@ fn data(o: &Order, credit: CreditSnapshot, credit_version: i64) -> RuleData {
             version: credit_version,
         }),
         approval: None,
+        assortment: Vec::new(),
     }
 }
 

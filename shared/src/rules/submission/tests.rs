@@ -114,13 +114,31 @@ fn a_visit_submission_blocks_on_timing_and_flags_the_rest() {
     let mut v = complete_visit(1_000_000);
     v.store_id = shop.id;
     // Not checked out: blocked.
+    let range = [
+        crate::rules::assortment::RangeItem {
+            sku: crate::testkit::sku("COLA-330"),
+            safety_stock: None,
+        },
+        crate::rules::assortment::RangeItem {
+            sku: crate::testkit::sku("TEA-500"),
+            safety_stock: Some(12),
+        },
+    ];
     let data = VisitData {
         store: &shop,
         products: &products,
         photos_elsewhere: &[],
+        range: &range,
     };
     let verdict = evaluate_visit(&v, &data, &RuleSettings::default());
-    assert_eq!(codes(&verdict), [("not_checked_out", Severity::Block)]);
+    assert_eq!(
+        codes(&verdict),
+        [
+            ("not_checked_out", Severity::Block),
+            ("assortment_missing", Severity::Flag),
+            ("assortment_missing", Severity::Flag)
+        ]
+    );
 
     // Checked out far from the store, with stale stock and a reused photo: flags only.
     v.check_out = Some(stamp(2_000_000, pos(31.3, 121.5)));
@@ -140,12 +158,21 @@ fn a_visit_submission_blocks_on_timing_and_flags_the_rest() {
         ("outside_geofence", Severity::Flag),
         ("stale_stock", Severity::Flag),
         ("photo_reused", Severity::Flag),
+        ("assortment_missing", Severity::Flag),
     ] {
         assert!(
             found.contains(&expected),
             "{expected:?} missing in {found:?}"
         );
     }
+    // COLA-330 is on the shelf now: only TEA-500 is missing.
+    let missing: Vec<_> = verdict
+        .findings
+        .iter()
+        .filter(|f| f.code == "assortment_missing")
+        .map(|f| f.field.as_deref().unwrap())
+        .collect();
+    assert_eq!(missing, ["assortment.TEA-500"]);
 }
 
 #[test]
