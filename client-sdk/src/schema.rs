@@ -137,8 +137,18 @@ const V3_TO_V4: &str = "
     UPDATE photos SET thumbnail = 'none' WHERE state = 'uploaded';
 ";
 
+/// The v5 receipt column of documents, shared by a fresh database and the v4 -> v5 upgrade:
+/// the last receipt the server sent with the document (CBOR of `protocol::Receipt`), kept
+/// across a cursor reset; NULL until one arrives.
+const DOCUMENT_RECEIPTS_V5: &str = "
+    ALTER TABLE documents ADD COLUMN receipt BLOB;
+";
+
+/// v4 -> v5: a new column only.
+const V4_TO_V5: &str = "{DOCUMENT_RECEIPTS_V5}";
+
 /// Upgrades, in order; `UPGRADES[i]` takes the schema from version `i + 1` to `i + 2`.
-const UPGRADES: &[&str] = &[V1_TO_V2, V2_TO_V3, V3_TO_V4];
+const UPGRADES: &[&str] = &[V1_TO_V2, V2_TO_V3, V3_TO_V4, V4_TO_V5];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: u32 = 1 + UPGRADES.len() as u32;
@@ -170,14 +180,17 @@ pub fn migrate(conn: &Connection) -> Result<()> {
         )));
     }
     if current == 0 {
-        let sql = format!("{CURRENT_SCHEMA}{PHOTOS_V2}{REFUSED_EDITS_V3}{PHOTO_THUMBNAILS_V4}");
+        let sql = format!(
+            "{CURRENT_SCHEMA}{PHOTOS_V2}{REFUSED_EDITS_V3}{PHOTO_THUMBNAILS_V4}{DOCUMENT_RECEIPTS_V5}"
+        );
         return run_step(conn, &sql, SCHEMA_VERSION);
     }
     for (i, sql) in UPGRADES.iter().enumerate().skip(current as usize - 1) {
         let sql = sql
             .replace("{PHOTOS_V2}", PHOTOS_V2)
             .replace("{REFUSED_EDITS_V3}", REFUSED_EDITS_V3)
-            .replace("{PHOTO_THUMBNAILS_V4}", PHOTO_THUMBNAILS_V4);
+            .replace("{PHOTO_THUMBNAILS_V4}", PHOTO_THUMBNAILS_V4)
+            .replace("{DOCUMENT_RECEIPTS_V5}", DOCUMENT_RECEIPTS_V5);
         run_step(conn, &sql, i as u32 + 2)?;
     }
     Ok(())

@@ -86,8 +86,8 @@ fn open_db(dir: &Path) -> Connection {
 }
 
 #[test]
-fn the_current_schema_is_version_4() {
-    assert_eq!(SCHEMA_VERSION, 4);
+fn the_current_schema_is_version_5() {
+    assert_eq!(SCHEMA_VERSION, 5);
 }
 
 #[test]
@@ -124,6 +124,10 @@ fn an_upgraded_store_equals_a_fresh_one() {
     assert!(schema_a.iter().any(|(_, name, _, sql)| name == "photos"
         && sql.contains("thumbnail TEXT NOT NULL DEFAULT 'pending'")
         && sql.contains("thumbnail_jpeg BLOB")));
+    // v5: the server's receipt of each document.
+    assert!(schema_a
+        .iter()
+        .any(|(_, name, _, sql)| name == "documents" && sql.contains("receipt BLOB")));
     assert_eq!(columns_of(&a), columns_of(&b));
     let mode: String = a
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

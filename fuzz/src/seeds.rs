@@ -57,6 +57,7 @@ fn sync_request() -> Vec<Vec<u8>> {
             doc_id: push_doc_id(kind, 1),
             kind: kind.as_str().to_string(),
             changes: changes.into_iter().map(ByteBuf::from).collect(),
+            receipt: None,
         })
         .collect();
     let full = encode(&SyncRequest {

@@ -83,6 +83,7 @@ pub fn sync_push(data: &[u8]) {
             doc_id: push_doc_id(kind, *selector),
             kind: kind.as_str().to_string(),
             changes,
+            receipt: None,
         }],
         pull: None,
     };

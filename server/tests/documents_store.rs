@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash};
+use fieldsync_server::auth::receipts::ReceiptKey;
 use fieldsync_server::scope::ReadScope;
 use fieldsync_server::store::documents::{
     ChangeOrigin, CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
@@ -129,6 +130,7 @@ impl Device {
                 doc_id: *id,
                 kind: "visit".into(),
                 changes: self.changes(*id).into_iter().map(Into::into).collect(),
+                receipt: None,
             })
             .collect()
     }
@@ -159,7 +161,13 @@ fn ctx(tenant: TenantId, device: &Device, owner: UserId) -> PushContext {
         scope: Arc::new(scope),
         limits: Default::default(),
         cross_device: Default::default(),
+        receipts: receipt_key(),
     }
+}
+
+/// The receipt key of these tests' server.
+fn receipt_key() -> ReceiptKey {
+    ReceiptKey::derive(b"the documents store tests' signing key")
 }
 
 /// Pushes `ids`, each document as its owner (one push per owner), and returns the outcomes in
@@ -280,6 +288,10 @@ fn visit_write(id: DocId, expected: ExpectedVersion, changes: &[Vec<u8>]) -> Doc
             status: "planned",
             document_json: format!("{{\"id\":\"{id}\"}}"),
         }),
+        heads: changes
+            .last()
+            .map(|b| vec![Change::from_bytes(b.clone()).unwrap().hash().0])
+            .unwrap_or_default(),
     }
 }
 
@@ -311,6 +323,7 @@ async fn pull_all<S: Store>(
             &everything(),
             &PullRequest { cursor, max_bytes },
             u32::MAX,
+            &receipt_key(),
         )
         .await
         .expect("pull");
@@ -586,6 +599,7 @@ pub async fn cursor_validation<S: Store>(store: &S, tenant: TenantId, other: Ten
             max_bytes: 1 << 20,
         },
         u32::MAX,
+        &receipt_key(),
     )
     .await
     .unwrap();
@@ -622,6 +636,7 @@ pub async fn pull_pages_never_skip_a_change<S: Store>(store: &S, tenant: TenantI
                 max_bytes: 1,
             },
             u32::MAX,
+            &receipt_key(),
         )
         .await
         .unwrap();
@@ -663,6 +678,7 @@ pub async fn pull_pages_never_skip_a_change<S: Store>(store: &S, tenant: TenantI
             max_bytes: 1 << 20,
         },
         u32::MAX,
+        &receipt_key(),
     )
     .await
     .unwrap();
@@ -687,6 +703,7 @@ pub async fn pull_excludes_the_requesting_devices_changes<S: Store>(store: &S, t
             max_bytes: 1 << 20,
         },
         u32::MAX,
+        &receipt_key(),
     )
     .await
     .unwrap();
@@ -706,6 +723,7 @@ pub async fn pull_excludes_the_requesting_devices_changes<S: Store>(store: &S, t
             max_bytes: 1 << 20,
         },
         u32::MAX,
+        &receipt_key(),
     )
     .await
     .unwrap();
@@ -748,6 +766,7 @@ async fn pull_scoped<S: Store>(
         scope,
         &PullRequest { cursor, max_bytes },
         u32::MAX,
+        &receipt_key(),
     )
     .await
     .expect("pull");
@@ -1007,7 +1026,10 @@ pub async fn compaction_keeps_every_change<S: Store>(store: &S, tenant: TenantId
         .pull_data(tenant, id, early_cursor.seq, Some(reader.id))
         .await
         .unwrap();
-    assert!(matches!(data, Some(PullData::Whole(_))), "{data:?}");
+    assert!(
+        matches!(&data, Some(d) if matches!(d.data, PullData::Whole(_))),
+        "{data:?}"
+    );
     pull_all(store, tenant, &mut reader, Some(early_cursor), 1 << 20).await;
     assert_eq!(reader.heads(id), before.get_heads());
 
@@ -1205,6 +1227,7 @@ pub async fn projections_filter_and_page<
                 number: format!("R001-26030{day}-K7QD-01"),
                 document_json: format!("{{\"day\":{day}}}"),
             }),
+            heads: Vec::new(),
         });
     }
     let outcome = store
@@ -1349,6 +1372,7 @@ pub async fn server_changes_reach_the_pushing_device<
         bytes: server_change.raw_bytes().to_vec(),
         origin: ChangeOrigin::Server,
     });
+    write.heads = vec![server_hash.0];
     let outcome = store
         .commit_push(commit_of(tenant, dev.id, vec![write]))
         .await
@@ -1365,14 +1389,17 @@ pub async fn server_changes_reach_the_pushing_device<
         .unwrap()
         .expect("document");
     assert_eq!(
-        mine,
+        mine.data,
         PullData::Changes(vec![server_change.raw_bytes().to_vec()])
     );
+    // The heads are stored with the write, for the pull's receipt.
+    assert_eq!(mine.heads, vec![server_change.hash().0]);
     let theirs = store
         .pull_data(tenant, id, 0, Some(DeviceId::new_random()))
         .await
         .unwrap()
         .expect("document")
+        .data
         .into_parts();
     assert_eq!(theirs.len(), edited.len() + 1);
 }

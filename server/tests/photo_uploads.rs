@@ -546,6 +546,7 @@ impl TestApp {
                 .iter()
                 .map(|c| c.raw_bytes().to_vec().into())
                 .collect(),
+            receipt: None,
         };
         let request = SyncRequest {
             protocol: PROTOCOL_VERSION,

@@ -209,6 +209,7 @@ fn push_of(id: DocId, doc: &mut AutoCommit) -> DocPush {
             .iter()
             .map(|c| c.raw_bytes().to_vec().into())
             .collect(),
+        receipt: None,
     }
 }
 
@@ -427,6 +428,7 @@ async fn bad_requests_are_refused_with_reasons() {
         doc_id: DocId::new_random(),
         kind: "invoice".into(),
         changes: vec![],
+        receipt: None,
     });
     let (status, err) = app
         .raw_sync(Some(&token), SYNC_CONTENT_TYPE, None, encode(&unknown_kind))

@@ -225,6 +225,7 @@ fn push_creating(tenant: TenantId, visit: &Visit, findings: Vec<FindingRecord>) 
                 status: "planned",
                 document_json: serde_json::to_string(visit).unwrap(),
             }),
+            heads: Vec::new(),
         }],
         findings,
     }

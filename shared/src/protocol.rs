@@ -76,6 +76,23 @@ pub struct DocPush {
     pub kind: String,
     /// Raw Automerge changes (`Change::raw_bytes`), in causal order where possible.
     pub changes: Vec<ByteBuf>,
+    /// The last [`Receipt`] the server sent with this document, when the changes include
+    /// other actors' (a push after a cursor reset resends the whole history): the server takes
+    /// back the changes the receipt's heads reach, whoever made them. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// The server's signature on a document's heads: it held the document with these heads, so
+/// every change they reach was accepted. Opaque to the device, which keeps the last one per
+/// document and returns it with a push that resends others' changes (docs/protocol.md,
+/// "Receipts").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Change hashes, 32 bytes each.
+    pub heads: Vec<ByteBuf>,
+    /// 32 bytes.
+    pub mac: ByteBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,6 +213,10 @@ pub struct DocPayload {
     /// Raw Automerge changes, or whole saved documents (`Automerge::save`): both are loaded
     /// with `load_incremental`, which accepts either.
     pub data: Vec<ByteBuf>,
+    /// The server's receipt for the document's heads as of its last write; absent when the
+    /// server does not know them (a document not written since receipts exist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
 }
 
 /// Machine-readable reasons for refusing a whole request or a document; the HTTP error body's
@@ -325,6 +346,32 @@ impl SyncRequest {
                     max: limits.max_change_bytes,
                 });
             }
+            if let Some(receipt) = &doc.receipt {
+                receipt.check()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Most heads a receipt may name (a document has one head unless edits are concurrent).
+pub const MAX_RECEIPT_HEADS: usize = 64;
+
+impl Receipt {
+    /// Its shape: 1 to [`MAX_RECEIPT_HEADS`] heads of 32 bytes and a 32-byte MAC. Whether
+    /// the server signed it is the server's check.
+    pub fn check(&self) -> Result<(), ProtocolError> {
+        if self.heads.len() > MAX_RECEIPT_HEADS {
+            return Err(ProtocolError::LimitExceeded {
+                limit: "max_receipt_heads",
+                max: MAX_RECEIPT_HEADS,
+            });
+        }
+        if self.heads.is_empty() || self.heads.iter().any(|h| h.len() != 32) || self.mac.len() != 32
+        {
+            return Err(ProtocolError::Malformed(
+                "a receipt has 1 or more heads of 32 bytes and a MAC of 32 bytes".into(),
+            ));
         }
         Ok(())
     }
@@ -339,6 +386,7 @@ mod tests {
             doc_id: DocId::new_random(),
             kind: kind.into(),
             changes: changes.into_iter().map(ByteBuf::from).collect(),
+            receipt: None,
         }
     }
 
@@ -423,6 +471,10 @@ mod tests {
                     doc_id,
                     kind: DocKind::Order,
                     data: vec![ByteBuf::from(vec![9, 9])],
+                    receipt: Some(Receipt {
+                        heads: vec![ByteBuf::from(vec![1; 32])],
+                        mac: ByteBuf::from(vec![2; 32]),
+                    }),
                 }],
                 cursor: Cursor { seq: 7, mark: 123 },
                 more: true,
@@ -523,6 +575,38 @@ mod tests {
             Err(ProtocolError::LimitExceeded {
                 limit: "max_changes_per_doc",
                 max: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_receipt_out_of_shape_refuses_the_request() {
+        let receipt = |heads: Vec<Vec<u8>>, mac: Vec<u8>| Receipt {
+            heads: heads.into_iter().map(ByteBuf::from).collect(),
+            mac: ByteBuf::from(mac),
+        };
+        let with = |r: Receipt| {
+            let mut doc = push("visit", vec![vec![1]]);
+            doc.receipt = Some(r);
+            decode_request(&encode(&request(vec![doc])), &Limits::default())
+        };
+        assert!(with(receipt(vec![vec![1; 32]], vec![2; 32])).is_ok());
+        for bad in [
+            receipt(vec![], vec![2; 32]),
+            receipt(vec![vec![1; 31]], vec![2; 32]),
+            receipt(vec![vec![1; 32]], vec![2; 33]),
+        ] {
+            let err = with(bad).unwrap_err();
+            assert_eq!(err.reason(), "malformed_body", "{err}");
+        }
+        assert_eq!(
+            with(receipt(
+                vec![vec![1; 32]; MAX_RECEIPT_HEADS + 1],
+                vec![2; 32]
+            )),
+            Err(ProtocolError::LimitExceeded {
+                limit: "max_receipt_heads",
+                max: MAX_RECEIPT_HEADS
             })
         );
     }

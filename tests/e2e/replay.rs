@@ -38,6 +38,7 @@ pub fn visit_push_request(
             doc_id,
             kind: "visit".into(),
             changes,
+            receipt: None,
         }],
         pull: Some(PullRequest {
             cursor: None,

@@ -106,6 +106,7 @@ pub(crate) fn push_raw(
                 .into_iter()
                 .map(serde_bytes::ByteBuf::from)
                 .collect(),
+            receipt: None,
         }],
         pull: None,
     };

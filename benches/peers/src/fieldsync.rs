@@ -126,6 +126,7 @@ impl Session {
                     doc_id: d.id,
                     kind: d.kind.as_str().to_string(),
                     changes: d.changes.iter().map(|c| ByteBuf::from(c.clone())).collect(),
+                    receipt: None,
                 })
                 .collect(),
             pull: None,

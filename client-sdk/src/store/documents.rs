@@ -2,6 +2,7 @@
 //! server acknowledged (a document is pending while the two differ).
 
 use automerge::{AutoCommit, ChangeHash};
+use fieldsync_shared::protocol::{self, Receipt};
 use fieldsync_shared::{DocId, DocKind, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, Params};
 
@@ -133,7 +134,29 @@ pub fn set_synced_heads(conn: &Connection, id: DocId, heads: &[ChangeHash]) -> R
     Ok(())
 }
 
-/// Forgets every acknowledgement: the next sync pushes every document's whole history.
+/// Keeps the server's latest receipt for the document (a no-op when it is not stored here).
+pub fn set_receipt(conn: &Connection, id: DocId, receipt: &Receipt) -> Result<()> {
+    conn.execute(
+        "UPDATE documents SET receipt = ?2 WHERE doc_id = ?1",
+        params![id.to_string(), protocol::encode(receipt)],
+    )?;
+    Ok(())
+}
+
+/// The server's latest receipt for the document, if any (one that no longer decodes is none).
+pub fn receipt(conn: &Connection, id: DocId) -> Result<Option<Receipt>> {
+    let bytes: Option<Option<Vec<u8>>> = conn
+        .query_row(
+            "SELECT receipt FROM documents WHERE doc_id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(bytes.flatten().and_then(|b| protocol::decode(&b).ok()))
+}
+
+/// Forgets every acknowledgement: the next sync pushes every document's whole history. The
+/// receipts stay: they are what lets the server take back others' changes it lost.
 pub fn clear_all_synced_heads(conn: &Connection) -> Result<()> {
     conn.execute("UPDATE documents SET synced_heads = x''", [])?;
     Ok(())

@@ -14,8 +14,8 @@ mod refused_edits;
 
 pub use database::Database;
 pub use documents::{
-    clear_all_synced_heads, doc_ids, encode_heads, list_docs, load_doc, pending_docs, save_doc,
-    set_synced_heads, DocRow,
+    clear_all_synced_heads, doc_ids, encode_heads, list_docs, load_doc, pending_docs, receipt,
+    save_doc, set_receipt, set_synced_heads, DocRow,
 };
 pub use eviction::delete_evicted;
 pub use master::{

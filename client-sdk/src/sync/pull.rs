@@ -162,10 +162,16 @@ fn apply_payload(
         }
     }
     let heads = doc.get_heads();
-    if store::encode_heads(&heads) == heads_before {
+    let unchanged = store::encode_heads(&heads) == heads_before;
+    if !unchanged {
+        store::save_doc(conn, id, payload.kind, &mut doc)?;
+    }
+    if let Some(receipt) = &payload.receipt {
+        store::set_receipt(conn, id, receipt)?;
+    }
+    if unchanged {
         return Ok(());
     }
-    store::save_doc(conn, id, payload.kind, &mut doc)?;
     if from_server && !pending_before {
         // Everything we hold came from (or was acknowledged by) the server.
         store::set_synced_heads(conn, id, &heads)?;
@@ -185,6 +191,7 @@ pub(crate) fn receive(db: &Database, id: DocId, kind: DocKind, data: &[u8]) -> R
         doc_id: id,
         kind,
         data: vec![ByteBuf::from(data.to_vec())],
+        receipt: None,
     };
     // Not from the server: nothing here is acknowledged, so it stays pending for the next sync.
     apply_payload(db, &tx, payload, false, &mut report)?;

@@ -87,6 +87,13 @@ pub(super) fn build_push(
         if taken.is_empty() {
             break;
         }
+        // Others' changes go out again after a cursor reset (a restored server may have lost
+        // them): the server's receipt lets it take them back (docs/protocol.md, "Receipts").
+        let receipt = if taken.iter().any(|c| c.actor_id() != db.actor()) {
+            store::receipt(&conn, row.id)?
+        } else {
+            None
+        };
         items.push(PushItem {
             acked_heads: heads_after(&synced, &taken),
             push: DocPush {
@@ -96,6 +103,7 @@ pub(super) fn build_push(
                     .iter()
                     .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
                     .collect(),
+                receipt,
             },
         });
     }

@@ -12,6 +12,7 @@
 
 mod limiter;
 mod passwords;
+pub mod receipts;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -25,6 +25,8 @@ use uuid::Uuid;
 use fieldsync_shared::master::{Role, UserProfile};
 use fieldsync_shared::{DeviceId, TenantId, UserId};
 
+use super::receipts::ReceiptKey;
+
 /// Token issuer.
 pub const ISSUER: &str = "fieldsync";
 /// Token audience.
@@ -68,6 +70,8 @@ pub struct TokenKeys {
     verifying: HashMap<String, DecodingKey>,
     validation: Validation,
     ttl_secs: u64,
+    /// Signs the pulls' receipts; derived from the signing key (see `super::receipts`).
+    receipts: ReceiptKey,
 }
 
 impl fmt::Debug for TokenKeys {
@@ -128,6 +132,7 @@ impl TokenKeys {
             kid,
             validation: validation(Algorithm::HS256),
             ttl_secs,
+            receipts: ReceiptKey::derive(secret),
         }
     }
 
@@ -154,7 +159,13 @@ impl TokenKeys {
             verifying,
             validation: validation(Algorithm::EdDSA),
             ttl_secs,
+            receipts: ReceiptKey::derive(&signing.to_bytes()),
         }
+    }
+
+    /// The key of the pulls' receipts.
+    pub fn receipts(&self) -> &ReceiptKey {
+        &self.receipts
     }
 
     /// The algorithm tokens are signed (and must be signed) with.

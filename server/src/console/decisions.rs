@@ -270,6 +270,7 @@ where
             &state.config.verdicts,
             principal.tenant_id,
         ),
+        receipts: state.tokens.receipts().clone(),
     };
     let report = push(
         state.store.as_ref(),
@@ -278,6 +279,7 @@ where
             doc_id: id,
             kind: kind.as_str().to_string(),
             changes: vec![bytes.into()],
+            receipt: None,
         }],
     )
     .await?;

@@ -150,6 +150,7 @@ pub async fn generate_plan(
                     })
                     .collect(),
                 projection,
+                heads: outcome.heads.clone(),
             }],
             // No shared rule judges a plan.
             findings: Vec::new(),
@@ -222,6 +223,8 @@ struct Attempt {
     /// The changes to store, in causal order (a new plan: its skeleton first); empty: nothing
     /// changed.
     changes: Vec<automerge::Change>,
+    /// The plan's heads after them.
+    heads: Vec<[u8; 32]>,
 }
 
 impl Regeneration {
@@ -278,6 +281,7 @@ impl Regeneration {
             None => changes.clear(),
         }
         let total_km = plan.days.values().map(|d: &PlanDay| d.length_km).sum();
+        let heads = doc.get_heads().iter().map(|h| h.0).collect();
         Ok(Attempt {
             body: GeneratedPlanBody {
                 plan_id: plan.id.to_string(),
@@ -286,6 +290,7 @@ impl Regeneration {
                 total_km,
             },
             changes,
+            heads,
         })
     }
 }

@@ -216,6 +216,8 @@ pub struct DocumentWrite {
     pub changes: Vec<NewChange>,
     /// Projection of the document after the changes.
     pub projection: Projection,
+    /// The document's heads after the changes (signed into the pulls' receipts).
+    pub heads: Vec<[u8; 32]>,
 }
 
 /// Everything one sync request writes, committed in one transaction.
@@ -288,6 +290,14 @@ pub enum PullData {
     /// Compaction folded changes after the cursor into the snapshot: the whole document
     /// (snapshot first, then every change stored after it).
     Whole(Vec<Vec<u8>>),
+}
+
+/// What a puller lacks of one document, and the document's heads as of its last write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulledDocument {
+    pub data: PullData,
+    /// Empty when unknown (a document not written since heads were recorded).
+    pub heads: Vec<[u8; 32]>,
 }
 
 impl PullData {
@@ -484,7 +494,7 @@ pub trait DocumentStore: Send + Sync {
         doc_id: DocId,
         after_seq: i64,
         exclude_device: Option<DeviceId>,
-    ) -> StoreResult<Option<PullData>>;
+    ) -> StoreResult<Option<PulledDocument>>;
 
     /// The receipt of every change of `doc_id` still stored as a change, in storage order.
     /// Changes folded into the snapshot by compaction have none. Empty if the document is

@@ -47,6 +47,22 @@ pub(crate) fn random_mark() -> StoreResult<i64> {
     }
 }
 
+/// Heads as stored in `documents.heads`: the 32-byte hashes concatenated (`None`: none known).
+pub(crate) fn join_heads(heads: &[[u8; 32]]) -> Option<Vec<u8>> {
+    (!heads.is_empty()).then(|| heads.concat())
+}
+
+/// The hashes of a stored `documents.heads`; empty when unknown or not whole hashes.
+pub(crate) fn split_heads(stored: Option<&[u8]>) -> Vec<[u8; 32]> {
+    match stored {
+        Some(bytes) if bytes.len() % 32 == 0 => bytes
+            .chunks_exact(32)
+            .map(|c| <[u8; 32]>::try_from(c).expect("chunks of 32"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The projection listing of one kind: the same query over `visits` (by planned date) and
 /// `orders` (by order date). Binds: $1 tenant, $2 store, $3 person, $4 from, $5 to, $6 status,
 /// $7 $8 the key to start after (date, id), $9 limit, $10 $11 visibility (stores, people).
@@ -86,14 +102,16 @@ macro_rules! document_store {
         use $crate::store::documents::{
             ChangeReceipt, CommitOutcome, CommittedDocument, Compaction, CompactionOutcome,
             DocumentStore, DocumentWrite, ExpectedVersion, FeedEntry, LoadedDocument,
-            ProjectedDocument, Projection, ProjectionFilter, PullData, PushCommit, ScopeChange,
+            ProjectedDocument, Projection, ProjectionFilter, PullData, PulledDocument, PushCommit, ScopeChange,
             ScopeChangeItem, StoredDocument, Visibility,
         };
         use $crate::store::documents_rows::{
             feed_entry_from_row, parse_kind, projected_from_row, scope_item_from_row, FeedRow,
             ProjectedRow, ScopeChangeRow,
         };
-        use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
+        use $crate::store::documents_sql::{
+            join_heads, json_list, list_projected_sql, random_mark, split_heads,
+        };
         use $crate::store::expenses_sql::expenses_as_projection;
         use $crate::store::plans_sql::{plan_no_store, plans_as_projection};
         use $crate::store::{StoreError, StoreResult};
@@ -364,17 +382,18 @@ macro_rules! document_store {
                 doc_id: DocId,
                 after_seq: i64,
                 exclude_device: Option<DeviceId>,
-            ) -> StoreResult<Option<PullData>> {
+            ) -> StoreResult<Option<PulledDocument>> {
                 // One snapshot: a compaction between the two reads must not hide changes.
                 let mut tx = self.doc_begin_read().await?;
-                let row: Option<(Option<Vec<u8>>, i64)> = sqlx::query_as(
-                    "SELECT snapshot, snapshot_seq FROM documents WHERE id = $1 AND tenant_id = $2",
+                let row: Option<(Option<Vec<u8>>, i64, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT snapshot, snapshot_seq, heads FROM documents
+                     WHERE id = $1 AND tenant_id = $2",
                 )
                 .bind(doc_id.to_string())
                 .bind(tenant.to_string())
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((snapshot, snapshot_seq)) = row else {
+                let Some((snapshot, snapshot_seq, heads)) = row else {
                     tx.rollback().await?;
                     return Ok(None);
                 };
@@ -401,7 +420,10 @@ macro_rules! document_store {
                     }
                 };
                 tx.rollback().await?;
-                Ok(Some(data))
+                Ok(Some(PulledDocument {
+                    data,
+                    heads: split_heads(heads.as_deref()),
+                }))
             }
 
             #[tracing::instrument(skip(self), fields(%tenant, %doc_id))]
@@ -620,8 +642,8 @@ macro_rules! document_store {
                 // Another tenant's document with this id also conflicts (nothing is inserted).
                 ExpectedVersion::New => sqlx::query(
                     "INSERT INTO documents
-                         (id, tenant_id, kind, version, snapshot, snapshot_seq, last_seq, created_at, updated_at)
-                     VALUES ($1, $2, $3, 1, NULL, 0, $4, $5, $5)
+                         (id, tenant_id, kind, version, snapshot, snapshot_seq, last_seq, created_at, updated_at, heads)
+                     VALUES ($1, $2, $3, 1, NULL, 0, $4, $5, $5, $6)
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(doc.doc_id.to_string())
@@ -629,13 +651,14 @@ macro_rules! document_store {
                 .bind(doc.kind.as_str())
                 .bind(seq)
                 .bind(at)
+                .bind(join_heads(&doc.heads))
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
                 // On PostgreSQL (READ COMMITTED), if a compaction holds the row this waits for
                 // it and re-checks the version on the row it committed.
                 ExpectedVersion::Existing(version) => sqlx::query(
-                    "UPDATE documents SET version = version + 1, last_seq = $1, updated_at = $2
+                    "UPDATE documents SET version = version + 1, last_seq = $1, updated_at = $2, heads = $7
                      WHERE id = $3 AND tenant_id = $4 AND kind = $5 AND version = $6",
                 )
                 .bind(seq)
@@ -644,6 +667,7 @@ macro_rules! document_store {
                 .bind(commit.tenant_id.to_string())
                 .bind(doc.kind.as_str())
                 .bind(version)
+                .bind(join_heads(&doc.heads))
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),

@@ -35,6 +35,7 @@ use fieldsync_shared::values::DocId;
 use super::policy::{self, owner_and_store, PolicyVerdict};
 use super::projection::project;
 use super::upgrade::upgrade;
+use crate::auth::receipts;
 use crate::scope::ReadScope;
 use crate::store::documents::{
     ChangeOrigin, ExpectedVersion, LoadedDocument, NewChange, Projection, StoredDocument,
@@ -50,6 +51,9 @@ pub struct Pusher<'a> {
     pub scope: &'a ReadScope,
     /// The shape every pushed document must keep.
     pub limits: &'a DocumentLimits,
+    /// The heads of the document's receipt, if the push carried one that this server signed
+    /// (`crate::auth::receipts`); empty otherwise.
+    pub vouched_heads: &'a [ChangeHash],
 }
 
 /// What to do with one pushed document.
@@ -61,6 +65,8 @@ pub enum MergeVerdict {
         expected: ExpectedVersion,
         changes: Vec<NewChange>,
         projection: Projection,
+        /// The document's heads after the changes.
+        heads: Vec<[u8; 32]>,
         refused_edits: Vec<RefusedEdit>,
         /// The push submits the document: the server's verdict comes next (`verdicts`).
         submission: Option<Box<Submission>>,
@@ -184,35 +190,34 @@ pub fn merge_document(
             refused_edits: earlier_refusals,
         };
     }
-    if let Err(message) = check_actors(kind, &new_changes, pusher.actor) {
+    // Changes a receipt of the server's vouches for were accepted before (a restore from a
+    // backup lost them): taken back whoever made them, and judged as the state the device's own
+    // changes start from.
+    let vouched = receipts::vouched(&new_changes, pusher.vouched_heads);
+    if let Err(message) = check_actors(kind, &new_changes, &vouched, pusher.actor) {
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
-
-    // Automerge asserts on some malformed changes instead of returning an error (found by the
-    // `sync_push` fuzz target): such a panic is the pusher's bad input, refused like any
-    // other; the half-applied document is this request's own copy and is dropped with it.
-    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        doc.apply_changes(new_changes.iter().cloned())
-    }));
-    match applied {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return MergeVerdict::refused(
-                reasons::MALFORMED_CHANGE,
-                format!("changes do not apply: {e}"),
-            )
+    let (restored, own): (Vec<Change>, Vec<Change>) = new_changes
+        .iter()
+        .cloned()
+        .partition(|c| vouched.contains(&c.hash()));
+    let before = if restored.is_empty() {
+        before
+    } else {
+        if let Err(verdict) = apply(&mut doc, &restored) {
+            return verdict;
         }
-        Err(_) => {
-            return MergeVerdict::refused(
-                reasons::MALFORMED_CHANGE,
-                "changes do not apply: their history is inconsistent".to_string(),
-            )
+        let restored = match hydrate_checked(doc_id, kind, &doc) {
+            Ok(restored) => restored,
+            Err(refused) => return refused.into(),
+        };
+        if !check_access(pusher.scope, &restored) {
+            return Refused::unavailable().into();
         }
-    }
-    // Changes whose dependencies are absent sit in Automerge's queue; storing them would leave
-    // the document incomplete for every other device.
-    if !doc.get_missing_deps(&[]).is_empty() {
-        return MergeVerdict::MissingDeps;
+        Some(restored)
+    };
+    if let Err(verdict) = apply(&mut doc, &own) {
+        return verdict;
     }
     if let Err(over) = check_limits(&mut doc, loaded, &new_changes, pusher.limits) {
         return MergeVerdict::refused(reasons::OVER_LIMITS, over.to_string());
@@ -228,27 +233,22 @@ pub fn merge_document(
         return MergeVerdict::refused(reasons::FOREIGN_ACTOR, message);
     }
 
-    let (mut document, compensation, mut refused_edits) = match policy::enforce(
-        &mut doc,
-        &new_changes,
-        &pusher.scope.org,
-        before.as_ref(),
-        after,
-    ) {
-        Ok(PolicyVerdict::Allowed { document, refused }) => (document, None, refused),
-        Ok(PolicyVerdict::Compensated {
-            document,
-            change,
-            refused,
-        }) => (document, Some(change), refused),
-        Ok(PolicyVerdict::Refused { refused }) => {
-            return MergeVerdict::refused(reasons::FORBIDDEN, policy::refusal_message(&refused))
-        }
-        Err(e) => {
-            tracing::error!(%doc_id, error = %e, "compensating a refused edit failed");
-            return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
-        }
-    };
+    let (mut document, compensation, mut refused_edits) =
+        match policy::enforce(&mut doc, &own, &pusher.scope.org, before.as_ref(), after) {
+            Ok(PolicyVerdict::Allowed { document, refused }) => (document, None, refused),
+            Ok(PolicyVerdict::Compensated {
+                document,
+                change,
+                refused,
+            }) => (document, Some(change), refused),
+            Ok(PolicyVerdict::Refused { refused }) => {
+                return MergeVerdict::refused(reasons::FORBIDDEN, policy::refusal_message(&refused))
+            }
+            Err(e) => {
+                tracing::error!(%doc_id, error = %e, "compensating a refused edit failed");
+                return MergeVerdict::refused(reasons::FORBIDDEN, NOT_UNDONE);
+            }
+        };
     refused_edits.splice(0..0, earlier_refusals);
     let upgrade = match upgrade(&mut doc, &mut document) {
         Ok(change) => change,
@@ -261,6 +261,7 @@ pub fn merge_document(
         Ok(p) => p,
         Err(e) => return MergeVerdict::refused(reasons::SCHEMA_VIOLATION, e.to_string()),
     };
+    let heads = doc.get_heads().into_iter().map(|h| h.0).collect();
     let submission = verdicts::is_submission(before.as_ref(), &document).then(|| {
         Box::new(Submission {
             doc,
@@ -282,6 +283,7 @@ pub fn merge_document(
         expected,
         changes,
         projection,
+        heads,
         refused_edits,
         submission,
     }
@@ -327,6 +329,41 @@ fn open_loaded(
     Ok((doc, ExpectedVersion::Existing(stored.version), Some(before)))
 }
 
+/// Applies `changes` to `doc`; all their dependencies must be present afterwards.
+#[allow(clippy::result_large_err)] // the verdict of the document, built once
+fn apply(doc: &mut AutoCommit, changes: &[Change]) -> Result<(), MergeVerdict> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // Automerge asserts on some malformed changes instead of returning an error (found by the
+    // `sync_push` fuzz target): such a panic is the pusher's bad input, refused like any
+    // other; the half-applied document is this request's own copy and is dropped with it.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(changes.iter().cloned())
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return Err(MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                format!("changes do not apply: {e}"),
+            ))
+        }
+        Err(_) => {
+            return Err(MergeVerdict::refused(
+                reasons::MALFORMED_CHANGE,
+                "changes do not apply: their history is inconsistent".to_string(),
+            ))
+        }
+    }
+    // Changes whose dependencies are absent sit in Automerge's queue; storing them would leave
+    // the document incomplete for every other device.
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(MergeVerdict::MissingDeps);
+    }
+    Ok(())
+}
+
 /// May the principal see (and so, policies permitting, write) this document?
 fn check_access(scope: &ReadScope, doc: &AnyDocument) -> bool {
     let (owner, store) = owner_and_store(doc);
@@ -334,19 +371,24 @@ fn check_access(scope: &ReadScope, doc: &AnyDocument) -> bool {
 }
 
 /// Every new change must be the pushing device's own. Changes the server already has are
-/// not new (a device re-sending another device's changes after `MissingDeps` is fine); the
-/// server's actor is never a device's. A plan's first change, its skeleton, has an actor of
-/// its own: it is checked byte for byte once the document is read ([`check_plan_skeleton`]).
+/// not new (a device re-sending another device's changes after `MissingDeps` is fine);
+/// changes a receipt vouches for (`vouched`) were the server's before a restore and may be
+/// anyone's; the server's actor is otherwise never a device's. A plan's first change, its
+/// skeleton, has an actor of its own: it is checked byte for byte once the document is read
+/// ([`check_plan_skeleton`]).
 fn check_actors(
     kind: DocKind,
     new_changes: &[Change],
+    vouched: &HashSet<ChangeHash>,
     device_actor: &ActorId,
 ) -> Result<(), String> {
     let server = fieldsync_shared::document::server_actor();
     let skeleton = ActorId::from(PLAN_SKELETON_ACTOR);
     match new_changes.iter().find(|c| {
         let skeleton_of_a_plan = kind == DocKind::Plan && *c.actor_id() == skeleton;
-        (c.actor_id() != device_actor && !skeleton_of_a_plan) || *c.actor_id() == server
+        let foreign =
+            (c.actor_id() != device_actor && !skeleton_of_a_plan) || *c.actor_id() == server;
+        foreign && !vouched.contains(&c.hash())
     }) {
         None => Ok(()),
         Some(c) => Err(format!(

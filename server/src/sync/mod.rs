@@ -25,6 +25,7 @@ pub mod policy;
 pub mod projection;
 pub mod pull;
 pub mod push;
+
 pub mod upgrade;
 
 use axum::body::Body;
@@ -128,6 +129,7 @@ pub async fn sync(
             &state.config.verdicts,
             principal.tenant_id,
         ),
+        receipts: state.tokens.receipts().clone(),
     };
     let report = push::push(state.store.as_ref(), &ctx, request.push).await?;
     let changes_stored = report.changes_stored();
@@ -159,6 +161,7 @@ pub async fn sync(
                 &ctx.scope,
                 p,
                 limits.max_pull_bytes,
+                state.tokens.receipts(),
             )
             .await?,
         ),

@@ -28,13 +28,15 @@
 
 use std::collections::HashSet;
 
+use fieldsync_shared::document::DocKind;
 use fieldsync_shared::protocol::{Cursor, DocPayload, PullPage, PullRequest};
 use fieldsync_shared::values::{DeviceId, DocId, TenantId};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::receipts::ReceiptKey;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::{ReadScope, ScopeSets};
-use crate::store::documents::{ScopeChange, Visibility};
+use crate::store::documents::{PulledDocument, ScopeChange, Visibility};
 use crate::store::organisation::DeviceScopeRow;
 use crate::store::Store;
 
@@ -49,7 +51,7 @@ const EVICT_ID_BYTES: usize = 20;
 pub const START: Cursor = Cursor { seq: 0, mark: 0 };
 
 /// Builds the page for `request` of `device`, whose user has `scope`. `max_pull_bytes` is the
-/// server's cap on the page size.
+/// server's cap on the page size; every document goes with its receipt signed by `receipts`.
 #[tracing::instrument(skip_all, fields(%tenant, %device, cursor_seq = request.cursor.map(|c| c.seq)))]
 pub async fn pull<S: Store + ?Sized>(
     store: &S,
@@ -58,8 +60,10 @@ pub async fn pull<S: Store + ?Sized>(
     scope: &ReadScope,
     request: &PullRequest,
     max_pull_bytes: u32,
+    receipts: &ReceiptKey,
 ) -> ApiResult<PullPage> {
     let budget = request.max_bytes.min(max_pull_bytes) as usize;
+    let out = Payloads { tenant, receipts };
     let current = scope.sets();
     let visible = current.visibility();
     let row = store.device_scope(tenant, device).await?;
@@ -71,7 +75,7 @@ pub async fn pull<S: Store + ?Sized>(
         if row.as_ref() != Some(&state.row(tenant, device)?) {
             store.put_device_scope(&state.row(tenant, device)?).await?;
         }
-        return walk(store, tenant, None, START, visible.as_ref(), budget).await;
+        return walk(store, out, None, START, visible.as_ref(), budget).await;
     };
 
     let mut state = match row {
@@ -129,7 +133,7 @@ pub async fn pull<S: Store + ?Sized>(
     }
 
     if let Some(change) = state.progress.change.clone() {
-        match change_page(store, tenant, &state.held, &change, progress, budget).await? {
+        match change_page(store, out, &state.held, &change, progress, budget).await? {
             Some(part) => {
                 let nonce = random_nonce(position.mark)?;
                 tracing::info!(
@@ -163,27 +167,20 @@ pub async fn pull<S: Store + ?Sized>(
     if state.dirty {
         store.put_device_scope(&state.row(tenant, device)?).await?;
     }
-    walk(
-        store,
-        tenant,
-        Some(device),
-        position,
-        visible.as_ref(),
-        budget,
-    )
-    .await
+    walk(store, out, Some(device), position, visible.as_ref(), budget).await
 }
 
 /// One page of the feed after `start`, of the documents `visible` (`None`: all). Changes sent
 /// by `exclude_device` are left out.
 async fn walk<S: Store + ?Sized>(
     store: &S,
-    tenant: TenantId,
+    out: Payloads<'_>,
     exclude_device: Option<DeviceId>,
     start: Cursor,
     visible: Option<&Visibility>,
     budget: usize,
 ) -> ApiResult<PullPage> {
+    let tenant = out.tenant;
     // The head first: every entry up to it is committed, so whatever the filtered read below
     // skips up to it is invisible to this device, and the page may end there.
     let head = store.feed_head(tenant).await?;
@@ -206,12 +203,11 @@ async fn walk<S: Store + ?Sized>(
             page.cursor = entry.cursor();
             continue;
         }
-        let parts = store
+        let pulled = store
             .pull_data(tenant, entry.doc_id, start.seq, exclude_device)
-            .await?
-            .map(|d| d.into_parts())
-            .unwrap_or_default();
-        let size: usize = parts.iter().map(Vec::len).sum();
+            .await?;
+        let payload = out.payload(entry.doc_id, entry.kind, pulled);
+        let size = payload.as_ref().map_or(0, |(_, size)| *size);
         // At least one document per page, however big, so that a page always advances.
         if !page.docs.is_empty() && used + size > budget {
             page.more = true;
@@ -219,19 +215,47 @@ async fn walk<S: Store + ?Sized>(
         }
         walked.insert(entry.doc_id);
         page.cursor = entry.cursor();
-        if !parts.is_empty() {
+        if let Some((payload, size)) = payload {
             used += size;
-            page.docs.push(DocPayload {
-                doc_id: entry.doc_id,
-                kind: entry.kind,
-                data: parts.into_iter().map(Into::into).collect(),
-            });
+            page.docs.push(payload);
         }
     }
     if !full && head.seq > page.cursor.seq {
         page.cursor = head;
     }
     Ok(page)
+}
+
+/// How pulled documents go out: with the receipt of their heads.
+#[derive(Clone, Copy)]
+struct Payloads<'a> {
+    tenant: TenantId,
+    receipts: &'a ReceiptKey,
+}
+
+impl Payloads<'_> {
+    /// The payload of a pulled document and its size in bytes (of the data; the receipt is
+    /// small and bounded); `None` when there is nothing to send.
+    fn payload(
+        self,
+        doc_id: DocId,
+        kind: DocKind,
+        pulled: Option<PulledDocument>,
+    ) -> Option<(DocPayload, usize)> {
+        let pulled = pulled?;
+        let parts = pulled.data.into_parts();
+        if parts.is_empty() {
+            return None;
+        }
+        let size = parts.iter().map(Vec::len).sum();
+        let payload = DocPayload {
+            doc_id,
+            kind,
+            data: parts.into_iter().map(Into::into).collect(),
+            receipt: self.receipts.sign(self.tenant, doc_id, &pulled.heads),
+        };
+        Some((payload, size))
+    }
 }
 
 /// What one change page carries.
@@ -246,7 +270,7 @@ struct ChangePart {
 /// `None` when nothing is left.
 async fn change_page<S: Store + ?Sized>(
     store: &S,
-    tenant: TenantId,
+    out: Payloads<'_>,
     held: &ScopeSets,
     change: &Change,
     after: Option<DocId>,
@@ -257,6 +281,7 @@ async fn change_page<S: Store + ?Sized>(
         change.surely_holds.visibility(),
         change.target.visibility(),
     );
+    let tenant = out.tenant;
     let items = store
         .scope_changes(
             tenant,
@@ -276,22 +301,15 @@ async fn change_page<S: Store + ?Sized>(
     for item in items {
         if item.gained {
             // Whole, whatever the cursor: the device never had any of it.
-            let parts = store
-                .pull_data(tenant, item.doc_id, 0, None)
-                .await?
-                .map(|d| d.into_parts())
-                .unwrap_or_default();
-            let size: usize = parts.iter().map(Vec::len).sum();
+            let pulled = store.pull_data(tenant, item.doc_id, 0, None).await?;
+            let payload = out.payload(item.doc_id, item.kind, pulled);
+            let size = payload.as_ref().map_or(0, |(_, size)| *size);
             if last.is_some() && used + size > budget {
                 break;
             }
             used += size;
-            if !parts.is_empty() {
-                docs.push(DocPayload {
-                    doc_id: item.doc_id,
-                    kind: item.kind,
-                    data: parts.into_iter().map(Into::into).collect(),
-                });
+            if let Some((payload, _)) = payload {
+                docs.push(payload);
             }
         } else {
             if last.is_some() && used + EVICT_ID_BYTES > budget {

@@ -14,6 +14,7 @@ use fieldsync_shared::values::{DeviceId, DocId, StoreId, TenantId, Timestamp, Us
 use super::merge::{merge_document, new_change, reasons, MergeVerdict, Pusher, Submission};
 use super::policy::{refusal_message, server_change, NO_STORE, UNKNOWN_STORE};
 use super::projection::project;
+use crate::auth::receipts::ReceiptKey;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::ReadScope;
 use crate::store::directory::DirectoryStore;
@@ -44,6 +45,8 @@ pub struct PushContext {
     pub limits: DocumentLimits,
     /// The tenant's bounds of the verdicts' cross-device checks.
     pub cross_device: verdicts::Limits,
+    /// Verifies the receipts pushes carry (`crate::auth::receipts`).
+    pub receipts: ReceiptKey,
 }
 
 /// What a push did.
@@ -144,16 +147,23 @@ async fn merge_off_executor(
     let actor = ctx.actor.clone();
     let scope = Arc::clone(&ctx.scope);
     let limits = ctx.limits;
+    let (tenant, receipts) = (ctx.tenant_id, ctx.receipts.clone());
     tokio::task::spawn_blocking(move || {
         let mut loaded: HashMap<DocId, LoadedDocument> = loaded.into_iter().collect();
-        let pusher = Pusher {
-            actor: &actor,
-            scope: &scope,
-            limits: &limits,
-        };
         docs.iter()
             .map(|d| {
                 let stored = loaded.remove(&d.doc_id).unwrap_or(LoadedDocument::Absent);
+                let vouched_heads = d
+                    .receipt
+                    .as_ref()
+                    .and_then(|r| receipts.verify(tenant, d.doc_id, r))
+                    .unwrap_or_default();
+                let pusher = Pusher {
+                    actor: &actor,
+                    scope: &scope,
+                    limits: &limits,
+                    vouched_heads: &vouched_heads,
+                };
                 match DocKind::parse(&d.kind) {
                     Some(kind) => merge_document(d.doc_id, kind, &d.changes, &stored, pusher),
                     // decode_request refuses unknown kinds; kept total for safety.
@@ -193,6 +203,7 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
                 expected,
                 changes,
                 projection,
+                heads,
                 refused_edits,
                 submission,
             } => {
@@ -205,6 +216,7 @@ fn split_verdicts(docs: &[DocPush], verdicts: Vec<MergeVerdict>) -> Split {
                     expected,
                     changes,
                     projection,
+                    heads,
                 });
                 split.refused_edits.insert(doc.doc_id, refused_edits);
                 continue;
@@ -375,6 +387,7 @@ async fn judge_submissions<S: VerdictStore + DirectoryStore + ExpenseStore + ?Si
                     .changes
                     .push(new_change(&change, ChangeOrigin::Server));
                 write.projection = project(&after).map_err(ApiError::internal)?;
+                write.heads = submission.doc.get_heads().iter().map(|h| h.0).collect();
                 document = after;
             }
         }

@@ -21,6 +21,8 @@ use crate::store::documents::{
     ChangeOrigin, ExpectedVersion, LoadedDocument, Projection, StoredDocument,
 };
 
+mod receipts;
+
 /// One person with one device: their user id, role, device actor and what they see.
 struct Person {
     user: UserId,
@@ -69,6 +71,7 @@ impl Person {
             actor: &self.actor,
             scope: &self.scope,
             limits: &self.limits,
+            vouched_heads: &[],
         }
     }
 

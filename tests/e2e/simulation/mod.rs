@@ -267,15 +267,12 @@ fn two_phones_of_one_rep_generate_the_same_weeks_plan_offline() {
 
 /// Found by the simulation (seed 107590, shrunk): the rep's note reaches the server after the
 /// last backup; the app is reinstalled and pulls it; the server is restored from the backup.
-/// After the cursor reset the new installation pushes the document's whole history again, but
-/// the note is a change of the old installation's actor, which this device may not push
-/// (`foreign_actor`): the note stays on the phone alone.
+/// After the cursor reset the new installation pushes the document's whole history again, and
+/// the note is a change of the old installation's actor. It used to be refused
+/// (`foreign_actor`) and lived on the phone alone; the receipt the server sent with the pulled
+/// visit now vouches for it, and the server takes it back (docs/protocol.md, "Receipts").
 #[test]
-#[ignore = "after a restore from an older backup, a change the server lost that only another \
-            installation's history holds cannot be sent back: the device is refused \
-            (foreign_actor) and diverges; re-uploading other actors' changes needs a protocol \
-            decision (the actor check is a security rule)"]
-fn a_restore_loses_a_reinstalled_phones_older_changes() {
+fn a_restore_takes_back_a_reinstalled_phones_older_changes() {
     use schedule::{Op, Step};
     run_script(Schedule {
         seed: 107590,
