@@ -437,6 +437,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "steps") => Field::Steps,
         (DocKind::Visit, "audit") => Field::Audit,
         (DocKind::Visit, "photos") => Field::Photos,
+        (DocKind::Visit, "competitor_sightings") => Field::CompetitorSightings,
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
