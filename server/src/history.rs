@@ -639,6 +639,10 @@ mod tests {
             Some(Field::Identity)
         );
         assert_eq!(field_of(DocKind::Order, "payment"), Some(Field::Terms));
+        assert_eq!(
+            field_of(DocKind::Visit, "competitor_sightings"),
+            Some(Field::CompetitorSightings)
+        );
         assert_eq!(field_of(DocKind::Order, "audit"), None);
         assert_eq!(field_of(DocKind::Visit, "lines"), None);
     }
