@@ -47,5 +47,7 @@ pub use fieldsync_shared::order::{Order, OrderNumber, OrderStatus, PaymentMethod
 pub use fieldsync_shared::org::{OrgView, Relation};
 pub use fieldsync_shared::policy::{Field, Refusal};
 pub use fieldsync_shared::rules::{Finding, Severity, Verdict};
-pub use fieldsync_shared::visit::{Visit, VisitStatus, VisitStep};
+pub use fieldsync_shared::visit::{
+    CompetitorDisplay, CompetitorSighting, SightingId, SightingInput, Visit, VisitStatus, VisitStep,
+};
 pub use fieldsync_shared::{Date, DeviceId, DocId, DocKind, Money, Sha256, StoreId, Timestamp};

@@ -437,6 +437,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "steps") => Field::Steps,
         (DocKind::Visit, "audit") => Field::Audit,
         (DocKind::Visit, "photos") => Field::Photos,
+        (DocKind::Visit, "competitor_sightings") => Field::CompetitorSightings,
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
@@ -638,6 +639,10 @@ mod tests {
             Some(Field::Identity)
         );
         assert_eq!(field_of(DocKind::Order, "payment"), Some(Field::Terms));
+        assert_eq!(
+            field_of(DocKind::Visit, "competitor_sightings"),
+            Some(Field::CompetitorSightings)
+        );
         assert_eq!(field_of(DocKind::Order, "audit"), None);
         assert_eq!(field_of(DocKind::Visit, "lines"), None);
     }

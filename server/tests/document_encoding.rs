@@ -20,13 +20,20 @@ use fieldsync_shared::values::{
     StoreId, Timestamp, UserId,
 };
 use fieldsync_shared::visit::{
-    AuditLine, GeoStamp, PhotoCapture, PhotoRef, Review, ReviewDecision, StepRecord, Visit,
-    VisitStep,
+    AuditLine, CompetitorDisplay, CompetitorSighting, GeoStamp, PhotoCapture, PhotoRef, Review,
+    ReviewDecision, SightingId, StepRecord, Visit, VisitStep,
 };
 
 /// Maps whose keys are data (an entry's identity), written `*` in the page.
 const COLLECTIONS: &[&str] = &[
-    "steps", "audit", "photos", "lines", "entries", "removed", "days",
+    "steps",
+    "audit",
+    "photos",
+    "lines",
+    "entries",
+    "removed",
+    "days",
+    "competitor_sightings",
 ];
 
 /// One row of the page: type and nullable.
@@ -176,6 +183,24 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
     visit.evaluated_against = basis(full, reviewed);
     visit.findings = findings(full);
     visit.plan_id = full.then(DocId::new_random);
+    let sighting = CompetitorSighting {
+        id: SightingId::new_random(),
+        competitor: ShortText::parse("PepsiCo").unwrap(),
+        seen: full.then(|| ShortText::parse("Pepsi 330ml").unwrap()),
+        shelf_price: full.then_some(Money(250)),
+        promotion: full.then(|| ShortText::parse("buy 2 get 1").unwrap()),
+        display: full.then_some(CompetitorDisplay::Endcap),
+        photos: vec![sha],
+        note: String::new(),
+        by: user(),
+        by_name: "rep".into(),
+        at: at(),
+    };
+    visit
+        .competitor_sightings
+        .as_mut()
+        .unwrap()
+        .insert(sighting.id.to_string(), sighting);
     visit.review = (full || reviewed).then(|| Review {
         decision: ReviewDecision::Rejected,
         comment: full.then_some(ShortText::parse("redo").unwrap()),

@@ -1530,6 +1530,104 @@ mod change_receipts {
 // ---------------------------------------------------------------------------------------------
 // The suite on every engine: `sqlite::<test>` and `postgres::<test>`.
 
+/// Competitor sightings are projected with their visit and counted per store and week of the
+/// visit's planned date (docs/competitors.md); an edit of the visit replaces its rows.
+async fn competitor_sightings_are_counted_per_store_and_week<S: Store>(
+    store: &S,
+    tenant: TenantId,
+) {
+    use fieldsync_server::store::competitors::WeeklySightings;
+    use fieldsync_shared::visit::competitors::sighting_from;
+    use fieldsync_shared::visit::{SightingId, SightingInput};
+
+    let mut device = Device::new();
+    let (owner, shop, elsewhere) = (
+        UserId::new_random(),
+        StoreId::new_random(),
+        StoreId::new_random(),
+    );
+    // A Monday, the Sunday of that week, the next Monday; and another store that week.
+    let monday = device.start_visit_at("2026-12-07", shop, owner);
+    let sunday = device.start_visit_at("2026-12-13", shop, owner);
+    let next = device.start_visit_at("2026-12-14", shop, owner);
+    let other = device.start_visit_at("2026-12-08", elsewhere, owner);
+    let mut add = |id: DocId, promotion: Option<&str>, display: Option<&str>| {
+        let doc = device.docs.get_mut(&id).unwrap();
+        let mut visit = hydrate_visit(doc).unwrap();
+        let input = SightingInput {
+            competitor: "PepsiCo".into(),
+            promotion: promotion.map(Into::into),
+            display: display.map(Into::into),
+            ..Default::default()
+        };
+        let s = sighting_from(
+            &visit,
+            &input,
+            SightingId::new_random(),
+            owner,
+            "rep",
+            Timestamp(1),
+        )
+        .unwrap();
+        let key = s.id;
+        visit.put_competitor_sighting(s).unwrap();
+        reconcile_visit(doc, &visit).unwrap();
+        doc.commit();
+        key
+    };
+    let first = add(monday, Some("buy 2 get 1"), Some("endcap"));
+    add(monday, None, None);
+    add(sunday, None, Some("floor_stand"));
+    add(next, None, None);
+    add(other, None, None);
+    let ids = [monday, sunday, next, other];
+    for r in push_docs(store, tenant, &mut device, &ids).await {
+        assert!(matches!(r, PushResult::Stored { .. }), "{r:?}");
+    }
+    let week = |d: &str| Date::parse(d).unwrap();
+    let counts =
+        |shop: StoreId, week_start: &str, n: u64, promotion: u64, display: u64| WeeklySightings {
+            store_id: shop,
+            week_start: week(week_start),
+            sightings: n,
+            with_promotion: promotion,
+            with_display: display,
+        };
+    assert_eq!(
+        store
+            .weekly_sightings(tenant, &[shop], week("2026-12-07"), week("2026-12-14"))
+            .await
+            .unwrap(),
+        [
+            counts(shop, "2026-12-07", 3, 1, 2),
+            counts(shop, "2026-12-14", 1, 0, 0)
+        ]
+    );
+    assert_eq!(
+        store
+            .weekly_sightings(tenant, &[elsewhere], week("2026-12-07"), week("2026-12-07"))
+            .await
+            .unwrap(),
+        [counts(elsewhere, "2026-12-07", 1, 0, 0)]
+    );
+
+    // The sighting with the promotion is removed: the visit's rows are replaced.
+    let doc = device.docs.get_mut(&monday).unwrap();
+    let mut visit = hydrate_visit(doc).unwrap();
+    visit.remove_competitor_sighting(first, owner).unwrap();
+    reconcile_visit(doc, &visit).unwrap();
+    doc.commit();
+    let r = push_docs(store, tenant, &mut device, &[monday]).await;
+    assert!(matches!(r[0], PushResult::Stored { .. }), "{r:?}");
+    assert_eq!(
+        store
+            .weekly_sightings(tenant, &[shop], week("2026-12-07"), week("2026-12-07"))
+            .await
+            .unwrap(),
+        [counts(shop, "2026-12-07", 2, 0, 1)]
+    );
+}
+
 macro_rules! store_suite {
     ($engine:ident) => {
         mod $engine {
@@ -1539,6 +1637,14 @@ macro_rules! store_suite {
                 impl crate::support::TestStore + super::Store + Clone + 'static,
             > {
                 crate::support::$engine().await
+            }
+
+            #[tokio::test]
+            async fn competitor_sightings_are_counted_per_store_and_week() {
+                let f = fixture().await;
+                super::competitor_sightings_are_counted_per_store_and_week(&f.store, f.tenant)
+                    .await;
+                f.finish().await;
             }
 
             #[tokio::test]

@@ -6,6 +6,7 @@
 //! instead of a duplicate, and since a recording replaces the line as a whole (its time is
 //! the line's autosurgeon key) that line is one person's observation, never a mix. Notes are a
 //! list of entries: two people adding a note at once both keep theirs, as separate entries.
+//! Competitor sightings are a map keyed by a generated id ([`competitors`]).
 //! docs/document-encoding.md says what every field does when two people edit it at once.
 
 use std::collections::BTreeMap;
@@ -20,7 +21,13 @@ use crate::values::{
 };
 
 /// Version of the visit document schema, stored in the document.
-pub const VISIT_SCHEMA_VERSION: u64 = 1;
+/// 2: visits carry `competitor_sightings` (created with the visit; the server adds it to older
+/// visits, `server/src/sync/upgrade.rs`).
+pub const VISIT_SCHEMA_VERSION: u64 = 2;
+
+pub mod competitors;
+
+pub use competitors::{CompetitorDisplay, CompetitorSighting, SightingId, SightingInput};
 
 string_enum!(
     /// The standard daily visit routine ("8 steps").
@@ -209,6 +216,17 @@ pub struct Visit {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub plan_id: Option<DocId>,
+    /// Competitor activity seen in the store, keyed by [`SightingId`] (a map: sightings added
+    /// at once on two devices have different keys and are both kept). Created with the
+    /// visit; `None` for a visit written before sightings existed, until the server adds the
+    /// map (once, under its own actor): a device never creates it on an existing visit, for
+    /// the same reason as `note_entries`. Shown by [`Visit::competitor_sightings_in_order`].
+    #[autosurgeon(
+        missing = "Option::default",
+        reconcile = "competitors::reconcile_sightings"
+    )]
+    #[serde(default)]
+    pub competitor_sightings: Option<BTreeMap<String, CompetitorSighting>>,
 }
 
 impl Visit {
@@ -232,6 +250,7 @@ impl Visit {
             evaluated_against: None,
             findings: Vec::new(),
             plan_id: None,
+            competitor_sightings: Some(BTreeMap::new()),
         }
     }
 

@@ -9,6 +9,7 @@ mod background_sync;
 mod bad_input;
 mod bindgen;
 mod cli_walkthrough;
+mod competitors;
 mod console;
 mod console_reports;
 mod crash;

@@ -17,6 +17,7 @@ uniffi::setup_scaffolding!("fieldsync");
 mod mirror;
 
 mod background;
+mod competitors;
 mod device;
 mod error;
 mod expenses;
@@ -30,6 +31,7 @@ mod status;
 mod worker;
 
 pub use background::{LiveChange, LiveEvent, LiveObserver, SyncObserver, SyncState};
+pub use competitors::{CompetitorDisplay, CompetitorSighting, CompetitorSightingInput};
 pub use device::FieldsyncDevice;
 pub use error::{CallbackError, FieldsyncError, Finding, Severity};
 pub use expenses::{Expense, ExpenseApprover, ExpenseInput, ExpenseStatus, ExpenseType};

@@ -6,10 +6,12 @@
 //! * `master_data.rs`: stores, products, credit snapshots, the user's org view (offline).
 //! * `documents.rs`: raw document access (save bytes, heads, kinds, ids).
 //! * `visits.rs`, `orders.rs`, `review.rs`, `photos.rs`: the edit operations.
+//! * `competitors.rs`: competitor sightings of a visit.
 //! * `plans.rs`: weekly visit plans; `expenses.rs`: expenses; `reports.rs`: the rep's weekly
 //!   report, offline.
 //! * `sync.rs`: sync, pending work, refused edits, documents received outside sync.
 
+mod competitors;
 mod documents;
 mod expenses;
 mod master_data;

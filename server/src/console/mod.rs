@@ -17,6 +17,7 @@
 mod assets;
 mod auth;
 mod chart;
+mod competitors;
 mod csrf;
 mod decisions;
 mod directory;

@@ -1,7 +1,7 @@
 //! One visit: check-in and check-out with the plot of the store, the steps timeline, the audit
-//! lines (freshness and price findings highlighted), the photos, the notes, the review and the
-//! decision form, and the change history (who, which device, when received). Loaded through
-//! the caller's read scope: outside it, 404.
+//! lines (freshness and price findings highlighted), the photos, the competitor sightings, the
+//! notes, the review and the decision form, and the change history (who, which device, when
+//! received). Loaded through the caller's read scope: outside it, 404.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use super::decisions::Outcome;
 use super::directory::Directory;
 use super::error::{ConsoleError, ConsoleResult};
 use super::layout::{self, Section};
-use super::{findings, plot, queue};
+use super::{competitors, findings, plot, queue};
 use crate::history::{history, ChangeAuthor, History, HistoryParams};
 use crate::scope::named::{InScope, VisibleDocument};
 use crate::scope::read_scope;
@@ -108,6 +108,7 @@ pub async fn page_with_outcome(
             (steps(&visit, &directory))
             (audit(&visit, &directory))
             (photos(&visit))
+            (competitors::sightings(&visit))
             section aria-labelledby="notes" {
                 h2 #notes { "Notes 备注" }
                 @let notes = visit.notes_text();

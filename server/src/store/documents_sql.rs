@@ -714,6 +714,7 @@ macro_rules! document_store {
                     .execute(&mut **tx)
                     .await?;
                     replace_photo_refs(tx, tenant, pusher, doc.doc_id, &v.photo_hashes()).await?;
+                    replace_sightings(tx, tenant, doc.doc_id, v).await?;
                 }
                 Projection::Order(o) => {
                     sqlx::query(
@@ -752,6 +753,7 @@ macro_rules! document_store {
         }
 
         $crate::store::plans_sql::plan_projection_writes!();
+        $crate::store::competitors_sql::competitor_projection_writes!();
         $crate::store::expenses_sql::expense_projection_writes!();
 
         /// Makes `photo_refs` of the document exactly `hashes` (the visit's current photos).

@@ -30,6 +30,8 @@
 //! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
 //! `server/tests/directory_store.rs` run against both.
 
+pub mod competitors;
+mod competitors_sql;
 mod decode;
 pub mod devices;
 pub mod directory;
@@ -55,6 +57,7 @@ mod targets_sql;
 pub mod verdicts;
 mod verdicts_sql;
 
+pub use competitors::CompetitorStore;
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
@@ -142,6 +145,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Everything the server needs from its relational database.
 pub trait Store:
     DocumentStore
+    + CompetitorStore
     + DirectoryStore
     + PhotoStore
     + PhotoHashStore
@@ -159,6 +163,7 @@ pub trait Store:
 }
 impl<T> Store for T where
     T: DocumentStore
+        + CompetitorStore
         + DirectoryStore
         + PhotoStore
         + PhotoHashStore

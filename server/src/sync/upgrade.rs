@@ -7,6 +7,8 @@
 //! key, and the entries of the losing one would be hidden): the server creates it the first
 //! time it stores the visit, under the optimistic version check of the commit, so there is
 //! only ever one list. Until a device receives it, its notes go to the earlier notes text.
+//! Competitor sightings (schema 2) likewise: the server adds their map to a visit that lacks
+//! it; until a device receives it, the device refuses to record a sighting (sync first).
 
 #![allow(clippy::result_large_err)]
 
@@ -27,11 +29,14 @@ pub fn upgrade(
     let AnyDocument::Visit(visit) = document else {
         return Ok(None);
     };
-    if visit.note_entries.is_some() {
+    if visit.note_entries.is_some() && visit.competitor_sightings.is_some() {
         return Ok(None);
     }
     let mut upgraded = visit.clone();
-    upgraded.note_entries = Some(Vec::new());
+    upgraded.note_entries.get_or_insert_with(Vec::new);
+    upgraded
+        .competitor_sightings
+        .get_or_insert_with(Default::default);
     let upgraded = AnyDocument::Visit(upgraded);
     let change = server_change(doc, document, upgraded.clone(), NOTE_LIST_MESSAGE.into())?;
     *document = upgraded;

@@ -18,6 +18,8 @@ pub enum Field {
     Audit,
     Photos,
     Notes,
+    /// A visit's competitor sightings.
+    CompetitorSightings,
     Review,
     /// Order lines.
     Lines,
@@ -42,6 +44,7 @@ impl Field {
             Field::Audit => "audit",
             Field::Photos => "photos",
             Field::Notes => "notes",
+            Field::CompetitorSightings => "competitor_sightings",
             Field::Review => "review",
             Field::Lines => "lines",
             Field::Terms => "terms",

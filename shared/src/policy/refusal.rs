@@ -30,6 +30,8 @@ pub mod codes {
     pub const STATUS_TRANSITION_NOT_ALLOWED: &str = "status_transition_not_allowed";
     pub const NOT_AUTHOR: &str = "not_author";
     pub const NOT_AUTHOR_OR_COLLEAGUE: &str = "not_author_or_colleague";
+    /// An entry of a collection (a competitor sighting) changed by someone other than its author.
+    pub const NOT_ENTRY_AUTHOR: &str = "not_entry_author";
     pub const VISIT_SUBMITTED: &str = "visit_submitted";
     pub const VISIT_FROZEN: &str = "visit_frozen";
     pub const NOT_REVIEWER: &str = "not_reviewer";
@@ -55,6 +57,7 @@ pub mod codes {
             STATUS_TRANSITION_NOT_ALLOWED => "you may not move the document to this status",
             NOT_AUTHOR => "only its author may change this",
             NOT_AUTHOR_OR_COLLEAGUE => "only its author or a colleague may change this",
+            NOT_ENTRY_AUTHOR => "only the person who recorded this entry may change it",
             VISIT_SUBMITTED => "the visit is submitted; this can no longer change",
             VISIT_FROZEN => "the visit is decided; this can no longer change",
             NOT_REVIEWER => "only the reviewer may change the review",

@@ -4,6 +4,7 @@ use super::check::{self, reachable, Decision};
 use super::field::{field_members, FieldMembers};
 use super::{codes, Field, Refusal};
 use crate::org::{Editor, Relation, Role};
+use crate::visit::competitors::foreign_sighting_changes;
 use crate::visit::{ReviewDecision, Visit, VisitStatus};
 
 /// Statuses in which the people working a visit may still edit it.
@@ -48,6 +49,7 @@ field_members! {
         Audit => [audit];
         Photos => [photos];
         Notes => [note_entries] text(notes);
+        CompetitorSightings => [competitor_sightings];
         Review => [review];
     }
 }
@@ -55,7 +57,7 @@ field_members! {
 /// In the order refusals are reported: the status last, so that the first refusal of an
 /// edit says what is wrong with the edit itself ("submitted", "not the author") before the
 /// status move that comes with it.
-pub(super) const VISIT_FIELDS: [Field; 9] = [
+pub(super) const VISIT_FIELDS: [Field; 10] = [
     Field::Identity,
     Field::CheckIn,
     Field::CheckOut,
@@ -63,6 +65,7 @@ pub(super) const VISIT_FIELDS: [Field; 9] = [
     Field::Audit,
     Field::Photos,
     Field::Notes,
+    Field::CompetitorSightings,
     Field::Status,
     Field::Review,
 ];
@@ -93,6 +96,34 @@ fn review_problem(editor: &Editor, before: &Visit, after: &Visit) -> Option<Refu
         review,
         comment_required,
     )
+}
+
+/// What is wrong with a change of the competitor sightings by someone working the visit: a
+/// sighting is its author's own observation (no one else adds, edits or removes it under
+/// their name), and the map on an older visit is the server's to add (two devices adding it
+/// at once would make two maps under one key, and one would be lost).
+fn sightings_problem(editor: &Editor, before: &Visit, after: &Visit) -> Option<Refusal> {
+    let field = Field::CompetitorSightings;
+    if before.competitor_sightings.is_none() {
+        return Some(Refusal::new(
+            field,
+            codes::NOT_ALLOWED_TO_CREATE,
+            "the server adds the list of competitor sightings to a visit written by an older \
+             app: sync before recording one",
+        ));
+    }
+    let foreign = foreign_sighting_changes(
+        editor.user_id,
+        before.competitor_sightings.as_ref(),
+        after.competitor_sightings.as_ref(),
+    );
+    (!foreign.is_empty()).then(|| {
+        Refusal::new(
+            field,
+            codes::NOT_ENTRY_AUTHOR,
+            "only the person who recorded a competitor sighting adds, changes or removes it",
+        )
+    })
 }
 
 /// Refused effects of changing a visit from `before` (`None`: the batch creates it) to `after`.
@@ -217,7 +248,11 @@ fn check_visit_change(editor: &Editor, before: &Visit, after: &Visit) -> Vec<Ref
                     None
                 }
             }
-            Field::Steps | Field::Audit | Field::Photos | Field::Notes => {
+            Field::Steps
+            | Field::Audit
+            | Field::Photos
+            | Field::Notes
+            | Field::CompetitorSightings => {
                 // Notes stay open while the visit is under review: a word for the reviewer.
                 let open = editable || (field == Field::Notes && submitted);
                 if frozen {
@@ -233,6 +268,8 @@ fn check_visit_change(editor: &Editor, before: &Visit, after: &Visit) -> Vec<Ref
                     ))
                 } else if !open {
                     Some(submitted_refusal(field))
+                } else if field == Field::CompetitorSightings {
+                    sightings_problem(editor, before, after)
                 } else {
                     None
                 }

@@ -118,6 +118,8 @@ macro_rules! uuid_id {
     };
 }
 
+pub(crate) use uuid_id;
+
 uuid_id!(
     /// A customer company using Fieldsync. Every row and document belongs to exactly one.
     TenantId,
