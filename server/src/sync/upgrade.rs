@@ -18,7 +18,8 @@ use fieldsync_shared::document::{AnyDocument, DocumentError};
 use super::policy::server_change;
 
 /// The message of the server's upgrade change, read in the document's history.
-pub const NOTE_LIST_MESSAGE: &str = "fieldsync-server: notes list added";
+pub const UPGRADE_MESSAGE: &str =
+    "fieldsync-server: visit upgraded (lists of the current schema added)";
 
 /// Adds what `document` (the state of `doc`) lacks of the current schema to `doc`, as one
 /// change of the server's actor; `None` when nothing is missing. `document` is updated.
@@ -38,7 +39,7 @@ pub fn upgrade(
         .competitor_sightings
         .get_or_insert_with(Default::default);
     let upgraded = AnyDocument::Visit(upgraded);
-    let change = server_change(doc, document, upgraded.clone(), NOTE_LIST_MESSAGE.into())?;
+    let change = server_change(doc, document, upgraded.clone(), UPGRADE_MESSAGE.into())?;
     *document = upgraded;
     Ok(change)
 }
