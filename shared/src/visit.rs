@@ -21,13 +21,15 @@ use crate::values::{
 };
 
 /// Version of the visit document schema, stored in the document.
-/// 2: visits carry `competitor_sightings` (created with the visit; the server adds it to older
-/// visits, `server/src/sync/upgrade.rs`).
+/// 2: visits carry `competitor_sightings` and `stock_counts` (created with the visit; the
+/// server adds them to older visits, `server/src/sync/upgrade.rs`).
 pub const VISIT_SCHEMA_VERSION: u64 = 2;
 
 pub mod competitors;
+pub mod stock;
 
 pub use competitors::{CompetitorDisplay, CompetitorSighting, SightingId, SightingInput};
+pub use stock::StockCount;
 
 string_enum!(
     /// The standard daily visit routine ("8 steps").
@@ -227,6 +229,15 @@ pub struct Visit {
     )]
     #[serde(default)]
     pub competitor_sightings: Option<BTreeMap<String, CompetitorSighting>>,
+    /// Units counted per SKU during the store check, keyed by SKU ([`stock`]). Created with
+    /// the visit; `None` for a visit written before counts existed, until the server adds the
+    /// map (once, under its own actor), for the same reason as `note_entries`.
+    #[autosurgeon(
+        missing = "Option::default",
+        reconcile = "stock::reconcile_stock_counts"
+    )]
+    #[serde(default)]
+    pub stock_counts: Option<BTreeMap<String, StockCount>>,
 }
 
 impl Visit {
@@ -251,6 +262,7 @@ impl Visit {
             findings: Vec::new(),
             plan_id: None,
             competitor_sightings: Some(BTreeMap::new()),
+            stock_counts: Some(BTreeMap::new()),
         }
     }
 

@@ -345,3 +345,95 @@ fn offline_the_device_shows_what_is_missing_and_its_findings_are_the_servers_sql
 fn offline_the_device_shows_what_is_missing_and_its_findings_are_the_servers_postgres() {
     offline_the_device_shows_what_is_missing_and_its_findings_are_the_servers(true);
 }
+
+/// The suggested order (docs/assortment.md): offline, the rep counts stock at NKA-001 (COLA-330
+/// held 48 and sold by the case of 24; COLA-500 held 12, sold in units; TEA-500 no safety
+/// stock), reads the suggestion, recounts one product, and makes the suggestion a draft order
+/// to edit. After the sync the server holds the counts and the order.
+fn counted_stock_suggests_an_order_the_rep_edits(postgres: bool) {
+    let (server, _db) = start(postgres);
+    let (status, body) = import(&server, RANGE);
+    assert_eq!(status, 200, "{body}");
+    let rep = TestDevice::login(&server, "rep1");
+    let store = rep.store_by_code("NKA-001").unwrap();
+    let today = Timestamp::now().utc_date();
+    let visit = rep.start_visit(store.id, today).unwrap();
+
+    assert!(
+        rep.suggested_order(visit).unwrap().is_empty(),
+        "nothing counted"
+    );
+    rep.record_stock_count(visit, "COLA-330", 10, 5).unwrap();
+    rep.record_stock_count(visit, "COLA-500", 4, 2).unwrap();
+    rep.record_stock_count(visit, "TEA-500", 0, 0).unwrap();
+    let suggested = |rep: &TestDevice| -> Vec<(String, u32, u32, u32)> {
+        rep.suggested_order(visit)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.sku.to_string(), l.safety_stock, l.on_hand, l.quantity))
+            .collect()
+    };
+    assert_eq!(
+        suggested(&rep),
+        [
+            // 33 short: two cases of 24.
+            ("COLA-330".to_string(), 48, 15, 48),
+            ("COLA-500".to_string(), 12, 6, 6),
+        ]
+    );
+    // Counting again replaces the count: 40 on hand, 8 short, one case.
+    rep.record_stock_count(visit, "COLA-330", 30, 10).unwrap();
+    assert_eq!(suggested(&rep)[0], ("COLA-330".to_string(), 48, 40, 24));
+    assert_eq!(rep.stock_counts(visit).unwrap().len(), 3);
+
+    let delivery = today.add_days(i64::from(store.delivery_lead_days) + 1);
+    let (order, _) = rep
+        .create_suggested_order(visit, delivery, fieldsync_client::PaymentMethod::Cash)
+        .unwrap();
+    let lines: Vec<(String, u32)> = rep
+        .order(order)
+        .unwrap()
+        .lines
+        .values()
+        .map(|l| (l.sku.to_string(), l.quantity))
+        .collect();
+    assert_eq!(
+        lines,
+        [("COLA-330".to_string(), 24), ("COLA-500".to_string(), 6)]
+    );
+    assert_eq!(rep.order(order).unwrap().visit_id, Some(visit));
+    // The rep edits the pre-filled order like any other.
+    rep.set_order_line(order, "COLA-500", 12, None).unwrap();
+
+    let report = rep.sync().expect("sync");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    let sup = server.token("sup1");
+    let item = server.get_json(&sup, &format!("/v1/visits/{visit}"));
+    let counts = &item["document"]["stock_counts"];
+    assert_eq!(counts["COLA-330"]["shelf_units"], 30, "{counts}");
+    assert_eq!(counts["COLA-330"]["backroom_units"], 10, "{counts}");
+    assert_eq!(counts.as_object().unwrap().len(), 3, "{counts}");
+    let order = server.get_json(&sup, &format!("/v1/orders/{order}"));
+    assert_eq!(
+        order["document"]["lines"]["COLA-500"]["quantity"], 12,
+        "{order}"
+    );
+
+    // Nothing below safety stock any more: no order to make.
+    rep.record_stock_count(visit, "COLA-330", 48, 0).unwrap();
+    rep.record_stock_count(visit, "COLA-500", 12, 0).unwrap();
+    let err = rep
+        .create_suggested_order(visit, delivery, fieldsync_client::PaymentMethod::Cash)
+        .unwrap_err();
+    assert_eq!(err.reason(), "wrong_state", "{err}");
+}
+
+#[test]
+fn counted_stock_suggests_an_order_the_rep_edits_sqlite() {
+    counted_stock_suggests_an_order_the_rep_edits(false);
+}
+
+#[test]
+fn counted_stock_suggests_an_order_the_rep_edits_postgres() {
+    counted_stock_suggests_an_order_the_rep_edits(true);
+}

@@ -1,6 +1,7 @@
 // The must-carry range on the phone (docs/assortment.md): an administrator imports it, the rep's
 // phone receives it with its master data, and with the network cut the audit screen shows the
-// store's expected SKUs, which of them are on the shelf and which are missing.
+// store's expected SKUs, which of them are on the shelf and which are missing; the stock the
+// rep counts suggests an order.
 package com.fieldsync.device.tests
 
 import com.fieldsync.device.*
@@ -62,6 +63,33 @@ object AssortmentTest : Suite("Assortment") {
             val range = rep.expectedRange(visit.id)
             assertEquals(listOf(true to 5, false to 0), range.map { it.onShelf to it.facings })
             assertEquals("TEA-500", range.single { !it.onShelf }.sku)
+        }
+
+        test("offline, counted stock suggests an order the rep edits") {
+            val token = adminToken()
+            importRange(token, "store_code,sku,safety_stock\nRKA-008,COLA-330,48\nRKA-008,TEA-500,12\n")
+            addCleanup { importRange(token, "store_code,sku\n") }
+
+            val relay = Relay(Env.serverUrl)
+            addCleanup { relay.cut() }
+            val rep = loggedInDevice("rep1", relay.url)
+            relay.cut()
+
+            val store = rep.storeByCode("RKA-008")
+            val visit = rep.startVisit(store.id)
+            rep.recordStockCount(visit.id, "COLA-330", 10, 5)
+            rep.recordStockCount(visit.id, "TEA-500", 2, 2)
+            assertEquals(listOf("COLA-330", "TEA-500"), rep.stockCounts(visit.id).map { it.sku })
+            // COLA-330 is sold by the case of 24: 33 short is two cases; TEA-500 by the unit.
+            assertEquals(
+                listOf(Triple("COLA-330", 15, 48), Triple("TEA-500", 4, 8)),
+                rep.suggestedOrder(visit.id).map { Triple(it.sku, it.onHand, it.quantity) },
+            )
+            val order = rep.createSuggestedOrder(
+                visit.id, daysFromToday(store.deliveryLeadDays + 1L), PaymentMethod.CASH,
+            )
+            assertEquals(listOf("COLA-330" to 48, "TEA-500" to 8), order.lines.map { it.sku to it.quantity })
+            assertFailsWith<FieldsyncException.Invalid> { rep.recordStockCount(visit.id, "COLA-330", -1, 0) }
         }
     }
 }

@@ -44,7 +44,7 @@ fn store_id(s: &str) -> Result<StoreId> {
     StoreId::parse(s.trim()).map_err(|e| ParseError::new("store_id", e.reason).into())
 }
 
-fn date(field: &'static str, s: &str) -> Result<Date> {
+pub(crate) fn date(field: &'static str, s: &str) -> Result<Date> {
     Date::parse(s.trim()).map_err(|e| ParseError::new(field, e.reason).into())
 }
 

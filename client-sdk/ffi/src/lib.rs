@@ -28,6 +28,7 @@ mod plans;
 mod records;
 mod review;
 mod status;
+mod stock;
 mod worker;
 
 pub use background::{LiveChange, LiveEvent, LiveObserver, SyncObserver, SyncState};

@@ -22,6 +22,7 @@ mod plans;
 mod reports;
 mod review;
 mod session;
+mod stock;
 mod sync;
 mod visits;
 
@@ -35,6 +36,7 @@ use crate::store::Database;
 pub use expenses::NewExpense;
 pub use plans::PlanSettings;
 pub use review::ReviewItem;
+pub use stock::SuggestedLine;
 pub use visits::{AuditInput, ExpectedSku, GeoFix};
 
 /// One installation of the app: a data directory with its SQLite database and photo folder.

@@ -319,7 +319,7 @@ impl Device {
     }
 }
 
-fn store_of(conn: &Connection, v: &Visit) -> Result<fieldsync_shared::master::Store> {
+pub(super) fn store_of(conn: &Connection, v: &Visit) -> Result<fieldsync_shared::master::Store> {
     store::store(conn, v.store_id)?.ok_or_else(|| DeviceError::not_found("store", v.store_id))
 }
 

@@ -7,8 +7,9 @@
 //! key, and the entries of the losing one would be hidden): the server creates it the first
 //! time it stores the visit, under the optimistic version check of the commit, so there is
 //! only ever one list. Until a device receives it, its notes go to the earlier notes text.
-//! Competitor sightings (schema 2) likewise: the server adds their map to a visit that lacks
-//! it; until a device receives it, the device refuses to record a sighting (sync first).
+//! Competitor sightings and stock counts (schema 2) likewise: the server adds their maps to a
+//! visit that lacks them; until a device receives them, the device refuses to record a
+//! sighting or a count (sync first).
 
 #![allow(clippy::result_large_err)]
 
@@ -30,7 +31,10 @@ pub fn upgrade(
     let AnyDocument::Visit(visit) = document else {
         return Ok(None);
     };
-    if visit.note_entries.is_some() && visit.competitor_sightings.is_some() {
+    if visit.note_entries.is_some()
+        && visit.competitor_sightings.is_some()
+        && visit.stock_counts.is_some()
+    {
         return Ok(None);
     }
     let mut upgraded = visit.clone();
@@ -38,6 +42,7 @@ pub fn upgrade(
     upgraded
         .competitor_sightings
         .get_or_insert_with(Default::default);
+    upgraded.stock_counts.get_or_insert_with(Default::default);
     let upgraded = AnyDocument::Visit(upgraded);
     let change = server_change(doc, document, upgraded.clone(), UPGRADE_MESSAGE.into())?;
     *document = upgraded;

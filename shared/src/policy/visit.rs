@@ -46,7 +46,7 @@ field_members! {
         CheckIn => [check_in];
         CheckOut => [check_out];
         Steps => [steps];
-        Audit => [audit];
+        Audit => [audit, stock_counts];
         Photos => [photos];
         Notes => [note_entries] text(notes);
         CompetitorSightings => [competitor_sightings];
@@ -270,6 +270,16 @@ fn check_visit_change(editor: &Editor, before: &Visit, after: &Visit) -> Vec<Ref
                     Some(submitted_refusal(field))
                 } else if field == Field::CompetitorSightings {
                     sightings_problem(editor, before, after)
+                } else if field == Field::Audit
+                    && before.stock_counts.is_none()
+                    && after.stock_counts.is_some()
+                {
+                    Some(Refusal::new(
+                        field,
+                        codes::NOT_ALLOWED_TO_CREATE,
+                        "the server adds the stock counts to a visit written by an older app: \
+                         sync before counting stock",
+                    ))
                 } else {
                     None
                 }

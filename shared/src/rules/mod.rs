@@ -19,6 +19,7 @@ pub mod plan;
 pub mod pricing;
 pub mod sales;
 pub mod submission;
+pub mod suggested_order;
 pub mod visit_timing;
 
 /// Version of the rule set as a whole; bumped whenever any rule's behaviour changes (2: photo
