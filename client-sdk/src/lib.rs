@@ -30,7 +30,9 @@ mod sync;
 mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
-pub use device::{AuditInput, Device, ExpectedSku, GeoFix, NewExpense, PlanSettings, ReviewItem};
+pub use device::{
+    AuditInput, Device, ExpectedSku, GeoFix, NewExpense, PlanSettings, ReviewItem, RunningPromotion,
+};
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};
 pub use network_policy::{Connectivity, PhotoNetworks};

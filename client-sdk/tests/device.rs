@@ -73,6 +73,7 @@ fn master() -> MasterDataPage {
         approval_tiers: None,
         expense_budget: None,
         assortment: None,
+        promotions: None,
     }
 }
 

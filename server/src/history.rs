@@ -435,7 +435,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "check_in") => Field::CheckIn,
         (DocKind::Visit, "check_out") => Field::CheckOut,
         (DocKind::Visit, "steps") => Field::Steps,
-        (DocKind::Visit, "audit") => Field::Audit,
+        (DocKind::Visit, "audit" | "promotion_checks") => Field::Audit,
         (DocKind::Visit, "photos") => Field::Photos,
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,

@@ -183,6 +183,9 @@ pub fn hydrate_visit<D: ReadDoc>(doc: &D) -> Result<Visit, DocumentError> {
     check_keys("steps", &visit.steps, |s| s.step.as_str().to_string()).map_err(schema)?;
     check_keys("audit", &visit.audit, |l| l.key()).map_err(schema)?;
     check_keys("photos", &visit.photos, |p| p.sha256.to_hex()).map_err(schema)?;
+    if let Some(checks) = &visit.promotion_checks {
+        crate::promotion::check_codes(checks).map_err(schema)?;
+    }
     Ok(visit)
 }
 

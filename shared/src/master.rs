@@ -89,6 +89,21 @@ pub enum AssortmentScope {
     Channel(Channel),
 }
 
+impl AssortmentScope {
+    /// How specifically the scope names `store`: 2 the store itself, 1 its chain in its
+    /// channel, 0 its channel; `None`: not one of its stores. The must-carry range and the
+    /// promotions share it.
+    pub fn level_for(&self, store: &Store) -> Option<u8> {
+        match self {
+            AssortmentScope::Store(id) => (*id == store.id).then_some(2),
+            AssortmentScope::Chain { chain, channel } => {
+                (*channel == store.channel && store.chain.as_ref() == Some(chain)).then_some(1)
+            }
+            AssortmentScope::Channel(c) => (*c == store.channel).then_some(0),
+        }
+    }
+}
+
 /// One row of the tenant's must-carry range (docs/assortment.md): the SKU must be on the
 /// shelf of the stores of `scope`. A store's range is its own rows, its chain's in its channel
 /// and its channel's (`rules::assortment::range_of`).
@@ -146,4 +161,9 @@ pub struct MasterDataPage {
     /// since `since`.
     #[serde(default)]
     pub assortment: Option<Vec<AssortmentRow>>,
+    /// The promotions and display agreements of the user's stores running now or later, all
+    /// of them: the device replaces what it holds. `None` (and from an older server):
+    /// unchanged since `since`.
+    #[serde(default)]
+    pub promotions: Option<Vec<crate::promotion::Promotion>>,
 }

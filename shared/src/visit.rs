@@ -14,13 +14,15 @@ use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::evaluation::{RulesBasis, ShownFinding};
+use crate::promotion::PromotionCheck;
 use crate::values::{
     string_enum, Date, DocId, Money, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp, UserId,
 };
 
 /// Version of the visit document schema, stored in the document.
-pub const VISIT_SCHEMA_VERSION: u64 = 1;
+/// 2: `promotion_checks` (a visit of version 1 gets the map from the server, once).
+pub const VISIT_SCHEMA_VERSION: u64 = 2;
 
 string_enum!(
     /// The standard daily visit routine ("8 steps").
@@ -209,6 +211,16 @@ pub struct Visit {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub plan_id: Option<DocId>,
+    /// Checks of the promotions and display agreements running at the store, keyed by the
+    /// promotion's code (docs/promotions.md). Like `note_entries`, the map is created with the
+    /// visit and `None` for a visit written before it existed (schema 1), until the server adds
+    /// it once: two devices creating it at once would make two maps under one key.
+    #[autosurgeon(
+        missing = "Option::default",
+        reconcile = "crate::promotion::reconcile_checks"
+    )]
+    #[serde(default)]
+    pub promotion_checks: Option<BTreeMap<String, PromotionCheck>>,
 }
 
 impl Visit {
@@ -232,6 +244,7 @@ impl Visit {
             evaluated_against: None,
             findings: Vec::new(),
             plan_id: None,
+            promotion_checks: Some(BTreeMap::new()),
         }
     }
 

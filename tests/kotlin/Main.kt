@@ -14,6 +14,7 @@ val suites =
         ExpensesTest,
         PlansTest,
         AssortmentTest,
+        PromotionsTest,
         ExampleTest,
     )
 

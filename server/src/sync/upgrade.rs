@@ -7,16 +7,24 @@
 //! key, and the entries of the losing one would be hidden): the server creates it the first
 //! time it stores the visit, under the optimistic version check of the commit, so there is
 //! only ever one list. Until a device receives it, its notes go to the earlier notes text.
+//!
+//! Schema 2 added the map of promotion checks (`Visit::promotion_checks`) the same way: the
+//! server adds the empty map (and the notes list, if missing) to a visit that lacks it and sets
+//! its schema to 2, in one change. Until a device receives it, it cannot record a check.
 
 #![allow(clippy::result_large_err)]
 
 use automerge::{AutoCommit, Change};
 use fieldsync_shared::document::{AnyDocument, DocumentError};
+use fieldsync_shared::visit::VISIT_SCHEMA_VERSION;
 
 use super::policy::server_change;
 
 /// The message of the server's upgrade change, read in the document's history.
 pub const NOTE_LIST_MESSAGE: &str = "fieldsync-server: notes list added";
+/// The message of the upgrade to schema 2 (the map of promotion checks, and the notes list if
+/// missing).
+pub const SCHEMA_2_MESSAGE: &str = "fieldsync-server: visit upgraded to schema 2";
 
 /// Adds what `document` (the state of `doc`) lacks of the current schema to `doc`, as one
 /// change of the server's actor; `None` when nothing is missing. `document` is updated.
@@ -27,13 +35,96 @@ pub fn upgrade(
     let AnyDocument::Visit(visit) = document else {
         return Ok(None);
     };
-    if visit.note_entries.is_some() {
+    if visit.note_entries.is_some() && visit.promotion_checks.is_some() {
         return Ok(None);
     }
     let mut upgraded = visit.clone();
-    upgraded.note_entries = Some(Vec::new());
+    let message = if visit.promotion_checks.is_some() {
+        NOTE_LIST_MESSAGE
+    } else {
+        upgraded.promotion_checks = Some(Default::default());
+        upgraded.schema = upgraded.schema.max(VISIT_SCHEMA_VERSION);
+        SCHEMA_2_MESSAGE
+    };
+    upgraded.note_entries.get_or_insert_with(Vec::new);
     let upgraded = AnyDocument::Visit(upgraded);
-    let change = server_change(doc, document, upgraded.clone(), NOTE_LIST_MESSAGE.into())?;
+    let change = server_change(doc, document, upgraded.clone(), message.into())?;
     *document = upgraded;
     Ok(change)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::{ActorId, ReadDoc, ROOT};
+    use fieldsync_shared::document::{hydrate_visit, new_document, reconcile_visit};
+    use fieldsync_shared::values::{Date, DocId, StoreId, Timestamp, UserId};
+    use fieldsync_shared::visit::{NoteEntry, Visit};
+
+    use super::*;
+
+    /// A visit as the schema 1 app writes it: notes as entries, no map of checks.
+    fn schema_1(with_note_list: bool) -> (AutoCommit, AnyDocument) {
+        let mut doc = new_document(ActorId::from([7; 16]));
+        let mut visit = Visit::new(
+            DocId::new_random(),
+            StoreId::new_random(),
+            UserId::new_random(),
+            Date::parse("2026-12-07").unwrap(),
+        );
+        visit.schema = 1;
+        visit.promotion_checks = None;
+        if with_note_list {
+            visit.add_note(NoteEntry {
+                by: visit.person_id,
+                by_name: "rep".into(),
+                at: Timestamp(1_000),
+                text: "endcap half empty".into(),
+            });
+        } else {
+            visit.note_entries = None;
+        }
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+        let document = AnyDocument::Visit(hydrate_visit(&doc).unwrap());
+        (doc, document)
+    }
+
+    #[test]
+    fn a_schema_1_visit_gets_the_map_once_and_keeps_its_notes() {
+        for with_note_list in [true, false] {
+            let (mut doc, mut document) = schema_1(with_note_list);
+            let before = hydrate_visit(&doc).unwrap();
+            let change = upgrade(&mut doc, &mut document).unwrap().expect("a change");
+            assert_eq!(change.message(), Some(SCHEMA_2_MESSAGE));
+            let upgraded = hydrate_visit(&doc).unwrap();
+            assert_eq!(AnyDocument::Visit(upgraded.clone()), document);
+            assert_eq!(upgraded.schema, 2);
+            assert_eq!(upgraded.promotion_checks, Some(Default::default()));
+            assert!(doc.get(ROOT, "promotion_checks").unwrap().is_some());
+            let notes = if with_note_list {
+                before.note_entries.clone()
+            } else {
+                Some(Vec::new())
+            };
+            assert_eq!(upgraded.note_entries, notes);
+            assert_eq!(
+                (upgraded.status, upgraded.audit, upgraded.id),
+                (before.status, before.audit, before.id)
+            );
+            // Once: the upgraded visit needs nothing.
+            assert!(upgrade(&mut doc, &mut document).unwrap().is_none());
+        }
+        // A visit of this version needs nothing either.
+        let mut doc = new_document(ActorId::from([8; 16]));
+        let visit = Visit::new(
+            DocId::new_random(),
+            StoreId::new_random(),
+            UserId::new_random(),
+            Date::parse("2026-12-07").unwrap(),
+        );
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+        let mut document = AnyDocument::Visit(visit);
+        assert!(upgrade(&mut doc, &mut document).unwrap().is_none());
+    }
 }

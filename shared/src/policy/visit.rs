@@ -45,7 +45,7 @@ field_members! {
         CheckIn => [check_in];
         CheckOut => [check_out];
         Steps => [steps];
-        Audit => [audit];
+        Audit => [audit, promotion_checks];
         Photos => [photos];
         Notes => [note_entries] text(notes);
         Review => [review];
