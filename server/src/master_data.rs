@@ -14,8 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use fieldsync_shared::master::{AssortmentScope, MasterDataPage};
-use fieldsync_shared::promotion::Promotion;
+use fieldsync_shared::master::{AssortmentScope, MasterDataPage, Promotion};
 use fieldsync_shared::values::Timestamp;
 
 use crate::auth::Principal;
@@ -222,7 +221,7 @@ mod schema {
         safety_stock: Option<u32>,
     }
 
-    /// `fieldsync_shared::promotion::Promotion`: a promotion or display agreement.
+    /// `fieldsync_shared::master::Promotion`: a promotion or display agreement.
     #[derive(utoipa::ToSchema)]
     #[schema(as = Promotion)]
     pub struct PromotionSchema {

@@ -26,7 +26,14 @@ use fieldsync_shared::visit::{
 
 /// Maps whose keys are data (an entry's identity), written `*` in the page.
 const COLLECTIONS: &[&str] = &[
-    "steps", "audit", "photos", "lines", "entries", "removed", "days",
+    "steps",
+    "audit",
+    "photos",
+    "lines",
+    "entries",
+    "removed",
+    "days",
+    "promotion_checks",
 ];
 
 /// One row of the page: type and nullable.
@@ -176,6 +183,17 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
     visit.evaluated_against = basis(full, reviewed);
     visit.findings = findings(full);
     visit.plan_id = full.then(DocId::new_random);
+    visit.promotion_checks.as_mut().unwrap().insert(
+        "CNY-ENDCAP".into(),
+        fieldsync_shared::promotion::PromotionCheck {
+            status: fieldsync_shared::promotion::CheckStatus::NotInPlace,
+            photos: vec![sha],
+            seen_price: full.then_some(Money(290)),
+            note: full.then_some(ShortText::parse("endcap taken").unwrap()),
+            by: user(),
+            at: at(),
+        },
+    );
     visit.review = (full || reviewed).then(|| Review {
         decision: ReviewDecision::Rejected,
         comment: full.then_some(ShortText::parse("redo").unwrap()),

@@ -418,6 +418,44 @@ fn two_devices_checking_two_promotions_at_once_keep_both(postgres: bool, first: 
         (checks["P-STORE1"].by, checks["P-CUT"].by),
         (rep_id, merch_id)
     );
+
+    // Both re-check the price cut at once: one of the two checks, whole, on every replica.
+    rep.check_promotion(
+        visit,
+        "P-CUT",
+        CheckStatus::NotInPlace,
+        &[],
+        Some(Money(310)),
+        Some("gone"),
+    )
+    .unwrap();
+    merch
+        .check_promotion(visit, "P-CUT", CheckStatus::Partly, &[], None, None)
+        .unwrap();
+    sync_both(first, &rep, &merch);
+    let v = converged(&server, &rep, &merch, visit);
+    let cut = &v.promotion_checks.expect("the map")["P-CUT"];
+    let whole = |c: &fieldsync_shared::promotion::PromotionCheck| {
+        (
+            c.status,
+            c.seen_price,
+            c.note.as_ref().map(|n| n.to_string()),
+            c.by,
+        )
+    };
+    assert!(
+        [
+            (
+                CheckStatus::NotInPlace,
+                Some(Money(310)),
+                Some("gone".to_string()),
+                rep_id
+            ),
+            (CheckStatus::Partly, None, None, merch_id),
+        ]
+        .contains(&whole(cut)),
+        "one person's check, whole: {cut:?}"
+    );
 }
 
 fn a_schema_1_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it(postgres: bool) {

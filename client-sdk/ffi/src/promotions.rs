@@ -4,7 +4,7 @@
 //! wrappers over `fieldsync_client::Device`.
 
 use fieldsync_client as client;
-use fieldsync_shared::master::AssortmentScope;
+use fieldsync_shared::master::{self as shared_master, AssortmentScope};
 use fieldsync_shared::promotion as shared_promotion;
 use fieldsync_shared::{Money, Sha256};
 
@@ -14,7 +14,7 @@ use crate::mirror::mirror_enum;
 
 mirror_enum!(
     /// What the chain agreed to do.
-    PromotionMechanic = shared_promotion::Mechanic {
+    PromotionMechanic = shared_master::Mechanic {
         PriceCut, Gift, Endcap, FloorStand, ShelfPosition,
     }
 );

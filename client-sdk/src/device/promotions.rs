@@ -3,7 +3,8 @@
 //! and recording a check. The compliance rule (`rules::promotion`) runs at submission with the
 //! other rules (`submit_visit`).
 
-use fieldsync_shared::promotion::{CheckStatus, Promotion, PromotionCheck};
+use fieldsync_shared::master::Promotion;
+use fieldsync_shared::promotion::{CheckStatus, PromotionCheck};
 use fieldsync_shared::rules::promotion;
 use fieldsync_shared::visit::Visit;
 use fieldsync_shared::{DocId, Money, ParseError, PromotionCode, Sha256, ShortText, Timestamp};

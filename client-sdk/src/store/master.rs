@@ -3,9 +3,10 @@
 //! range and the promotions as one JSON value each (the server sends them whole).
 
 use fieldsync_shared::expense::ExpenseBudget;
-use fieldsync_shared::master::{AssortmentRow, CreditSnapshot, MasterDataPage, Product, Store};
+use fieldsync_shared::master::{
+    AssortmentRow, CreditSnapshot, MasterDataPage, Product, Promotion, Store,
+};
 use fieldsync_shared::org::OrgView;
-use fieldsync_shared::promotion::Promotion;
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Sku, StoreId};
 use rusqlite::{params, params_from_iter, Connection};

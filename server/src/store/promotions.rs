@@ -3,7 +3,7 @@
 //! and read by the verdicts for a visit's store. The SQL, the same for both engines, is in
 //! `promotions_sql`.
 
-use fieldsync_shared::promotion::Promotion;
+use fieldsync_shared::master::Promotion;
 use fieldsync_shared::{StoreId, TenantId};
 
 use super::StoreResult;

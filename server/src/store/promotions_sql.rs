@@ -4,7 +4,7 @@
 /// names the engine's module (its `directory` holds the master version counter).
 macro_rules! promotion_store {
     ($store:ty, $engine:ident) => {
-        use fieldsync_shared::promotion::{Mechanic, Promotion};
+        use fieldsync_shared::master::{Mechanic, Promotion};
         use fieldsync_shared::values::{Date, Money, PromotionCode, Sku, StoreId, TenantId, Timestamp};
 
         use $crate::store::decode::corrupt;

@@ -36,7 +36,7 @@ pub struct RuleData {
     /// The must-carry rows of the store and of its channel.
     pub assortment: Vec<AssortmentRow>,
     /// The promotions whose scope names the store (any period).
-    pub promotions: Vec<fieldsync_shared::promotion::Promotion>,
+    pub promotions: Vec<fieldsync_shared::master::Promotion>,
 }
 
 impl RuleData {

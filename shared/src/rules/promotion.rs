@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 
 use super::{Finding, RuleId, Severity, Verdict};
-use crate::master::Store;
-use crate::promotion::{CheckStatus, Promotion, PromotionCheck};
+use crate::master::{Promotion, Store};
+use crate::promotion::{CheckStatus, PromotionCheck};
 use crate::values::{Date, Money};
 use crate::visit::AuditLine;
 

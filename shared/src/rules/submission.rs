@@ -144,7 +144,7 @@ pub struct VisitData<'a> {
     /// The store's must-carry range (`assortment::range_of`); empty: none.
     pub range: &'a [RangeItem],
     /// The promotions running at the store on the visit's date (`promotion::active_at`).
-    pub promotions: &'a [crate::promotion::Promotion],
+    pub promotions: &'a [crate::master::Promotion],
 }
 
 /// Every rule of a visit being submitted: timing and requirements (Block), and the flags of

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use fieldsync_shared::promotion::{Mechanic, Promotion};
+use fieldsync_shared::master::{Mechanic, Promotion};
 use fieldsync_shared::values::{Date, Name, PromotionCode};
 use fieldsync_shared::{Sku, TenantId};
 

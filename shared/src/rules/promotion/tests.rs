@@ -1,6 +1,5 @@
 use super::*;
-use crate::master::{AssortmentScope, Channel};
-use crate::promotion::Mechanic;
+use crate::master::{AssortmentScope, Channel, Mechanic};
 use crate::testkit::{audit_line, date, money, sku, store};
 use crate::values::{PromotionCode, Sha256, StoreId, Timestamp, UserId};
 
