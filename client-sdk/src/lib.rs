@@ -31,7 +31,8 @@ mod sync_status;
 
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::{
-    AuditInput, Device, ExpectedSku, GeoFix, NewExpense, PlanSettings, ReviewItem, SuggestedLine,
+    AuditInput, Device, ExpectedSku, GeoFix, NewExpense, PlanSettings, ReviewItem,
+    RunningPromotion, SuggestedLine,
 };
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};

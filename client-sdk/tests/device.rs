@@ -73,6 +73,7 @@ fn master() -> MasterDataPage {
         approval_tiers: None,
         expense_budget: None,
         assortment: None,
+        promotions: None,
     }
 }
 
@@ -685,4 +686,137 @@ fn the_range_comes_with_master_data_and_a_page_without_it_keeps_it() {
         })
         .unwrap();
     assert!(range().is_empty());
+}
+
+#[test]
+fn promotions_come_with_master_data_and_the_visit_records_their_checks_offline() {
+    use fieldsync_shared::document::{new_document, reconcile_visit};
+    use fieldsync_shared::master::{AssortmentScope, Mechanic, Promotion};
+    use fieldsync_shared::promotion::CheckStatus;
+    use fieldsync_shared::values::{DocId, PromotionCode, Sha256};
+    use fieldsync_shared::visit::Visit;
+
+    let who = profile("rep1", "R001");
+    let (dir, device) = new_device(&who);
+    let visit = device.start_visit(store_id(), today()).unwrap();
+    assert!(device.active_promotions(visit).unwrap().is_empty());
+
+    let promo = |code: &str, scope, from: i64, to: i64| Promotion {
+        code: PromotionCode::parse(code).unwrap(),
+        title: code.to_lowercase(),
+        from: today().add_days(from),
+        to: today().add_days(to),
+        scope,
+        skus: vec![Sku::parse("COLA-330").unwrap()],
+        mechanic: Mechanic::Endcap,
+        promotion_price: None,
+        fee: None,
+    };
+    device
+        .import_master(&MasterDataPage {
+            promotions: Some(vec![
+                promo("ENDCAP", AssortmentScope::Store(store_id()), 0, 6),
+                promo("NKA", AssortmentScope::Channel(Channel::Nka), -3, 0),
+                promo("LATER", AssortmentScope::Store(store_id()), 1, 6),
+                promo("LKA", AssortmentScope::Channel(Channel::Lka), -3, 3),
+            ]),
+            ..master()
+        })
+        .unwrap();
+    let running = || -> Vec<(String, Option<CheckStatus>)> {
+        device
+            .active_promotions(visit)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.promotion.code.to_string(), r.check.map(|c| c.status)))
+            .collect()
+    };
+    assert_eq!(
+        running(),
+        [("ENDCAP".to_string(), None), ("NKA".to_string(), None)]
+    );
+
+    // A photo of no visit, a promotion not running, a negative price: refused, nothing kept.
+    let reason = |e: DeviceError| e.reason().to_string();
+    let stranger = Sha256::digest(b"not this visit's");
+    for refused in [
+        device.check_promotion(
+            visit,
+            "ENDCAP",
+            CheckStatus::InPlace,
+            &[stranger],
+            None,
+            None,
+        ),
+        device.check_promotion(visit, "LATER", CheckStatus::InPlace, &[], None, None),
+        device.check_promotion(
+            visit,
+            "ENDCAP",
+            CheckStatus::InPlace,
+            &[],
+            Some(Money(-1)),
+            None,
+        ),
+        device.check_promotion(visit, "not a code", CheckStatus::InPlace, &[], None, None),
+    ] {
+        assert_eq!(reason(refused.unwrap_err()), "invalid_input");
+    }
+    assert_eq!(
+        running(),
+        [("ENDCAP".to_string(), None), ("NKA".to_string(), None)]
+    );
+    let sha = device
+        .attach_photo(visit, &photo(dir.path(), "endcap.jpg", 3), None)
+        .unwrap();
+    device
+        .check_promotion(
+            visit,
+            "endcap",
+            CheckStatus::NotInPlace,
+            &[sha, sha],
+            None,
+            Some("gone"),
+        )
+        .unwrap();
+    assert_eq!(
+        running(),
+        [
+            ("ENDCAP".to_string(), Some(CheckStatus::NotInPlace)),
+            ("NKA".to_string(), None)
+        ]
+    );
+    let check = &device.visit(visit).unwrap().promotion_checks.unwrap()["ENDCAP"];
+    assert_eq!((check.photos.clone(), check.by), (vec![sha], who.id));
+
+    // An older server's page has no `promotions`: the ones held stay.
+    let mut json = serde_json::to_value(master()).unwrap();
+    json.as_object_mut().unwrap().remove("promotions");
+    let older: MasterDataPage = serde_json::from_value(json).unwrap();
+    device.import_master(&older).unwrap();
+    assert_eq!(running().len(), 2);
+
+    // A visit of schema 1 the server has not upgraded yet: no check until it has.
+    let old_id = DocId::new_random();
+    let mut old = Visit::new(old_id, store_id(), who.id, today());
+    old.schema = 1;
+    old.promotion_checks = None;
+    let mut doc = new_document(automerge::ActorId::random());
+    reconcile_visit(&mut doc, &old).unwrap();
+    doc.commit();
+    device
+        .receive_document(old_id, DocKind::Visit, &doc.save())
+        .unwrap();
+    let err = device
+        .check_promotion(old_id, "ENDCAP", CheckStatus::InPlace, &[], None, None)
+        .unwrap_err();
+    assert_eq!(err.reason(), "wrong_state", "{err}");
+
+    // An empty list empties them.
+    device
+        .import_master(&MasterDataPage {
+            promotions: Some(Vec::new()),
+            ..master()
+        })
+        .unwrap();
+    assert!(running().is_empty());
 }

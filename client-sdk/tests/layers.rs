@@ -18,7 +18,15 @@ const SHARED: Layers = &[
     ("values", &["values", "evaluation"]),
     (
         "documents and the organisation",
-        &["visit", "order", "plan", "expense", "org", "tiers"],
+        &[
+            "visit",
+            "order",
+            "plan",
+            "expense",
+            "org",
+            "tiers",
+            "promotion",
+        ],
     ),
     (
         "document bridge, master data and limits",

@@ -65,6 +65,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         approval_tiers: None,
         expense_budget: None,
         assortment: None,
+        promotions: None,
     }
 }
 

@@ -103,7 +103,7 @@ fn photo_upload() -> Vec<Vec<u8>> {
 }
 
 fn csv_import() -> Vec<Vec<u8>> {
-    let files: [&str; 6] = [
+    let files: [&str; 8] = [
         "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days\n\
          FZ-001,\"Fuzz, Store\",nka,A,\"1 Road, Town\",30.55,114.34,150,2\n",
         "sku,name,case_pack,sold_by_case,shelf_life_days,list_price,floor_price\n\
@@ -112,6 +112,10 @@ fn csv_import() -> Vec<Vec<u8>> {
         "territory,store_code,username\nFuzz land,FZ-001,\n",
         "username,display_name,role,code,team,password\nfz1,\"Fuzz, One\",rep,FZ01,,\n",
         "store_code,channel,sku,safety_stock\nFZ-001,,FZ-SKU,6\n,nka,FZ-SKU,\n",
+        "code,title,from,to,store_code,chain,channel,skus,mechanic,promotion_price,fee\n\
+         FZ-CUT,Fuzz cut,2026-12-01,2026-12-31,FZ-001,,,FZ-SKU,price_cut,9.90,100\n\
+         FZ-END,\"Fuzz, endcap\",2026-12-01,2026-12-31,,,nka,FZ-SKU;FZ-SKU,endcap,,\n",
+        "period,rep,category,amount,volume\n2026,,,1200000.00,5000\n2026-03,fz1,tea,1000.00,\n",
     ];
     IMPORT_KINDS
         .iter()

@@ -198,13 +198,15 @@ pub fn photo_upload(data: &[u8]) {
 }
 
 /// The import kinds, as `/v1/admin/import/{kind}` names them.
-pub const IMPORT_KINDS: [&str; 6] = [
+pub const IMPORT_KINDS: [&str; 8] = [
     "stores",
     "products",
     "credit",
     "territories",
     "users",
     "assortment",
+    "promotions",
+    "targets",
 ];
 
 /// A CSV file of the kind the first byte picks, imported by the administrator.

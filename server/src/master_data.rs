@@ -14,7 +14,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use fieldsync_shared::master::{AssortmentScope, MasterDataPage};
+use fieldsync_shared::master::{AssortmentScope, MasterDataPage, Promotion};
+use fieldsync_shared::values::Timestamp;
 
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
@@ -42,7 +43,8 @@ pub struct MasterQuery {
         ProductSchema,
         CreditSnapshotSchema,
         PositionSchema,
-        AssortmentRowSchema
+        AssortmentRowSchema,
+        PromotionSchema
     ))
 )]
 pub struct MasterDataApi;
@@ -100,6 +102,8 @@ pub async fn master_page(
                 AssortmentScope::Chain { .. } | AssortmentScope::Channel(_) => true,
             });
         }
+        page.promotions =
+            promotions_page(store, &principal, &scope, since, complete, &page).await?;
         // A `since` beyond the counter (a restored server) was answered from version 0.
         page.stores_complete = complete || q.since > page.version;
         page.org = Some(scope.org);
@@ -110,6 +114,34 @@ pub async fn master_page(
         message: "the organisation is being changed; retry".into(),
         retry_after_secs: 1,
     })
+}
+
+/// The promotions the page carries: all of those of the user's stores still running or to come
+/// (the device replaces what it holds) when they were replaced after `since`, or when stores
+/// are new to the user; else `None` (unchanged). Rows of one store only to those who see the
+/// store; chain and channel promotions name no store (as the must-carry range).
+async fn promotions_page(
+    store: &dyn crate::store::Store,
+    principal: &Principal,
+    scope: &scope::ReadScope,
+    since: i64,
+    complete: bool,
+    page: &MasterDataPage,
+) -> ApiResult<Option<Vec<Promotion>>> {
+    let (mut promotions, version) = store.promotions(principal.tenant_id).await?;
+    if !(complete || version > since || !page.stores.is_empty()) {
+        return Ok(None);
+    }
+    // A day of margin: a phone west of UTC may still be on yesterday.
+    let yesterday = Timestamp::now().utc_date().add_days(-1);
+    promotions.retain(|p| {
+        p.to >= yesterday
+            && match p.scope {
+                AssortmentScope::Store(id) => scope.can_see_store(id),
+                AssortmentScope::Chain { .. } | AssortmentScope::Channel(_) => true,
+            }
+    });
+    Ok(Some(promotions))
 }
 
 // Documentation-only mirrors of the shared crate's master data types (it has no utoipa
@@ -189,6 +221,32 @@ mod schema {
         safety_stock: Option<u32>,
     }
 
+    /// `fieldsync_shared::master::Promotion`: a promotion or display agreement.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = Promotion)]
+    pub struct PromotionSchema {
+        #[schema(example = "CNY-ENDCAP")]
+        code: String,
+        title: String,
+        /// First day, `YYYY-MM-DD`.
+        from: String,
+        /// Last day (included), `YYYY-MM-DD`.
+        to: String,
+        /// As an assortment row's scope: one store, a chain's stores in a channel, or a
+        /// channel.
+        #[schema(value_type = Object)]
+        scope: String,
+        /// One or more SKUs.
+        skus: Vec<String>,
+        /// price_cut, gift, endcap, floor_stand or shelf_position.
+        #[schema(example = "price_cut")]
+        mechanic: String,
+        /// The shelf price a price cut must show, minor units.
+        promotion_price: Option<i64>,
+        /// The fee agreed, minor units.
+        fee: Option<i64>,
+    }
+
     /// `fieldsync_shared::master::MasterDataPage`.
     #[derive(utoipa::ToSchema)]
     #[schema(as = MasterDataPage)]
@@ -209,9 +267,13 @@ mod schema {
         /// The must-carry rows of the caller's stores and of every channel, all of them:
         /// replace what is held. Absent or `null`: unchanged since `since`.
         assortment: Option<Vec<AssortmentRowSchema>>,
+        /// The promotions of the caller's stores (and of every chain and channel) running now
+        /// or later, all of them: replace what is held. Absent or `null`: unchanged since
+        /// `since`.
+        promotions: Option<Vec<PromotionSchema>>,
     }
 }
 use schema::{
     AssortmentRowSchema, CreditSnapshotSchema, MasterDataPageSchema, PositionSchema, ProductSchema,
-    StoreSchema,
+    PromotionSchema, StoreSchema,
 };

@@ -547,6 +547,107 @@ pub async fn the_range_is_replaced_whole_and_paged_by_version<S: DirectoryStore>
     );
 }
 
+/// Promotions: replaced whole at a new master version recorded as theirs, read back by code;
+/// a store's are its own, its chain's in its channel and its channel's; one naming another
+/// tenant's store is refused and changes nothing; emptied by an empty list.
+pub async fn promotions_are_replaced_whole_and_read_per_store<
+    S: DirectoryStore + fieldsync_server::store::PromotionStore,
+>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    use fieldsync_shared::master::{Mechanic, Promotion};
+    use fieldsync_shared::values::PromotionCode;
+    assert_eq!(store.promotions(tenant).await.unwrap(), (Vec::new(), 0));
+    let walmart = Store {
+        chain: Some("Walmart".into()),
+        ..shop("NKA-0001", "walmart")
+    };
+    let plain = shop("NKA-0002", "plain");
+    store
+        .upsert_stores(tenant, &[walmart.clone(), plain.clone()])
+        .await
+        .unwrap();
+    let promo = |code: &str, scope| Promotion {
+        code: PromotionCode::parse(code).unwrap(),
+        title: format!("{code} 促销"),
+        from: Date::parse("2026-12-01").unwrap(),
+        to: Date::parse("2026-12-31").unwrap(),
+        scope,
+        skus: vec![
+            Sku::parse("COLA-330").unwrap(),
+            Sku::parse("COLA-500").unwrap(),
+        ],
+        mechanic: Mechanic::PriceCut,
+        promotion_price: Some(Money(250)),
+        fee: None,
+    };
+    let all = vec![
+        promo(
+            "A-CHAIN",
+            AssortmentScope::Chain {
+                chain: "Walmart".into(),
+                channel: Channel::Nka,
+            },
+        ),
+        Promotion {
+            mechanic: Mechanic::Endcap,
+            promotion_price: None,
+            fee: Some(Money(120_000)),
+            skus: vec![Sku::parse("TEA-500").unwrap()],
+            ..promo("B-STORE", AssortmentScope::Store(walmart.id))
+        },
+        promo("C-NKA", AssortmentScope::Channel(Channel::Nka)),
+        promo("D-LKA", AssortmentScope::Channel(Channel::Lka)),
+        promo("E-OTHER-STORE", AssortmentScope::Store(plain.id)),
+    ];
+    let version = store.replace_promotions(tenant, &all).await.unwrap();
+    assert_eq!(
+        store.promotions(tenant).await.unwrap(),
+        (all.clone(), version)
+    );
+    let codes = |ps: Vec<Promotion>| -> Vec<String> {
+        ps.into_iter().map(|p| p.code.to_string()).collect()
+    };
+    assert_eq!(
+        codes(store.promotions_of_store(tenant, walmart.id).await.unwrap()),
+        ["A-CHAIN", "B-STORE", "C-NKA"]
+    );
+    assert_eq!(
+        codes(store.promotions_of_store(tenant, plain.id).await.unwrap()),
+        ["C-NKA", "E-OTHER-STORE"]
+    );
+    // Not the tenant's store: none.
+    assert!(store
+        .promotions_of_store(other, walmart.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Another tenant's store: refused, nothing changed.
+    let theirs = shop("NKA-0003", "theirs");
+    store
+        .upsert_stores(other, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .replace_promotions(tenant, &[promo("X", AssortmentScope::Store(theirs.id))])
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.promotions(tenant).await.unwrap(), (all, version));
+    assert_eq!(store.promotions(other).await.unwrap(), (Vec::new(), 0));
+
+    let emptied = store.replace_promotions(tenant, &[]).await.unwrap();
+    assert!(emptied > version);
+    assert_eq!(
+        store.promotions(tenant).await.unwrap(),
+        (Vec::new(), emptied)
+    );
+}
+
 pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
@@ -592,7 +693,10 @@ macro_rules! directory_suite {
     ($engine:ident) => {
         mod $engine {
             async fn fixture() -> crate::support::Fixture<
-                impl crate::support::TestStore + super::DirectoryStore + super::PhotoStore,
+                impl crate::support::TestStore
+                    + super::DirectoryStore
+                    + super::PhotoStore
+                    + fieldsync_server::store::PromotionStore,
             > {
                 crate::support::$engine().await
             }
@@ -651,6 +755,16 @@ macro_rules! directory_suite {
             async fn the_range_is_replaced_whole_and_paged_by_version() {
                 let f = fixture().await;
                 super::the_range_is_replaced_whole_and_paged_by_version(
+                    &f.store, f.tenant, f.other,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn promotions_are_replaced_whole_and_read_per_store() {
+                let f = fixture().await;
+                super::promotions_are_replaced_whole_and_read_per_store(
                     &f.store, f.tenant, f.other,
                 )
                 .await;

@@ -34,6 +34,8 @@ const COLLECTIONS: &[&str] = &[
     "removed",
     "days",
     "competitor_sightings",
+    "promotion_checks",
+    "stock_counts",
 ];
 
 /// One row of the page: type and nullable.
@@ -201,6 +203,27 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
         .as_mut()
         .unwrap()
         .insert(sighting.id.to_string(), sighting);
+    visit.promotion_checks.as_mut().unwrap().insert(
+        "CNY-ENDCAP".into(),
+        fieldsync_shared::promotion::PromotionCheck {
+            status: fieldsync_shared::promotion::CheckStatus::NotInPlace,
+            photos: vec![sha],
+            seen_price: full.then_some(Money(290)),
+            note: full.then_some(ShortText::parse("endcap taken").unwrap()),
+            by: user(),
+            at: at(),
+        },
+    );
+    visit.stock_counts.as_mut().unwrap().insert(
+        "COLA-330".into(),
+        fieldsync_shared::visit::StockCount {
+            sku: fieldsync_shared::values::Sku::parse("COLA-330").unwrap(),
+            shelf_units: 12,
+            backroom_units: 24,
+            counted_by: user(),
+            counted_at: at(),
+        },
+    );
     visit.review = (full || reviewed).then(|| Review {
         decision: ReviewDecision::Rejected,
         comment: full.then_some(ShortText::parse("redo").unwrap()),

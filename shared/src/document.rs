@@ -186,6 +186,12 @@ pub fn hydrate_visit<D: ReadDoc>(doc: &D) -> Result<Visit, DocumentError> {
     if let Some(sightings) = &visit.competitor_sightings {
         check_keys("competitor_sightings", sightings, |s| s.id.to_string()).map_err(schema)?;
     }
+    if let Some(counts) = &visit.stock_counts {
+        check_keys("stock_counts", counts, |c| c.sku.to_string()).map_err(schema)?;
+    }
+    if let Some(checks) = &visit.promotion_checks {
+        crate::promotion::check_codes(checks).map_err(schema)?;
+    }
     Ok(visit)
 }
 

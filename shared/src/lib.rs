@@ -5,6 +5,7 @@
 //! * [`org`]: roles, relations and the organisation as one user sees it.
 //! * [`master`]: server-owned master data delivered read-only to devices.
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
+//! * [`promotion`]: promotions and display agreements (master data) and a visit's checks of them.
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
 //! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
@@ -28,6 +29,7 @@ pub mod order;
 pub mod org;
 pub mod plan;
 pub mod policy;
+pub mod promotion;
 pub mod protocol;
 pub mod report;
 pub mod rules;

@@ -7,7 +7,8 @@ use crate::expense::ExpenseBudget;
 use crate::org::OrgView;
 use crate::tiers::ApprovalTiers;
 use crate::values::{
-    Date, Money, PersonCode, Position, Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
+    string_enum, Date, Money, PersonCode, Position, PromotionCode, Sku, StoreCode, StoreId,
+    TenantId, Timestamp, UserId,
 };
 
 /// A user's role travels in their [`UserProfile`]; the type belongs to the organisation.
@@ -89,6 +90,21 @@ pub enum AssortmentScope {
     Channel(Channel),
 }
 
+impl AssortmentScope {
+    /// How specifically the scope names `store`: 2 the store itself, 1 its chain in its
+    /// channel, 0 its channel; `None`: not one of its stores. The must-carry range and the
+    /// promotions share it.
+    pub fn level_for(&self, store: &Store) -> Option<u8> {
+        match self {
+            AssortmentScope::Store(id) => (*id == store.id).then_some(2),
+            AssortmentScope::Chain { chain, channel } => {
+                (*channel == store.channel && store.chain.as_ref() == Some(chain)).then_some(1)
+            }
+            AssortmentScope::Channel(c) => (*c == store.channel).then_some(0),
+        }
+    }
+}
+
 /// One row of the tenant's must-carry range (docs/assortment.md): the SKU must be on the
 /// shelf of the stores of `scope`. A store's range is its own rows, its chain's in its channel
 /// and its channel's (`rules::assortment::range_of`).
@@ -99,6 +115,50 @@ pub struct AssortmentRow {
     /// Units the store should hold of the SKU (shelf and back room), when agreed.
     #[serde(default)]
     pub safety_stock: Option<u32>,
+}
+
+string_enum!(
+    /// What the chain agreed to do.
+    Mechanic, "promotion mechanic" {
+        /// A temporary price cut: the shelf price must not be above the promotion price.
+        PriceCut = "price_cut",
+        /// A gift with purchase.
+        Gift = "gift",
+        /// The SKUs on an end-of-aisle display.
+        Endcap = "endcap",
+        /// A free-standing display on the floor.
+        FloorStand = "floor_stand",
+        /// An agreed place on the shelf (eye level, first in the flow).
+        ShelfPosition = "shelf_position",
+    }
+);
+
+/// One promotion or display agreement: the stores of `scope` run `mechanic` on `skus` from
+/// `from` to `to` (both days included). Scope as for the must-carry range: one store, a
+/// chain's stores in a channel, or every store of a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub code: PromotionCode,
+    pub title: String,
+    pub from: Date,
+    pub to: Date,
+    pub scope: AssortmentScope,
+    /// One or more, sorted, no duplicates.
+    pub skus: Vec<Sku>,
+    pub mechanic: Mechanic,
+    /// The price the shelf must show, minor units (`price_cut` only).
+    #[serde(default)]
+    pub promotion_price: Option<Money>,
+    /// The fee agreed with the chain, minor units, if any.
+    #[serde(default)]
+    pub fee: Option<Money>,
+}
+
+impl Promotion {
+    /// Runs on `day` (both ends of the period included).
+    pub fn active_on(&self, day: Date) -> bool {
+        self.from <= day && day <= self.to
+    }
 }
 
 /// The signed-in person as the device and the server see them.
@@ -146,4 +206,9 @@ pub struct MasterDataPage {
     /// since `since`.
     #[serde(default)]
     pub assortment: Option<Vec<AssortmentRow>>,
+    /// The promotions and display agreements of the user's stores running now or later, all
+    /// of them: the device replaces what it holds. `None` (and from an older server):
+    /// unchanged since `since`.
+    #[serde(default)]
+    pub promotions: Option<Vec<Promotion>>,
 }

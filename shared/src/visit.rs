@@ -15,14 +15,15 @@ use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::evaluation::{RulesBasis, ShownFinding};
+use crate::promotion::PromotionCheck;
 use crate::values::{
     string_enum, Date, DocId, Money, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp, UserId,
 };
 
 /// Version of the visit document schema, stored in the document.
-/// 2: visits carry `competitor_sightings` and `stock_counts` (created with the visit; the
-/// server adds them to older visits, `server/src/sync/upgrade.rs`).
+/// 2: visits carry `promotion_checks`, `competitor_sightings` and `stock_counts` (created with
+/// the visit; the server adds them to a visit of version 1, once, `server/src/sync/upgrade.rs`).
 pub const VISIT_SCHEMA_VERSION: u64 = 2;
 
 pub mod competitors;
@@ -238,6 +239,16 @@ pub struct Visit {
     )]
     #[serde(default)]
     pub stock_counts: Option<BTreeMap<String, StockCount>>,
+    /// Checks of the promotions and display agreements running at the store, keyed by the
+    /// promotion's code (docs/promotions.md). Like `note_entries`, the map is created with the
+    /// visit and `None` for a visit written before it existed (schema 1), until the server adds
+    /// it once: two devices creating it at once would make two maps under one key.
+    #[autosurgeon(
+        missing = "Option::default",
+        reconcile = "crate::promotion::reconcile_checks"
+    )]
+    #[serde(default)]
+    pub promotion_checks: Option<BTreeMap<String, PromotionCheck>>,
 }
 
 impl Visit {
@@ -263,6 +274,7 @@ impl Visit {
             plan_id: None,
             competitor_sightings: Some(BTreeMap::new()),
             stock_counts: Some(BTreeMap::new()),
+            promotion_checks: Some(BTreeMap::new()),
         }
     }
 

@@ -32,6 +32,7 @@ mod photo_provenance;
 mod photo_queue;
 mod plans;
 mod policy_matrix;
+mod promotions;
 mod python_bindings;
 mod queries;
 mod read_scopes;

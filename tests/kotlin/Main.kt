@@ -15,6 +15,7 @@ val suites =
         PlansTest,
         AssortmentTest,
         CompetitorsTest,
+        PromotionsTest,
         ExampleTest,
     )
 

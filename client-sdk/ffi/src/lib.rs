@@ -25,6 +25,7 @@ mod findings;
 mod logging;
 mod network;
 mod plans;
+mod promotions;
 mod records;
 mod review;
 mod status;
@@ -43,6 +44,7 @@ pub use plans::{
     GeneratedPlan, OpenIssue, Plan, PlanEntry, PlanEntryReason, PlanStatus, RepWeeklyReport,
     WeeklyFinding,
 };
+pub use promotions::{PromotionCheck, PromotionCheckStatus, PromotionMechanic, RunningPromotion};
 pub use records::*;
 pub use review::{OrderForApproval, VisitForReview};
 pub use status::{SyncFailure, SyncStatus};

@@ -19,6 +19,7 @@ mod network;
 mod orders;
 mod photos;
 mod plans;
+mod promotions;
 mod reports;
 mod review;
 mod session;
@@ -35,6 +36,7 @@ use crate::store::Database;
 
 pub use expenses::NewExpense;
 pub use plans::PlanSettings;
+pub use promotions::RunningPromotion;
 pub use review::ReviewItem;
 pub use stock::SuggestedLine;
 pub use visits::{AuditInput, ExpectedSku, GeoFix};

@@ -10,7 +10,7 @@ use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
-use fieldsync_shared::rules::{assortment, freshness, RuleId, Verdict};
+use fieldsync_shared::rules::{assortment, freshness, promotion, RuleId, Verdict};
 use fieldsync_shared::visit::{
     AuditLine, GeoStamp, NoteEntry, StepRecord, Visit, VisitStatus, VisitStep,
 };
@@ -241,26 +241,29 @@ impl Device {
                 }
             }
             let range = assortment::range_of(&store, &store::assortment(conn)?);
+            let running = promotion::active_at(&store, v.planned_date, &store::promotions(conn)?);
             // Photo reuse was judged (and recorded) when each photo was attached.
             let data = VisitData {
                 store: &store,
                 products: &products,
                 photos_elsewhere: &[],
                 range: &range,
+                promotions: &running,
             };
             let verdict = submission::evaluate_visit(v, &data, &RuleSettings::default());
             edits::refuse_if_blocked(&verdict)?;
-            // The range is judged on the audit as submitted: its findings are recorded now (the
-            // others were when their check-in, line or photo was recorded).
-            let missing = Verdict::from_findings(
+            // The range and the promotions are judged on the visit as submitted: their findings
+            // are recorded now (the others were when their check-in, line or photo was
+            // recorded).
+            let at_submission = Verdict::from_findings(
                 verdict
                     .findings
                     .into_iter()
-                    .filter(|f| f.rule == RuleId::Assortment)
+                    .filter(|f| matches!(f.rule, RuleId::Assortment | RuleId::Promotion))
                     .collect(),
             );
             next.findings
-                .extend(submission::shown(&missing, Timestamp::now()));
+                .extend(submission::shown(&at_submission, Timestamp::now()));
             next.evaluated_against = Some(submission::basis(
                 store::master_version(conn)?,
                 Timestamp::now(),

@@ -1,9 +1,11 @@
 //! Master data as the server sent it: the stores in the user's read scope, the product
 //! catalogue, and each store's credit snapshot, each row kept as its JSON; the must-carry
-//! range as one JSON value (the server sends it whole).
+//! range and the promotions as one JSON value each (the server sends them whole).
 
 use fieldsync_shared::expense::ExpenseBudget;
-use fieldsync_shared::master::{AssortmentRow, CreditSnapshot, MasterDataPage, Product, Store};
+use fieldsync_shared::master::{
+    AssortmentRow, CreditSnapshot, MasterDataPage, Product, Promotion, Store,
+};
 use fieldsync_shared::org::OrgView;
 use fieldsync_shared::tiers::ApprovalTiers;
 use fieldsync_shared::{Sku, StoreId};
@@ -51,12 +53,21 @@ pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
     if let Some(rows) = &page.assortment {
         meta_set(conn, keys::ASSORTMENT, &serde_json::to_string(rows)?)?;
     }
+    // Promotions likewise.
+    if let Some(promotions) = &page.promotions {
+        meta_set(conn, keys::PROMOTIONS, &serde_json::to_string(promotions)?)?;
+    }
     Ok(())
 }
 
 /// The must-carry rows received with master data (none yet: empty).
 pub fn assortment(conn: &Connection) -> Result<Vec<AssortmentRow>> {
     Ok(meta_json(conn, keys::ASSORTMENT)?.unwrap_or_default())
+}
+
+/// The promotions received with master data (none yet: empty).
+pub fn promotions(conn: &Connection) -> Result<Vec<Promotion>> {
+    Ok(meta_json(conn, keys::PROMOTIONS)?.unwrap_or_default())
 }
 
 /// The tenant's expense budget received with the last master data page, else the defaults.
@@ -79,6 +90,7 @@ pub fn org_view(conn: &Connection) -> Result<Option<OrgView>> {
 pub fn clear_master_rows(conn: &Connection) -> Result<()> {
     conn.execute_batch("DELETE FROM stores; DELETE FROM products; DELETE FROM credit;")?;
     meta_delete(conn, keys::ASSORTMENT)?;
+    meta_delete(conn, keys::PROMOTIONS)?;
     Ok(())
 }
 

@@ -27,6 +27,9 @@ pub mod keys {
     /// The must-carry rows of the user's stores received with master data (JSON of
     /// `Vec<AssortmentRow>`), replaced whenever a page carries them.
     pub const ASSORTMENT: &str = "assortment";
+    /// The promotions of the user's stores received with master data (JSON of
+    /// `Vec<Promotion>`), replaced whenever a page carries them.
+    pub const PROMOTIONS: &str = "promotions";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }

@@ -5,7 +5,9 @@
 //! console shows them; it decides nothing with them.
 
 use fieldsync_shared::master::Store;
-use fieldsync_shared::rules::{assortment, freshness, geofence, Finding, RuleId, Severity};
+use fieldsync_shared::rules::{
+    assortment, freshness, geofence, promotion, Finding, RuleId, Severity,
+};
 use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::{AuditLine, GeoStamp, Visit};
 
@@ -39,6 +41,12 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("visit_too_short", "Visit too short 拜访时间过短"),
     ("overlapping_visit", "Overlapping visits 拜访时间重叠"),
     (assortment::MISSING, "Must-carry SKU missing 必备品缺货"),
+    (promotion::NOT_IN_PLACE, "Promotion not in place 促销未执行"),
+    (promotion::NOT_CHECKED, "Promotion not checked 促销未检查"),
+    (
+        promotion::PRICE_MISMATCH,
+        "Promotion price not on shelf 促销价不符",
+    ),
 ];
 
 /// Labels of the other codes the console shows (orders' findings, visits' other findings).
@@ -204,6 +212,9 @@ mod tests {
             "photo_taken_outside_visit",
             "photo_capture_time_unknown",
             assortment::MISSING,
+            promotion::NOT_IN_PLACE,
+            promotion::NOT_CHECKED,
+            promotion::PRICE_MISMATCH,
         ] {
             let label = label(code);
             assert_ne!(label, code, "{code} has no label");

@@ -50,15 +50,14 @@ pub(crate) fn chain_of(chain: String) -> Option<String> {
     (!chain.is_empty()).then_some(chain)
 }
 
-/// An assortment row from its columns.
-pub(crate) fn assortment_row(
+/// A scope from its `store_id`, `chain` and `channel` columns (the must-carry range's and the
+/// promotions').
+pub(crate) fn scope_from_cols(
     store_id: &str,
     chain: &str,
     channel: &str,
-    sku: &str,
-    safety_stock: Option<i64>,
-) -> StoreResult<AssortmentRow> {
-    let scope = if !store_id.is_empty() {
+) -> StoreResult<AssortmentScope> {
+    Ok(if !store_id.is_empty() {
         AssortmentScope::Store(
             StoreId::parse(store_id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )
@@ -69,7 +68,18 @@ pub(crate) fn assortment_row(
         }
     } else {
         AssortmentScope::Channel(parse_channel(channel)?)
-    };
+    })
+}
+
+/// An assortment row from its columns.
+pub(crate) fn assortment_row(
+    store_id: &str,
+    chain: &str,
+    channel: &str,
+    sku: &str,
+    safety_stock: Option<i64>,
+) -> StoreResult<AssortmentRow> {
+    let scope = scope_from_cols(store_id, chain, channel)?;
     let safety_stock = safety_stock
         .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("safety stock {n}"))))
         .transpose()?;
@@ -176,7 +186,7 @@ macro_rules! directory_store {
         /// Takes the tenant's next master version inside `tx`. This write locks the tenant
         /// (its row on PostgreSQL, the database on SQLite) until `tx` ends, so the tenant's
         /// master versions become visible in commit order.
-        async fn next_master_version(
+        pub(crate) async fn next_master_version(
             tx: &mut sqlx::Transaction<'static, $db>,
             tenant: TenantId,
         ) -> StoreResult<i64> {
@@ -667,6 +677,8 @@ macro_rules! directory_store {
                     approval_tiers,
                     expense_budget: None,
                     assortment,
+                    // The handler fills them (`master_data::promotions_page`).
+                    promotions: None,
                 })
             }
         }

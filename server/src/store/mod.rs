@@ -22,6 +22,8 @@
 //!   facts of the manager's monthly report (one macro body, `sales_sql`).
 //! * [`targets::TargetStore`]: sales targets and their change requests (one macro body,
 //!   `targets_sql`).
+//! * [`promotions::PromotionStore`]: promotions and display agreements (one macro body,
+//!   `promotions_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -49,6 +51,8 @@ mod photos_sql;
 pub mod plans;
 mod plans_sql;
 pub mod postgres;
+pub mod promotions;
+mod promotions_sql;
 pub mod sales;
 mod sales_sql;
 pub mod sqlite;
@@ -66,6 +70,7 @@ pub use organisation::OrganisationStore;
 pub use photo_hashes::PhotoHashStore;
 pub use photos::PhotoStore;
 pub use plans::PlanStore;
+pub use promotions::PromotionStore;
 pub use sales::SalesStore;
 pub use targets::TargetStore;
 pub use verdicts::VerdictStore;
@@ -156,6 +161,7 @@ pub trait Store:
     + ExpenseStore
     + SalesStore
     + TargetStore
+    + PromotionStore
     + Send
     + Sync
     + 'static
@@ -174,6 +180,7 @@ impl<T> Store for T where
         + ExpenseStore
         + SalesStore
         + TargetStore
+        + PromotionStore
         + Send
         + Sync
         + 'static

@@ -35,6 +35,8 @@ pub struct RuleData {
     pub approval: Option<Versioned<ApprovalTiers>>,
     /// The must-carry rows of the store and of its channel.
     pub assortment: Vec<AssortmentRow>,
+    /// The promotions whose scope names the store (any period).
+    pub promotions: Vec<fieldsync_shared::master::Promotion>,
 }
 
 impl RuleData {

@@ -245,9 +245,12 @@ macro_rules! verdict_store {
                     )
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
+                let promotions =
+                    $crate::store::PromotionStore::promotions_of_store(self, tenant, store).await?;
                 Ok(RuleData {
                     master_version: master_version.unwrap_or(0),
                     assortment,
+                    promotions,
                     approval,
                     store: store_row.as_ref().map(store_from_row).transpose()?,
                     products: products.iter().map(product_from_row).collect::<StoreResult<_>>()?,

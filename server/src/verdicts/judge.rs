@@ -10,7 +10,7 @@ use fieldsync_shared::master::Product;
 use fieldsync_shared::order::{Order, OrderStatus};
 use fieldsync_shared::org::Role;
 use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings, VisitData};
-use fieldsync_shared::rules::{assortment, Finding, RuleId, Verdict};
+use fieldsync_shared::rules::{assortment, promotion, Finding, RuleId, Verdict};
 use fieldsync_shared::values::{Money, Timestamp};
 use fieldsync_shared::visit::{Visit, VisitStatus};
 
@@ -137,6 +137,7 @@ pub fn judge(
         AnyDocument::Visit(visit) => {
             // Photos the server finds on visits of other stores or days (any device's).
             let range = assortment::range_of(&store.value, &data.assortment);
+            let running = promotion::active_at(&store.value, visit.planned_date, &data.promotions);
             let current = submission::evaluate_visit(
                 visit,
                 &VisitData {
@@ -144,6 +145,7 @@ pub fn judge(
                     products: &products,
                     photos_elsewhere: &elsewhere.reused_photos(visit),
                     range: &range,
+                    promotions: &running,
                 },
                 &settings,
             );

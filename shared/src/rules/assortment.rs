@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{Finding, RuleId, Severity, Verdict};
-use crate::master::{AssortmentRow, AssortmentScope, Store};
+use crate::master::{AssortmentRow, Store};
 use crate::values::Sku;
 use crate::visit::AuditLine;
 
@@ -30,15 +30,8 @@ pub fn range_of(store: &Store, rows: &[AssortmentRow]) -> Vec<RangeItem> {
     // (specificity, safety stock) per SKU: 2 store, 1 chain and channel, 0 channel.
     let mut range: BTreeMap<&Sku, (u8, Option<u32>)> = BTreeMap::new();
     for row in rows {
-        let level = match &row.scope {
-            AssortmentScope::Store(id) if *id == store.id => 2,
-            AssortmentScope::Chain { chain, channel }
-                if *channel == store.channel && store.chain.as_ref() == Some(chain) =>
-            {
-                1
-            }
-            AssortmentScope::Channel(c) if *c == store.channel => 0,
-            _ => continue,
+        let Some(level) = row.scope.level_for(store) else {
+            continue;
         };
         let entry = range.entry(&row.sku).or_insert((level, row.safety_stock));
         if level > entry.0 {
@@ -131,7 +124,7 @@ pub fn check(range: &[RangeItem], audit: &BTreeMap<String, AuditLine>) -> RangeC
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::master::Channel;
+    use crate::master::{AssortmentScope, Channel};
     use crate::testkit::{audit_line, sku, store};
     use crate::values::{StoreId, UserId};
 

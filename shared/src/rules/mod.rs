@@ -17,14 +17,16 @@ pub mod geofence;
 pub mod photos;
 pub mod plan;
 pub mod pricing;
+pub mod promotion;
 pub mod sales;
 pub mod submission;
 pub mod suggested_order;
 pub mod visit_timing;
 
 /// Version of the rule set as a whole; bumped whenever any rule's behaviour changes (2: photo
-/// provenance from EXIF, approval tiers per role and amount; 3: the must-carry range).
-pub const RULES_VERSION: u32 = 3;
+/// provenance from EXIF, approval tiers per role and amount; 3: the must-carry range; 4:
+/// promotion and display compliance).
+pub const RULES_VERSION: u32 = 4;
 
 /// Which rule produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,6 +45,8 @@ pub enum RuleId {
     Expense,
     /// The store's must-carry range against the visit's shelf audit.
     Assortment,
+    /// The promotions running at the store against the visit's checks and shelf prices.
+    Promotion,
 }
 
 impl RuleId {
@@ -59,6 +63,7 @@ impl RuleId {
             RuleId::Approval => "approval",
             RuleId::Expense => "expense",
             RuleId::Assortment => "assortment",
+            RuleId::Promotion => "promotion",
         }
     }
 }

@@ -12,6 +12,7 @@ use super::credit::{self, CreditCheck};
 use super::geofence::{self, GeofenceTolerance};
 use super::photos::PhotoTolerance;
 use super::pricing::{self, DiscountAuthority};
+use super::promotion;
 use super::visit_timing::{self, VisitRequirements};
 use super::{delivery, freshness, photos, Finding, Verdict, RULES_VERSION};
 use crate::evaluation::{CreditBasis, RulesBasis, ShownFinding};
@@ -142,12 +143,15 @@ pub struct VisitData<'a> {
     pub photos_elsewhere: &'a [Sha256],
     /// The store's must-carry range (`assortment::range_of`); empty: none.
     pub range: &'a [RangeItem],
+    /// The promotions running at the store on the visit's date (`promotion::active_at`).
+    pub promotions: &'a [crate::master::Promotion],
 }
 
 /// Every rule of a visit being submitted: timing and requirements (Block), and the flags of
 /// its check-in and check-out positions, its audit lines' freshness and its photos (attached
-/// and, from their EXIF, taken during the visit at the store), and the must-carry SKUs missing
-/// from its shelf audit (flags).
+/// and, from their EXIF, taken during the visit at the store), the must-carry SKUs missing
+/// from its shelf audit and the promotions not checked, not in place or above their price
+/// (flags).
 pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettings) -> Verdict {
     let mut verdict = visit_timing::submit(visit, &settings.visit);
     for stamp in [&visit.check_in, &visit.check_out].into_iter().flatten() {
@@ -176,6 +180,9 @@ pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettin
         ));
     }
     verdict.extend(assortment::check(data.range, &visit.audit).verdict);
+    let no_checks = BTreeMap::new();
+    let checks = visit.promotion_checks.as_ref().unwrap_or(&no_checks);
+    verdict.extend(promotion::check(data.promotions, checks, &visit.audit).verdict);
     verdict
 }
 

@@ -221,6 +221,12 @@ code_type!(
     "shelf location",
     32
 );
+code_type!(
+    /// A promotion's or display agreement's business code, e.g. `CNY-2027-ENDCAP`.
+    PromotionCode,
+    "promotion code",
+    32
+);
 
 /// An amount of money in minor units (fen, cents). Never a float.
 #[derive(

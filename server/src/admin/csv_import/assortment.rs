@@ -29,7 +29,7 @@ pub(super) struct AssortmentRows {
 
 /// The row's scope: its `store_code`, or its `channel` (with a `chain`: the chain's stores
 /// in that channel).
-fn scope_of(
+pub(super) fn scope_of(
     r: &Row,
     errors: &mut Errors,
     stores: &std::collections::HashMap<StoreCode, fieldsync_shared::StoreId>,

@@ -1,5 +1,5 @@
 //! CSV imports of users, stores, territories, products, credit snapshots, sales targets and
-//! the must-carry range (assortment):
+//! the must-carry range (assortment), promotions and display agreements (promotions):
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -25,6 +25,7 @@ pub mod credit_recheck;
 pub mod handler;
 pub mod pipeline;
 pub mod products;
+pub mod promotions;
 pub mod stores;
 pub mod targets;
 pub mod territories;
@@ -50,10 +51,11 @@ pub enum ImportKind {
     Credit,
     Targets,
     Assortment,
+    Promotions,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 7] = [
+    const ALL: [ImportKind; 8] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
@@ -61,6 +63,7 @@ impl ImportKind {
         Self::Credit,
         Self::Targets,
         Self::Assortment,
+        Self::Promotions,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -76,6 +79,7 @@ impl ImportKind {
             Self::Credit => "credit",
             Self::Targets => "targets",
             Self::Assortment => "assortment",
+            Self::Promotions => "promotions",
         }
     }
 
@@ -89,6 +93,7 @@ impl ImportKind {
             Self::Credit => credit::COLUMNS,
             Self::Targets => targets::COLUMNS,
             Self::Assortment => assortment::COLUMNS,
+            Self::Promotions => promotions::COLUMNS,
         }
     }
 }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use fieldsync_shared::{StoreCode, StoreId, TenantId, UserId};
 use uuid::Uuid;
 
-use super::{assortment, credit, products, stores, targets, territories, users, ImportKind};
+use super::{
+    assortment, credit, products, promotions, stores, targets, territories, users, ImportKind,
+};
 use crate::http::ApiError;
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
@@ -374,6 +376,7 @@ pub async fn run_import(
         ImportKind::Territories => run.kind::<territories::TerritoryRows>().await?,
         ImportKind::Targets => run.kind::<targets::TargetRows>().await?,
         ImportKind::Assortment => run.kind::<assortment::AssortmentRows>().await?,
+        ImportKind::Promotions => run.kind::<promotions::PromotionRows>().await?,
     };
     progress.phase("done");
     Ok(ImportReport {

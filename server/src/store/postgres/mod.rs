@@ -11,7 +11,7 @@
 //! * reads that must see one consistent state (a document with its changes, a pull, a master
 //!   data page) run in `REPEATABLE READ READ ONLY` transactions, which never fail on conflicts.
 
-mod directory;
+pub(crate) mod directory;
 mod documents;
 pub mod testing;
 

@@ -1,6 +1,6 @@
 //! The embedded default store: one SQLite file in WAL mode.
 
-mod directory;
+pub(crate) mod directory;
 mod documents;
 
 use std::path::Path;

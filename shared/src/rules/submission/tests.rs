@@ -129,6 +129,7 @@ fn a_visit_submission_blocks_on_timing_and_flags_the_rest() {
         products: &products,
         photos_elsewhere: &[],
         range: &range,
+        promotions: &[],
     };
     let verdict = evaluate_visit(&v, &data, &RuleSettings::default());
     assert_eq!(
