@@ -214,6 +214,7 @@ async fn add_stores<S: DirectoryStore>(store: &S, tenant: TenantId, ids: &[Store
             location: Position::new(30.58, 114.27).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            monthly_potential: None,
             chain: None,
         };
         let _ = store.upsert_stores(tenant, &[shop]).await;
