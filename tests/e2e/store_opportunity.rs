@@ -438,3 +438,112 @@ fn store_opportunity_has_the_known_answers_within_read_scopes() {
 fn store_opportunity_has_the_known_answers_within_read_scopes_postgres() {
     known_answers(true);
 }
+
+/// The console page in headless Chromium over the same set (eight weeks by default): a bar
+/// per week and series with its figure, the table per store, the download read back by
+/// openpyxl, the drill-down to a store's weeks with links to its audits, and a rep's scope.
+#[test]
+fn store_opportunity_in_the_console_with_chart_table_drill_down_and_xlsx() {
+    use fieldsync_e2e::webdriver::{screenshot_dir, Browser};
+
+    use crate::console::{sign_in, HEIGHT, WIDTH};
+
+    let (server, _db) = start(false);
+    seed(&server);
+    let [w0, w1, w2] = weeks();
+
+    let shots = screenshot_dir("console-screenshots");
+    let browser = Browser::start(WIDTH, HEIGHT);
+    sign_in(&browser, &server, "sup1");
+    browser.click(&browser.wait_for("nav a[href='/console/reports/store-opportunity']"));
+    browser.wait_for("figure.chart svg rect.bar");
+
+    // Own and all facings per week, summed over the stores' audits.
+    let titles = browser.run(
+        "return [...document.querySelectorAll('figure.chart rect.bar title')].map(t => t.textContent)",
+        json!([]),
+    );
+    let titles: Vec<String> = serde_json::from_value(titles).unwrap();
+    assert_eq!(titles.len(), 16, "8 weeks, 2 series: {titles:?}");
+    for (week, own, all) in [(w0, 9, 19), (w1, 5, 20), (w2, 12, 12)] {
+        assert!(
+            titles.contains(&format!("{week} · Own 本品排面: {own}")),
+            "{week}: {titles:?}"
+        );
+        assert!(
+            titles.contains(&format!("{week} · All 总排面: {all}")),
+            "{week}: {titles:?}"
+        );
+    }
+
+    // The table: the team's 24 KA stores; NKA-001's figures (over 56 days, the potential is
+    // 18 410.95 and the 360.00 ordered 1.9 % of it).
+    assert_eq!(browser.find_all("table.opportunity tbody tr").len(), 24);
+    let cells = browser.run(
+        "return [...document.querySelectorAll(\"table.opportunity tr[data-store='NKA-001'] td\")].map(t => t.textContent)",
+        json!([]),
+    );
+    assert_eq!(
+        cells,
+        json!([
+            "Walmart", "NKA", "6", "12", "3", "–", "0.0 %", "100.0 %", "360.00", "18410.95",
+            "1.9 %", "–"
+        ])
+    );
+
+    // The download, fetched by the browser with its own session.
+    let href = browser
+        .run(
+            "return document.querySelector('a.download').href",
+            json!([]),
+        )
+        .as_str()
+        .expect("the download link")
+        .to_string();
+    assert!(
+        href.contains("/console/reports/store-opportunity.xlsx?from="),
+        "{href}"
+    );
+    let fetched = browser.run(
+        "const r = new XMLHttpRequest(); r.open('GET', arguments[0], false); \
+         r.overrideMimeType('text/plain; charset=x-user-defined'); r.send(); \
+         return [r.status, r.getResponseHeader('content-type'), r.responseText];",
+        json!([href]),
+    );
+    assert_eq!(fetched[0], 200);
+    assert_eq!(fetched[1], XLSX_TYPE);
+    let bytes: Vec<u8> = fetched[2]
+        .as_str()
+        .expect("the body")
+        .chars()
+        .map(|c| (c as u32 & 0xff) as u8)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("console.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let book = read_workbook(&file);
+    assert_eq!(book["Stores 门店"].as_array().unwrap().len(), 25);
+    assert_eq!(book["Weeks 周"].as_array().unwrap().len(), 1 + 24 * 8);
+
+    // The drill-down: NKA-001's weeks, its two audits linking to their visits.
+    browser.click(&browser.wait_for("table.opportunity tr[data-store='NKA-001'] a.drill"));
+    browser.wait_for("section.drill table.opportunity-weeks");
+    assert_eq!(browser.find_all("table.opportunity tbody tr").len(), 1);
+    assert_eq!(
+        browser
+            .find_all("section.drill a[href^='/console/visits/']")
+            .len(),
+        2
+    );
+    browser.full_page_screenshot(&shots.join("store-opportunity.png"), WIDTH);
+
+    // rep2 signed in sees their territory's LKA stores only.
+    sign_in(&browser, &server, "rep2");
+    browser.goto(&format!("{}/console/reports/store-opportunity", server.url));
+    browser.wait_for("figure.chart svg rect.bar");
+    assert_eq!(browser.find_all("table.opportunity tbody tr").len(), 8);
+    assert!(browser
+        .find_all("table.opportunity tr[data-store='NKA-001']")
+        .is_empty());
+    eprintln!("console screenshots: {}", shots.display());
+}
