@@ -1204,6 +1204,8 @@ pub async fn projections_filter_and_page<
                 order_date: Date::parse(&format!("2026-03-{day:02}")).unwrap(),
                 status: if day <= 3 { "draft" } else { "submitted" },
                 number: format!("R001-26030{day}-K7QD-01"),
+                amount: fieldsync_shared::Money(100 * day as i64),
+                units: day as i64,
                 document_json: format!("{{\"day\":{day}}}"),
             }),
         });

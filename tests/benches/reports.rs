@@ -155,7 +155,7 @@ fn script(scale: &Scale, expense: &Expense) -> String {
         r#"
 BEGIN;
 CREATE TEMP TABLE b_visit AS SELECT document::jsonb AS doc FROM visits WHERE tenant_id = '{tenant}' LIMIT 1;
-CREATE TEMP TABLE b_order AS SELECT document::jsonb AS doc, number FROM orders WHERE tenant_id = '{tenant}' LIMIT 1;
+CREATE TEMP TABLE b_order AS SELECT document::jsonb AS doc, number, amount, units FROM orders WHERE tenant_id = '{tenant}' LIMIT 1;
 CREATE TEMP TABLE b_rep AS
   SELECT i, md5('bench-rep-' || i)::uuid::text AS id, (i - 1) / 10 AS team FROM generate_series(1, {reps}) i;
 CREATE TEMP TABLE b_day AS
@@ -220,8 +220,9 @@ CREATE TEMP TABLE b_orders AS
   FROM b_rep r, b_day d, generate_series(0, {opd} - 1) s;
 INSERT INTO documents (id, tenant_id, kind, version, last_seq, created_at, updated_at)
   SELECT id, '{tenant}', 'order', 1, 0, 0, 0 FROM b_orders;
-INSERT INTO orders (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq, document)
-  SELECT o.id, '{tenant}', o.store, o.person, o.day, '{os}', t.number, 0,
+INSERT INTO orders (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq,
+                    amount, units, document)
+  SELECT o.id, '{tenant}', o.store, o.person, o.day, '{os}', t.number, 0, t.amount, t.units,
          jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(t.doc,
            '{{id}}', to_jsonb(o.id)), '{{store_id}}', to_jsonb(o.store)),
            '{{person_id}}', to_jsonb(o.person)), '{{order_date}}', to_jsonb(o.day)),

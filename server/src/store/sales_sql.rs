@@ -11,7 +11,7 @@ macro_rules! sales_store {
 
         use $crate::store::decode::{corrupt, json_ids, store_id_of, user_id_of};
         use $crate::store::documents_sql::json_list;
-        use $crate::store::sales::{PeopleDocuments, SaleFact, SalesStore};
+        use $crate::store::sales::{OrderSale, PeopleDocuments, SaleFact, SalesStore};
         use $crate::store::StoreResult;
 
         #[async_trait::async_trait]
@@ -27,8 +27,11 @@ macro_rules! sales_store {
                 limit: u32,
             ) -> StoreResult<PeopleDocuments> {
                 let people = people.map(json_ids);
-                let orders: Vec<String> = sqlx::query_scalar(concat!(
-                    "SELECT document FROM orders
+                // The document only where the projection lacks the amount or the units.
+                let rows: Vec<$row> = sqlx::query(concat!(
+                    "SELECT person_id, amount, units,
+                            CASE WHEN amount IS NULL OR units IS NULL THEN document END AS document
+                     FROM orders
                      WHERE tenant_id = $1
                        AND ($2 IS NULL OR person_id IN ",
                     json_list!($engine, "$2"),
@@ -48,6 +51,17 @@ macro_rules! sales_store {
                 .bind(i64::from(limit))
                 .fetch_all(self.pool())
                 .await?;
+                let orders = rows
+                    .iter()
+                    .map(|row| {
+                        Ok(OrderSale {
+                            person_id: user_id_of(row.try_get("person_id")?)?,
+                            amount: row.try_get("amount")?,
+                            units: row.try_get("units")?,
+                            document: row.try_get("document")?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
                 let expenses: Vec<String> = sqlx::query_scalar(concat!(
                     "SELECT document FROM expenses
                      WHERE tenant_id = $1

@@ -162,12 +162,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         .filter(|o| o.store_id == store.id && in_period(o.order_date))
         .filter(|o| sales::SALE_STATUSES.contains(&o.status))
         .collect();
-    let order_amount = sales
-        .iter()
-        .map(|o| o.total().unwrap_or(Money(i64::MAX)))
-        .fold(Money::ZERO, |a, b| {
-            a.checked_add(b).unwrap_or(Money(i64::MAX))
-        });
+    let order_amount = sales::sum_amounts(sales.iter().map(|o| sales::sale_amount(o)));
     let days = inputs.weeks.len() as i128 * 7;
     let potential = store
         .monthly_potential
