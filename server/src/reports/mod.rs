@@ -131,11 +131,7 @@ pub fn invalid(param: &str, reason: impl std::fmt::Display) -> ApiError {
 impl FrequencyParams {
     pub fn parse(&self, headers: &HeaderMap) -> ApiResult<FrequencyQuery> {
         let weeks = parse_weeks(&self.from, &self.to)?;
-        let person = self
-            .person_id
-            .as_deref()
-            .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
-            .transpose()?;
+        let person = parse_person(&self.person_id)?;
         let grade = match self.grade.as_deref().map(str::trim) {
             None => None,
             Some("A" | "a") => Some(Grade::A),
@@ -151,6 +147,21 @@ impl FrequencyParams {
             format,
         })
     }
+}
+
+/// A report's `person_id` filter.
+pub fn parse_person(raw: &Option<String>) -> ApiResult<Option<UserId>> {
+    raw.as_deref()
+        .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
+        .transpose()
+}
+
+/// A report's query string, or 400 `invalid_query` saying what does not parse.
+fn query_params<T>(params: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
+    })?;
+    Ok(params)
 }
 
 /// The ISO weeks `from..=to` (both required, at most [`MAX_WEEKS`]) of a report's query.
@@ -271,9 +282,7 @@ pub async fn visit_frequency_report(
     headers: HeaderMap,
     params: Result<Query<FrequencyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let (weeks, rows) = frequency_report(&state, &principal, &query).await?;
     match query.format {
@@ -344,9 +353,7 @@ pub async fn rep_weekly_report(
     headers: HeaderMap,
     params: Result<Query<RepWeeklyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let computed = rep_weekly::rep_weekly_reports(&state, &principal, &query).await?;
     match query.format {
@@ -386,9 +393,7 @@ pub async fn monthly_report(
     headers: HeaderMap,
     params: Result<Query<MonthlyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let report = monthly::monthly_report(&state, &principal, &query).await?;
     match query.format {
@@ -423,9 +428,7 @@ pub async fn store_opportunity_report(
     headers: HeaderMap,
     params: Result<Query<OpportunityParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let report = store_opportunity::store_opportunity_report(&state, &principal, &query).await?;
     match query.format {

@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::format::{csv_field, ReportFormat};
-use super::invalid;
 use super::xlsx::{Cell, Sheet};
+use super::{invalid, parse_person};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::read_scope;
@@ -81,11 +81,7 @@ impl MonthlyParams {
                 "compared with a year before: year 0001 or later",
             ));
         }
-        let person = self
-            .person_id
-            .as_deref()
-            .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
-            .transpose()?;
+        let person = parse_person(&self.person_id)?;
         let format = ReportFormat::parse(self.format.as_deref(), headers)?;
         Ok(MonthlyQuery {
             month,
