@@ -38,6 +38,7 @@ fn master() -> MasterDataPage {
             location: Position::new(LAT, LON).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            monthly_potential: None,
             chain: None,
         }],
         products: vec![

@@ -41,6 +41,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
             location: Position::new(LAT, LON).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            monthly_potential: None,
             chain: None,
         }],
         products: vec![Product {

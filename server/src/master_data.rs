@@ -177,6 +177,9 @@ mod schema {
         delivery_lead_days: u32,
         /// The store's retail chain, if any.
         chain: Option<String>,
+        /// What the store could buy in a month, minor units, when estimated (the
+        /// store-opportunity report's potential).
+        monthly_potential: Option<i64>,
     }
 
     /// `fieldsync_shared::master::Product`. Money is in minor units (fen).

@@ -31,6 +31,7 @@ fn shop(code: &str, name: &str) -> Store {
         location: Position::new(30.583_123_456_789, 114.271_987_654_321).unwrap(),
         geofence_radius_m: 150,
         delivery_lead_days: 2,
+        monthly_potential: None,
         chain: None,
     }
 }

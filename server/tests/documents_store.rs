@@ -222,6 +222,7 @@ async fn add_stores<S: DirectoryStore>(store: &S, tenant: TenantId, ids: &[Store
             location: Position::new(30.58, 114.27).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            monthly_potential: None,
             chain: None,
         };
         let _ = store.upsert_stores(tenant, &[shop]).await;
@@ -1225,6 +1226,8 @@ pub async fn projections_filter_and_page<
                 order_date: Date::parse(&format!("2026-03-{day:02}")).unwrap(),
                 status: if day <= 3 { "draft" } else { "submitted" },
                 number: format!("R001-26030{day}-K7QD-01"),
+                amount: fieldsync_shared::Money(100 * day as i64),
+                units: day as i64,
                 document_json: format!("{{\"day\":{day}}}"),
             }),
             heads: Vec::new(),

@@ -238,6 +238,7 @@ async fn new_store(state: &AppState, tenant: TenantId) -> StoreId {
         location: Position::new(30.58, 114.27).unwrap(),
         geofence_radius_m: 150,
         delivery_lead_days: 2,
+        monthly_potential: None,
         chain: None,
     };
     state

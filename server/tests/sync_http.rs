@@ -99,6 +99,7 @@ impl TestApp {
             location: Position::new(30.58, 114.27).unwrap(),
             geofence_radius_m: 150,
             delivery_lead_days: 2,
+            monthly_potential: None,
             chain: None,
         };
         self.state

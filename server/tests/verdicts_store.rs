@@ -37,6 +37,7 @@ fn shop() -> Store {
         location: Position::new(30.5, 114.2).unwrap(),
         geofence_radius_m: 200,
         delivery_lead_days: 3,
+        monthly_potential: None,
         chain: None,
     }
 }

@@ -53,6 +53,11 @@ pub struct Store {
     /// be agreed per chain and channel.
     #[serde(default)]
     pub chain: Option<String>,
+    /// What the store could buy from us in a month (minor units), when the key-account team
+    /// has estimated it: the store-opportunity report sets orders against it. Devices do not
+    /// use it (an older one ignores the field).
+    #[serde(default)]
+    pub monthly_potential: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

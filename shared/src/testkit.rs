@@ -40,6 +40,7 @@ pub fn store() -> Store {
         location: pos(STORE_LAT, STORE_LON),
         geofence_radius_m: 100,
         delivery_lead_days: 2,
+        monthly_potential: None,
         chain: None,
     }
 }

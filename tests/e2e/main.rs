@@ -44,6 +44,7 @@ mod security_ids;
 mod security_photos;
 mod security_slow_clients;
 mod simulation;
+mod store_opportunity;
 mod targets;
 mod thumbnails_first;
 mod verdicts;

@@ -59,7 +59,7 @@ impl Months {
 
 /// A draft order of `username` as a document value to copy sales from, made on a device of its
 /// own that never syncs again (so the draft never reaches the server).
-fn template(server: &TestServer, username: &str, store: &str) -> Order {
+pub(crate) fn template(server: &TestServer, username: &str, store: &str) -> Order {
     let device = TestDevice::login(server, username);
     let id = local_draft_order(&device, store);
     hydrate_order(&load_document(&device.document_save(id).unwrap()).unwrap()).unwrap()
@@ -67,7 +67,7 @@ fn template(server: &TestServer, username: &str, store: &str) -> Order {
 
 /// A sale: a new order of `cases` of COLA-330 at `store`, dated `date` and submitted, created
 /// and pushed whole by the rep's raw client (an order's date is fixed at creation).
-fn sale(
+pub(crate) fn sale(
     server: &TestServer,
     (rep, raw, template): (&TestDevice, &DeviceToken, &Order),
     store: &str,

@@ -19,6 +19,7 @@ pub enum Section {
     VisitFrequency,
     WeeklyReport,
     MonthlyReport,
+    StoreOpportunity,
 }
 
 /// A page of a signed-in user.
@@ -37,6 +38,7 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                         a href="/console/reports/visit-frequency" aria-current=[(section == Section::VisitFrequency).then_some("page")] { "Visit frequency 拜访频率" }
                         a href="/console/reports/rep-weekly" aria-current=[(section == Section::WeeklyReport).then_some("page")] { "Weekly report 周报" }
                         a href="/console/reports/monthly" aria-current=[(section == Section::MonthlyReport).then_some("page")] { "Monthly report 月报" }
+                        a href="/console/reports/store-opportunity" aria-current=[(section == Section::StoreOpportunity).then_some("page")] { "KA stores 重点门店" }
                     }
                     div.who {
                         span { (user.profile.display_name) " · " (user.profile.role.as_str()) }

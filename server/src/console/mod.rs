@@ -85,6 +85,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(reports::monthly::PAGE, get(reports::monthly::page))
         .route("/console/reports/monthly.xlsx", get(reports::monthly::xlsx))
+        .route(
+            reports::store_opportunity::PAGE,
+            get(reports::store_opportunity::page),
+        )
+        .route(
+            "/console/reports/store-opportunity.xlsx",
+            get(reports::store_opportunity::xlsx),
+        )
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/console/assets/{file}", get(assets::asset))

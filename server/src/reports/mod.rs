@@ -6,6 +6,7 @@
 //! * [`visit_frequency`]: `GET /v1/reports/visit-frequency` (docs/reports.md).
 //! * [`rep_weekly`]: `GET /v1/reports/rep-weekly`, the rep's weekly report.
 //! * [`monthly`]: `GET /v1/reports/monthly`, the manager's monthly report per rep and team.
+//! * [`store_opportunity`]: `GET /v1/reports/store-opportunity`, per key-account store.
 //!
 //! [`format`] chooses the answer's form (JSON, CSV, XLSX) and builds it; [`xlsx`] writes
 //! workbooks.
@@ -13,6 +14,7 @@
 pub mod format;
 pub mod monthly;
 pub mod rep_weekly;
+pub mod store_opportunity;
 pub mod visit_frequency;
 pub mod xlsx;
 
@@ -37,6 +39,7 @@ use crate::state::AppState;
 use format::ReportFormat;
 use monthly::{Comparison, MonthlyParams, MonthlyReport, MonthlyRow};
 use rep_weekly::{RepWeeklyParams, RepWeeklyReport, RepWeeklyRow};
+use store_opportunity::{OpportunityParams, OpportunityReport, OpportunityRow};
 use visit_frequency::{FrequencyRow, Inputs, WeekTotals};
 
 /// Most weeks one request may span.
@@ -49,12 +52,21 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reports/visit-frequency", get(visit_frequency_report))
         .route("/v1/reports/rep-weekly", get(rep_weekly_report))
         .route("/v1/reports/monthly", get(monthly_report))
+        .route(
+            "/v1/reports/store-opportunity",
+            get(store_opportunity_report),
+        )
 }
 
 /// OpenAPI description of the report endpoints (merged into the served spec by `openapi`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(visit_frequency_report, rep_weekly_report, monthly_report),
+    paths(
+        visit_frequency_report,
+        rep_weekly_report,
+        monthly_report,
+        store_opportunity_report
+    ),
     components(schemas(
         FrequencyReport,
         FrequencyRow,
@@ -64,6 +76,8 @@ pub fn router() -> Router<AppState> {
         MonthlyReport,
         MonthlyRow,
         Comparison,
+        OpportunityReport,
+        OpportunityRow,
         ErrorBody
     ))
 )]
@@ -116,31 +130,8 @@ pub fn invalid(param: &str, reason: impl std::fmt::Display) -> ApiError {
 
 impl FrequencyParams {
     pub fn parse(&self, headers: &HeaderMap) -> ApiResult<FrequencyQuery> {
-        let week = |name: &str, raw: &Option<String>| -> ApiResult<IsoWeek> {
-            let raw = raw
-                .as_deref()
-                .ok_or_else(|| invalid(name, "required, e.g. 2026-W40"))?;
-            IsoWeek::parse(raw).map_err(|e| invalid(name, e))
-        };
-        let (from, to) = (week("from", &self.from)?, week("to", &self.to)?);
-        if to < from {
-            return Err(invalid("to", format!("{to} is before {from}")));
-        }
-        let mut weeks = vec![from];
-        while *weeks.last().expect("one week") < to {
-            if weeks.len() == MAX_WEEKS {
-                return Err(invalid(
-                    "to",
-                    format!("at most {MAX_WEEKS} weeks per request"),
-                ));
-            }
-            weeks.push(weeks.last().expect("one week").next());
-        }
-        let person = self
-            .person_id
-            .as_deref()
-            .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
-            .transpose()?;
+        let weeks = parse_weeks(&self.from, &self.to)?;
+        let person = parse_person(&self.person_id)?;
         let grade = match self.grade.as_deref().map(str::trim) {
             None => None,
             Some("A" | "a") => Some(Grade::A),
@@ -156,6 +147,46 @@ impl FrequencyParams {
             format,
         })
     }
+}
+
+/// A report's `person_id` filter.
+pub fn parse_person(raw: &Option<String>) -> ApiResult<Option<UserId>> {
+    raw.as_deref()
+        .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
+        .transpose()
+}
+
+/// A report's query string, or 400 `invalid_query` saying what does not parse.
+fn query_params<T>(params: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
+    })?;
+    Ok(params)
+}
+
+/// The ISO weeks `from..=to` (both required, at most [`MAX_WEEKS`]) of a report's query.
+pub fn parse_weeks(from: &Option<String>, to: &Option<String>) -> ApiResult<Vec<IsoWeek>> {
+    let week = |name: &str, raw: &Option<String>| -> ApiResult<IsoWeek> {
+        let raw = raw
+            .as_deref()
+            .ok_or_else(|| invalid(name, "required, e.g. 2026-W40"))?;
+        IsoWeek::parse(raw).map_err(|e| invalid(name, e))
+    };
+    let (from, to) = (week("from", from)?, week("to", to)?);
+    if to < from {
+        return Err(invalid("to", format!("{to} is before {from}")));
+    }
+    let mut weeks = vec![from];
+    while *weeks.last().expect("one week") < to {
+        if weeks.len() == MAX_WEEKS {
+            return Err(invalid(
+                "to",
+                format!("at most {MAX_WEEKS} weeks per request"),
+            ));
+        }
+        weeks.push(weeks.last().expect("one week").next());
+    }
+    Ok(weeks)
 }
 
 /// The report's rows and totals for `query`, within the caller's read scope.
@@ -251,9 +282,7 @@ pub async fn visit_frequency_report(
     headers: HeaderMap,
     params: Result<Query<FrequencyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let (weeks, rows) = frequency_report(&state, &principal, &query).await?;
     match query.format {
@@ -324,9 +353,7 @@ pub async fn rep_weekly_report(
     headers: HeaderMap,
     params: Result<Query<RepWeeklyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let computed = rep_weekly::rep_weekly_reports(&state, &principal, &query).await?;
     match query.format {
@@ -366,9 +393,7 @@ pub async fn monthly_report(
     headers: HeaderMap,
     params: Result<Query<MonthlyParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("invalid_query", format!("query string: {}", e.body_text()))
-    })?;
+    let params = query_params(params)?;
     let query = params.parse(&headers)?;
     let report = monthly::monthly_report(&state, &principal, &query).await?;
     match query.format {
@@ -376,6 +401,41 @@ pub async fn monthly_report(
         ReportFormat::Xlsx => {
             let file_name = format!("monthly-{}.xlsx", report.month);
             format::xlsx_response(monthly::sheets(&report), &file_name).await
+        }
+        ReportFormat::Json => Ok(Json(report).into_response()),
+    }
+}
+
+/// The key-account store opportunity report: per KA store (channel NKA, RKA or LKA) in the
+/// caller's read scope and ISO week, the own shelf share, own facings, out-of-stock rate and
+/// numeric distribution of the week's last audit; per store the facings trend and the orders
+/// of the weeks against the store's potential. Promotion compliance is null for now.
+#[utoipa::path(
+    get, path = "/v1/reports/store-opportunity", tag = "reports",
+    params(OpportunityParams),
+    responses(
+        (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per store and week) or as an XLSX workbook (`format=xlsx`: sheets `Stores 门店` and `Weeks 周`)", body = OpportunityReport),
+        (status = 400, description = "invalid_query: a week, the channel, the store or the format does not parse, or the range is too long", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 422, description = "too_many_rows: more stores, rows or documents than a report reads; narrow the filters", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn store_opportunity_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    params: Result<Query<OpportunityParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let params = query_params(params)?;
+    let query = params.parse(&headers)?;
+    let report = store_opportunity::store_opportunity_report(&state, &principal, &query).await?;
+    match query.format {
+        ReportFormat::Csv => Ok(format::csv_response(store_opportunity::csv(&report))),
+        ReportFormat::Xlsx => {
+            let file_name = format!("store-opportunity-{}-{}.xlsx", report.from, report.to);
+            format::xlsx_response(store_opportunity::sheets(&report), &file_name).await
         }
         ReportFormat::Json => Ok(Json(report).into_response()),
     }

@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::format::{csv_field, ReportFormat};
-use super::invalid;
 use super::xlsx::{Cell, Sheet};
+use super::{invalid, parse_person};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::read_scope;
@@ -81,11 +81,7 @@ impl MonthlyParams {
                 "compared with a year before: year 0001 or later",
             ));
         }
-        let person = self
-            .person_id
-            .as_deref()
-            .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
-            .transpose()?;
+        let person = parse_person(&self.person_id)?;
         let format = ReportFormat::parse(self.format.as_deref(), headers)?;
         Ok(MonthlyQuery {
             month,
@@ -237,35 +233,58 @@ impl RepMonths {
     }
 }
 
-/// The documents and targets of one month.
+/// One order of the month that is a sale (dated in the month, of a sale status: the store
+/// reads only those), as the achieved sales count it (`rules::sales::sale_amount`,
+/// `sale_units`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sale {
+    pub person_id: UserId,
+    pub amount: Money,
+    pub units: i64,
+}
+
+impl Sale {
+    /// The sale of `order`, by the shared rule.
+    pub fn of(order: &Order) -> Sale {
+        Sale {
+            person_id: order.person_id,
+            amount: sales::sale_amount(order),
+            units: sales::sale_units(order),
+        }
+    }
+}
+
+/// The sales, expenses and targets of one month.
 #[derive(Debug, Default)]
 pub struct MonthData {
     pub month: Option<Period>,
-    pub orders: Vec<Order>,
+    pub sales: Vec<Sale>,
     pub expenses: Vec<Expense>,
     pub targets: BTreeMap<UserId, Target>,
 }
 
-/// `person`'s figures of `data`'s month.
-fn figures(data: &MonthData, orders: &[&Order], expenses: &[&Expense], person: UserId) -> Figures {
+/// `person`'s figures of `data`'s month (`sales`: theirs).
+fn figures(data: &MonthData, sales: &[&Sale], expenses: &[&Expense], person: UserId) -> Figures {
     let Some(month) = &data.month else {
         return Figures::default();
     };
     let day = month.start();
     let target = data.targets.get(&person);
     Figures {
-        sales: sales::achieved_sales(orders.iter().copied(), person, day),
-        volume: sales::achieved_volume(orders.iter().copied(), person, day),
+        sales: sales::sum_amounts(sales.iter().map(|s| s.amount)),
+        volume: sales
+            .iter()
+            .fold(0i64, |sum, s| sum.saturating_add(s.units)),
         target: target.map_or(Money::ZERO, |t| t.amount),
         target_volume: target.map_or(0, |t| t.volume),
         expenses: month_expenses(expenses.iter().copied(), person, day),
     }
 }
 
-/// Each person's figures of a month, grouping the documents by person first.
+/// Each person's figures of a month, grouping the sales and expenses by person first.
 fn month_figures(data: &MonthData, people: &[Person]) -> HashMap<UserId, Figures> {
-    let mut orders: HashMap<UserId, Vec<&Order>> = HashMap::new();
-    for o in &data.orders {
+    let mut orders: HashMap<UserId, Vec<&Sale>> = HashMap::new();
+    for o in &data.sales {
         orders.entry(o.person_id).or_default().push(o);
     }
     let mut expenses: HashMap<UserId, Vec<&Expense>> = HashMap::new();
@@ -470,10 +489,22 @@ async fn month_data(
             MAX_DOCUMENTS + 1,
         )
         .await?;
-    let orders = bounded(docs.orders, MAX_DOCUMENTS, "orders in a month")?
-        .iter()
-        .map(|json| serde_json::from_str(json).map_err(ApiError::internal))
-        .collect::<ApiResult<Vec<Order>>>()?;
+    // The amount and units the projection keeps; an order projected before it kept them is
+    // read from its document, by the same rule.
+    let sales = bounded(docs.orders, MAX_DOCUMENTS, "orders in a month")?
+        .into_iter()
+        .map(|o| match (o.amount, o.units, o.document) {
+            (Some(amount), Some(units), _) => Ok(Sale {
+                person_id: o.person_id,
+                amount: Money(amount),
+                units,
+            }),
+            (_, _, Some(json)) => serde_json::from_str::<Order>(&json)
+                .map(|order| Sale::of(&order))
+                .map_err(ApiError::internal),
+            _ => Err(ApiError::internal("an order projection without its sale")),
+        })
+        .collect::<ApiResult<Vec<Sale>>>()?;
     let expenses = bounded(docs.expenses, MAX_DOCUMENTS, "expenses in a month")?
         .iter()
         .map(|json| serde_json::from_str(json).map_err(ApiError::internal))
@@ -481,7 +512,7 @@ async fn month_data(
     let targets = month_targets(state, principal, Some(people.to_vec()), &month).await?;
     Ok(MonthData {
         month: Some(month),
-        orders,
+        sales,
         expenses,
         targets,
     })

@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::format::{csv_field, ReportFormat};
-use super::invalid;
 use super::xlsx::{Cell, Sheet};
+use super::{invalid, parse_person};
 use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::read_scope;
@@ -56,11 +56,7 @@ impl RepWeeklyParams {
             .as_deref()
             .ok_or_else(|| invalid("week", "required, e.g. 2026-W47"))?;
         let week = IsoWeek::parse(week).map_err(|e| invalid("week", e))?;
-        let person = self
-            .person_id
-            .as_deref()
-            .map(|p| UserId::parse(p).map_err(|e| invalid("person_id", e)))
-            .transpose()?;
+        let person = parse_person(&self.person_id)?;
         let format = ReportFormat::parse(self.format.as_deref(), headers)?;
         Ok(RepWeeklyQuery {
             week,

@@ -158,6 +158,7 @@ macro_rules! directory_store {
                 geofence_radius_m: u32_col(row, "geofence_radius_m")?,
                 delivery_lead_days: u32_col(row, "delivery_lead_days")?,
                 chain: chain_of(row.try_get("chain")?),
+                monthly_potential: row.try_get::<Option<i64>, _>("monthly_potential")?.map(Money),
             })
         }
 
@@ -299,15 +300,15 @@ macro_rules! directory_store {
                     // refused below rather than moved across tenants.
                     let done = sqlx::query(
                         "INSERT INTO stores (id, tenant_id, code, name, channel, grade, address, lat, lon, \
-                           geofence_radius_m, delivery_lead_days, version, updated_at, chain) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                           geofence_radius_m, delivery_lead_days, version, updated_at, chain, monthly_potential) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                          ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
                            channel = excluded.channel, grade = excluded.grade, address = excluded.address, \
                            lat = excluded.lat, lon = excluded.lon, \
                            geofence_radius_m = excluded.geofence_radius_m, \
                            delivery_lead_days = excluded.delivery_lead_days, \
                            version = excluded.version, updated_at = excluded.updated_at, \
-                           chain = excluded.chain \
+                           chain = excluded.chain, monthly_potential = excluded.monthly_potential \
                          WHERE stores.tenant_id = excluded.tenant_id",
                     )
                     .bind(s.id.to_string())
@@ -324,6 +325,7 @@ macro_rules! directory_store {
                     .bind(version)
                     .bind(now)
                     .bind(s.chain.as_deref().unwrap_or(""))
+                    .bind(s.monthly_potential.map(|m| m.0))
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() != 1 {
@@ -601,7 +603,7 @@ macro_rules! directory_store {
 
                 let stores = sqlx::query(
                     "SELECT id, code, name, channel, grade, address, lat, lon, geofence_radius_m, \
-                       delivery_lead_days, chain FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
+                       delivery_lead_days, chain, monthly_potential FROM stores WHERE tenant_id = $1 AND version > $2 ORDER BY code",
                 )
                 .bind(&tid)
                 .bind(since)

@@ -17,7 +17,9 @@
 
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::protocol::Cursor;
-use fieldsync_shared::values::{Date, DeviceId, DocId, StoreId, TenantId, Timestamp, UserId};
+use fieldsync_shared::values::{
+    Date, DeviceId, DocId, Money, StoreId, TenantId, Timestamp, UserId,
+};
 
 use super::verdicts::FindingRecord;
 use super::StoreResult;
@@ -136,6 +138,10 @@ pub struct OrderProjection {
     pub status: &'static str,
     /// The order number as generated on the device.
     pub number: String,
+    /// What the order adds to the achieved sales and volume when it is a sale
+    /// (`rules::sales::sale_amount`, `sale_units`).
+    pub amount: Money,
+    pub units: i64,
     /// `serde_json` of the hydrated `Order`.
     pub document_json: String,
 }

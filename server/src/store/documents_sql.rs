@@ -719,8 +719,9 @@ macro_rules! document_store {
                 Projection::Order(o) => {
                     sqlx::query(
                         "INSERT INTO orders
-                             (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq, document)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                             (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq, document,
+                              amount, units)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                          ON CONFLICT (doc_id) DO UPDATE SET
                              store_id = excluded.store_id,
                              person_id = excluded.person_id,
@@ -728,7 +729,9 @@ macro_rules! document_store {
                              status = excluded.status,
                              number = excluded.number,
                              updated_seq = excluded.updated_seq,
-                             document = excluded.document",
+                             document = excluded.document,
+                             amount = excluded.amount,
+                             units = excluded.units",
                     )
                     .bind(doc.doc_id.to_string())
                     .bind(tenant.to_string())
@@ -739,6 +742,8 @@ macro_rules! document_store {
                     .bind(&o.number)
                     .bind(seq)
                     .bind(&o.document_json)
+                    .bind(o.amount.0)
+                    .bind(o.units)
                     .execute(&mut **tx)
                     .await?;
                 }

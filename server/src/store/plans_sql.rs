@@ -226,15 +226,21 @@ macro_rules! plan_store {
                 stores: &[StoreId],
                 before: Date,
             ) -> StoreResult<Vec<(StoreId, Date)>> {
+                // One latest-first walk of the (tenant, store, date) index per store, stopping
+                // at its first done visit: a GROUP BY over every earlier visit read the whole
+                // history of the stores (seconds for a region's year).
                 let rows: Vec<$row> = sqlx::query(concat!(
-                    "SELECT store_id, MAX(planned_date) AS last_visit FROM visits
-                     WHERE tenant_id = $1 AND store_id IN ",
-                    json_list!($engine, "$2"),
-                    "
-                       AND planned_date < $3 AND ",
+                    "SELECT store_id, last_visit FROM (
+                       SELECT s.value AS store_id,
+                              (SELECT MAX(planned_date) FROM visits
+                               WHERE tenant_id = $1 AND store_id = s.value
+                                 AND planned_date < $3 AND ",
                     done!(),
-                    "
-                     GROUP BY store_id"
+                    ") AS last_visit
+                       FROM ",
+                    json_list!($engine, "$2"),
+                    " s) latest
+                     WHERE last_visit IS NOT NULL"
                 ))
                 .bind(tenant.to_string())
                 .bind(json_ids(stores))

@@ -8,14 +8,24 @@ use fieldsync_shared::values::{Date, StoreId, TenantId, UserId};
 
 use super::StoreResult;
 
-/// The projections' documents of some people over some days (`serde_json` of the hydrated
-/// documents).
+/// What the projections hold of some people's sales and expenses over some days.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeopleDocuments {
     /// Their orders dated in the days whose status is one asked for.
-    pub orders: Vec<String>,
-    /// Their expenses dated in the days.
+    pub orders: Vec<OrderSale>,
+    /// Their expenses dated in the days (`serde_json` of the hydrated documents).
     pub expenses: Vec<String>,
+}
+
+/// One order as the achieved sales count it: the `amount` and `units` its projection keeps
+/// (`rules::sales::sale_amount`, `sale_units`), or, for an order projected before they were
+/// kept, its document (`serde_json` of the hydrated order) to compute them from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderSale {
+    pub person_id: UserId,
+    pub amount: Option<i64>,
+    pub units: Option<i64>,
+    pub document: Option<String>,
 }
 
 /// One order that is a sale, reduced to what store counts need.

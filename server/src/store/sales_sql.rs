@@ -11,7 +11,7 @@ macro_rules! sales_store {
 
         use $crate::store::decode::{corrupt, json_ids, store_id_of, user_id_of};
         use $crate::store::documents_sql::json_list;
-        use $crate::store::sales::{PeopleDocuments, SaleFact, SalesStore};
+        use $crate::store::sales::{OrderSale, PeopleDocuments, SaleFact, SalesStore};
         use $crate::store::StoreResult;
 
         #[async_trait::async_trait]
@@ -27,27 +27,59 @@ macro_rules! sales_store {
                 limit: u32,
             ) -> StoreResult<PeopleDocuments> {
                 let people = people.map(json_ids);
-                let orders: Vec<String> = sqlx::query_scalar(concat!(
-                    "SELECT document FROM orders
-                     WHERE tenant_id = $1
-                       AND ($2 IS NULL OR person_id IN ",
-                    json_list!($engine, "$2"),
-                    ")
-                       AND order_date >= $3 AND order_date <= $4
-                       AND status IN ",
-                    json_list!($engine, "$5"),
-                    "
-                     ORDER BY order_date, doc_id
-                     LIMIT $6"
-                ))
-                .bind(tenant.to_string())
-                .bind(people.as_deref())
-                .bind(first.to_string())
-                .bind(last.to_string())
-                .bind(json_ids(statuses))
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?;
+                // The kept amount and units (the sales index covers them: no order row is
+                // read), then the documents of the orders projected before they were kept.
+                let sql = |kept: bool| {
+                    if kept {
+                        concat!(
+                            "SELECT person_id, amount, units, NULL AS document FROM orders
+                             WHERE tenant_id = $1
+                               AND ($2 IS NULL OR person_id IN ",
+                            json_list!($engine, "$2"),
+                            ")
+                               AND order_date >= $3 AND order_date <= $4
+                               AND status IN ",
+                            json_list!($engine, "$5"),
+                            "
+                               AND amount IS NOT NULL AND units IS NOT NULL
+                             LIMIT $6"
+                        )
+                    } else {
+                        concat!(
+                            "SELECT person_id, amount, units, document FROM orders
+                             WHERE tenant_id = $1
+                               AND ($2 IS NULL OR person_id IN ",
+                            json_list!($engine, "$2"),
+                            ")
+                               AND order_date >= $3 AND order_date <= $4
+                               AND status IN ",
+                            json_list!($engine, "$5"),
+                            "
+                               AND (amount IS NULL OR units IS NULL)
+                             LIMIT $6"
+                        )
+                    }
+                };
+                let mut orders = Vec::new();
+                for kept in [true, false] {
+                    let rows: Vec<$row> = sqlx::query(sql(kept))
+                        .bind(tenant.to_string())
+                        .bind(people.as_deref())
+                        .bind(first.to_string())
+                        .bind(last.to_string())
+                        .bind(json_ids(statuses))
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await?;
+                    for row in &rows {
+                        orders.push(OrderSale {
+                            person_id: user_id_of(row.try_get("person_id")?)?,
+                            amount: row.try_get("amount")?,
+                            units: row.try_get("units")?,
+                            document: row.try_get("document")?,
+                        });
+                    }
+                }
                 let expenses: Vec<String> = sqlx::query_scalar(concat!(
                     "SELECT document FROM expenses
                      WHERE tenant_id = $1
@@ -112,14 +144,18 @@ macro_rules! sales_store {
                 before: Date,
                 statuses: &[&str],
             ) -> StoreResult<Vec<StoreId>> {
+                // One probe of the (tenant, store, date) index per store, stopping at its
+                // first sale: a DISTINCT over every earlier order read the stores' whole
+                // history (seconds for a region's year).
                 let ids: Vec<String> = sqlx::query_scalar(concat!(
-                    "SELECT DISTINCT store_id FROM orders
-                     WHERE tenant_id = $1 AND store_id IN ",
+                    "SELECT s.value FROM ",
                     json_list!($engine, "$2"),
-                    "
-                       AND order_date < $3 AND status IN ",
+                    " s
+                     WHERE EXISTS (SELECT 1 FROM orders
+                                   WHERE tenant_id = $1 AND store_id = s.value
+                                     AND order_date < $3 AND status IN ",
                     json_list!($engine, "$4"),
-                    ""
+                    ")"
                 ))
                 .bind(tenant.to_string())
                 .bind(json_ids(stores))

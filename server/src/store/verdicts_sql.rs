@@ -55,6 +55,7 @@ macro_rules! verdict_store {
                 geofence_radius_m: u32_col(row, "geofence_radius_m")?,
                 delivery_lead_days: u32_col(row, "delivery_lead_days")?,
                 chain: chain_of(row.try_get("chain")?),
+                monthly_potential: row.try_get::<Option<i64>, _>("monthly_potential")?.map(Money),
             };
             Ok(Versioned { value, version: row.try_get("version")? })
         }
@@ -186,7 +187,7 @@ macro_rules! verdict_store {
                         .await?;
                 let store_row = sqlx::query(
                     "SELECT id, code, name, channel, grade, address, lat, lon, geofence_radius_m, \
-                       delivery_lead_days, chain, version FROM stores WHERE tenant_id = $1 AND id = $2",
+                       delivery_lead_days, chain, monthly_potential, version FROM stores WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant.to_string())
                 .bind(store.to_string())

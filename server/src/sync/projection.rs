@@ -4,6 +4,7 @@
 //! (`/v1/expenses`) also its amount, approver and receipt.
 
 use fieldsync_shared::document::AnyDocument;
+use fieldsync_shared::rules::sales;
 
 use crate::store::documents::{
     ExpenseProjection, OrderProjection, PlanEntryRow, PlanProjection, Projection, VisitProjection,
@@ -25,6 +26,8 @@ pub fn project(doc: &AnyDocument) -> Result<Projection, serde_json::Error> {
             order_date: o.order_date,
             status: o.status.as_str(),
             number: o.number.as_str().to_string(),
+            amount: sales::sale_amount(o),
+            units: sales::sale_units(o),
             document_json: serde_json::to_string(o)?,
         }),
         AnyDocument::Plan(p) => Projection::Plan(PlanProjection {

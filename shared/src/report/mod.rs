@@ -3,5 +3,7 @@
 //! master data.
 //!
 //! * [`rep_weekly`]: the rep's weekly report (docs/reports.md).
+//! * [`store_opportunity`]: the key-account store opportunity report.
 
 pub mod rep_weekly;
+pub mod store_opportunity;

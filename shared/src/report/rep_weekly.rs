@@ -71,7 +71,8 @@ pub struct WeekInputs<'a> {
     pub products: &'a HashMap<Sku, Product>,
 }
 
-const DONE: [VisitStatus; 4] = [
+/// The statuses of a visit done (what the reports count as a visit made).
+pub const DONE: [VisitStatus; 4] = [
     VisitStatus::CheckedOut,
     VisitStatus::Submitted,
     VisitStatus::Approved,

@@ -47,7 +47,7 @@ pub fn achieved_sales<'a>(
     date: Date,
 ) -> Money {
     month_sales(orders, person, date)
-        .map(|o| o.total().unwrap_or(Money(i64::MAX)))
+        .map(sale_amount)
         .fold(Money::ZERO, saturating_add)
 }
 
@@ -59,8 +59,30 @@ pub fn achieved_volume<'a>(
     date: Date,
 ) -> i64 {
     month_sales(orders, person, date)
-        .flat_map(|o| o.lines.values())
+        .map(sale_units)
+        .fold(0i64, i64::saturating_add)
+}
+
+/// What one order that is a sale adds to the achieved sales: its total (the largest amount
+/// when it overflows). The server keeps it in the `orders` projection (`amount`), so reports
+/// over many orders sum it without reading each document.
+pub fn sale_amount(order: &Order) -> Money {
+    order.total().unwrap_or(Money(i64::MAX))
+}
+
+/// What one order that is a sale adds to the achieved volume: its units (line quantities);
+/// kept in the `orders` projection (`units`) like [`sale_amount`].
+pub fn sale_units(order: &Order) -> i64 {
+    order
+        .lines
+        .values()
         .fold(0i64, |acc, l| acc.saturating_add(i64::from(l.quantity)))
+}
+
+/// Achieved sales of several orders' [`sale_amount`]s: their sum, saturating as
+/// [`achieved_sales`] does.
+pub fn sum_amounts(amounts: impl IntoIterator<Item = Money>) -> Money {
+    amounts.into_iter().fold(Money::ZERO, saturating_add)
 }
 
 /// `actual` as a share of `target`, in basis points (10000: 100 %), rounded down; `None` for

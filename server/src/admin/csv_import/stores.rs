@@ -1,12 +1,14 @@
 //! `stores` files: one row a store, upserted by its code. The optional `chain` column names
 //! the store's retail chain (an empty cell: none); a file without it keeps the chains stored.
+//! So does the optional `monthly_potential` (what the store could buy in a month, in major
+//! units like prices: `12000.00`; an empty cell: not estimated).
 
 use std::collections::{BTreeMap, HashMap};
 
 use fieldsync_shared::master::Store;
 use fieldsync_shared::{Position, StoreCode, StoreId, TenantId};
 
-use super::cells::{parse_channel, parse_f64, parse_grade, parse_u32, required};
+use super::cells::{parse_channel, parse_f64, parse_grade, parse_money, parse_u32, required};
 use super::pipeline::{first_seen, Columns, Errors, ImportError, NewRows, Row, RowImport, Upserts};
 use crate::store::organisation::ImportCounts;
 use crate::store::{Store as DataStore, StoreError};
@@ -24,7 +26,7 @@ pub const COLUMNS: Columns = Columns {
         "geofence_radius_m",
         "delivery_lead_days",
     ],
-    optional: &["chain"],
+    optional: &["chain", "monthly_potential"],
 };
 
 /// The tenant's stores by code: what `store_code` cells of other files refer to.
@@ -74,6 +76,12 @@ impl RowImport for StoreRows {
                     Name::parse(s).map(|n| Some(n.as_str().to_string()))
                 }),
             };
+            // `None`: no column, the stored potential stays.
+            let potential = match r.opt("monthly_potential") {
+                None => None,
+                Some("") => Some(None),
+                Some(_) => r.parse(errors, "monthly_potential", |s| parse_money(s).map(Some)),
+            };
             let location = match (lat, lon) {
                 (Some(lat), Some(lon)) => r.parse(errors, "lat", |_| Position::new(lat, lon)),
                 _ => None,
@@ -94,6 +102,8 @@ impl RowImport for StoreRows {
             let before = existing.get(&code);
             let existed = before.is_some();
             let chain = chain.unwrap_or_else(|| before.and_then(|s| s.chain.clone()));
+            let monthly_potential =
+                potential.unwrap_or_else(|| before.and_then(|s| s.monthly_potential));
             out.push(
                 Store {
                     id: before.map_or_else(|| new.store_id(&code), |s| s.id),
@@ -106,6 +116,7 @@ impl RowImport for StoreRows {
                     geofence_radius_m: radius,
                     delivery_lead_days: lead,
                     chain,
+                    monthly_potential,
                 },
                 existed,
             );

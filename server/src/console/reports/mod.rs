@@ -6,9 +6,12 @@
 //!   the stores, and its XLSX download.
 //! * [`rep_weekly`]: the reps' weekly reports, and their XLSX download.
 //! * [`monthly`]: the manager's monthly report per team and rep, and its XLSX download.
+//! * [`store_opportunity`]: the key-account stores' shelf, distribution and orders against
+//!   potential, with a drill-down to each store's weeks, and its XLSX download.
 
 pub mod monthly;
 pub mod rep_weekly;
+pub mod store_opportunity;
 pub mod visit_frequency;
 
 use std::collections::HashMap;

@@ -29,6 +29,7 @@ fn shop(id: StoreId) -> Store {
         location: Position::new(31.2304, 121.4737).unwrap(),
         geofence_radius_m: 100,
         delivery_lead_days: 2,
+        monthly_potential: None,
         chain: None,
     }
 }
