@@ -78,7 +78,7 @@ if [[ "$profile" == "dev" ]]; then
     nice -n 10 cargo build --workspace --lib --bins --tests --locked --quiet
 else
     nice -n 10 cargo build --release --locked --quiet \
-        -p fieldsync-server --bin fieldsync-server -p fieldsync-bench-peers
+        -p fieldsync-server -p fieldsync-bench-peers --bins
 fi
 bin="$target_dir/$out"
 

@@ -32,7 +32,7 @@ if [[ "$profile" == "dev" ]]; then
     nice -n 10 cargo build --workspace --lib --bins --tests --locked --quiet
 else
     nice -n 10 cargo build --release --locked --quiet \
-        -p fieldsync-server --bin fieldsync-server -p fieldsync-bench-storm
+        -p fieldsync-server -p fieldsync-bench-storm --bins
 fi
 bin="$target_dir/$out"
 
