@@ -108,10 +108,10 @@ pub struct OpportunityRow {
     /// The store's monthly potential (minor units), if estimated.
     pub monthly_potential: Option<i64>,
     /// `store_id`, `weeks` (per week: `week`, `visit_id`, `visit_date`, `own_facings`,
-    /// `all_facings`, `shelf_share_bp`, `out_of_stock_bp`, `distribution_bp`),
-    /// `first_facings`, `last_facings`, `facings_slope`, `orders`, `order_amount` (minor
-    /// units), `potential` (of the weeks), `potential_bp`, `promotion_compliance_bp` (null
-    /// for now).
+    /// `all_facings`, `shelf_share_bp`, `out_of_stock_bp`, `distribution_bp`,
+    /// `promotion_compliance_bp`), `first_facings`, `last_facings`, `facings_slope`, `orders`,
+    /// `order_amount` (minor units), `potential` (of the weeks), `potential_bp`,
+    /// `promotion_compliance_bp` (the mean of the weeks').
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub report: StoreOpportunity,
@@ -177,6 +177,7 @@ pub async fn store_opportunity_report(
         .map(|p| (p.sku.clone(), p))
         .collect();
     let (range, _) = state.store.assortment(tenant).await?;
+    let (promotions, _) = state.store.promotions(tenant).await?;
     let from = query.weeks[0].monday();
     let to = query.weeks[query.weeks.len() - 1].sunday();
     let mut read = 0usize;
@@ -206,6 +207,7 @@ pub async fn store_opportunity_report(
             weeks: &query.weeks,
             store,
             range: &range,
+            promotions: &promotions,
             products: &products,
             visits: &visits,
             orders: &orders,

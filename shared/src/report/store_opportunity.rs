@@ -16,6 +16,9 @@
 //!   ([`assortment::check`]), `None` for a store without a must-carry range.
 //! * **Trend**: own facings of the first and the last week with an audit, and the
 //!   least-squares slope of own facings per week over the weeks with one.
+//! * **promotion_compliance_bp**: the promotion rule's compliance of the week's audit visit
+//!   ([`promotion::check`] over the promotions running at the store on the visit's date and
+//!   the visit's checks), `None` when none ran; the store's figure is the mean of its weeks'.
 //! * **Orders vs potential**: the store's orders dated in the weeks that are sales
 //!   ([`sales::SALE_STATUSES`]), against the potential of the weeks: `monthly_potential` × 12
 //!   months × days / 365, rounded down.
@@ -24,11 +27,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::master::{AssortmentRow, Channel, Product, Store};
+use crate::master::{AssortmentRow, Channel, Product, Promotion, Store};
 use crate::order::Order;
 use crate::plan::IsoWeek;
 use crate::report::rep_weekly::DONE;
-use crate::rules::{assortment, sales};
+use crate::rules::{assortment, promotion, sales};
 use crate::values::{Date, DocId, Money, Sku, StoreId};
 use crate::visit::Visit;
 
@@ -50,6 +53,8 @@ pub struct OpportunityWeek {
     pub shelf_share_bp: Option<u32>,
     pub out_of_stock_bp: Option<u32>,
     pub distribution_bp: Option<u32>,
+    /// Compliance of the promotions running at the store that day, as the visit checked them.
+    pub promotion_compliance_bp: Option<u32>,
 }
 
 /// One store over the weeks.
@@ -70,8 +75,8 @@ pub struct StoreOpportunity {
     pub potential: Option<Money>,
     /// `order_amount / potential` in basis points, rounded down; `None` without a potential.
     pub potential_bp: Option<u32>,
-    /// Promotion and display compliance: not computed yet (promotion checks come with their
-    /// documents); always `None`.
+    /// Promotion and display compliance: the mean of the weeks' figures, rounded down;
+    /// `None` when no audited week had a promotion running.
     pub promotion_compliance_bp: Option<u32>,
 }
 
@@ -81,6 +86,9 @@ pub struct OpportunityInputs<'a> {
     pub store: &'a Store,
     /// The tenant's must-carry range (all rows: [`assortment::range_of`] picks the store's).
     pub range: &'a [AssortmentRow],
+    /// The tenant's promotions and display agreements ([`promotion::active_at`] picks the
+    /// store's of a day).
+    pub promotions: &'a [Promotion],
     /// The product catalogue: what is ours.
     pub products: &'a HashMap<Sku, Product>,
     /// Visits and orders (others' stores and dates are ignored).
@@ -118,6 +126,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                     shelf_share_bp: None,
                     out_of_stock_bp: None,
                     distribution_bp: None,
+                    promotion_compliance_bp: None,
                 };
             };
             let ours = |sku: &Sku| inputs.products.contains_key(sku);
@@ -144,6 +153,12 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                 shelf_share_bp: if competitor { bp(own, all) } else { None },
                 out_of_stock_bp: bp(own_out, own_lines),
                 distribution_bp: assortment::check(&range, &v.audit).distribution_bp,
+                promotion_compliance_bp: promotion::check(
+                    &promotion::active_at(store, v.planned_date, inputs.promotions),
+                    v.promotion_checks.as_ref().unwrap_or(&Default::default()),
+                    &v.audit,
+                )
+                .compliance_bp,
             }
         })
         .collect();
@@ -173,13 +188,19 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         first_facings: weeks.iter().find_map(|w| w.own_facings),
         last_facings: weeks.iter().rev().find_map(|w| w.own_facings),
         facings_slope,
-        weeks,
         orders: sales.len() as u32,
         order_amount,
         potential,
         potential_bp,
-        promotion_compliance_bp: None,
+        promotion_compliance_bp: mean(weeks.iter().filter_map(|w| w.promotion_compliance_bp)),
+        weeks,
     }
+}
+
+/// The mean of `values`, rounded down; `None` when there are none.
+fn mean(values: impl Iterator<Item = u32>) -> Option<u32> {
+    let (sum, n) = values.fold((0u64, 0u64), |(s, n), v| (s + u64::from(v), n + 1));
+    (n > 0).then(|| (sum / n) as u32)
 }
 
 /// The least-squares slope of `points` (x, y); `None` with fewer than two distinct x.
@@ -248,7 +269,7 @@ mod tests {
                 safety_stock: None,
             },
         ];
-        let w1 = audited(
+        let mut w1 = audited(
             shop.id,
             "2026-11-03",
             &[
@@ -256,6 +277,31 @@ mod tests {
                 ("TEA-500", 0, false),
                 ("RIVAL-1", 10, true),
             ],
+        );
+        // Two agreements of the channel run all November; week 1's visit found one in place
+        // (5 000 bp), week 3's checked none (0): the store's figure is their mean.
+        let promotion = |code: &str| Promotion {
+            code: crate::values::PromotionCode::parse(code).unwrap(),
+            title: code.into(),
+            from: date("2026-11-01"),
+            to: date("2026-11-30"),
+            scope: AssortmentScope::Channel(Channel::Nka),
+            skus: vec![sku("COLA-330")],
+            mechanic: crate::master::Mechanic::Endcap,
+            promotion_price: None,
+            fee: None,
+        };
+        let promotions = [promotion("ENDCAP"), promotion("STAND")];
+        w1.promotion_checks.as_mut().unwrap().insert(
+            "ENDCAP".into(),
+            crate::promotion::PromotionCheck {
+                status: crate::promotion::CheckStatus::InPlace,
+                photos: Vec::new(),
+                seen_price: None,
+                note: None,
+                by: w1.person_id,
+                at: crate::values::Timestamp(1),
+            },
         );
         let mut open = audited(shop.id, "2026-11-05", &[("COLA-330", 40, true)]);
         open.status = VisitStatus::InProgress;
@@ -283,6 +329,7 @@ mod tests {
             weeks: &weeks,
             store: &shop,
             range: &range,
+            promotions: &promotions,
             products: &products,
             visits: &[w1.clone(), open, early, w3.clone(), elsewhere],
             orders: &[sale, draft],
@@ -304,7 +351,14 @@ mod tests {
         // 10 000.00 a month, 21 days: 10 000 * 12 * 21 / 365 = 6 904.10
         assert_eq!(r.potential, Some(money("6904.10")));
         assert_eq!(r.potential_bp, Some(724), "500 of 6904.10");
-        assert_eq!(r.promotion_compliance_bp, None);
+        assert_eq!(
+            w[0].promotion_compliance_bp,
+            Some(5000),
+            "one of two in place"
+        );
+        assert_eq!(w[1].promotion_compliance_bp, None);
+        assert_eq!(w[2].promotion_compliance_bp, Some(0), "none checked");
+        assert_eq!(r.promotion_compliance_bp, Some(2500));
     }
 
     #[test]
@@ -315,6 +369,7 @@ mod tests {
             weeks: &weeks,
             store: &shop,
             range: &[],
+            promotions: &[],
             products: &HashMap::new(),
             visits: &[],
             orders: &[],

@@ -252,7 +252,7 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                                     td.num { (r.order_amount) }
                                     td.num { (num(r.potential)) }
                                     td.num { (pct(r.potential_bp)) }
-                                    td.num { "–" }
+                                    td class=(if r.promotion_compliance_bp.is_some_and(|b| b < 10_000) { "num bad" } else { "num" }) { (pct(r.promotion_compliance_bp)) }
                                 }
                             }
                         }
@@ -263,8 +263,8 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                 (store_weeks(row))
             }
             p.note {
-                "Shelf share counts facings of SKUs outside our catalogue as competitors'; promotion compliance is not shown yet. "
-                "排面占比以产品目录外的 SKU 为竞品；促销执行率暂未统计。"
+                "Shelf share counts facings of SKUs outside our catalogue as competitors'; promotion compliance is the mean over the audited weeks of the agreements running that day. "
+                "排面占比以产品目录外的 SKU 为竞品；促销执行率为各周审计当日执行率的平均值。"
             }
         }
     }
