@@ -49,8 +49,7 @@ pub fn bar_chart(described: &str, series: &[Series], groups: &[Group]) -> Markup
                     line.chart-grid x1=(fmt(LEFT)) y1=(fmt(y(*t))) x2=(fmt(WIDTH - RIGHT)) y2=(fmt(y(*t))) {}
                     text.chart-tick x=(fmt(LEFT - 6.0)) y=(fmt(y(*t) + 4.0)) text-anchor="end" { (t) }
                 }
-                @for (i, s) in series.iter().enumerate() {
-                    @let x = LEFT + i as f64 * 130.0;
+                @for (s, x) in series.iter().zip(legend_positions(series)) {
                     rect class=(format!("legend-key {}", s.class)) x=(fmt(x)) y="8" width="12" height="12" {}
                     text.chart-legend x=(fmt(x + 17.0)) y="18" { (s.label) }
                 }
@@ -129,4 +128,24 @@ mod tests {
         assert!(svg.contains("<title>W45 · Due: 5</title>"), "{svg}");
         assert!(!svg.contains("style="), "no inline style under the CSP");
     }
+}
+
+/// Where each series' legend entry starts: after the previous entry's key and label, whose
+/// width is estimated from its characters (a CJK character is about twice a Latin one), so
+/// bilingual labels never run into the next key.
+fn legend_positions(series: &[Series]) -> Vec<f64> {
+    let mut x = LEFT;
+    series
+        .iter()
+        .map(|s| {
+            let at = x;
+            let label: f64 = s
+                .label
+                .chars()
+                .map(|c| if c.is_ascii() { 7.0 } else { 13.0 })
+                .sum();
+            x += 17.0 + label + 20.0;
+            at
+        })
+        .collect()
 }
