@@ -88,6 +88,26 @@ fn fmt(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// Where each series' legend entry starts: after the previous entry's key and label, whose
+/// width is estimated from its characters (a CJK character is about twice a Latin one), so
+/// bilingual labels never run into the next key.
+fn legend_positions(series: &[Series]) -> Vec<f64> {
+    let mut x = LEFT;
+    series
+        .iter()
+        .map(|s| {
+            let at = x;
+            let label: f64 = s
+                .label
+                .chars()
+                .map(|c| if c.is_ascii() { 7.0 } else { 13.0 })
+                .sum();
+            x += 17.0 + label + 20.0;
+            at
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,24 +148,4 @@ mod tests {
         assert!(svg.contains("<title>W45 · Due: 5</title>"), "{svg}");
         assert!(!svg.contains("style="), "no inline style under the CSP");
     }
-}
-
-/// Where each series' legend entry starts: after the previous entry's key and label, whose
-/// width is estimated from its characters (a CJK character is about twice a Latin one), so
-/// bilingual labels never run into the next key.
-fn legend_positions(series: &[Series]) -> Vec<f64> {
-    let mut x = LEFT;
-    series
-        .iter()
-        .map(|s| {
-            let at = x;
-            let label: f64 = s
-                .label
-                .chars()
-                .map(|c| if c.is_ascii() { 7.0 } else { 13.0 })
-                .sum();
-            x += 17.0 + label + 20.0;
-            at
-        })
-        .collect()
 }

@@ -59,3 +59,19 @@ pub(crate) fn projected_from_row(
         document_json,
     })
 }
+
+/// Heads as stored in `documents.heads`: the 32-byte hashes concatenated (`None`: none known).
+pub(crate) fn join_heads(heads: &[[u8; 32]]) -> Option<Vec<u8>> {
+    (!heads.is_empty()).then(|| heads.concat())
+}
+
+/// The hashes of a stored `documents.heads`; empty when unknown or not whole hashes.
+pub(crate) fn split_heads(stored: Option<&[u8]>) -> Vec<[u8; 32]> {
+    match stored {
+        Some(bytes) if bytes.len() % 32 == 0 => bytes
+            .chunks_exact(32)
+            .map(|c| <[u8; 32]>::try_from(c).expect("chunks of 32"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -47,22 +47,6 @@ pub(crate) fn random_mark() -> StoreResult<i64> {
     }
 }
 
-/// Heads as stored in `documents.heads`: the 32-byte hashes concatenated (`None`: none known).
-pub(crate) fn join_heads(heads: &[[u8; 32]]) -> Option<Vec<u8>> {
-    (!heads.is_empty()).then(|| heads.concat())
-}
-
-/// The hashes of a stored `documents.heads`; empty when unknown or not whole hashes.
-pub(crate) fn split_heads(stored: Option<&[u8]>) -> Vec<[u8; 32]> {
-    match stored {
-        Some(bytes) if bytes.len() % 32 == 0 => bytes
-            .chunks_exact(32)
-            .map(|c| <[u8; 32]>::try_from(c).expect("chunks of 32"))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// The projection listing of one kind: the same query over `visits` (by planned date) and
 /// `orders` (by order date). Binds: $1 tenant, $2 store, $3 person, $4 from, $5 to, $6 status,
 /// $7 $8 the key to start after (date, id), $9 limit, $10 $11 visibility (stores, people).
@@ -106,12 +90,10 @@ macro_rules! document_store {
             ScopeChangeItem, StoredDocument, Visibility,
         };
         use $crate::store::documents_rows::{
-            feed_entry_from_row, parse_kind, projected_from_row, scope_item_from_row, FeedRow,
-            ProjectedRow, ScopeChangeRow,
+            feed_entry_from_row, join_heads, parse_kind, projected_from_row, scope_item_from_row,
+            split_heads, FeedRow, ProjectedRow, ScopeChangeRow,
         };
-        use $crate::store::documents_sql::{
-            join_heads, json_list, list_projected_sql, random_mark, split_heads,
-        };
+        use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
         use $crate::store::expenses_sql::expenses_as_projection;
         use $crate::store::plans_sql::{plan_no_store, plans_as_projection};
         use $crate::store::{StoreError, StoreResult};
