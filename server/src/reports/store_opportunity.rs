@@ -109,9 +109,10 @@ pub struct OpportunityRow {
     pub monthly_potential: Option<i64>,
     /// `store_id`, `weeks` (per week: `week`, `visit_id`, `visit_date`, `own_facings`,
     /// `all_facings`, `shelf_share_bp`, `out_of_stock_bp`, `distribution_bp`,
-    /// `promotion_compliance_bp`), `first_facings`, `last_facings`, `facings_slope`, `orders`,
-    /// `order_amount` (minor units), `potential` (of the weeks), `potential_bp`,
-    /// `promotion_compliance_bp` (the mean of the weeks').
+    /// `promotion_compliance_bp`, `competitor_sightings`), `first_facings`, `last_facings`,
+    /// `facings_slope`, `orders`, `order_amount` (minor units), `potential` (of the weeks),
+    /// `potential_bp`, `promotion_compliance_bp` (the mean of the weeks'),
+    /// `competitor_sightings` (their total).
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub report: StoreOpportunity,

@@ -19,6 +19,8 @@
 //! * **promotion_compliance_bp**: the promotion rule's compliance of the week's audit visit
 //!   ([`promotion::check`] over the promotions running at the store on the visit's date and
 //!   the visit's checks), `None` when none ran; the store's figure is the mean of its weeks'.
+//! * **competitor_sightings**: competitor sightings recorded on the store's completed visits
+//!   dated in the week (all of them, not only the audit's), and their total per store.
 //! * **Orders vs potential**: the store's orders dated in the weeks that are sales
 //!   ([`sales::SALE_STATUSES`]), against the potential of the weeks: `monthly_potential` × 12
 //!   months × days / 365, rounded down.
@@ -55,6 +57,8 @@ pub struct OpportunityWeek {
     pub distribution_bp: Option<u32>,
     /// Compliance of the promotions running at the store that day, as the visit checked them.
     pub promotion_compliance_bp: Option<u32>,
+    /// Competitor sightings recorded on the store's completed visits of the week.
+    pub competitor_sightings: u32,
 }
 
 /// One store over the weeks.
@@ -75,6 +79,8 @@ pub struct StoreOpportunity {
     pub potential: Option<Money>,
     /// `order_amount / potential` in basis points, rounded down; `None` without a potential.
     pub potential_bp: Option<u32>,
+    /// Competitor sightings of the weeks.
+    pub competitor_sightings: u32,
     /// Promotion and display compliance: the mean of the weeks' figures, rounded down;
     /// `None` when no audited week had a promotion running.
     pub promotion_compliance_bp: Option<u32>,
@@ -109,11 +115,22 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         .iter()
         .map(|&week| {
             let (monday, sunday) = (week.monday(), week.sunday());
-            let audit = inputs
+            let done: Vec<&Visit> = inputs
                 .visits
                 .iter()
                 .filter(|v| v.store_id == store.id && DONE.contains(&v.status))
                 .filter(|v| v.planned_date >= monday && v.planned_date <= sunday)
+                .collect();
+            let competitor_sightings = done
+                .iter()
+                .map(|v| {
+                    v.competitor_sightings
+                        .as_ref()
+                        .map_or(0, |s| s.len() as u32)
+                })
+                .sum();
+            let audit = done
+                .into_iter()
                 .filter(|v| !v.audit.is_empty())
                 .max_by_key(|v| (v.planned_date, v.check_out.as_ref().map(|c| c.at), v.id));
             let Some(v) = audit else {
@@ -127,6 +144,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                     out_of_stock_bp: None,
                     distribution_bp: None,
                     promotion_compliance_bp: None,
+                    competitor_sightings,
                 };
             };
             let ours = |sku: &Sku| inputs.products.contains_key(sku);
@@ -159,6 +177,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                     &v.audit,
                 )
                 .compliance_bp,
+                competitor_sightings,
             }
         })
         .collect();
@@ -193,6 +212,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         potential,
         potential_bp,
         promotion_compliance_bp: mean(weeks.iter().filter_map(|w| w.promotion_compliance_bp)),
+        competitor_sightings: weeks.iter().map(|w| w.competitor_sightings).sum(),
         weeks,
     }
 }
@@ -305,7 +325,27 @@ mod tests {
         );
         let mut open = audited(shop.id, "2026-11-05", &[("COLA-330", 40, true)]);
         open.status = VisitStatus::InProgress;
-        let early = audited(shop.id, "2026-11-16", &[("COLA-330", 2, true)]);
+        let mut early = audited(shop.id, "2026-11-16", &[("COLA-330", 2, true)]);
+        // Sightings count on every completed visit of the week, not only the audit's; not on
+        // a visit still in progress.
+        let sighting = |v: &Visit| crate::visit::CompetitorSighting {
+            id: crate::visit::SightingId::new_random(),
+            competitor: crate::values::ShortText::parse("PepsiCo").unwrap(),
+            seen: None,
+            shelf_price: None,
+            promotion: None,
+            display: None,
+            photos: Vec::new(),
+            note: String::new(),
+            by: v.person_id,
+            by_name: "merch".into(),
+            at: crate::values::Timestamp(1),
+        };
+        for v in [&mut early, &mut open] {
+            let s = sighting(v);
+            let map = v.competitor_sightings.as_mut().unwrap();
+            map.insert(s.id.to_string(), s);
+        }
         let w3 = audited(
             shop.id,
             "2026-11-19",
@@ -359,6 +399,13 @@ mod tests {
         assert_eq!(w[1].promotion_compliance_bp, None);
         assert_eq!(w[2].promotion_compliance_bp, Some(0), "none checked");
         assert_eq!(r.promotion_compliance_bp, Some(2500));
+        let sightings: Vec<u32> = w.iter().map(|w| w.competitor_sightings).collect();
+        assert_eq!(
+            sightings,
+            [0, 0, 1],
+            "the early visit's, not the open one's"
+        );
+        assert_eq!(r.competitor_sightings, 1);
     }
 
     #[test]
