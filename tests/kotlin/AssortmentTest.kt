@@ -51,6 +51,8 @@ object AssortmentTest : Suite("Assortment") {
             relay.cut()
 
             val store = rep.storeByCode("RKA-008")
+            // The demo's stores belong to no chain (a stores file's `chain` column sets it).
+            assertNull(store.chain)
             val visit = rep.startVisit(store.id)
             assertEquals(
                 listOf(Triple("COLA-330", false, 24), Triple("TEA-500", false, null)),

@@ -202,6 +202,8 @@ pub struct Store {
     pub geofence_radius_m: i32,
     /// Earliest delivery: order date + this many days.
     pub delivery_lead_days: i32,
+    /// The retail chain the store belongs to (e.g. `Walmart`), if any.
+    pub chain: Option<String>,
 }
 
 impl From<client::Store> for Store {
@@ -229,6 +231,7 @@ impl From<client::Store> for Store {
             lon: s.location.lon(),
             geofence_radius_m: int(s.geofence_radius_m),
             delivery_lead_days: int(s.delivery_lead_days),
+            chain: s.chain,
         }
     }
 }
