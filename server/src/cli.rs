@@ -49,9 +49,10 @@ pub enum Command {
     /// Write a new Ed25519 private key for EdDSA access tokens (PKCS#8 PEM, mode 0600) to
     /// PATH and print its public key and key id. Use it with `--jwt-ed25519-key-file`.
     Keygen(KeygenArgs),
-    /// Import users, stores, territories, products or credit snapshots from a CSV file (header
-    /// row required; columns in docs/http-api.md). All rows or none: any bad row is reported
-    /// (row, column, message) and nothing is stored.
+    /// Import master data from a CSV file: users, stores, territories, products, credit
+    /// snapshots, targets, the must-carry range or promotions (header row required; columns in
+    /// docs/http-api.md). All rows or none: any bad row is reported (row, column, message) and
+    /// nothing is stored.
     Import(ImportArgs),
 }
 
