@@ -32,7 +32,7 @@ mod sync_status;
 pub use background::{BackgroundSync, SyncObserver, SyncSchedule, SyncState};
 pub use device::{
     AuditInput, Device, ExpectedSku, GeoFix, NewExpense, PlanSettings, ReviewItem,
-    RunningPromotion, SuggestedLine,
+    RunningPromotion, ScoredPoint, SuccessView, SuggestedLine,
 };
 pub use error::DeviceError;
 pub use http::{LiveChange, LiveEvent};

@@ -75,6 +75,7 @@ fn master() -> MasterDataPage {
         expense_budget: None,
         assortment: None,
         promotions: None,
+        success_pictures: None,
     }
 }
 

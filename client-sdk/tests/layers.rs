@@ -26,6 +26,7 @@ const SHARED: Layers = &[
             "org",
             "tiers",
             "promotion",
+            "success",
         ],
     ),
     (

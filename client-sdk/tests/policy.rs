@@ -67,6 +67,7 @@ fn master(org: Option<OrgView>) -> MasterDataPage {
         expense_budget: None,
         assortment: None,
         promotions: None,
+        success_pictures: None,
     }
 }
 

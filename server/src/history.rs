@@ -435,7 +435,9 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "check_in") => Field::CheckIn,
         (DocKind::Visit, "check_out") => Field::CheckOut,
         (DocKind::Visit, "steps") => Field::Steps,
-        (DocKind::Visit, "audit" | "promotion_checks" | "stock_counts") => Field::Audit,
+        (DocKind::Visit, "audit" | "promotion_checks" | "stock_counts" | "success_scores") => {
+            Field::Audit
+        }
         (DocKind::Visit, "photos") => Field::Photos,
         (DocKind::Visit, "competitor_sightings") => Field::CompetitorSightings,
         (DocKind::Visit, "review") => Field::Review,

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use fieldsync_shared::master::{AssortmentScope, MasterDataPage, Promotion};
+use fieldsync_shared::master::{AssortmentScope, MasterDataPage, Promotion, SuccessPicture};
 use fieldsync_shared::values::Timestamp;
 
 use crate::auth::Principal;
@@ -44,7 +44,9 @@ pub struct MasterQuery {
         CreditSnapshotSchema,
         PositionSchema,
         AssortmentRowSchema,
-        PromotionSchema
+        PromotionSchema,
+        SuccessPictureSchema,
+        SuccessPointSchema
     ))
 )]
 pub struct MasterDataApi;
@@ -104,6 +106,8 @@ pub async fn master_page(
         }
         page.promotions =
             promotions_page(store, &principal, &scope, since, complete, &page).await?;
+        page.success_pictures =
+            success_pictures_page(store, &principal, &scope, since, complete, &page).await?;
         // A `since` beyond the counter (a restored server) was answered from version 0.
         page.stores_complete = complete || q.since > page.version;
         page.org = Some(scope.org);
@@ -142,6 +146,28 @@ async fn promotions_page(
             }
     });
     Ok(Some(promotions))
+}
+
+/// The pictures of success the page carries, as the promotions: all of those of the user's
+/// stores (and every chain's and channel's) when they were replaced after `since` or stores are
+/// new to the user, else `None` (unchanged). A store's own picture only to those who see it.
+async fn success_pictures_page(
+    store: &dyn crate::store::Store,
+    principal: &Principal,
+    scope: &scope::ReadScope,
+    since: i64,
+    complete: bool,
+    page: &MasterDataPage,
+) -> ApiResult<Option<Vec<SuccessPicture>>> {
+    let (mut pictures, version) = store.success_pictures(principal.tenant_id).await?;
+    if !(complete || version > since || !page.stores.is_empty()) {
+        return Ok(None);
+    }
+    pictures.retain(|p| match p.scope {
+        AssortmentScope::Store(id) => scope.can_see_store(id),
+        AssortmentScope::Chain { .. } | AssortmentScope::Channel(_) => true,
+    });
+    Ok(Some(pictures))
 }
 
 // Documentation-only mirrors of the shared crate's master data types (it has no utoipa
@@ -250,6 +276,39 @@ mod schema {
         fee: Option<i64>,
     }
 
+    /// `fieldsync_shared::master::SuccessPoint`: one point of a picture's checklist.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = SuccessPoint)]
+    pub struct SuccessPointSchema {
+        #[schema(example = "COLA-BLOCK")]
+        code: String,
+        label: String,
+        /// shelf_blocking, eye_level, price_tag, pos_material or other.
+        #[schema(example = "shelf_blocking")]
+        kind: String,
+        /// 1 to 100: the point's share of the score.
+        weight: u32,
+        /// The SKU an eye_level point names, if any.
+        sku: Option<String>,
+    }
+
+    /// `fieldsync_shared::master::SuccessPicture`: what the shelf should look like.
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = SuccessPicture)]
+    pub struct SuccessPictureSchema {
+        #[schema(example = "WALMART-SODA")]
+        code: String,
+        title: String,
+        /// As an assortment row's scope: one store, a chain's stores in a channel, or a
+        /// channel. A store's picture is the most specific one.
+        #[schema(value_type = Object)]
+        scope: String,
+        /// The checklist, in order.
+        points: Vec<SuccessPointSchema>,
+        /// SHA-256s (hex) of the reference photos.
+        reference_photos: Vec<String>,
+    }
+
     /// `fieldsync_shared::master::MasterDataPage`.
     #[derive(utoipa::ToSchema)]
     #[schema(as = MasterDataPage)]
@@ -274,9 +333,12 @@ mod schema {
         /// or later, all of them: replace what is held. Absent or `null`: unchanged since
         /// `since`.
         promotions: Option<Vec<PromotionSchema>>,
+        /// The pictures of success of the caller's stores (and of every chain and channel),
+        /// all of them: replace what is held. Absent or `null`: unchanged since `since`.
+        success_pictures: Option<Vec<SuccessPictureSchema>>,
     }
 }
 use schema::{
     AssortmentRowSchema, CreditSnapshotSchema, MasterDataPageSchema, PositionSchema, ProductSchema,
-    PromotionSchema, StoreSchema,
+    PromotionSchema, StoreSchema, SuccessPictureSchema, SuccessPointSchema,
 };

@@ -36,6 +36,7 @@ const COLLECTIONS: &[&str] = &[
     "competitor_sightings",
     "promotion_checks",
     "stock_counts",
+    "success_scores",
 ];
 
 /// One row of the page: type and nullable.
@@ -210,6 +211,16 @@ fn visit(full: bool, reviewed: bool) -> AutoCommit {
             photos: vec![sha],
             seen_price: full.then_some(Money(290)),
             note: full.then_some(ShortText::parse("endcap taken").unwrap()),
+            by: user(),
+            at: at(),
+        },
+    );
+    visit.success_scores.as_mut().unwrap().insert(
+        "COLA-BLOCK".into(),
+        fieldsync_shared::success::SuccessScore {
+            status: fieldsync_shared::success::ScoreStatus::NotMet,
+            photos: vec![sha],
+            note: full.then_some(ShortText::parse("block broken").unwrap()),
             by: user(),
             at: at(),
         },

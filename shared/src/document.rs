@@ -192,6 +192,9 @@ pub fn hydrate_visit<D: ReadDoc>(doc: &D) -> Result<Visit, DocumentError> {
     if let Some(checks) = &visit.promotion_checks {
         crate::promotion::check_codes(checks).map_err(schema)?;
     }
+    if let Some(scores) = &visit.success_scores {
+        crate::success::check_point_codes(scores).map_err(schema)?;
+    }
     Ok(visit)
 }
 

@@ -6,6 +6,7 @@
 //! * [`master`]: server-owned master data delivered read-only to devices.
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`promotion`]: promotions and display agreements (master data) and a visit's checks of them.
+//! * [`success`]: a visit's scores of the store's picture of success (master data).
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
 //! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
@@ -33,6 +34,7 @@ pub mod promotion;
 pub mod protocol;
 pub mod report;
 pub mod rules;
+pub mod success;
 pub mod thumbnail;
 pub mod tiers;
 pub mod values;

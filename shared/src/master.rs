@@ -7,8 +7,8 @@ use crate::expense::ExpenseBudget;
 use crate::org::OrgView;
 use crate::tiers::ApprovalTiers;
 use crate::values::{
-    string_enum, Date, Money, PersonCode, Position, PromotionCode, Sku, StoreCode, StoreId,
-    TenantId, Timestamp, UserId,
+    string_enum, Date, Money, PersonCode, PictureCode, PointCode, Position, PromotionCode, Sha256,
+    Sku, StoreCode, StoreId, TenantId, Timestamp, UserId,
 };
 
 /// A user's role travels in their [`UserProfile`]; the type belongs to the organisation.
@@ -166,6 +166,54 @@ impl Promotion {
     }
 }
 
+string_enum!(
+    /// What one checklist point of a picture of success looks at.
+    PointKind, "point kind" {
+        /// The brand's SKUs stand together as one block on the shelf.
+        ShelfBlocking = "shelf_blocking",
+        /// A SKU (the point's `sku`) at eye level.
+        EyeLevel = "eye_level",
+        /// Every SKU has its price tag.
+        PriceTag = "price_tag",
+        /// Point-of-sale material (wobblers, posters, shelf strips) in place.
+        PosMaterial = "pos_material",
+        Other = "other",
+    }
+);
+
+/// Heaviest weight of one checklist point.
+pub const MAX_POINT_WEIGHT: u32 = 100;
+
+/// One point of a picture of success's checklist (docs/picture-of-success.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessPoint {
+    /// The point's identity within its picture: the key of the visit's score.
+    pub code: PointCode,
+    pub label: String,
+    pub kind: PointKind,
+    /// 1..=[`MAX_POINT_WEIGHT`]: the point's share of the score.
+    pub weight: u32,
+    /// The SKU that must be at eye level (`eye_level` points), if named.
+    #[serde(default)]
+    pub sku: Option<Sku>,
+}
+
+/// What the shelf of the stores of `scope` should look like: a checklist of weighted points
+/// and reference photos (SHA-256s). A store's picture is the most specific one that names it
+/// (`rules::success::picture_for`): its own, else its chain's in its channel, else its
+/// channel's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessPicture {
+    pub code: PictureCode,
+    pub title: String,
+    pub scope: AssortmentScope,
+    /// One or more, in the order of the file, codes distinct.
+    pub points: Vec<SuccessPoint>,
+    /// Sorted, no duplicates.
+    #[serde(default)]
+    pub reference_photos: Vec<Sha256>,
+}
+
 /// The signed-in person as the device and the server see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
@@ -216,4 +264,9 @@ pub struct MasterDataPage {
     /// unchanged since `since`.
     #[serde(default)]
     pub promotions: Option<Vec<Promotion>>,
+    /// The pictures of success of the user's stores (their own, and every chain's and
+    /// channel's), all of them: the device replaces what it holds. `None` (and from an older
+    /// server): unchanged since `since`.
+    #[serde(default)]
+    pub success_pictures: Option<Vec<SuccessPicture>>,
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::evaluation::{RulesBasis, ShownFinding};
 use crate::promotion::PromotionCheck;
+use crate::success::SuccessScore;
 use crate::values::{
     string_enum, Date, DocId, Money, Position, Sha256, ShelfLocation, ShortText, Sku, StoreId,
     Timestamp, UserId,
@@ -24,7 +25,8 @@ use crate::values::{
 /// Version of the visit document schema, stored in the document.
 /// 2: visits carry `promotion_checks`, `competitor_sightings` and `stock_counts` (created with
 /// the visit; the server adds them to a visit of version 1, once, `server/src/sync/upgrade.rs`).
-pub const VISIT_SCHEMA_VERSION: u64 = 2;
+/// 3: visits carry `success_scores` (likewise, added once by the server to a visit of 1 or 2).
+pub const VISIT_SCHEMA_VERSION: u64 = 3;
 
 pub mod competitors;
 pub mod stock;
@@ -249,6 +251,16 @@ pub struct Visit {
     )]
     #[serde(default)]
     pub promotion_checks: Option<BTreeMap<String, PromotionCheck>>,
+    /// Scores of the checklist points of the store's picture of success, keyed by the point's
+    /// code (docs/picture-of-success.md). Created with the visit; `None` for a visit written
+    /// before it existed (schema 1 and 2), until the server adds it once, for the same reason
+    /// as `promotion_checks`.
+    #[autosurgeon(
+        missing = "Option::default",
+        reconcile = "crate::success::reconcile_scores"
+    )]
+    #[serde(default)]
+    pub success_scores: Option<BTreeMap<String, SuccessScore>>,
 }
 
 impl Visit {
@@ -275,6 +287,7 @@ impl Visit {
             competitor_sightings: Some(BTreeMap::new()),
             stock_counts: Some(BTreeMap::new()),
             promotion_checks: Some(BTreeMap::new()),
+            success_scores: Some(BTreeMap::new()),
         }
     }
 

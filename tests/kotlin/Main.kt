@@ -16,6 +16,7 @@ val suites =
         AssortmentTest,
         CompetitorsTest,
         PromotionsTest,
+        SuccessTest,
         ExampleTest,
     )
 

@@ -30,6 +30,7 @@ mod records;
 mod review;
 mod status;
 mod stock;
+mod success;
 mod worker;
 
 pub use background::{LiveChange, LiveEvent, LiveObserver, SyncObserver, SyncState};
@@ -48,3 +49,6 @@ pub use promotions::{PromotionCheck, PromotionCheckStatus, PromotionMechanic, Ru
 pub use records::*;
 pub use review::{OrderForApproval, VisitForReview};
 pub use status::{SyncFailure, SyncStatus};
+pub use success::{
+    SuccessPicture, SuccessPoint, SuccessPointKind, SuccessScore, SuccessScoreStatus,
+};

@@ -24,6 +24,7 @@ mod reports;
 mod review;
 mod session;
 mod stock;
+mod success;
 mod sync;
 mod visits;
 
@@ -39,6 +40,7 @@ pub use plans::PlanSettings;
 pub use promotions::RunningPromotion;
 pub use review::ReviewItem;
 pub use stock::SuggestedLine;
+pub use success::{ScoredPoint, SuccessView};
 pub use visits::{AuditInput, ExpectedSku, GeoFix};
 
 /// One installation of the app: a data directory with its SQLite database and photo folder.

@@ -10,7 +10,7 @@ use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::rules::geofence::{self, GeofenceTolerance};
 use fieldsync_shared::rules::submission::{self, RuleSettings, VisitData};
 use fieldsync_shared::rules::visit_timing::{self, VisitRequirements};
-use fieldsync_shared::rules::{assortment, freshness, promotion, RuleId, Verdict};
+use fieldsync_shared::rules::{assortment, freshness, promotion, success, RuleId, Verdict};
 use fieldsync_shared::visit::{
     AuditLine, GeoStamp, NoteEntry, StepRecord, Visit, VisitStatus, VisitStep,
 };
@@ -242,6 +242,7 @@ impl Device {
             }
             let range = assortment::range_of(&store, &store::assortment(conn)?);
             let running = promotion::active_at(&store, v.planned_date, &store::promotions(conn)?);
+            let pictures = store::success_pictures(conn)?;
             // Photo reuse was judged (and recorded) when each photo was attached.
             let data = VisitData {
                 store: &store,
@@ -249,17 +250,23 @@ impl Device {
                 photos_elsewhere: &[],
                 range: &range,
                 promotions: &running,
+                success_picture: success::picture_for(&store, &pictures),
             };
             let verdict = submission::evaluate_visit(v, &data, &RuleSettings::default());
             edits::refuse_if_blocked(&verdict)?;
-            // The range and the promotions are judged on the visit as submitted: their findings
-            // are recorded now (the others were when their check-in, line or photo was
-            // recorded).
+            // The range, the promotions and the picture of success are judged on the visit as
+            // submitted: their findings are recorded now (the others were when their check-in,
+            // line or photo was recorded).
             let at_submission = Verdict::from_findings(
                 verdict
                     .findings
                     .into_iter()
-                    .filter(|f| matches!(f.rule, RuleId::Assortment | RuleId::Promotion))
+                    .filter(|f| {
+                        matches!(
+                            f.rule,
+                            RuleId::Assortment | RuleId::Promotion | RuleId::Success
+                        )
+                    })
                     .collect(),
             );
             next.findings

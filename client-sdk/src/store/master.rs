@@ -1,10 +1,11 @@
 //! Master data as the server sent it: the stores in the user's read scope, the product
 //! catalogue, and each store's credit snapshot, each row kept as its JSON; the must-carry
-//! range and the promotions as one JSON value each (the server sends them whole).
+//! range, the promotions and the pictures of success as one JSON value each (the server sends
+//! them whole).
 
 use fieldsync_shared::expense::ExpenseBudget;
 use fieldsync_shared::master::{
-    AssortmentRow, CreditSnapshot, MasterDataPage, Product, Promotion, Store,
+    AssortmentRow, CreditSnapshot, MasterDataPage, Product, Promotion, Store, SuccessPicture,
 };
 use fieldsync_shared::org::OrgView;
 use fieldsync_shared::tiers::ApprovalTiers;
@@ -57,6 +58,14 @@ pub fn import_page(conn: &Connection, page: &MasterDataPage) -> Result<()> {
     if let Some(promotions) = &page.promotions {
         meta_set(conn, keys::PROMOTIONS, &serde_json::to_string(promotions)?)?;
     }
+    // And the pictures of success.
+    if let Some(pictures) = &page.success_pictures {
+        meta_set(
+            conn,
+            keys::SUCCESS_PICTURES,
+            &serde_json::to_string(pictures)?,
+        )?;
+    }
     Ok(())
 }
 
@@ -68,6 +77,11 @@ pub fn assortment(conn: &Connection) -> Result<Vec<AssortmentRow>> {
 /// The promotions received with master data (none yet: empty).
 pub fn promotions(conn: &Connection) -> Result<Vec<Promotion>> {
     Ok(meta_json(conn, keys::PROMOTIONS)?.unwrap_or_default())
+}
+
+/// The pictures of success received with master data (none yet: empty).
+pub fn success_pictures(conn: &Connection) -> Result<Vec<SuccessPicture>> {
+    Ok(meta_json(conn, keys::SUCCESS_PICTURES)?.unwrap_or_default())
 }
 
 /// The tenant's expense budget received with the last master data page, else the defaults.
@@ -91,6 +105,7 @@ pub fn clear_master_rows(conn: &Connection) -> Result<()> {
     conn.execute_batch("DELETE FROM stores; DELETE FROM products; DELETE FROM credit;")?;
     meta_delete(conn, keys::ASSORTMENT)?;
     meta_delete(conn, keys::PROMOTIONS)?;
+    meta_delete(conn, keys::SUCCESS_PICTURES)?;
     Ok(())
 }
 

@@ -30,6 +30,9 @@ pub mod keys {
     /// The promotions of the user's stores received with master data (JSON of
     /// `Vec<Promotion>`), replaced whenever a page carries them.
     pub const PROMOTIONS: &str = "promotions";
+    /// The pictures of success of the user's stores received with master data (JSON of
+    /// `Vec<SuccessPicture>`), replaced whenever a page carries them.
+    pub const SUCCESS_PICTURES: &str = "success_pictures";
     /// Followed by the date: `order_seq:2026-11-22`.
     pub const ORDER_SEQ_PREFIX: &str = "order_seq:";
 }

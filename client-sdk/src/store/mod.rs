@@ -20,7 +20,7 @@ pub use documents::{
 pub use eviction::delete_evicted;
 pub use master::{
     approval_tiers, assortment, clear_master_rows, credit, expense_budget, import_page, org_view,
-    product, products, promotions, store, store_by_code, stores,
+    product, products, promotions, store, store_by_code, stores, success_pictures,
 };
 pub use meta::{
     cursor, keys, master_version, meta_delete, meta_get, meta_set, next_order_seq, profile,

@@ -6,7 +6,7 @@
 
 use fieldsync_shared::master::Store;
 use fieldsync_shared::rules::{
-    assortment, freshness, geofence, promotion, Finding, RuleId, Severity,
+    assortment, freshness, geofence, promotion, success, Finding, RuleId, Severity,
 };
 use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::{AuditLine, GeoStamp, Visit};
@@ -46,6 +46,14 @@ pub const FLAGS: &[(&str, &str)] = &[
     (
         promotion::PRICE_MISMATCH,
         "Promotion price not on shelf 促销价不符",
+    ),
+    (
+        success::POINT_MISSED,
+        "Picture of success point missed 成功图像未达标",
+    ),
+    (
+        success::NOT_SCORED,
+        "Picture of success not scored 成功图像未评分",
     ),
 ];
 
@@ -215,6 +223,8 @@ mod tests {
             promotion::NOT_IN_PLACE,
             promotion::NOT_CHECKED,
             promotion::PRICE_MISMATCH,
+            success::POINT_MISSED,
+            success::NOT_SCORED,
         ] {
             let label = label(code);
             assert_ne!(label, code, "{code} has no label");

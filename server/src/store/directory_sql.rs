@@ -681,6 +681,7 @@ macro_rules! directory_store {
                     assortment,
                     // The handler fills them (`master_data::promotions_page`).
                     promotions: None,
+                    success_pictures: None,
                 })
             }
         }

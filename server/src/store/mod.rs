@@ -24,6 +24,7 @@
 //!   `targets_sql`).
 //! * [`promotions::PromotionStore`]: promotions and display agreements (one macro body,
 //!   `promotions_sql`).
+//! * [`success::SuccessStore`]: pictures of success (one macro body, `success_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -56,6 +57,8 @@ mod promotions_sql;
 pub mod sales;
 mod sales_sql;
 pub mod sqlite;
+pub mod success;
+mod success_sql;
 pub mod targets;
 mod targets_sql;
 pub mod verdicts;
@@ -72,6 +75,7 @@ pub use photos::PhotoStore;
 pub use plans::PlanStore;
 pub use promotions::PromotionStore;
 pub use sales::SalesStore;
+pub use success::SuccessStore;
 pub use targets::TargetStore;
 pub use verdicts::VerdictStore;
 
@@ -162,6 +166,7 @@ pub trait Store:
     + SalesStore
     + TargetStore
     + PromotionStore
+    + SuccessStore
     + Send
     + Sync
     + 'static
@@ -181,6 +186,7 @@ impl<T> Store for T where
         + SalesStore
         + TargetStore
         + PromotionStore
+        + SuccessStore
         + Send
         + Sync
         + 'static

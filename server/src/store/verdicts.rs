@@ -37,6 +37,8 @@ pub struct RuleData {
     pub assortment: Vec<AssortmentRow>,
     /// The promotions whose scope names the store (any period).
     pub promotions: Vec<fieldsync_shared::master::Promotion>,
+    /// The pictures of success whose scope names the store.
+    pub success_pictures: Vec<fieldsync_shared::master::SuccessPicture>,
 }
 
 impl RuleData {

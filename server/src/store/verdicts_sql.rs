@@ -248,7 +248,11 @@ macro_rules! verdict_store {
                 .collect::<StoreResult<Vec<_>>>()?;
                 let promotions =
                     $crate::store::PromotionStore::promotions_of_store(self, tenant, store).await?;
+                let success_pictures =
+                    $crate::store::SuccessStore::success_pictures_of_store(self, tenant, store)
+                        .await?;
                 Ok(RuleData {
+                    success_pictures,
                     master_version: master_version.unwrap_or(0),
                     assortment,
                     promotions,

@@ -9,9 +9,11 @@
 //! only ever one list. Until a device receives it, its notes go to the earlier notes text.
 //!
 //! Schema 2 added three maps the same way: promotion checks (`Visit::promotion_checks`),
-//! competitor sightings and stock counts. The server adds the empty maps (and the notes list,
-//! if missing) to a visit that lacks them and sets its schema to 2, in one change. Until a
-//! device receives them, it refuses to record a check, a sighting or a count (sync first).
+//! competitor sightings and stock counts; schema 3 the scores of the picture of success
+//! (`Visit::success_scores`). The server adds the empty maps (and the notes list, if missing)
+//! to a visit that lacks them and sets its schema to the current one, in one change. Until a
+//! device receives them, it refuses to record a check, a sighting, a count or a score (sync
+//! first).
 
 #![allow(clippy::result_large_err)]
 
@@ -22,7 +24,7 @@ use fieldsync_shared::visit::VISIT_SCHEMA_VERSION;
 use super::policy::server_change;
 
 /// The message of the server's upgrade change, read in the document's history.
-pub const UPGRADE_MESSAGE: &str = "fieldsync-server: visit upgraded to schema 2";
+pub const UPGRADE_MESSAGE: &str = "fieldsync-server: visit upgraded to schema 3";
 
 /// Adds what `document` (the state of `doc`) lacks of the current schema to `doc`, as one
 /// change of the server's actor; `None` when nothing is missing. `document` is updated.
@@ -37,6 +39,7 @@ pub fn upgrade(
         && visit.promotion_checks.is_some()
         && visit.competitor_sightings.is_some()
         && visit.stock_counts.is_some()
+        && visit.success_scores.is_some()
     {
         return Ok(None);
     }
@@ -49,6 +52,7 @@ pub fn upgrade(
         .competitor_sightings
         .get_or_insert_with(Default::default);
     upgraded.stock_counts.get_or_insert_with(Default::default);
+    upgraded.success_scores.get_or_insert_with(Default::default);
     upgraded.schema = upgraded.schema.max(VISIT_SCHEMA_VERSION);
     let upgraded = AnyDocument::Visit(upgraded);
     let change = server_change(doc, document, upgraded.clone(), UPGRADE_MESSAGE.into())?;
@@ -78,6 +82,7 @@ mod tests {
         visit.promotion_checks = None;
         visit.competitor_sightings = None;
         visit.stock_counts = None;
+        visit.success_scores = None;
         if with_note_list {
             visit.add_note(NoteEntry {
                 by: visit.person_id,
@@ -103,11 +108,17 @@ mod tests {
             assert_eq!(change.message(), Some(UPGRADE_MESSAGE));
             let upgraded = hydrate_visit(&doc).unwrap();
             assert_eq!(AnyDocument::Visit(upgraded.clone()), document);
-            assert_eq!(upgraded.schema, 2);
+            assert_eq!(upgraded.schema, 3);
             assert_eq!(upgraded.promotion_checks, Some(Default::default()));
             assert_eq!(upgraded.competitor_sightings, Some(Default::default()));
             assert_eq!(upgraded.stock_counts, Some(Default::default()));
-            for map in ["promotion_checks", "competitor_sightings", "stock_counts"] {
+            assert_eq!(upgraded.success_scores, Some(Default::default()));
+            for map in [
+                "promotion_checks",
+                "competitor_sightings",
+                "stock_counts",
+                "success_scores",
+            ] {
                 assert!(doc.get(ROOT, map).unwrap().is_some(), "{map}");
             }
             let notes = if with_note_list {
@@ -134,6 +145,57 @@ mod tests {
         reconcile_visit(&mut doc, &visit).unwrap();
         doc.commit();
         let mut document = AnyDocument::Visit(visit);
+        assert!(upgrade(&mut doc, &mut document).unwrap().is_none());
+    }
+
+    /// A visit as the schema 2 app (the code before pictures of success) writes it: every map
+    /// of schema 2, a promotion check, no scores.
+    fn schema_2() -> (AutoCommit, AnyDocument) {
+        use fieldsync_shared::promotion::{CheckStatus, PromotionCheck};
+        let mut doc = new_document(ActorId::from([9; 16]));
+        let mut visit = Visit::new(
+            DocId::new_random(),
+            StoreId::new_random(),
+            UserId::new_random(),
+            Date::parse("2026-12-07").unwrap(),
+        );
+        visit.schema = 2;
+        visit.success_scores = None;
+        visit.promotion_checks.as_mut().unwrap().insert(
+            "CNY-ENDCAP".into(),
+            PromotionCheck {
+                status: CheckStatus::InPlace,
+                photos: Vec::new(),
+                seen_price: None,
+                note: None,
+                by: visit.person_id,
+                at: Timestamp(5_000),
+            },
+        );
+        reconcile_visit(&mut doc, &visit).unwrap();
+        doc.commit();
+        let document = AnyDocument::Visit(hydrate_visit(&doc).unwrap());
+        (doc, document)
+    }
+
+    #[test]
+    fn a_schema_2_visit_gets_the_scores_once_and_keeps_everything_else() {
+        let (mut doc, mut document) = schema_2();
+        assert!(doc.get(ROOT, "success_scores").unwrap().is_none());
+        let before = hydrate_visit(&doc).unwrap();
+        let change = upgrade(&mut doc, &mut document).unwrap().expect("a change");
+        assert_eq!(change.message(), Some(UPGRADE_MESSAGE));
+        let upgraded = hydrate_visit(&doc).unwrap();
+        assert_eq!(AnyDocument::Visit(upgraded.clone()), document);
+        assert_eq!(upgraded.schema, 3);
+        assert!(doc.get(ROOT, "success_scores").unwrap().is_some());
+        assert_eq!(upgraded.success_scores, Some(Default::default()));
+        // Nothing else changes: the same visit but for the schema and the new map.
+        let mut expected = before.clone();
+        expected.schema = 3;
+        expected.success_scores = Some(Default::default());
+        assert_eq!(upgraded, expected);
+        // Once.
         assert!(upgrade(&mut doc, &mut document).unwrap().is_none());
     }
 }

@@ -10,7 +10,7 @@ use fieldsync_shared::master::Product;
 use fieldsync_shared::order::{Order, OrderStatus};
 use fieldsync_shared::org::Role;
 use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings, VisitData};
-use fieldsync_shared::rules::{assortment, promotion, Finding, RuleId, Verdict};
+use fieldsync_shared::rules::{assortment, promotion, success, Finding, RuleId, Verdict};
 use fieldsync_shared::values::{Money, Timestamp};
 use fieldsync_shared::visit::{Visit, VisitStatus};
 
@@ -146,6 +146,7 @@ pub fn judge(
                     photos_elsewhere: &elsewhere.reused_photos(visit),
                     range: &range,
                     promotions: &running,
+                    success_picture: success::picture_for(&store.value, &data.success_pictures),
                 },
                 &settings,
             );

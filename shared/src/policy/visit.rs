@@ -46,7 +46,7 @@ field_members! {
         CheckIn => [check_in];
         CheckOut => [check_out];
         Steps => [steps];
-        Audit => [audit, promotion_checks, stock_counts];
+        Audit => [audit, promotion_checks, stock_counts, success_scores];
         Photos => [photos];
         Notes => [note_entries] text(notes);
         CompetitorSightings => [competitor_sightings];

@@ -20,13 +20,14 @@ pub mod pricing;
 pub mod promotion;
 pub mod sales;
 pub mod submission;
+pub mod success;
 pub mod suggested_order;
 pub mod visit_timing;
 
 /// Version of the rule set as a whole; bumped whenever any rule's behaviour changes (2: photo
 /// provenance from EXIF, approval tiers per role and amount; 3: the must-carry range; 4:
-/// promotion and display compliance).
-pub const RULES_VERSION: u32 = 4;
+/// promotion and display compliance; 5: the picture of success).
+pub const RULES_VERSION: u32 = 5;
 
 /// Which rule produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,6 +48,8 @@ pub enum RuleId {
     Assortment,
     /// The promotions running at the store against the visit's checks and shelf prices.
     Promotion,
+    /// The store's picture of success against the visit's scores of its checklist.
+    Success,
 }
 
 impl RuleId {
@@ -64,6 +67,7 @@ impl RuleId {
             RuleId::Expense => "expense",
             RuleId::Assortment => "assortment",
             RuleId::Promotion => "promotion",
+            RuleId::Success => "success",
         }
     }
 }

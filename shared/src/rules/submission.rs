@@ -13,6 +13,7 @@ use super::geofence::{self, GeofenceTolerance};
 use super::photos::PhotoTolerance;
 use super::pricing::{self, DiscountAuthority};
 use super::promotion;
+use super::success;
 use super::visit_timing::{self, VisitRequirements};
 use super::{delivery, freshness, photos, Finding, Verdict, RULES_VERSION};
 use crate::evaluation::{CreditBasis, RulesBasis, ShownFinding};
@@ -145,13 +146,15 @@ pub struct VisitData<'a> {
     pub range: &'a [RangeItem],
     /// The promotions running at the store on the visit's date (`promotion::active_at`).
     pub promotions: &'a [crate::master::Promotion],
+    /// The store's picture of success (`success::picture_for`); `None`: none.
+    pub success_picture: Option<&'a crate::master::SuccessPicture>,
 }
 
 /// Every rule of a visit being submitted: timing and requirements (Block), and the flags of
 /// its check-in and check-out positions, its audit lines' freshness and its photos (attached
 /// and, from their EXIF, taken during the visit at the store), the must-carry SKUs missing
-/// from its shelf audit and the promotions not checked, not in place or above their price
-/// (flags).
+/// from its shelf audit, the promotions not checked, not in place or above their price and
+/// the points of the store's picture of success missed or not scored (flags).
 pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettings) -> Verdict {
     let mut verdict = visit_timing::submit(visit, &settings.visit);
     for stamp in [&visit.check_in, &visit.check_out].into_iter().flatten() {
@@ -183,6 +186,9 @@ pub fn evaluate_visit(visit: &Visit, data: &VisitData<'_>, settings: &RuleSettin
     let no_checks = BTreeMap::new();
     let checks = visit.promotion_checks.as_ref().unwrap_or(&no_checks);
     verdict.extend(promotion::check(data.promotions, checks, &visit.audit).verdict);
+    let no_scores = BTreeMap::new();
+    let scores = visit.success_scores.as_ref().unwrap_or(&no_scores);
+    verdict.extend(success::check(data.success_picture, scores).verdict);
     verdict
 }
 

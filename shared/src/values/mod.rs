@@ -227,6 +227,19 @@ code_type!(
     "promotion code",
     32
 );
+code_type!(
+    /// A picture of success's business code, e.g. `WALMART-SODA`.
+    PictureCode,
+    "picture code",
+    32
+);
+code_type!(
+    /// A checklist point's code within a picture of success, e.g. `COLA-BLOCK`: the key of
+    /// the visit's score of the point.
+    PointCode,
+    "point code",
+    32
+);
 
 /// An amount of money in minor units (fen, cents). Never a float.
 #[derive(

@@ -1,5 +1,6 @@
 //! CSV imports of users, stores, territories, products, credit snapshots, sales targets and
-//! the must-carry range (assortment), promotions and display agreements (promotions):
+//! the must-carry range (assortment), promotions and display agreements (promotions), pictures
+//! of success (success-pictures):
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod products;
 pub mod promotions;
 pub mod stores;
+pub mod success_pictures;
 pub mod targets;
 pub mod territories;
 pub mod users;
@@ -52,10 +54,11 @@ pub enum ImportKind {
     Targets,
     Assortment,
     Promotions,
+    SuccessPictures,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 8] = [
+    const ALL: [ImportKind; 9] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
@@ -64,6 +67,7 @@ impl ImportKind {
         Self::Targets,
         Self::Assortment,
         Self::Promotions,
+        Self::SuccessPictures,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -80,6 +84,7 @@ impl ImportKind {
             Self::Targets => "targets",
             Self::Assortment => "assortment",
             Self::Promotions => "promotions",
+            Self::SuccessPictures => "success-pictures",
         }
     }
 
@@ -94,6 +99,7 @@ impl ImportKind {
             Self::Targets => targets::COLUMNS,
             Self::Assortment => assortment::COLUMNS,
             Self::Promotions => promotions::COLUMNS,
+            Self::SuccessPictures => success_pictures::COLUMNS,
         }
     }
 }

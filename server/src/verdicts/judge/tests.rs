@@ -110,6 +110,7 @@ fn data(o: &Order, credit: CreditSnapshot, credit_version: i64) -> RuleData {
         approval: None,
         assortment: Vec::new(),
         promotions: Vec::new(),
+        success_pictures: Vec::new(),
     }
 }
 

@@ -130,6 +130,7 @@ fn a_visit_submission_blocks_on_timing_and_flags_the_rest() {
         photos_elsewhere: &[],
         range: &range,
         promotions: &[],
+        success_picture: None,
     };
     let verdict = evaluate_visit(&v, &data, &RuleSettings::default());
     assert_eq!(

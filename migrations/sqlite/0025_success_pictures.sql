@@ -1,0 +1,26 @@
+-- Pictures of success (docs/picture-of-success.md): what the shelf of the stores of the scope
+-- should look like (one store: `store_id`, `chain` and `channel` ''; a chain's stores in a
+-- channel: `chain`, `channel`; every store of a channel: `channel`; as for the must-carry
+-- range): a checklist of weighted points (`points`, the JSON of
+-- `Vec<shared::master::SuccessPoint>`, in the file's order) and reference photos
+-- (`reference_photos`, SHA-256s, space-separated, sorted; '' for none). At most one picture per
+-- scope. An import replaces the tenant's pictures as a whole.
+CREATE TABLE success_pictures (
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    code             TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    store_id         TEXT NOT NULL,
+    chain            TEXT NOT NULL,
+    channel          TEXT NOT NULL,
+    points           TEXT NOT NULL,
+    reference_photos TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, code),
+    UNIQUE (tenant_id, store_id, chain, channel),
+    CHECK ((store_id <> '' AND chain = '' AND channel = '') OR (store_id = '' AND channel <> ''))
+);
+
+-- The master version of the last import of pictures: they are sent to devices whose `since`
+-- is older (the rows of replaced pictures are gone, so the rows cannot say it).
+ALTER TABLE tenants ADD COLUMN success_pictures_version INTEGER NOT NULL DEFAULT 0;
