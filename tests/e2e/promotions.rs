@@ -487,7 +487,10 @@ fn a_schema_1_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it
         resp.outcomes[0].result
     );
     let upgraded = served(&server, id);
-    assert_eq!(upgraded.schema, 2);
+    assert_eq!(
+        upgraded.schema,
+        fieldsync_shared::visit::VISIT_SCHEMA_VERSION
+    );
     assert_eq!(upgraded.promotion_checks, Some(Default::default()));
 
     // This app receives it and checks a promotion.

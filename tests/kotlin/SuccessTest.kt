@@ -36,7 +36,7 @@ object SuccessTest : Suite("Picture of success") {
     }
 
     private const val HEADER = "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos"
-    private const val REFERENCE = "ab".repeat(32)
+    private val REFERENCE = "ab".repeat(32)
 
     private fun importPictures(token: String, csv: String) {
         post("/v1/admin/import/success-pictures", "text/csv", csv, token)

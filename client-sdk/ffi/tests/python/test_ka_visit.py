@@ -1,8 +1,9 @@
 """One full key-account visit through the Python bindings against a real server (issue 15): an
 administrator imports the store's must-carry range and a display agreement; the rep, with no
 signal in the hypermarket, audits the shelf against the range, counts stock on the shelf and in
-the back room, finds the agreed endcap not in place and photographs it, notes a competitor's
-floor stand, and turns the counted stock into the suggested order. Back online, the server
+the back room, finds the agreed endcap not in place and photographs it, scores the store's
+picture of success (the cola block not met, with the photo), notes a competitor's floor stand,
+and turns the counted stock into the suggested order. Back online, the server
 judges the visit as the phone did, and the supervisor's phone shows why."""
 
 import json
@@ -17,6 +18,7 @@ from support import fieldsync
 VisitStep = fieldsync.VisitStep
 
 STORE = "NKA-001"
+SUCCESS_HEADER = "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos\n"
 
 
 def _post(path, content_type, body, token=None):
@@ -59,7 +61,16 @@ class KeyAccountVisit(unittest.TestCase):
             f"KA-ENDCAP,Cola endcap,{support.days_from_today(-1)},{support.days_from_today(30)},"
             f"{STORE},,,COLA-330,endcap,,1200.00\n",
         )
-        # The other tests share the demo tenant: leave it without a range or promotions.
+        import_csv(
+            token,
+            "success-pictures",
+            SUCCESS_HEADER
+            + f"KA-POS,NKA-001 picture of success,{STORE},,,COLA-BLOCK,Cola block,shelf_blocking,3,,\n"
+            + f"KA-POS,NKA-001 picture of success,{STORE},,,COLA-EYE,Cola at eye level,eye_level,1,COLA-330,\n",
+        )
+        # The other tests share the demo tenant: leave it without a range, promotions or
+        # pictures.
+        self.addCleanup(import_csv, token, "success-pictures", SUCCESS_HEADER)
         self.addCleanup(import_csv, token, "assortment", "store_code,sku\n")
         self.addCleanup(
             import_csv,
@@ -114,6 +125,17 @@ class KeyAccountVisit(unittest.TestCase):
         self.assertEqual(check.status, fieldsync.PromotionCheckStatus.NOT_IN_PLACE)
         self.assertEqual(check.photo_sha256s, [evidence.sha256])
 
+        # The picture of success: the cola block is broken (the same photo), the eye-level SKU
+        # is there; weights 3 and 1 make 1 of 4.
+        picture = rep.success_picture(visit.id)
+        self.assertEqual([p.code for p in picture.points], ["COLA-BLOCK", "COLA-EYE"])
+        rep.score_success_point(
+            visit.id, "COLA-BLOCK", fieldsync.SuccessScoreStatus.NOT_MET,
+            [evidence.sha256], "block broken by the competitor's stand",
+        )
+        rep.score_success_point(visit.id, "COLA-EYE", fieldsync.SuccessScoreStatus.MET, [])
+        self.assertEqual(rep.success_picture(visit.id).score_bp, 2500)
+
         # What the competitor does there.
         rep.add_competitor_sighting(
             visit.id,
@@ -148,12 +170,13 @@ class KeyAccountVisit(unittest.TestCase):
         rep.submit_visit(visit.id)
         shown = sorted(
             (f.code, f.field) for f in rep.visit(visit.id).findings
-            if f.code in ("assortment_missing", "promotion_not_in_place")
+            if f.code in ("assortment_missing", "promotion_not_in_place", "success_point_missed")
         )
         self.assertEqual(
             shown,
             [("assortment_missing", "assortment.TEA-500"),
-             ("promotion_not_in_place", "promotions.KA-ENDCAP")],
+             ("promotion_not_in_place", "promotions.KA-ENDCAP"),
+             ("success_point_missed", "success.COLA-BLOCK")],
         )
 
         # Back online: the server judges the visit as the phone did, and flags, never holds.
@@ -163,11 +186,13 @@ class KeyAccountVisit(unittest.TestCase):
         self.assertEqual(report.refused_edits, [])
         judged = sorted(
             (f.code, f.outcome) for f in report.findings
-            if f.doc_id == visit.id and f.code in ("assortment_missing", "promotion_not_in_place")
+            if f.doc_id == visit.id
+            and f.code in ("assortment_missing", "promotion_not_in_place", "success_point_missed")
         )
         self.assertEqual(
             judged,
-            [("assortment_missing", "flagged"), ("promotion_not_in_place", "flagged")],
+            [("assortment_missing", "flagged"), ("promotion_not_in_place", "flagged"),
+             ("success_point_missed", "flagged")],
         )
         self.assertEqual(rep.pending().documents, 0)
 
