@@ -649,6 +649,133 @@ pub async fn promotions_are_replaced_whole_and_read_per_store<
     );
 }
 
+/// Pictures of success: replaced whole at a new master version recorded as theirs, read back
+/// by code with their points in order and their reference photos; a store's are its own, its
+/// chain's in its channel and its channel's; one naming another tenant's store is refused and
+/// changes nothing; emptied by an empty list.
+pub async fn success_pictures_are_replaced_whole_and_read_per_store<
+    S: DirectoryStore + fieldsync_server::store::SuccessStore,
+>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    use fieldsync_shared::master::{PointKind, SuccessPicture, SuccessPoint};
+    use fieldsync_shared::values::{PictureCode, PointCode, Sha256};
+    assert_eq!(
+        store.success_pictures(tenant).await.unwrap(),
+        (Vec::new(), 0)
+    );
+    let walmart = Store {
+        chain: Some("Walmart".into()),
+        ..shop("NKA-0001", "walmart")
+    };
+    let plain = shop("NKA-0002", "plain");
+    store
+        .upsert_stores(tenant, &[walmart.clone(), plain.clone()])
+        .await
+        .unwrap();
+    let picture = |code: &str, scope| SuccessPicture {
+        code: PictureCode::parse(code).unwrap(),
+        title: format!("{code} 成功图像"),
+        scope,
+        // Not in code order: the file's order is kept.
+        points: vec![
+            SuccessPoint {
+                code: PointCode::parse("Z-BLOCK").unwrap(),
+                label: "Cola block".into(),
+                kind: PointKind::ShelfBlocking,
+                weight: 60,
+                sku: None,
+            },
+            SuccessPoint {
+                code: PointCode::parse("A-EYE").unwrap(),
+                label: "Cola at eye level".into(),
+                kind: PointKind::EyeLevel,
+                weight: 40,
+                sku: Some(Sku::parse("COLA-330").unwrap()),
+            },
+        ],
+        reference_photos: vec![Sha256::digest(b"a"), Sha256::digest(b"b")],
+    };
+    let all = vec![
+        picture(
+            "A-CHAIN",
+            AssortmentScope::Chain {
+                chain: "Walmart".into(),
+                channel: Channel::Nka,
+            },
+        ),
+        SuccessPicture {
+            reference_photos: Vec::new(),
+            ..picture("B-STORE", AssortmentScope::Store(walmart.id))
+        },
+        picture("C-NKA", AssortmentScope::Channel(Channel::Nka)),
+        picture("D-LKA", AssortmentScope::Channel(Channel::Lka)),
+        picture("E-OTHER-STORE", AssortmentScope::Store(plain.id)),
+    ];
+    let version = store.replace_success_pictures(tenant, &all).await.unwrap();
+    assert_eq!(
+        store.success_pictures(tenant).await.unwrap(),
+        (all.clone(), version)
+    );
+    let codes = |ps: Vec<SuccessPicture>| -> Vec<String> {
+        ps.into_iter().map(|p| p.code.to_string()).collect()
+    };
+    assert_eq!(
+        codes(
+            store
+                .success_pictures_of_store(tenant, walmart.id)
+                .await
+                .unwrap()
+        ),
+        ["A-CHAIN", "B-STORE", "C-NKA"]
+    );
+    assert_eq!(
+        codes(
+            store
+                .success_pictures_of_store(tenant, plain.id)
+                .await
+                .unwrap()
+        ),
+        ["C-NKA", "E-OTHER-STORE"]
+    );
+    // Not the tenant's store: none.
+    assert!(store
+        .success_pictures_of_store(other, walmart.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Another tenant's store: refused, nothing changed.
+    let theirs = shop("NKA-0003", "theirs");
+    store
+        .upsert_stores(other, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .replace_success_pictures(tenant, &[picture("X", AssortmentScope::Store(theirs.id))])
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.success_pictures(tenant).await.unwrap(),
+        (all, version)
+    );
+    assert_eq!(
+        store.success_pictures(other).await.unwrap(),
+        (Vec::new(), 0)
+    );
+
+    let emptied = store.replace_success_pictures(tenant, &[]).await.unwrap();
+    assert!(emptied > version);
+    assert_eq!(
+        store.success_pictures(tenant).await.unwrap(),
+        (Vec::new(), emptied)
+    );
+}
+
 pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
@@ -697,7 +824,8 @@ macro_rules! directory_suite {
                 impl crate::support::TestStore
                     + super::DirectoryStore
                     + super::PhotoStore
-                    + fieldsync_server::store::PromotionStore,
+                    + fieldsync_server::store::PromotionStore
+                    + fieldsync_server::store::SuccessStore,
             > {
                 crate::support::$engine().await
             }
@@ -766,6 +894,16 @@ macro_rules! directory_suite {
             async fn promotions_are_replaced_whole_and_read_per_store() {
                 let f = fixture().await;
                 super::promotions_are_replaced_whole_and_read_per_store(
+                    &f.store, f.tenant, f.other,
+                )
+                .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn success_pictures_are_replaced_whole_and_read_per_store() {
+                let f = fixture().await;
+                super::success_pictures_are_replaced_whole_and_read_per_store(
                     &f.store, f.tenant, f.other,
                 )
                 .await;
