@@ -37,6 +37,7 @@ pub mod photo_index;
 pub mod photos;
 pub mod plans;
 pub mod queries;
+pub mod reference_photos;
 pub mod reports;
 pub mod routes;
 pub mod scope;

@@ -54,6 +54,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::sessions::SessionsApi::openapi(),
         crate::master_data::MasterDataApi::openapi(),
         crate::photos::PhotosApi::openapi(),
+        crate::reference_photos::ReferencePhotosApi::openapi(),
         crate::admin::AdminApi::openapi(),
         crate::sync::SyncApi::openapi(),
         crate::queries::QueriesApi::openapi(),

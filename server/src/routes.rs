@@ -35,6 +35,8 @@ pub fn api_router(state: AppState) -> Router {
         .route("/health", get(operations::health))
         .merge(limited)
         .merge(photos::router())
+        // Reference photos stream their body under their own (5 MiB) limit.
+        .merge(crate::reference_photos::router())
         .merge(crate::live::router(&state))
         // CSV imports: their own (10 MiB) limit.
         .merge(crate::admin::import_router())

@@ -7,7 +7,8 @@
 //!
 //! The only answers that are not 404: `/v1/admin/...` to non-administrators is 403 for any id
 //! (the role is checked before any id is read), and `PUT /v1/photos/{sha256}` is an upload of
-//! bytes named by their hash, answered like the upload of a photo the server does not hold.
+//! bytes named by their hash, answered like the upload of a photo the server does not hold (as
+//! is `PUT /v1/admin/reference-photos/{sha256}` for another tenant's administrator).
 //! rep1 (and the administrator, for administration routes) still reads every object.
 
 use std::collections::BTreeMap;
@@ -77,6 +78,8 @@ struct Victim {
     order: String,
     upload: String,
     photo: String,
+    /// A reference photo of the tenant's pictures of success (uploaded by its administrator).
+    reference_photo: String,
     user: String,
     device: String,
     plan: String,
@@ -98,6 +101,7 @@ impl Victim {
             (r, "id") if r.starts_with("/v1/targets/") => &self.target,
             (r, "id") if r.starts_with("/v1/target-changes/") => &self.target_change,
             (_, "upload_id") => &self.upload,
+            (r, "sha256") if r.contains("/reference-photos/") => &self.reference_photo,
             (_, "sha256") => &self.photo,
             (r, "id") if r.starts_with("/v1/admin/users/") => &self.user,
             (r, "id") if r.starts_with("/v1/admin/devices/") => &self.device,
@@ -202,11 +206,21 @@ fn every_route_with_an_id(postgres: bool) {
         let admin_route = route.starts_with("/v1/admin/");
         for method in ops.as_object().expect("operations").keys() {
             let (their_path, absent_path) = (fill(route, &theirs), fill(route, &absent));
-            let content_upload = method == "put" && route == "/v1/photos/{sha256}";
+            let content_upload = method == "put"
+                && (route == "/v1/photos/{sha256}"
+                    || route == "/v1/admin/reference-photos/{sha256}");
             for (who, token) in &attackers {
                 let got = call(&server, token, method, &their_path);
                 let expected = call(&server, token, method, &absent_path);
                 checked += 1;
+                // A reference photo is the tenant's, not rep1's: its other users read it too
+                // (another tenant's administrator does not: above, 404 like an absent one).
+                if route == "/v1/reference-photos/{sha256}" && !who.contains("another tenant") {
+                    if got.status != 200 {
+                        failures.push(format!("GET {route} as {who}, same tenant: {got:?}"));
+                    }
+                    continue;
+                }
                 let role_gate = admin_route && !who.contains("administrator");
                 let wanted_status = if role_gate {
                     403
@@ -305,6 +319,22 @@ fn rep1_objects(server: &TestServer) -> Victim {
 
     let (target, target_change) = rep1_target_with_a_change(server);
 
+    let reference = fieldsync_e2e::jpeg_bytes(40, 30, 5);
+    let reference_sha = Sha256::digest(&reference).to_hex();
+    let resp = http()
+        .put(&format!(
+            "{}/v1/admin/reference-photos/{reference_sha}",
+            server.url
+        ))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", server.token("admin")),
+        )
+        .header("Content-Type", "image/jpeg")
+        .send(&reference[..])
+        .expect("upload a reference photo");
+    assert_eq!(resp.status(), 201);
+
     let devices = server.get_json(&server.token("admin"), "/v1/admin/devices");
     let rep1_id = demo_user_id("rep1").to_string();
     let device = devices["devices"]
@@ -320,6 +350,7 @@ fn rep1_objects(server: &TestServer) -> Victim {
         order: order.to_string(),
         upload: declared["upload_id"].as_str().unwrap().to_string(),
         photo: photo.to_hex(),
+        reference_photo: reference_sha,
         user: rep1_id,
         device,
         plan: plan["plan"]["id"]
@@ -392,7 +423,7 @@ pub(crate) fn other_team_supervisor(server: &TestServer) -> String {
 }
 
 /// The administrator of a second tenant, with a token issued by the server's key.
-fn other_tenant_admin(server: &TestServer) -> String {
+pub(crate) fn other_tenant_admin(server: &TestServer) -> String {
     use fieldsync_server::store::directory::Tenant;
     use fieldsync_shared::master::UserProfile;
     let tenant = Tenant {

@@ -470,3 +470,149 @@ fn a_schema_2_visit_gets_the_success_scores_from_the_server_and_an_older_apps_ed
 ) {
     a_schema_2_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it(true);
 }
+
+fn put_reference(
+    server: &TestServer,
+    user: &str,
+    content_type: &str,
+    sha: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
+    let mut resp = fieldsync_e2e::http()
+        .put(&format!("{}/v1/admin/reference-photos/{sha}", server.url))
+        .header("Authorization", &format!("Bearer {}", server.token(user)))
+        .header("Content-Type", content_type)
+        .send(bytes)
+        .expect("upload");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn get_reference(server: &TestServer, token: &str, sha: &str) -> (u16, Vec<u8>) {
+    let mut resp = fieldsync_e2e::http()
+        .get(&format!("{}/v1/reference-photos/{sha}", server.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("download");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_vec().unwrap_or_default())
+}
+
+fn reference_photos_are_uploaded_read_by_the_tenant_and_held_offline(postgres: bool) {
+    let (server, _db) = start(postgres);
+    let jpeg = fieldsync_e2e::jpeg_bytes(64, 48, 11);
+    let sha = Sha256::digest(&jpeg).to_hex();
+
+    // Refused: not an administrator, not image/jpeg, bytes of another hash, not a JPEG, too
+    // large.
+    let refused = |user: &str, content_type: &str, sha: &str, bytes: &[u8]| {
+        let (status, body) = put_reference(&server, user, content_type, sha, bytes);
+        (status, body["reason"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        refused("rep1", "image/jpeg", &sha, &jpeg),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        refused("admin", "image/png", &sha, &jpeg),
+        (415, "unsupported_media_type".into())
+    );
+    let other = Sha256::digest(b"other").to_hex();
+    assert_eq!(
+        refused("admin", "image/jpeg", &other, &jpeg),
+        (422, "sha256_mismatch".into())
+    );
+    let fake = fieldsync_e2e::photo_bytes(4096, 3);
+    assert_eq!(
+        refused(
+            "admin",
+            "image/jpeg",
+            &Sha256::digest(&fake).to_hex(),
+            &fake
+        ),
+        (422, "invalid_jpeg".into())
+    );
+    let huge = fieldsync_e2e::photo_bytes(5 * 1024 * 1024 + 1, 4);
+    assert_eq!(
+        refused(
+            "admin",
+            "image/jpeg",
+            &Sha256::digest(&huge).to_hex(),
+            &huge
+        ),
+        (413, "reference_photo_too_large".into())
+    );
+    assert_eq!(get_reference(&server, &server.token("rep1"), &sha).0, 404);
+
+    // Stored once; the same bytes again change nothing.
+    let (status, body) = put_reference(&server, "admin", "image/jpeg", &sha, &jpeg);
+    assert_eq!(
+        (status, &body["already_stored"]),
+        (201, &Value::from(false)),
+        "{body}"
+    );
+    let (status, body) = put_reference(&server, "admin", "image/jpeg", &sha, &jpeg);
+    assert_eq!(
+        (status, &body["already_stored"]),
+        (200, &Value::from(true)),
+        "{body}"
+    );
+    // Any signed-in user of the tenant reads it; another tenant's administrator does not.
+    for user in ["rep1", "rep2", "sup1"] {
+        assert_eq!(
+            get_reference(&server, &server.token(user), &sha),
+            (200, jpeg.clone())
+        );
+    }
+    let stranger = crate::security_ids::other_tenant_admin(&server);
+    assert_eq!(get_reference(&server, &stranger, &sha).0, 404);
+
+    // A picture names it and a photo never uploaded: the device downloads the one there is
+    // (the other is a warning) and shows it offline.
+    let missing = reference(9);
+    let csv =
+        format!("{HEADER}\nS-NKA,NKA shelf,,,nka,POS,Wobblers,pos_material,1,,{sha};{missing}\n");
+    let (status, body) = import(&server, &csv);
+    assert_eq!(status, 200, "{body}");
+    let rep = TestDevice::login(&server, "rep1");
+    let report = rep.sync().expect("sync");
+    assert!(
+        report.warnings.iter().any(|w| w.contains(&missing)),
+        "{:?}",
+        report.warnings
+    );
+    let sha256 = Sha256::parse(&sha).unwrap();
+    assert_eq!(rep.reference_photo(&sha256).unwrap(), Some(jpeg.clone()));
+    assert_eq!(
+        rep.reference_photo(&Sha256::parse(&missing).unwrap())
+            .unwrap(),
+        None
+    );
+    let store = rep.store_by_code("NKA-002").unwrap();
+    let visit = rep.start_visit(store.id, today()).unwrap();
+    let view = rep.success_picture(visit).unwrap().unwrap();
+    assert!(view.picture.reference_photos.contains(&sha256));
+    // Synced again: nothing more to fetch of it (held), the missing one still a warning.
+    let report = rep.sync().expect("sync");
+    assert!(
+        !report.warnings.iter().any(|w| w.contains(&sha)),
+        "{:?}",
+        report.warnings
+    );
+
+    // The picture no longer names it: the device deletes its copy.
+    let (status, body) = import(&server, &format!("{HEADER}\n"));
+    assert_eq!(status, 200, "{body}");
+    rep.sync().expect("sync");
+    assert_eq!(rep.reference_photo(&sha256).unwrap(), None);
+}
+
+#[test]
+fn reference_photos_are_uploaded_read_by_the_tenant_and_held_offline_sqlite() {
+    reference_photos_are_uploaded_read_by_the_tenant_and_held_offline(false);
+}
+
+#[test]
+fn reference_photos_are_uploaded_read_by_the_tenant_and_held_offline_postgres() {
+    reference_photos_are_uploaded_read_by_the_tenant_and_held_offline(true);
+}

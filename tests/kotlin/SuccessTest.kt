@@ -1,11 +1,16 @@
 // The picture of success on the phone (docs/picture-of-success.md): an administrator imports a
-// picture for a store, the rep's phone receives it with its master data, and with the network
-// cut the visit shows its checklist and reference photos; the rep scores one point not met with
-// a photo and one met, and the visit's score follows (weights 3 and 1: 1 of 4 = 2 500 bp).
+// picture for a store and uploads its reference photo, the rep's phone receives both when it
+// syncs, and with the network cut the visit shows its checklist and the reference photo's
+// bytes; the rep scores one point not met with a photo and one met, and the visit's score
+// follows (weights 3 and 1: 1 of 4 = 2 500 bp).
 package com.fieldsync.device.tests
 
 import com.fieldsync.device.*
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
 import java.io.File
+import java.security.MessageDigest
+import javax.imageio.ImageIO
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -36,7 +41,27 @@ object SuccessTest : Suite("Picture of success") {
     }
 
     private const val HEADER = "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos"
-    private val REFERENCE = "ab".repeat(32)
+
+    /** A real JPEG (the server checks its header) and its SHA-256 in hex. */
+    private fun referenceJpeg(): Pair<ByteArray, String> {
+        val image = BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB)
+        for (y in 0 until 30) for (x in 0 until 40) image.setRGB(x, y, (x * 5 + y * 3) * 0x010101)
+        val out = ByteArrayOutputStream()
+        check(ImageIO.write(image, "jpg", out)) { "no JPEG writer" }
+        val bytes = out.toByteArray()
+        val sha = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+        return bytes to sha
+    }
+
+    private fun uploadReference(token: String, bytes: ByteArray, sha: String) {
+        val request = HttpRequest.newBuilder(URI.create("${Env.serverUrl}/v1/admin/reference-photos/$sha"))
+            .header("Content-Type", "image/jpeg")
+            .header("Authorization", "Bearer $token")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
+            .build()
+        val resp = http.send(request, HttpResponse.BodyHandlers.ofString())
+        assertTrue(resp.statusCode() in listOf(200, 201), resp.body())
+    }
 
     private fun importPictures(token: String, csv: String) {
         post("/v1/admin/import/success-pictures", "text/csv", csv, token)
@@ -45,10 +70,12 @@ object SuccessTest : Suite("Picture of success") {
     init {
         test("offline, the visit shows the store's picture of success and records its scores") {
             val token = adminToken()
+            val (jpeg, reference) = referenceJpeg()
+            uploadReference(token, jpeg, reference)
             importPictures(
                 token,
                 "$HEADER\n" +
-                    "KT-POS,Shelf of RKA-007,RKA-007,,,COLA-BLOCK,Cola block,shelf_blocking,3,,$REFERENCE\n" +
+                    "KT-POS,Shelf of RKA-007,RKA-007,,,COLA-BLOCK,Cola block,shelf_blocking,3,,$reference\n" +
                     "KT-POS,Shelf of RKA-007,RKA-007,,,COLA-EYE,Cola at eye level,eye_level,1,COLA-330,\n",
             )
             // The other suites share the demo tenant: leave it without pictures.
@@ -64,7 +91,10 @@ object SuccessTest : Suite("Picture of success") {
             val picture = rep.successPicture(visit.id)!!
             assertEquals("KT-POS", picture.code)
             assertEquals("store", picture.scope)
-            assertEquals(listOf(REFERENCE), picture.referencePhotoSha256s)
+            assertEquals(listOf(reference), picture.referencePhotoSha256s)
+            // Downloaded when the phone synced; read offline.
+            assertContentEquals(jpeg, rep.referencePhoto(reference))
+            assertNull(rep.referencePhoto("cd".repeat(32)))
             assertEquals(listOf("COLA-BLOCK", "COLA-EYE"), picture.points.map { it.code })
             assertEquals(SuccessPointKind.EYE_LEVEL, picture.points[1].kind)
             assertEquals("COLA-330", picture.points[1].sku)

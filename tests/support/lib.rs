@@ -359,6 +359,22 @@ pub fn png_bytes(width: u32, height: u32, seed: u8) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A real JPEG of `width` x `height` px, distinct per `seed` (a reference photo the server
+/// checks by its header).
+pub fn jpeg_bytes(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            (x as u8).wrapping_add(seed),
+            (y as u8).wrapping_mul(3),
+            seed,
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode JPEG");
+    out.into_inner()
+}
+
 /// Writes `bytes` to `dir/name` and returns the path.
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

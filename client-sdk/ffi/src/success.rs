@@ -111,6 +111,13 @@ impl FieldsyncDevice {
             .map(SuccessPicture::from))
     }
 
+    /// The bytes (JPEG) of a reference photo of a picture of success, held offline: the sync
+    /// downloads those of the pictures held; `None`: not (yet) downloaded.
+    pub fn reference_photo(&self, sha256: String) -> Result<Option<Vec<u8>>> {
+        let sha = Sha256::parse(sha256.trim())?;
+        Ok(self.device.reference_photo(&sha)?)
+    }
+
     /// Records the visit's score of one checklist point (a re-score replaces it): the evidence
     /// photos must be photos of the visit (`attach_photo` first); a point the store's picture
     /// does not have is `Invalid`.

@@ -66,6 +66,12 @@ impl Device {
         }))
     }
 
+    /// The bytes of a reference photo of a picture of success, held offline (downloaded by the
+    /// sync); `None`: not (yet) held.
+    pub fn reference_photo(&self, sha: &Sha256) -> Result<Option<Vec<u8>>> {
+        store::read_reference_photo(self.db.dir(), sha)
+    }
+
     /// Records the score of one checklist point of the store's picture: met, partly or not
     /// met, with evidence photos (photos of this visit) and a note. A re-score replaces the
     /// earlier one whole. Refused (`InvalidInput`) for a point the store's picture does not

@@ -187,6 +187,13 @@ impl Http<'_> {
         read_bytes(&mut resp)
     }
 
+    /// `GET /v1/reference-photos/{sha256}`: a reference photo of a picture of success.
+    pub fn reference_photo(&self, sha: &Sha256) -> Result<Vec<u8>> {
+        let url = self.url(&format!("/v1/reference-photos/{sha}"));
+        let mut resp = self.get(&url)?;
+        read_bytes(&mut resp)
+    }
+
     /// Sends `bytes` with a presigned request to the object store: its method, URL and headers
     /// exactly as given, and no credentials of ours (the signature is the credential). The
     /// store's refusals are `Server` errors named `object_store_<status>`.

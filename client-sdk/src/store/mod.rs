@@ -10,6 +10,7 @@ mod eviction;
 mod master;
 mod meta;
 mod photo_queue;
+mod reference_photos;
 mod refused_edits;
 
 pub use database::Database;
@@ -32,5 +33,8 @@ pub use photo_queue::{
     photo_file, queued_photos, requeue_failed_photos, set_photo_parts, set_photo_upload,
     set_thumbnail_state, thumbnail_states, NewPhoto, OpenUpload, PendingThumbnail, PhotoRow,
     PhotoState, ThumbnailState,
+};
+pub use reference_photos::{
+    prune_reference_photos, read_reference_photo, reference_photo_path, write_reference_photo,
 };
 pub use refused_edits::{record_refused_edits, refused_edits, RefusedEditReport};

@@ -6,7 +6,9 @@
 //!    the server has no more pages (bounded),
 //! 3. hands over to the send queue (`send_queue`: thumbnails first, then the photos; a photo
 //!    that does not go through is a warning and stays queued), which needs the documents
-//!    pushed first.
+//!    pushed first,
+//! 4. downloads the reference photos of the pictures of success it lacks (`reference_photos`,
+//!    bounded; what is left comes with the next sync).
 //!
 //! `push.rs` builds a round's push, `pull.rs` records its answer, `pending.rs` counts what the
 //! server does not have yet, `report.rs` holds what a sync tells the app.
@@ -20,6 +22,7 @@
 mod pending;
 mod pull;
 mod push;
+mod reference_photos;
 mod report;
 
 use std::collections::HashSet;
@@ -82,6 +85,7 @@ pub(crate) fn run(db: &Database, http: &Http) -> Result<SyncReport> {
 
     // Documents first: the send queue's photos depend on them (see `send_queue`).
     report.photos_uploaded = send_queue::send(db, http, &mut report.warnings)?;
+    reference_photos::download(db, http, &mut report.warnings)?;
     Ok(report)
 }
 
