@@ -159,6 +159,18 @@ pub struct Promotion {
     pub fee: Option<Money>,
 }
 
+impl Mechanic {
+    /// A display the chain agreed to give the products (endcap, floor stand, shelf position),
+    /// as opposed to a promotion of the price or with a gift: reports give each its own
+    /// compliance.
+    pub fn is_display(self) -> bool {
+        matches!(
+            self,
+            Mechanic::Endcap | Mechanic::FloorStand | Mechanic::ShelfPosition
+        )
+    }
+}
+
 impl Promotion {
     /// Runs on `day` (both ends of the period included).
     pub fn active_on(&self, day: Date) -> bool {

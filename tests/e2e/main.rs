@@ -45,6 +45,7 @@ mod security_photos;
 mod security_slow_clients;
 mod simulation;
 mod store_opportunity;
+mod store_shelf;
 mod success_pictures;
 mod targets;
 mod thumbnails_first;

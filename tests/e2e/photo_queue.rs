@@ -214,6 +214,55 @@ fn a_photo_another_device_uploaded_is_only_declared() {
     );
 }
 
+/// Found by the simulation (seed 110267): another person's upload of the same bytes that lost
+/// its connection half-way used to answer `409 upload_in_progress` until that phone came back.
+#[test]
+fn a_half_finished_upload_of_the_same_photo_by_another_person_does_not_block_this_one() {
+    let server = TestServer::start_with(local_store);
+    let other_proxy = FaultProxy::start(&server.url);
+    // 10 KiB: parts of 4, 4 and 2 KiB; the other phone loses its connection after part 1.
+    let bytes = photo_bytes(10 * 1024, 5);
+    let other = TestDevice::login_via(&other_proxy.url, "merch1");
+    let other_visit = start_visit(&other);
+    let sha = attach(&other, other_visit, &bytes);
+    other_proxy.cut_from(2, is_part_to_server);
+    other.sync().unwrap();
+    let half = photo_state(&other, sha);
+    assert_eq!(half.parts_done, vec![1], "{half:?}");
+    let other_upload = half.upload_id.expect("an open upload");
+
+    let proxy = FaultProxy::start(&server.url);
+    let (dev, visit) = device_with_visit(&proxy);
+    assert_eq!(attach(&dev, visit, &bytes), sha);
+    let mark = proxy.mark();
+    let report = dev.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 1, "{:?}", report.warnings);
+    let sent = photo_log(&proxy.requests_since(mark));
+    let own = sent
+        .iter()
+        .find_map(|s| s.strip_prefix("complete "))
+        .expect("completed its own upload")
+        .to_string();
+    assert_ne!(own, other_upload, "an upload of its own: {sent:?}");
+    assert_eq!(photo_state(&dev, sha).state, PhotoState::Uploaded);
+    let token = server.token("rep1");
+    assert_eq!(served_photo(&server, &token, sha), bytes);
+
+    // The other phone comes back: its upload closes as stored, nothing more is sent.
+    other_proxy.clear_faults();
+    let received = bytes_received(&server);
+    let report = other.sync().unwrap();
+    assert_eq!(report.photos_uploaded, 1, "{:?}", report.warnings);
+    assert_eq!(photo_state(&other, sha).state, PhotoState::Uploaded);
+    assert!(
+        bytes_received(&server) <= received + 4.0 * 1024.0,
+        "at most the part in flight is sent again"
+    );
+    let token = server.token("merch1");
+    let status = server.get_json(&token, &format!("/v1/photos/uploads/{other_upload}"));
+    assert_eq!(status["status"], "stored", "{status}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. A single upload goes straight to the object store.
 

@@ -74,6 +74,7 @@ fn call(server: &TestServer, token: &str, method: &str, path: &str) -> Answer {
 
 /// rep1's objects, one per kind of id.
 struct Victim {
+    store: String,
     visit: String,
     order: String,
     upload: String,
@@ -93,6 +94,7 @@ impl Victim {
     /// for it (a new kind of id: add it here).
     fn id_for(&self, route: &str, param: &str) -> Option<String> {
         let id = match (route, param) {
+            (r, "id") if r.starts_with("/v1/stores/") => &self.store,
             (r, "id") if r.starts_with("/v1/visits/") => &self.visit,
             (r, "id") if r.starts_with("/v1/orders/") => &self.order,
             (r, "id") if r.starts_with("/v1/documents/") => &self.visit,
@@ -346,6 +348,7 @@ fn rep1_objects(server: &TestServer) -> Victim {
         .expect("a device of rep1")
         .to_string();
     Victim {
+        store: store.id.to_string(),
         visit: visit.to_string(),
         order: order.to_string(),
         upload: declared["upload_id"].as_str().unwrap().to_string(),

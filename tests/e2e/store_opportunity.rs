@@ -121,12 +121,12 @@ fn store_line(code: &str, chain: &str, potential: &str) -> String {
 }
 
 /// The weeks of the report: two weeks ago, last week, this week.
-fn weeks() -> [IsoWeek; 3] {
+pub(crate) fn weeks() -> [IsoWeek; 3] {
     let w0 = IsoWeek::of(today().add_days(-14));
     [w0, w0.next(), w0.next().next()]
 }
 
-fn seed(server: &TestServer) {
+pub(crate) fn seed(server: &TestServer) {
     let header = "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days,chain,monthly_potential\n";
     let stores = format!(
         "{header}{}{}{}",
@@ -275,6 +275,54 @@ fn known_answers(postgres: bool) {
         json!([1, 36_000, 690_410, 521])
     );
     assert_eq!(n1["promotion_compliance_bp"], Value::Null);
+    assert_eq!(n1["display_compliance_bp"], Value::Null);
+
+    // Per chain: Carrefour and Walmart (one store each), then the 22 stores of no chain.
+    let chains = sup["chains"].as_array().expect("chains");
+    let names: Vec<&Value> = chains.iter().map(|c| &c["chain"]).collect();
+    assert_eq!(
+        names,
+        [&json!("Carrefour"), &json!("Walmart"), &Value::Null]
+    );
+    let walmart = &chains[1];
+    assert_eq!(walmart["stores"], 1);
+    assert_eq!(
+        json!([
+            walmart["orders"],
+            walmart["order_amount"],
+            walmart["potential"],
+            walmart["potential_bp"]
+        ]),
+        json!([1, 36_000, 690_410, 521])
+    );
+    let ww = walmart["weeks"].as_array().unwrap();
+    assert_eq!(
+        json!([
+            ww[0]["audited_stores"],
+            ww[0]["own_facings"],
+            ww[0]["all_facings"],
+            ww[0]["out_of_stock_bp"],
+            ww[0]["distribution_bp"]
+        ]),
+        json!([1, 6, 16, 5000, 5000])
+    );
+    assert_eq!(ww[1]["audited_stores"], 0);
+    assert_eq!(
+        walmart["distribution_bp"], 7500,
+        "mean of W0's 50 % and W2's 100 %"
+    );
+    let independent = &chains[2];
+    assert_eq!(independent["stores"], 22);
+    // W0: RKA-001 alone audited among them (COLA 3 of its range of one).
+    assert_eq!(
+        json!([
+            independent["weeks"][0]["audited_stores"],
+            independent["weeks"][0]["own_facings"],
+            independent["weeks"][0]["distribution_bp"]
+        ]),
+        json!([1, 3, 10_000])
+    );
+    assert_eq!(independent["potential"], Value::Null);
 
     let n2 = store_of(&sup, "NKA-002");
     let w = n2["weeks"].as_array().unwrap();
@@ -343,7 +391,7 @@ fn known_answers(postgres: bool) {
     assert!(content_type.starts_with("text/csv"), "{content_type}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert_eq!(lines[0], "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp");
+    assert_eq!(lines[0], "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings");
     assert!(
         lines[1].starts_with(&format!("{w0},{nka1_id},NKA-001,")),
         "{csv}"
@@ -351,7 +399,7 @@ fn known_answers(postgres: bool) {
     let visit = n1["weeks"][0]["visit_id"].as_str().unwrap();
     assert!(
         lines[1].ends_with(&format!(
-            ",Walmart,nka,{visit},{},6,16,3750,5000,5000,6,12,3,1,360.00,6904.10,521,",
+            ",Walmart,nka,{visit},{},6,16,3750,5000,5000,6,12,3,1,360.00,6904.10,521,,,0,,,0",
             w0.monday()
         )),
         "{csv}"
@@ -386,7 +434,9 @@ fn known_answers(postgres: bool) {
             json!(360),
             json!(6904.1),
             json!(5.21),
-            Value::Null
+            Value::Null,
+            Value::Null,
+            json!(0)
         ]
     );
     let weeks_sheet = book["Weeks 周"].as_array().expect("the weeks sheet");
@@ -397,7 +447,38 @@ fn known_answers(postgres: bool) {
         .expect("NKA-001's first week");
     assert_eq!(
         first.as_array().unwrap()[4..],
-        [json!(6), json!(16), json!(37.5), json!(50), json!(50)]
+        [
+            json!(6),
+            json!(16),
+            json!(37.5),
+            json!(50),
+            json!(50),
+            Value::Null,
+            Value::Null,
+            json!(0)
+        ]
+    );
+    // The chains sheet: a line per chain and week, Walmart's first week as its one store's.
+    let chains_sheet = book["Chains 连锁"].as_array().expect("the chains sheet");
+    assert_eq!(
+        chains_sheet.len(),
+        1 + 3 * 3,
+        "Carrefour, Walmart, no chain"
+    );
+    let walmart = chains_sheet
+        .iter()
+        .find(|r| r[0] == "Walmart" && r[1] == w0.to_string())
+        .expect("Walmart's first week");
+    assert_eq!(
+        walmart.as_array().unwrap()[2..8],
+        [
+            json!(1),
+            json!(1),
+            json!(6),
+            json!(16),
+            json!(50),
+            json!(50)
+        ]
     );
 
     // Bad queries: status, reason, a message naming the parameter.
@@ -487,7 +568,7 @@ fn store_opportunity_in_the_console_with_chart_table_drill_down_and_xlsx() {
         cells,
         json!([
             "Walmart", "NKA", "6", "12", "3", "–", "0.0 %", "100.0 %", "360.00", "18410.95",
-            "1.9 %", "–"
+            "1.9 %", "–", "–", "0"
         ])
     );
 
@@ -523,7 +604,20 @@ fn store_opportunity_in_the_console_with_chart_table_drill_down_and_xlsx() {
     std::fs::write(&file, &bytes).unwrap();
     let book = read_workbook(&file);
     assert_eq!(book["Stores 门店"].as_array().unwrap().len(), 25);
+    assert_eq!(book["Chains 连锁"].as_array().unwrap().len(), 1 + 3 * 8);
     assert_eq!(book["Weeks 周"].as_array().unwrap().len(), 1 + 24 * 8);
+
+    // The chains table: Walmart's row, its link filtering the page to its stores.
+    let cells = browser.run(
+        "return [...document.querySelectorAll(\"table.chains tr[data-chain='Walmart'] td\")].map(t => t.textContent)",
+        json!([]),
+    );
+    assert_eq!(
+        cells,
+        json!(["1", "1", "25.0 %", "75.0 %", "–", "–", "0", "360.00", "18410.95", "1.9 %"])
+    );
+    assert_eq!(browser.find_all("table.chains tbody tr").len(), 3);
+    browser.full_page_screenshot(&shots.join("store-opportunity-all.png"), WIDTH);
 
     // The drill-down: NKA-001's weeks, its two audits linking to their visits.
     browser.click(&browser.wait_for("table.opportunity tr[data-store='NKA-001'] a.drill"));

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use fieldsync_shared::visit::{CompetitorDisplay, Visit};
+use fieldsync_shared::visit::{CompetitorDisplay, CompetitorSighting, Visit};
 
 use super::layout;
 
@@ -17,7 +17,11 @@ fn display_label(d: CompetitorDisplay) -> &'static str {
 
 /// The visit's sightings in the order every replica shows them, photos linked.
 pub fn sightings(visit: &Visit) -> Markup {
-    let sightings = visit.competitor_sightings_in_order();
+    sightings_section(&visit.competitor_sightings_in_order())
+}
+
+/// A section of sightings, in the order given.
+pub fn sightings_section(sightings: &[CompetitorSighting]) -> Markup {
     html! {
         section aria-labelledby="competitors" {
             h2 #competitors { "Competitor activity 竞品动态 (" (sightings.len()) ")" }
@@ -31,7 +35,7 @@ pub fn sightings(visit: &Visit) -> Markup {
                             th { "By 记录人" }
                         } }
                         tbody {
-                            @for s in &sightings {
+                            @for s in sightings {
                                 tr {
                                     td { (s.competitor.as_str()) }
                                     td { @if let Some(seen) = &s.seen { (seen.as_str()) } }

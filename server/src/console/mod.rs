@@ -10,7 +10,8 @@
 //! [`csrf`] (tokens on every form), [`layout`] (the page shell), [`queue`] (visits awaiting
 //! review), [`visit`] (one visit), [`plot`] (the store, its geofence and the positions, as
 //! SVG), [`live`] (the queue's live updates), [`orders`] (orders awaiting approval), [`decisions`] (approve / reject),
-//! [`reports`] (the managers' reports), [`chart`] (their charts, as SVG),
+//! [`reports`] (the managers' reports), [`chart`] (their charts, as SVG), [`shelf`] (a
+//! store's shelf as recorded at a past visit),
 //! [`findings`] (what a visit is flagged for), [`directory`] (names of stores, people,
 //! products), [`photos`] (photos and thumbnails through the scope), [`error`] (error pages).
 
@@ -30,6 +31,7 @@ mod photos;
 mod plot;
 mod queue;
 mod reports;
+mod shelf;
 mod visit;
 
 use axum::http::header;
@@ -93,6 +95,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/reports/store-opportunity.xlsx",
             get(reports::store_opportunity::xlsx),
         )
+        .route("/console/stores/{id}/shelf", get(shelf::page))
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/console/assets/{file}", get(assets::asset))

@@ -17,7 +17,7 @@ use super::decisions::Outcome;
 use super::directory::Directory;
 use super::error::{ConsoleError, ConsoleResult};
 use super::layout::{self, Section};
-use super::{competitors, findings, plot, queue};
+use super::{competitors, findings, plot, queue, shelf};
 use crate::history::{history, ChangeAuthor, History, HistoryParams};
 use crate::scope::named::{InScope, VisibleDocument};
 use crate::scope::read_scope;
@@ -82,7 +82,8 @@ pub async fn page_with_outcome(
             h1 { (title) }
             p.meta {
                 (directory.person_name(visit.person_id)) " · " (visit.planned_date) " · "
-                span.status { (queue::status_label(visit.status)) }
+                span.status { (queue::status_label(visit.status)) } " · "
+                a.shelf href=(format!("{}?at={}", shelf::page_path(visit.store_id), visit.planned_date)) { "The store's shelf over time 门店货架历史" }
             }
             div.visit-grid {
                 section aria-labelledby="where" {

@@ -7,6 +7,7 @@
 //! * [`rep_weekly`]: `GET /v1/reports/rep-weekly`, the rep's weekly report.
 //! * [`monthly`]: `GET /v1/reports/monthly`, the manager's monthly report per rep and team.
 //! * [`store_opportunity`]: `GET /v1/reports/store-opportunity`, per key-account store.
+//! * [`shelf`]: `GET /v1/stores/{id}/shelf`, one store's shelf as recorded at a past visit.
 //!
 //! [`format`] chooses the answer's form (JSON, CSV, XLSX) and builds it; [`xlsx`] writes
 //! workbooks.
@@ -14,6 +15,7 @@
 pub mod format;
 pub mod monthly;
 pub mod rep_weekly;
+pub mod shelf;
 pub mod store_opportunity;
 pub mod visit_frequency;
 pub mod xlsx;
@@ -56,6 +58,7 @@ pub fn router() -> Router<AppState> {
             "/v1/reports/store-opportunity",
             get(store_opportunity_report),
         )
+        .route("/v1/stores/{id}/shelf", get(shelf::store_shelf))
 }
 
 /// OpenAPI description of the report endpoints (merged into the served spec by `openapi`).
@@ -65,7 +68,8 @@ pub fn router() -> Router<AppState> {
         visit_frequency_report,
         rep_weekly_report,
         monthly_report,
-        store_opportunity_report
+        store_opportunity_report,
+        shelf::store_shelf
     ),
     components(schemas(
         FrequencyReport,
@@ -78,6 +82,8 @@ pub fn router() -> Router<AppState> {
         Comparison,
         OpportunityReport,
         OpportunityRow,
+        shelf::ShelfAnswer,
+        shelf::AuditRef,
         ErrorBody
     ))
 )]

@@ -10,7 +10,7 @@ use fieldsync_shared::master::{Channel, Store};
 use fieldsync_shared::order::Order;
 use fieldsync_shared::plan::IsoWeek;
 use fieldsync_shared::report::store_opportunity::{
-    self as opportunity, OpportunityInputs, StoreOpportunity,
+    self as opportunity, ChainOpportunity, OpportunityInputs, StoreOpportunity,
 };
 use fieldsync_shared::values::{Date, StoreId};
 use fieldsync_shared::visit::Visit;
@@ -109,10 +109,11 @@ pub struct OpportunityRow {
     pub monthly_potential: Option<i64>,
     /// `store_id`, `weeks` (per week: `week`, `visit_id`, `visit_date`, `own_facings`,
     /// `all_facings`, `shelf_share_bp`, `out_of_stock_bp`, `distribution_bp`,
-    /// `promotion_compliance_bp`, `competitor_sightings`), `first_facings`, `last_facings`,
-    /// `facings_slope`, `orders`, `order_amount` (minor units), `potential` (of the weeks),
-    /// `potential_bp`, `promotion_compliance_bp` (the mean of the weeks'),
-    /// `competitor_sightings` (their total).
+    /// `promotion_compliance_bp`, `display_compliance_bp`, `competitor_sightings`),
+    /// `first_facings`, `last_facings`, `facings_slope`, `orders`, `order_amount` (minor
+    /// units), `potential` (of the weeks), `potential_bp`, `promotion_compliance_bp` and
+    /// `display_compliance_bp` (the means of the weeks'), `competitor_sightings` (their
+    /// total).
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub report: StoreOpportunity,
@@ -125,6 +126,14 @@ pub struct OpportunityReport {
     pub to: String,
     /// One per KA store in the scope, by store code.
     pub stores: Vec<OpportunityRow>,
+    /// The same stores per chain, by name, the stores of no chain (`chain: null`) last: per
+    /// chain `stores`, `weeks` (per week `week`, `audited_stores`, `own_facings` and
+    /// `all_facings` summed, `out_of_stock_bp`, `distribution_bp`, `promotion_compliance_bp`,
+    /// `display_compliance_bp` the means of the audited stores', `competitor_sightings`
+    /// summed), `orders`, `order_amount`, `potential`, `potential_bp`, the weekly ratios'
+    /// means and the sightings' total.
+    #[schema(value_type = Vec<Object>)]
+    pub chains: Vec<ChainOpportunity>,
 }
 
 fn channel_str(c: Channel) -> &'static str {
@@ -222,16 +231,22 @@ pub async fn store_opportunity_report(
             report,
         });
     }
+    let chains = opportunity::chain_opportunity(
+        &out.iter()
+            .map(|row| (row.chain.as_deref(), &row.report))
+            .collect::<Vec<_>>(),
+    );
     Ok(OpportunityReport {
         from: query.weeks[0].to_string(),
         to: query.weeks[query.weeks.len() - 1].to_string(),
         stores: out,
+        chains,
     })
 }
 
 /// The documents of `kind` of `store` dated `from..=to`, from the projection rows, page by
 /// page; `read` counts what the request has read against [`MAX_DOCUMENTS`].
-async fn documents<T: DeserializeOwned>(
+pub(super) async fn documents<T: DeserializeOwned>(
     state: &AppState,
     principal: &Principal,
     kind: DocKind,
@@ -282,7 +297,7 @@ async fn documents<T: DeserializeOwned>(
     }
 }
 
-const CSV_HEADER: &str = "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp";
+const CSV_HEADER: &str = "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings";
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
@@ -294,7 +309,8 @@ fn major(minor: i64) -> String {
 }
 
 /// The report as CSV (RFC 4180): one line per store and week, the store's figures repeated
-/// on each of its weeks; amounts in major units.
+/// on each of its weeks (the week's own figures of promotions, displays and sightings are the
+/// `week_` columns); amounts in major units. The chains are in the JSON and the workbook.
 pub fn csv(report: &OpportunityReport) -> String {
     let mut out = format!("{CSV_HEADER}\r\n");
     for row in &report.stores {
@@ -322,6 +338,11 @@ pub fn csv(report: &OpportunityReport) -> String {
                 opt(r.potential.map(|p| major(p.0))),
                 opt(r.potential_bp),
                 opt(r.promotion_compliance_bp),
+                opt(r.display_compliance_bp),
+                r.competitor_sightings.to_string(),
+                opt(w.promotion_compliance_bp),
+                opt(w.display_compliance_bp),
+                w.competitor_sightings.to_string(),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out.push_str(&line.join(","));
@@ -358,6 +379,8 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
             "potential",
             "potential_pct",
             "promotion_compliance_pct",
+            "display_compliance_pct",
+            "competitor_sightings",
         ],
         rows: report
             .stores
@@ -377,6 +400,8 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
                     money_cell(r.potential.map(|p| p.0)),
                     pct(r.potential_bp),
                     pct(r.promotion_compliance_bp),
+                    pct(r.display_compliance_bp),
+                    r.competitor_sightings.into(),
                 ]
             })
             .collect(),
@@ -393,6 +418,9 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
             "shelf_share_pct",
             "out_of_stock_pct",
             "distribution_pct",
+            "promotion_compliance_pct",
+            "display_compliance_pct",
+            "competitor_sightings",
         ],
         rows: report
             .stores
@@ -409,10 +437,50 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
                         pct(w.shelf_share_bp),
                         pct(w.out_of_stock_bp),
                         pct(w.distribution_bp),
+                        pct(w.promotion_compliance_bp),
+                        pct(w.display_compliance_bp),
+                        w.competitor_sightings.into(),
                     ]
                 })
             })
             .collect(),
     };
-    vec![stores, weeks]
+    let chains = Sheet {
+        name: "Chains 连锁".into(),
+        header: vec![
+            "chain",
+            "week",
+            "stores",
+            "audited_stores",
+            "own_facings",
+            "all_facings",
+            "out_of_stock_pct",
+            "distribution_pct",
+            "promotion_compliance_pct",
+            "display_compliance_pct",
+            "competitor_sightings",
+        ],
+        rows: report
+            .chains
+            .iter()
+            .flat_map(|c| {
+                c.weeks.iter().map(|w| {
+                    vec![
+                        c.chain.clone().into(),
+                        w.week.to_string().into(),
+                        c.stores.into(),
+                        w.audited_stores.into(),
+                        w.own_facings.into(),
+                        w.all_facings.into(),
+                        pct(w.out_of_stock_bp),
+                        pct(w.distribution_bp),
+                        pct(w.promotion_compliance_bp),
+                        pct(w.display_compliance_bp),
+                        w.competitor_sightings.into(),
+                    ]
+                })
+            })
+            .collect(),
+    };
+    vec![stores, chains, weeks]
 }

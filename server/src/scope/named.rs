@@ -14,7 +14,7 @@ use std::future::Future;
 use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
 use fieldsync_shared::document::DocKind;
-use fieldsync_shared::values::DocId;
+use fieldsync_shared::values::{DocId, StoreId};
 use fieldsync_shared::Sha256;
 
 use crate::auth::{Principal, Verifier};
@@ -86,6 +86,26 @@ async fn visible_projection(
     };
     let scope = super::read_scope(store, principal).await?;
     Ok(scope.can_see(row.store_id, row.person_id).then_some(row))
+}
+
+/// A store (`{id}`) of the caller's read scope (a store of another tenant is in no scope).
+#[derive(Debug)]
+pub struct VisibleStore(pub StoreId);
+
+impl Named for VisibleStore {
+    const PARAM: &'static str = "id";
+    const WHAT: &'static str = "store";
+    async fn load(store: &dyn Store, principal: &Principal, raw: &str) -> ApiResult<Option<Self>> {
+        let id = StoreId::parse(raw)
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("id: {e}")))?;
+        let scope = super::read_scope(store, principal).await?;
+        if !scope.can_see_store(id) {
+            return Ok(None);
+        }
+        // An admin's scope is the whole tenant: the store must still be one of its stores.
+        let known = store.known_stores(principal.tenant_id, &[id]).await?;
+        Ok(known.contains(&id).then_some(VisibleStore(id)))
+    }
 }
 
 /// A visit (`{id}`) the caller may see, as projected for queries.

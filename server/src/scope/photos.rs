@@ -47,8 +47,11 @@ pub async fn photo_access(
     if store.photo_visible(tenant, sha, visible.as_ref()).await? {
         return Ok(Some(meta));
     }
-    match store.find_open_photo_upload(tenant, sha).await? {
-        Some(open) if open.created_by == principal.user_id => Ok(Some(meta)),
-        _ => Ok(None),
+    match store
+        .find_open_photo_upload(tenant, sha, principal.user_id)
+        .await?
+    {
+        Some(_) => Ok(Some(meta)),
+        None => Ok(None),
     }
 }

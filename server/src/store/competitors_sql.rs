@@ -56,7 +56,7 @@ macro_rules! competitor_store {
 
         use $crate::store::competitors::{CompetitorStore, WeeklySightings};
         use $crate::store::decode::{corrupt, json_ids, store_id_of};
-        use $crate::store::documents_sql::json_list;
+        use $crate::store::sql_fragments::json_list;
         use $crate::store::StoreResult;
 
         fn count(row: &$row, col: &str) -> StoreResult<u64> {

@@ -15,25 +15,10 @@
 //! * `doc_announce_feed()`: telling other instances about the commit (PostgreSQL `pg_notify`
 //!   in the transaction; a no-op on SQLite, whose only instance publishes itself).
 //!
-//! and, inside the SQL, [`json_list!`]: how a JSON array bound as text becomes a list of values.
+//! and, inside the SQL, [`json_list!`](super::sql_fragments::json_list): how a JSON array bound
+//! as text becomes a list of values.
 
 use super::{StoreError, StoreResult};
-
-/// A subquery of the elements of the JSON array of strings bound at placeholder `$p` (text),
-/// one row per element in column `value`. `($engine, "$4")`, engine `sqlite` or `postgres`.
-/// Read scopes bind each id list once this way (`Visibility::bind_pair`) instead of building
-/// SQL with one placeholder per id.
-#[rustfmt::skip] // keeps each engine's fragment on one line
-macro_rules! json_list {
-    (sqlite, $p:literal) => {
-        concat!("(SELECT value FROM json_each(", $p, "))")
-    };
-    (postgres, $p:literal) => {
-        concat!("(SELECT value FROM jsonb_array_elements_text(", $p, "::jsonb))")
-    };
-}
-
-pub(crate) use json_list;
 
 /// A random non-zero feed mark (zero is reserved for the start cursor).
 pub(crate) fn random_mark() -> StoreResult<i64> {
@@ -47,35 +32,9 @@ pub(crate) fn random_mark() -> StoreResult<i64> {
     }
 }
 
-/// The projection listing of one kind: the same query over `visits` (by planned date) and
-/// `orders` (by order date). Binds: $1 tenant, $2 store, $3 person, $4 from, $5 to, $6 status,
-/// $7 $8 the key to start after (date, id), $9 limit, $10 $11 visibility (stores, people).
-/// The tenant + date order is served by `<table>_tenant_date (tenant_id, date, doc_id)`.
-#[rustfmt::skip] // keeps the SQL readable: rustfmt would put each concat! piece on its own line
-macro_rules! list_projected_sql {
-    ($engine:ident, $table:expr, $date:literal) => {
-        concat!(
-            "SELECT doc_id, store_id, person_id, updated_seq, ", $date, ", document FROM ", $table, "
-             WHERE tenant_id = $1
-               AND ($2 IS NULL OR store_id = $2)
-               AND ($3 IS NULL OR person_id = $3)
-               AND ($4 IS NULL OR ", $date, " >= $4)
-               AND ($5 IS NULL OR ", $date, " <= $5)
-               AND ($6 IS NULL OR status = $6)
-               AND ($7 IS NULL OR ", $date, " < $7 OR (", $date, " = $7 AND doc_id < $8))
-               AND ($10 IS NULL OR store_id IN ", $crate::store::documents_sql::json_list!($engine, "$10"), "
-                    OR person_id IN ", $crate::store::documents_sql::json_list!($engine, "$11"), ")
-             ORDER BY ", $date, " DESC, doc_id DESC
-             LIMIT $9"
-        )
-    };
-}
-
-pub(crate) use list_projected_sql;
-
 /// Implements [`DocumentStore`](super::DocumentStore) for `$store`, where `$db` is the
 /// engine's [`sqlx::Database`] and `$engine` (`sqlite` or `postgres`) picks the
-/// [`json_list!`] form. `$store` provides `doc_begin_write`, `doc_begin_read`,
+/// [`json_list!`](super::sql_fragments::json_list) form. `$store` provides `doc_begin_write`, `doc_begin_read`,
 /// `doc_insert_changes` and `doc_announce_feed` (module docs).
 macro_rules! document_store {
     ($store:ty, $db:ty, $engine:ident) => {
@@ -93,7 +52,8 @@ macro_rules! document_store {
             feed_entry_from_row, join_heads, parse_kind, projected_from_row, scope_item_from_row,
             split_heads, FeedRow, ProjectedRow, ScopeChangeRow,
         };
-        use $crate::store::documents_sql::{json_list, list_projected_sql, random_mark};
+        use $crate::store::documents_sql::random_mark;
+        use $crate::store::sql_fragments::{json_list, list_projected_sql};
         use $crate::store::expenses_sql::expenses_as_projection;
         use $crate::store::plans_sql::{plan_no_store, plans_as_projection};
         use $crate::store::{StoreError, StoreResult};

@@ -1,7 +1,9 @@
 //! The relational store: traits by resource, one implementation per database engine.
 //!
 //! * [`documents::DocumentStore`]: CRDT documents, their changes, the feed, query projections
-//!   (one macro body, `documents_sql`, the same SQL on both engines; `documents_rows` decodes its rows).
+//!   (one macro body, `documents_sql`, the same SQL on both engines; `documents_rows` decodes its rows;
+//!   `sql_fragments` holds the SQL pieces every store splices in: JSON id lists, the projection
+//!   listing).
 //! * [`directory::DirectoryStore`]: tenants, users, master data (one macro body,
 //!   `directory_sql`). Plans are a third kind of document: their projection's SQL is
 //!   `plans_sql`, expanded in the same body.
@@ -56,6 +58,7 @@ pub mod promotions;
 mod promotions_sql;
 pub mod sales;
 mod sales_sql;
+mod sql_fragments;
 pub mod sqlite;
 pub mod success;
 mod success_sql;

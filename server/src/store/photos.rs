@@ -138,11 +138,13 @@ pub trait PhotoStore: Send + Sync {
         tenant: TenantId,
         id: uuid::Uuid,
     ) -> StoreResult<Option<PhotoUpload>>;
-    /// The tenant's open (`uploading`) upload of this photo, if any.
+    /// `user`'s open (`uploading`) upload of this photo, if any (each person uploads under
+    /// their own: docs/photo-uploads.md).
     async fn find_open_photo_upload(
         &self,
         tenant: TenantId,
         sha256: &Sha256,
+        user: UserId,
     ) -> StoreResult<Option<PhotoUpload>>;
     /// Moves an upload from status `from` to `to`; `false` if it was not in `from` (another
     /// request or the clean-up moved it first).

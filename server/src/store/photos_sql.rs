@@ -99,7 +99,7 @@ macro_rules! photo_store {
             #[tracing::instrument(skip(self, upload), fields(tenant = %upload.tenant_id, sha256 = %upload.sha256))]
             async fn create_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
                 // The partial unique index on open uploads turns a second open upload of the same
-                // photo into "nothing inserted".
+                // photo by the same person into "nothing inserted".
                 let done = sqlx::query(
                     "INSERT INTO photo_uploads (id, tenant_id, sha256, size_bytes, content_type, mode, \
                        part_size, parts, multipart_id, status, created_by, created_at, updated_at) \
@@ -146,15 +146,18 @@ macro_rules! photo_store {
                 &self,
                 tenant: TenantId,
                 sha256: &Sha256,
+                user: UserId,
             ) -> StoreResult<Option<PhotoUpload>> {
                 let row = sqlx::query(concat!(
                     "SELECT ",
                     upload_columns!(),
                     " FROM photo_uploads \
-                     WHERE tenant_id = $1 AND sha256 = $2 AND status = 'uploading'"
+                     WHERE tenant_id = $1 AND sha256 = $2 AND created_by = $3 \
+                       AND status = 'uploading'"
                 ))
                 .bind(tenant.to_string())
                 .bind(sha256.to_hex())
+                .bind(user.to_string())
                 .fetch_optional(self.pool())
                 .await?;
                 row.map(|row| upload_from_row(&row)).transpose()

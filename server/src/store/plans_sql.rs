@@ -97,8 +97,8 @@ macro_rules! plan_store {
 
         use $crate::store::decode::{corrupt, json_ids, store_id_of, user_id_of};
         use $crate::store::directory_sql::parse_grade;
-        use $crate::store::documents_sql::json_list;
         use $crate::store::plans::{CoveredStore, DoneVisit, PlanStore, PlannedVisit};
+        use $crate::store::sql_fragments::json_list;
         use $crate::store::StoreResult;
 
         /// `visits.status IN (...)` for the statuses that count as done.

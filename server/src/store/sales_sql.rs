@@ -10,8 +10,8 @@ macro_rules! sales_store {
         use sqlx::Row;
 
         use $crate::store::decode::{corrupt, json_ids, store_id_of, user_id_of};
-        use $crate::store::documents_sql::json_list;
         use $crate::store::sales::{OrderSale, PeopleDocuments, SaleFact, SalesStore};
+        use $crate::store::sql_fragments::json_list;
         use $crate::store::StoreResult;
 
         #[async_trait::async_trait]

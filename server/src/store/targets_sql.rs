@@ -9,7 +9,7 @@ macro_rules! target_store {
         use uuid::Uuid;
 
         use $crate::store::decode::{corrupt, opt_user, user_id_of, uuid_of};
-        use $crate::store::documents_sql::json_list;
+        use $crate::store::sql_fragments::json_list;
         use $crate::store::targets::{
             Target, TargetChange, TargetDecision, TargetFilter, TargetStore,
         };

@@ -196,7 +196,7 @@ macro_rules! verdict_store {
                 let products = sqlx::query(concat!(
                     "SELECT sku, name, case_pack, sold_by_case, shelf_life_days, list_price, \
                        floor_price, version FROM products WHERE tenant_id = $1 AND sku IN ",
-                    $crate::store::documents_sql::json_list!($engine, "$2")
+                    $crate::store::sql_fragments::json_list!($engine, "$2")
                 ))
                 .bind(tenant.to_string())
                 .bind(json_ids(skus))
@@ -297,7 +297,7 @@ macro_rules! verdict_store {
                     "SELECT r.sha256, v.doc_id, v.store_id, v.person_id, v.planned_date \
                      FROM photo_refs r JOIN visits v ON v.doc_id = r.doc_id \
                      WHERE r.tenant_id = $1 AND r.doc_id <> $3 AND r.sha256 IN ",
-                    $crate::store::documents_sql::json_list!($engine, "$2"),
+                    $crate::store::sql_fragments::json_list!($engine, "$2"),
                     " ORDER BY v.planned_date, v.doc_id"
                 ))
                 .bind(tenant.to_string())
@@ -424,7 +424,7 @@ macro_rules! verdict_store {
                 }
                 let rows = sqlx::query(concat!(
                     "SELECT ", finding_columns!(), " FROM findings WHERE tenant_id = $1 AND doc_id IN ",
-                    $crate::store::documents_sql::json_list!($engine, "$2"),
+                    $crate::store::sql_fragments::json_list!($engine, "$2"),
                     " ORDER BY id"
                 ))
                 .bind(tenant.to_string())
@@ -447,7 +447,7 @@ macro_rules! verdict_store {
                 let ids: Vec<String> = sqlx::query_scalar(concat!(
                     "SELECT DISTINCT doc_id FROM findings WHERE tenant_id = $1 AND outcome <> 'noted' \
                        AND ($3 IS NULL OR code = $3) AND doc_id IN ",
-                    $crate::store::documents_sql::json_list!($engine, "$2")
+                    $crate::store::sql_fragments::json_list!($engine, "$2")
                 ))
                 .bind(tenant.to_string())
                 .bind(json_ids(docs))

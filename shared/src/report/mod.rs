@@ -4,6 +4,8 @@
 //!
 //! * [`rep_weekly`]: the rep's weekly report (docs/reports.md).
 //! * [`store_opportunity`]: the key-account store opportunity report.
+//! * [`shelf`]: one store's shelf as recorded at a past visit.
 
 pub mod rep_weekly;
+pub mod shelf;
 pub mod store_opportunity;

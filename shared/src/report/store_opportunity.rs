@@ -16,9 +16,15 @@
 //!   ([`assortment::check`]), `None` for a store without a must-carry range.
 //! * **Trend**: own facings of the first and the last week with an audit, and the
 //!   least-squares slope of own facings per week over the weeks with one.
-//! * **promotion_compliance_bp**: the promotion rule's compliance of the week's audit visit
-//!   ([`promotion::check`] over the promotions running at the store on the visit's date and
-//!   the visit's checks), `None` when none ran; the store's figure is the mean of its weeks'.
+//! * **promotion_compliance_bp** and **display_compliance_bp**: the promotion rule's
+//!   compliance of the week's audit visit ([`promotion::check`] over the agreements running at
+//!   the store on the visit's date and the visit's checks), promotions (price cut, gift) and
+//!   displays ([`Mechanic::is_display`]: endcap, floor stand, shelf position) apart, since
+//!   a KA manager pays for each separately; `None` when none of the kind ran. The store's
+//!   figures are the mean of its weeks'.
+//! * **Chains** ([`chain_opportunity`]): the stores of one chain (or of none) summed or
+//!   averaged per week: facings and sightings summed, every ratio the mean of the audited
+//!   stores' figures (each store counts once, whatever its size).
 //! * **competitor_sightings**: competitor sightings recorded on the store's completed visits
 //!   dated in the week (all of them, not only the audit's), and their total per store.
 //! * **Orders vs potential**: the store's orders dated in the weeks that are sales
@@ -29,10 +35,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::master::{AssortmentRow, Channel, Product, Promotion, Store};
+use crate::master::{AssortmentRow, Channel, Mechanic, Product, Promotion, Store};
 use crate::order::Order;
 use crate::plan::IsoWeek;
 use crate::report::rep_weekly::DONE;
+use crate::report::shelf;
 use crate::rules::{assortment, promotion, sales};
 use crate::values::{Date, DocId, Money, Sku, StoreId};
 use crate::visit::Visit;
@@ -55,8 +62,12 @@ pub struct OpportunityWeek {
     pub shelf_share_bp: Option<u32>,
     pub out_of_stock_bp: Option<u32>,
     pub distribution_bp: Option<u32>,
-    /// Compliance of the promotions running at the store that day, as the visit checked them.
+    /// Compliance of the promotions (price cut, gift) running at the store that day, as the
+    /// visit checked them.
     pub promotion_compliance_bp: Option<u32>,
+    /// Compliance of the displays (endcap, floor stand, shelf position) running that day.
+    #[serde(default)]
+    pub display_compliance_bp: Option<u32>,
     /// Competitor sightings recorded on the store's completed visits of the week.
     pub competitor_sightings: u32,
 }
@@ -81,9 +92,12 @@ pub struct StoreOpportunity {
     pub potential_bp: Option<u32>,
     /// Competitor sightings of the weeks.
     pub competitor_sightings: u32,
-    /// Promotion and display compliance: the mean of the weeks' figures, rounded down;
-    /// `None` when no audited week had a promotion running.
+    /// Promotion compliance: the mean of the weeks' figures, rounded down; `None` when no
+    /// audited week had a promotion running.
     pub promotion_compliance_bp: Option<u32>,
+    /// Display compliance, the same way.
+    #[serde(default)]
+    pub display_compliance_bp: Option<u32>,
 }
 
 /// What the report is computed from.
@@ -100,6 +114,40 @@ pub struct OpportunityInputs<'a> {
     /// Visits and orders (others' stores and dates are ignored).
     pub visits: &'a [Visit],
     pub orders: &'a [Order],
+}
+
+/// The compliance of the agreements of one kind (displays or not) running at `store` on the
+/// visit's day, as the visit checked them; `None` when none of the kind ran.
+pub fn compliance_of_kind(
+    store: &Store,
+    visit: &Visit,
+    promotions: &[Promotion],
+    display: bool,
+) -> Option<u32> {
+    let running: Vec<Promotion> = promotion::active_at(store, visit.planned_date, promotions)
+        .into_iter()
+        .filter(|p| Mechanic::is_display(p.mechanic) == display)
+        .collect();
+    promotion::check(
+        &running,
+        visit
+            .promotion_checks
+            .as_ref()
+            .unwrap_or(&Default::default()),
+        &visit.audit,
+    )
+    .compliance_bp
+}
+
+/// Our audit lines not on the shelf, against our lines (`ours` tells our SKUs): a
+/// competitor's empty shelf is not our stock-out.
+pub fn out_of_stock_bp(visit: &Visit, ours: impl Fn(&Sku) -> bool) -> Option<u32> {
+    let (mut lines, mut out) = (0u64, 0u64);
+    for line in visit.audit.values().filter(|l| ours(&l.sku)) {
+        lines += 1;
+        out += u64::from(!line.on_shelf);
+    }
+    bp(out, lines)
 }
 
 fn bp(part: u64, whole: u64) -> Option<u32> {
@@ -131,8 +179,8 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                 .sum();
             let audit = done
                 .into_iter()
-                .filter(|v| !v.audit.is_empty())
-                .max_by_key(|v| (v.planned_date, v.check_out.as_ref().map(|c| c.at), v.id));
+                .filter(|v| shelf::is_audit(v))
+                .max_by_key(|v| shelf::audit_order(v));
             let Some(v) = audit else {
                 return OpportunityWeek {
                     week,
@@ -144,19 +192,18 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                     out_of_stock_bp: None,
                     distribution_bp: None,
                     promotion_compliance_bp: None,
+                    display_compliance_bp: None,
                     competitor_sightings,
                 };
             };
             let ours = |sku: &Sku| inputs.products.contains_key(sku);
-            let (mut own, mut all, mut own_lines, mut own_out) = (0u64, 0u64, 0u64, 0u64);
+            let (mut own, mut all) = (0u64, 0u64);
             let mut competitor = false;
             for line in v.audit.values() {
                 let facings = if line.on_shelf { line.facings } else { 0 };
                 all += u64::from(facings);
                 if ours(&line.sku) {
                     own += u64::from(facings);
-                    own_lines += 1;
-                    own_out += u64::from(!line.on_shelf);
                 } else {
                     competitor = true;
                 }
@@ -169,14 +216,10 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                 own_facings: Some(clamp(own)),
                 all_facings: Some(clamp(all)),
                 shelf_share_bp: if competitor { bp(own, all) } else { None },
-                out_of_stock_bp: bp(own_out, own_lines),
+                out_of_stock_bp: out_of_stock_bp(v, ours),
                 distribution_bp: assortment::check(&range, &v.audit).distribution_bp,
-                promotion_compliance_bp: promotion::check(
-                    &promotion::active_at(store, v.planned_date, inputs.promotions),
-                    v.promotion_checks.as_ref().unwrap_or(&Default::default()),
-                    &v.audit,
-                )
-                .compliance_bp,
+                promotion_compliance_bp: compliance_of_kind(store, v, inputs.promotions, false),
+                display_compliance_bp: compliance_of_kind(store, v, inputs.promotions, true),
                 competitor_sightings,
             }
         })
@@ -212,9 +255,118 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         potential,
         potential_bp,
         promotion_compliance_bp: mean(weeks.iter().filter_map(|w| w.promotion_compliance_bp)),
+        display_compliance_bp: mean(weeks.iter().filter_map(|w| w.display_compliance_bp)),
         competitor_sightings: weeks.iter().map(|w| w.competitor_sightings).sum(),
         weeks,
     }
+}
+
+/// One chain's week: its stores' figures of the week together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainWeek {
+    pub week: IsoWeek,
+    /// Stores of the chain with an audit that week.
+    pub audited_stores: u32,
+    /// Facings summed over the audited stores.
+    pub own_facings: Option<u32>,
+    pub all_facings: Option<u32>,
+    /// Means of the audited stores' figures (stores without the figure left out).
+    pub out_of_stock_bp: Option<u32>,
+    pub distribution_bp: Option<u32>,
+    pub promotion_compliance_bp: Option<u32>,
+    pub display_compliance_bp: Option<u32>,
+    /// Sightings summed over every store of the chain.
+    pub competitor_sightings: u32,
+}
+
+/// One chain (or the stores of no chain, `chain: None`) over the weeks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainOpportunity {
+    pub chain: Option<String>,
+    pub stores: u32,
+    pub weeks: Vec<ChainWeek>,
+    pub orders: u32,
+    pub order_amount: Money,
+    /// The potential of the stores that have one; `None` when none has.
+    pub potential: Option<Money>,
+    /// `order_amount` of the stores with a potential against it, in basis points.
+    pub potential_bp: Option<u32>,
+    /// Means over the weeks of the chain's weekly figures.
+    pub distribution_bp: Option<u32>,
+    pub out_of_stock_bp: Option<u32>,
+    pub promotion_compliance_bp: Option<u32>,
+    pub display_compliance_bp: Option<u32>,
+    pub competitor_sightings: u32,
+}
+
+/// The stores' figures per chain (`stores` pairs each store's chain with its figures, all
+/// over the same weeks), chains by name, the stores of no chain last.
+pub fn chain_opportunity(stores: &[(Option<&str>, &StoreOpportunity)]) -> Vec<ChainOpportunity> {
+    let mut chains: Vec<Option<&str>> = stores.iter().map(|(c, _)| *c).collect();
+    chains.sort_by_key(|c| (c.is_none(), *c));
+    chains.dedup();
+    chains
+        .into_iter()
+        .map(|chain| {
+            let members: Vec<&StoreOpportunity> = stores
+                .iter()
+                .filter(|(c, _)| *c == chain)
+                .map(|(_, s)| *s)
+                .collect();
+            let week_count = members.first().map_or(0, |s| s.weeks.len());
+            let weeks: Vec<ChainWeek> = (0..week_count)
+                .map(|i| {
+                    let of_week: Vec<&OpportunityWeek> =
+                        members.iter().filter_map(|s| s.weeks.get(i)).collect();
+                    let audited: Vec<&&OpportunityWeek> =
+                        of_week.iter().filter(|w| w.visit_id.is_some()).collect();
+                    let sum = |f: fn(&OpportunityWeek) -> Option<u32>| {
+                        let values: Vec<u32> = audited.iter().filter_map(|w| f(w)).collect();
+                        (!values.is_empty())
+                            .then(|| values.iter().fold(0u32, |a, b| a.saturating_add(*b)))
+                    };
+                    let avg = |f: fn(&OpportunityWeek) -> Option<u32>| {
+                        mean(audited.iter().filter_map(|w| f(w)))
+                    };
+                    ChainWeek {
+                        // Every chain has a member, and every member the same weeks.
+                        week: members[0].weeks[i].week,
+                        audited_stores: audited.len() as u32,
+                        own_facings: sum(|w| w.own_facings),
+                        all_facings: sum(|w| w.all_facings),
+                        out_of_stock_bp: avg(|w| w.out_of_stock_bp),
+                        distribution_bp: avg(|w| w.distribution_bp),
+                        promotion_compliance_bp: avg(|w| w.promotion_compliance_bp),
+                        display_compliance_bp: avg(|w| w.display_compliance_bp),
+                        competitor_sightings: of_week.iter().map(|w| w.competitor_sightings).sum(),
+                    }
+                })
+                .collect();
+            let with_potential: Vec<&&StoreOpportunity> =
+                members.iter().filter(|s| s.potential.is_some()).collect();
+            let potential = (!with_potential.is_empty())
+                .then(|| sales::sum_amounts(with_potential.iter().filter_map(|s| s.potential)));
+            let ordered_with_potential =
+                sales::sum_amounts(with_potential.iter().map(|s| s.order_amount));
+            ChainOpportunity {
+                chain: chain.map(str::to_string),
+                stores: members.len() as u32,
+                orders: members.iter().map(|s| s.orders).sum(),
+                order_amount: sales::sum_amounts(members.iter().map(|s| s.order_amount)),
+                potential,
+                potential_bp: potential
+                    .and_then(|p| bp(ordered_with_potential.0.max(0) as u64, p.0.max(0) as u64)),
+                distribution_bp: mean(weeks.iter().filter_map(|w| w.distribution_bp)),
+                out_of_stock_bp: mean(weeks.iter().filter_map(|w| w.out_of_stock_bp)),
+                promotion_compliance_bp: mean(
+                    weeks.iter().filter_map(|w| w.promotion_compliance_bp),
+                ),
+                display_compliance_bp: mean(weeks.iter().filter_map(|w| w.display_compliance_bp)),
+                competitor_sightings: weeks.iter().map(|w| w.competitor_sightings).sum(),
+                weeks,
+            }
+        })
+        .collect()
 }
 
 /// The mean of `values`, rounded down; `None` when there are none.
@@ -311,7 +463,10 @@ mod tests {
             promotion_price: None,
             fee: None,
         };
-        let promotions = [promotion("ENDCAP"), promotion("STAND")];
+        let mut cut = promotion("CUT");
+        cut.mechanic = Mechanic::PriceCut;
+        cut.promotion_price = Some(money("4.00"));
+        let promotions = [promotion("ENDCAP"), promotion("STAND"), cut];
         w1.promotion_checks.as_mut().unwrap().insert(
             "ENDCAP".into(),
             crate::promotion::PromotionCheck {
@@ -392,13 +547,19 @@ mod tests {
         assert_eq!(r.potential, Some(money("6904.10")));
         assert_eq!(r.potential_bp, Some(724), "500 of 6904.10");
         assert_eq!(
-            w[0].promotion_compliance_bp,
+            w[0].display_compliance_bp,
             Some(5000),
-            "one of two in place"
+            "one of two displays in place"
         );
-        assert_eq!(w[1].promotion_compliance_bp, None);
-        assert_eq!(w[2].promotion_compliance_bp, Some(0), "none checked");
-        assert_eq!(r.promotion_compliance_bp, Some(2500));
+        assert_eq!(w[1].display_compliance_bp, None);
+        assert_eq!(w[2].display_compliance_bp, Some(0), "none checked");
+        assert_eq!(r.display_compliance_bp, Some(2500));
+        // The price cut is a promotion of its own kind: never checked.
+        assert_eq!(
+            (w[0].promotion_compliance_bp, w[2].promotion_compliance_bp),
+            (Some(0), Some(0))
+        );
+        assert_eq!(r.promotion_compliance_bp, Some(0));
         let sightings: Vec<u32> = w.iter().map(|w| w.competitor_sightings).collect();
         assert_eq!(
             sightings,
@@ -406,6 +567,98 @@ mod tests {
             "the early visit's, not the open one's"
         );
         assert_eq!(r.competitor_sightings, 1);
+    }
+
+    /// Two stores of one chain and one of none, over two weeks, with hand-worked sums and
+    /// means.
+    #[test]
+    fn chains_sum_facings_and_average_ratios_of_audited_stores() {
+        let weeks = [
+            IsoWeek::new(2026, 45).unwrap(),
+            IsoWeek::new(2026, 46).unwrap(),
+        ];
+        let week = |w: usize, audit: Option<(u32, u32, u32)>, sightings: u32| OpportunityWeek {
+            week: weeks[w],
+            visit_id: audit.map(|_| DocId::new_random()),
+            visit_date: audit.map(|_| weeks[w].monday()),
+            own_facings: audit.map(|a| a.0),
+            all_facings: audit.map(|a| a.0 * 2),
+            shelf_share_bp: audit.map(|_| 5000),
+            out_of_stock_bp: audit.map(|a| a.1),
+            distribution_bp: audit.map(|a| a.2),
+            promotion_compliance_bp: None,
+            display_compliance_bp: audit.map(|a| if a.2 == 10_000 { 10_000 } else { 0 }),
+            competitor_sightings: sightings,
+        };
+        let store =
+            |weeks: Vec<OpportunityWeek>, amount: &str, potential: Option<&str>| StoreOpportunity {
+                store_id: StoreId::new_random(),
+                weeks,
+                first_facings: None,
+                last_facings: None,
+                facings_slope: None,
+                orders: 1,
+                order_amount: money(amount),
+                potential: potential.map(money),
+                potential_bp: None,
+                competitor_sightings: 0,
+                promotion_compliance_bp: None,
+                display_compliance_bp: None,
+            };
+        // Week 1: both audited; week 2: only the first, the second's sighting still counts.
+        let a = store(
+            vec![
+                week(0, Some((10, 0, 10_000)), 1),
+                week(1, Some((12, 2000, 8000)), 0),
+            ],
+            "300.00",
+            Some("1000.00"),
+        );
+        let b = store(
+            vec![week(0, Some((4, 5000, 5000)), 2), week(1, None, 3)],
+            "200.00",
+            None,
+        );
+        let lone = store(vec![week(0, None, 0), week(1, None, 0)], "0.00", None);
+        let chains =
+            chain_opportunity(&[(None, &lone), (Some("Walmart"), &a), (Some("Walmart"), &b)]);
+        assert_eq!(chains.len(), 2);
+        let (walmart, none) = (&chains[0], &chains[1]);
+        assert_eq!(
+            (walmart.chain.as_deref(), walmart.stores),
+            (Some("Walmart"), 2)
+        );
+        assert_eq!(
+            (none.chain.as_deref(), none.stores),
+            (None, 1),
+            "no chain last"
+        );
+        let w = &walmart.weeks;
+        assert_eq!((w[0].audited_stores, w[1].audited_stores), (2, 1));
+        assert_eq!((w[0].own_facings, w[0].all_facings), (Some(14), Some(28)));
+        assert_eq!(w[0].out_of_stock_bp, Some(2500), "mean of 0 and 5000");
+        assert_eq!(w[0].distribution_bp, Some(7500));
+        assert_eq!(w[0].display_compliance_bp, Some(5000));
+        assert_eq!(w[0].promotion_compliance_bp, None, "no promotion ran");
+        assert_eq!(
+            (w[1].distribution_bp, w[1].out_of_stock_bp),
+            (Some(8000), Some(2000))
+        );
+        assert_eq!(
+            (w[0].competitor_sightings, w[1].competitor_sightings),
+            (3, 3),
+            "sightings of every store, audited or not"
+        );
+        assert_eq!(walmart.distribution_bp, Some(7750), "mean of the weeks");
+        assert_eq!(walmart.competitor_sightings, 6);
+        assert_eq!((walmart.orders, walmart.order_amount), (2, money("500.00")));
+        // Only the store with a potential is set against it: 300 of 1000.
+        assert_eq!(
+            (walmart.potential, walmart.potential_bp),
+            (Some(money("1000.00")), Some(3000))
+        );
+        assert_eq!(none.weeks[0].own_facings, None);
+        assert_eq!((none.potential, none.distribution_bp), (None, None));
     }
 
     #[test]

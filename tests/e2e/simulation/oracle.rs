@@ -375,7 +375,7 @@ fn check_no_duplicates(world: &World, server: &HashMap<DocId, ServerDoc>) -> Res
             }
         }
     }
-    // Photos: each uploaded once, every photo a live device holds uploaded.
+    // Photos: each uploaded once per person, every photo a live device holds uploaded.
     let mut referenced: HashSet<String> = HashSet::new();
     for d in server.values() {
         if d.kind == DocKind::Visit {
@@ -397,10 +397,11 @@ fn check_no_duplicates(world: &World, server: &HashMap<DocId, ServerDoc>) -> Res
     if let Some(file) = world.server.sqlite_file() {
         let db = rusqlite::Connection::open(file).map_err(|e| e.to_string())?;
         let mut stmt = db
+            // Two people holding the same bytes may each send them (an upload is its
+            // declarer's alone); one person never sends a photo twice.
             .prepare(
-                "SELECT p.sha256, (SELECT COUNT(*) FROM photo_uploads u
-                                   WHERE u.sha256 = p.sha256 AND u.status = 'stored')
-                 FROM photos p",
+                "SELECT sha256 || ' by ' || created_by, COUNT(*) FROM photo_uploads
+                 WHERE status = 'stored' GROUP BY sha256, created_by",
             )
             .map_err(|e| e.to_string())?;
         let rows = stmt

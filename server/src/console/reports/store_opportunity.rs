@@ -19,6 +19,7 @@ use crate::console::auth::ConsoleUser;
 use crate::console::chart::{self, Group, Series};
 use crate::console::error::ConsoleResult;
 use crate::console::layout::{self, Section};
+use crate::console::shelf;
 use crate::reports::format::{self, ReportFormat};
 use crate::reports::store_opportunity::{
     self as report, OpportunityParams, OpportunityQuery, OpportunityReport, OpportunityRow,
@@ -76,11 +77,16 @@ impl OpportunityFilter {
 
     /// The filters as a query string, with `store` in place of the filter's.
     fn query_string(&self, store: &str) -> String {
+        self.query_string_with(&self.chain, store)
+    }
+
+    /// The filters as a query string, with `chain` and `store` in place of the filter's.
+    fn query_string_with(&self, chain: &str, store: &str) -> String {
         [
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
             ("channel", self.channel.as_str()),
-            ("chain", self.chain.as_str()),
+            ("chain", chain),
             ("store", store),
         ]
         .iter()
@@ -217,6 +223,9 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                 }
             }
             (chart::bar_chart(&described, &SERIES, &groups))
+            @if computed.chains.len() > 1 || (computed.chains.len() == 1 && filter.store.is_empty()) {
+                (chains_table(filter, computed))
+            }
             @if computed.stores.is_empty() {
                 p.empty { "No key-account stores in your scope match. 没有符合条件的重点客户门店。" }
             } @else {
@@ -228,7 +237,7 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                                 th { "First facings 首周排面" } th { "Last facings 末周排面" } th { "Trend 趋势 /wk" }
                                 th { "Shelf share 排面占比" } th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
                                 th { "Orders 订单额" } th { "Potential 潜力" } th { "vs potential 达成" }
-                                th { "Promotion 促销执行" }
+                                th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
                             }
                         }
                         tbody {
@@ -252,7 +261,9 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                                     td.num { (r.order_amount) }
                                     td.num { (num(r.potential)) }
                                     td.num { (pct(r.potential_bp)) }
-                                    td class=(if r.promotion_compliance_bp.is_some_and(|b| b < 10_000) { "num bad" } else { "num" }) { (pct(r.promotion_compliance_bp)) }
+                                    td class=(compliance_class(r.promotion_compliance_bp)) { (pct(r.promotion_compliance_bp)) }
+                                    td class=(compliance_class(r.display_compliance_bp)) { (pct(r.display_compliance_bp)) }
+                                    td.num { (r.competitor_sightings) }
                                 }
                             }
                         }
@@ -263,8 +274,60 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                 (store_weeks(row))
             }
             p.note {
-                "Shelf share counts facings of SKUs outside our catalogue as competitors'; promotion compliance is the mean over the audited weeks of the agreements running that day. "
-                "排面占比以产品目录外的 SKU 为竞品；促销执行率为各周审计当日执行率的平均值。"
+                "Shelf share counts facings of SKUs outside our catalogue as competitors'; promotion (price cut, gift) and display (endcap, floor stand, shelf position) compliance are the means over the audited weeks of the agreements running that day; a chain's ratios are the means of its audited stores'. "
+                "排面占比以产品目录外的 SKU 为竞品；促销（降价、赠品）与陈列（端架、地堆、货架位置）执行率为各周审计当日执行率的平均值；连锁的比率为其已检查门店的平均值。"
+            }
+        }
+    }
+}
+
+/// A compliance cell's class: marked when under 100 %.
+fn compliance_class(bp: Option<u32>) -> &'static str {
+    if bp.is_some_and(|b| b < 10_000) {
+        "num bad"
+    } else {
+        "num"
+    }
+}
+
+/// The stores per chain, each chain filtering the page to its stores.
+fn chains_table(filter: &OpportunityFilter, computed: &OpportunityReport) -> Markup {
+    html! {
+        div.table-scroll {
+            table.chains aria-label="Chains 连锁" {
+                caption { "Chains 连锁" }
+                thead {
+                    tr {
+                        th { "Chain 连锁" } th { "Stores 门店" } th { "Audited last week 末周已检查" }
+                        th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
+                        th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
+                        th { "Orders 订单额" } th { "Potential 潜力" } th { "vs potential 达成" }
+                    }
+                }
+                tbody {
+                    @for c in &computed.chains {
+                        @let name = c.chain.clone().unwrap_or_default();
+                        tr data-chain=(name) {
+                            th scope="row" {
+                                @if let Some(chain) = &c.chain {
+                                    a href=(format!("{PAGE}?{}", filter.query_string_with(chain, ""))) { (chain) }
+                                } @else {
+                                    "No chain 无连锁"
+                                }
+                            }
+                            td.num { (c.stores) }
+                            td.num { (c.weeks.last().map_or(0, |w| w.audited_stores)) }
+                            td.num { (pct(c.out_of_stock_bp)) }
+                            td.num { (pct(c.distribution_bp)) }
+                            td class=(compliance_class(c.promotion_compliance_bp)) { (pct(c.promotion_compliance_bp)) }
+                            td class=(compliance_class(c.display_compliance_bp)) { (pct(c.display_compliance_bp)) }
+                            td.num { (c.competitor_sightings) }
+                            td.num { (c.order_amount) }
+                            td.num { (num(c.potential)) }
+                            td.num { (pct(c.potential_bp)) }
+                        }
+                    }
+                }
             }
         }
     }
@@ -280,6 +343,8 @@ fn store_weeks(row: &OpportunityRow) -> Markup {
                     tr {
                         th { "Week 周" } th { "Audit 检查" } th { "Own facings 本品排面" } th { "All facings 总排面" }
                         th { "Shelf share 排面占比" } th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
+                        th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
+                        th { "Shelf 货架" }
                     }
                 }
                 tbody {
@@ -297,6 +362,14 @@ fn store_weeks(row: &OpportunityRow) -> Markup {
                             td.num { (pct(w.shelf_share_bp)) }
                             td.num { (pct(w.out_of_stock_bp)) }
                             td.num { (pct(w.distribution_bp)) }
+                            td class=(compliance_class(w.promotion_compliance_bp)) { (pct(w.promotion_compliance_bp)) }
+                            td class=(compliance_class(w.display_compliance_bp)) { (pct(w.display_compliance_bp)) }
+                            td.num { (w.competitor_sightings) }
+                            td {
+                                @if let Some(date) = w.visit_date {
+                                    a.shelf href=(format!("{}?at={date}", shelf::page_path(row.report.store_id))) { "Shelf 货架" }
+                                } @else { "–" }
+                            }
                         }
                     }
                 }

@@ -187,6 +187,15 @@ async fn finish_already_stored(
     state: &AppState,
     upload: &PhotoUpload,
 ) -> ApiResult<Json<CompleteAnswer>> {
+    close_as_stored(state, upload).await?;
+    Ok(stored_answer(
+        &upload.sha256,
+        has_thumbnail(state, upload.tenant_id, &upload.sha256).await?,
+    ))
+}
+
+/// Closes an open upload of a photo someone else's upload recorded first, dropping its parts.
+pub(super) async fn close_as_stored(state: &AppState, upload: &PhotoUpload) -> ApiResult<()> {
     if let (UploadMode::Multipart, Some(id)) = (upload.mode, &upload.multipart_id) {
         let key = BlobKey::photo(upload.tenant_id, &upload.sha256);
         if let Err(e) = state
@@ -208,10 +217,7 @@ async fn finish_already_stored(
         )
         .await?;
     state.metrics.record_photo_upload("already_stored");
-    Ok(stored_answer(
-        &upload.sha256,
-        has_thumbnail(state, upload.tenant_id, &upload.sha256).await?,
-    ))
+    Ok(())
 }
 
 /// The stored bytes are not the declared photo: delete them, fail the upload, answer 422.

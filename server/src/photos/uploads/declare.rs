@@ -153,10 +153,9 @@ async fn new_upload(
     request_body(content = DeclareUpload, content_type = "application/json"),
     responses(
         (status = 200, description = "`status: stored`: the server already has the photo; send nothing", body = DeclareAnswer),
-        (status = 201, description = "`status: upload`: send the bytes as described, then complete. Declaring the same photo again while the upload is open returns the same `upload_id`", body = DeclareAnswer),
+        (status = 201, description = "`status: upload`: send the bytes as described, then complete. Declaring the same photo again while the upload is open returns the same `upload_id`; another person declaring it gets an upload of their own", body = DeclareAnswer),
         (status = 400, description = "`invalid_sha256`, `invalid_size` (0 bytes), `malformed_body`", body = crate::http::ErrorBody),
         (status = 413, description = "`photo_too_large`: over `FIELDSYNC_MAX_PHOTO_BYTES`", body = crate::http::ErrorBody),
-        (status = 409, description = "`upload_in_progress`: another user is uploading the same photo; try again later", body = crate::http::ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = crate::http::ErrorBody),
     )
 )]
@@ -189,24 +188,31 @@ pub async fn declare(
         ));
     }
     let tenant = principal.tenant_id;
-    // Three rounds at most: a concurrent declaration of the same photo wins the insert, and
-    // the next round returns its upload.
+    // Three rounds at most: a concurrent declaration of the same photo by the same person wins
+    // the insert, and the next round returns its upload.
     for _ in 0..3 {
         if state.store.get_photo(tenant, &sha).await?.is_some() {
+            // Someone else's upload got there first: close ours, if one is open.
+            if let Some(open) = state
+                .store
+                .find_open_photo_upload(tenant, &sha, principal.user_id)
+                .await?
+            {
+                super::complete::close_as_stored(&state, &open).await?;
+            }
             let answer = DeclareAnswer::Stored {
                 sha256: sha.to_hex(),
             };
             return Ok((StatusCode::OK, Json(answer)).into_response());
         }
-        if let Some(open) = state.store.find_open_photo_upload(tenant, &sha).await? {
-            if open.created_by != principal.user_id {
-                // Another user is uploading the same bytes: theirs to finish. An upload is its
-                // declaring user's alone (`scope::named::OwnUpload`).
-                return Err(ApiError::Conflict {
-                    reason: "upload_in_progress",
-                    message: "another upload of this photo is in progress; try again later".into(),
-                });
-            }
+        // Only the declarer's own open upload is resumed: another person attaching the same
+        // bytes uploads them under an upload of their own (an upload is its declarer's alone,
+        // `scope::named::OwnUpload`), instead of waiting for a phone that may not come back.
+        if let Some(open) = state
+            .store
+            .find_open_photo_upload(tenant, &sha, principal.user_id)
+            .await?
+        {
             let too_old =
                 open.created_at.millis() < Timestamp::now().millis() - upload_max_age_ms(&state);
             if !too_old && open.size_bytes == req.size_bytes && open.content_type == content_type {
