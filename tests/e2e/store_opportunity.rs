@@ -391,7 +391,7 @@ fn known_answers(postgres: bool) {
     assert!(content_type.starts_with("text/csv"), "{content_type}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert_eq!(lines[0], "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings");
+    assert_eq!(lines[0], "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings,success_score_bp,week_success_score_bp");
     assert!(
         lines[1].starts_with(&format!("{w0},{nka1_id},NKA-001,")),
         "{csv}"
@@ -399,7 +399,7 @@ fn known_answers(postgres: bool) {
     let visit = n1["weeks"][0]["visit_id"].as_str().unwrap();
     assert!(
         lines[1].ends_with(&format!(
-            ",Walmart,nka,{visit},{},6,16,3750,5000,5000,6,12,3,1,360.00,6904.10,521,,,0,,,0",
+            ",Walmart,nka,{visit},{},6,16,3750,5000,5000,6,12,3,1,360.00,6904.10,521,,,0,,,0,,",
             w0.monday()
         )),
         "{csv}"
@@ -436,7 +436,8 @@ fn known_answers(postgres: bool) {
             json!(5.21),
             Value::Null,
             Value::Null,
-            json!(0)
+            json!(0),
+            Value::Null
         ]
     );
     let weeks_sheet = book["Weeks 周"].as_array().expect("the weeks sheet");
@@ -455,7 +456,8 @@ fn known_answers(postgres: bool) {
             json!(50),
             Value::Null,
             Value::Null,
-            json!(0)
+            json!(0),
+            Value::Null
         ]
     );
     // The chains sheet: a line per chain and week, Walmart's first week as its one store's.
@@ -568,7 +570,7 @@ fn store_opportunity_in_the_console_with_chart_table_drill_down_and_xlsx() {
         cells,
         json!([
             "Walmart", "NKA", "6", "12", "3", "–", "0.0 %", "100.0 %", "360.00", "18410.95",
-            "1.9 %", "–", "–", "0"
+            "1.9 %", "–", "–", "0", "–"
         ])
     );
 

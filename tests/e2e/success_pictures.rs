@@ -9,7 +9,7 @@
 use std::thread::sleep;
 use std::time::Duration;
 
-use fieldsync_client::{DocKind, VisitStatus, VisitStep};
+use fieldsync_client::{AuditInput, DocKind, VisitStatus, VisitStep};
 use fieldsync_e2e::{photo_file, TestDevice, TestServer};
 use fieldsync_shared::document::{new_document, reconcile_visit};
 use fieldsync_shared::protocol::PushResult;
@@ -253,6 +253,19 @@ fn offline_a_missed_point_is_flagged_with_its_photo_as_on_the_server(postgres: b
         Some((ScoreStatus::NotMet, vec![photo]))
     );
 
+    // The shelf audited too: the visit is the week's audit of the store-opportunity report.
+    rep.record_audit_line(
+        visit,
+        AuditInput {
+            sku: "COLA-330".into(),
+            location: "MAIN-SHELF".into(),
+            facings: 6,
+            on_shelf: true,
+            shelf_price: None,
+            oldest_production_date: None,
+        },
+    )
+    .unwrap();
     for step in VisitStep::ALL {
         rep.record_step(visit, *step, None).unwrap();
     }
@@ -330,6 +343,32 @@ fn offline_a_missed_point_is_flagged_with_its_photo_as_on_the_server(postgres: b
         .map(|i| i["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(flagged, [visit.to_string()]);
+
+    // The store-opportunity report: the week's score, the store's, and the CSV column.
+    let week = fieldsync_shared::plan::IsoWeek::of(today());
+    let query = format!("from={week}&to={week}&store_id={}", store.id);
+    let report = server.get_json(
+        &server.token("sup1"),
+        &format!("/v1/reports/store-opportunity?{query}"),
+    );
+    let row = &report["stores"][0];
+    assert_eq!(row["weeks"][0]["success_score_bp"], 1_500, "{row}");
+    assert_eq!(row["success_score_bp"], 1_500, "{row}");
+    let mut resp = fieldsync_e2e::http()
+        .get(&format!(
+            "{}/v1/reports/store-opportunity?{query}&format=csv",
+            server.url
+        ))
+        .header("Authorization", &format!("Bearer {}", server.token("sup1")))
+        .call()
+        .expect("CSV");
+    let csv = resp.body_mut().read_to_string().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].ends_with(",success_score_bp,week_success_score_bp"),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with(",1500,1500"), "{csv}");
 }
 
 fn two_devices_scoring_two_points_at_once_keep_both(postgres: bool, first: First) {

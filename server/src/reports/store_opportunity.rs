@@ -109,11 +109,11 @@ pub struct OpportunityRow {
     pub monthly_potential: Option<i64>,
     /// `store_id`, `weeks` (per week: `week`, `visit_id`, `visit_date`, `own_facings`,
     /// `all_facings`, `shelf_share_bp`, `out_of_stock_bp`, `distribution_bp`,
-    /// `promotion_compliance_bp`, `display_compliance_bp`, `competitor_sightings`),
-    /// `first_facings`, `last_facings`, `facings_slope`, `orders`, `order_amount` (minor
-    /// units), `potential` (of the weeks), `potential_bp`, `promotion_compliance_bp` and
-    /// `display_compliance_bp` (the means of the weeks'), `competitor_sightings` (their
-    /// total).
+    /// `promotion_compliance_bp`, `display_compliance_bp`, `competitor_sightings`,
+    /// `success_score_bp`), `first_facings`, `last_facings`, `facings_slope`, `orders`,
+    /// `order_amount` (minor units), `potential` (of the weeks), `potential_bp`,
+    /// `promotion_compliance_bp`, `display_compliance_bp` and `success_score_bp` (the means of
+    /// the weeks'), `competitor_sightings` (their total).
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub report: StoreOpportunity,
@@ -188,6 +188,7 @@ pub async fn store_opportunity_report(
         .collect();
     let (range, _) = state.store.assortment(tenant).await?;
     let (promotions, _) = state.store.promotions(tenant).await?;
+    let (success_pictures, _) = state.store.success_pictures(tenant).await?;
     let from = query.weeks[0].monday();
     let to = query.weeks[query.weeks.len() - 1].sunday();
     let mut read = 0usize;
@@ -218,6 +219,7 @@ pub async fn store_opportunity_report(
             store,
             range: &range,
             promotions: &promotions,
+            success_pictures: &success_pictures,
             products: &products,
             visits: &visits,
             orders: &orders,
@@ -297,7 +299,7 @@ pub(super) async fn documents<T: DeserializeOwned>(
     }
 }
 
-const CSV_HEADER: &str = "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings";
+const CSV_HEADER: &str = "week,store_id,store_code,store,chain,channel,visit_id,visit_date,own_facings,all_facings,shelf_share_bp,out_of_stock_bp,distribution_bp,first_facings,last_facings,facings_slope,orders,order_amount,potential,potential_bp,promotion_compliance_bp,display_compliance_bp,competitor_sightings,week_promotion_compliance_bp,week_display_compliance_bp,week_competitor_sightings,success_score_bp,week_success_score_bp";
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
@@ -309,8 +311,8 @@ fn major(minor: i64) -> String {
 }
 
 /// The report as CSV (RFC 4180): one line per store and week, the store's figures repeated
-/// on each of its weeks (the week's own figures of promotions, displays and sightings are the
-/// `week_` columns); amounts in major units. The chains are in the JSON and the workbook.
+/// on each of its weeks (the week's own figures of promotions, displays, sightings and the
+/// picture-of-success score are the `week_` columns); amounts in major units. The chains are in the JSON and the workbook.
 pub fn csv(report: &OpportunityReport) -> String {
     let mut out = format!("{CSV_HEADER}\r\n");
     for row in &report.stores {
@@ -343,6 +345,8 @@ pub fn csv(report: &OpportunityReport) -> String {
                 opt(w.promotion_compliance_bp),
                 opt(w.display_compliance_bp),
                 w.competitor_sightings.to_string(),
+                opt(r.success_score_bp),
+                opt(w.success_score_bp),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out.push_str(&line.join(","));
@@ -381,6 +385,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
             "promotion_compliance_pct",
             "display_compliance_pct",
             "competitor_sightings",
+            "success_score_pct",
         ],
         rows: report
             .stores
@@ -402,6 +407,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
                     pct(r.promotion_compliance_bp),
                     pct(r.display_compliance_bp),
                     r.competitor_sightings.into(),
+                    pct(r.success_score_bp),
                 ]
             })
             .collect(),
@@ -421,6 +427,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
             "promotion_compliance_pct",
             "display_compliance_pct",
             "competitor_sightings",
+            "success_score_pct",
         ],
         rows: report
             .stores
@@ -440,6 +447,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
                         pct(w.promotion_compliance_bp),
                         pct(w.display_compliance_bp),
                         w.competitor_sightings.into(),
+                        pct(w.success_score_bp),
                     ]
                 })
             })

@@ -22,6 +22,11 @@
 //!   displays ([`Mechanic::is_display`]: endcap, floor stand, shelf position) apart, since
 //!   a KA manager pays for each separately; `None` when none of the kind ran. The store's
 //!   figures are the mean of its weeks'.
+//! * **success_score_bp**: the picture-of-success rule's score of the week's audit visit
+//!   ([`success::check`] over the store's picture, [`success::picture_for`], and the visit's
+//!   scores: a point not scored counts 0, as on the phone); `None` when the store has no
+//!   picture. The store's figure is the mean of its weeks'. Pictures have no history: the
+//!   current one judges every week.
 //! * **Chains** ([`chain_opportunity`]): the stores of one chain (or of none) summed or
 //!   averaged per week: facings and sightings summed, every ratio the mean of the audited
 //!   stores' figures (each store counts once, whatever its size).
@@ -35,12 +40,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::master::{AssortmentRow, Channel, Mechanic, Product, Promotion, Store};
+use crate::master::{AssortmentRow, Channel, Mechanic, Product, Promotion, Store, SuccessPicture};
 use crate::order::Order;
 use crate::plan::IsoWeek;
 use crate::report::rep_weekly::DONE;
 use crate::report::shelf;
-use crate::rules::{assortment, promotion, sales};
+use crate::rules::{assortment, promotion, sales, success};
 use crate::values::{Date, DocId, Money, Sku, StoreId};
 use crate::visit::Visit;
 
@@ -70,6 +75,10 @@ pub struct OpportunityWeek {
     pub display_compliance_bp: Option<u32>,
     /// Competitor sightings recorded on the store's completed visits of the week.
     pub competitor_sightings: u32,
+    /// The picture-of-success score of the week's audit visit; `None`: no audit, or the store
+    /// has no picture.
+    #[serde(default)]
+    pub success_score_bp: Option<u32>,
 }
 
 /// One store over the weeks.
@@ -98,6 +107,10 @@ pub struct StoreOpportunity {
     /// Display compliance, the same way.
     #[serde(default)]
     pub display_compliance_bp: Option<u32>,
+    /// Picture-of-success score: the mean of the weeks' scores, rounded down; `None` when no
+    /// audited week has one.
+    #[serde(default)]
+    pub success_score_bp: Option<u32>,
 }
 
 /// What the report is computed from.
@@ -109,6 +122,8 @@ pub struct OpportunityInputs<'a> {
     /// The tenant's promotions and display agreements ([`promotion::active_at`] picks the
     /// store's of a day).
     pub promotions: &'a [Promotion],
+    /// The tenant's pictures of success ([`success::picture_for`] picks the store's).
+    pub success_pictures: &'a [SuccessPicture],
     /// The product catalogue: what is ours.
     pub products: &'a HashMap<Sku, Product>,
     /// Visits and orders (others' stores and dates are ignored).
@@ -137,6 +152,15 @@ pub fn compliance_of_kind(
         &visit.audit,
     )
     .compliance_bp
+}
+
+/// The picture-of-success score of `visit` at `store` (the rule's), `None` without a picture.
+pub fn success_score_of(store: &Store, visit: &Visit, pictures: &[SuccessPicture]) -> Option<u32> {
+    success::check(
+        success::picture_for(store, pictures),
+        visit.success_scores.as_ref().unwrap_or(&Default::default()),
+    )
+    .score_bp
 }
 
 /// Our audit lines not on the shelf, against our lines (`ours` tells our SKUs): a
@@ -194,6 +218,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                     promotion_compliance_bp: None,
                     display_compliance_bp: None,
                     competitor_sightings,
+                    success_score_bp: None,
                 };
             };
             let ours = |sku: &Sku| inputs.products.contains_key(sku);
@@ -221,6 +246,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
                 promotion_compliance_bp: compliance_of_kind(store, v, inputs.promotions, false),
                 display_compliance_bp: compliance_of_kind(store, v, inputs.promotions, true),
                 competitor_sightings,
+                success_score_bp: success_score_of(store, v, inputs.success_pictures),
             }
         })
         .collect();
@@ -256,6 +282,7 @@ pub fn store_opportunity(inputs: &OpportunityInputs<'_>) -> StoreOpportunity {
         potential_bp,
         promotion_compliance_bp: mean(weeks.iter().filter_map(|w| w.promotion_compliance_bp)),
         display_compliance_bp: mean(weeks.iter().filter_map(|w| w.display_compliance_bp)),
+        success_score_bp: mean(weeks.iter().filter_map(|w| w.success_score_bp)),
         competitor_sightings: weeks.iter().map(|w| w.competitor_sightings).sum(),
         weeks,
     }
@@ -525,6 +552,7 @@ mod tests {
             store: &shop,
             range: &range,
             promotions: &promotions,
+            success_pictures: &[],
             products: &products,
             visits: &[w1.clone(), open, early, w3.clone(), elsewhere],
             orders: &[sale, draft],
@@ -589,6 +617,7 @@ mod tests {
             promotion_compliance_bp: None,
             display_compliance_bp: audit.map(|a| if a.2 == 10_000 { 10_000 } else { 0 }),
             competitor_sightings: sightings,
+            success_score_bp: None,
         };
         let store =
             |weeks: Vec<OpportunityWeek>, amount: &str, potential: Option<&str>| StoreOpportunity {
@@ -604,6 +633,7 @@ mod tests {
                 competitor_sightings: 0,
                 promotion_compliance_bp: None,
                 display_compliance_bp: None,
+                success_score_bp: None,
             };
         // Week 1: both audited; week 2: only the first, the second's sighting still counts.
         let a = store(
@@ -661,6 +691,79 @@ mod tests {
         assert_eq!((none.potential, none.distribution_bp), (None, None));
     }
 
+    /// The picture of success per week: the week's audit visit's score by the shared rule
+    /// (weights 3 and 1: met and not scored 7 500; partly and met 6 250), the store's the
+    /// mean (6 875); a week without an audit has none; another store's picture counts not.
+    #[test]
+    fn the_picture_of_success_score_per_week_is_the_rules() {
+        use crate::master::{PointKind, SuccessPoint};
+        use crate::success::{ScoreStatus, SuccessScore};
+        use crate::values::{PictureCode, PointCode, Timestamp, UserId};
+        let weeks = [
+            IsoWeek::new(2026, 45).unwrap(),
+            IsoWeek::new(2026, 46).unwrap(),
+            IsoWeek::new(2026, 47).unwrap(),
+        ];
+        let shop = store();
+        let point = |code: &str, weight| SuccessPoint {
+            code: PointCode::parse(code).unwrap(),
+            label: code.into(),
+            kind: PointKind::Other,
+            weight,
+            sku: None,
+        };
+        let picture = |code: &str, scope| SuccessPicture {
+            code: PictureCode::parse(code).unwrap(),
+            title: code.into(),
+            scope,
+            points: vec![point("A", 3), point("B", 1)],
+            reference_photos: Vec::new(),
+        };
+        let pictures = [
+            picture("OWN", AssortmentScope::Store(shop.id)),
+            picture("OTHER", AssortmentScope::Store(StoreId::new_random())),
+        ];
+        let scored = |v: &mut Visit, scores: &[(&str, ScoreStatus)]| {
+            for (code, status) in scores {
+                v.success_scores.as_mut().unwrap().insert(
+                    code.to_string(),
+                    SuccessScore {
+                        status: *status,
+                        photos: Vec::new(),
+                        note: None,
+                        by: UserId::new_random(),
+                        at: Timestamp(1),
+                    },
+                );
+            }
+        };
+        let mut w1 = audited(shop.id, "2026-11-03", &[("COLA-330", 4, true)]);
+        scored(&mut w1, &[("A", ScoreStatus::Met)]);
+        let mut w3 = audited(shop.id, "2026-11-17", &[("COLA-330", 4, true)]);
+        scored(
+            &mut w3,
+            &[("A", ScoreStatus::Partly), ("B", ScoreStatus::Met)],
+        );
+        let (products, visits) = (HashMap::new(), [w1, w3]);
+        let inputs = |pictures| OpportunityInputs {
+            weeks: &weeks,
+            store: &shop,
+            range: &[],
+            promotions: &[],
+            success_pictures: pictures,
+            products: &products,
+            visits: &visits,
+            orders: &[],
+        };
+        let r = store_opportunity(&inputs(&pictures));
+        let by_week: Vec<Option<u32>> = r.weeks.iter().map(|w| w.success_score_bp).collect();
+        assert_eq!(by_week, [Some(7_500), None, Some(6_250)]);
+        assert_eq!(r.success_score_bp, Some(6_875));
+        // Only another store's picture: none.
+        let r = store_opportunity(&inputs(&pictures[1..]));
+        assert_eq!(r.success_score_bp, None);
+    }
+
     #[test]
     fn a_store_without_audits_or_potential_has_no_figures() {
         let shop = store();
@@ -670,6 +773,7 @@ mod tests {
             store: &shop,
             range: &[],
             promotions: &[],
+            success_pictures: &[],
             products: &HashMap::new(),
             visits: &[],
             orders: &[],

@@ -238,6 +238,7 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                                 th { "Shelf share 排面占比" } th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
                                 th { "Orders 订单额" } th { "Potential 潜力" } th { "vs potential 达成" }
                                 th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
+                                th { "Picture of success 成功图像" }
                             }
                         }
                         tbody {
@@ -264,6 +265,7 @@ fn report_section(filter: &OpportunityFilter, computed: &OpportunityReport) -> M
                                     td class=(compliance_class(r.promotion_compliance_bp)) { (pct(r.promotion_compliance_bp)) }
                                     td class=(compliance_class(r.display_compliance_bp)) { (pct(r.display_compliance_bp)) }
                                     td.num { (r.competitor_sightings) }
+                                    td class=(compliance_class(r.success_score_bp)) { (pct(r.success_score_bp)) }
                                 }
                             }
                         }
@@ -344,7 +346,7 @@ fn store_weeks(row: &OpportunityRow) -> Markup {
                         th { "Week 周" } th { "Audit 检查" } th { "Own facings 本品排面" } th { "All facings 总排面" }
                         th { "Shelf share 排面占比" } th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
                         th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
-                        th { "Shelf 货架" }
+                        th { "Picture of success 成功图像" } th { "Shelf 货架" }
                     }
                 }
                 tbody {
@@ -365,6 +367,7 @@ fn store_weeks(row: &OpportunityRow) -> Markup {
                             td class=(compliance_class(w.promotion_compliance_bp)) { (pct(w.promotion_compliance_bp)) }
                             td class=(compliance_class(w.display_compliance_bp)) { (pct(w.display_compliance_bp)) }
                             td.num { (w.competitor_sightings) }
+                            td class=(compliance_class(w.success_score_bp)) { (pct(w.success_score_bp)) }
                             td {
                                 @if let Some(date) = w.visit_date {
                                     a.shelf href=(format!("{}?at={date}", shelf::page_path(row.report.store_id))) { "Shelf 货架" }
