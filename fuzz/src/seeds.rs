@@ -103,7 +103,7 @@ fn photo_upload() -> Vec<Vec<u8>> {
 }
 
 fn csv_import() -> Vec<Vec<u8>> {
-    let files: [&str; 8] = [
+    let files: [&str; 9] = [
         "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days\n\
          FZ-001,\"Fuzz, Store\",nka,A,\"1 Road, Town\",30.55,114.34,150,2\n",
         "sku,name,case_pack,sold_by_case,shelf_life_days,list_price,floor_price\n\
@@ -116,6 +116,9 @@ fn csv_import() -> Vec<Vec<u8>> {
          FZ-CUT,Fuzz cut,2026-12-01,2026-12-31,FZ-001,,,FZ-SKU,price_cut,9.90,100\n\
          FZ-END,\"Fuzz, endcap\",2026-12-01,2026-12-31,,,nka,FZ-SKU;FZ-SKU,endcap,,\n",
         "period,rep,category,amount,volume\n2026,,,1200000.00,5000\n2026-03,fz1,tea,1000.00,\n",
+        "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos\n\
+         FZ-POS,\"Fuzz, shelf\",FZ-001,,,BLOCK,Block,shelf_blocking,3,,\n\
+         FZ-POS,\"Fuzz, shelf\",FZ-001,,,EYE,Eye level,eye_level,1,FZ-SKU,\n",
     ];
     IMPORT_KINDS
         .iter()

@@ -198,7 +198,7 @@ pub fn photo_upload(data: &[u8]) {
 }
 
 /// The import kinds, as `/v1/admin/import/{kind}` names them.
-pub const IMPORT_KINDS: [&str; 8] = [
+pub const IMPORT_KINDS: [&str; 9] = [
     "stores",
     "products",
     "credit",
@@ -207,6 +207,7 @@ pub const IMPORT_KINDS: [&str; 8] = [
     "assortment",
     "promotions",
     "targets",
+    "success-pictures",
 ];
 
 /// A CSV file of the kind the first byte picks, imported by the administrator.
