@@ -231,7 +231,7 @@ pub async fn store_opportunity_report(
 
 /// The documents of `kind` of `store` dated `from..=to`, from the projection rows, page by
 /// page; `read` counts what the request has read against [`MAX_DOCUMENTS`].
-async fn documents<T: DeserializeOwned>(
+pub(super) async fn documents<T: DeserializeOwned>(
     state: &AppState,
     principal: &Principal,
     kind: DocKind,
