@@ -485,3 +485,129 @@ fn agreements_report_has_the_known_answers_within_read_scopes() {
 fn agreements_report_has_the_known_answers_within_read_scopes_postgres() {
     known_answers(true);
 }
+
+/// The console page in headless Chromium over the same set on 31 March 2026: reached from the
+/// reports menu, a bar per term with its status and fee at risk, the download read back by
+/// openpyxl, a rep's scope, a year without agreements; the screenshot
+/// `console-screenshots/agreements.png`.
+#[test]
+fn agreements_in_the_console_with_bars_status_and_xlsx() {
+    use fieldsync_e2e::webdriver::{screenshot_dir, Browser};
+
+    use crate::console::{sign_in, HEIGHT, WIDTH};
+
+    let (server, _db) = start(false);
+    seed(&server);
+    let shots = screenshot_dir("console-screenshots");
+    let browser = Browser::start(WIDTH, HEIGHT);
+    sign_in(&browser, &server, "sup1");
+    browser.click(&browser.wait_for("nav a[href='/console/reports/agreements']"));
+    browser.wait_for("main.report form.filters");
+    // This year by default.
+    browser.wait_for("#report");
+    let year = browser.run(
+        "return document.querySelector(\"input[name='year']\").value",
+        json!([]),
+    );
+    assert_eq!(year, json!(Timestamp::now().utc_date().to_string()[..4]));
+    // A year without agreements is said so, not an error page.
+    browser.goto(&format!(
+        "{}/console/reports/agreements?year=2099",
+        server.url
+    ));
+    browser.wait_for("#report p.empty");
+    browser.goto(&format!(
+        "{}/console/reports/agreements?year=2026&on=2026-03-31",
+        server.url
+    ));
+    browser.wait_for("article.agreement svg.term-bar");
+    let agreements = browser.run(
+        "return [...document.querySelectorAll('article.agreement')].map(a => a.dataset.agreement)",
+        json!([]),
+    );
+    assert_eq!(agreements, json!(["LKA-2026", "WALMART-2026"]));
+    let cells = browser.run(
+        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2026'] tr[data-term='display_weeks'] td\")].map(t => t.textContent.trim())",
+        json!([]),
+    );
+    assert_eq!(
+        cells,
+        json!([
+            "20",
+            "3",
+            "4.93",
+            "Display weeks 陈列周数: 3 of 20 recorded, 4.93 expected by the day 15.0 %",
+            "Behind 落后",
+            "3650.00",
+            "352.50"
+        ])
+    );
+    let titles = browser.run(
+        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2026'] svg.term-bar title\")].map(t => t.textContent)",
+        json!([]),
+    );
+    assert_eq!(
+        titles,
+        json!([
+            "Listed SKUs 进场单品: 1.5 of 2 recorded, 2 expected by the day",
+            "Display weeks 陈列周数: 3 of 20 recorded, 4.93 expected by the day",
+            "Promotions 促销档期: 1 of 2 recorded, 0.49 expected by the day"
+        ])
+    );
+    let total = browser.run(
+        "return document.querySelector(\"article[data-agreement='WALMART-2026'] tfoot\").textContent",
+        json!([]),
+    );
+    assert!(
+        total.as_str().unwrap().contains("6650.00") && total.as_str().unwrap().contains("852.50"),
+        "{total}"
+    );
+    browser.full_page_screenshot(&shots.join("agreements.png"), WIDTH);
+
+    // The download, fetched by the browser with its own session.
+    let href = browser
+        .run(
+            "return document.querySelector('a.download').href",
+            json!([]),
+        )
+        .as_str()
+        .expect("the download link")
+        .to_string();
+    assert!(
+        href.contains("/console/reports/agreements.xlsx?year=2026&on=2026-03-31"),
+        "{href}"
+    );
+    let fetched = browser.run(
+        "const r = new XMLHttpRequest(); r.open('GET', arguments[0], false); \
+         r.overrideMimeType('text/plain; charset=x-user-defined'); r.send(); \
+         return [r.status, r.getResponseHeader('content-type'), r.responseText];",
+        json!([href]),
+    );
+    assert_eq!((&fetched[0], &fetched[1]), (&json!(200), &json!(XLSX_TYPE)));
+    let bytes: Vec<u8> = fetched[2]
+        .as_str()
+        .expect("the body")
+        .chars()
+        .map(|c| (c as u32 & 0xff) as u8)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("console.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let book = read_workbook(&file);
+    assert_eq!(book["Agreements 协议"].as_array().unwrap().len(), 3);
+    assert_eq!(book["Terms 条款"].as_array().unwrap().len(), 1 + 3 + 1);
+
+    // rep2 signed in sees LKA-001's agreement only.
+    sign_in(&browser, &server, "rep2");
+    browser.goto(&format!(
+        "{}/console/reports/agreements?year=2026&on=2026-03-31",
+        server.url
+    ));
+    browser.wait_for("article.agreement");
+    assert_eq!(browser.find_all("article.agreement").len(), 1);
+    assert_eq!(
+        browser.find_all("article[data-agreement='LKA-2026']").len(),
+        1
+    );
+    eprintln!("console screenshots: {}", shots.display());
+}
