@@ -1,27 +1,27 @@
 //! The annual agreement self-check (docs/agreements.md) on SQLite and on PostgreSQL
 //! (`_postgres`): a bad agreements file refused with row and column; a Walmart NKA chain
 //! agreement whose visits (raw pushes of submitted visits of rep1) recorded displays in place
-//! in 3 weeks and 1 promotion, checked on 31 March 2026 (90 of 365 days) in the report's JSON,
+//! in 3 weeks and 1 promotion, checked on 31 March 2025 (90 of 365 days) in the report's JSON,
 //! CSV and XLSX; read scopes (rep, supervisor, another team's supervisor, admin); a re-import
 //! replacing the year's agreements; bad and unknown years.
 //!
 //! Stores: NKA-001 and NKA-002 of Walmart (nka, rep1's), LKA-001 (rep2's), OTH-099 (a new store
 //! in no territory: no team's).
-//! Promotions running all 2026: ENDCAP (endcap, Walmart nka), CUT (price cut, Walmart nka),
+//! Promotions running all 2025: ENDCAP (endcap, Walmart nka), CUT (price cut, Walmart nka),
 //! GIFT (gift, every nka store).
 //!
 //! | day (ISO week)   | store   | audit          | checks                        |
 //! |------------------|---------|----------------|-------------------------------|
-//! | 2026-01-05 (W02) | NKA-001 | COLA 4, TEA 2  | ENDCAP in place               |
-//! | 2026-01-07 (W02) | NKA-002 |                | ENDCAP partly                 |
-//! | 2026-02-02 (W06) | NKA-002 | COLA 3, TEA 0  | ENDCAP in place, CUT in place |
-//! | 2026-03-02 (W10) | NKA-001 | COLA 5, TEA 1  | ENDCAP in place, GIFT not     |
-//! | 2026-04-06 (W15) | NKA-001 |                | ENDCAP in place (after the day) |
+//! | 2025-01-06 (W02) | NKA-001 | COLA 4, TEA 2  | ENDCAP in place               |
+//! | 2025-01-08 (W02) | NKA-002 |                | ENDCAP partly                 |
+//! | 2025-02-03 (W06) | NKA-002 | COLA 3, TEA 0  | ENDCAP in place, CUT in place |
+//! | 2025-03-03 (W10) | NKA-001 | COLA 5, TEA 1  | ENDCAP in place, GIFT not     |
+//! | 2025-04-07 (W15) | NKA-001 |                | ENDCAP in place (after the day) |
 //!
-//! WALMART-2026: listing COLA-330 and TEA-500 for 2 000.00: the latest audits show 2 + 1 of
+//! WALMART-2025: listing COLA-330 and TEA-500 for 2 000.00: the latest audits show 2 + 1 of
 //! 4, a mean of 1.5, behind, 500.00 at risk. Display 20 weeks for 3 650.00: W02, W06, W10 =
 //! 3 against 20 × 90/365 = 4.93, behind, 365 000 × (3 600 − 2 190) / 14 600 = 35 250 (352.50)
-//! at risk. Promotions 2 for 1 000.00: CUT = 1 against 0.49, on track. LKA-2026 (LKA-001, 4
+//! at risk. Promotions 2 for 1 000.00: CUT = 1 against 0.49, on track. LKA-2025 (LKA-001, 4
 //! display weeks, 400.00): nothing recorded, 40 000 × 720 / 2 920 = 9 863 (98.63) at risk.
 
 use automerge::AutoCommit;
@@ -74,9 +74,9 @@ fn store_line(code: &str, chain: &str) -> String {
 }
 
 const AGREEMENTS: &str = "code,title,year,store_code,chain,channel,listed_skus,listing_fee,display_weeks,display_fee,shelf_position_weeks,shelf_position_fee,promotions,promotion_fee
-WALMART-2026,沃尔玛 2026 Walmart,2026,,Walmart,nka,COLA-330;TEA-500,2000.00,20,3650.00,,,2,1000.00
-LKA-2026,LKA-001 2026,2026,LKA-001,,,,,4,400.00,,,,
-OTH-2026,OTH-099 2026,2026,OTH-099,,,,,,,,,1,100.00
+WALMART-2025,沃尔玛 2025 Walmart,2025,,Walmart,nka,COLA-330;TEA-500,2000.00,20,3650.00,,,2,1000.00
+LKA-2025,LKA-001 2025,2025,LKA-001,,,,,4,400.00,,,,
+OTH-2025,OTH-099 2025,2025,OTH-099,,,,,,,,,1,100.00
 ";
 
 /// A submitted visit of `store` on `day` with an audit (SKU, facings) and promotion checks,
@@ -153,9 +153,9 @@ pub(crate) fn seed(server: &TestServer) {
         server,
         "promotions",
         "code,title,from,to,store_code,chain,channel,skus,mechanic,promotion_price,fee\n\
-         ENDCAP,Endcap,2026-01-01,2026-12-31,,Walmart,nka,COLA-330,endcap,,\n\
-         CUT,Cut,2026-01-01,2026-12-31,,Walmart,nka,COLA-330,price_cut,2.50,\n\
-         GIFT,Gift,2026-01-01,2026-12-31,,,nka,TEA-500,gift,,\n",
+         ENDCAP,Endcap,2025-01-01,2025-12-31,,Walmart,nka,COLA-330,endcap,,\n\
+         CUT,Cut,2025-01-01,2025-12-31,,Walmart,nka,COLA-330,price_cut,2.50,\n\
+         GIFT,Gift,2025-01-01,2025-12-31,,,nka,TEA-500,gift,,\n",
     );
     let report = import(server, "agreements", AGREEMENTS);
     assert_eq!(
@@ -172,13 +172,13 @@ pub(crate) fn seed(server: &TestServer) {
     let t = (&raw, &t);
     use CheckStatus::*;
     let both = [("COLA-330", 4), ("TEA-500", 2)];
-    visit(server, t, &n1, "2026-01-05", &both, &[("ENDCAP", InPlace)]);
-    visit(server, t, &n2, "2026-01-07", &[], &[("ENDCAP", Partly)]);
+    visit(server, t, &n1, "2025-01-06", &both, &[("ENDCAP", InPlace)]);
+    visit(server, t, &n2, "2025-01-08", &[], &[("ENDCAP", Partly)]);
     visit(
         server,
         t,
         &n2,
-        "2026-02-02",
+        "2025-02-03",
         &[("COLA-330", 3), ("TEA-500", 0)],
         &[("ENDCAP", InPlace), ("CUT", InPlace)],
     );
@@ -186,11 +186,11 @@ pub(crate) fn seed(server: &TestServer) {
         server,
         t,
         &n1,
-        "2026-03-02",
+        "2025-03-03",
         &[("COLA-330", 5), ("TEA-500", 1)],
         &[("ENDCAP", InPlace), ("GIFT", NotInPlace)],
     );
-    visit(server, t, &n1, "2026-04-06", &[], &[("ENDCAP", InPlace)]);
+    visit(server, t, &n1, "2025-04-07", &[], &[("ENDCAP", InPlace)]);
 }
 
 fn get(server: &TestServer, user: &str, query: &str) -> (u16, String, Vec<u8>) {
@@ -256,16 +256,16 @@ fn term(agreement: &Value, name: &str) -> Value {
 
 fn refused_rows(server: &TestServer) {
     let bad = "code,title,year,store_code,chain,channel,listed_skus,listing_fee,display_weeks,display_fee,shelf_position_weeks,shelf_position_fee,promotions,promotion_fee
-OK-1,Good,2026,NKA-001,,,COLA-330,10.00,,,,,,
+OK-1,Good,2025,NKA-001,,,COLA-330,10.00,,,,,,
 BAD YEAR,Bad,20x6,NKA-001,,,,,2,,,,,
-NOSTORE,Bad,2026,NKA-999,,,,,2,,,,,
-CHANNEL,Bad,2026,,,nka,,,2,,,,,
-FEE,Bad,2026,NKA-001,,,,,,,,5.00,1,
-NOTERM,Bad,2026,NKA-001,,,,,,,,,,
-SKU,Bad,2026,NKA-001,,,NOPE-1,,,,,,,
-WEEKS,Bad,2026,NKA-001,,,,,60,,0,,,
-OK-1,Again,2026,NKA-002,,,,,1,,,,,
-NEG,Bad,2026,NKA-001,,,,,1,-1.00,,,,
+NOSTORE,Bad,2025,NKA-999,,,,,2,,,,,
+CHANNEL,Bad,2025,,,nka,,,2,,,,,
+FEE,Bad,2025,NKA-001,,,,,,,,5.00,1,
+NOTERM,Bad,2025,NKA-001,,,,,,,,,,
+SKU,Bad,2025,NKA-001,,,NOPE-1,,,,,,,
+WEEKS,Bad,2025,NKA-001,,,,,60,,0,,,
+OK-1,Again,2025,NKA-002,,,,,1,,,,,
+NEG,Bad,2025,NKA-001,,,,,1,-1.00,,,,
 ";
     let (status, body) = post_csv(server, "agreements", bad);
     assert_eq!(status, 422, "{body}");
@@ -299,7 +299,7 @@ NEG,Bad,2026,NKA-001,,,,,1,-1.00,,,,
     .collect();
     assert_eq!(errors, expected, "{body}");
     // Nothing stored: the year is still unknown.
-    let (status, _, body) = get(server, "admin", "year=2026&on=2026-03-31");
+    let (status, _, body) = get(server, "admin", "year=2025&on=2025-03-31");
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!((status, &body["reason"]), (422, &json!("unknown_year")));
 }
@@ -308,19 +308,19 @@ fn known_answers(postgres: bool) {
     let (server, _db) = start(postgres);
     refused_rows(&server);
     seed(&server);
-    let query = "year=2026&on=2026-03-31";
+    let query = "year=2025&on=2025-03-31";
 
     let sup = report(&server, "sup1", query);
     assert_eq!(
         (&sup["year"], &sup["day"]),
-        (&json!(2026), &json!("2026-03-31"))
+        (&json!(2025), &json!("2025-03-31"))
     );
     assert_eq!(
         codes(&sup),
-        ["LKA-2026", "WALMART-2026"],
+        ["LKA-2025", "WALMART-2025"],
         "not OTH-099's: {sup}"
     );
-    let w = agreement(&sup, "WALMART-2026");
+    let w = agreement(&sup, "WALMART-2025");
     assert_eq!(
         json!([
             w["scope"],
@@ -362,7 +362,7 @@ fn known_answers(postgres: bool) {
         (&w["fee"], &w["fee_at_risk"]),
         (&json!(665_000), &json!(85_250))
     );
-    let l = agreement(&sup, "LKA-2026");
+    let l = agreement(&sup, "LKA-2025");
     assert_eq!(
         json!([l["scope"], l["store_code"], l["chain"]]),
         json!(["store", "LKA-001", null])
@@ -377,12 +377,12 @@ fn known_answers(postgres: bool) {
     assert_eq!(report(&server, "mgr1", query), sup);
     assert_eq!(
         codes(&report(&server, "admin", query)),
-        ["LKA-2026", "OTH-2026", "WALMART-2026"]
+        ["LKA-2025", "OTH-2025", "WALMART-2025"]
     );
     let rep1 = report(&server, "rep1", query);
-    assert_eq!(codes(&rep1), ["WALMART-2026"]);
-    assert_eq!(agreement(&rep1, "WALMART-2026"), w);
-    assert_eq!(codes(&report(&server, "rep2", query)), ["LKA-2026"]);
+    assert_eq!(codes(&rep1), ["WALMART-2025"]);
+    assert_eq!(agreement(&rep1, "WALMART-2025"), w);
+    assert_eq!(codes(&report(&server, "rep2", query)), ["LKA-2025"]);
     crate::security_ids::other_team_supervisor(&server);
     assert_eq!(report(&server, "sup9", query)["agreements"], json!([]));
 
@@ -396,7 +396,7 @@ fn known_answers(postgres: bool) {
     assert_eq!(lines[0], "year,day,code,title,scope,store_code,chain,channel,stores,stores_total,stores_audited,visits,term,agreed,recorded,expected,recorded_bp,expected_bp,status,fee,fee_at_risk");
     assert_eq!(
         lines[2],
-        "2026,2026-03-31,WALMART-2026,沃尔玛 2026 Walmart,chain,,Walmart,nka,2,2,2,4,display_weeks,20,3,4.93,1500,2465,behind,3650.00,352.50"
+        "2025,2025-03-31,WALMART-2025,沃尔玛 2025 Walmart,chain,,Walmart,nka,2,2,2,4,display_weeks,20,3,4.93,1500,2465,behind,3650.00,352.50"
     );
 
     // XLSX: the same figures, read back by openpyxl.
@@ -410,12 +410,12 @@ fn known_answers(postgres: bool) {
         .as_array()
         .expect("the agreements sheet");
     assert_eq!(sheet.len(), 3, "a header and 2 agreements");
-    let row = sheet.iter().find(|r| r[0] == "WALMART-2026").unwrap();
+    let row = sheet.iter().find(|r| r[0] == "WALMART-2025").unwrap();
     assert_eq!(row.as_array().unwrap()[10..], [json!(6650), json!(852.5)]);
     let terms = book["Terms 条款"].as_array().expect("the terms sheet");
     let display = terms
         .iter()
-        .find(|r| r[0] == "WALMART-2026" && r[1] == "display_weeks")
+        .find(|r| r[0] == "WALMART-2025" && r[1] == "display_weeks")
         .unwrap();
     assert_eq!(
         display.as_array().unwrap()[2..],
@@ -431,7 +431,7 @@ fn known_answers(postgres: bool) {
         ]
     );
 
-    // A re-import replaces the year's agreements; another year's file leaves 2026 alone.
+    // A re-import replaces the year's agreements; another year's file leaves 2025 alone.
     let again = import(
         &server,
         "agreements",
@@ -444,10 +444,10 @@ fn known_answers(postgres: bool) {
     import(
         &server,
         "agreements",
-        "code,title,year,store_code,display_weeks\nNEXT,Next,2027,NKA-001,2\n",
+        "code,title,year,store_code,display_weeks\nNEXT,Next,2024,NKA-001,2\n",
     );
-    assert_eq!(codes(&report(&server, "admin", query)), ["WALMART-2026"]);
-    assert_eq!(codes(&report(&server, "admin", "year=2027")), ["NEXT"]);
+    assert_eq!(codes(&report(&server, "admin", query)), ["WALMART-2025"]);
+    assert_eq!(codes(&report(&server, "admin", "year=2024")), ["NEXT"]);
 
     // Bad and unknown years: status, reason, a message naming the parameter.
     for (q, status, reason, needle) in [
@@ -455,9 +455,9 @@ fn known_answers(postgres: bool) {
         ("year=20x6", 400, "invalid_query", "year"),
         ("year=26", 400, "invalid_query", "year"),
         ("year=1999", 400, "invalid_query", "year"),
-        ("year=2026&on=2027-01-01", 400, "invalid_query", "on"),
-        ("year=2026&on=31.03.2026", 400, "invalid_query", "on"),
-        ("year=2026&format=pdf", 400, "invalid_query", "format"),
+        ("year=2025&on=2026-01-01", 400, "invalid_query", "on"),
+        ("year=2025&on=31.03.2025", 400, "invalid_query", "on"),
+        ("year=2025&format=pdf", 400, "invalid_query", "format"),
         ("year=2031", 422, "unknown_year", "2031"),
     ] {
         let (got, _, body) = get(&server, "sup1", q);
@@ -486,7 +486,7 @@ fn agreements_report_has_the_known_answers_within_read_scopes_postgres() {
     known_answers(true);
 }
 
-/// The console page in headless Chromium over the same set on 31 March 2026: reached from the
+/// The console page in headless Chromium over the same set on 31 March 2025: reached from the
 /// reports menu, a bar per term with its status and fee at risk, the download read back by
 /// openpyxl, a rep's scope, a year without agreements; the screenshot
 /// `console-screenshots/agreements.png`.
@@ -517,7 +517,7 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
     ));
     browser.wait_for("#report p.empty");
     browser.goto(&format!(
-        "{}/console/reports/agreements?year=2026&on=2026-03-31",
+        "{}/console/reports/agreements?year=2025&on=2025-03-31",
         server.url
     ));
     browser.wait_for("article.agreement svg.term-bar");
@@ -525,9 +525,9 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
         "return [...document.querySelectorAll('article.agreement')].map(a => a.dataset.agreement)",
         json!([]),
     );
-    assert_eq!(agreements, json!(["LKA-2026", "WALMART-2026"]));
+    assert_eq!(agreements, json!(["LKA-2025", "WALMART-2025"]));
     let cells = browser.run(
-        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2026'] tr[data-term='display_weeks'] td\")].map(t => t.textContent.trim())",
+        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2025'] tr[data-term='display_weeks'] td\")].map(t => t.textContent.trim())",
         json!([]),
     );
     assert_eq!(
@@ -543,7 +543,7 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
         ])
     );
     let titles = browser.run(
-        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2026'] svg.term-bar title\")].map(t => t.textContent)",
+        "return [...document.querySelectorAll(\"article[data-agreement='WALMART-2025'] svg.term-bar title\")].map(t => t.textContent)",
         json!([]),
     );
     assert_eq!(
@@ -555,7 +555,7 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
         ])
     );
     let total = browser.run(
-        "return document.querySelector(\"article[data-agreement='WALMART-2026'] tfoot\").textContent",
+        "return document.querySelector(\"article[data-agreement='WALMART-2025'] tfoot\").textContent",
         json!([]),
     );
     assert!(
@@ -574,7 +574,7 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
         .expect("the download link")
         .to_string();
     assert!(
-        href.contains("/console/reports/agreements.xlsx?year=2026&on=2026-03-31"),
+        href.contains("/console/reports/agreements.xlsx?year=2025&on=2025-03-31"),
         "{href}"
     );
     let fetched = browser.run(
@@ -600,13 +600,13 @@ fn agreements_in_the_console_with_bars_status_and_xlsx() {
     // rep2 signed in sees LKA-001's agreement only.
     sign_in(&browser, &server, "rep2");
     browser.goto(&format!(
-        "{}/console/reports/agreements?year=2026&on=2026-03-31",
+        "{}/console/reports/agreements?year=2025&on=2025-03-31",
         server.url
     ));
     browser.wait_for("article.agreement");
     assert_eq!(browser.find_all("article.agreement").len(), 1);
     assert_eq!(
-        browser.find_all("article[data-agreement='LKA-2026']").len(),
+        browser.find_all("article[data-agreement='LKA-2025']").len(),
         1
     );
     eprintln!("console screenshots: {}", shots.display());
