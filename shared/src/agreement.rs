@@ -1,7 +1,7 @@
 //! Annual agreements (docs/agreements.md): what a chain (in a channel) or one store agreed with
 //! us for a calendar year, for fees: list SKUs, give display weeks (endcaps, floor stands),
 //! shelf-position weeks and run promotions. Master data imported by CSV; the server's report
-//! checks them against the year's visits (`rules::agreement`). Not sent to the phones.
+//! checks them against the year's visits (`report::agreements`). Not sent to the phones.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! The annual agreement self-check, `GET /v1/reports/agreements?year=YYYY`
 //! (docs/agreements.md): per agreement of the year, its terms against what the visits of its
-//! stores recorded so far (`fieldsync_shared::rules::agreement`). Read scopes: an agreement is
+//! stores recorded so far (`fieldsync_shared::report::agreements`). Read scopes: an agreement is
 //! shown when the caller reads at least one of its stores, and computed on the stores they read
 //! (`stores` of `stores_total`); visits are read from the projection rows, as the
 //! store-opportunity report reads them.
@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use fieldsync_shared::agreement::{Agreement, MAX_YEAR, MIN_YEAR};
 use fieldsync_shared::document::DocKind;
 use fieldsync_shared::master::{AssortmentScope, Channel, Store};
-use fieldsync_shared::rules::agreement::{self as rule, AgreementCheck};
+use fieldsync_shared::report::agreements::{self as rule, AgreementCheck};
 use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::Visit;
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,8 @@
 //!
 //! * [`rep_weekly`]: the rep's weekly report (docs/reports.md).
 //! * [`store_opportunity`]: the key-account store opportunity report.
+//! * [`agreements`]: the annual agreement self-check (docs/agreements.md).
 
+pub mod agreements;
 pub mod rep_weekly;
 pub mod store_opportunity;

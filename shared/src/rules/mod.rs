@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub mod agreement;
 pub mod approval;
 pub mod assortment;
 pub mod credit;

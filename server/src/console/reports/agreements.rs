@@ -10,7 +10,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use fieldsync_shared::rules::agreement::{Term, TermProgress, TermStatus};
+use fieldsync_shared::report::agreements::{Term, TermProgress, TermStatus};
 use fieldsync_shared::values::Money;
 
 use crate::console::auth::ConsoleUser;

@@ -27,12 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::assortment::{self, RangeItem};
+use super::rep_weekly::DONE;
 use crate::agreement::Agreement;
 use crate::master::{Mechanic, Promotion, Store};
 use crate::plan::IsoWeek;
 use crate::promotion::CheckStatus;
-use crate::report::rep_weekly::DONE;
+use crate::rules::assortment::{self, RangeItem};
 use crate::rules::promotion;
 use crate::values::{string_enum, Date, Money};
 use crate::visit::Visit;
