@@ -26,6 +26,7 @@
 //!   `targets_sql`).
 //! * [`promotions::PromotionStore`]: promotions and display agreements (one macro body,
 //!   `promotions_sql`).
+//! * [`agreements::AgreementStore`]: annual agreements (one macro body, `agreements_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -34,6 +35,8 @@
 //! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
 //! `server/tests/directory_store.rs` run against both.
 
+pub mod agreements;
+mod agreements_sql;
 pub mod competitors;
 mod competitors_sql;
 mod decode;
@@ -64,6 +67,7 @@ mod targets_sql;
 pub mod verdicts;
 mod verdicts_sql;
 
+pub use agreements::AgreementStore;
 pub use competitors::CompetitorStore;
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
@@ -165,6 +169,7 @@ pub trait Store:
     + SalesStore
     + TargetStore
     + PromotionStore
+    + AgreementStore
     + Send
     + Sync
     + 'static
@@ -184,6 +189,7 @@ impl<T> Store for T where
         + SalesStore
         + TargetStore
         + PromotionStore
+        + AgreementStore
         + Send
         + Sync
         + 'static

@@ -1,5 +1,6 @@
 //! CSV imports of users, stores, territories, products, credit snapshots, sales targets and
-//! the must-carry range (assortment), promotions and display agreements (promotions):
+//! the must-carry range (assortment), promotions and display agreements (promotions), annual
+//! agreements (agreements):
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -18,6 +19,7 @@
 //! without one) comes from a [`NewRows`]: [`FreshRows`] for a customer's file; the demo tenant
 //! derives ids from names, so that docs and tests can name its rows.
 
+pub mod agreements;
 pub mod assortment;
 mod cells;
 pub mod credit;
@@ -52,10 +54,11 @@ pub enum ImportKind {
     Targets,
     Assortment,
     Promotions,
+    Agreements,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 8] = [
+    const ALL: [ImportKind; 9] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
@@ -64,6 +67,7 @@ impl ImportKind {
         Self::Targets,
         Self::Assortment,
         Self::Promotions,
+        Self::Agreements,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -80,6 +84,7 @@ impl ImportKind {
             Self::Targets => "targets",
             Self::Assortment => "assortment",
             Self::Promotions => "promotions",
+            Self::Agreements => "agreements",
         }
     }
 
@@ -94,6 +99,7 @@ impl ImportKind {
             Self::Targets => targets::COLUMNS,
             Self::Assortment => assortment::COLUMNS,
             Self::Promotions => promotions::COLUMNS,
+            Self::Agreements => agreements::COLUMNS,
         }
     }
 }

@@ -13,7 +13,8 @@ use fieldsync_shared::{StoreCode, StoreId, TenantId, UserId};
 use uuid::Uuid;
 
 use super::{
-    assortment, credit, products, promotions, stores, targets, territories, users, ImportKind,
+    agreements, assortment, credit, products, promotions, stores, targets, territories, users,
+    ImportKind,
 };
 use crate::http::ApiError;
 use crate::store::organisation::ImportCounts;
@@ -377,6 +378,7 @@ pub async fn run_import(
         ImportKind::Targets => run.kind::<targets::TargetRows>().await?,
         ImportKind::Assortment => run.kind::<assortment::AssortmentRows>().await?,
         ImportKind::Promotions => run.kind::<promotions::PromotionRows>().await?,
+        ImportKind::Agreements => run.kind::<agreements::AgreementRows>().await?,
     };
     progress.phase("done");
     Ok(ImportReport {
