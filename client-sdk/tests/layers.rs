@@ -31,7 +31,7 @@ const SHARED: Layers = &[
     ),
     (
         "document bridge, master data and limits",
-        &["document", "master", "limits"],
+        &["document", "master", "limits", "agreement"],
     ),
     ("rules", &["protocol", "policy", "rules", "thumbnail"]),
     ("reports", &["report"]),

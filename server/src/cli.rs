@@ -50,8 +50,9 @@ pub enum Command {
     /// PATH and print its public key and key id. Use it with `--jwt-ed25519-key-file`.
     Keygen(KeygenArgs),
     /// Import master data from a CSV file: users, stores, territories, products, credit
-    /// snapshots, targets, the must-carry range, promotions or pictures of success
-    /// (success-pictures; header row required; columns in docs/http-api.md). All rows or none: any bad row is reported (row, column, message) and
+    /// snapshots, targets, the must-carry range, promotions, pictures of success
+    /// (success-pictures) or annual agreements (header row required; columns in
+    /// docs/http-api.md). All rows or none: any bad row is reported (row, column, message) and
     /// nothing is stored.
     Import(ImportArgs),
 }

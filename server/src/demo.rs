@@ -27,6 +27,9 @@
 //!   (`territories.csv`) `rep1 NKA+RKA` (`NKA-*`, `RKA-*`; rep1), `rep2 LKA+OTH` (`LKA-*`,
 //!   `OTH-*`; rep2) and `merch1 NKA` (`NKA-*`; merch1). Ids from [`demo_region_id`],
 //!   [`demo_team_id`], [`demo_territory_id`].
+//! * Annual agreements of the seed's year (`agreements.csv`, `{year}` replaced): `NKA-001`
+//!   (three listed SKUs, 12 display weeks, 4 promotions) and `RKA-001` (one listed SKU, 26
+//!   shelf-position weeks), so the console's agreements page has something to show.
 
 use std::sync::Arc;
 
@@ -65,6 +68,7 @@ const PRODUCTS_CSV: &str = include_str!("../demo/products.csv");
 const CREDIT_CSV: &str = include_str!("../demo/credit.csv");
 const USERS_CSV: &str = include_str!("../demo/users.csv");
 const TERRITORIES_CSV: &str = include_str!("../demo/territories.csv");
+const AGREEMENTS_CSV: &str = include_str!("../demo/agreements.csv");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -219,6 +223,13 @@ pub async fn seed(store: &dyn DataStore) -> Result<SeedOutcome, DemoError> {
     import(store, ImportKind::Users, USERS_CSV).await?;
     seed_region_and_team(store).await?;
     approval_tiers::save(store, tenant_id, &demo_tiers()).await?;
+    let year = Timestamp::now().utc_date().to_string()[..4].to_string();
+    import(
+        store,
+        ImportKind::Agreements,
+        &AGREEMENTS_CSV.replace("{year}", &year),
+    )
+    .await?;
     import(store, ImportKind::Territories, TERRITORIES_CSV).await?;
     tracing::info!(tenant = DEMO_TENANT, "demo tenant seeded");
     Ok(SeedOutcome::Created)

@@ -125,6 +125,20 @@ async fn seeds_the_documented_demo(store: &dyn Store) {
         assert_eq!(t.user_ids, [demo::demo_user_id(user)], "{name}");
     }
 
+    // This year's agreements, one per store, so that the console's page is not empty.
+    let year: i32 = today.to_string()[..4].parse().unwrap();
+    let agreements = store.agreements(tenant, year).await.unwrap();
+    let codes: Vec<String> = agreements.iter().map(|a| a.code.to_string()).collect();
+    assert_eq!(
+        codes,
+        [format!("NKA-001-{year}"), format!("RKA-001-{year}")]
+    );
+    assert_eq!(
+        agreements[0].scope,
+        fieldsync_shared::master::AssortmentScope::Store(demo::demo_store_id("NKA-001"))
+    );
+    assert_eq!(agreements[0].total_fee().0, 1_280_000);
+
     // A second seed writes nothing: the master data version stays.
     assert_eq!(
         demo::seed(store).await.unwrap(),

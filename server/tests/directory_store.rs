@@ -776,6 +776,87 @@ pub async fn success_pictures_are_replaced_whole_and_read_per_store<
     );
 }
 
+pub async fn agreements_are_replaced_per_year<
+    S: DirectoryStore + fieldsync_server::store::AgreementStore,
+>(
+    store: &S,
+    tenant: TenantId,
+    other: TenantId,
+) {
+    use fieldsync_shared::agreement::Agreement;
+    use fieldsync_shared::values::AgreementCode;
+    assert!(store.agreements(tenant, 2027).await.unwrap().is_empty());
+    let walmart = shop("NKA-0001", "walmart");
+    store
+        .upsert_stores(tenant, std::slice::from_ref(&walmart))
+        .await
+        .unwrap();
+    let agreement = |code: &str, year: i32, scope| Agreement {
+        code: AgreementCode::parse(code).unwrap(),
+        title: format!("{code} 协议"),
+        year,
+        scope,
+        listed_skus: vec![
+            Sku::parse("COLA-330").unwrap(),
+            Sku::parse("TEA-500").unwrap(),
+        ],
+        listing_fee: Some(Money(200_000)),
+        display_weeks: Some(20),
+        display_fee: Some(Money(365_000)),
+        shelf_position_weeks: None,
+        shelf_position_fee: None,
+        promotions: Some(2),
+        promotion_fee: None,
+    };
+    let chain = AssortmentScope::Chain {
+        chain: "Walmart".into(),
+        channel: Channel::Nka,
+    };
+    let mut bare = agreement("B-STORE", 2027, AssortmentScope::Store(walmart.id));
+    bare.listed_skus.clear();
+    bare.listing_fee = None;
+    let y2027 = vec![agreement("A-CHAIN", 2027, chain.clone()), bare];
+    let y2026 = vec![agreement("OLD", 2026, chain.clone())];
+    store
+        .replace_agreements(
+            tenant,
+            &[2026, 2027],
+            &[y2026.clone(), y2027.clone()].concat(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.agreements(tenant, 2027).await.unwrap(), y2027);
+    assert_eq!(store.agreements(tenant, 2026).await.unwrap(), y2026);
+    assert!(store.agreements(other, 2027).await.unwrap().is_empty());
+
+    // A file of 2027 alone replaces 2027 and leaves 2026.
+    let again = vec![agreement("C-NEW", 2027, chain.clone())];
+    store
+        .replace_agreements(tenant, &[2027], &again)
+        .await
+        .unwrap();
+    assert_eq!(store.agreements(tenant, 2027).await.unwrap(), again);
+    assert_eq!(store.agreements(tenant, 2026).await.unwrap(), y2026);
+
+    // Another tenant's store: refused, nothing changed.
+    let theirs = shop("NKA-0003", "theirs");
+    store
+        .upsert_stores(other, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .replace_agreements(
+                tenant,
+                &[2027],
+                &[agreement("X", 2027, AssortmentScope::Store(theirs.id))]
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.agreements(tenant, 2027).await.unwrap(), again);
+}
+
 pub async fn photo_metadata_is_per_tenant<S: PhotoStore>(
     store: &S,
     tenant: TenantId,
@@ -825,7 +906,8 @@ macro_rules! directory_suite {
                     + super::DirectoryStore
                     + super::PhotoStore
                     + fieldsync_server::store::PromotionStore
-                    + fieldsync_server::store::SuccessStore,
+                    + fieldsync_server::store::SuccessStore
+                    + fieldsync_server::store::AgreementStore,
             > {
                 crate::support::$engine().await
             }
@@ -907,6 +989,13 @@ macro_rules! directory_suite {
                     &f.store, f.tenant, f.other,
                 )
                 .await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn agreements_are_replaced_per_year() {
+                let f = fixture().await;
+                super::agreements_are_replaced_per_year(&f.store, f.tenant, f.other).await;
                 f.finish().await;
             }
 

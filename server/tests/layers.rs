@@ -33,6 +33,7 @@ const LAYERS: Layers = &[
             "sync",
             "verdicts",
             "photos",
+            "reference_photos",
             "history",
             "queries",
             "plans",

@@ -7,6 +7,8 @@
 //! * [`visit`], [`order`]: the Automerge documents devices edit offline.
 //! * [`promotion`]: promotions and display agreements (master data) and a visit's checks of them.
 //! * [`success`]: a visit's scores of the store's picture of success (master data).
+//! * [`agreement`]: annual agreements with a chain or a store (master data); their self-check
+//!   is [`report::agreements`].
 //! * [`document`]: document kinds and the Automerge <-> typed struct bridge.
 //! * [`evaluation`]: what a document records of the rules run on it (basis, shown findings).
 //! * [`limits`]: bounds on a document's shape (depth, objects, operations, text, size).
@@ -21,6 +23,7 @@
 //!
 //! Nothing in this crate performs I/O.
 
+pub mod agreement;
 pub mod document;
 pub mod evaluation;
 pub mod expense;

@@ -2,6 +2,7 @@
 //! built from `fieldsync-client`, real HTTP. See `tests/support` for the harness.
 
 mod admission;
+mod agreements;
 mod api_fuzz;
 mod approval_tiers;
 mod assortment;

@@ -20,6 +20,7 @@ pub enum Section {
     WeeklyReport,
     MonthlyReport,
     StoreOpportunity,
+    Agreements,
 }
 
 /// A page of a signed-in user.
@@ -39,6 +40,7 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                         a href="/console/reports/rep-weekly" aria-current=[(section == Section::WeeklyReport).then_some("page")] { "Weekly report 周报" }
                         a href="/console/reports/monthly" aria-current=[(section == Section::MonthlyReport).then_some("page")] { "Monthly report 月报" }
                         a href="/console/reports/store-opportunity" aria-current=[(section == Section::StoreOpportunity).then_some("page")] { "KA stores 重点门店" }
+                        a href="/console/reports/agreements" aria-current=[(section == Section::Agreements).then_some("page")] { "Agreements 年度协议" }
                     }
                     div.who {
                         span { (user.profile.display_name) " · " (user.profile.role.as_str()) }

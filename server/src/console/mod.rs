@@ -96,6 +96,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(reports::store_opportunity::xlsx),
         )
         .route("/console/stores/{id}/shelf", get(shelf::page))
+        .route(reports::agreements::PAGE, get(reports::agreements::page))
+        .route(
+            "/console/reports/agreements.xlsx",
+            get(reports::agreements::xlsx),
+        )
         .route("/console/photos/{sha256}", get(photos::photo))
         .route("/console/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/console/assets/{file}", get(assets::asset))

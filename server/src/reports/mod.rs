@@ -8,10 +8,12 @@
 //! * [`monthly`]: `GET /v1/reports/monthly`, the manager's monthly report per rep and team.
 //! * [`store_opportunity`]: `GET /v1/reports/store-opportunity`, per key-account store.
 //! * [`shelf`]: `GET /v1/stores/{id}/shelf`, one store's shelf as recorded at a past visit.
+//! * [`agreements`]: `GET /v1/reports/agreements`, the annual agreement self-check.
 //!
 //! [`format`] chooses the answer's form (JSON, CSV, XLSX) and builds it; [`xlsx`] writes
 //! workbooks.
 
+pub mod agreements;
 pub mod format;
 pub mod monthly;
 pub mod rep_weekly;
@@ -38,6 +40,7 @@ use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult, ErrorBody};
 use crate::scope::read_scope;
 use crate::state::AppState;
+use agreements::{AgreementRow, AgreementsParams, AgreementsReport};
 use format::ReportFormat;
 use monthly::{Comparison, MonthlyParams, MonthlyReport, MonthlyRow};
 use rep_weekly::{RepWeeklyParams, RepWeeklyReport, RepWeeklyRow};
@@ -59,6 +62,7 @@ pub fn router() -> Router<AppState> {
             get(store_opportunity_report),
         )
         .route("/v1/stores/{id}/shelf", get(shelf::store_shelf))
+        .route("/v1/reports/agreements", get(agreements_report))
 }
 
 /// OpenAPI description of the report endpoints (merged into the served spec by `openapi`).
@@ -69,7 +73,8 @@ pub fn router() -> Router<AppState> {
         rep_weekly_report,
         monthly_report,
         store_opportunity_report,
-        shelf::store_shelf
+        shelf::store_shelf,
+        agreements_report
     ),
     components(schemas(
         FrequencyReport,
@@ -84,6 +89,8 @@ pub fn router() -> Router<AppState> {
         OpportunityRow,
         shelf::ShelfAnswer,
         shelf::AuditRef,
+        AgreementsReport,
+        AgreementRow,
         ErrorBody
     ))
 )]
@@ -442,6 +449,41 @@ pub async fn store_opportunity_report(
         ReportFormat::Xlsx => {
             let file_name = format!("store-opportunity-{}-{}.xlsx", report.from, report.to);
             format::xlsx_response(store_opportunity::sheets(&report), &file_name).await
+        }
+        ReportFormat::Json => Ok(Json(report).into_response()),
+    }
+}
+
+/// The annual agreement self-check: per agreement of the year with at least one store the
+/// caller reads, computed on those stores, each agreed term (listed SKUs, display weeks,
+/// shelf-position weeks, promotions) against what the year's visits recorded by the day: agreed,
+/// recorded, expected pro rata, status and the fee at risk (docs/agreements.md).
+#[utoipa::path(
+    get, path = "/v1/reports/agreements", tag = "reports",
+    params(AgreementsParams),
+    responses(
+        (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per agreement and term) or as an XLSX workbook (`format=xlsx`: sheets `Agreements 协议` and `Terms 条款`)", body = AgreementsReport),
+        (status = 400, description = "invalid_query: the year, the day or the format does not parse, or the day is not in the year", body = ErrorBody),
+        (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 422, description = "unknown_year: the tenant has no agreement of the year; too_many_rows: more stores or visits than a report reads", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %principal.tenant_id, user = %principal.user_id))]
+pub async fn agreements_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    params: Result<Query<AgreementsParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let params = query_params(params)?;
+    let query = params.parse(&headers)?;
+    let report = agreements::agreements_report(&state, &principal, &query).await?;
+    match query.format {
+        ReportFormat::Csv => Ok(format::csv_response(agreements::csv(&report))),
+        ReportFormat::Xlsx => {
+            let file_name = format!("agreements-{}-{}.xlsx", report.year, report.day);
+            format::xlsx_response(agreements::sheets(&report), &file_name).await
         }
         ReportFormat::Json => Ok(Json(report).into_response()),
     }

@@ -408,15 +408,7 @@ macro_rules! directory_store {
                 let version = next_master_version(&mut tx, tenant).await?;
                 let now = Timestamp::now().millis();
                 for c in credit {
-                    let known: Option<i32> =
-                        sqlx::query_scalar("SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2")
-                            .bind(tenant.to_string())
-                            .bind(c.store_id.to_string())
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if known.is_none() {
-                        return Err(StoreError::NotFound("store"));
-                    }
+                    $crate::store::sql_fragments::ensure_tenant_store!(&mut *tx, tenant, c.store_id.to_string());
                     let previous = sqlx::query(
                         "SELECT store_id, credit_limit, receivables, overdue, as_of \
                          FROM credit_snapshots WHERE tenant_id = $1 AND store_id = $2",
@@ -511,16 +503,7 @@ macro_rules! directory_store {
                 for r in rows {
                     let (store_id, chain, channel) = assortment_scope_cols(&r.scope);
                     if !store_id.is_empty() {
-                        let known: Option<i32> = sqlx::query_scalar(
-                            "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
-                        )
-                        .bind(tenant.to_string())
-                        .bind(&store_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if known.is_none() {
-                            return Err(StoreError::NotFound("store"));
-                        }
+                        $crate::store::sql_fragments::ensure_tenant_store!(&mut *tx, tenant, &store_id);
                     }
                     sqlx::query(
                         "INSERT INTO assortment (tenant_id, store_id, chain, channel, sku, \

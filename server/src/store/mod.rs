@@ -27,6 +27,7 @@
 //! * [`promotions::PromotionStore`]: promotions and display agreements (one macro body,
 //!   `promotions_sql`).
 //! * [`success::SuccessStore`]: pictures of success (one macro body, `success_sql`).
+//! * [`agreements::AgreementStore`]: annual agreements (one macro body, `agreements_sql`).
 //! * [`verdicts::VerdictStore`]: findings of the server's rules and flags, and the master rows
 //!   a submission is judged against (one macro body, `verdicts_sql`).
 //!
@@ -35,6 +36,8 @@
 //! `DATABASE_URL`). The conformance tests in `server/tests/documents_store.rs` and
 //! `server/tests/directory_store.rs` run against both.
 
+pub mod agreements;
+mod agreements_sql;
 pub mod competitors;
 mod competitors_sql;
 mod decode;
@@ -67,6 +70,7 @@ mod targets_sql;
 pub mod verdicts;
 mod verdicts_sql;
 
+pub use agreements::AgreementStore;
 pub use competitors::CompetitorStore;
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
@@ -170,6 +174,7 @@ pub trait Store:
     + TargetStore
     + PromotionStore
     + SuccessStore
+    + AgreementStore
     + Send
     + Sync
     + 'static
@@ -190,6 +195,7 @@ impl<T> Store for T where
         + TargetStore
         + PromotionStore
         + SuccessStore
+        + AgreementStore
         + Send
         + Sync
         + 'static

@@ -66,16 +66,7 @@ macro_rules! promotion_store {
                 for p in promotions {
                     let (store_id, chain, channel) = assortment_scope_cols(&p.scope);
                     if !store_id.is_empty() {
-                        let known: Option<i32> = sqlx::query_scalar(
-                            "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
-                        )
-                        .bind(tenant.to_string())
-                        .bind(&store_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if known.is_none() {
-                            return Err(StoreError::NotFound("store"));
-                        }
+                        $crate::store::sql_fragments::ensure_tenant_store!(&mut *tx, tenant, &store_id);
                     }
                     let skus: Vec<&str> = p.skus.iter().map(|s| s.as_str()).collect();
                     sqlx::query(

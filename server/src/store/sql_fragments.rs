@@ -42,3 +42,23 @@ macro_rules! list_projected_sql {
 }
 
 pub(crate) use list_projected_sql;
+
+/// Returns `Err(StoreError::NotFound("store"))` from the enclosing function unless `$store`
+/// (anything bound as text: the id) is one of `$tenant`'s stores, read through `$exec` (the
+/// write's transaction, so the check and the write see the same stores). Master-data imports
+/// that name stores by id run it for every row.
+macro_rules! ensure_tenant_store {
+    ($exec:expr, $tenant:expr, $store:expr) => {{
+        let known: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2")
+                .bind($tenant.to_string())
+                .bind($store)
+                .fetch_optional($exec)
+                .await?;
+        if known.is_none() {
+            return Err($crate::store::StoreError::NotFound("store"));
+        }
+    }};
+}
+
+pub(crate) use ensure_tenant_store;

@@ -51,16 +51,7 @@ macro_rules! success_store {
                 for p in pictures {
                     let (store_id, chain, channel) = assortment_scope_cols(&p.scope);
                     if !store_id.is_empty() {
-                        let known: Option<i32> = sqlx::query_scalar(
-                            "SELECT 1 FROM stores WHERE tenant_id = $1 AND id = $2",
-                        )
-                        .bind(tenant.to_string())
-                        .bind(&store_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if known.is_none() {
-                            return Err(StoreError::NotFound("store"));
-                        }
+                        $crate::store::sql_fragments::ensure_tenant_store!(&mut *tx, tenant, &store_id);
                     }
                     let points = serde_json::to_string(&p.points).map_err(corrupt)?;
                     let photos: Vec<String> =

@@ -240,6 +240,12 @@ code_type!(
     "point code",
     32
 );
+code_type!(
+    /// An annual agreement's business code, e.g. `WALMART-2027`.
+    AgreementCode,
+    "agreement code",
+    32
+);
 
 /// An amount of money in minor units (fen, cents). Never a float.
 #[derive(

@@ -59,7 +59,7 @@ fn invalid_rows(errors: Vec<RowError>) -> Response {
 
 /// Imports a CSV file: all rows or none.
 #[utoipa::path(post, path = "/v1/admin/import/{kind}", tag = "admin", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "users, stores, territories, products, credit, targets, assortment, promotions or success-pictures")),
+    params(("kind" = String, Path, description = "users, stores, territories, products, credit, targets, assortment, promotions, success-pictures or agreements")),
     request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header row; columns in docs/http-api.md"),
     responses(
         (status = 200, description = "Every row imported in one transaction", body = ImportReport),

@@ -1,6 +1,6 @@
 //! CSV imports of users, stores, territories, products, credit snapshots, sales targets and
 //! the must-carry range (assortment), promotions and display agreements (promotions), pictures
-//! of success (success-pictures):
+//! of success (success-pictures), annual agreements (agreements):
 //! `POST /v1/admin/import/{kind}` (`Content-Type: text/csv`) and
 //! `fieldsync-server import <kind> <file.csv> --tenant <slug>`.
 //!
@@ -19,6 +19,7 @@
 //! without one) comes from a [`NewRows`]: [`FreshRows`] for a customer's file; the demo tenant
 //! derives ids from names, so that docs and tests can name its rows.
 
+pub mod agreements;
 pub mod assortment;
 mod cells;
 pub mod credit;
@@ -55,10 +56,11 @@ pub enum ImportKind {
     Assortment,
     Promotions,
     SuccessPictures,
+    Agreements,
 }
 
 impl ImportKind {
-    const ALL: [ImportKind; 9] = [
+    const ALL: [ImportKind; 10] = [
         Self::Users,
         Self::Stores,
         Self::Territories,
@@ -68,6 +70,7 @@ impl ImportKind {
         Self::Assortment,
         Self::Promotions,
         Self::SuccessPictures,
+        Self::Agreements,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -85,6 +88,7 @@ impl ImportKind {
             Self::Assortment => "assortment",
             Self::Promotions => "promotions",
             Self::SuccessPictures => "success-pictures",
+            Self::Agreements => "agreements",
         }
     }
 
@@ -100,6 +104,7 @@ impl ImportKind {
             Self::Assortment => assortment::COLUMNS,
             Self::Promotions => promotions::COLUMNS,
             Self::SuccessPictures => success_pictures::COLUMNS,
+            Self::Agreements => agreements::COLUMNS,
         }
     }
 }

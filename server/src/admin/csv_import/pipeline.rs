@@ -13,8 +13,8 @@ use fieldsync_shared::{StoreCode, StoreId, TenantId, UserId};
 use uuid::Uuid;
 
 use super::{
-    assortment, credit, products, promotions, stores, success_pictures, targets, territories,
-    users, ImportKind,
+    agreements, assortment, credit, products, promotions, stores, success_pictures, targets,
+    territories, users, ImportKind,
 };
 use crate::http::ApiError;
 use crate::store::organisation::ImportCounts;
@@ -379,6 +379,7 @@ pub async fn run_import(
         ImportKind::Assortment => run.kind::<assortment::AssortmentRows>().await?,
         ImportKind::Promotions => run.kind::<promotions::PromotionRows>().await?,
         ImportKind::SuccessPictures => run.kind::<success_pictures::SuccessPictureRows>().await?,
+        ImportKind::Agreements => run.kind::<agreements::AgreementRows>().await?,
     };
     progress.phase("done");
     Ok(ImportReport {

@@ -8,7 +8,9 @@
 //! * [`monthly`]: the manager's monthly report per team and rep, and its XLSX download.
 //! * [`store_opportunity`]: the key-account stores' shelf, distribution and orders against
 //!   potential, with a drill-down to each store's weeks, and its XLSX download.
+//! * [`agreements`]: the annual agreement self-check, a bar per term, and its XLSX download.
 
+pub mod agreements;
 pub mod monthly;
 pub mod rep_weekly;
 pub mod store_opportunity;
