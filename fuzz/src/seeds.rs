@@ -103,7 +103,7 @@ fn photo_upload() -> Vec<Vec<u8>> {
 }
 
 fn csv_import() -> Vec<Vec<u8>> {
-    let files: [&str; 9] = [
+    let files: [&str; 10] = [
         "code,name,channel,grade,address,lat,lon,geofence_radius_m,delivery_lead_days\n\
          FZ-001,\"Fuzz, Store\",nka,A,\"1 Road, Town\",30.55,114.34,150,2\n",
         "sku,name,case_pack,sold_by_case,shelf_life_days,list_price,floor_price\n\
@@ -119,6 +119,9 @@ fn csv_import() -> Vec<Vec<u8>> {
         "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos\n\
          FZ-POS,\"Fuzz, shelf\",FZ-001,,,BLOCK,Block,shelf_blocking,3,,\n\
          FZ-POS,\"Fuzz, shelf\",FZ-001,,,EYE,Eye level,eye_level,1,FZ-SKU,\n",
+        "code,title,year,store_code,chain,channel,listed_skus,listing_fee,display_weeks,\
+         display_fee,shelf_position_weeks,shelf_position_fee,promotions,promotion_fee\n\
+         FZ-2026,\"Fuzz, deal\",2026,FZ-001,,,FZ-SKU,600.00,12,480.00,,,4,200.00\n",
     ];
     IMPORT_KINDS
         .iter()

@@ -198,7 +198,7 @@ pub fn photo_upload(data: &[u8]) {
 }
 
 /// The import kinds, as `/v1/admin/import/{kind}` names them.
-pub const IMPORT_KINDS: [&str; 9] = [
+pub const IMPORT_KINDS: [&str; 10] = [
     "stores",
     "products",
     "credit",
@@ -208,6 +208,7 @@ pub const IMPORT_KINDS: [&str; 9] = [
     "promotions",
     "targets",
     "success-pictures",
+    "agreements",
 ];
 
 /// A CSV file of the kind the first byte picks, imported by the administrator.

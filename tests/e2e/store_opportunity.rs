@@ -91,7 +91,7 @@ fn audit(
     );
 }
 
-fn import(server: &TestServer, kind: &str, csv: &str) {
+pub(crate) fn import(server: &TestServer, kind: &str, csv: &str) {
     let mut resp = http()
         .post(&format!("{}/v1/admin/import/{kind}", server.url))
         .header(
@@ -616,7 +616,9 @@ fn store_opportunity_in_the_console_with_chart_table_drill_down_and_xlsx() {
     );
     assert_eq!(
         cells,
-        json!(["1", "1", "25.0 %", "75.0 %", "–", "–", "0", "360.00", "18410.95", "1.9 %"])
+        json!([
+            "1", "1", "25.0 %", "75.0 %", "–", "–", "–", "0", "360.00", "18410.95", "1.9 %"
+        ])
     );
     assert_eq!(browser.find_all("table.chains tbody tr").len(), 3);
     browser.full_page_screenshot(&shots.join("store-opportunity-all.png"), WIDTH);

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use fieldsync_e2e::{http, TestDevice, TestServer};
 use fieldsync_shared::StoreId;
 
-use crate::store_opportunity::{seed, weeks};
+use crate::store_opportunity::{import, seed, weeks};
 use crate::verdicts::start;
 
 fn shelf(server: &TestServer, user: &str, store: &str, query: &str) -> (u16, Value) {
@@ -44,6 +44,14 @@ fn lines(lines: &Value) -> Value {
 fn known_shelves(postgres: bool) {
     let (server, _db) = start(postgres);
     seed(&server);
+    // A picture of success for the NKA channel, which none of the audits scored.
+    import(
+        &server,
+        "success-pictures",
+        "code,title,store_code,chain,channel,point,label,kind,weight,sku,reference_photos\n\
+         NKA-POS,NKA shelf,,,nka,BLOCK,Brand block,shelf_blocking,3,,\n\
+         NKA-POS,NKA shelf,,,nka,EYE,Cola at eye level,eye_level,1,COLA-330,\n",
+    );
     let [w0, w1, w2] = weeks();
     let nka1 = store_id(&server, "NKA-001").to_string();
 
@@ -94,6 +102,19 @@ fn known_shelves(postgres: bool) {
         (&json!(5000), &json!(5000))
     );
     assert_eq!(s["agreements"], json!([]));
+    assert_eq!(s["success_picture"], "NKA shelf");
+    let points: Vec<Value> = s["success_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!([p["code"], p["weight"], p["status"]]))
+        .collect();
+    assert_eq!(
+        points,
+        [json!(["BLOCK", 3, null]), json!(["EYE", 1, null])],
+        "in the picture's order, not scored"
+    );
+    assert_eq!(s["success_score_bp"], 0);
 
     // On W2's Monday: W2's audit, both listed newest first, nothing after.
     let (_, body) = shelf(&server, "sup1", &nka1, &format!("at={}", w2.monday()));

@@ -1,7 +1,8 @@
 //! One store's shelf as recorded at a past visit (docs/reports.md, "The shelf at a past
 //! visit"): pick a day, or step to the audit before or after, and see what that visit found —
 //! our products and competitors' on the shelf, the must-carry range with what was missing, the
-//! agreements running that day as checked, the competitor sightings and the photos. Computed
+//! agreements running that day as checked, the picture of success as scored, the competitor
+//! sightings and the photos. Computed
 //! by the API's function (`GET /v1/stores/{id}/shelf`) within the caller's read scope.
 
 use axum::extract::{Path, Query, State};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use fieldsync_shared::master::Mechanic;
 use fieldsync_shared::promotion::CheckStatus;
 use fieldsync_shared::report::shelf::{ShelfLine, ShelfRecord};
+use fieldsync_shared::success::ScoreStatus;
 use fieldsync_shared::values::{Date, StoreId};
 
 use super::auth::ConsoleUser;
@@ -120,6 +122,15 @@ fn status_label(s: Option<CheckStatus>) -> &'static str {
     }
 }
 
+fn score_label(s: Option<ScoreStatus>) -> &'static str {
+    match s {
+        Some(ScoreStatus::Met) => "Met 达标",
+        Some(ScoreStatus::Partly) => "Partly 部分达标",
+        Some(ScoreStatus::NotMet) => "Not met 未达标",
+        None => "Not scored 未评分",
+    }
+}
+
 fn shelf_sections(answer: &ShelfAnswer, r: &ShelfRecord, directory: &Directory) -> Markup {
     let missing = r.expected.iter().filter(|e| !e.on_shelf).count();
     html! {
@@ -136,6 +147,7 @@ fn shelf_sections(answer: &ShelfAnswer, r: &ShelfRecord, directory: &Directory) 
             div { dt { "Out of stock 缺货率" } dd { (pct(r.out_of_stock_bp)) } }
             div { dt { "Promotion 促销执行" } dd { (pct(r.promotion_compliance_bp)) } }
             div { dt { "Display 陈列执行" } dd { (pct(r.display_compliance_bp)) } }
+            div { dt { "Picture of success 成功图像" } dd { (pct(r.success_score_bp)) } }
         }
         section aria-labelledby="own" {
             h2 #own { "Our products 本品 (" (r.own_lines.len()) ")" }
@@ -179,6 +191,32 @@ fn shelf_sections(answer: &ShelfAnswer, r: &ShelfRecord, directory: &Directory) 
                                     td.num { @if let Some(p) = a.seen_price { (p) } }
                                     td {
                                         @for (n, sha) in a.photos.iter().enumerate() {
+                                            a href=(format!("/console/photos/{sha}")) { "Photo 照片 " (n + 1) } " "
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(title) = &r.success_picture {
+            section aria-labelledby="success" {
+                h2 #success { "Picture of success 成功图像: " (title) }
+                div.table-scroll {
+                    table.success {
+                        thead { tr {
+                            th { "Point 检查项" } th { "Weight 权重" } th { "Score 评分" } th { "Evidence 证据" }
+                        } }
+                        tbody {
+                            @for p in &r.success_points {
+                                tr data-point=(p.code) class=[(p.status != Some(ScoreStatus::Met)).then_some("finding")] {
+                                    td { (p.label) }
+                                    td.num { (p.weight) }
+                                    td { (score_label(p.status)) }
+                                    td {
+                                        @for (n, sha) in p.photos.iter().enumerate() {
                                             a href=(format!("/console/photos/{sha}")) { "Photo 照片 " (n + 1) } " "
                                         }
                                     }

@@ -63,7 +63,9 @@ pub struct ShelfAnswer {
     /// range: `sku`, `product`, `on_shelf`, `facings`), `distribution_bp`, `out_of_stock_bp`,
     /// `agreements` (running that day: `code`, `title`, `mechanic`, `display`, `status`,
     /// `promotion_price`, `seen_price`, `photos`), `promotion_compliance_bp`,
-    /// `display_compliance_bp`, `competitor_sightings`, `photos`.
+    /// `display_compliance_bp`, `success_picture` (the store's picture of success, its title),
+    /// `success_points` (`code`, `label`, `kind`, `weight`, `status`, `photos`),
+    /// `success_score_bp`, `competitor_sightings`, `photos`.
     #[schema(value_type = Option<Object>)]
     pub shelf: Option<ShelfRecord>,
 }
@@ -146,6 +148,7 @@ pub async fn shelf_at(
         Some(visit) => {
             let (range, _) = state.store.assortment(tenant).await?;
             let (promotions, _) = state.store.promotions(tenant).await?;
+            let (pictures, _) = state.store.success_pictures(tenant).await?;
             let products: HashMap<_, _> = master
                 .products
                 .into_iter()
@@ -154,9 +157,12 @@ pub async fn shelf_at(
             Some(shelf::shelf_record(
                 visit,
                 &store,
-                &range,
-                &promotions,
-                &products,
+                &shelf::ShelfMaster {
+                    range: &range,
+                    promotions: &promotions,
+                    pictures: &pictures,
+                    products: &products,
+                },
             ))
         }
         None => None,

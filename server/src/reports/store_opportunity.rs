@@ -129,7 +129,7 @@ pub struct OpportunityReport {
     /// The same stores per chain, by name, the stores of no chain (`chain: null`) last: per
     /// chain `stores`, `weeks` (per week `week`, `audited_stores`, `own_facings` and
     /// `all_facings` summed, `out_of_stock_bp`, `distribution_bp`, `promotion_compliance_bp`,
-    /// `display_compliance_bp` the means of the audited stores', `competitor_sightings`
+    /// `display_compliance_bp`, `success_score_bp` the means of the audited stores', `competitor_sightings`
     /// summed), `orders`, `order_amount`, `potential`, `potential_bp`, the weekly ratios'
     /// means and the sightings' total.
     #[schema(value_type = Vec<Object>)]
@@ -466,6 +466,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
             "distribution_pct",
             "promotion_compliance_pct",
             "display_compliance_pct",
+            "success_score_pct",
             "competitor_sightings",
         ],
         rows: report
@@ -484,6 +485,7 @@ pub fn sheets(report: &OpportunityReport) -> Vec<Sheet> {
                         pct(w.distribution_bp),
                         pct(w.promotion_compliance_bp),
                         pct(w.display_compliance_bp),
+                        pct(w.success_score_bp),
                         w.competitor_sightings.into(),
                     ]
                 })

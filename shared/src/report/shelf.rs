@@ -3,17 +3,20 @@
 //! dated on or before it, the one the store-opportunity report takes for its week — with
 //! what it recorded, set against the master data: our lines and competitors' apart, the
 //! must-carry range with what was missing, the agreements running that day with their checks,
-//! stock counts, competitor sightings and photos.
+//! the picture of success as scored, stock counts, competitor sightings and photos.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::master::{AssortmentRow, Mechanic, Product, Promotion, Store};
+use crate::master::{
+    AssortmentRow, Mechanic, PointKind, Product, Promotion, Store, SuccessPicture,
+};
 use crate::promotion::CheckStatus;
 use crate::report::rep_weekly::DONE;
 use crate::report::store_opportunity::{compliance_of_kind, out_of_stock_bp};
-use crate::rules::{assortment, promotion};
+use crate::rules::{assortment, promotion, success};
+use crate::success::ScoreStatus;
 use crate::values::{Date, DocId, Money, Sha256, ShelfLocation, Sku, StoreId, Timestamp, UserId};
 use crate::visit::{CompetitorSighting, Visit, VisitStatus};
 
@@ -80,6 +83,18 @@ pub struct AgreementSeen {
     pub photos: Vec<Sha256>,
 }
 
+/// One point of the store's picture of success, and the visit's score of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointSeen {
+    pub code: String,
+    pub label: String,
+    pub kind: PointKind,
+    pub weight: u32,
+    /// `None`: not scored.
+    pub status: Option<ScoreStatus>,
+    pub photos: Vec<Sha256>,
+}
+
 /// The shelf as one visit recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShelfRecord {
@@ -97,21 +112,34 @@ pub struct ShelfRecord {
     pub agreements: Vec<AgreementSeen>,
     pub promotion_compliance_bp: Option<u32>,
     pub display_compliance_bp: Option<u32>,
+    /// The store's picture of success (its title) and each point as scored, in the
+    /// picture's order; the weighted score. `None` and empty: the store has no picture.
+    pub success_picture: Option<String>,
+    pub success_points: Vec<PointSeen>,
+    pub success_score_bp: Option<u32>,
     /// In the order every replica shows them.
     pub competitor_sightings: Vec<CompetitorSighting>,
     /// The visit's photos, oldest first.
     pub photos: Vec<Sha256>,
 }
 
-/// What `visit` (an audit of `store`) recorded, against the tenant's range, agreements and
-/// catalogue.
-pub fn shelf_record(
-    visit: &Visit,
-    store: &Store,
-    range: &[AssortmentRow],
-    promotions: &[Promotion],
-    products: &HashMap<Sku, Product>,
-) -> ShelfRecord {
+/// The tenant's master data a shelf is set against.
+pub struct ShelfMaster<'a> {
+    pub range: &'a [AssortmentRow],
+    pub promotions: &'a [Promotion],
+    pub pictures: &'a [SuccessPicture],
+    pub products: &'a HashMap<Sku, Product>,
+}
+
+/// What `visit` (an audit of `store`) recorded, against the tenant's range, agreements,
+/// pictures of success and catalogue.
+pub fn shelf_record(visit: &Visit, store: &Store, master: &ShelfMaster<'_>) -> ShelfRecord {
+    let ShelfMaster {
+        range,
+        promotions,
+        pictures,
+        products,
+    } = *master;
     let name = |sku: &Sku| products.get(sku).map(|p| p.name.clone());
     let counts = visit.stock_counts.as_ref();
     let (mut own_lines, mut competitor_lines) = (Vec::new(), Vec::new());
@@ -163,6 +191,27 @@ pub fn shelf_record(
             }
         })
         .collect();
+    let picture = success::picture_for(store, pictures);
+    let scored = success::check(
+        picture,
+        visit.success_scores.as_ref().unwrap_or(&Default::default()),
+    );
+    let success_points = scored
+        .items
+        .iter()
+        .map(|item| PointSeen {
+            code: item.point.code.to_string(),
+            label: item.point.label.clone(),
+            kind: item.point.kind,
+            weight: item.point.weight,
+            status: item.score.as_ref().map(|s| s.status),
+            photos: item
+                .score
+                .as_ref()
+                .map(|s| s.photos.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
     let mut photos: Vec<_> = visit.photos.values().collect();
     photos.sort_by_key(|p| (p.taken_at, p.sha256));
     ShelfRecord {
@@ -178,6 +227,9 @@ pub fn shelf_record(
         agreements,
         promotion_compliance_bp: compliance_of_kind(store, visit, promotions, false),
         display_compliance_bp: compliance_of_kind(store, visit, promotions, true),
+        success_picture: picture.map(|p| p.title.clone()),
+        success_points,
+        success_score_bp: scored.score_bp,
         competitor_sightings: visit.competitor_sightings_in_order(),
         photos: photos.into_iter().map(|p| p.sha256).collect(),
     }
@@ -300,7 +352,16 @@ mod tests {
             },
         );
 
-        let r = shelf_record(&v, &shop, &range, &promotions, &products);
+        let r = shelf_record(
+            &v,
+            &shop,
+            &ShelfMaster {
+                range: &range,
+                promotions: &promotions,
+                pictures: &[],
+                products: &products,
+            },
+        );
         assert_eq!((r.visit_id, r.visit_date), (v.id, date("2026-11-09")));
         assert_eq!(r.own_lines.len(), 1);
         let cola = &r.own_lines[0];
@@ -341,5 +402,7 @@ mod tests {
         assert_eq!(r.display_compliance_bp, Some(5000), "partly: half");
         assert_eq!(r.promotion_compliance_bp, Some(0), "not checked");
         assert_eq!(r.photos, vec![shot.sha256]);
+        assert_eq!((r.success_picture, r.success_score_bp), (None, None));
+        assert!(r.success_points.is_empty());
     }
 }

@@ -302,6 +302,7 @@ pub struct ChainWeek {
     pub distribution_bp: Option<u32>,
     pub promotion_compliance_bp: Option<u32>,
     pub display_compliance_bp: Option<u32>,
+    pub success_score_bp: Option<u32>,
     /// Sightings summed over every store of the chain.
     pub competitor_sightings: u32,
 }
@@ -323,6 +324,7 @@ pub struct ChainOpportunity {
     pub out_of_stock_bp: Option<u32>,
     pub promotion_compliance_bp: Option<u32>,
     pub display_compliance_bp: Option<u32>,
+    pub success_score_bp: Option<u32>,
     pub competitor_sightings: u32,
 }
 
@@ -365,6 +367,7 @@ pub fn chain_opportunity(stores: &[(Option<&str>, &StoreOpportunity)]) -> Vec<Ch
                         distribution_bp: avg(|w| w.distribution_bp),
                         promotion_compliance_bp: avg(|w| w.promotion_compliance_bp),
                         display_compliance_bp: avg(|w| w.display_compliance_bp),
+                        success_score_bp: avg(|w| w.success_score_bp),
                         competitor_sightings: of_week.iter().map(|w| w.competitor_sightings).sum(),
                     }
                 })
@@ -389,6 +392,7 @@ pub fn chain_opportunity(stores: &[(Option<&str>, &StoreOpportunity)]) -> Vec<Ch
                     weeks.iter().filter_map(|w| w.promotion_compliance_bp),
                 ),
                 display_compliance_bp: mean(weeks.iter().filter_map(|w| w.display_compliance_bp)),
+                success_score_bp: mean(weeks.iter().filter_map(|w| w.success_score_bp)),
                 competitor_sightings: weeks.iter().map(|w| w.competitor_sightings).sum(),
                 weeks,
             }
@@ -617,7 +621,7 @@ mod tests {
             promotion_compliance_bp: None,
             display_compliance_bp: audit.map(|a| if a.2 == 10_000 { 10_000 } else { 0 }),
             competitor_sightings: sightings,
-            success_score_bp: None,
+            success_score_bp: audit.map(|a| a.0 * 100),
         };
         let store =
             |weeks: Vec<OpportunityWeek>, amount: &str, potential: Option<&str>| StoreOpportunity {
@@ -670,6 +674,7 @@ mod tests {
         assert_eq!(w[0].distribution_bp, Some(7500));
         assert_eq!(w[0].display_compliance_bp, Some(5000));
         assert_eq!(w[0].promotion_compliance_bp, None, "no promotion ran");
+        assert_eq!(w[0].success_score_bp, Some(700), "mean of 1000 and 400");
         assert_eq!(
             (w[1].distribution_bp, w[1].out_of_stock_bp),
             (Some(8000), Some(2000))

@@ -302,7 +302,7 @@ fn chains_table(filter: &OpportunityFilter, computed: &OpportunityReport) -> Mar
                     tr {
                         th { "Chain 连锁" } th { "Stores 门店" } th { "Audited last week 末周已检查" }
                         th { "Out of stock 缺货率" } th { "Distribution 铺货率" }
-                        th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Competitor sightings 竞品动态" }
+                        th { "Promotion 促销执行" } th { "Display 陈列执行" } th { "Picture of success 成功图像" } th { "Competitor sightings 竞品动态" }
                         th { "Orders 订单额" } th { "Potential 潜力" } th { "vs potential 达成" }
                     }
                 }
@@ -323,6 +323,7 @@ fn chains_table(filter: &OpportunityFilter, computed: &OpportunityReport) -> Mar
                             td.num { (pct(c.distribution_bp)) }
                             td class=(compliance_class(c.promotion_compliance_bp)) { (pct(c.promotion_compliance_bp)) }
                             td class=(compliance_class(c.display_compliance_bp)) { (pct(c.display_compliance_bp)) }
+                            td class=(compliance_class(c.success_score_bp)) { (pct(c.success_score_bp)) }
                             td.num { (c.competitor_sightings) }
                             td.num { (c.order_amount) }
                             td.num { (num(c.potential)) }
