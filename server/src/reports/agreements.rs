@@ -14,7 +14,7 @@ use fieldsync_shared::values::Date;
 use fieldsync_shared::visit::Visit;
 use serde::{Deserialize, Serialize};
 
-use super::format::{csv_field, ReportFormat};
+use super::format::{csv_field, major_units, ReportFormat};
 use super::invalid;
 use super::store_opportunity::documents;
 use super::xlsx::{Cell, Sheet};
@@ -234,11 +234,6 @@ pub async fn agreements_report(
 
 const CSV_HEADER: &str = "year,day,code,title,scope,store_code,chain,channel,stores,stores_total,stores_audited,visits,term,agreed,recorded,expected,recorded_bp,expected_bp,status,fee,fee_at_risk";
 
-/// Minor units as major (2 decimals).
-fn major(minor: i64) -> String {
-    fieldsync_shared::values::Money(minor).to_string()
-}
-
 /// The report as CSV (RFC 4180): one line per agreement and term; fees in major units.
 pub fn csv(report: &AgreementsReport) -> String {
     let mut out = format!("{CSV_HEADER}\r\n");
@@ -265,8 +260,8 @@ pub fn csv(report: &AgreementsReport) -> String {
                 t.recorded_bp.to_string(),
                 t.expected_bp.to_string(),
                 t.status.to_string(),
-                major(t.fee.0),
-                major(t.fee_at_risk.0),
+                major_units(t.fee.0),
+                major_units(t.fee_at_risk.0),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out.push_str(&line.join(","));

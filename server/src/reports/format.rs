@@ -56,6 +56,11 @@ pub fn csv_field(field: &str) -> String {
     }
 }
 
+/// Minor units as major, two decimals (`123456` -> `1234.56`): amounts in CSV files.
+pub fn major_units(minor: i64) -> String {
+    fieldsync_shared::values::Money(minor).to_string()
+}
+
 /// A CSV answer.
 pub fn csv_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()

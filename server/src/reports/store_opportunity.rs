@@ -17,7 +17,7 @@ use fieldsync_shared::visit::Visit;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::format::{csv_field, ReportFormat};
+use super::format::{csv_field, major_units, ReportFormat};
 use super::xlsx::{Cell, Sheet};
 use super::{invalid, parse_weeks, MAX_ROWS};
 use crate::auth::Principal;
@@ -305,11 +305,6 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Minor units as major (2 decimals), for CSV and XLSX.
-fn major(minor: i64) -> String {
-    fieldsync_shared::values::Money(minor).to_string()
-}
-
 /// The report as CSV (RFC 4180): one line per store and week, the store's figures repeated
 /// on each of its weeks (the week's own figures of promotions, displays, sightings and the
 /// picture-of-success score are the `week_` columns); amounts in major units. The chains are in the JSON and the workbook.
@@ -336,8 +331,8 @@ pub fn csv(report: &OpportunityReport) -> String {
                 opt(r.last_facings),
                 opt(r.facings_slope),
                 r.orders.to_string(),
-                major(r.order_amount.0),
-                opt(r.potential.map(|p| major(p.0))),
+                major_units(r.order_amount.0),
+                opt(r.potential.map(|p| major_units(p.0))),
                 opt(r.potential_bp),
                 opt(r.promotion_compliance_bp),
                 opt(r.display_compliance_bp),
