@@ -3,17 +3,19 @@
 //! target, new and dormant stores and the expense ratio, with last month's and the same month
 //! last year's sales, achievement and expense ratio.
 //!
-//! Everything is read from the projections (`orders`, `expenses`, `targets`): the documents
-//! their rows hold for the three months, and light sale facts (date, person, store) for the
-//! new and dormant stores. What counts is decided by the shared rules, never here: a sale by
-//! `rules::sales` (the targets' achievement and the expense budget count the same orders), an
-//! expense by `rules::expense::month_expenses` (what the budget counts), a month's target by
-//! `targets::month_targets`.
+//! Everything is read from the projections (`orders`, `expenses`, `targets`): each person's
+//! sales of the three months summed in SQL from the amount and units the `orders` projection
+//! keeps of each order (`rules::sales::sale_amount`, `sale_units`, written by the sync
+//! transaction), the new and dormant stores counted per person in SQL, and the month's
+//! expense documents. What counts is decided by the shared rules, never here: a sale by
+//! `rules::sales` (the SQL binds `SALE_STATUSES`; the targets' achievement and the expense
+//! budget count the same orders), an expense by `rules::expense::month_expenses` (what the
+//! budget counts), a month's target by `targets::month_targets`.
 //!
 //! Order on-time delivery is not reported: an order records the delivery date requested, but
 //! nothing records when it was delivered.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use axum::http::HeaderMap;
 use fieldsync_shared::expense::Expense;
@@ -21,7 +23,7 @@ use fieldsync_shared::master::Role;
 use fieldsync_shared::order::Order;
 use fieldsync_shared::rules::expense::month_expenses;
 use fieldsync_shared::rules::sales::{self, SALE_STATUSES};
-use fieldsync_shared::values::{Money, StoreId, UserId};
+use fieldsync_shared::values::{Money, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -32,15 +34,14 @@ use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::read_scope;
 use crate::state::AppState;
-use crate::store::sales::SaleFact;
+use crate::store::sales::{PersonSales, StoreCounts};
 use crate::store::targets::Target;
 use crate::targets::{month_targets, Period};
 
-/// Most orders (and, separately, expenses) one month of a report may read; beyond it, ask for
-/// one rep.
+/// Most documents one month of a report may read: expenses, and (separately) orders projected
+/// before the projection kept their amount and units; beyond it, ask for one rep. The sales
+/// themselves are summed in SQL, one row per person, whatever their number.
 pub const MAX_DOCUMENTS: u32 = 100_000;
-/// Most sale facts the new and dormant stores may read (the month and the three before it).
-pub const MAX_FACTS: u32 = 500_000;
 /// Months before the report's month in which a store's orders make it dormant when it orders
 /// nothing in the month.
 pub const DORMANT_MONTHS: u32 = 3;
@@ -235,7 +236,8 @@ impl RepMonths {
 
 /// One order of the month that is a sale (dated in the month, of a sale status: the store
 /// reads only those), as the achieved sales count it (`rules::sales::sale_amount`,
-/// `sale_units`).
+/// `sale_units`): for an order whose projection keeps no amount (projected before migration
+/// 0021), read from its document.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sale {
     pub person_id: UserId,
@@ -254,39 +256,59 @@ impl Sale {
     }
 }
 
+/// A person's sales of a month, exactly (wider than the money type): what `figures` turns
+/// into the achieved sales and volume, saturating as the shared rule does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SalesSum {
+    pub amount: i128,
+    pub units: i128,
+}
+
+/// Each person's sales of a month: the sums SQL made of the amounts and units the projection
+/// keeps (`kept`), plus the orders read from their documents (`unkept`).
+pub fn person_sales(kept: &[PersonSales], unkept: &[Sale]) -> HashMap<UserId, SalesSum> {
+    let mut out: HashMap<UserId, SalesSum> = HashMap::new();
+    for k in kept {
+        let sum = out.entry(k.person_id).or_default();
+        sum.amount += k.amount;
+        sum.units += k.units;
+    }
+    for s in unkept {
+        let sum = out.entry(s.person_id).or_default();
+        sum.amount += i128::from(s.amount.0);
+        sum.units += i128::from(s.units);
+    }
+    out
+}
+
 /// The sales, expenses and targets of one month.
 #[derive(Debug, Default)]
 pub struct MonthData {
     pub month: Option<Period>,
-    pub sales: Vec<Sale>,
+    pub sales: HashMap<UserId, SalesSum>,
     pub expenses: Vec<Expense>,
     pub targets: BTreeMap<UserId, Target>,
 }
 
-/// `person`'s figures of `data`'s month (`sales`: theirs).
-fn figures(data: &MonthData, sales: &[&Sale], expenses: &[&Expense], person: UserId) -> Figures {
+/// `person`'s figures of `data`'s month (`expenses`: theirs).
+fn figures(data: &MonthData, expenses: &[&Expense], person: UserId) -> Figures {
     let Some(month) = &data.month else {
         return Figures::default();
     };
     let day = month.start();
     let target = data.targets.get(&person);
+    let sold = data.sales.get(&person).copied().unwrap_or_default();
     Figures {
-        sales: sales::sum_amounts(sales.iter().map(|s| s.amount)),
-        volume: sales
-            .iter()
-            .fold(0i64, |sum, s| sum.saturating_add(s.units)),
+        sales: sales::amount_of_exact_sum(sold.amount),
+        volume: sales::units_of_exact_sum(sold.units),
         target: target.map_or(Money::ZERO, |t| t.amount),
         target_volume: target.map_or(0, |t| t.volume),
         expenses: month_expenses(expenses.iter().copied(), person, day),
     }
 }
 
-/// Each person's figures of a month, grouping the sales and expenses by person first.
+/// Each person's figures of a month, grouping the expenses by person first.
 fn month_figures(data: &MonthData, people: &[Person]) -> HashMap<UserId, Figures> {
-    let mut orders: HashMap<UserId, Vec<&Sale>> = HashMap::new();
-    for o in &data.sales {
-        orders.entry(o.person_id).or_default().push(o);
-    }
     let mut expenses: HashMap<UserId, Vec<&Expense>> = HashMap::new();
     for e in &data.expenses {
         expenses.entry(e.person_id).or_default().push(e);
@@ -294,49 +316,22 @@ fn month_figures(data: &MonthData, people: &[Person]) -> HashMap<UserId, Figures
     people
         .iter()
         .map(|p| {
-            let o = orders.get(&p.id).map_or(&[][..], Vec::as_slice);
             let e = expenses.get(&p.id).map_or(&[][..], Vec::as_slice);
-            (p.id, figures(data, o, e, p.id))
+            (p.id, figures(data, e, p.id))
         })
         .collect()
 }
 
-/// New and dormant stores per person. `month`: the sale facts of the report's month;
-/// `before`: those of the [`DORMANT_MONTHS`] before it; `sold_before`: the stores of `month`
-/// with a sale before the month. A store is new when its first sale ever is in the month
-/// (counted for the person of its first sale in the month); dormant when it had sales in the
-/// months before and none in the month (counted for the person of its latest sale).
-pub fn store_counts(
-    month: &[SaleFact],
-    before: &[SaleFact],
-    sold_before: &HashSet<StoreId>,
-) -> (HashMap<UserId, u32>, HashMap<UserId, u32>) {
-    let mut first: BTreeMap<StoreId, SaleFact> = BTreeMap::new();
-    for f in month {
-        first
-            .entry(f.store_id)
-            .and_modify(|e| *e = (*e).min(*f))
-            .or_insert(*f);
-    }
-    let mut new = HashMap::new();
-    for f in first
-        .values()
-        .filter(|f| !sold_before.contains(&f.store_id))
-    {
-        *new.entry(f.person_id).or_insert(0) += 1;
-    }
-    let mut latest: BTreeMap<StoreId, SaleFact> = BTreeMap::new();
-    for f in before {
-        latest
-            .entry(f.store_id)
-            .and_modify(|e| *e = (*e).max(*f))
-            .or_insert(*f);
-    }
-    let mut dormant = HashMap::new();
-    for f in latest.values().filter(|f| !first.contains_key(&f.store_id)) {
-        *dormant.entry(f.person_id).or_insert(0) += 1;
-    }
-    (new, dormant)
+/// The new and dormant stores per person, as the report looks them up.
+pub fn store_counts(counts: &[StoreCounts]) -> (HashMap<UserId, u32>, HashMap<UserId, u32>) {
+    let pick = |f: fn(&StoreCounts) -> u32| {
+        counts
+            .iter()
+            .filter(|c| f(c) > 0)
+            .map(|c| (c.person_id, f(c)))
+            .collect()
+    };
+    (pick(|c| c.new_stores), pick(|c| c.dormant_stores))
 }
 
 /// Everything the report is computed from.
@@ -471,40 +466,43 @@ fn sale_statuses() -> Vec<&'static str> {
     SALE_STATUSES.iter().map(|s| s.as_str()).collect()
 }
 
-/// The documents and targets of `month` for `people`.
+/// The sales, expenses and targets of `month` for `people`.
 async fn month_data(
     state: &AppState,
     principal: &Principal,
     people: &[UserId],
     month: Period,
 ) -> ApiResult<MonthData> {
+    let (tenant, statuses) = (principal.tenant_id, sale_statuses());
+    let kept = state
+        .store
+        .people_sales(tenant, Some(people), month.start(), month.end(), &statuses)
+        .await?;
     let docs = state
         .store
         .people_documents(
-            principal.tenant_id,
+            tenant,
             Some(people),
             month.start(),
             month.end(),
-            &sale_statuses(),
+            &statuses,
             MAX_DOCUMENTS + 1,
         )
         .await?;
-    // The amount and units the projection keeps; an order projected before it kept them is
-    // read from its document, by the same rule.
-    let sales = bounded(docs.orders, MAX_DOCUMENTS, "orders in a month")?
-        .into_iter()
-        .map(|o| match (o.amount, o.units, o.document) {
-            (Some(amount), Some(units), _) => Ok(Sale {
-                person_id: o.person_id,
-                amount: Money(amount),
-                units,
-            }),
-            (_, _, Some(json)) => serde_json::from_str::<Order>(&json)
-                .map(|order| Sale::of(&order))
-                .map_err(ApiError::internal),
-            _ => Err(ApiError::internal("an order projection without its sale")),
-        })
-        .collect::<ApiResult<Vec<Sale>>>()?;
+    // An order projected before the projection kept its amount and units is read from its
+    // document, by the same rule.
+    let unkept = bounded(
+        docs.unkept_orders,
+        MAX_DOCUMENTS,
+        "unsummed orders in a month",
+    )?
+    .iter()
+    .map(|json| {
+        serde_json::from_str::<Order>(json)
+            .map(|order| Sale::of(&order))
+            .map_err(ApiError::internal)
+    })
+    .collect::<ApiResult<Vec<Sale>>>()?;
     let expenses = bounded(docs.expenses, MAX_DOCUMENTS, "expenses in a month")?
         .iter()
         .map(|json| serde_json::from_str(json).map_err(ApiError::internal))
@@ -512,7 +510,7 @@ async fn month_data(
     let targets = month_targets(state, principal, Some(people.to_vec()), &month).await?;
     Ok(MonthData {
         month: Some(month),
-        sales,
+        sales: person_sales(&kept, &unkept),
         expenses,
         targets,
     })
@@ -583,41 +581,22 @@ pub async fn monthly_report(
     };
 
     // New and dormant stores: every sale of the tenant in the month and the three before it
-    // (a store is new or dormant whoever sold to it), counted for the people of the scope.
+    // (a store is new or dormant whoever sold to it), counted in SQL per person; only the
+    // people of the scope get a row.
     let (new_stores, dormant_stores) = if ids.is_empty() {
         Default::default()
     } else {
-        let facts = state
+        let counts = state
             .store
-            .sale_facts(
+            .store_counts(
                 tenant,
                 dormant_from.start(),
+                month.start(),
                 month.end(),
                 &sale_statuses(),
-                MAX_FACTS + 1,
             )
             .await?;
-        let facts = bounded(facts, MAX_FACTS, "sales in four months")?;
-        let (in_month, before): (Vec<SaleFact>, Vec<SaleFact>) = facts
-            .into_iter()
-            .partition(|f| f.order_date >= month.start());
-        let stores: Vec<StoreId> = {
-            let mut s: Vec<StoreId> = in_month.iter().map(|f| f.store_id).collect();
-            s.sort();
-            s.dedup();
-            s
-        };
-        let sold_before: HashSet<StoreId> = if stores.is_empty() {
-            HashSet::new()
-        } else {
-            state
-                .store
-                .stores_sold_before(tenant, &stores, month.start(), &sale_statuses())
-                .await?
-                .into_iter()
-                .collect()
-        };
-        store_counts(&in_month, &before, &sold_before)
+        store_counts(&counts)
     };
     // With nobody in the scope the months are empty, but still named.
     let (mut this, mut last, mut year_before) = (this, last, year_before);

@@ -1,46 +1,57 @@
-//! What the manager's monthly report reads (docs/reports.md): the orders and expenses of many
-//! people over a month, and the sales facts (store, person, date) the new and dormant stores
-//! are found from, all from the `orders` and `expenses` projections. Every read is bounded by
-//! a row limit the caller gives; the caller asks for one row more to tell that it was reached.
-//! The SQL, the same for both engines, is in `sales_sql`.
+//! What the manager's monthly report reads (docs/reports.md), from the `orders` and `expenses`
+//! projections: each person's sales of a month summed in SQL from the `amount` and `units`
+//! the projection keeps, the documents of the orders projected before those were kept, the
+//! expenses' documents, and the new and dormant stores counted per person in SQL. What is a
+//! sale is the caller's: the statuses are bound (`rules::sales::SALE_STATUSES`). Reads of rows
+//! are bounded by a row limit the caller gives (it asks for one row more to tell that it was
+//! reached); the sums and counts return one row per person. The SQL, the same for both
+//! engines, is in `sales_sql`.
 
-use fieldsync_shared::values::{Date, StoreId, TenantId, UserId};
+use fieldsync_shared::values::{Date, TenantId, UserId};
 
 use super::StoreResult;
 
-/// What the projections hold of some people's sales and expenses over some days.
+/// What the projections hold of some people's sales and expenses over some days that the
+/// sums cannot answer: documents.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeopleDocuments {
-    /// Their orders dated in the days whose status is one asked for.
-    pub orders: Vec<OrderSale>,
+    /// Their orders dated in the days whose status is one asked for and whose projection
+    /// keeps no amount or units (projected before migration 0021): `serde_json` of the
+    /// hydrated orders, to compute the sale from by the shared rule.
+    pub unkept_orders: Vec<String>,
     /// Their expenses dated in the days (`serde_json` of the hydrated documents).
     pub expenses: Vec<String>,
 }
 
-/// One order as the achieved sales count it: the `amount` and `units` its projection keeps
-/// (`rules::sales::sale_amount`, `sale_units`), or, for an order projected before they were
-/// kept, its document (`serde_json` of the hydrated order) to compute them from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderSale {
+/// One person's sales over some days: the sums of the `amount` and `units` the projection
+/// keeps of each order that is a sale (`rules::sales::sale_amount`, `sale_units`), exact
+/// (wider than `i64`: the caller decides what an overflow reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonSales {
     pub person_id: UserId,
-    pub amount: Option<i64>,
-    pub units: Option<i64>,
-    pub document: Option<String>,
+    /// Orders summed.
+    pub orders: i64,
+    pub amount: i128,
+    pub units: i128,
 }
 
-/// One order that is a sale, reduced to what store counts need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SaleFact {
-    pub order_date: Date,
+/// New and dormant stores of one person in a month (docs/reports.md): a store is new when its
+/// first sale ever falls in the month, counted for the person of its first sale in the month
+/// (the smallest person id on a tie); dormant when it had sales in the months before (from
+/// `dormant_from`) and none in the month, counted for the person of its latest sale (the
+/// largest person id on a tie). Anyone's sales count, whoever the report is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCounts {
     pub person_id: UserId,
-    pub store_id: StoreId,
+    pub new_stores: u32,
+    pub dormant_stores: u32,
 }
 
 #[async_trait::async_trait]
 pub trait SalesStore: Send + Sync {
-    /// The orders of `people` (`None`: everyone of the tenant) dated `first..=last` whose
-    /// status is in `statuses`, and their expenses dated `first..=last`: each list at most
-    /// `limit` rows.
+    /// The unkept orders (see [`PeopleDocuments`]) of `people` (`None`: everyone of the
+    /// tenant) dated `first..=last` whose status is in `statuses`, and their expenses dated
+    /// `first..=last`: each list at most `limit` rows.
     async fn people_documents(
         &self,
         tenant: TenantId,
@@ -51,24 +62,27 @@ pub trait SalesStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<PeopleDocuments>;
 
-    /// The tenant's orders (anyone's) dated `first..=last` whose status is in `statuses`, as
-    /// sale facts by date, person and store; at most `limit`.
-    async fn sale_facts(
+    /// Per person of `people` (`None`: everyone of the tenant) with one, the sums of the kept
+    /// amount and units of their orders dated `first..=last` whose status is in `statuses`
+    /// (orders without them are left out: [`SalesStore::people_documents`] returns those).
+    async fn people_sales(
         &self,
         tenant: TenantId,
+        people: Option<&[UserId]>,
         first: Date,
         last: Date,
         statuses: &[&str],
-        limit: u32,
-    ) -> StoreResult<Vec<SaleFact>>;
+    ) -> StoreResult<Vec<PersonSales>>;
 
-    /// Those of `stores` with an order (anyone's) dated before `before` whose status is in
-    /// `statuses`.
-    async fn stores_sold_before(
+    /// The new and dormant stores of the month `first..=last` (see [`StoreCounts`]), per
+    /// person with any, from the tenant's orders (anyone's) whose status is in `statuses`;
+    /// dormant: sold `dormant_from..first`, not in the month.
+    async fn store_counts(
         &self,
         tenant: TenantId,
-        stores: &[StoreId],
-        before: Date,
+        dormant_from: Date,
+        first: Date,
+        last: Date,
         statuses: &[&str],
-    ) -> StoreResult<Vec<StoreId>>;
+    ) -> StoreResult<Vec<StoreCounts>>;
 }

@@ -85,6 +85,19 @@ pub fn sum_amounts(amounts: impl IntoIterator<Item = Money>) -> Money {
     amounts.into_iter().fold(Money::ZERO, saturating_add)
 }
 
+/// Achieved sales from an exact sum of [`sale_amount`]s (wider than the money type: SQL sums
+/// the `amount` the projection keeps without overflowing): the sum, or the largest amount when
+/// it does not fit, as [`sum_amounts`] gives for the same (never negative) amounts.
+pub fn amount_of_exact_sum(total: i128) -> Money {
+    Money(i64::try_from(total).unwrap_or(i64::MAX))
+}
+
+/// Achieved volume from an exact sum of [`sale_units`]: the sum, or the largest count when it
+/// does not fit, as the saturating sum of [`achieved_volume`] gives.
+pub fn units_of_exact_sum(total: i128) -> i64 {
+    i64::try_from(total).unwrap_or(i64::MAX)
+}
+
 /// `actual` as a share of `target`, in basis points (10000: 100 %), rounded down; `None` for
 /// a target that is not positive.
 pub fn achievement_bp(actual: Money, target: Money) -> Option<i64> {
@@ -109,5 +122,18 @@ mod tests {
         assert_eq!(achievement_bp(Money(1), Money(3)), Some(3_333));
         assert_eq!(achievement_bp(Money(-5), Money(3)), Some(0));
         assert_eq!(achievement_bp(Money(5), Money::ZERO), None);
+    }
+
+    #[test]
+    fn an_exact_sum_saturates_as_the_running_sum_does() {
+        let near = [Money(i64::MAX - 1), Money(1), Money(5)];
+        let exact: i128 = near.iter().map(|m| i128::from(m.0)).sum();
+        assert_eq!(amount_of_exact_sum(exact), sum_amounts(near));
+        assert_eq!(amount_of_exact_sum(exact), Money(i64::MAX));
+        let small = [Money(7), Money(0), Money(35)];
+        let exact: i128 = small.iter().map(|m| i128::from(m.0)).sum();
+        assert_eq!(amount_of_exact_sum(exact), sum_amounts(small));
+        assert_eq!(units_of_exact_sum(i128::from(i64::MAX) + 1), i64::MAX);
+        assert_eq!(units_of_exact_sum(42), 42);
     }
 }

@@ -1,40 +1,82 @@
 //! The monthly report's figures worked out by hand.
 
 use super::*;
-use fieldsync_shared::values::Date;
 
 fn uid(n: u8) -> UserId {
     UserId(Uuid::from_bytes([n; 16]))
 }
-fn sid(n: u8) -> StoreId {
-    StoreId(Uuid::from_bytes([n; 16]))
-}
-fn fact(date: &str, person: u8, store: u8) -> SaleFact {
-    SaleFact {
-        order_date: Date::parse(date).unwrap(),
+fn kept(person: u8, amount: i128, units: i128) -> PersonSales {
+    PersonSales {
         person_id: uid(person),
-        store_id: sid(store),
+        orders: 1,
+        amount,
+        units,
     }
 }
 
+/// The kept sums and the orders read from their documents add up per person; a sum beyond
+/// the money type reports the largest amount, as the shared rule's saturating sum does.
 #[test]
-fn new_and_dormant_stores_are_counted_once_for_one_person() {
-    let month = [
-        // Store 1: first sale ever, by person 1 before person 2.
-        fact("2026-11-03", 2, 1),
-        fact("2026-11-02", 1, 1),
-        // Store 2: sold before the month: not new.
-        fact("2026-11-05", 1, 2),
+fn sales_add_the_kept_sums_and_the_unkept_orders_and_saturate() {
+    let unkept = [
+        Sale {
+            person_id: uid(1),
+            amount: Money(250),
+            units: 3,
+        },
+        Sale {
+            person_id: uid(3),
+            amount: Money(100),
+            units: 1,
+        },
     ];
-    let before = [
-        fact("2026-10-01", 1, 2),
-        // Store 3: latest sale by person 2, none this month: dormant for person 2.
-        fact("2026-08-10", 1, 3),
-        fact("2026-09-10", 2, 3),
+    let near = i128::from(i64::MAX - 10);
+    let kept = [kept(1, 1_000, 10), kept(2, 2 * near, 2 * near)];
+    let sales = person_sales(&kept, &unkept);
+    assert_eq!(
+        sales[&uid(1)],
+        SalesSum {
+            amount: 1_250,
+            units: 13
+        }
+    );
+    assert_eq!(
+        sales[&uid(3)],
+        SalesSum {
+            amount: 100,
+            units: 1
+        }
+    );
+    let month = Period::parse("2026-11").unwrap();
+    let data = MonthData {
+        month: Some(month),
+        sales,
+        ..Default::default()
+    };
+    let f = super::figures(&data, &[], uid(1));
+    assert_eq!((f.sales, f.volume), (Money(1_250), 13));
+    let f = super::figures(&data, &[], uid(2));
+    assert_eq!((f.sales, f.volume), (Money(i64::MAX), i64::MAX));
+    let f = super::figures(&data, &[], uid(4));
+    assert_eq!((f.sales, f.volume), (Money::ZERO, 0));
+}
+
+#[test]
+fn store_counts_are_looked_up_per_person() {
+    let counts = [
+        StoreCounts {
+            person_id: uid(1),
+            new_stores: 2,
+            dormant_stores: 0,
+        },
+        StoreCounts {
+            person_id: uid(2),
+            new_stores: 0,
+            dormant_stores: 1,
+        },
     ];
-    let sold_before: HashSet<StoreId> = [sid(2)].into();
-    let (new, dormant) = store_counts(&month, &before, &sold_before);
-    assert_eq!(new, HashMap::from([(uid(1), 1)]));
+    let (new, dormant) = store_counts(&counts);
+    assert_eq!(new, HashMap::from([(uid(1), 2)]));
     assert_eq!(dormant, HashMap::from([(uid(2), 1)]));
 }
 
