@@ -8,6 +8,7 @@ use fieldsync_server::store::postgres::PgStore;
 use fieldsync_server::store::sales::{PersonSales, StoreCounts};
 use fieldsync_server::store::sqlite::SqliteStore;
 use fieldsync_server::store::SalesStore;
+use fieldsync_shared::document::DocKind;
 use fieldsync_shared::rules::sales::SALE_STATUSES;
 use fieldsync_shared::values::{Date, StoreId, TenantId, UserId};
 use uuid::Uuid;
@@ -223,6 +224,31 @@ async fn people_sales_sum_the_kept_amounts_exactly<S: SalesStore + RawOrders>(
         .await
         .unwrap();
     assert!(docs.unkept_orders.is_empty());
+
+    // The rep-weekly read: any status, by person then date, limited; nobody else's.
+    let of = |people: Vec<UserId>, limit| async move {
+        store
+            .people_documents_of(tenant, DocKind::Order, &people, first, last, limit)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        of(vec![uid(2)], 10).await,
+        [
+            r#"{"n":0}"#,
+            r#"{"n":16}"#,
+            r#"{"n":12}"#,
+            r#"{"n":14}"#,
+            r#"{"n":4}"#
+        ]
+    );
+    assert_eq!(of(vec![uid(2)], 2).await.len(), 2);
+    assert_eq!(of(vec![uid(1), uid(2)], 100).await.len(), 9);
+    assert!(store
+        .people_documents_of(other, DocKind::Order, &[uid(2)], first, last, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// New and dormant stores at the boundaries of the month and of the dormant window, ties on a

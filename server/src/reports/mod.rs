@@ -356,6 +356,7 @@ pub async fn person_names(
         (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per rep) or as an XLSX workbook (`format=xlsx`: sheets of the reps, their findings and their open issues)", body = RepWeeklyReport),
         (status = 400, description = "invalid_query: the week, person or format does not parse", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
+        (status = 422, description = "too_many_rows: more visits, orders or plans in the week than a report reads; choose one rep", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -395,7 +396,7 @@ pub async fn rep_weekly_report(
         (status = 200, description = "the report as JSON, as CSV (`Accept: text/csv` or `format=csv`: one line per rep, team and the total) or as an XLSX workbook (`format=xlsx`: sheets `Teams 团队` and `Reps 人员`)", body = MonthlyReport),
         (status = 400, description = "invalid_query: the month, person or format does not parse", body = ErrorBody),
         (status = 401, description = "missing or invalid token", body = ErrorBody),
-        (status = 422, description = "too_many_rows: more orders, expenses or sales than a report reads; choose one rep", body = ErrorBody),
+        (status = 422, description = "too_many_rows: more expenses, or orders without kept amounts, in a month than a report reads; choose one rep", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -3,8 +3,15 @@
 //! same function the phone runs offline, over the documents the projections hold for the
 //! week (`visits`, `orders`, `plans`: the JSON stored with each projection row, never an
 //! Automerge document hydrated per request).
+//!
+//! One rule, one evaluation: the findings (stale stock, out of stock, price below floor) are
+//! judged per audit line against the product master as it is now, which only the visit's
+//! document holds the lines for; counts kept apart in SQL would be a second copy of the rule.
+//! The documents are read in one query per kind over the (tenant, person, date) index for the
+//! people of the scope (who are visible by definition), not in pages of the listing, and each
+//! rep's function call gets that rep's documents only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use axum::http::HeaderMap;
 use fieldsync_shared::document::DocKind;
@@ -24,10 +31,10 @@ use crate::auth::Principal;
 use crate::http::{ApiError, ApiResult};
 use crate::scope::read_scope;
 use crate::state::AppState;
-use crate::store::documents::{ProjectedDocument, ProjectionFilter};
 
-/// Rows read per page of a projection listing.
-const PAGE: u32 = 500;
+/// Most documents of one kind a week of the report may read (a region's week is ~23 000
+/// visits); beyond it, ask for one rep.
+pub const MAX_DOCUMENTS: u32 = 100_000;
 
 /// Filters of the rep's weekly report.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -114,37 +121,36 @@ pub async fn rep_weekly_reports(
         .map(|p| (p.id, p.display_name))
         .collect();
     people.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    let ids: BTreeSet<UserId> = people.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<UserId> = people.iter().map(|(id, _)| *id).collect();
     let (monday, sunday) = (query.week.monday(), query.week.sunday());
-    let visible = scope.visibility();
-    let visits: Vec<Visit> = documents(
+    let visits: HashMap<UserId, Vec<Visit>> = documents(
         state,
-        principal,
+        tenant,
         DocKind::Visit,
-        &visible,
+        &ids,
         monday,
         sunday,
-        &ids,
+        |v: &Visit| v.person_id,
     )
     .await?;
-    let orders: Vec<Order> = documents(
+    let orders: HashMap<UserId, Vec<Order>> = documents(
         state,
-        principal,
+        tenant,
         DocKind::Order,
-        &visible,
+        &ids,
         monday,
         sunday,
-        &ids,
+        |o: &Order| o.person_id,
     )
     .await?;
-    let plans: Vec<Plan> = documents(
+    let plans: HashMap<UserId, Vec<Plan>> = documents(
         state,
-        principal,
+        tenant,
         DocKind::Plan,
-        &visible,
-        monday,
-        monday,
         &ids,
+        monday,
+        monday,
+        |p: &Plan| p.person_id,
     )
     .await?;
     let master = state.store.master_page(tenant, 0).await?;
@@ -157,14 +163,14 @@ pub async fn rep_weekly_reports(
         .into_iter()
         .map(|(person, person_name)| {
             let plan = plans
-                .iter()
-                .find(|p| p.person_id == person && p.week == query.week);
+                .get(&person)
+                .and_then(|p| p.iter().find(|p| p.week == query.week));
             let report = rep_weekly::rep_weekly(&WeekInputs {
                 week: query.week,
                 person,
                 plan,
-                visits: &visits,
-                orders: &orders,
+                visits: visits.get(&person).map_or(&[][..], Vec::as_slice),
+                orders: orders.get(&person).map_or(&[][..], Vec::as_slice),
                 products: &products,
             });
             RepWeeklyRow {
@@ -179,45 +185,39 @@ pub async fn rep_weekly_reports(
     })
 }
 
-/// The documents of `kind` dated `from..=to` (a plan by its week's Monday) whose owner is one
-/// of `people`, from the projection rows, page by page.
+/// The documents of `kind` of `people` dated `from..=to` (a plan by its week's Monday), from
+/// the projection rows, by owner (`person_of`). More than [`MAX_DOCUMENTS`]: `too_many_rows`.
 async fn documents<T: DeserializeOwned>(
     state: &AppState,
-    principal: &Principal,
+    tenant: fieldsync_shared::values::TenantId,
     kind: DocKind,
-    visible: &Option<crate::store::documents::Visibility>,
+    people: &[UserId],
     from: Date,
     to: Date,
-    people: &BTreeSet<UserId>,
-) -> ApiResult<Vec<T>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page: Vec<ProjectedDocument> = state
-            .store
-            .list_projected(
-                principal.tenant_id,
-                kind,
-                &ProjectionFilter {
-                    store_id: None,
-                    person_id: None,
-                    from: Some(from),
-                    to: Some(to),
-                    status: None,
-                    after,
-                    limit: PAGE,
-                    visible: visible.clone(),
-                },
-            )
-            .await?;
-        for row in page.iter().filter(|r| people.contains(&r.person_id)) {
-            out.push(serde_json::from_str(&row.document_json).map_err(ApiError::internal)?);
-        }
-        if page.len() < PAGE as usize {
-            return Ok(out);
-        }
-        after = page.last().map(ProjectedDocument::key);
+    person_of: impl Fn(&T) -> UserId,
+) -> ApiResult<HashMap<UserId, Vec<T>>> {
+    let mut out: HashMap<UserId, Vec<T>> = HashMap::new();
+    if people.is_empty() {
+        return Ok(out);
     }
+    let rows = state
+        .store
+        .people_documents_of(tenant, kind, people, from, to, MAX_DOCUMENTS + 1)
+        .await?;
+    if rows.len() > MAX_DOCUMENTS as usize {
+        return Err(ApiError::unprocessable(
+            "too_many_rows",
+            format!(
+                "more than {MAX_DOCUMENTS} {}s in the week: choose one rep (person_id)",
+                kind.as_str()
+            ),
+        ));
+    }
+    for json in &rows {
+        let doc: T = serde_json::from_str(json).map_err(ApiError::internal)?;
+        out.entry(person_of(&doc)).or_default().push(doc);
+    }
+    Ok(out)
 }
 
 const CSV_HEADER: &str = "week,person_id,person,planned,done,planned_done,unplanned,orders,amount,stale_stock,out_of_stock,shelf_price_below_floor,open_issues";

@@ -1,12 +1,15 @@
-//! What the manager's monthly report reads (docs/reports.md), from the `orders` and `expenses`
-//! projections: each person's sales of a month summed in SQL from the `amount` and `units`
-//! the projection keeps, the documents of the orders projected before those were kept, the
-//! expenses' documents, and the new and dormant stores counted per person in SQL. What is a
+//! What the reports over many people read (docs/reports.md), from the projections. For the
+//! manager's monthly report: each person's sales of a month summed in SQL from the `amount`
+//! and `units` the `orders` projection keeps, the documents of the orders projected before
+//! those were kept, the expenses' documents, and the new and dormant stores counted per
+//! person in SQL. For the rep's weekly report: the week's documents of some people, in one
+//! read per kind. What is a
 //! sale is the caller's: the statuses are bound (`rules::sales::SALE_STATUSES`). Reads of rows
 //! are bounded by a row limit the caller gives (it asks for one row more to tell that it was
 //! reached); the sums and counts return one row per person. The SQL, the same for both
 //! engines, is in `sales_sql`.
 
+use fieldsync_shared::document::DocKind;
 use fieldsync_shared::values::{Date, TenantId, UserId};
 
 use super::StoreResult;
@@ -85,4 +88,18 @@ pub trait SalesStore: Send + Sync {
         last: Date,
         statuses: &[&str],
     ) -> StoreResult<Vec<StoreCounts>>;
+
+    /// The documents of `kind` (`serde_json` of the hydrated documents the projection rows
+    /// hold: visits by planned date, orders by order date, plans by their week's Monday,
+    /// expenses by date) of `people` dated `first..=last`, by person; at most `limit`. One
+    /// read over the (tenant, person, date) index instead of pages of the listing.
+    async fn people_documents_of(
+        &self,
+        tenant: TenantId,
+        kind: DocKind,
+        people: &[UserId],
+        first: Date,
+        last: Date,
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
 }

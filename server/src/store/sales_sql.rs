@@ -6,13 +6,39 @@
 /// picks the `json_list!` form.
 macro_rules! sales_store {
     ($store:ty, $row:ty, $engine:ident) => {
+        use fieldsync_shared::document::DocKind;
         use fieldsync_shared::values::{Date, TenantId, UserId};
         use sqlx::Row;
 
         use $crate::store::decode::{json_ids, u32_of, user_id_of};
+        use $crate::store::plans_sql::plans_as_projection;
         use $crate::store::sales::{PeopleDocuments, PersonSales, SalesStore, StoreCounts};
         use $crate::store::sql_fragments::json_list;
         use $crate::store::StoreResult;
+
+        /// The documents of some people (`$2`, a JSON list) in a table with a date column,
+        /// from `$3` to `$4`, at most `$5`.
+        macro_rules! people_documents_sql {
+            ($table:expr, $date:literal) => {
+                concat!(
+                    "SELECT document FROM ",
+                    $table,
+                    "
+                     WHERE tenant_id = $1 AND person_id IN ",
+                    json_list!($engine, "$2"),
+                    "
+                       AND ",
+                    $date,
+                    " >= $3 AND ",
+                    $date,
+                    " <= $4
+                     ORDER BY person_id, ",
+                    $date,
+                    ", doc_id
+                     LIMIT $5"
+                )
+            };
+        }
 
         /// `high * 2^32 + low`: a sum of 64-bit values summed in two halves.
         fn halves(row: &$row, high: &str, low: &str) -> StoreResult<i128> {
@@ -208,6 +234,32 @@ macro_rules! sales_store {
                         })
                     })
                     .collect()
+            }
+
+            #[tracing::instrument(skip(self, people), fields(%tenant, kind = kind.as_str()))]
+            async fn people_documents_of(
+                &self,
+                tenant: TenantId,
+                kind: DocKind,
+                people: &[UserId],
+                first: Date,
+                last: Date,
+                limit: u32,
+            ) -> StoreResult<Vec<String>> {
+                let sql = match kind {
+                    DocKind::Visit => people_documents_sql!("visits", "planned_date"),
+                    DocKind::Order => people_documents_sql!("orders", "order_date"),
+                    DocKind::Plan => people_documents_sql!(plans_as_projection!(), "week_start"),
+                    DocKind::Expense => people_documents_sql!("expenses", "expense_date"),
+                };
+                Ok(sqlx::query_scalar(sql)
+                    .bind(tenant.to_string())
+                    .bind(json_ids(people))
+                    .bind(first.to_string())
+                    .bind(last.to_string())
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await?)
             }
         }
     };
