@@ -166,6 +166,13 @@ pub struct Order {
     pub findings: Vec<ShownFinding>,
 }
 
+crate::changed_fields::changed_fields! {
+    Order {
+        schema, id, number, store_id, person_id, visit_id, order_date, requested_delivery,
+        payment, status, lines, notes, created_at, submitted_at, evaluated_against, findings,
+    }
+}
+
 impl Order {
     /// Sum of line totals; `None` on overflow.
     pub fn total(&self) -> Option<Money> {
