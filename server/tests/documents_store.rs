@@ -1228,6 +1228,8 @@ pub async fn projections_filter_and_page<
                 number: format!("R001-26030{day}-K7QD-01"),
                 amount: fieldsync_shared::Money(100 * day as i64),
                 units: day as i64,
+                requested_delivery: Date::parse(&format!("2026-03-{:02}", day + 2)).unwrap(),
+                delivered_on: None,
                 document_json: format!("{{\"day\":{day}}}"),
             }),
             heads: Vec::new(),
