@@ -1,6 +1,6 @@
 // The delivery of an order, recorded on the phone offline: by the rep who took it, once, on a
 // submitted order, dated from the order date to today; refused otherwise with the write
-// policy's code (as the server would), and on the supervisor's phone after a sync.
+// policy's code (as the server would), and on the rep's other phone after a sync.
 package com.fieldsync.device.tests
 
 import com.fieldsync.device.*
@@ -34,8 +34,9 @@ object DeliveryTest : Suite("Delivery") {
             assertEquals("delivery" to "delivery_recorded", again.field to again.code)
             rep.syncNow()
 
-            val sup = loggedInDevice("sup1")
-            assertEquals(today().toString(), sup.order(order.id).deliveredOn)
+            // The rep's second phone receives it from the server.
+            val other = loggedInDevice("rep1")
+            assertEquals(today().toString(), other.order(order.id).deliveredOn)
         }
     }
 }

@@ -93,12 +93,14 @@ fn check_order_creation(editor: &Editor, after: &Order) -> Vec<Refusal> {
             format!("a new order cannot start out {}", after.status),
         ));
     }
+    // Taken, submitted and delivered before the phone synced (van sales): judged as recorded
+    // on the order without it.
     if after.delivery.is_some() {
-        out.push(Refusal::new(
-            Field::Delivery,
-            codes::ORDER_NOT_SOLD,
-            "a new order has not been delivered yet: record the delivery once it arrives",
-        ));
+        let undelivered = Order {
+            delivery: None,
+            ..after.clone()
+        };
+        out.extend(delivery_refusal(editor, &undelivered, after));
     }
     out
 }

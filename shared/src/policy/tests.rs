@@ -462,10 +462,23 @@ fn order_delivery_is_recorded_once_in_the_recorders_name() {
         &refusals,
     );
     assert_eq!(back, AnyDocument::Order(delivered.clone()));
-    // A new order comes without a delivery.
+    // A new order may come with its delivery (taken, submitted and delivered before the phone
+    // synced), judged the same way.
     assert_eq!(
         codes_of(&check_order(&rep, None, &delivered)),
+        Vec::<&str>::new()
+    );
+    let mut draft = delivered.clone();
+    draft.status = O::Draft;
+    assert_eq!(
+        codes_of(&check_order(&rep, None, &draft)),
         vec![codes::ORDER_NOT_SOLD]
+    );
+    let mut future = delivered.clone();
+    future.delivery = Some(delivery(rep.user_id, "2026-11-27"));
+    assert_eq!(
+        codes_of(&check_order(&rep, None, &future)),
+        vec![codes::DELIVERY_DATE_INVALID]
     );
 }
 
