@@ -662,6 +662,12 @@ fn monthly_report_in_the_console_with_chart_table_and_xlsx() {
     let heads = browser.text(&browser.wait_for("table.monthly thead"));
     assert!(heads.contains("On-time delivery 准时交付"), "{heads}");
     browser.full_page_screenshot(&shots.join("monthly.png"), WIDTH);
+    // The table scrolled to its end: the on-time delivery's columns.
+    browser.run(
+        "const t = document.querySelector('.table-scroll'); t.scrollLeft = t.scrollWidth; return 1",
+        json!([]),
+    );
+    browser.full_page_screenshot(&shots.join("monthly-delivery.png"), WIDTH);
 
     // The download, fetched by the browser with its own session.
     let href = browser
