@@ -35,8 +35,6 @@ use crate::state::AppState;
 use crate::store::sales::SaleFact;
 use crate::store::targets::Target;
 use crate::targets::{month_targets, Period};
-
-pub mod delivery;
 use delivery::{Deliveries, DeliveryFigures};
 
 /// Most orders (and, separately, expenses) one month of a report may read; beyond it, ask for
@@ -809,6 +807,8 @@ pub fn sheets(r: &MonthlyReport) -> Vec<Sheet> {
     };
     vec![teams, reps]
 }
+
+pub mod delivery;
 
 #[cfg(test)]
 mod tests;
