@@ -443,6 +443,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
+        (DocKind::Order, "delivery") => Field::Delivery,
         (DocKind::Order | DocKind::Plan, "submitted_at") => Field::SubmittedAt,
         (DocKind::Plan, "week") => Field::Identity,
         (DocKind::Plan, "entries" | "removed" | "days" | "generated_at") => Field::Entries,

@@ -10,8 +10,8 @@
 //! expense by `rules::expense::month_expenses` (what the budget counts), a month's target by
 //! `targets::month_targets`.
 //!
-//! Order on-time delivery is not reported: an order records the delivery date requested, but
-//! nothing records when it was delivered.
+//! Order on-time delivery (`delivery`): the orders due in each month counted by their recorded
+//! delivery in SQL, apart from the rest (`DeliveryStore`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -35,6 +35,7 @@ use crate::state::AppState;
 use crate::store::sales::SaleFact;
 use crate::store::targets::Target;
 use crate::targets::{month_targets, Period};
+use delivery::{Deliveries, DeliveryFigures};
 
 /// Most orders (and, separately, expenses) one month of a report may read; beyond it, ask for
 /// one rep.
@@ -102,6 +103,8 @@ pub struct Comparison {
     pub achievement_bp: Option<i64>,
     /// Expenses over sales of that month, basis points; `None` without sales.
     pub expense_ratio_bp: Option<i64>,
+    /// Order on-time delivery of that month ([`DeliveryFigures::on_time_bp`]).
+    pub on_time_bp: Option<i64>,
 }
 
 /// One line of the report: a rep, a team or the total.
@@ -137,6 +140,8 @@ pub struct MonthlyRow {
     pub expense_amount: i64,
     /// `expense_amount` over `sales_amount`, basis points, rounded down; `None` without sales.
     pub expense_ratio_bp: Option<i64>,
+    /// Order on-time delivery: the orders due in the month by their recorded delivery.
+    pub delivery: DeliveryFigures,
     pub last_month: Comparison,
     pub last_year: Comparison,
 }
@@ -172,6 +177,7 @@ pub struct Figures {
     pub target: Money,
     pub target_volume: i64,
     pub expenses: Money,
+    pub deliveries: Deliveries,
 }
 
 fn add(a: Money, b: Money) -> Money {
@@ -186,6 +192,7 @@ impl Figures {
             target: add(self.target, o.target),
             target_volume: self.target_volume.saturating_add(o.target_volume),
             expenses: add(self.expenses, o.expenses),
+            deliveries: self.deliveries.plus(o.deliveries),
         }
     }
     fn is_empty(&self) -> bool {
@@ -261,6 +268,8 @@ pub struct MonthData {
     pub sales: Vec<Sale>,
     pub expenses: Vec<Expense>,
     pub targets: BTreeMap<UserId, Target>,
+    /// Per person, the orders due in the month by delivery (`delivery::month_deliveries`).
+    pub deliveries: HashMap<UserId, Deliveries>,
 }
 
 /// `person`'s figures of `data`'s month (`sales`: theirs).
@@ -278,6 +287,7 @@ fn figures(data: &MonthData, sales: &[&Sale], expenses: &[&Expense], person: Use
         target: target.map_or(Money::ZERO, |t| t.amount),
         target_volume: target.map_or(0, |t| t.volume),
         expenses: month_expenses(expenses.iter().copied(), person, day),
+        deliveries: data.deliveries.get(&person).copied().unwrap_or_default(),
     }
 }
 
@@ -360,6 +370,7 @@ fn comparison(month: &MonthData, f: &Figures) -> Comparison {
         sales_amount: f.sales.0,
         achievement_bp: f.achievement_bp(),
         expense_ratio_bp: f.expense_ratio_bp(),
+        on_time_bp: f.deliveries.on_time_bp(),
     }
 }
 
@@ -387,6 +398,7 @@ fn row(
         dormant_stores: m.dormant_stores,
         expense_amount: m.this.expenses.0,
         expense_ratio_bp: m.this.expense_ratio_bp(),
+        delivery: m.this.deliveries.figures(),
         last_month: comparison(last_month, &m.last_month),
         last_year: comparison(last_year, &m.last_year),
     }
@@ -515,6 +527,7 @@ async fn month_data(
         sales,
         expenses,
         targets,
+        deliveries: HashMap::new(),
     })
 }
 
@@ -624,6 +637,11 @@ pub async fn monthly_report(
     this.month = Some(month.clone());
     last.month = month.month_before(1);
     year_before.month = month.month_before(12);
+    for data in [&mut this, &mut last, &mut year_before] {
+        if let Some(m) = &data.month {
+            data.deliveries = delivery::month_deliveries(state, tenant, &ids, m).await?;
+        }
+    }
     Ok(report(&Inputs {
         people: &people,
         months: [&this, &last, &year_before],
@@ -649,7 +667,7 @@ pub fn all_rows(r: &MonthlyReport) -> impl Iterator<Item = &MonthlyRow> {
 /// The report as CSV (RFC 4180): the reps, the teams and the total, one line each; amounts in
 /// major units, ratios in basis points (empty where there is none).
 pub fn csv(r: &MonthlyReport) -> String {
-    let mut out = format!("{CSV_HEADER}\r\n");
+    let mut out = format!("{CSV_HEADER},{}\r\n", delivery::CSV_COLUMNS);
     for row in all_rows(r) {
         let fields = [
             row.level.clone(),
@@ -674,7 +692,16 @@ pub fn csv(r: &MonthlyReport) -> String {
             opt(row.last_year.achievement_bp),
             opt(row.last_year.expense_ratio_bp),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let delivery = delivery::csv_fields(
+            &row.delivery,
+            row.last_month.on_time_bp,
+            row.last_year.on_time_bp,
+        );
+        let line: Vec<String> = fields
+            .iter()
+            .chain(&delivery)
+            .map(|f| csv_field(f))
+            .collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -728,6 +755,13 @@ fn figure_cells(row: &MonthlyRow) -> Vec<Cell> {
         pct(row.last_year.achievement_bp),
         pct(row.last_year.expense_ratio_bp),
     ]
+    .into_iter()
+    .chain(delivery::cells(
+        &row.delivery,
+        row.last_month.on_time_bp,
+        row.last_year.on_time_bp,
+    ))
+    .collect()
 }
 
 /// The report as workbook sheets: `Teams 团队` (the teams and the total) and `Reps 人员`;
@@ -735,8 +769,10 @@ fn figure_cells(row: &MonthlyRow) -> Vec<Cell> {
 pub fn sheets(r: &MonthlyReport) -> Vec<Sheet> {
     let mut team_header = vec!["month", "team"];
     team_header.extend(FIGURE_HEADER);
+    team_header.extend(delivery::XLSX_COLUMNS);
     let mut rep_header = vec!["month", "team", "person_id", "person"];
     rep_header.extend(FIGURE_HEADER);
+    rep_header.extend(delivery::XLSX_COLUMNS);
     let teams = Sheet {
         name: "Teams 团队".into(),
         header: team_header,
@@ -771,6 +807,8 @@ pub fn sheets(r: &MonthlyReport) -> Vec<Sheet> {
     };
     vec![teams, reps]
 }
+
+pub mod delivery;
 
 #[cfg(test)]
 mod tests;
