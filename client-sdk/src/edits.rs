@@ -6,9 +6,9 @@
 
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
+use fieldsync_shared::changed_fields::ChangedFields;
 use fieldsync_shared::document::{
-    hydrate_expense, hydrate_order, hydrate_plan, hydrate_visit, reconcile_expense,
-    reconcile_order, reconcile_plan, reconcile_visit,
+    hydrate_expense, hydrate_order, hydrate_plan, hydrate_visit, DocumentError,
 };
 use fieldsync_shared::expense::Expense;
 use fieldsync_shared::limits::{self, DocumentLimits};
@@ -26,10 +26,9 @@ use crate::error::{DeviceError, Result};
 use crate::store::{self, Database, DocRow};
 
 /// A document kind the device edits as a typed struct.
-pub(crate) trait Document: Clone + Sized {
+pub(crate) trait Document: ChangedFields + Clone + Sized {
     const KIND: DocKind;
     fn hydrate(doc: &AutoCommit) -> Result<Self>;
-    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()>;
     /// Who the document belongs to and where: the write policy judges the editor's relation to
     /// them.
     fn owner(&self) -> (UserId, StoreId);
@@ -40,9 +39,6 @@ impl Document for Visit {
     const KIND: DocKind = DocKind::Visit;
     fn hydrate(doc: &AutoCommit) -> Result<Self> {
         Ok(hydrate_visit(doc)?)
-    }
-    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
-        Ok(reconcile_visit(doc, self)?)
     }
     fn owner(&self) -> (UserId, StoreId) {
         (self.person_id, self.store_id)
@@ -57,9 +53,6 @@ impl Document for Order {
     fn hydrate(doc: &AutoCommit) -> Result<Self> {
         Ok(hydrate_order(doc)?)
     }
-    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
-        Ok(reconcile_order(doc, self)?)
-    }
     fn owner(&self) -> (UserId, StoreId) {
         (self.person_id, self.store_id)
     }
@@ -72,9 +65,6 @@ impl Document for Plan {
     const KIND: DocKind = DocKind::Plan;
     fn hydrate(doc: &AutoCommit) -> Result<Self> {
         Ok(hydrate_plan(doc)?)
-    }
-    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
-        Ok(reconcile_plan(doc, self)?)
     }
     /// A plan has no store: the nil id, in no territory, so its owner alone counts.
     fn owner(&self) -> (UserId, StoreId) {
@@ -89,9 +79,6 @@ impl Document for Expense {
     const KIND: DocKind = DocKind::Expense;
     fn hydrate(doc: &AutoCommit) -> Result<Self> {
         Ok(hydrate_expense(doc)?)
-    }
-    fn reconcile(&self, doc: &mut AutoCommit) -> Result<()> {
-        Ok(reconcile_expense(doc, self)?)
     }
     /// An expense is judged by its owner alone (the store it was for gives no one a say).
     fn owner(&self) -> (UserId, StoreId) {
@@ -119,8 +106,9 @@ pub(crate) fn edit<D: Document, T>(
     let mut after = before.clone();
     let out = edit(&conn, &profile, &mut after)?;
     authorize(&conn, &profile, Some(&before), &after)?;
-    // Reconciling the hydrated-then-edited struct writes only the fields that changed.
-    after.reconcile(&mut doc)?;
+    // Only the fields the edit changed are written, and only they are read back: an edit
+    // costs what it changes, not the size of the document.
+    D::reconcile_changed(&mut doc, &before, &after).map_err(DocumentError::from)?;
     commit(&mut conn, id, D::KIND, &mut doc, message, |tx, _| extra(tx))?;
     Ok(out)
 }
@@ -171,7 +159,7 @@ pub(crate) fn commit(
     );
     // The server refuses a document past the document limits: refuse the edit here, before
     // anything is saved (the transaction rolls back).
-    let ops = limits::count_ops(&doc.get_changes(&[]));
+    let ops = limits::count_ops(&doc.get_changes_meta(&[]));
     limits::check(doc, ops, 0, &DocumentLimits::default())
         .map_err(|over| ParseError::new("document", over.to_string()))?;
     store::save_doc(&tx, id, kind, doc)?;

@@ -15,7 +15,7 @@ use layer_check::{
 
 /// `fieldsync-shared`: parsed values at the bottom, the rules and policies at the top.
 const SHARED: Layers = &[
-    ("values", &["values", "evaluation"]),
+    ("values", &["values", "evaluation", "changed_fields"]),
     (
         "documents and the organisation",
         &[

@@ -288,7 +288,7 @@ fn read_history(
     let mut doc = open_stored_editable(&stored).map_err(unreadable)?;
     // Bounded work: a document stored before the limits existed may be past them, and
     // describing its changes could take any amount of time and memory.
-    let ops = limits::count_ops(&doc.get_changes(&[]));
+    let ops = limits::count_ops(&doc.get_changes_meta(&[]));
     if let Err(over) = limits::check(&doc, ops, stored_bytes(&stored), limits) {
         tracing::warn!(doc_id = %stored.id, limit = over.limit(), "history of a document past the limits refused");
         return Err(ApiError::unprocessable(
@@ -443,6 +443,7 @@ pub fn field_of(kind: DocKind, key: &str) -> Option<Field> {
         (DocKind::Visit, "review") => Field::Review,
         (DocKind::Order, "lines") => Field::Lines,
         (DocKind::Order, "payment" | "requested_delivery") => Field::Terms,
+        (DocKind::Order, "delivery") => Field::Delivery,
         (DocKind::Order | DocKind::Plan, "submitted_at") => Field::SubmittedAt,
         (DocKind::Plan, "week") => Field::Identity,
         (DocKind::Plan, "entries" | "removed" | "days" | "generated_at") => Field::Entries,

@@ -10,7 +10,7 @@ use autosurgeon::Text;
 use fieldsync_shared::document::{new_document, reconcile_order, reconcile_plan, reconcile_visit};
 use fieldsync_shared::evaluation::{CreditBasis, RulesBasis, ShownFinding};
 use fieldsync_shared::order::{
-    Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
+    Delivery, Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
 use fieldsync_shared::plan::{
     EntryReason, IsoWeek, Plan, PlanDay, PlanDecision, PlanEntry, PlanReview, PlanStatus,
@@ -313,6 +313,11 @@ fn order(full: bool, evaluated: bool) -> AutoCommit {
         submitted_at: full.then(at),
         evaluated_against: basis(full, evaluated),
         findings: findings(full),
+        delivery: full.then(|| Delivery {
+            delivered_on: date.add_days(3),
+            recorded_by: user(),
+            recorded_at: at(),
+        }),
     };
     let mut doc = new_document(automerge::ActorId::random());
     reconcile_order(&mut doc, &order).unwrap();

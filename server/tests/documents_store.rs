@@ -11,12 +11,13 @@ use std::sync::Arc;
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash};
 use fieldsync_server::auth::receipts::ReceiptKey;
 use fieldsync_server::scope::ReadScope;
+use fieldsync_server::store::deliveries::DeliveryCount;
 use fieldsync_server::store::documents::{
     ChangeOrigin, CommitOutcome, CompactionOutcome, DocumentStore, DocumentWrite, ExpectedVersion,
     LoadedDocument, NewChange, OrderProjection, Projection, ProjectionFilter, ProjectionKey,
     PullData, PushCommit, StoredDocument, VisitProjection,
 };
-use fieldsync_server::store::{DirectoryStore, ExpenseStore, Store, VerdictStore};
+use fieldsync_server::store::{DeliveryStore, DirectoryStore, ExpenseStore, Store, VerdictStore};
 use fieldsync_server::sync::compaction::compact;
 use fieldsync_server::sync::merge::open_stored;
 use fieldsync_server::sync::pull::{pull, START};
@@ -1193,7 +1194,7 @@ pub async fn concurrent_pushes_keep_the_feed_in_commit_order<
 }
 
 pub async fn projections_filter_and_page<
-    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore,
+    S: DocumentStore + DirectoryStore + VerdictStore + ExpenseStore + DeliveryStore,
 >(
     store: &S,
     tenant: TenantId,
@@ -1228,6 +1229,13 @@ pub async fn projections_filter_and_page<
                 number: format!("R001-26030{day}-K7QD-01"),
                 amount: fieldsync_shared::Money(100 * day as i64),
                 units: day as i64,
+                requested_delivery: Date::parse(&format!("2026-03-{:02}", day + 2)).unwrap(),
+                // Day 4's on its requested day, day 5's two days late, day 6's not recorded.
+                delivered_on: match day {
+                    4 => Some(Date::parse("2026-03-06").unwrap()),
+                    5 => Some(Date::parse("2026-03-09").unwrap()),
+                    _ => None,
+                },
                 document_json: format!("{{\"day\":{day}}}"),
             }),
             heads: Vec::new(),
@@ -1238,6 +1246,39 @@ pub async fn projections_filter_and_page<
         .await
         .unwrap();
     assert!(matches!(outcome, CommitOutcome::Committed(_)));
+
+    // The monthly report's on-time delivery, counted from the projection: the submitted
+    // orders due 2026-03-04..=08 (days 4, 5, 6; day 2's, due on the 4th, is a draft).
+    let counts = store
+        .delivery_counts(
+            tenant,
+            &[person, UserId::new_random()],
+            Date::parse("2026-03-04").unwrap(),
+            Date::parse("2026-03-08").unwrap(),
+            &["submitted", "approved"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        vec![DeliveryCount {
+            person_id: person,
+            due: 3,
+            on_time: 1,
+            late: 1
+        }]
+    );
+    let elsewhere = store
+        .delivery_counts(
+            other,
+            &[person],
+            Date::parse("2026-03-01").unwrap(),
+            Date::parse("2026-03-31").unwrap(),
+            &["submitted", "draft"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, vec![], "another tenant's");
 
     let list = |filter: ProjectionFilter| async move {
         store

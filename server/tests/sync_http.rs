@@ -631,6 +631,7 @@ fn new_order(phone: &Phone, store_id: StoreId) -> (DocId, AutoCommit) {
         submitted_at: None,
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     };
     let mut doc = new_document(phone.actor.clone());
     fieldsync_shared::document::reconcile_order(&mut doc, &order).unwrap();

@@ -275,6 +275,31 @@ pub fn reconcile_expense(doc: &mut AutoCommit, value: &Expense) -> Result<(), Do
     Ok(autosurgeon::reconcile(doc, value)?)
 }
 
+/// Writes `target` into `doc`, whose state hydrates to `current`, by its changed top-level
+/// fields only ([`crate::changed_fields`]): the same operations as reconciling the whole of
+/// `target`, without reading the unchanged fields back. Does not commit. Documents of two
+/// kinds are reconciled whole.
+pub fn reconcile_changes(
+    doc: &mut AutoCommit,
+    current: &AnyDocument,
+    target: &AnyDocument,
+) -> Result<(), DocumentError> {
+    use crate::changed_fields::ChangedFields;
+    match (current, target) {
+        (AnyDocument::Visit(c), AnyDocument::Visit(t)) => Visit::reconcile_changed(doc, c, t)?,
+        (AnyDocument::Order(c), AnyDocument::Order(t)) => Order::reconcile_changed(doc, c, t)?,
+        (AnyDocument::Plan(c), AnyDocument::Plan(t)) => Plan::reconcile_changed(doc, c, t)?,
+        (AnyDocument::Expense(c), AnyDocument::Expense(t)) => {
+            Expense::reconcile_changed(doc, c, t)?
+        }
+        (_, AnyDocument::Visit(t)) => reconcile_visit(doc, t)?,
+        (_, AnyDocument::Order(t)) => reconcile_order(doc, t)?,
+        (_, AnyDocument::Plan(t)) => reconcile_plan(doc, t)?,
+        (_, AnyDocument::Expense(t)) => reconcile_expense(doc, t)?,
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use automerge::transaction::Transactable;
@@ -681,5 +706,81 @@ mod tests {
         assert_eq!(stores, [1, 2]);
         assert_eq!(a.get_all(ROOT, "status").unwrap().len(), 1);
         assert_eq!(merged.status, PlanStatus::Draft);
+    }
+}
+
+#[cfg(test)]
+mod changed_fields_tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, AutoCommit};
+
+    use super::{hydrate_visit, new_document, reconcile_changes, reconcile_visit, AnyDocument};
+    use crate::testkit::*;
+    use crate::values::Timestamp;
+    use crate::visit::{NoteEntry, Visit, VisitStatus};
+
+    /// A document at `start`, then the same edit of its state (hydrated, as the server holds
+    /// it) written by a whole reconcile and by the changed fields: both leave the document at
+    /// the edited state; the operations each wrote.
+    fn both_ways(start: &Visit, edit: impl Fn(&mut Visit)) -> (usize, usize) {
+        let mut base = new_document(ActorId::random());
+        reconcile_visit(&mut base, start).unwrap();
+        base.commit();
+        let current = hydrate_visit(&base).unwrap();
+        let mut target = current.clone();
+        edit(&mut target);
+
+        let mut whole = base.fork();
+        reconcile_visit(&mut whole, &target).unwrap();
+        let mut changed = base.fork();
+        reconcile_changes(
+            &mut changed,
+            &AnyDocument::Visit(current),
+            &AnyDocument::Visit(target.clone()),
+        )
+        .unwrap();
+        let ops = |doc: &mut AutoCommit| {
+            let n = doc.pending_ops();
+            doc.commit();
+            n
+        };
+        let (whole_ops, changed_ops) = (ops(&mut whole), ops(&mut changed));
+        assert_eq!(hydrate_visit(&whole).unwrap(), target);
+        assert_eq!(hydrate_visit(&changed).unwrap(), target);
+        (whole_ops, changed_ops)
+    }
+
+    #[test]
+    fn writes_what_a_whole_reconcile_writes() {
+        let mut start = complete_visit(1_000);
+        let rep = start.person_id;
+        for i in 0..30 {
+            add_line(
+                &mut start,
+                audit_line(&format!("SKU{i:03}"), "shelf", 3, rep),
+            );
+        }
+        // A hold: the status alone.
+        let held = |v: &mut Visit| v.status = VisitStatus::InProgress;
+        assert_eq!(both_ways(&start, held), (1, 1));
+
+        // Several fields at once: nested maps, the note list and the earlier notes' text.
+        let edited = |v: &mut Visit| {
+            v.status = VisitStatus::CheckedOut;
+            v.audit.values_mut().next().unwrap().facings = 9;
+            v.note_entries.as_mut().unwrap().push(NoteEntry {
+                by: v.person_id,
+                by_name: "Rep".into(),
+                at: Timestamp(5),
+                text: "manager away".into(),
+            });
+            v.notes.update("earlier note");
+        };
+        let (whole, changed) = both_ways(&start, edited);
+        assert_eq!(whole, changed);
+        assert!(changed > 3, "{changed} operations");
+
+        // Nothing changed: nothing written.
+        assert_eq!(both_ways(&start, |_| {}), (0, 0));
     }
 }

@@ -118,6 +118,13 @@ pub struct Expense {
     pub review: Option<ExpenseReview>,
 }
 
+crate::changed_fields::changed_fields! {
+    Expense {
+        schema, id, person_id, expense_type, amount, date, store_id, visit_id, description,
+        receipt, status, created_at, submitted_at, approver, evaluated_against, findings, review,
+    }
+}
+
 impl Expense {
     /// A new draft of `person`'s.
     pub fn new(

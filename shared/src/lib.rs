@@ -24,6 +24,7 @@
 //! Nothing in this crate performs I/O.
 
 pub mod agreement;
+pub mod changed_fields;
 pub mod document;
 pub mod evaluation;
 pub mod expense;

@@ -136,9 +136,14 @@ pub fn check(
     Ok(())
 }
 
-/// Operations in every change of `doc`'s history.
-pub fn count_ops(changes: &[automerge::Change]) -> usize {
-    changes.iter().map(automerge::Change::len).sum()
+/// Operations in every change of a document's history, from the changes' metadata
+/// (`get_changes_meta(&[])`): read from the change graph, where `get_changes` would encode
+/// every change again. A change numbers its operations `start_op..=max_op`.
+pub fn count_ops(changes: &[automerge::ChangeMetadata<'_>]) -> usize {
+    changes
+        .iter()
+        .map(|c| usize::try_from((c.max_op + 1).saturating_sub(c.start_op)).unwrap_or(usize::MAX))
+        .fold(0, usize::saturating_add)
 }
 
 fn check_text(path: &str, bytes: usize, limits: &DocumentLimits) -> Result<(), LimitExceeded> {
@@ -170,7 +175,7 @@ mod tests {
     use super::*;
 
     fn ops(doc: &mut AutoCommit) -> usize {
-        count_ops(&doc.get_changes(&[]))
+        count_ops(&doc.get_changes_meta(&[]))
     }
 
     fn checked(doc: &mut AutoCommit, limits: &DocumentLimits) -> Result<(), LimitExceeded> {
@@ -178,6 +183,23 @@ mod tests {
         let n = ops(doc);
         let bytes = doc.save().len();
         check(doc, n, bytes, limits)
+    }
+
+    #[test]
+    fn operations_are_counted_from_the_metadata_as_in_the_changes() {
+        let mut doc = AutoCommit::new();
+        let list = doc.put_object(ROOT, "lines", ObjType::List).unwrap();
+        for i in 0..5 {
+            doc.insert(&list, i, i as i64).unwrap();
+        }
+        doc.commit();
+        doc.delete(&list, 0).unwrap();
+        doc.put(ROOT, "status", "submitted").unwrap();
+        doc.commit();
+        doc.commit(); // an empty commit is no change
+        let from_changes: usize = doc.get_changes(&[]).iter().map(|c| c.len()).sum();
+        assert_eq!(from_changes, 8);
+        assert_eq!(ops(&mut doc), from_changes);
     }
 
     #[test]

@@ -164,6 +164,31 @@ pub struct Order {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub findings: Vec<ShownFinding>,
+    /// The delivery as the store received it, recorded once by the rep (or their supervisor
+    /// or manager) after the fact; `None` until then, and in orders written before it was
+    /// recorded (the field is then absent and reads as `None`). Which recordings are allowed:
+    /// `policy::check_order`; what is on time: `rules::delivery::timeliness`.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// When an order reached the store, and who said so when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Delivery {
+    /// The day the store received the goods.
+    pub delivered_on: Date,
+    pub recorded_by: UserId,
+    /// When it was recorded (device clock); its UTC date is the latest `delivered_on` allowed.
+    pub recorded_at: Timestamp,
+}
+
+crate::changed_fields::changed_fields! {
+    Order {
+        schema, id, number, store_id, person_id, visit_id, order_date, requested_delivery,
+        payment, status, lines, notes, created_at, submitted_at, evaluated_against, findings,
+        delivery,
+    }
 }
 
 impl Order {

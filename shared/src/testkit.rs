@@ -166,6 +166,7 @@ pub fn order() -> Order {
         submitted_at: None,
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     }
 }
 

@@ -263,6 +263,21 @@ pub struct Visit {
     pub success_scores: Option<BTreeMap<String, SuccessScore>>,
 }
 
+crate::changed_fields::changed_fields! {
+    Visit {
+        schema, id, store_id, person_id, planned_date, status, check_in, check_out, steps,
+        audit, photos, notes,
+        note_entries: Option<Vec<NoteEntry>> => reconcile_note_list,
+        review, evaluated_against, findings, plan_id,
+        competitor_sightings: Option<BTreeMap<String, CompetitorSighting>>
+            => competitors::reconcile_sightings,
+        stock_counts: Option<BTreeMap<String, StockCount>> => stock::reconcile_stock_counts,
+        promotion_checks: Option<BTreeMap<String, PromotionCheck>>
+            => crate::promotion::reconcile_checks,
+        success_scores: Option<BTreeMap<String, SuccessScore>> => crate::success::reconcile_scores,
+    }
+}
+
 impl Visit {
     /// A new planned visit.
     pub fn new(id: DocId, store_id: StoreId, person_id: UserId, planned_date: Date) -> Self {

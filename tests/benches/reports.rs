@@ -221,17 +221,26 @@ DROP TABLE b_visits;
 CREATE TEMP TABLE b_orders AS
   SELECT md5('bench-order-' || r.i || '-' || d.n || '-' || s)::uuid::text AS id, r.id AS person,
          md5('bench-store-' || r.i || '-' || ((d.n * {opd} + s) % {spr}))::uuid::text AS store,
-         to_char(d.day, 'YYYY-MM-DD') AS day
+         to_char(d.day, 'YYYY-MM-DD') AS day,
+         to_char(d.day + 3, 'YYYY-MM-DD') AS requested,
+         -- Delivered 2 to 4 days after the order (a third late), one in ten not recorded,
+         -- none in the future.
+         CASE WHEN (d.n + s) % 10 = 0 OR d.day + 4 > current_date THEN NULL
+              ELSE to_char(d.day + 2 + ((d.n + s) % 3)::int, 'YYYY-MM-DD') END AS delivered
   FROM b_rep r, b_day d, generate_series(0, {opd} - 1) s;
 INSERT INTO documents (id, tenant_id, kind, version, last_seq, created_at, updated_at)
   SELECT id, '{tenant}', 'order', 1, 0, 0, 0 FROM b_orders;
 INSERT INTO orders (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq,
-                    amount, units, document)
+                    amount, units, requested_delivery, delivered_on, document)
   SELECT o.id, '{tenant}', o.store, o.person, o.day, '{os}', t.number, 0, t.amount, t.units,
-         jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(t.doc,
+         o.requested, o.delivered,
+         jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(t.doc,
            '{{id}}', to_jsonb(o.id)), '{{store_id}}', to_jsonb(o.store)),
            '{{person_id}}', to_jsonb(o.person)), '{{order_date}}', to_jsonb(o.day)),
-           '{{status}}', '"{os}"')::text
+           '{{status}}', '"{os}"'), '{{requested_delivery}}', to_jsonb(o.requested)),
+           '{{delivery}}', CASE WHEN o.delivered IS NULL THEN 'null'::jsonb
+                           ELSE jsonb_build_object('delivered_on', o.delivered,
+                                                   'recorded_by', o.person, 'recorded_at', 0) END)::text
   FROM b_orders o, b_order t;
 DROP TABLE b_orders;
 

@@ -177,6 +177,12 @@ fn the_readme_walkthrough_works() {
     assert!(refused.contains("quantity_zero"), "{refused}");
     rep.ok(&["order", "line", &order, "--sku", "COLA-330", "--qty", "24"]);
     rep.ok(&["order", "submit", &order]);
+    // Delivered the same day (van sales): recorded offline, not for tomorrow.
+    let tomorrow = Timestamp::now().utc_date().add_days(1).to_string();
+    let refused = rep.fails(6, &["order", "deliver", &order, "--on", &tomorrow]);
+    assert!(refused.contains("delivery_date_invalid"), "{refused}");
+    let today = Timestamp::now().utc_date().to_string();
+    rep.ok(&["order", "deliver", &order, "--on", &today]);
 
     // Back online.
     merch.ok(&["sync"]);
@@ -235,6 +241,10 @@ fn the_readme_walkthrough_works() {
 
     let served_order = server.get_json(&token, &format!("/v1/orders/{order}"));
     assert_eq!(served_order["document"]["status"], "submitted");
+    assert_eq!(
+        served_order["document"]["delivery"]["delivered_on"],
+        today.as_str()
+    );
     assert_eq!(
         served_order["document"]["lines"]["COLA-330"]["quantity"],
         24

@@ -69,12 +69,34 @@ pub(crate) fn template(server: &TestServer, username: &str, store: &str) -> Orde
 /// and pushed whole by the rep's raw client (an order's date is fixed at creation).
 pub(crate) fn sale(
     server: &TestServer,
-    (rep, raw, template): (&TestDevice, &DeviceToken, &Order),
+    parts: (&TestDevice, &DeviceToken, &Order),
     store: &str,
     cases: u32,
     date: Date,
     seq: u32,
 ) {
+    // After the lead time from today (the server judges the submission today), and each its
+    // own: the same lines and delivery date for a store would be flagged.
+    let back = (today().naive() - date.naive()).num_days();
+    sold_order(
+        server,
+        parts,
+        (store, cases),
+        date,
+        seq,
+        today().add_days(5 + back),
+    );
+}
+
+/// [`sale`] with the delivery requested for `requested`; the order's id.
+fn sold_order(
+    server: &TestServer,
+    (rep, raw, template): (&TestDevice, &DeviceToken, &Order),
+    (store, cases): (&str, u32),
+    date: Date,
+    seq: u32,
+    requested: Date,
+) -> DocId {
     // Through JSON: a fresh notes text, not one tied to the template document's history.
     let mut o: Order = serde_json::from_value(serde_json::to_value(template).unwrap()).unwrap();
     let code = PersonCode::parse(template.number.as_str().split('-').next().unwrap()).unwrap();
@@ -82,10 +104,7 @@ pub(crate) fn sale(
     o.number = OrderNumber::generate(&code, date, &raw.device_id, seq);
     o.store_id = rep.store_by_code(store).expect("store").id;
     o.order_date = date;
-    // After the lead time from today (the server judges the submission today), and each its
-    // own: the same lines and delivery date for a store would be flagged.
-    let back = (today().naive() - date.naive()).num_days();
-    o.requested_delivery = today().add_days(5 + back);
+    o.requested_delivery = requested;
     o.lines.get_mut("COLA-330").expect("the line").quantity = 24 * cases;
     o.status = OrderStatus::Submitted;
     o.created_at = Timestamp::now();
@@ -103,6 +122,7 @@ pub(crate) fn sale(
         panic!("stored expected: {:?}", resp.outcomes);
     };
     assert!(findings.is_empty(), "{store} {date}: {findings:?}");
+    o.id
 }
 
 /// An expense of `amount` dated `date` in `status`, through the raw client.
@@ -234,9 +254,11 @@ fn figures(
         "new_stores": stores[0], "dormant_stores": stores[1],
         "expense_amount": expense.0, "expense_ratio_bp": expense.1,
         "last_month": {"month": last_month.0, "sales_amount": last_month.1,
-                       "achievement_bp": last_month.2, "expense_ratio_bp": last_month.3},
+                       "achievement_bp": last_month.2, "expense_ratio_bp": last_month.3,
+                       "on_time_bp": null},
         "last_year": {"month": last_year.0, "sales_amount": last_year.1,
-                      "achievement_bp": last_year.2, "expense_ratio_bp": last_year.3},
+                      "achievement_bp": last_year.2, "expense_ratio_bp": last_year.3,
+                      "on_time_bp": null},
     })
 }
 
@@ -273,7 +295,15 @@ fn expected(m: &Months) -> (Value, Value, Value) {
 /// `row` without the fields that name it.
 fn figures_of(row: &Value) -> Value {
     let mut row = row.clone();
-    for key in ["level", "team_id", "team_name", "person_id", "person_name"] {
+    // Order on-time delivery has a set of its own (`delivery_known_answers`).
+    for key in [
+        "level",
+        "team_id",
+        "team_name",
+        "person_id",
+        "person_name",
+        "delivery",
+    ] {
         row.as_object_mut().unwrap().remove(key);
     }
     row
@@ -331,9 +361,21 @@ fn sheet_figures(row: &[Value], at: usize, m: &Months) -> Value {
         "new_stores": n(&c[6]), "dormant_stores": n(&c[7]),
         "expense_amount": minor(&c[8]), "expense_ratio_bp": bp(&c[9]),
         "last_month": {"month": m.name(1), "sales_amount": minor(&c[10]),
-                       "achievement_bp": bp(&c[11]), "expense_ratio_bp": bp(&c[12])},
+                       "achievement_bp": bp(&c[11]), "expense_ratio_bp": bp(&c[12]),
+                       "on_time_bp": bp(&c[21])},
         "last_year": {"month": m.name(12), "sales_amount": minor(&c[13]),
-                      "achievement_bp": bp(&c[14]), "expense_ratio_bp": bp(&c[15])},
+                      "achievement_bp": bp(&c[14]), "expense_ratio_bp": bp(&c[15]),
+                      "on_time_bp": bp(&c[22])},
+    })
+}
+
+/// A workbook row's on-time delivery (from column `at`) in the JSON's form.
+fn sheet_delivery(row: &[Value], at: usize) -> Value {
+    let c = &row[at + 16..];
+    let n = |v: &Value| json!(v.as_f64().expect("a number") as i64);
+    json!({
+        "due_orders": n(&c[0]), "delivered_on_time": n(&c[1]), "delivered_late": n(&c[2]),
+        "not_recorded": n(&c[3]), "on_time_bp": bp(&c[4]),
     })
 }
 
@@ -402,9 +444,14 @@ fn known_answers(postgres: bool) {
     assert!(content_type.starts_with("text/csv"), "{content_type}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "{csv}");
-    assert_eq!(lines[0], "level,team_id,team,person_id,person,sales_amount,sales_volume,target_amount,target_volume,achievement_bp,volume_achievement_bp,new_stores,dormant_stores,expense_amount,expense_ratio_bp,last_month_sales_amount,last_month_achievement_bp,last_month_expense_ratio_bp,last_year_sales_amount,last_year_achievement_bp,last_year_expense_ratio_bp");
+    assert_eq!(lines[0], "level,team_id,team,person_id,person,sales_amount,sales_volume,target_amount,target_volume,achievement_bp,volume_achievement_bp,new_stores,dormant_stores,expense_amount,expense_ratio_bp,last_month_sales_amount,last_month_achievement_bp,last_month_expense_ratio_bp,last_year_sales_amount,last_year_achievement_bp,last_year_expense_ratio_bp,due_orders,delivered_on_time,delivered_late,delivery_not_recorded,on_time_bp,last_month_on_time_bp,last_year_on_time_bp");
+    // The figures before the on-time delivery's (checked by `delivery_known_answers`).
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|l| l.rsplitn(8, ',').last().unwrap().to_string())
+        .collect();
     let line_of = |who: &str| {
-        *lines
+        lines
             .iter()
             .find(|l| l.contains(who))
             .unwrap_or_else(|| panic!("{who} in {csv}"))
@@ -562,7 +609,27 @@ fn monthly_report_in_the_console_with_chart_table_and_xlsx() {
             json!([selector]),
         )
     };
-    let rep2_cells = cells(&format!("table.monthly tr.rep[data-person='{rep2}']"));
+    // The on-time delivery's six cells last: nothing recorded in this set, so no rate and
+    // nothing late, every due order not recorded.
+    let split = |cells: Value| {
+        let mut cells: Vec<Value> = serde_json::from_value(cells).unwrap();
+        let delivery = cells.split_off(cells.len() - 6);
+        assert_eq!(
+            delivery[1..],
+            [
+                json!("0"),
+                delivery[0].clone(),
+                json!("–"),
+                json!("–"),
+                json!("–")
+            ],
+            "{delivery:?}"
+        );
+        json!(cells)
+    };
+    let rep2_cells = split(cells(&format!(
+        "table.monthly tr.rep[data-person='{rep2}']"
+    )));
     // name, sales, volume, target, target volume, achievement, new, dormant, expenses, ratio,
     // last month sales, achievement, ratio, last year sales, achievement, ratio
     assert_eq!(
@@ -573,7 +640,7 @@ fn monthly_report_in_the_console_with_chart_table_and_xlsx() {
         ])
     );
     assert_eq!(e2["achievement_bp"], 12_000);
-    let team_cells = cells("table.monthly tr.team");
+    let team_cells = split(cells("table.monthly tr.team"));
     assert_eq!(
         team_cells,
         json!([
@@ -588,8 +655,19 @@ fn monthly_report_in_the_console_with_chart_table_and_xlsx() {
         "{total}"
     );
     let note = browser.text(&browser.wait_for("#report p.note"));
-    assert!(note.contains("on-time delivery"), "{note}");
+    assert!(
+        note.contains("On-time delivery") && note.contains("准时"),
+        "{note}"
+    );
+    let heads = browser.text(&browser.wait_for("table.monthly thead"));
+    assert!(heads.contains("On-time delivery 准时交付"), "{heads}");
     browser.full_page_screenshot(&shots.join("monthly.png"), WIDTH);
+    // The table scrolled to its end: the on-time delivery's columns.
+    browser.run(
+        "const t = document.querySelector('.table-scroll'); t.scrollLeft = t.scrollWidth; return 1",
+        json!([]),
+    );
+    browser.full_page_screenshot(&shots.join("monthly-delivery.png"), WIDTH);
 
     // The download, fetched by the browser with its own session.
     let href = browser
@@ -654,4 +732,234 @@ fn monthly_report_in_the_console_with_chart_table_and_xlsx() {
         1
     );
     eprintln!("console screenshots: {}", shots.display());
+}
+
+/// Order on-time delivery over a set of its own, in the month before this one (whole days in
+/// the past, whatever today is): P is that month, P+n its (n+1)-th day.
+///
+/// | order | rep  | store   | ordered | requested | delivered           | in P     |
+/// |-------|------|---------|---------|-----------|---------------------|----------|
+/// | A     | rep1 | NKA-005 | P       | P+5       | P+4 (rep1's phone)  | on time  |
+/// | B     | rep1 | NKA-002 | P       | P+7       | P+7 (rep1's phone)  | on time  |
+/// | C     | rep1 | NKA-004 | P       | P+9       | P+12 (rep1's phone) | late     |
+/// | D     | rep1 | NKA-001 | P       | P+11      | refused 3 times     | not recorded |
+/// | E     | rep1 | RKA-001 | P-1     | P+2       | P+1 (rep1's phone)  | on time  |
+/// | F     | rep1 | RKA-002 | P       | P+1 month | -                   | not due  |
+/// | H     | rep2 | LKA-001 | P       | P+4       | P+9 (sup1's phone)  | late     |
+/// | I     | rep2 | LKA-003 | P-1     | P-1 +6    | P-1 +6 (sup1)       | last month, on time |
+/// | J     | rep2 | LKA-005 | P-12    | P-12 +5   | P-12 +8 (sup1)      | last year, late |
+///
+/// rep1: 5 due, 3 on time, 1 late, 1 not recorded: 7500 bp (3 of the 4 recorded). rep2: 1 due,
+/// late: 0 bp; last month 10000 bp, last year 0 bp. The team: 6 due, 3 on time, 2 late, 1 not
+/// recorded: 6000 bp.
+fn delivery_known_answers(postgres: bool) {
+    use fieldsync_shared::order::Delivery;
+
+    use crate::write_policies::copy_for;
+
+    let (server, _db) = start(postgres);
+    let now = Months::now();
+    let p = now.back[1].clone();
+    let day = |months_back: u32, n: i64| p.month_before(months_back).unwrap().start().add_days(n);
+    let rep1 = TestDevice::login(&server, "rep1");
+    let rep2 = TestDevice::login(&server, "rep2");
+    let sup = TestDevice::login(&server, "sup1");
+    let (raw1, raw2) = (server.device_token("rep1"), server.device_token("rep2"));
+    let (id1, id2) = (
+        rep1.org_view().unwrap().user_id,
+        rep2.org_view().unwrap().user_id,
+    );
+    let (t1, t2) = (
+        template(&server, "rep1", "NKA-001"),
+        template(&server, "rep2", "LKA-001"),
+    );
+    let mut seq = 0;
+    let mut order = |parts, store, ordered: Date, requested: Date| {
+        seq += 1;
+        sold_order(&server, parts, (store, 1), ordered, seq, requested)
+    };
+    let r1 = (&rep1, &raw1, &t1);
+    let r2 = (&rep2, &raw2, &t2);
+    let a = order(r1, "NKA-005", day(0, 0), day(0, 5));
+    let b = order(r1, "NKA-002", day(0, 0), day(0, 7));
+    let c = order(r1, "NKA-004", day(0, 0), day(0, 9));
+    let d = order(r1, "NKA-001", day(0, 0), day(0, 11));
+    let e = order(r1, "RKA-001", day(1, 0), day(0, 2));
+    let _f = order(r1, "RKA-002", day(0, 0), now.this.start().add_days(3));
+    let h = order(r2, "LKA-001", day(0, 0), day(0, 4));
+    let i = order(r2, "LKA-003", day(1, 0), day(1, 6));
+    let j = order(r2, "LKA-005", day(12, 0), day(12, 5));
+
+    // rep1's phone, offline: pulls its orders, records four deliveries, syncs once.
+    rep1.sync().unwrap();
+    for (id, on) in [
+        (a, day(0, 4)),
+        (b, day(0, 7)),
+        (c, day(0, 12)),
+        (e, day(0, 1)),
+    ] {
+        rep1.record_delivery(id, on)
+            .expect("rep1 records the delivery");
+    }
+    // The supervisor records rep2's from the distributor's word.
+    sup.sync().unwrap();
+    for (id, on) in [(h, day(0, 9)), (i, day(1, 6)), (j, day(12, 8))] {
+        sup.record_delivery(id, on)
+            .expect("sup1 records the delivery");
+    }
+    rep1.sync().unwrap();
+    sup.sync().unwrap();
+    let delivered = |id: DocId| {
+        server.get_json(&server.token("admin"), &format!("/v1/orders/{id}"))["document"]["delivery"]
+            .clone()
+    };
+    assert_eq!(delivered(a)["delivered_on"], day(0, 4).to_string());
+    assert_eq!(delivered(a)["recorded_by"], id1.to_string());
+    assert_eq!(
+        delivered(h)["recorded_by"],
+        sup.org_view().unwrap().user_id.to_string()
+    );
+
+    // Refused on the server, told to the one who pushed: D delivered tomorrow, before it was
+    // ordered, and by a colleague at the store (merch1). D stays not recorded.
+    let merch = server.device_token("merch1");
+    let merch_id = TestDevice::login(&server, "merch1")
+        .org_view()
+        .unwrap()
+        .user_id;
+    for (raw, by, on, code) in [
+        (&raw1, id1, today().add_days(1), "delivery_date_invalid"),
+        (&raw1, id1, day(1, 20), "delivery_date_invalid"),
+        (&merch, merch_id, day(0, 12), "not_author_or_supervisor"),
+    ] {
+        // rep1's phone holds every change of D so far (raw1's earlier ones included).
+        rep1.sync().unwrap();
+        let mut doc = copy_for(&rep1, d, &raw.actor);
+        let heads = doc.get_heads();
+        let mut o = hydrate_order(&doc).unwrap();
+        o.delivery = Some(Delivery {
+            delivered_on: on,
+            recorded_by: by,
+            recorded_at: Timestamp::now(),
+        });
+        reconcile_order(&mut doc, &o).unwrap();
+        doc.commit();
+        let changes = doc
+            .get_changes(&heads)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let resp = push_raw(&server, raw, d, DocKind::Order, changes);
+        let PushResult::Stored { refused_edits, .. } = &resp.outcomes[0].result else {
+            panic!("stored with a refused edit expected: {:?}", resp.outcomes);
+        };
+        assert_eq!(refused_edits.len(), 1, "{on}: {refused_edits:?}");
+        assert_eq!(
+            (
+                refused_edits[0].field.as_str(),
+                refused_edits[0].code.as_str()
+            ),
+            ("delivery", code),
+            "{on}: {refused_edits:?}"
+        );
+        assert!(!refused_edits[0].message.is_empty());
+        assert_eq!(delivered(d), Value::Null, "{on}");
+    }
+    // And on rep1's phone: recorded once.
+    rep1.sync().unwrap();
+    assert!(matches!(
+        rep1.record_delivery(a, day(0, 5)),
+        Err(fieldsync_client::DeviceError::Forbidden { ref code, .. }) if code == "delivery_recorded"
+    ));
+    assert_eq!(rep1.order(d).unwrap().delivery, None);
+
+    let figures = |due: i64, on_time: i64, late: i64, not_recorded: i64, bp: Option<i64>| {
+        json!({"due_orders": due, "delivered_on_time": on_time, "delivered_late": late,
+               "not_recorded": not_recorded, "on_time_bp": bp})
+    };
+    let (e1, e2, team) = (
+        figures(5, 3, 1, 1, Some(7_500)),
+        figures(1, 0, 1, 0, Some(0)),
+        figures(6, 3, 2, 1, Some(6_000)),
+    );
+    let comparisons = |row: &Value| {
+        (
+            row["last_month"]["on_time_bp"].clone(),
+            row["last_year"]["on_time_bp"].clone(),
+        )
+    };
+    let query = format!("month={}", p.as_str());
+    let r = report(&server, "sup1", &query);
+    assert_eq!(row_of(&r, id1)["delivery"], e1, "{r}");
+    assert_eq!(row_of(&r, id2)["delivery"], e2, "{r}");
+    assert_eq!(r["teams"][0]["delivery"], team);
+    assert_eq!(r["total"]["delivery"], team);
+    assert_eq!(comparisons(row_of(&r, id1)), (Value::Null, Value::Null));
+    assert_eq!(comparisons(row_of(&r, id2)), (json!(10_000), json!(0)));
+    assert_eq!(comparisons(&r["total"]), (json!(10_000), json!(0)));
+    // Within read scopes: rep1 sees only their own.
+    let own = report(&server, "rep1", &query);
+    assert_eq!(own["total"]["delivery"], e1);
+
+    // CSV: the on-time delivery's seven columns last.
+    let (status, _, csv) = get(
+        &server,
+        "sup1",
+        &format!("/v1/reports/monthly?{query}&format=csv"),
+    );
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    let line_of = |who: &str| {
+        csv.lines()
+            .find(|l| l.contains(who))
+            .unwrap_or_else(|| panic!("{who} in {csv}"))
+            .to_string()
+    };
+    assert!(
+        line_of(&id1.to_string()).ends_with(",5,3,1,1,7500,,"),
+        "{csv}"
+    );
+    assert!(
+        line_of(&id2.to_string()).ends_with(",1,0,1,0,0,10000,0"),
+        "{csv}"
+    );
+    assert!(
+        line_of("total,").ends_with(",6,3,2,1,6000,10000,0"),
+        "{csv}"
+    );
+
+    // XLSX: the same, in percent.
+    let (status, _, bytes) = get(
+        &server,
+        "sup1",
+        &format!("/v1/reports/monthly?{query}&format=xlsx"),
+    );
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("delivery.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let book = read_workbook(&file);
+    let teams = book["Teams 团队"].as_array().expect("the teams sheet");
+    assert_eq!(teams[0][18 + 4], "on_time_pct");
+    assert_eq!(sheet_delivery(teams[1].as_array().unwrap(), 2), team);
+    assert_eq!(sheet_delivery(teams[2].as_array().unwrap(), 2), team);
+    assert_eq!(teams[2][2 + 21].as_f64(), Some(100.0), "last month's rate");
+    let reps = book["Reps 人员"].as_array().expect("the reps sheet");
+    for (id, e) in [(id1, &e1), (id2, &e2)] {
+        let row = reps
+            .iter()
+            .find(|r| r[2] == id.to_string())
+            .expect("the rep's row");
+        assert_eq!(&sheet_delivery(row.as_array().unwrap(), 4), e);
+    }
+}
+
+#[test]
+fn monthly_report_counts_on_time_deliveries_recorded_offline() {
+    delivery_known_answers(false);
+}
+
+#[test]
+fn monthly_report_counts_on_time_deliveries_recorded_offline_postgres() {
+    delivery_known_answers(true);
 }

@@ -12,7 +12,7 @@ use automerge::AutoCommit;
 use fieldsync_client::{AuditInput, DeviceError, DocId, PaymentMethod, Timestamp};
 use fieldsync_e2e::{DeviceToken, TestDevice, TestServer};
 use fieldsync_shared::document::{hydrate_order, reconcile_order, DocKind};
-use fieldsync_shared::order::{OrderLine, OrderStatus};
+use fieldsync_shared::order::{Delivery, OrderLine, OrderStatus};
 use fieldsync_shared::protocol::PushResult;
 use fieldsync_shared::values::{Money, ShelfLocation, ShortText, Sku, UserId};
 use fieldsync_shared::visit::{
@@ -65,6 +65,8 @@ enum Edit {
     OrderLine,
     /// Order status: approved.
     ApproveOrder,
+    /// Order delivery: delivered today, recorded by the editor.
+    Deliver,
 }
 
 /// The verdict both sides must give.
@@ -138,6 +140,13 @@ const CELLS: &[Cell] = &[
         ApproveOrder,
         refused("status", "status_transition_not_allowed"),
     ),
+    cell("rep1", OrderSubmitted, Deliver, Kept),
+    cell(
+        "rep1",
+        Draft,
+        Deliver,
+        refused("delivery", "order_not_sold"),
+    ),
     // A colleague working the same store.
     cell("merch1", InProgress, Audit, Kept),
     cell("merch1", InProgress, Step, Kept),
@@ -150,6 +159,12 @@ const CELLS: &[Cell] = &[
     ),
     cell("merch1", Approved, Audit, refused("audit", "visit_frozen")),
     cell("merch1", Draft, OrderLine, refused("lines", "not_author")),
+    cell(
+        "merch1",
+        OrderSubmitted,
+        Deliver,
+        refused("delivery", "not_author_or_supervisor"),
+    ),
     // The owner's supervisor.
     cell("sup1", Submitted, Approve, Kept),
     cell("sup1", Submitted, Reject, Kept),
@@ -168,6 +183,7 @@ const CELLS: &[Cell] = &[
     cell("sup1", Approved, Reject, refused("status", "visit_frozen")),
     cell("sup1", Draft, OrderLine, refused("lines", "not_author")),
     cell("sup1", PendingApproval, ApproveOrder, Kept),
+    cell("sup1", OrderSubmitted, Deliver, Kept),
     cell(
         "sup1",
         OrderSubmitted,
@@ -183,8 +199,10 @@ const CELLS: &[Cell] = &[
         refused("status", "status_transition_not_allowed"),
     ),
     cell("mgr1", PendingApproval, ApproveOrder, Kept),
+    cell("mgr1", OrderSubmitted, Deliver, Kept),
     // Nobody to this document.
     cell("rep2", InProgress, Note, Unseen),
+    cell("rep2", OrderSubmitted, Deliver, Unseen),
 ];
 
 /// Creates rep1's document for `start` (approvals are done by `sup` after the first sync).
@@ -304,6 +322,13 @@ fn raw_change(
             );
         }),
         ApproveOrder => edit_order(&mut doc, |o| o.status = OrderStatus::Approved),
+        Deliver => edit_order(&mut doc, |o| {
+            o.delivery = Some(Delivery {
+                delivered_on: today(),
+                recorded_by: editor,
+                recorded_at: now,
+            })
+        }),
     }
 }
 
@@ -345,6 +370,7 @@ fn device_edit(device: &TestDevice, id: DocId, edit: Edit) -> Result<(), DeviceE
         Reopen => device.reopen_visit(id, "please redo the shelf"),
         OrderLine => device.set_order_line(id, "COLA-330", 48, None).map(|_| ()),
         ApproveOrder => device.approve_order(id),
+        Deliver => device.record_delivery(id, today()),
     }
 }
 
@@ -357,6 +383,7 @@ fn keys(edit: Edit) -> &'static [&'static str] {
         Approve | Reject | Reopen => &["status", "review"],
         OrderLine => &["lines"],
         ApproveOrder => &["status"],
+        Deliver => &["delivery"],
     }
 }
 

@@ -17,6 +17,7 @@ val suites =
         CompetitorsTest,
         PromotionsTest,
         SuccessTest,
+        DeliveryTest,
         ExampleTest,
     )
 

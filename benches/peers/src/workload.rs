@@ -343,6 +343,7 @@ fn order(
         submitted_at: None,
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     };
     w.commit_order(&o, "draft order");
 

@@ -294,6 +294,17 @@ impl FieldsyncDevice {
         Ok(self.device.order(id)?.into())
     }
 
+    /// Records, offline, that the store received the order on `delivered_on` (`YYYY-MM-DD`):
+    /// once, on a submitted or approved order, by its rep or their supervisor or manager,
+    /// dated from the order date to today (else `Forbidden` with the policy's code). Returns
+    /// the order.
+    pub fn record_delivery(&self, order_id: String, delivered_on: String) -> Result<Order> {
+        let id = doc_id("order_id", &order_id)?;
+        self.device
+            .record_delivery(id, date("delivered_on", &delivered_on)?)?;
+        Ok(self.device.order(id)?.into())
+    }
+
     pub fn order(&self, order_id: String) -> Result<Order> {
         Ok(self.device.order(doc_id("order_id", &order_id)?)?.into())
     }

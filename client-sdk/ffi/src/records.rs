@@ -520,6 +520,9 @@ pub struct Order {
     pub submitted_at_ms: Option<i64>,
     /// The findings the author's phone showed (its lines, its submission), oldest first.
     pub findings: Vec<RecordedFinding>,
+    /// The day the store received the order (`YYYY-MM-DD`), once recorded
+    /// (`record_delivery`); `None` until then.
+    pub delivered_on: Option<String>,
 }
 
 impl From<client::Order> for Order {
@@ -550,6 +553,7 @@ impl From<client::Order> for Order {
             created_at_ms: o.created_at.millis(),
             submitted_at_ms: o.submitted_at.map(|t| t.millis()),
             findings: o.findings.into_iter().map(RecordedFinding::from).collect(),
+            delivered_on: o.delivery.map(|d| d.delivered_on.to_string()),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use fieldsync_shared::document::reconcile_order;
 use fieldsync_shared::master::UserProfile;
 use fieldsync_shared::order::{
-    Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
+    Delivery, Order, OrderLine, OrderNumber, OrderStatus, PaymentMethod, ORDER_SCHEMA_VERSION,
 };
 use fieldsync_shared::rules::pricing;
 use fieldsync_shared::rules::submission::{self, OrderData, RuleSettings};
@@ -60,6 +60,7 @@ impl Device {
             submitted_at: None,
             evaluated_against: None,
             findings: Vec::new(),
+            delivery: None,
         };
         edits::authorize(&conn, &profile, None, &order)?;
         let verdict =
@@ -201,6 +202,21 @@ impl Device {
             }
             o.submitted_at = Some(now);
             Ok(verdict)
+        })
+    }
+
+    /// Records, offline, that the store received `order` on `delivered_on` (by the signed-in
+    /// user, now): the rep confirming at the store, or their supervisor or manager. Once per
+    /// order, on a submitted or approved order, dated from the order date to today; the write
+    /// policy says so (`Forbidden` with its code), as the server will.
+    pub fn record_delivery(&self, order: DocId, delivered_on: Date) -> Result<()> {
+        self.edit_order(order, "record delivery", |_, profile, o| {
+            o.delivery = Some(Delivery {
+                delivered_on,
+                recorded_by: profile.id,
+                recorded_at: Timestamp::now(),
+            });
+            Ok(())
         })
     }
 

@@ -204,6 +204,7 @@ mod tests {
             submitted_at: None,
             evaluated_against: None,
             findings: Vec::new(),
+            delivery: None,
         };
         let mut doc = new_document(automerge::ActorId::random());
         reconcile_order(&mut doc, &order).unwrap();

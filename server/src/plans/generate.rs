@@ -272,11 +272,15 @@ impl Regeneration {
                 refusal_message(&refusals),
             ));
         }
-        let current = before.clone().unwrap_or_else(|| after.clone());
+        // The document's state now: the stored plan, or the new plan's skeleton.
+        let current = match before {
+            Some(before) => before,
+            None => AnyDocument::Plan(hydrate_plan(&doc).map_err(ApiError::internal)?),
+        };
         let change = server_change(&mut doc, &current, after, "plan generated".into())
             .map_err(ApiError::internal)?;
         match change {
-            Some(change) => changes.push(change),
+            Some((change, _)) => changes.push(change),
             // Nothing to write: a new plan's skeleton alone is not stored.
             None => changes.clear(),
         }

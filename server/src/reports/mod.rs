@@ -42,6 +42,7 @@ use crate::scope::read_scope;
 use crate::state::AppState;
 use agreements::{AgreementRow, AgreementsParams, AgreementsReport};
 use format::ReportFormat;
+use monthly::delivery::DeliveryFigures;
 use monthly::{Comparison, MonthlyParams, MonthlyReport, MonthlyRow};
 use rep_weekly::{RepWeeklyParams, RepWeeklyReport, RepWeeklyRow};
 use store_opportunity::{OpportunityParams, OpportunityReport, OpportunityRow};
@@ -85,6 +86,7 @@ pub fn router() -> Router<AppState> {
         MonthlyReport,
         MonthlyRow,
         Comparison,
+        DeliveryFigures,
         OpportunityReport,
         OpportunityRow,
         shelf::ShelfAnswer,

@@ -12,8 +12,8 @@
 //! budget count the same orders), an expense by `rules::expense::month_expenses` (what the
 //! budget counts), a month's target by `targets::month_targets`.
 //!
-//! Order on-time delivery is not reported: an order records the delivery date requested, but
-//! nothing records when it was delivered.
+//! Order on-time delivery (`delivery`): the orders due in each month counted by their recorded
+//! delivery in SQL, apart from the rest (`DeliveryStore`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,6 +37,7 @@ use crate::state::AppState;
 use crate::store::sales::{PersonSales, StoreCounts};
 use crate::store::targets::Target;
 use crate::targets::{month_targets, Period};
+use delivery::{Deliveries, DeliveryFigures};
 
 /// Most documents one month of a report may read: expenses, and (separately) orders projected
 /// before the projection kept their amount and units; beyond it, ask for one rep. The sales
@@ -103,6 +104,8 @@ pub struct Comparison {
     pub achievement_bp: Option<i64>,
     /// Expenses over sales of that month, basis points; `None` without sales.
     pub expense_ratio_bp: Option<i64>,
+    /// Order on-time delivery of that month ([`DeliveryFigures::on_time_bp`]).
+    pub on_time_bp: Option<i64>,
 }
 
 /// One line of the report: a rep, a team or the total.
@@ -138,6 +141,8 @@ pub struct MonthlyRow {
     pub expense_amount: i64,
     /// `expense_amount` over `sales_amount`, basis points, rounded down; `None` without sales.
     pub expense_ratio_bp: Option<i64>,
+    /// Order on-time delivery: the orders due in the month by their recorded delivery.
+    pub delivery: DeliveryFigures,
     pub last_month: Comparison,
     pub last_year: Comparison,
 }
@@ -173,6 +178,7 @@ pub struct Figures {
     pub target: Money,
     pub target_volume: i64,
     pub expenses: Money,
+    pub deliveries: Deliveries,
 }
 
 fn add(a: Money, b: Money) -> Money {
@@ -187,6 +193,7 @@ impl Figures {
             target: add(self.target, o.target),
             target_volume: self.target_volume.saturating_add(o.target_volume),
             expenses: add(self.expenses, o.expenses),
+            deliveries: self.deliveries.plus(o.deliveries),
         }
     }
     fn is_empty(&self) -> bool {
@@ -288,6 +295,8 @@ pub struct MonthData {
     pub sales: HashMap<UserId, SalesSum>,
     pub expenses: Vec<Expense>,
     pub targets: BTreeMap<UserId, Target>,
+    /// Per person, the orders due in the month by delivery (`delivery::month_deliveries`).
+    pub deliveries: HashMap<UserId, Deliveries>,
 }
 
 /// `person`'s figures of `data`'s month (`expenses`: theirs).
@@ -304,6 +313,7 @@ fn figures(data: &MonthData, expenses: &[&Expense], person: UserId) -> Figures {
         target: target.map_or(Money::ZERO, |t| t.amount),
         target_volume: target.map_or(0, |t| t.volume),
         expenses: month_expenses(expenses.iter().copied(), person, day),
+        deliveries: data.deliveries.get(&person).copied().unwrap_or_default(),
     }
 }
 
@@ -355,6 +365,7 @@ fn comparison(month: &MonthData, f: &Figures) -> Comparison {
         sales_amount: f.sales.0,
         achievement_bp: f.achievement_bp(),
         expense_ratio_bp: f.expense_ratio_bp(),
+        on_time_bp: f.deliveries.on_time_bp(),
     }
 }
 
@@ -382,6 +393,7 @@ fn row(
         dormant_stores: m.dormant_stores,
         expense_amount: m.this.expenses.0,
         expense_ratio_bp: m.this.expense_ratio_bp(),
+        delivery: m.this.deliveries.figures(),
         last_month: comparison(last_month, &m.last_month),
         last_year: comparison(last_year, &m.last_year),
     }
@@ -513,6 +525,7 @@ async fn month_data(
         sales: person_sales(&kept, &unkept),
         expenses,
         targets,
+        deliveries: HashMap::new(),
     })
 }
 
@@ -603,6 +616,11 @@ pub async fn monthly_report(
     this.month = Some(month.clone());
     last.month = month.month_before(1);
     year_before.month = month.month_before(12);
+    for data in [&mut this, &mut last, &mut year_before] {
+        if let Some(m) = &data.month {
+            data.deliveries = delivery::month_deliveries(state, tenant, &ids, m).await?;
+        }
+    }
     Ok(report(&Inputs {
         people: &people,
         months: [&this, &last, &year_before],
@@ -628,7 +646,7 @@ pub fn all_rows(r: &MonthlyReport) -> impl Iterator<Item = &MonthlyRow> {
 /// The report as CSV (RFC 4180): the reps, the teams and the total, one line each; amounts in
 /// major units, ratios in basis points (empty where there is none).
 pub fn csv(r: &MonthlyReport) -> String {
-    let mut out = format!("{CSV_HEADER}\r\n");
+    let mut out = format!("{CSV_HEADER},{}\r\n", delivery::CSV_COLUMNS);
     for row in all_rows(r) {
         let fields = [
             row.level.clone(),
@@ -653,7 +671,16 @@ pub fn csv(r: &MonthlyReport) -> String {
             opt(row.last_year.achievement_bp),
             opt(row.last_year.expense_ratio_bp),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let delivery = delivery::csv_fields(
+            &row.delivery,
+            row.last_month.on_time_bp,
+            row.last_year.on_time_bp,
+        );
+        let line: Vec<String> = fields
+            .iter()
+            .chain(&delivery)
+            .map(|f| csv_field(f))
+            .collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -707,6 +734,13 @@ fn figure_cells(row: &MonthlyRow) -> Vec<Cell> {
         pct(row.last_year.achievement_bp),
         pct(row.last_year.expense_ratio_bp),
     ]
+    .into_iter()
+    .chain(delivery::cells(
+        &row.delivery,
+        row.last_month.on_time_bp,
+        row.last_year.on_time_bp,
+    ))
+    .collect()
 }
 
 /// The report as workbook sheets: `Teams 团队` (the teams and the total) and `Reps 人员`;
@@ -714,8 +748,10 @@ fn figure_cells(row: &MonthlyRow) -> Vec<Cell> {
 pub fn sheets(r: &MonthlyReport) -> Vec<Sheet> {
     let mut team_header = vec!["month", "team"];
     team_header.extend(FIGURE_HEADER);
+    team_header.extend(delivery::XLSX_COLUMNS);
     let mut rep_header = vec!["month", "team", "person_id", "person"];
     rep_header.extend(FIGURE_HEADER);
+    rep_header.extend(delivery::XLSX_COLUMNS);
     let teams = Sheet {
         name: "Teams 团队".into(),
         header: team_header,
@@ -750,6 +786,8 @@ pub fn sheets(r: &MonthlyReport) -> Vec<Sheet> {
     };
     vec![teams, reps]
 }
+
+pub mod delivery;
 
 #[cfg(test)]
 mod tests;

@@ -142,6 +142,10 @@ pub struct OrderProjection {
     /// (`rules::sales::sale_amount`, `sale_units`).
     pub amount: Money,
     pub units: i64,
+    /// The day the store asked for, and the day it was delivered once recorded: what the
+    /// monthly report's on-time delivery counts.
+    pub requested_delivery: Date,
+    pub delivered_on: Option<Date>,
     /// `serde_json` of the hydrated `Order`.
     pub document_json: String,
 }

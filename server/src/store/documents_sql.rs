@@ -662,8 +662,8 @@ macro_rules! document_store {
                     sqlx::query(
                         "INSERT INTO orders
                              (doc_id, tenant_id, store_id, person_id, order_date, status, number, updated_seq, document,
-                              amount, units)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              amount, units, requested_delivery, delivered_on)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                          ON CONFLICT (doc_id) DO UPDATE SET
                              store_id = excluded.store_id,
                              person_id = excluded.person_id,
@@ -673,7 +673,9 @@ macro_rules! document_store {
                              updated_seq = excluded.updated_seq,
                              document = excluded.document,
                              amount = excluded.amount,
-                             units = excluded.units",
+                             units = excluded.units,
+                             requested_delivery = excluded.requested_delivery,
+                             delivered_on = excluded.delivered_on",
                     )
                     .bind(doc.doc_id.to_string())
                     .bind(tenant.to_string())
@@ -686,6 +688,8 @@ macro_rules! document_store {
                     .bind(&o.document_json)
                     .bind(o.amount.0)
                     .bind(o.units)
+                    .bind(o.requested_delivery.to_string())
+                    .bind(o.delivered_on.map(|d| d.to_string()))
                     .execute(&mut **tx)
                     .await?;
                 }

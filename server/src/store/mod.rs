@@ -22,6 +22,8 @@
 //!   projection's writes).
 //! * [`sales::SalesStore`]: orders and expenses of many people over a month and the sale
 //!   facts of the manager's monthly report (one macro body, `sales_sql`).
+//! * [`deliveries::DeliveryStore`]: the monthly report's counts of orders due and delivered
+//!   on time or late per person (one macro body, `deliveries_sql`).
 //! * [`targets::TargetStore`]: sales targets and their change requests (one macro body,
 //!   `targets_sql`).
 //! * [`promotions::PromotionStore`]: promotions and display agreements (one macro body,
@@ -41,6 +43,8 @@ mod agreements_sql;
 pub mod competitors;
 mod competitors_sql;
 mod decode;
+pub mod deliveries;
+mod deliveries_sql;
 pub mod devices;
 pub mod directory;
 mod directory_sql;
@@ -72,6 +76,7 @@ mod verdicts_sql;
 
 pub use agreements::AgreementStore;
 pub use competitors::CompetitorStore;
+pub use deliveries::DeliveryStore;
 pub use devices::DeviceStore;
 pub use directory::DirectoryStore;
 pub use documents::DocumentStore;
@@ -171,6 +176,7 @@ pub trait Store:
     + PlanStore
     + ExpenseStore
     + SalesStore
+    + DeliveryStore
     + TargetStore
     + PromotionStore
     + SuccessStore
@@ -192,6 +198,7 @@ impl<T> Store for T where
         + PlanStore
         + ExpenseStore
         + SalesStore
+        + DeliveryStore
         + TargetStore
         + PromotionStore
         + SuccessStore

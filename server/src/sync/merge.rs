@@ -433,7 +433,7 @@ fn check_limits(
         _ => 0,
     };
     let added: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
-    let ops = limits::count_ops(&doc.get_changes(&[]));
+    let ops = limits::count_ops(&doc.get_changes_meta(&[]));
     limits::check(doc, ops, stored + added, limits)
 }
 

@@ -22,8 +22,7 @@ use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Change, ChangeHash, ObjId, ReadDoc, ROOT};
 use autosurgeon::Text;
 use fieldsync_shared::document::{
-    hydrate_any, reconcile_expense, reconcile_order, reconcile_plan, reconcile_visit, server_actor,
-    AnyDocument, DocumentError,
+    hydrate_any, reconcile_changes, server_actor, AnyDocument, DocumentError,
 };
 use fieldsync_shared::org::{Editor, OrgView};
 use fieldsync_shared::policy::{self, Refusal};
@@ -161,26 +160,23 @@ fn compensating_change(
     refused: &[Refusal],
 ) -> Result<Option<Change>, DocumentError> {
     let target = policy::compensate(before, after, refused);
-    server_change(doc, after, target, commit_message(refused))
+    Ok(server_change(doc, after, target, commit_message(refused))?.map(|(change, _)| change))
 }
 
 /// Writes `target` into `doc` (whose state is `after`) as one change of the server's actor
-/// with `message`; `None` if that writes nothing. Every change the server authors goes through
-/// here: the compensations above and the holds of the server's verdicts.
+/// with `message`: the change and the document's state after it; `None` if that writes
+/// nothing. Every change the server authors goes through here: the compensations above, the
+/// upgrades and the holds of the server's verdicts.
 pub fn server_change(
     doc: &mut AutoCommit,
     after: &AnyDocument,
     target: AnyDocument,
     message: String,
-) -> Result<Option<Change>, DocumentError> {
+) -> Result<Option<(Change, AnyDocument)>, DocumentError> {
     let target = keep_text_objects(after, target);
     doc.set_actor(server_actor());
-    match &target {
-        AnyDocument::Visit(v) => reconcile_visit(doc, v)?,
-        AnyDocument::Order(o) => reconcile_order(doc, o)?,
-        AnyDocument::Plan(p) => reconcile_plan(doc, p)?,
-        AnyDocument::Expense(e) => reconcile_expense(doc, e)?,
-    }
+    // `after` is the document's state: only the fields the target changes are written.
+    reconcile_changes(doc, after, &target)?;
     // Seconds, like the devices' changes.
     let options = CommitOptions::default()
         .with_message(message)
@@ -188,7 +184,13 @@ pub fn server_change(
     let Some(hash) = doc.commit_with(options) else {
         return Ok(None);
     };
-    Ok(doc.get_change_by_hash(&hash))
+    let Some(change) = doc.get_change_by_hash(&hash) else {
+        return Ok(None);
+    };
+    // The written target is the document's state: no need to read it back. Debug builds (the
+    // tests) check that claim on every change the server writes.
+    debug_assert_eq!(hydrate_any(target.kind(), doc).ok().as_ref(), Some(&target));
+    Ok(Some((change, target)))
 }
 
 /// `target` with its notes written as edits of `after`'s notes. Notes are Automerge Text:

@@ -28,6 +28,8 @@ pub fn project(doc: &AnyDocument) -> Result<Projection, serde_json::Error> {
             number: o.number.as_str().to_string(),
             amount: sales::sale_amount(o),
             units: sales::sale_units(o),
+            requested_delivery: o.requested_delivery,
+            delivered_on: o.delivery.as_ref().map(|d| d.delivered_on),
             document_json: serde_json::to_string(o)?,
         }),
         AnyDocument::Plan(p) => Projection::Plan(PlanProjection {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::ActorId;
-use fieldsync_shared::document::{hydrate_any, AnyDocument, DocKind};
+use fieldsync_shared::document::{AnyDocument, DocKind};
 use fieldsync_shared::limits::DocumentLimits;
 use fieldsync_shared::policy::{Field, Refusal};
 use fieldsync_shared::protocol::{DocOutcome, DocPush, PushResult, RefusedEdit};
@@ -422,18 +422,13 @@ fn hold(
         .map(|j| j.finding.code.as_str())
         .collect();
     let message = format!("{HOLD_PREFIX}{}", codes.join(", "));
-    let Some(change) = server_change(
+    server_change(
         &mut submission.doc,
         &submission.document,
         held.clone(),
         message,
     )
-    .map_err(ApiError::internal)?
-    else {
-        return Ok(None);
-    };
-    let after = hydrate_any(held.kind(), &submission.doc).map_err(ApiError::internal)?;
-    Ok(Some((change, after)))
+    .map_err(ApiError::internal)
 }
 
 /// How the message of a hold (the server undoing a submission its rules refuse) starts.

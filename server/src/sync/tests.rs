@@ -799,6 +799,7 @@ fn an_order_is_projected_with_its_number_and_lines() {
         submitted_at: Some(Timestamp(1_700_000_100_000)),
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     };
     let mut doc = new_document(rep.actor.clone());
     reconcile_order(&mut doc, &order).unwrap();

@@ -54,10 +54,17 @@ pub fn upgrade(
     upgraded.stock_counts.get_or_insert_with(Default::default);
     upgraded.success_scores.get_or_insert_with(Default::default);
     upgraded.schema = upgraded.schema.max(VISIT_SCHEMA_VERSION);
-    let upgraded = AnyDocument::Visit(upgraded);
-    let change = server_change(doc, document, upgraded.clone(), UPGRADE_MESSAGE.into())?;
+    let Some((change, upgraded)) = server_change(
+        doc,
+        document,
+        AnyDocument::Visit(upgraded),
+        UPGRADE_MESSAGE.into(),
+    )?
+    else {
+        return Ok(None);
+    };
     *document = upgraded;
-    Ok(change)
+    Ok(Some(change))
 }
 
 #[cfg(test)]

@@ -110,6 +110,13 @@ pub enum PlanEditError {
     OutsideWeek { day: Date, week: IsoWeek },
 }
 
+crate::changed_fields::changed_fields! {
+    Plan {
+        schema, id, person_id, week, status, entries, removed, days, generated_at,
+        submitted_at, review,
+    }
+}
+
 impl Plan {
     /// The id of the plan of `person` for `week`: the same on every device and on the server,
     /// so that a plan made offline and one made by the server are one document.

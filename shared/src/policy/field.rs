@@ -31,6 +31,8 @@ pub enum Field {
     Entries,
     /// What an expense is: type, amount, date, store and visit, description.
     Details,
+    /// An order's recorded delivery.
+    Delivery,
 }
 
 impl Field {
@@ -51,6 +53,7 @@ impl Field {
             Field::SubmittedAt => "submitted_at",
             Field::Entries => "entries",
             Field::Details => "details",
+            Field::Delivery => "delivery",
         }
     }
 }

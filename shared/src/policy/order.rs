@@ -5,6 +5,8 @@ use super::field::{field_members, FieldMembers};
 use super::{codes, Field, Refusal};
 use crate::order::{Order, OrderStatus};
 use crate::org::{Editor, Relation, Role};
+use crate::rules::delivery::check_delivered_on;
+use crate::rules::sales::SALE_STATUSES;
 
 /// Statuses an order may be created in.
 const ORDER_CREATION: [OrderStatus; 3] = [
@@ -48,16 +50,18 @@ field_members! {
         Terms => [payment, requested_delivery];
         Notes => [] text(notes);
         SubmittedAt => [submitted_at];
+        Delivery => [delivery];
     }
 }
 
-pub(super) const ORDER_FIELDS: [Field; 6] = [
+pub(super) const ORDER_FIELDS: [Field; 7] = [
     Field::Identity,
     Field::Status,
     Field::Lines,
     Field::Terms,
     Field::Notes,
     Field::SubmittedAt,
+    Field::Delivery,
 ];
 
 /// Refused effects of changing an order from `before` (`None`: creation) to `after`.
@@ -89,7 +93,70 @@ fn check_order_creation(editor: &Editor, after: &Order) -> Vec<Refusal> {
             format!("a new order cannot start out {}", after.status),
         ));
     }
+    // Taken, submitted and delivered before the phone synced (van sales): judged as recorded
+    // on the order without it.
+    if after.delivery.is_some() {
+        let undelivered = Order {
+            delivery: None,
+            ..after.clone()
+        };
+        out.extend(delivery_refusal(editor, &undelivered, after));
+    }
     out
+}
+
+/// Why `editor` may not record `after`'s delivery on `before` (the delivery changed):
+/// recorded once, by the order's author or their supervisor or manager (the rep confirms at
+/// the store, the supervisor from the distributor's word), in their own name, on a sale, and
+/// dated between the order date and the day it is recorded.
+fn delivery_refusal(editor: &Editor, before: &Order, after: &Order) -> Option<Refusal> {
+    let refuse = |code, message: String| Some(Refusal::new(Field::Delivery, code, message));
+    let may_record = matches!(
+        editor.relation,
+        Relation::Author | Relation::TeamSupervisor | Relation::RegionManager
+    );
+    if !may_record {
+        return refuse(
+            codes::NOT_AUTHOR_OR_SUPERVISOR,
+            format!(
+                "a {} {} cannot record this order's delivery: only the rep who took it or their \
+                 supervisor or manager can",
+                editor.role.as_str(),
+                editor.relation.phrase()
+            ),
+        );
+    }
+    if let Some(recorded) = &before.delivery {
+        return refuse(
+            codes::DELIVERY_RECORDED,
+            format!(
+                "this order's delivery on {} is recorded and can no longer change",
+                recorded.delivered_on
+            ),
+        );
+    }
+    let delivery = after.delivery.as_ref()?;
+    if !SALE_STATUSES.contains(&before.status) {
+        return refuse(
+            codes::ORDER_NOT_SOLD,
+            format!(
+                "this order is {}: only a submitted or approved order can be delivered",
+                before.status
+            ),
+        );
+    }
+    if delivery.recorded_by != editor.user_id {
+        return refuse(
+            codes::DELIVERY_RECORDER_INVALID,
+            "a delivery must be recorded in your own name (recorded_by)".to_string(),
+        );
+    }
+    check_delivered_on(
+        before.order_date,
+        delivery.delivered_on,
+        delivery.recorded_at,
+    )
+    .and_then(|why| refuse(codes::DELIVERY_DATE_INVALID, why))
 }
 
 fn check_order_change(editor: &Editor, before: &Order, after: &Order) -> Vec<Refusal> {
@@ -176,6 +243,7 @@ fn check_order_change(editor: &Editor, before: &Order, after: &Order) -> Vec<Ref
                     None
                 }
             }
+            Field::Delivery => delivery_refusal(editor, before, after),
             Field::SubmittedAt => {
                 if !author {
                     Some(not_author())

@@ -45,6 +45,18 @@ pub mod codes {
     pub const PLAN_SUBMITTED: &str = "plan_submitted";
     pub const EXPENSE_SUBMITTED: &str = "expense_submitted";
     pub const APPROVER_REQUIRED: &str = "approver_required";
+    /// An order's delivery recorded by someone other than its author and their supervisor
+    /// or manager.
+    pub const NOT_AUTHOR_OR_SUPERVISOR: &str = "not_author_or_supervisor";
+    /// A delivery recorded on an order that is not a sale (`rules::sales::SALE_STATUSES`).
+    pub const ORDER_NOT_SOLD: &str = "order_not_sold";
+    /// A delivery changed or removed once recorded.
+    pub const DELIVERY_RECORDED: &str = "delivery_recorded";
+    /// A delivery dated before the order or after the day it was recorded
+    /// (`rules::delivery::check_delivered_on`).
+    pub const DELIVERY_DATE_INVALID: &str = "delivery_date_invalid";
+    /// A delivery whose `recorded_by` is not the person recording it.
+    pub const DELIVERY_RECORDER_INVALID: &str = "delivery_recorder_invalid";
     /// A decision made concurrently with one the server stored first (`policy::overtaken`).
     pub const DECIDED_CONCURRENTLY: &str = "decided_concurrently";
 
@@ -69,6 +81,13 @@ pub mod codes {
             SUBMITTED_AT_FIXED => "the submission time cannot change",
             KIND_CHANGED => "a document cannot change kind",
             PLAN_SUBMITTED => "the plan is submitted; its entries can no longer change",
+            NOT_AUTHOR_OR_SUPERVISOR => {
+                "only the order's author or their supervisor or manager may record its delivery"
+            }
+            ORDER_NOT_SOLD => "only a submitted or approved order can be delivered",
+            DELIVERY_RECORDED => "the delivery is recorded; it can no longer change",
+            DELIVERY_DATE_INVALID => "a delivery cannot be dated before the order or in the future",
+            DELIVERY_RECORDER_INVALID => "a delivery must be recorded in your own name",
             DECIDED_CONCURRENTLY => {
                 "another decision on this document reached the server first and stands"
             }

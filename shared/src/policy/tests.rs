@@ -322,6 +322,8 @@ enum OEdit {
     MoveWithNote(OrderStatus),
     /// Status plus notes rewritten (not an append).
     MoveRewritingNotes(OrderStatus),
+    /// The owner's delivery record, on the day the order asked for.
+    Deliver,
 }
 
 fn order_in(status: OrderStatus) -> Order {
@@ -366,7 +368,118 @@ fn apply_order(edit: OEdit, o: &mut Order) {
             o.status = to;
             o.notes = Text::with_value("something else entirely");
         }
+        OEdit::Deliver => o.delivery = Some(delivery(o.person_id, "2026-11-25")),
     }
+}
+
+/// A delivery on `day` recorded by `by` on 2026-11-26 (UTC).
+fn delivery(by: UserId, day: &str) -> crate::order::Delivery {
+    crate::order::Delivery {
+        delivered_on: testkit::date(day),
+        recorded_by: by,
+        recorded_at: Timestamp::parse("2026-11-26T10:00:00Z").unwrap(),
+    }
+}
+
+/// Who records an order's delivery, on which orders, which days: the order (dated
+/// 2026-11-22) recorded on 2026-11-26.
+#[test]
+fn order_delivery_matrix() {
+    use codes::*;
+    #[rustfmt::skip]
+    let cases: &[(Role, Relation, OrderStatus, &str, &str)] = &[
+        // The author (a rep or a supervisor taking their own orders), their supervisor and
+        // manager, on a sale, from the order date to the day it is recorded.
+        (Rep, Author, O::Submitted, "2026-11-25", ""),
+        (Rep, Author, O::Approved, "2026-11-22", ""),
+        (Rep, Author, O::Submitted, "2026-11-26", ""),
+        (Supervisor, Author, O::Submitted, "2026-11-24", ""),
+        (Supervisor, TeamSupervisor, O::Submitted, "2026-11-24", ""),
+        (Manager, RegionManager, O::Approved, "2026-11-24", ""),
+        // Nobody else.
+        (Rep, Colleague, O::Submitted, "2026-11-24", NOT_AUTHOR_OR_SUPERVISOR),
+        (Merchandiser, Colleague, O::Submitted, "2026-11-24", NOT_AUTHOR_OR_SUPERVISOR),
+        (Supervisor, Other, O::Submitted, "2026-11-24", NOT_AUTHOR_OR_SUPERVISOR),
+        (Admin, Other, O::Approved, "2026-11-24", NOT_AUTHOR_OR_SUPERVISOR),
+        // Only a sale is delivered.
+        (Rep, Author, O::Draft, "2026-11-24", ORDER_NOT_SOLD),
+        (Rep, Author, O::PendingApproval, "2026-11-24", ORDER_NOT_SOLD),
+        (Rep, Author, O::Rejected, "2026-11-24", ORDER_NOT_SOLD),
+        (Supervisor, TeamSupervisor, O::Cancelled, "2026-11-24", ORDER_NOT_SOLD),
+        // Not before the order, not after the day it is recorded.
+        (Rep, Author, O::Submitted, "2026-11-21", DELIVERY_DATE_INVALID),
+        (Rep, Author, O::Submitted, "2026-11-27", DELIVERY_DATE_INVALID),
+        (Manager, RegionManager, O::Approved, "2026-12-01", DELIVERY_DATE_INVALID),
+    ];
+    for &(role, relation, status, day, expected) in cases {
+        let before = order_in(status);
+        let ed = editor(role, relation, before.person_id);
+        let mut after = before.clone();
+        after.delivery = Some(delivery(ed.user_id, day));
+        let refusals = check_order(&ed, Some(&before), &after);
+        let expected: Vec<&str> = [expected].into_iter().filter(|c| !c.is_empty()).collect();
+        assert_eq!(
+            codes_of(&refusals),
+            expected,
+            "{role:?} {relation:?} records a delivery on {day} of a {status} order: {refusals:#?}"
+        );
+        for r in &refusals {
+            assert_eq!(r.field, Field::Delivery);
+            assert!(!r.message.is_empty());
+        }
+    }
+}
+
+#[test]
+fn order_delivery_is_recorded_once_in_the_recorders_name() {
+    let before = order_in(O::Submitted);
+    let rep = editor(Rep, Author, before.person_id);
+    let sup = editor(Supervisor, TeamSupervisor, before.person_id);
+    // In someone else's name: refused, whoever records it.
+    let mut after = before.clone();
+    after.delivery = Some(delivery(sup.user_id, "2026-11-25"));
+    assert_eq!(
+        codes_of(&check_order(&rep, Some(&before), &after)),
+        vec![codes::DELIVERY_RECORDER_INVALID]
+    );
+    // Once recorded, neither changed nor removed, not even by the supervisor.
+    let mut delivered = before.clone();
+    delivered.delivery = Some(delivery(rep.user_id, "2026-11-25"));
+    let mut changed = delivered.clone();
+    changed.delivery = Some(delivery(sup.user_id, "2026-11-24"));
+    let mut removed = delivered.clone();
+    removed.delivery = None;
+    for (ed, after) in [(&rep, &changed), (&sup, &changed), (&rep, &removed)] {
+        let refusals = check_order(ed, Some(&delivered), after);
+        assert_eq!(codes_of(&refusals), vec![codes::DELIVERY_RECORDED]);
+        assert!(refusals[0].message.contains("2026-11-25"), "{refusals:?}");
+    }
+    // And compensated back to the recorded delivery.
+    let refusals = check_order(&sup, Some(&delivered), &changed);
+    let back = compensate(
+        &AnyDocument::Order(delivered.clone()),
+        &AnyDocument::Order(changed),
+        &refusals,
+    );
+    assert_eq!(back, AnyDocument::Order(delivered.clone()));
+    // A new order may come with its delivery (taken, submitted and delivered before the phone
+    // synced), judged the same way.
+    assert_eq!(
+        codes_of(&check_order(&rep, None, &delivered)),
+        Vec::<&str>::new()
+    );
+    let mut draft = delivered.clone();
+    draft.status = O::Draft;
+    assert_eq!(
+        codes_of(&check_order(&rep, None, &draft)),
+        vec![codes::ORDER_NOT_SOLD]
+    );
+    let mut future = delivered.clone();
+    future.delivery = Some(delivery(rep.user_id, "2026-11-27"));
+    assert_eq!(
+        codes_of(&check_order(&rep, None, &future)),
+        vec![codes::DELIVERY_DATE_INVALID]
+    );
 }
 
 #[rustfmt::skip]
@@ -514,6 +627,7 @@ fn order_edits() -> Vec<Vec<OEdit>> {
         OEdit::Terms,
         OEdit::Notes,
         OEdit::SubmittedAt,
+        OEdit::Deliver,
     ];
     let mut moves = Vec::new();
     for &to in O::ALL {

@@ -300,9 +300,12 @@ fn check_visit_change(editor: &Editor, before: &Visit, after: &Visit) -> Vec<Ref
                     review_problem.clone().map(|r| Refusal { field, ..r })
                 }
             }
-            Field::Lines | Field::Terms | Field::SubmittedAt | Field::Entries | Field::Details => {
-                None
-            }
+            Field::Lines
+            | Field::Terms
+            | Field::SubmittedAt
+            | Field::Entries
+            | Field::Details
+            | Field::Delivery => None,
         };
         out.extend(refusal);
     }

@@ -50,6 +50,14 @@ pub enum OrderCommand {
         /// Order id (or a unique prefix of it).
         id: String,
     },
+    /// Record the day the store received a submitted or approved order (once; works offline).
+    Deliver {
+        /// Order id (or a unique prefix of it).
+        id: String,
+        /// The day it was delivered (YYYY-MM-DD), from the order date to today.
+        #[arg(long)]
+        on: String,
+    },
     /// Show an order.
     Show {
         /// Order id (or a unique prefix of it).
@@ -110,6 +118,14 @@ pub fn run(device: &Device, out: &Out, cmd: OrderCommand) -> CliResult<()> {
                 );
             }
         }
+        OrderCommand::Deliver { id, on } => {
+            let id = resolve(device, DocKind::Order, &id)?;
+            let on = Date::parse(&on).map_err(DeviceError::from)?;
+            device.record_delivery(id, on)?;
+            out.value(&json!({"ok": true, "delivered_on": on}), || {
+                format!("delivered on {on}")
+            });
+        }
         OrderCommand::Show { id } => {
             let id = resolve(device, DocKind::Order, &id)?;
             let order = device.order(id)?;
@@ -151,6 +167,9 @@ fn describe_order(device: &Device, o: &Order) -> String {
     );
     if let Some(v) = o.visit_id {
         s.push_str(&format!("visit     {v}\n"));
+    }
+    if let Some(d) = &o.delivery {
+        s.push_str(&format!("delivered {}\n", d.delivered_on));
     }
     s.push_str("lines:\n");
     for l in o.lines.values() {

@@ -87,6 +87,7 @@ fn figures(sales: i64, target: i64, expenses: i64) -> Figures {
         target: Money(target),
         target_volume: target / 100,
         expenses: Money(expenses),
+        deliveries: Default::default(),
     }
 }
 
@@ -145,4 +146,8 @@ fn teams_sum_their_reps_and_ratios_are_of_the_sums() {
         .nth(3)
         .unwrap()
         .starts_with("total,,Total 合计,,,0.00,0,0.00,0,,,0,1,0.00,,0.00,,,0.00,,"));
+    assert!(
+        csv.lines().nth(3).unwrap().ends_with(",0,0,0,0,,,"),
+        "{csv}"
+    );
 }

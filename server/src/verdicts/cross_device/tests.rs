@@ -53,6 +53,7 @@ fn order(store: StoreId, quantity: u32, delivery: &str) -> Order {
         submitted_at: Some(Timestamp(NOON)),
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     }
 }
 

@@ -88,6 +88,7 @@ fn order(quantity: u32, price: i64) -> Order {
         submitted_at: Some(NOW),
         evaluated_against: None,
         findings: Vec::new(),
+        delivery: None,
     }
 }
 

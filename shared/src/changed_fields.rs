@@ -1,0 +1,72 @@
+//! Writing a document's new state by its changed top-level fields only.
+//!
+//! `autosurgeon::reconcile` of a whole document reads every field back from the Automerge
+//! document to find what differs: for a submitted visit with its audit lines that is as much
+//! work as hydrating it. When the caller already holds the document's current state as a
+//! struct (the server does: it has just hydrated it), comparing the two structs finds the
+//! changed fields without touching the document, and only those are reconciled. The operations
+//! written are the ones a whole-document reconcile writes for those fields; the unchanged
+//! fields are not visited at all.
+//!
+//! Each document type lists its fields once, next to its struct, in [`changed_fields!`]; the
+//! table destructures the struct without `..`, so a field added to a document that is missing
+//! from its table does not compile.
+
+use automerge::AutoCommit;
+use autosurgeon::ReconcileError;
+
+/// A document type that can write its changed top-level fields (see the module docs).
+pub trait ChangedFields {
+    /// Writes into `doc`, whose state hydrates to `current`, the top-level fields of `target`
+    /// that differ from `current`. Does not commit.
+    fn reconcile_changed(
+        doc: &mut AutoCommit,
+        current: &Self,
+        target: &Self,
+    ) -> Result<(), ReconcileError>;
+}
+
+/// Implements [`ChangedFields`] for a document struct from the list of its fields. A field
+/// reconciled by a function of its own (`#[autosurgeon(reconcile = "...")]` on the struct) is
+/// written `field: Type => function`, and is reconciled through that function, as the derive
+/// does.
+macro_rules! changed_fields {
+    ($doc:ident { $($field:ident $(: $ty:ty => $func:path)?),* $(,)? }) => {
+        impl $crate::changed_fields::ChangedFields for $doc {
+            fn reconcile_changed(
+                doc: &mut ::automerge::AutoCommit,
+                current: &Self,
+                target: &Self,
+            ) -> ::std::result::Result<(), ::autosurgeon::ReconcileError> {
+                // Every field named: a field missing from the table is a compile error here.
+                let $doc { $($field: _),* } = target;
+                $(
+                    if current.$field != target.$field {
+                        $crate::changed_fields::changed_fields!(
+                            @put doc, stringify!($field), &target.$field $(, $ty, $func)?
+                        );
+                    }
+                )*
+                Ok(())
+            }
+        }
+    };
+    (@put $doc:ident, $key:expr, $value:expr) => {
+        ::autosurgeon::reconcile_prop($doc, ::automerge::ROOT, $key, $value)?
+    };
+    (@put $doc:ident, $key:expr, $value:expr, $ty:ty, $func:path) => {{
+        /// The field with its own reconcile function, as the derive wraps it (no key).
+        struct With<'a>(&'a $ty);
+        impl ::autosurgeon::Reconcile for With<'_> {
+            type Key<'k> = ::autosurgeon::reconcile::NoKey;
+            fn reconcile<R: ::autosurgeon::Reconciler>(
+                &self,
+                reconciler: R,
+            ) -> ::std::result::Result<(), R::Error> {
+                $func(self.0, reconciler)
+            }
+        }
+        ::autosurgeon::reconcile_prop($doc, ::automerge::ROOT, $key, With($value))?
+    }};
+}
+pub(crate) use changed_fields;
