@@ -467,6 +467,52 @@ fn a_schema_2_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it
     assert_eq!(scores["EYE"].status, ScoreStatus::Met);
 }
 
+/// An older app submits a visit the server's rules hold: one push gets two changes of the
+/// server, the upgrade (the scores' map) and the hold (the status back), the second written on
+/// the state the first made.
+fn a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push(postgres: bool) {
+    let (server, _db) = start(postgres);
+    let rep = TestDevice::login(&server, "rep1");
+    let store = rep.store_by_code("NKA-001").unwrap();
+    let owner = rep.profile().unwrap().unwrap().id;
+
+    // Submitted without a check-in or a step: the rules hold it.
+    let older = server.device_token("rep1");
+    let id = DocId::new_random();
+    let mut visit = Visit::new(id, store.id, owner, today());
+    visit.schema = 2;
+    visit.success_scores = None;
+    visit.status = VisitStatus::Submitted;
+    let mut doc = new_document(older.actor.clone());
+    reconcile_visit(&mut doc, &visit).unwrap();
+    doc.commit();
+    let changes = doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let resp = push_raw(&server, &older, id, DocKind::Visit, changes);
+    assert!(
+        matches!(resp.outcomes[0].result, PushResult::Stored { .. }),
+        "{:?}",
+        resp.outcomes[0].result
+    );
+    let stored = served(&server, id);
+    assert_eq!(stored.schema, VISIT_SCHEMA_VERSION);
+    assert_eq!(stored.success_scores, Some(Default::default()));
+    assert_eq!(stored.status, VisitStatus::Planned, "held back to planned");
+}
+
+#[test]
+fn a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push_sqlite() {
+    a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push(false);
+}
+
+#[test]
+fn a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push_postgres() {
+    a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push(true);
+}
+
 #[test]
 fn a_bad_success_pictures_file_is_refused_and_a_good_one_reaches_the_stores_territory_sqlite() {
     a_bad_file_is_refused_and_a_good_one_reaches_the_stores_territory(false);

@@ -130,8 +130,19 @@ impl Peer {
         stream
             .set_read_timeout(Some(Duration::from_millis(500)))
             .map_err(|e| e.to_string())?;
-        let (ws, _) = tungstenite::client(format!("ws://{addr}/"), stream)
-            .map_err(|e| format!("websocket handshake: {e}"))?;
+        // The read timeout below also applies to the handshake: a server slow to answer the
+        // upgrade interrupts it (WouldBlock), which is a wait, not a failure.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut attempt = tungstenite::client(format!("ws://{addr}/"), stream);
+        let (ws, _) = loop {
+            match attempt {
+                Ok(done) => break done,
+                Err(tungstenite::HandshakeError::Interrupted(mid)) if Instant::now() < deadline => {
+                    attempt = mid.handshake();
+                }
+                Err(e) => return Err(format!("websocket handshake: {e}")),
+            }
+        };
         let me = format!("bench-{}", uuid::Uuid::new_v4());
         let mut peer = Peer {
             ws,
