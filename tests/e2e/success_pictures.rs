@@ -10,7 +10,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use fieldsync_client::{AuditInput, DocKind, VisitStatus, VisitStep};
-use fieldsync_e2e::{photo_file, TestDevice, TestServer};
+use fieldsync_e2e::{photo_file, DeviceToken, TestDevice, TestServer};
 use fieldsync_shared::document::{new_document, reconcile_visit};
 use fieldsync_shared::protocol::PushResult;
 use fieldsync_shared::success::ScoreStatus;
@@ -410,6 +410,32 @@ fn two_devices_scoring_two_points_at_once_keep_both(postgres: bool, first: First
     );
 }
 
+/// `visit` as the schema 2 app writes it (no scores' map), pushed by `older` and stored; the
+/// app's document.
+fn push_schema_2_visit(
+    server: &TestServer,
+    older: &DeviceToken,
+    mut visit: Visit,
+) -> automerge::AutoCommit {
+    visit.schema = 2;
+    visit.success_scores = None;
+    let mut doc = new_document(older.actor.clone());
+    reconcile_visit(&mut doc, &visit).unwrap();
+    doc.commit();
+    let changes = doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let resp = push_raw(server, older, visit.id, DocKind::Visit, changes);
+    assert!(
+        matches!(resp.outcomes[0].result, PushResult::Stored { .. }),
+        "{:?}",
+        resp.outcomes[0].result
+    );
+    doc
+}
+
 fn a_schema_2_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it(postgres: bool) {
     let (server, _db) = start(postgres);
     let (status, body) = import(&server, &pictures());
@@ -421,23 +447,7 @@ fn a_schema_2_visit_gets_the_map_from_the_server_and_an_older_apps_edit_keeps_it
     // The schema 2 app (another install of rep1's) writes a visit: no scores.
     let older = server.device_token("rep1");
     let id = DocId::new_random();
-    let mut visit = Visit::new(id, store.id, owner, today());
-    visit.schema = 2;
-    visit.success_scores = None;
-    let mut doc = new_document(older.actor.clone());
-    reconcile_visit(&mut doc, &visit).unwrap();
-    doc.commit();
-    let changes = doc
-        .get_changes(&[])
-        .iter()
-        .map(|c| c.raw_bytes().to_vec())
-        .collect();
-    let resp = push_raw(&server, &older, id, DocKind::Visit, changes);
-    assert!(
-        matches!(resp.outcomes[0].result, PushResult::Stored { .. }),
-        "{:?}",
-        resp.outcomes[0].result
-    );
+    let mut doc = push_schema_2_visit(&server, &older, Visit::new(id, store.id, owner, today()));
     let upgraded = served(&server, id);
     assert_eq!(upgraded.schema, VISIT_SCHEMA_VERSION);
     assert_eq!(upgraded.success_scores, Some(Default::default()));
@@ -480,23 +490,8 @@ fn a_schema_2_visit_submitted_and_held_is_upgraded_and_held_in_one_push(postgres
     let older = server.device_token("rep1");
     let id = DocId::new_random();
     let mut visit = Visit::new(id, store.id, owner, today());
-    visit.schema = 2;
-    visit.success_scores = None;
     visit.status = VisitStatus::Submitted;
-    let mut doc = new_document(older.actor.clone());
-    reconcile_visit(&mut doc, &visit).unwrap();
-    doc.commit();
-    let changes = doc
-        .get_changes(&[])
-        .iter()
-        .map(|c| c.raw_bytes().to_vec())
-        .collect();
-    let resp = push_raw(&server, &older, id, DocKind::Visit, changes);
-    assert!(
-        matches!(resp.outcomes[0].result, PushResult::Stored { .. }),
-        "{:?}",
-        resp.outcomes[0].result
-    );
+    push_schema_2_visit(&server, &older, visit);
     let stored = served(&server, id);
     assert_eq!(stored.schema, VISIT_SCHEMA_VERSION);
     assert_eq!(stored.success_scores, Some(Default::default()));
