@@ -1383,6 +1383,92 @@ pub async fn projections_filter_and_page<
         .is_empty());
 }
 
+/// Keyset pages of the listing, two rows a page, over orders of which five share one day: every
+/// order exactly once, newest day first and by id descending within a day, with and without a
+/// person filter (which picks another index).
+pub async fn projection_pages_over_one_day_never_skip_or_repeat<S: DocumentStore>(
+    store: &S,
+    tenant: TenantId,
+) {
+    let person = UserId::new_random();
+    let device = DeviceId::new_random();
+    let mut expected = Vec::new();
+    let mut writes = Vec::new();
+    for (n, day) in [
+        "2026-04-02",
+        "2026-04-02",
+        "2026-04-01",
+        "2026-04-02",
+        "2026-04-03",
+        "2026-04-02",
+        "2026-04-02",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = DocId::new_random();
+        let date = Date::parse(day).unwrap();
+        expected.push((date, id));
+        writes.push(DocumentWrite {
+            doc_id: id,
+            kind: DocKind::Order,
+            expected: ExpectedVersion::New,
+            changes: vec![NewChange {
+                hash: [n as u8 + 100; 32],
+                bytes: vec![n as u8],
+                origin: ChangeOrigin::Device,
+            }],
+            projection: Projection::Order(OrderProjection {
+                store_id: StoreId::new_random(),
+                person_id: person,
+                order_date: date,
+                status: "submitted",
+                number: format!("R001-260402-PAGE-0{n}"),
+                amount: fieldsync_shared::Money(100),
+                units: 1,
+                requested_delivery: date,
+                delivered_on: None,
+                document_json: "{}".to_owned(),
+            }),
+            heads: Vec::new(),
+        });
+    }
+    let outcome = store
+        .commit_push(commit_of(tenant, device, writes))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, CommitOutcome::Committed(_)));
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<DocId> = expected.into_iter().map(|(_, id)| id).collect();
+
+    for person_id in [None, Some(person)] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list_projected(
+                    tenant,
+                    DocKind::Order,
+                    &ProjectionFilter {
+                        person_id,
+                        after,
+                        limit: 2,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(page.len() <= 2);
+            seen.extend(page.iter().map(|r| r.doc_id));
+            match page.last() {
+                Some(last) if page.len() == 2 => after = Some(last.key()),
+                _ => break,
+            }
+        }
+        assert_eq!(seen, expected, "person filter {person_id:?}");
+    }
+}
+
 /// A server change (compensation) written with a device's push is stored under the nil device,
 /// so the pull of that device, which skips its own changes, still delivers it.
 pub async fn server_changes_reach_the_pushing_device<
@@ -1794,6 +1880,13 @@ macro_rules! store_suite {
             async fn projections_filter_and_page() {
                 let f = fixture().await;
                 super::projections_filter_and_page(&f.store, f.tenant, f.other).await;
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn projection_pages_over_one_day_never_skip_or_repeat() {
+                let f = fixture().await;
+                super::projection_pages_over_one_day_never_skip_or_repeat(&f.store, f.tenant).await;
                 f.finish().await;
             }
 

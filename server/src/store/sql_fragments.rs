@@ -20,7 +20,11 @@ pub(crate) use json_list;
 /// The projection listing of one kind: the same query over `visits` (by planned date) and
 /// `orders` (by order date). Binds: $1 tenant, $2 store, $3 person, $4 from, $5 to, $6 status,
 /// $7 $8 the key to start after (date, id), $9 limit, $10 $11 visibility (stores, people).
-/// The tenant + date order is served by `<table>_tenant_date (tenant_id, date, doc_id)`.
+/// The tenant + date order is served by `<table>_tenant_date (tenant_id, date, doc_id)`, and
+/// the key to start after is a row comparison so that it bounds that index: page n starts
+/// where page n - 1 ended instead of re-reading the rows before it (an `OR` of the date and the
+/// id is a filter both planners apply row by row). Without a key it compares with `('~', '')`,
+/// above every ISO date.
 #[rustfmt::skip] // keeps the SQL readable: rustfmt would put each concat! piece on its own line
 macro_rules! list_projected_sql {
     ($engine:ident, $table:expr, $date:literal) => {
@@ -32,7 +36,7 @@ macro_rules! list_projected_sql {
                AND ($4 IS NULL OR ", $date, " >= $4)
                AND ($5 IS NULL OR ", $date, " <= $5)
                AND ($6 IS NULL OR status = $6)
-               AND ($7 IS NULL OR ", $date, " < $7 OR (", $date, " = $7 AND doc_id < $8))
+               AND (", $date, ", doc_id) < (COALESCE($7, '~'), COALESCE($8, ''))
                AND ($10 IS NULL OR store_id IN ", $crate::store::sql_fragments::json_list!($engine, "$10"), "
                     OR person_id IN ", $crate::store::sql_fragments::json_list!($engine, "$11"), ")
              ORDER BY ", $date, " DESC, doc_id DESC
