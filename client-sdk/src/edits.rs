@@ -4,6 +4,8 @@
 //! returns Ok it is durable. The write policy (`fieldsync_shared::policy`) alone decides who may
 //! change what in which status; the business rules' blocking findings refuse an edit too.
 
+use std::any::Any;
+
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
 use fieldsync_shared::changed_fields::ChangedFields;
@@ -23,10 +25,10 @@ use fieldsync_shared::{DocId, DocKind, ParseError, StoreId, Timestamp, UserId};
 use rusqlite::{Connection, Transaction};
 
 use crate::error::{DeviceError, Result};
-use crate::store::{self, Database, DocRow};
+use crate::store::{self, Database, DocRow, OpenDocument};
 
 /// A document kind the device edits as a typed struct.
-pub(crate) trait Document: ChangedFields + Clone + Sized {
+pub(crate) trait Document: ChangedFields + Clone + Sized + Send + 'static {
     const KIND: DocKind;
     fn hydrate(doc: &AutoCommit) -> Result<Self>;
     /// Who the document belongs to and where: the write policy judges the editor's relation to
@@ -90,7 +92,8 @@ impl Document for Expense {
 }
 
 /// Load, edit the typed document, check the policy, reconcile, commit, save; `extra` writes
-/// bookkeeping in the same transaction.
+/// bookkeeping in the same transaction. The document stays open for the next edit
+/// (`store/open_documents.rs`): an edit of a document edited just before costs what it changes.
 pub(crate) fn edit<D: Document, T>(
     db: &Database,
     id: DocId,
@@ -100,23 +103,53 @@ pub(crate) fn edit<D: Document, T>(
 ) -> Result<T> {
     let mut conn = db.lock();
     let profile = store::require_profile(&conn)?;
-    let row = load_row(&conn, id, D::KIND)?;
-    let mut doc = row.load(db.actor())?;
-    let before = D::hydrate(&doc)?;
+    let mut open = open_document::<D>(db, &conn, id)?;
+    let before: &D = typed(&*open.typed);
     let mut after = before.clone();
     let out = edit(&conn, &profile, &mut after)?;
-    authorize(&conn, &profile, Some(&before), &after)?;
-    // Only the fields the edit changed are written, and only they are read back: an edit
-    // costs what it changes, not the size of the document.
-    D::reconcile_changed(&mut doc, &before, &after).map_err(DocumentError::from)?;
-    commit(&mut conn, id, D::KIND, &mut doc, message, |tx, _| extra(tx))?;
+    authorize(&conn, &profile, Some(before), &after)?;
+    // Only the fields the edit changed are written, and only they are read back. A failure
+    // from here on leaves the open document ahead of the database: it is dropped (not put
+    // back), and the next edit reads the document again.
+    D::reconcile_changed(&mut open.doc, before, &after).map_err(DocumentError::from)?;
+    let tx = conn.transaction()?;
+    extra(&tx)?;
+    commit_change(&mut open.doc, message)?;
+    open.store(&tx)?;
+    tx.commit()?;
+    open.typed = Box::new(after);
+    db.open_documents().put(open);
     Ok(out)
 }
 
 /// A local document of kind `D`.
 pub(crate) fn read<D: Document>(db: &Database, id: DocId) -> Result<D> {
     let conn = db.lock();
-    D::hydrate(&load_row(&conn, id, D::KIND)?.load(db.actor())?)
+    let open = open_document::<D>(db, &conn, id)?;
+    let value = typed::<D>(&*open.typed).clone();
+    db.open_documents().put(open);
+    Ok(value)
+}
+
+/// The document `id` of kind `D`, open: kept from the last edit if the stored row is still
+/// what it was stored as, else read from the row and hydrated.
+fn open_document<D: Document>(db: &Database, conn: &Connection, id: DocId) -> Result<OpenDocument> {
+    if let Some(open) = db.open_documents().take(conn, id)? {
+        if open.kind == D::KIND && open.typed.is::<D>() {
+            return Ok(open);
+        }
+    }
+    let row = load_row(conn, id, D::KIND)?;
+    let doc = row.load(db.actor())?;
+    let value = D::hydrate(&doc)?;
+    Ok(OpenDocument::read(id, D::KIND, doc, Box::new(value)))
+}
+
+/// The typed value of an open document of kind `D` (checked when it was opened).
+fn typed<D: 'static>(value: &(dyn Any + Send)) -> &D {
+    value
+        .downcast_ref::<D>()
+        .expect("an open document holds the type it was opened as")
 }
 
 /// Every local document of kind `D` that reads as one: a document that cannot (e.g. still
@@ -141,7 +174,7 @@ pub(crate) fn load_row(conn: &Connection, id: DocId, kind: DocKind) -> Result<Do
 /// Saves `doc` with its pending operations committed as one change under this device's actor,
 /// in one SQLite transaction with what `within` writes (bookkeeping, or content that depends on
 /// a value taken inside the transaction, like an order's sequence number): when this returns
-/// Ok the edit is durable.
+/// Ok the edit is durable. For a new document, or one not kept open ([`edit`] keeps them open).
 pub(crate) fn commit(
     conn: &mut Connection,
     id: DocId,
@@ -152,18 +185,24 @@ pub(crate) fn commit(
 ) -> Result<()> {
     let tx = conn.transaction()?;
     within(&tx, doc)?;
+    commit_change(doc, message)?;
+    store::save_doc(&tx, id, kind, doc)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Commits the pending operations of `doc` as one change under this device's actor. The server
+/// refuses a document past the document limits: the edit is refused here, before anything is
+/// saved (the caller's transaction rolls back, and the document must not be used further).
+fn commit_change(doc: &mut AutoCommit, message: &str) -> Result<()> {
     doc.commit_with(
         CommitOptions::default()
             .with_message(message.to_string())
             .with_time(Timestamp::now().millis() / 1000),
     );
-    // The server refuses a document past the document limits: refuse the edit here, before
-    // anything is saved (the transaction rolls back).
     let ops = limits::count_ops(&doc.get_changes_meta(&[]));
     limits::check(doc, ops, 0, &DocumentLimits::default())
         .map_err(|over| ParseError::new("document", over.to_string()))?;
-    store::save_doc(&tx, id, kind, doc)?;
-    tx.commit()?;
     Ok(())
 }
 

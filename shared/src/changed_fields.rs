@@ -8,12 +8,19 @@
 //! written are the ones a whole-document reconcile writes for those fields; the unchanged
 //! fields are not visited at all.
 //!
+//! A map that grows entry by entry (a visit's audit lines, steps and photos) is marked
+//! `[by entry]` in its table: only its entries that differ are written, and removed ones deleted,
+//! so adding the 500th audit line does not read back the 499 before it.
+//!
 //! Each document type lists its fields once, next to its struct, in [`changed_fields!`]; the
 //! table destructures the struct without `..`, so a field added to a document that is missing
 //! from its table does not compile.
 
-use automerge::AutoCommit;
-use autosurgeon::ReconcileError;
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, Value, ROOT};
+use autosurgeon::{Reconcile, ReconcileError};
 
 /// A document type that can write its changed top-level fields (see the module docs).
 pub trait ChangedFields {
@@ -29,9 +36,10 @@ pub trait ChangedFields {
 /// Implements [`ChangedFields`] for a document struct from the list of its fields. A field
 /// reconciled by a function of its own (`#[autosurgeon(reconcile = "...")]` on the struct) is
 /// written `field: Type => function`, and is reconciled through that function, as the derive
-/// does.
+/// does. A `BTreeMap<String, _>` field written `field [by entry]` is reconciled entry by entry
+/// ([`reconcile_changed_entries`]).
 macro_rules! changed_fields {
-    ($doc:ident { $($field:ident $(: $ty:ty => $func:path)?),* $(,)? }) => {
+    ($doc:ident { $($field:ident $(: $ty:ty => $func:path)? $([by $entry:ident])?),* $(,)? }) => {
         impl $crate::changed_fields::ChangedFields for $doc {
             fn reconcile_changed(
                 doc: &mut ::automerge::AutoCommit,
@@ -43,7 +51,8 @@ macro_rules! changed_fields {
                 $(
                     if current.$field != target.$field {
                         $crate::changed_fields::changed_fields!(
-                            @put doc, stringify!($field), &target.$field $(, $ty, $func)?
+                            @put doc, stringify!($field), &current.$field, &target.$field
+                            $(, $ty, $func)? $(, by $entry)?
                         );
                     }
                 )*
@@ -51,10 +60,13 @@ macro_rules! changed_fields {
             }
         }
     };
-    (@put $doc:ident, $key:expr, $value:expr) => {
+    (@put $doc:ident, $key:expr, $current:expr, $value:expr) => {
         ::autosurgeon::reconcile_prop($doc, ::automerge::ROOT, $key, $value)?
     };
-    (@put $doc:ident, $key:expr, $value:expr, $ty:ty, $func:path) => {{
+    (@put $doc:ident, $key:expr, $current:expr, $value:expr, by entry) => {
+        $crate::changed_fields::reconcile_changed_entries($doc, $key, $current, $value)?
+    };
+    (@put $doc:ident, $key:expr, $current:expr, $value:expr, $ty:ty, $func:path) => {{
         /// The field with its own reconcile function, as the derive wraps it (no key).
         struct With<'a>(&'a $ty);
         impl ::autosurgeon::Reconcile for With<'_> {
@@ -70,3 +82,28 @@ macro_rules! changed_fields {
     }};
 }
 pub(crate) use changed_fields;
+
+/// Writes the map at `key` of the document's root, whose entries hydrate to `current`, as
+/// `target`: the entries that differ are reconciled one by one and the ones `target` lacks are
+/// deleted. These are the operations autosurgeon's reconcile of the whole map writes, without
+/// reading back the entries that did not change. A document without the map gets it whole.
+pub fn reconcile_changed_entries<V: Reconcile + PartialEq>(
+    doc: &mut AutoCommit,
+    key: &str,
+    current: &BTreeMap<String, V>,
+    target: &BTreeMap<String, V>,
+) -> Result<(), ReconcileError> {
+    let map = match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        _ => return autosurgeon::reconcile_prop(doc, ROOT, key, target),
+    };
+    for (k, v) in target {
+        if current.get(k) != Some(v) {
+            autosurgeon::reconcile_prop(doc, &map, k.as_str(), v)?;
+        }
+    }
+    for k in current.keys().filter(|k| !target.contains_key(*k)) {
+        doc.delete(&map, k.as_str())?;
+    }
+    Ok(())
+}

@@ -780,6 +780,21 @@ mod changed_fields_tests {
         assert_eq!(whole, changed);
         assert!(changed > 3, "{changed} operations");
 
+        // Maps reconciled entry by entry: an entry added, one changed, one removed, in the
+        // audit lines, the steps and the photos.
+        let entries = |v: &mut Visit| {
+            add_line(v, audit_line("SKU999", "endcap-1", 2, rep));
+            let first = v.audit.keys().next().unwrap().clone();
+            v.audit.remove(&first);
+            v.audit.values_mut().last().unwrap().on_shelf = false;
+            let step = v.steps.keys().next().unwrap().clone();
+            v.steps.remove(&step);
+            v.photos.clear();
+        };
+        let (whole, changed) = both_ways(&start, entries);
+        assert_eq!(whole, changed);
+        assert!(changed > 3, "{changed} operations");
+
         // Nothing changed: nothing written.
         assert_eq!(both_ways(&start, |_| {}), (0, 0));
     }

@@ -10,7 +10,7 @@
 //! [`check`] stops as soon as a limit is passed, so checking an oversized document costs no
 //! more than checking one at the limit.
 
-use automerge::{ObjType, ReadDoc, Value, ROOT};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef, ROOT};
 
 /// The limits (docs/security.md, "Limits and timeouts").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,48 +92,78 @@ pub fn check(
             limit: limits.max_ops,
         });
     }
-    let mut objects = 0usize;
-    // (object, its type, depth, path) still to visit; depth-first.
-    let mut stack = vec![(ROOT, ObjType::Map, 0usize, String::new())];
-    while let Some((obj, kind, depth, path)) = stack.pop() {
-        if kind == ObjType::Text {
-            let bytes = doc.text(&obj).map(|t| t.len()).unwrap_or(0);
-            check_text(&path, bytes, limits)?;
-            continue;
-        }
-        let keys: Vec<String> = match kind {
-            ObjType::Map | ObjType::Table => doc.keys(&obj).collect(),
-            _ => Vec::new(),
-        };
-        for (i, (value, id)) in doc.values(&obj).enumerate() {
-            let child_path = match keys.get(i) {
-                Some(key) => join(&path, key),
-                None => join(&path, &i.to_string()),
-            };
-            match value {
-                Value::Object(child_kind) => {
-                    objects += 1;
-                    if objects > limits.max_objects {
-                        return Err(LimitExceeded::Objects {
-                            limit: limits.max_objects,
-                        });
-                    }
-                    if depth + 1 > limits.max_depth {
-                        return Err(LimitExceeded::Depth {
-                            limit: limits.max_depth,
-                        });
-                    }
-                    stack.push((id, child_kind, depth + 1, child_path));
+    let mut walk = Walk {
+        limits,
+        objects: 0,
+        // (object, its type, depth, path) still to visit; depth-first.
+        stack: vec![(ROOT, ObjType::Map, 0, String::new())],
+    };
+    while let Some((obj, kind, depth, path)) = walk.stack.pop() {
+        // One pass over each object's entries, key and value together; a path is only put
+        // together for an object, or for a string found over the limit.
+        match kind {
+            ObjType::Text => {
+                let bytes = doc.text(&obj).map(|t| t.len()).unwrap_or(0);
+                check_text(&path, bytes, limits)?;
+            }
+            ObjType::Map | ObjType::Table => {
+                for item in doc.map_range(&obj, ..) {
+                    walk.child(&path, depth, &item.key, &item.value, || item.id())?;
                 }
-                Value::Scalar(s) => {
-                    if let automerge::ScalarValue::Str(text) = s.as_ref() {
-                        check_text(&child_path, text.len(), limits)?;
-                    }
+            }
+            ObjType::List => {
+                for item in doc.list_range(&obj, ..) {
+                    let index = item.index.to_string();
+                    walk.child(&path, depth, &index, &item.value, || item.id())?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The state of [`check`]'s walk over the document.
+struct Walk<'l> {
+    limits: &'l DocumentLimits,
+    objects: usize,
+    stack: Vec<(ObjId, ObjType, usize, String)>,
+}
+
+impl Walk<'_> {
+    /// Checks the value at `key` of the object at `path` (nested `depth` deep), and queues it
+    /// if it is an object.
+    fn child(
+        &mut self,
+        path: &str,
+        depth: usize,
+        key: &str,
+        value: &ValueRef<'_>,
+        id: impl FnOnce() -> ObjId,
+    ) -> Result<(), LimitExceeded> {
+        match value {
+            ValueRef::Object(kind) => {
+                self.objects += 1;
+                if self.objects > self.limits.max_objects {
+                    return Err(LimitExceeded::Objects {
+                        limit: self.limits.max_objects,
+                    });
+                }
+                if depth + 1 > self.limits.max_depth {
+                    return Err(LimitExceeded::Depth {
+                        limit: self.limits.max_depth,
+                    });
+                }
+                self.stack.push((id(), *kind, depth + 1, join(path, key)));
+            }
+            ValueRef::Scalar(ScalarValueRef::Str(text))
+                if text.len() > self.limits.max_text_bytes =>
+            {
+                check_text(&join(path, key), text.len(), self.limits)?;
+            }
+            ValueRef::Scalar(_) => {}
+        }
+        Ok(())
+    }
 }
 
 /// Operations in every change of a document's history, from the changes' metadata
@@ -261,6 +291,16 @@ mod tests {
         assert!(matches!(
             checked(&mut long, &limits),
             Err(LimitExceeded::TextBytes { ref path, .. }) if path == "name"
+        ));
+        // In a list in a map: the path names where.
+        let mut nested = AutoCommit::new();
+        let lines = nested.put_object(ROOT, "lines", ObjType::Map).unwrap();
+        let items = nested.put_object(&lines, "items", ObjType::List).unwrap();
+        nested.insert(&items, 0, "short").unwrap();
+        nested.insert(&items, 1, "0123456789ab").unwrap();
+        assert!(matches!(
+            checked(&mut nested, &limits),
+            Err(LimitExceeded::TextBytes { ref path, found: 12, .. }) if path == "lines.items.1"
         ));
 
         // Operations and size.

@@ -10,6 +10,7 @@ use fieldsync_shared::DeviceId;
 use rusqlite::Connection;
 
 use super::meta::{keys, meta_get, meta_set};
+use super::open_documents::OpenDocuments;
 use crate::error::{DeviceError, Result};
 use crate::schema;
 
@@ -19,6 +20,8 @@ const DB_FILE: &str = "device.db";
 pub struct Database {
     dir: PathBuf,
     conn: Mutex<Connection>,
+    /// Documents kept open between edits. Taken and put back only by a caller holding `conn`.
+    open: Mutex<OpenDocuments>,
     device_id: DeviceId,
     actor: ActorId,
 }
@@ -52,6 +55,7 @@ impl Database {
         Ok(Database {
             dir: dir.to_path_buf(),
             conn: Mutex::new(conn),
+            open: Mutex::new(OpenDocuments::default()),
             device_id,
             actor,
         })
@@ -75,5 +79,11 @@ impl Database {
     /// transaction behind (it rolls back on drop), so a poisoned lock is safe to take over.
     pub fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The documents kept open between edits. Lock it only while holding [`Self::lock`]: the
+    /// open documents are checked against the rows that connection reads.
+    pub fn open_documents(&self) -> MutexGuard<'_, OpenDocuments> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

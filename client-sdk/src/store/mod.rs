@@ -9,6 +9,7 @@ mod documents;
 mod eviction;
 mod master;
 mod meta;
+mod open_documents;
 mod photo_queue;
 mod reference_photos;
 mod refused_edits;
@@ -27,6 +28,7 @@ pub use meta::{
     cursor, keys, master_version, meta_delete, meta_get, meta_set, next_order_seq, profile,
     require_profile, set_cursor,
 };
+pub use open_documents::OpenDocument;
 pub use photo_queue::{
     add_photo_part, all_photos, clear_photo_upload, insert_photo, keep_thumbnail,
     mark_photo_failed, mark_photo_uploaded, note_photo_error, pending_thumbnails, photo_counts,
