@@ -28,7 +28,9 @@ use crate::error::{DeviceError, Result};
 use crate::store::{self, Database, DocRow, OpenDocument};
 
 /// A document kind the device edits as a typed struct.
-pub(crate) trait Document: ChangedFields + Clone + Sized + Send + 'static {
+pub(crate) trait Document:
+    ChangedFields + Clone + PartialEq + std::fmt::Debug + Sized + Send + 'static
+{
     const KIND: DocKind;
     fn hydrate(doc: &AutoCommit) -> Result<Self>;
     /// Who the document belongs to and where: the write policy judges the editor's relation to
@@ -117,8 +119,14 @@ pub(crate) fn edit<D: Document, T>(
     commit_change(&mut open.doc, message)?;
     open.store(&tx)?;
     tx.commit()?;
-    open.typed = Box::new(after);
-    db.open_documents().put(open);
+    // The edit is durable: a failure here only costs keeping the document open.
+    if D::rehydrate_texts(&mut after, &open.doc).is_ok() {
+        // What is kept must be what reading the document gives (the whole test suite checks
+        // it on every edit): a reconcile that wrote less than the value would show here.
+        debug_assert_eq!(D::hydrate(&open.doc).ok().as_ref(), Some(&after));
+        open.typed = Box::new(after);
+        db.open_documents().put(open);
+    }
     Ok(out)
 }
 

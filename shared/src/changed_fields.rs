@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, Value, ROOT};
-use autosurgeon::{Reconcile, ReconcileError};
+use autosurgeon::{HydrateError, Reconcile, ReconcileError};
 
 /// A document type that can write its changed top-level fields (see the module docs).
 pub trait ChangedFields {
@@ -31,15 +31,26 @@ pub trait ChangedFields {
         current: &Self,
         target: &Self,
     ) -> Result<(), ReconcileError>;
+
+    /// Reads the collaborative texts (the fields marked `[text]`) of `value` again from `doc`.
+    /// A hydrated `Text` remembers the heads it was read at and the edits made to it since;
+    /// once `doc` has another commit, reconciling it is refused as stale (and its edits would
+    /// be written twice). Call after a commit to keep `value` for the next edit.
+    fn rehydrate_texts(value: &mut Self, doc: &AutoCommit) -> Result<(), HydrateError>;
 }
 
 /// Implements [`ChangedFields`] for a document struct from the list of its fields. A field
 /// reconciled by a function of its own (`#[autosurgeon(reconcile = "...")]` on the struct) is
 /// written `field: Type => function`, and is reconciled through that function, as the derive
 /// does. A `BTreeMap<String, _>` field written `field [by entry]` is reconciled entry by entry
-/// ([`reconcile_changed_entries`]).
+/// ([`reconcile_changed_entries`]); a collaborative text is written `field [text]`
+/// ([`ChangedFields::rehydrate_texts`]).
 macro_rules! changed_fields {
-    ($doc:ident { $($field:ident $(: $ty:ty => $func:path)? $([by $entry:ident])?),* $(,)? }) => {
+    (
+        $doc:ident {
+            $($field:ident $(: $ty:ty => $func:path)? $([$how:ident $($what:ident)?])?),* $(,)?
+        }
+    ) => {
         impl $crate::changed_fields::ChangedFields for $doc {
             fn reconcile_changed(
                 doc: &mut ::automerge::AutoCommit,
@@ -52,19 +63,40 @@ macro_rules! changed_fields {
                     if current.$field != target.$field {
                         $crate::changed_fields::changed_fields!(
                             @put doc, stringify!($field), &current.$field, &target.$field
-                            $(, $ty, $func)? $(, by $entry)?
+                            $(, $ty, $func)? $(, [$how $($what)?])?
                         );
                     }
                 )*
                 Ok(())
             }
+
+            #[allow(unused_variables)] // a document without texts reads nothing
+            fn rehydrate_texts(
+                value: &mut Self,
+                doc: &::automerge::AutoCommit,
+            ) -> ::std::result::Result<(), ::autosurgeon::HydrateError> {
+                $(
+                    $crate::changed_fields::changed_fields!(
+                        @rehydrate value, doc, $field $(, [$how $($what)?])?
+                    );
+                )*
+                Ok(())
+            }
         }
     };
+    (@rehydrate $value:ident, $doc:ident, $field:ident, [text]) => {
+        $value.$field =
+            ::autosurgeon::hydrate_prop($doc, ::automerge::ROOT, stringify!($field))?
+    };
+    (@rehydrate $value:ident, $doc:ident, $field:ident $(, [$($mode:tt)*])?) => {};
     (@put $doc:ident, $key:expr, $current:expr, $value:expr) => {
         ::autosurgeon::reconcile_prop($doc, ::automerge::ROOT, $key, $value)?
     };
-    (@put $doc:ident, $key:expr, $current:expr, $value:expr, by entry) => {
+    (@put $doc:ident, $key:expr, $current:expr, $value:expr, [by entry]) => {
         $crate::changed_fields::reconcile_changed_entries($doc, $key, $current, $value)?
+    };
+    (@put $doc:ident, $key:expr, $current:expr, $value:expr, [text]) => {
+        ::autosurgeon::reconcile_prop($doc, ::automerge::ROOT, $key, $value)?
     };
     (@put $doc:ident, $key:expr, $current:expr, $value:expr, $ty:ty, $func:path) => {{
         /// The field with its own reconcile function, as the derive wraps it (no key).

@@ -186,7 +186,7 @@ pub struct Delivery {
 crate::changed_fields::changed_fields! {
     Order {
         schema, id, number, store_id, person_id, visit_id, order_date, requested_delivery,
-        payment, status, lines [by entry], notes, created_at, submitted_at, evaluated_against,
+        payment, status, lines [by entry], notes [text], created_at, submitted_at, evaluated_against,
         findings, delivery,
     }
 }

@@ -266,7 +266,7 @@ pub struct Visit {
 crate::changed_fields::changed_fields! {
     Visit {
         schema, id, store_id, person_id, planned_date, status, check_in, check_out,
-        steps [by entry], audit [by entry], photos [by entry], notes,
+        steps [by entry], audit [by entry], photos [by entry], notes [text],
         note_entries: Option<Vec<NoteEntry>> => reconcile_note_list,
         review, evaluated_against, findings, plan_id,
         competitor_sightings: Option<BTreeMap<String, CompetitorSighting>>
