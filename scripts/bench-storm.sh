@@ -7,6 +7,8 @@
 #   scripts/bench-storm.sh --devices 500 --window-secs 30
 #   scripts/bench-storm.sh --server-env FIELDSYNC_SYNC_MAX_IN_FLIGHT=4   (server settings)
 #   scripts/bench-storm.sh --smoke              20 devices within 5 s, dev build (scripts/test.sh)
+#   scripts/bench-storm.sh --kills 50           the crash loop: the server SIGKILLed 50 times
+#                                               during the window; counts acknowledged changes lost
 #
 # PostgreSQL is a private cluster from scripts/with-postgres.sh --start, stopped and removed at
 # the end. Environment: CARGO_TARGET_DIR (default ./target).

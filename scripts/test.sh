@@ -86,6 +86,8 @@ fi
 # document must be stored with its expected heads and every device must finish. The peers bench
 # needs Node.js (installed from Debian when missing) and builds the samod server once into
 # ~/.cache/fieldsync/samod-server (a few minutes the first time; seconds when cached).
-step "benchmark smoke runs (peers, morning storm)"
+step "benchmark smoke runs (peers, morning storm, the storm through server kills)"
 scripts/bench-peers.sh --smoke
 scripts/bench-storm.sh --smoke
+# The storm through 5 SIGKILLs of the server: no acknowledged change may be lost.
+scripts/bench-storm.sh --smoke --kills 5

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -103,7 +104,10 @@ pub struct Server {
     pub ops_addr: Option<SocketAddr>,
     /// Fieldsync on PostgreSQL: its database.
     pub database_url: Option<String>,
-    child: Child,
+    /// The running process; a new one after [`Server::kill9_and_restart`].
+    child: Mutex<Child>,
+    /// Fieldsync: how to start the server again on the same data and addresses.
+    respawn: Option<Respawn>,
     postgres: Option<Postgres>,
     /// Data (and logs) of this server; removed when it is dropped.
     dir: TempDir,
@@ -114,6 +118,49 @@ fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
+}
+
+/// A Fieldsync server's command line, to start it again after a kill.
+struct Respawn {
+    program: PathBuf,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    env: Vec<(String, String)>,
+    addr: SocketAddr,
+    ops: SocketAddr,
+    logs: PathBuf,
+}
+
+impl Respawn {
+    /// Starts the server and waits until its health check answers. Logs are appended to, so
+    /// every life of the server is in them.
+    fn spawn(&self) -> Child {
+        let log = |name: &str| {
+            File::options()
+                .create(true)
+                .append(true)
+                .open(self.logs.join(name))
+                .expect("log file")
+        };
+        let mut cmd = Command::new(&self.program);
+        cmd.arg("--data-dir").arg(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let child = cmd
+            .env("FIELDSYNC_LISTEN", self.addr.to_string())
+            .env("FIELDSYNC_OPS_LISTEN", self.ops.to_string())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(log("server.log"))
+            .stderr(log("server.err"))
+            .spawn()
+            .expect("fieldsync-server starts");
+        let health = format!("http://{}/health", self.ops);
+        wait_until("fieldsync-server", Duration::from_secs(60), || {
+            ureq::get(&health).call().is_ok()
+        });
+        child
+    }
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
@@ -146,7 +193,7 @@ impl Server {
             .expect("temp dir");
         let addr = free_addr();
         let log = |name: &str| File::create(dir.path().join(name)).expect("log file");
-        let (child, postgres, ops_addr, database_url) = match kind {
+        let (child, postgres, ops_addr, database_url, respawn) = match kind {
             Kind::FieldsyncSqlite | Kind::FieldsyncPostgres => {
                 let postgres = (kind == Kind::FieldsyncPostgres).then(|| {
                     programs
@@ -177,20 +224,18 @@ impl Server {
                     "seed-demo failed ({})",
                     dir.path().display()
                 );
-                let ops = free_addr();
-                let child = fieldsync(&[])
-                    .env("FIELDSYNC_LISTEN", addr.to_string())
-                    .env("FIELDSYNC_OPS_LISTEN", ops.to_string())
-                    .envs(env.iter().map(|(k, v)| (k, v)))
-                    .stdout(log("server.log"))
-                    .stderr(log("server.err"))
-                    .spawn()
-                    .expect("fieldsync-server starts");
-                let health = format!("http://{ops}/health");
-                wait_until("fieldsync-server", Duration::from_secs(60), || {
-                    ureq::get(&health).call().is_ok()
-                });
-                (child, postgres, Some(ops), database_url)
+                let respawn = Respawn {
+                    program: programs.fieldsync.clone(),
+                    data_dir: dir.path().join("data"),
+                    database_url: database_url.clone(),
+                    env: env.to_vec(),
+                    addr,
+                    ops: free_addr(),
+                    logs: dir.path().to_path_buf(),
+                };
+                let child = respawn.spawn();
+                let ops = respawn.ops;
+                (child, postgres, Some(ops), database_url, Some(respawn))
             }
             Kind::AutomergeRepo => {
                 let folder = programs
@@ -209,7 +254,7 @@ impl Server {
                 wait_until("automerge-repo server", Duration::from_secs(30), || {
                     TcpStream::connect(addr).is_ok()
                 });
-                (child, None, None, None)
+                (child, None, None, None, None)
             }
             Kind::Samod => {
                 let program = programs.samod.as_ref().expect("samod needs --samod-server");
@@ -224,7 +269,7 @@ impl Server {
                 wait_until("samod server", Duration::from_secs(30), || {
                     TcpStream::connect(addr).is_ok()
                 });
-                (child, None, None, None)
+                (child, None, None, None, None)
             }
         };
         Server {
@@ -232,7 +277,8 @@ impl Server {
             addr,
             ops_addr,
             database_url,
-            child,
+            child: Mutex::new(child),
+            respawn,
             postgres,
             dir,
         }
@@ -241,7 +287,7 @@ impl Server {
     /// CPU time of the server so far, milliseconds: the server process, and for Fieldsync on
     /// PostgreSQL the database's processes too (the database does part of the server's work).
     pub fn cpu_ms(&self) -> CpuMs {
-        let own = proc_stat(self.child.id()).map_or(0, |s| s.own);
+        let own = proc_stat(self.child().id()).map_or(0, |s| s.own);
         let database = self.postgres.as_ref().map_or(0, |pg| pg.cpu_ticks());
         CpuMs {
             server: ticks_to_ms(own),
@@ -266,7 +312,7 @@ impl Server {
 
     /// Peak resident memory of the server process (VmHWM), MiB.
     pub fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child().id()))
             .expect("/proc/<pid>/status");
         let kib: f64 = status
             .lines()
@@ -281,20 +327,36 @@ impl Server {
         dir_size(&self.dir.path().join("data"))
     }
 
-    pub fn stop(mut self) {
+    fn child(&self) -> MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fieldsync: SIGKILL (no shutdown, no flush), then the server started again on the same
+    /// data and addresses; returns once it answers its health check.
+    pub fn kill9_and_restart(&self) {
+        let respawn = self
+            .respawn
+            .as_ref()
+            .expect("only a Fieldsync server is restarted");
+        let mut child = self.child();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        *child = respawn.spawn();
+    }
+
+    pub fn stop(self) {
+        let mut child = self.child.into_inner().unwrap_or_else(|e| e.into_inner());
         // SIGTERM, then wait: every server here exits on it.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

@@ -4,14 +4,17 @@
 //! let loose: every device opens its store at its moment in the window, syncs once through the
 //! device SDK's sync engine and closes it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use automerge::ChangeHash;
 use fieldsync_bench_peers::workload::{self, Rep};
 use fieldsync_client::{Device, DocKind};
 use fieldsync_server::demo::{DEMO_PASSWORD, DEMO_TENANT};
-use fieldsync_shared::Timestamp;
+use fieldsync_shared::document::load_document;
+use fieldsync_shared::{DocId, Timestamp};
 
 const PASSWORD: &str = "storm-password-1";
 /// Threads preparing devices (logins hash on the server: more would only queue there).
@@ -25,10 +28,25 @@ pub struct Prepared {
 
 /// What one device's sync did.
 pub struct Outcome {
-    /// From the start of `sync()` to its return, retries after 503 included.
+    /// From the start of the first `sync()` to the return of the last, retries included.
     pub latency: Duration,
     /// `None`: synced, nothing left pending.
     pub error: Option<String>,
+    /// Syncs that failed and were tried again, by reason (only while the server is killed).
+    pub failed: BTreeMap<String, usize>,
+    /// The heads of every document the device held when the sync the server acknowledged
+    /// started (it edits nothing meanwhile); empty when it never was.
+    pub acknowledged: Vec<(DocId, Vec<ChangeHash>)>,
+}
+
+/// How a device answers a sync that failed.
+#[derive(Clone, Copy)]
+pub enum Retry {
+    /// Not at all: the failure is the device's outcome.
+    Never,
+    /// Again and again until it succeeds or `until` passes, waiting 0.2-2 s between tries, as
+    /// the app does while its server restarts.
+    Until(Instant),
 }
 
 fn username(i: usize) -> String {
@@ -140,8 +158,9 @@ fn start_offset(i: usize, n: usize, window: Duration) -> Duration {
     window.mul_f64(i as f64 / n.max(1) as f64)
 }
 
-/// Every device syncs once, starting spread over `window`; their outcomes in device order.
-pub fn storm(prepared: &[Prepared], window: Duration) -> Vec<Outcome> {
+/// Every device syncs once (or until it succeeds, by `retry`), starting spread over `window`;
+/// their outcomes in device order.
+pub fn storm(prepared: &[Prepared], window: Duration, retry: Retry) -> Vec<Outcome> {
     let start = Instant::now();
     let n = prepared.len();
     std::thread::scope(|scope| {
@@ -154,7 +173,7 @@ pub fn storm(prepared: &[Prepared], window: Duration) -> Vec<Outcome> {
                     .stack_size(1 << 20)
                     .spawn_scoped(scope, move || {
                         std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                        sync_one(p)
+                        sync_one(p, retry, i as u64)
                     })
                     .expect("device thread")
             })
@@ -166,18 +185,36 @@ pub fn storm(prepared: &[Prepared], window: Duration) -> Vec<Outcome> {
     })
 }
 
-fn sync_one(p: &Prepared) -> Outcome {
+fn sync_one(p: &Prepared, retry: Retry, seed: u64) -> Outcome {
+    let failure = |error: String| Outcome {
+        latency: Duration::ZERO,
+        error: Some(error),
+        failed: BTreeMap::new(),
+        acknowledged: Vec::new(),
+    };
     let device = match Device::open(&p.dir) {
         Ok(d) => d,
-        Err(e) => {
-            return Outcome {
-                latency: Duration::ZERO,
-                error: Some(format!("open: {e}")),
+        Err(e) => return failure(format!("open: {e}")),
+    };
+    let held = match heads_of(&device) {
+        Ok(held) => held,
+        Err(e) => return failure(format!("heads: {e}")),
+    };
+    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let began = Instant::now();
+    let result = loop {
+        match (device.sync(), retry) {
+            (Err(e), Retry::Until(until)) if Instant::now() < until => {
+                *failed.entry(e.reason().to_string()).or_default() += 1;
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                std::thread::sleep(Duration::from_millis(200 + rng % 1800));
             }
+            (result, _) => break result,
         }
     };
-    let began = Instant::now();
-    let result = device.sync();
     let latency = began.elapsed();
     let error = match result {
         Err(e) => Some(e.to_string()),
@@ -190,7 +227,60 @@ fn sync_one(p: &Prepared) -> Outcome {
             Err(e) => Some(format!("pending: {e}")),
         },
     };
-    Outcome { latency, error }
+    Outcome {
+        latency,
+        acknowledged: if error.is_none() { held } else { Vec::new() },
+        error,
+        failed,
+    }
+}
+
+fn heads_of(device: &Device) -> Result<Vec<(DocId, Vec<ChangeHash>)>, String> {
+    device
+        .document_ids(None)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|id| Ok((id, device.document_heads(id).map_err(|e| e.to_string())?)))
+        .collect()
+}
+
+/// The honest completion signal: a new installation of the demo admin (who reads the whole
+/// tenant) pulls everything from the server, which must hold every head a device had
+/// acknowledged. Returns the heads checked and those missing (document and head).
+pub fn verify(
+    url: &str,
+    root: &Path,
+    outcomes: &[Outcome],
+) -> Result<(usize, Vec<String>), String> {
+    let reader = Device::open(&root.join("reader")).map_err(|e| format!("reader: {e}"))?;
+    reader
+        .login(url, DEMO_TENANT, "admin", DEMO_PASSWORD)
+        .map_err(|e| format!("reader login: {e}"))?;
+    // A sync runs a bounded number of rounds: sync until one brings nothing new.
+    while reader
+        .sync()
+        .map_err(|e| format!("reader sync: {e}"))?
+        .docs_received
+        > 0
+    {}
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (id, heads) in outcomes.iter().flat_map(|o| &o.acknowledged) {
+        let mut doc = reader
+            .document_save(*id)
+            .ok()
+            .and_then(|bytes| load_document(&bytes).ok());
+        for head in heads {
+            checked += 1;
+            let held = doc
+                .as_mut()
+                .is_some_and(|d| d.get_change_by_hash(head).is_some());
+            if !held {
+                missing.push(format!("{id} {head}"));
+            }
+        }
+    }
+    Ok((checked, missing))
 }
 
 /// The device still holds its whole day (a sync never loses local documents).

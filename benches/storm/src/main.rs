@@ -2,14 +2,21 @@
 //! this one process, each with its own user, installation, store and cursor, push their day
 //! and pull within a window, against one Fieldsync server on SQLite and on PostgreSQL. Prints
 //! sync latency (p50, p99, max), errors, the server's 503s, peak RSS and CPU, the database's
-//! size and what saturated first. Asserts nothing about speed; exits non-zero when a device did
-//! not finish (its day not acknowledged).
+//! size and what saturated first. Afterwards a new installation of the admin pulls everything
+//! and must find every head the devices had acknowledged. Asserts nothing about speed; exits
+//! non-zero when a device did not finish (its day not acknowledged) or an acknowledged head is
+//! missing.
+//!
+//! `--kills N` makes it a crash loop (docs/reliability.md, "Crash loops"): the server is killed
+//! with SIGKILL N times during the window and started again on the same data, the devices try
+//! again until their day is acknowledged, and the report counts acknowledged changes lost.
 //!
 //! Run through `scripts/bench-storm.sh`, which builds the server and starts PostgreSQL.
 
 mod fleet;
 mod sampler;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -39,6 +46,11 @@ struct Args {
     /// Server settings for the run, `NAME=VALUE` (e.g. `FIELDSYNC_SYNC_MAX_IN_FLIGHT=8`).
     #[arg(long = "server-env")]
     server_env: Vec<String>,
+    /// Kill the server with SIGKILL this many times during the window (each about
+    /// window/kills after the last restart, give or take half) and start it again; the devices
+    /// retry until their day is acknowledged.
+    #[arg(long, default_value_t = 0)]
+    kills: usize,
     /// The fieldsync-server binary.
     #[arg(long)]
     fieldsync_server: PathBuf,
@@ -65,6 +77,13 @@ struct Figures {
     peak_rss_mib: f64,
     database_mib: f64,
     load: sampler::Load,
+    /// SIGKILLs of the server during the storm.
+    kills: usize,
+    /// Syncs that failed and were tried again, by reason.
+    failed: BTreeMap<String, usize>,
+    /// Acknowledged heads checked on the server afterwards, and those it lacked.
+    checked: usize,
+    lost: Vec<String>,
 }
 
 fn main() {
@@ -104,22 +123,70 @@ fn main() {
             .filter(|k| k.is_fieldsync())
             .unwrap_or_else(|| panic!("not a Fieldsync server: {name:?}"));
         eprintln!("==> {name}: {devices} devices within {window:?}");
-        all.push(run(kind, &programs, &env, devices, window, &args.psql));
+        all.push(run(
+            kind,
+            &programs,
+            &env,
+            (devices, window, args.kills),
+            &args.psql,
+        ));
     }
-    print_report(&all, &env);
+    if args.kills > 0 {
+        print_crash_report(&all);
+    } else {
+        print_report(&all, &env);
+    }
     let errors: usize = all.iter().map(|f| f.errors).sum();
+    let lost: usize = all.iter().map(|f| f.lost.len()).sum();
+    let short: Vec<&str> = all
+        .iter()
+        .filter(|f| f.kills < args.kills)
+        .map(|f| f.kind.name())
+        .collect();
     if errors > 0 {
         eprintln!("{errors} devices did not finish their sync");
+    }
+    if lost > 0 {
+        eprintln!("{lost} acknowledged heads are missing on the server");
+    }
+    if !short.is_empty() {
+        eprintln!(
+            "the devices finished before {} kills on {}: lengthen --window-secs",
+            args.kills,
+            short.join(", ")
+        );
+    }
+    if errors > 0 || lost > 0 || !short.is_empty() {
         std::process::exit(1);
     }
+}
+
+/// Kills the server about every `window / kills` (half to one and a half of it, counted from
+/// the last restart) until `kills` are done or `stop` is set; the kills done.
+fn killer(server: &Server, kills: usize, window: Duration, stop: &AtomicBool) -> usize {
+    let every = window / kills.max(1) as u32;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for done in 0..kills {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = Instant::now() + every.mul_f64(0.5 + (seed % 1000) as f64 / 1000.0);
+        while Instant::now() < at {
+            if stop.load(Ordering::Acquire) {
+                return done;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.kill9_and_restart();
+    }
+    kills
 }
 
 fn run(
     kind: Kind,
     programs: &Programs,
     env: &[(String, String)],
-    devices: usize,
-    window: Duration,
+    (devices, window, kills): (usize, Duration, usize),
     psql: &PathBuf,
 ) -> Figures {
     let run_name = format!("storm_{devices}_{}", std::process::id());
@@ -136,15 +203,30 @@ fn run(
 
     let stop = AtomicBool::new(false);
     let started = Instant::now();
-    let (outcomes, load) = std::thread::scope(|scope| {
+    // Under kills a device keeps trying for the window and ten minutes more.
+    let retry = if kills > 0 {
+        fleet::Retry::Until(started + window + Duration::from_secs(600))
+    } else {
+        fleet::Retry::Never
+    };
+    let (outcomes, load, kills_done) = std::thread::scope(|scope| {
         let sampler = scope.spawn(|| sampler::sample(&server, &stop));
-        let outcomes = fleet::storm(&prepared, window);
+        let killer = scope.spawn(|| killer(&server, kills, window, &stop));
+        let outcomes = fleet::storm(&prepared, window, retry);
         stop.store(true, Ordering::Release);
-        (outcomes, sampler.join().expect("sampler"))
+        (
+            outcomes,
+            sampler.join().expect("sampler"),
+            killer.join().expect("killer"),
+        )
     });
     let wall = started.elapsed();
     let mut errors = 0;
+    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
     for (i, o) in outcomes.iter().enumerate() {
+        for (reason, n) in &o.failed {
+            *failed.entry(reason.clone()).or_default() += n;
+        }
         if let Some(e) = &o.error {
             errors += 1;
             if errors <= 10 {
@@ -158,6 +240,19 @@ fn run(
         sampler::series(&sampler::metrics(ops), "sync_requests_refused_total")
     });
     server.settle();
+    // Before the read-back, which is no part of the storm.
+    let peak_rss_mib = server.peak_rss_mib();
+    let database_mib = database_bytes(&server, psql) as f64 / (1 << 20) as f64;
+    let verified_at = Instant::now();
+    let (checked, lost) = fleet::verify(&url, root.path(), &outcomes).expect("verification");
+    eprintln!(
+        "    {checked} acknowledged heads read back in {:.1?}, {} missing",
+        verified_at.elapsed(),
+        lost.len()
+    );
+    for missing in lost.iter().take(10) {
+        eprintln!("    missing: {missing}");
+    }
     let figures = Figures {
         kind,
         devices,
@@ -166,9 +261,13 @@ fn run(
         latencies,
         errors,
         refused,
-        peak_rss_mib: server.peak_rss_mib(),
-        database_mib: database_bytes(&server, psql) as f64 / (1 << 20) as f64,
+        peak_rss_mib,
+        database_mib,
         load,
+        kills: kills_done,
+        failed,
+        checked,
+        lost,
     };
     server.stop();
     figures
@@ -230,9 +329,42 @@ fn print_report(all: &[Figures], env: &[(String, String)]) {
     println!();
     for f in all {
         println!(
-            "- {}: saturated first: {}.",
+            "- {}: saturated first: {}. Read back by a new installation: {} acknowledged heads, {} missing.",
             f.kind.name(),
-            f.load.saturated_first(f.refused)
+            f.load.saturated_first(f.refused),
+            f.checked,
+            f.lost.len(),
+        );
+    }
+}
+
+/// The crash loop's figures: the server's CPU and memory restart with every life, so only
+/// what survived is reported.
+fn print_crash_report(all: &[Figures]) {
+    println!("\n## Morning storm through SIGKILLs\n");
+    println!(
+        "| server | devices | window | kills | wall | failed syncs, tried again | devices finished | p50 / p99 to acknowledged | acknowledged heads checked | lost |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for f in all {
+        let failed: Vec<String> = f.failed.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        println!(
+            "| {} | {} | {} s | {} | {:.1} s | {} | {} | {} / {} ms | {} | {} |",
+            f.kind.name(),
+            f.devices,
+            f.window.as_secs(),
+            f.kills,
+            f.wall.as_secs_f64(),
+            if failed.is_empty() {
+                "none".to_string()
+            } else {
+                failed.join(", ")
+            },
+            f.devices - f.errors,
+            percentile(&f.latencies, 50.0).as_millis(),
+            percentile(&f.latencies, 99.0).as_millis(),
+            f.checked,
+            f.lost.len(),
         );
     }
 }
