@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
 use fieldsync_bench_peers::workload::{self, Rep};
-use fieldsync_client::{Device, DocKind};
+use fieldsync_client::{Device, DocKind, SyncSchedule};
 use fieldsync_server::demo::{DEMO_PASSWORD, DEMO_TENANT};
 use fieldsync_shared::document::load_document;
 use fieldsync_shared::{DocId, Timestamp};
@@ -32,21 +32,11 @@ pub struct Outcome {
     pub latency: Duration,
     /// `None`: synced, nothing left pending.
     pub error: Option<String>,
-    /// Syncs that failed and were tried again, by reason (only while the server is killed).
+    /// Syncs that failed and were tried again, by reason.
     pub failed: BTreeMap<String, usize>,
     /// The heads of every document the device held when the sync the server acknowledged
     /// started (it edits nothing meanwhile); empty when it never was.
     pub acknowledged: Vec<(DocId, Vec<ChangeHash>)>,
-}
-
-/// How a device answers a sync that failed.
-#[derive(Clone, Copy)]
-pub enum Retry {
-    /// Not at all: the failure is the device's outcome.
-    Never,
-    /// Again and again until it succeeds or `until` passes, waiting 0.2-2 s between tries, as
-    /// the app does while its server restarts.
-    Until(Instant),
 }
 
 fn username(i: usize) -> String {
@@ -158,9 +148,9 @@ fn start_offset(i: usize, n: usize, window: Duration) -> Duration {
     window.mul_f64(i as f64 / n.max(1) as f64)
 }
 
-/// Every device syncs once (or until it succeeds, by `retry`), starting spread over `window`;
-/// their outcomes in device order.
-pub fn storm(prepared: &[Prepared], window: Duration, retry: Retry) -> Vec<Outcome> {
+/// Every device syncs, starting spread over `window`, until its day is acknowledged or
+/// `give_up` passes; their outcomes in device order.
+pub fn storm(prepared: &[Prepared], window: Duration, give_up: Instant) -> Vec<Outcome> {
     let start = Instant::now();
     let n = prepared.len();
     std::thread::scope(|scope| {
@@ -173,7 +163,7 @@ pub fn storm(prepared: &[Prepared], window: Duration, retry: Retry) -> Vec<Outco
                     .stack_size(1 << 20)
                     .spawn_scoped(scope, move || {
                         std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                        sync_one(p, retry, i as u64)
+                        sync_one(p, give_up, i as u64)
                     })
                     .expect("device thread")
             })
@@ -185,7 +175,10 @@ pub fn storm(prepared: &[Prepared], window: Duration, retry: Retry) -> Vec<Outco
     })
 }
 
-fn sync_one(p: &Prepared, retry: Retry, seed: u64) -> Outcome {
+/// A sync that failed (the server refused it as overloaded six times, or was down) is tried
+/// again as the app's background sync does with its default schedule: after a uniformly random
+/// wait in [2 s, min(5 min, 2 s x 2^n)] for the n-th failure in a row.
+fn sync_one(p: &Prepared, give_up: Instant, seed: u64) -> Outcome {
     let failure = |error: String| Outcome {
         latency: Duration::ZERO,
         error: Some(error),
@@ -201,18 +194,27 @@ fn sync_one(p: &Prepared, retry: Retry, seed: u64) -> Outcome {
         Err(e) => return failure(format!("heads: {e}")),
     };
     let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+    let schedule = SyncSchedule::default();
     let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let began = Instant::now();
+    let mut failures = 0u32;
     let result = loop {
-        match (device.sync(), retry) {
-            (Err(e), Retry::Until(until)) if Instant::now() < until => {
+        match device.sync() {
+            Err(e) if Instant::now() < give_up => {
                 *failed.entry(e.reason().to_string()).or_default() += 1;
+                failures += 1;
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                std::thread::sleep(Duration::from_millis(200 + rng % 1800));
+                let ceiling = schedule
+                    .min_backoff
+                    .saturating_mul(1 << failures.min(16))
+                    .min(schedule.max_backoff);
+                let span = ceiling.saturating_sub(schedule.min_backoff);
+                let wait = schedule.min_backoff + span.mul_f64((rng % 1_000_000) as f64 / 1e6);
+                std::thread::sleep(wait.min(give_up.saturating_duration_since(Instant::now())));
             }
-            (result, _) => break result,
+            result => break result,
         }
     };
     let latency = began.elapsed();
