@@ -144,6 +144,16 @@ mod tests {
             .unwrap()
     }
 
+    /// A visit with one change (`k0` = 0), stored in the device's database.
+    fn stored_visit(conn: &Connection) -> (DocId, AutoCommit) {
+        let id = DocId::new_random();
+        let mut doc = new_document(automerge::ActorId::random());
+        doc.put(ROOT, "k0", 0).unwrap();
+        doc.commit();
+        save_doc(conn, id, DocKind::Visit, &mut doc).unwrap();
+        (id, doc)
+    }
+
     fn edit(open: &mut OpenDocument, conn: &Connection, n: i64) {
         open.doc.put(ROOT, format!("k{n}"), n).unwrap();
         open.doc.commit();
@@ -154,11 +164,7 @@ mod tests {
     fn appended_changes_and_whole_saves_read_back_as_the_same_document() {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::schema::open(&dir.path().join("device.db")).unwrap();
-        let id = DocId::new_random();
-        let mut doc = new_document(automerge::ActorId::random());
-        doc.put(ROOT, "k0", 0).unwrap();
-        doc.commit();
-        save_doc(&conn, id, DocKind::Visit, &mut doc).unwrap();
+        let (id, doc) = stored_visit(&conn);
 
         let mut open = OpenDocument::read(id, DocKind::Visit, doc, Box::new(()));
         let whole_len = || -> i64 {
@@ -194,11 +200,7 @@ mod tests {
     fn an_open_document_is_not_used_once_its_row_was_written_by_something_else() {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::schema::open(&dir.path().join("device.db")).unwrap();
-        let id = DocId::new_random();
-        let mut doc = new_document(automerge::ActorId::random());
-        doc.put(ROOT, "k0", 0).unwrap();
-        doc.commit();
-        save_doc(&conn, id, DocKind::Visit, &mut doc).unwrap();
+        let (id, mut doc) = stored_visit(&conn);
         let mut open_docs = OpenDocuments::default();
         open_docs.put(OpenDocument::read(
             id,
